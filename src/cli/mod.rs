@@ -1,0 +1,37 @@
+//! Argument parsing and dispatch.
+
+mod optimize;
+mod probe;
+mod progress;
+mod score;
+
+use clap::{Parser, Subcommand};
+
+/// Per-title encoding ladder optimizer.
+///
+/// Encodes a video at a grid of resolutions and x264 CRF values, measures every encode
+/// against the source (PSNR, SSIM), takes the upper convex hull of quality against bitrate
+/// across resolutions, and picks a bitrate ladder from it.
+#[derive(Parser)]
+#[command(name = "pertitle", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Probe(probe::Args),
+    Score(score::Args),
+    Optimize(optimize::Args),
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    pertitle::source::init();
+    match cli.command {
+        Command::Probe(args) => probe::run(args),
+        Command::Score(args) => score::run(args),
+        Command::Optimize(args) => optimize::run(args),
+    }
+}

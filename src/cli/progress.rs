@@ -1,0 +1,81 @@
+//! Progress bars for long runs (drawn on stderr, hidden when stdout is not a terminal).
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pertitle::progress::Progress;
+use pertitle::trial::TrialSpec;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One bar over all the work of a run: each source frame of a pass advances it by the number
+/// of points in the pass, so the ETA covers every remaining point.
+pub struct Bar {
+    bar: ProgressBar,
+    pass_points: AtomicU64,
+}
+
+impl Bar {
+    /// A bar that draws only when `enabled` and stdout is a terminal.
+    pub fn new(enabled: bool) -> Self {
+        let target = if enabled && std::io::stdout().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        let style = ProgressStyle::with_template(
+            "{prefix:>14} [{bar:30.cyan/blue}] {percent:>3}% {elapsed_precise} ETA {eta_precise} {wide_msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        Bar {
+            bar,
+            pass_points: AtomicU64::new(0),
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// "480x270..1920x1080, crf 18..38" for the points of a pass.
+fn describe(points: &[TrialSpec]) -> String {
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return String::new();
+    };
+    let crf_min = points.iter().map(|p| p.crf).fold(f64::INFINITY, f64::min);
+    let crf_max = points
+        .iter()
+        .map(|p| p.crf)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let res = if first.resolution == last.resolution {
+        first.resolution.to_string()
+    } else {
+        format!("{}..{}", first.resolution, last.resolution)
+    };
+    format!(
+        "running {} points: {res}, crf {crf_min}..{crf_max}",
+        points.len()
+    )
+}
+
+impl Progress for Bar {
+    fn pass_started(&self, points: &[TrialSpec], done: usize, total: usize, frames: u64) {
+        if self.bar.length().is_none() && frames > 0 {
+            self.bar.set_length(frames * total as u64);
+        }
+        self.pass_points
+            .store(points.len() as u64, Ordering::Relaxed);
+        self.bar.set_prefix(format!("points {done}/{total}"));
+        self.bar.set_message(describe(points));
+    }
+
+    fn frame(&self) {
+        self.bar.inc(self.pass_points.load(Ordering::Relaxed));
+    }
+
+    fn pass_finished(&self, done: usize, total: usize) {
+        self.bar.set_prefix(format!("points {done}/{total}"));
+    }
+}

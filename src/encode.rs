@@ -1,0 +1,143 @@
+//! Trial encodes with libx264, in memory.
+//!
+//! GOP structure: closed GOPs; an IDR frame is forced on the first frame of every segment and
+//! the maximum keyframe interval is one segment, so every segment starts with a keyframe and
+//! renditions can switch at segment boundaries. x264's scene-cut detection stays on (its
+//! default threshold), so extra keyframes may appear inside a segment where the content cuts.
+//! Each encoder runs on one thread, which makes its output independent of scheduling.
+
+use crate::error::{Error, Result};
+use crate::frame_rate::FrameRate;
+use crate::resolution::Resolution;
+use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format, frame};
+
+/// x264's presets, fastest first.
+pub const X264_PRESETS: [&str; 10] = [
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
+
+/// Threads per trial encoder. Pinned: x264's bitstream depends on its thread count.
+pub const X264_THREADS: usize = 1;
+
+/// Settings shared by every trial encode of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct X264Settings {
+    pub preset: String,
+    /// Maximum keyframe interval in frames (the longest segment).
+    pub keyint: u32,
+}
+
+impl X264Settings {
+    pub fn validate(&self) -> Result<()> {
+        if !X264_PRESETS.contains(&self.preset.as_str()) {
+            return Err(Error::InvalidOption(format!(
+                "unknown x264 preset {:?} (one of: {})",
+                self.preset,
+                X264_PRESETS.join(", ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Check a CRF value is one x264 accepts for 8-bit video.
+pub fn validate_crf(crf: f64) -> Result<()> {
+    if !(0.0..=51.0).contains(&crf) || !crf.is_finite() {
+        return Err(Error::InvalidOption(format!(
+            "CRF {crf} is outside x264's range 0..51"
+        )));
+    }
+    Ok(())
+}
+
+/// One libx264 encoder producing packets in memory.
+pub struct X264Encoder {
+    inner: encoder::Video,
+    label: String,
+}
+
+impl X264Encoder {
+    /// Open an encoder for yuv420p frames of `size` whose pts count frames at `rate`.
+    pub fn open(
+        size: Resolution,
+        rate: FrameRate,
+        crf: f64,
+        settings: &X264Settings,
+    ) -> Result<Self> {
+        settings.validate()?;
+        validate_crf(crf)?;
+        let label = format!("x264 {size} crf {crf}");
+        let codec = encoder::find_by_name("libx264")
+            .ok_or_else(|| Error::ffmpeg(&label, ffmpeg_next::Error::EncoderNotFound))?;
+        let mut ctx = codec::Context::new_with_codec(codec);
+        ctx.set_threading(codec::threading::Config {
+            kind: codec::threading::Type::Frame,
+            count: X264_THREADS,
+            ..Default::default()
+        });
+        ctx.set_flags(codec::Flags::GLOBAL_HEADER);
+        let mut video = ctx
+            .encoder()
+            .video()
+            .map_err(|e| Error::ffmpeg(&label, e))?;
+        video.set_width(size.width);
+        video.set_height(size.height);
+        video.set_format(format::Pixel::YUV420P);
+        let tb = Rational::new(rate.den as i32, rate.num as i32);
+        video.set_time_base(tb);
+        video.set_frame_rate(Some(Rational::new(rate.num as i32, rate.den as i32)));
+        video.set_gop(settings.keyint.max(1));
+        let mut opts = Dictionary::new();
+        opts.set("preset", &settings.preset);
+        opts.set("crf", &format!("{crf}"));
+        // A forced keyframe (pict_type I) becomes an IDR: closed GOP at segment starts.
+        opts.set("forced-idr", "1");
+        let inner = video
+            .open_with(opts)
+            .map_err(|e| Error::ffmpeg(&label, e))?;
+        Ok(X264Encoder { inner, label })
+    }
+
+    /// Codec parameters (with SPS/PPS) for a decoder of this encoder's packets.
+    pub fn parameters(&self) -> codec::Parameters {
+        codec::Parameters::from(&*self.inner)
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Send a frame; its pts must be its frame index and its picture type `I` where a
+    /// keyframe is required, `None` elsewhere.
+    pub fn send(&mut self, frame: &frame::Video) -> Result<()> {
+        self.inner
+            .send_frame(frame)
+            .map_err(|e| Error::ffmpeg(&self.label, e))
+    }
+
+    pub fn send_eof(&mut self) -> Result<()> {
+        self.inner
+            .send_eof()
+            .map_err(|e| Error::ffmpeg(&self.label, e))
+    }
+
+    /// The next packet, or `None` when the encoder needs more frames (or is drained).
+    pub fn receive(&mut self) -> Result<Option<Packet>> {
+        let mut packet = Packet::empty();
+        match self.inner.receive_packet(&mut packet) {
+            Ok(()) => Ok(Some(packet)),
+            Err(ffmpeg_next::Error::Eof) => Ok(None),
+            Err(ffmpeg_next::Error::Other { errno }) if errno == libc::EAGAIN => Ok(None),
+            Err(e) => Err(Error::ffmpeg(&self.label, e)),
+        }
+    }
+}

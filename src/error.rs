@@ -1,0 +1,94 @@
+//! The library's error type. Every variant renders as one line that names the file (or the
+//! trial point) and the cause, so the CLI can print it as is.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while probing, measuring or writing a ladder.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: no such file", path.display())]
+    NotFound { path: PathBuf },
+
+    #[error("{}: cannot open as video: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: ffmpeg_next::Error,
+    },
+
+    #[error("{}: no video stream in the file", path.display())]
+    NoVideoStream { path: PathBuf },
+
+    #[error("{}: corrupt or truncated video ({what}): {source}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        what: &'static str,
+        source: ffmpeg_next::Error,
+    },
+
+    #[error("{}: truncated video: the header promises {expected} frames, only {decoded} decode", path.display())]
+    Truncated {
+        path: PathBuf,
+        expected: u64,
+        decoded: u64,
+    },
+
+    #[error("{}: no decodable video frames", path.display())]
+    NoFrames { path: PathBuf },
+
+    #[error(
+        "{}: unsupported pixel format {format} (pertitle measures 8-bit 4:2:0 sources: yuv420p, yuvj420p)",
+        path.display()
+    )]
+    UnsupportedPixelFormat { path: PathBuf, format: String },
+
+    #[error("{}: frame size changes mid-stream ({from} -> {to}); pertitle needs a constant frame size", path.display())]
+    FrameSizeChanged {
+        path: PathBuf,
+        from: String,
+        to: String,
+    },
+
+    #[error("{context}: {source}")]
+    Ffmpeg {
+        context: String,
+        source: ffmpeg_next::Error,
+    },
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{}: invalid ladder manifest: {source}", path.display())]
+    Manifest {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// An FFmpeg failure outside of reading a file (encoder, scaler, decoder of our own packets).
+    pub(crate) fn ffmpeg(context: impl Into<String>, source: ffmpeg_next::Error) -> Self {
+        Error::Ffmpeg {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! # pertitle
+//!
+//! Per-title encoding ladder optimization. The modules follow the data flow:
+//!
+//! 1. [`source`]: probe a file and stream its decoded frames ([`decode`] does the decoding);
+//! 2. [`scale`]: resize frames (Lanczos down to trial sizes, bicubic back up);
+//! 3. [`encode`]: trial encodes with libx264, keyframes on segment boundaries ([`segment`]);
+//! 4. [`trial`]: one (resolution, CRF) point: encode, decode back, upscale, compare
+//!    ([`metrics`]); [`measure`] runs many points over one decode of the source;
+//! 5. [`point`]: measured points; [`hull`]: their upper convex hull;
+//! 6. [`ladder`]: rungs picked from the hull; [`manifest`]: `ladder.json`;
+//! 7. [`optimize`]: the whole run; [`score`]: one file against another.
+//!
+//! FFmpeg is used through its libraries (ffmpeg-next); nothing runs the `ffmpeg` program.
+
+pub mod cputime;
+pub mod decode;
+pub mod encode;
+pub mod error;
+pub mod frame_rate;
+pub mod hull;
+pub mod ladder;
+pub mod manifest;
+pub mod measure;
+pub mod metrics;
+pub mod optimize;
+pub mod point;
+pub mod progress;
+pub mod resolution;
+pub mod scale;
+pub mod score;
+pub mod segment;
+pub mod source;
+pub mod trial;
+
+pub use error::{Error, Result};
+pub use frame_rate::FrameRate;
+pub use manifest::Manifest;
+pub use optimize::{OptimizeOptions, optimize};
+pub use point::{Metric, Point, Rung};
+pub use resolution::Resolution;
+pub use source::{SourceInfo, probe};

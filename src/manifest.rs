@@ -1,0 +1,126 @@
+//! `ladder.json`: the run's result, written atomically. See README.md for the schema.
+
+use crate::error::{Error, Result};
+use crate::frame_rate::FrameRate;
+use crate::point::{Metric, Point, Rung};
+use crate::resolution::Resolution;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Version of the manifest layout; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub generator: Generator,
+    pub source: SourceSummary,
+    pub settings: Settings,
+    pub segments: Segments,
+    /// Every measured point, by height then CRF.
+    pub points: Vec<Point>,
+    /// The ladder, by increasing bitrate.
+    pub rungs: Vec<Rung>,
+    /// Wall and CPU times: the only part that changes between identical runs.
+    pub timing: Timing,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generator {
+    pub name: String,
+    pub version: String,
+    /// libavcodec's version (x264 comes through it).
+    pub libavcodec: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceSummary {
+    pub path: PathBuf,
+    pub width: u32,
+    pub height: u32,
+    pub frame_rate: FrameRate,
+    /// Frames decoded and measured.
+    pub frames: u64,
+    /// `frames / frame_rate`: the duration bitrates are computed over.
+    pub duration_s: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub encoder: String,
+    pub preset: String,
+    pub x264_threads: usize,
+    /// The GOP policy of the trial encodes.
+    pub keyframes: String,
+    /// Heights asked for.
+    pub heights: Vec<u32>,
+    /// Resolutions measured (derived from `heights` and the source).
+    pub resolutions: Vec<Resolution>,
+    pub crfs: Vec<f64>,
+    pub segment_seconds: f64,
+    pub downscale: String,
+    pub upscale: String,
+    pub metric: Metric,
+    /// The point field the hull and ladder use as quality.
+    pub quality_field: String,
+    pub max_rungs: usize,
+    pub min_kbps: f64,
+    pub max_kbps: Option<f64>,
+    pub min_step: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segments {
+    pub count: usize,
+    /// Frames in each segment.
+    pub frames: Vec<u64>,
+    /// Duration of each segment, seconds.
+    pub durations_s: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub wall_s: f64,
+    pub jobs: usize,
+    /// Sum of the encoders' CPU time over all points.
+    pub encode_cpu_s: f64,
+    /// Encoder CPU time of each point, in the order of `points`.
+    pub points_encode_cpu_s: Vec<f64>,
+}
+
+impl Manifest {
+    /// Write as pretty JSON to `path`, atomically: a temporary file in the same directory is
+    /// renamed over `path`, so readers never see a partial manifest.
+    pub fn write_atomic(&self, path: &Path) -> Result<()> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut json = serde_json::to_vec_pretty(self).map_err(|e| Error::Manifest {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        json.push(b'\n');
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".ladder.")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| Error::io(&dir, e))?;
+        tmp.write_all(&json).map_err(|e| Error::io(tmp.path(), e))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(tmp.path(), e))?;
+        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+        Ok(())
+    }
+
+    /// Read a manifest written by [`write_atomic`](Self::write_atomic).
+    pub fn read(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
+            path: path.to_path_buf(),
+            source: e,
+        })
+    }
+}

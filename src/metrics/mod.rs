@@ -1,0 +1,148 @@
+//! Full-reference quality metrics, computed frame by frame on 8-bit planes.
+//!
+//! Definitions (the ones `ladder.json` reports):
+//! - **PSNR** of a plane: `10 * log10(255^2 / MSE)`, capped at [`PSNR_CAP_DB`] (an identical
+//!   plane scores the cap, not infinity). Per-frame values match FFmpeg's `psnr` filter.
+//! - **psnr_yuv**: `(6 * Y + U + V) / 8` of the per-frame, per-plane capped PSNRs.
+//! - **SSIM** of a plane: FFmpeg's `ssim` filter definition (x264's): unweighted 8x8 windows
+//!   stepped by 4 pixels at full resolution, integer sums, standard C1/C2 constants.
+//! - Pooling over frames is the arithmetic mean of the per-frame values.
+
+mod psnr;
+mod ssim;
+
+pub use psnr::{PSNR_CAP_DB, psnr_from_sse, sse};
+pub use ssim::ssim;
+
+use ffmpeg_next::frame;
+use serde::{Deserialize, Serialize};
+
+/// A read-only view of one 8-bit image plane.
+#[derive(Clone, Copy)]
+pub struct Plane<'a> {
+    data: &'a [u8],
+    stride: usize,
+    width: usize,
+    height: usize,
+}
+
+impl<'a> Plane<'a> {
+    /// A plane over `data` with rows `stride` bytes apart.
+    ///
+    /// # Panics
+    /// If `data` is too short for `height` rows of `width` pixels, or `stride < width`.
+    pub fn new(data: &'a [u8], stride: usize, width: usize, height: usize) -> Self {
+        assert!(stride >= width, "stride {stride} < width {width}");
+        if height > 0 {
+            assert!(
+                data.len() >= (height - 1) * stride + width,
+                "plane buffer too short"
+            );
+        }
+        Plane {
+            data,
+            stride,
+            width,
+            height,
+        }
+    }
+
+    /// Plane `index` of a decoded frame.
+    pub fn of_frame(frame: &'a frame::Video, index: usize) -> Self {
+        Plane::new(
+            frame.data(index),
+            frame.stride(index),
+            frame.plane_width(index) as usize,
+            frame.plane_height(index) as usize,
+        )
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    /// Row `y`, exactly `width` pixels (stride padding excluded).
+    #[inline]
+    pub fn row(&self, y: usize) -> &'a [u8] {
+        &self.data[y * self.stride..y * self.stride + self.width]
+    }
+}
+
+/// Quality of one distorted frame against its reference.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameScores {
+    /// Capped PSNR of the Y, U and V planes, dB.
+    pub psnr: [f64; 3],
+    /// SSIM of the Y plane.
+    pub ssim_y: f64,
+}
+
+impl FrameScores {
+    /// Compare two frames of the same size in an 8-bit 4:2:0 layout.
+    pub fn compare(reference: &frame::Video, distorted: &frame::Video) -> Self {
+        let mut psnr = [0.0; 3];
+        for (i, p) in psnr.iter_mut().enumerate() {
+            let r = Plane::of_frame(reference, i);
+            let d = Plane::of_frame(distorted, i);
+            *p = psnr_from_sse(sse(r, d), r.width() * r.height());
+        }
+        let ssim_y = ssim(Plane::of_frame(reference, 0), Plane::of_frame(distorted, 0));
+        FrameScores { psnr, ssim_y }
+    }
+
+    /// `(6 * Y + U + V) / 8`.
+    pub fn psnr_yuv(&self) -> f64 {
+        (6.0 * self.psnr[0] + self.psnr[1] + self.psnr[2]) / 8.0
+    }
+}
+
+/// Mean quality over the frames of a clip.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct MeanScores {
+    pub frames: u64,
+    pub psnr_y: f64,
+    pub psnr_u: f64,
+    pub psnr_v: f64,
+    pub psnr_yuv: f64,
+    pub ssim_y: f64,
+}
+
+/// Accumulates per-frame scores in frame order (so the result does not depend on threads).
+#[derive(Debug, Clone, Default)]
+pub struct ScoreAccumulator {
+    frames: u64,
+    psnr: [f64; 3],
+    psnr_yuv: f64,
+    ssim_y: f64,
+}
+
+impl ScoreAccumulator {
+    pub fn add(&mut self, s: &FrameScores) {
+        self.frames += 1;
+        for i in 0..3 {
+            self.psnr[i] += s.psnr[i];
+        }
+        self.psnr_yuv += s.psnr_yuv();
+        self.ssim_y += s.ssim_y;
+    }
+
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    pub fn mean(&self) -> MeanScores {
+        let n = self.frames.max(1) as f64;
+        MeanScores {
+            frames: self.frames,
+            psnr_y: self.psnr[0] / n,
+            psnr_u: self.psnr[1] / n,
+            psnr_v: self.psnr[2] / n,
+            psnr_yuv: self.psnr_yuv / n,
+            ssim_y: self.ssim_y / n,
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Structural similarity as FFmpeg's `ssim` filter (and x264) compute it: sums over 4x4
+//! blocks, combined into 8x8 windows stepped by 4 pixels; pixels beyond the last whole 4x4
+//! block on the right and bottom edges are not covered.
+
+use super::Plane;
+
+const C1: f64 = 0.01 * 0.01 * 255.0 * 255.0 * 64.0;
+const C2: f64 = 0.03 * 0.03 * 255.0 * 255.0 * 64.0 * 63.0;
+
+/// Sums of one 4x4 block: a, b, a^2 + b^2, a*b.
+type BlockSums = [u32; 4];
+
+/// 4x4 block sums for block row `by` (pixel rows 4*by .. 4*by + 4).
+fn block_row(
+    a: Plane<'_>,
+    b: Plane<'_>,
+    by: usize,
+    blocks: usize,
+    cols: &mut [[u32; 4]],
+    out: &mut [BlockSums],
+) {
+    let w = blocks * 4;
+    for c in cols[..w].iter_mut() {
+        *c = [0; 4];
+    }
+    // Column sums over the block's four rows (vectorizes well), then groups of four columns.
+    for y in 4 * by..4 * by + 4 {
+        let ra = &a.row(y)[..w];
+        let rb = &b.row(y)[..w];
+        for ((c, &p), &q) in cols[..w].iter_mut().zip(ra).zip(rb) {
+            let (p, q) = (u32::from(p), u32::from(q));
+            c[0] += p;
+            c[1] += q;
+            c[2] += p * p + q * q;
+            c[3] += p * q;
+        }
+    }
+    for (o, g) in out[..blocks].iter_mut().zip(cols[..w].chunks_exact(4)) {
+        let mut s = [0u32; 4];
+        for c in g {
+            for k in 0..4 {
+                s[k] += c[k];
+            }
+        }
+        *o = s;
+    }
+}
+
+/// SSIM of one 8x8 window from its four 4x4 blocks' sums.
+#[inline]
+fn window(s1: u32, s2: u32, ss: u32, s12: u32) -> f64 {
+    let (s1, s2, ss, s12) = (i64::from(s1), i64::from(s2), i64::from(ss), i64::from(s12));
+    let vars = (ss * 64 - s1 * s1 - s2 * s2) as f64;
+    let covar = (s12 * 64 - s1 * s2) as f64;
+    let (s1, s2) = (s1 as f64, s2 as f64);
+    (2.0 * s1 * s2 + C1) * (2.0 * covar + C2) / ((s1 * s1 + s2 * s2 + C1) * (vars + C2))
+}
+
+/// SSIM of two planes of the same size. Planes smaller than 8x8 have no complete window:
+/// they score 1.0 when identical and are compared as one window otherwise.
+pub fn ssim(a: Plane<'_>, b: Plane<'_>) -> f64 {
+    assert_eq!(
+        (a.width(), a.height()),
+        (b.width(), b.height()),
+        "plane sizes differ"
+    );
+    let blocks = a.width() / 4;
+    let block_rows = a.height() / 4;
+    if blocks < 2 || block_rows < 2 {
+        return whole_plane(a, b);
+    }
+    let mut cols = vec![[0u32; 4]; blocks * 4];
+    let mut prev = vec![[0u32; 4]; blocks];
+    let mut cur = vec![[0u32; 4]; blocks];
+    block_row(a, b, 0, blocks, &mut cols, &mut prev);
+    let mut total = 0.0f64;
+    for by in 1..block_rows {
+        block_row(a, b, by, blocks, &mut cols, &mut cur);
+        let mut line = 0.0f64;
+        for i in 0..blocks - 1 {
+            let mut s = [0u32; 4];
+            for k in 0..4 {
+                s[k] = prev[i][k] + prev[i + 1][k] + cur[i][k] + cur[i + 1][k];
+            }
+            line += window(s[0], s[1], s[2], s[3]);
+        }
+        total += line;
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    total / ((block_rows - 1) * (blocks - 1)) as f64
+}
+
+/// SSIM of a tiny plane as a single window (no FFmpeg counterpart exists for these sizes).
+fn whole_plane(a: Plane<'_>, b: Plane<'_>) -> f64 {
+    let n = (a.width() * a.height()) as f64;
+    if n == 0.0 {
+        return 1.0;
+    }
+    let (mut s1, mut s2, mut ss, mut s12) = (0.0, 0.0, 0.0, 0.0);
+    for y in 0..a.height() {
+        for (&p, &q) in a.row(y).iter().zip(b.row(y)) {
+            let (p, q) = (f64::from(p), f64::from(q));
+            s1 += p;
+            s2 += q;
+            ss += p * p + q * q;
+            s12 += p * q;
+        }
+    }
+    // Same formula with the window size n instead of 64.
+    let c1 = 0.01 * 0.01 * 255.0 * 255.0 * n * n;
+    let c2 = 0.03 * 0.03 * 255.0 * 255.0 * n * (n - 1.0).max(1.0);
+    let vars = ss * n - s1 * s1 - s2 * s2;
+    let covar = s12 * n - s1 * s2;
+    (2.0 * s1 * s2 + c1) * (2.0 * covar + c2) / ((s1 * s1 + s2 * s2 + c1) * (vars + c2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Straight from the definition: every 8x8 window at (4i, 4j), sums over its 64 pixels.
+    fn brute_force(a: &[u8], b: &[u8], w: usize, h: usize) -> f64 {
+        let (bw, bh) = (w / 4, h / 4);
+        let mut total = 0.0;
+        for j in 0..bh - 1 {
+            for i in 0..bw - 1 {
+                let (mut s1, mut s2, mut ss, mut s12) = (0u32, 0u32, 0u32, 0u32);
+                for y in 4 * j..4 * j + 8 {
+                    for x in 4 * i..4 * i + 8 {
+                        let (p, q) = (u32::from(a[y * w + x]), u32::from(b[y * w + x]));
+                        s1 += p;
+                        s2 += q;
+                        ss += p * p + q * q;
+                        s12 += p * q;
+                    }
+                }
+                total += window(s1, s2, ss, s12);
+            }
+        }
+        total / ((bh - 1) * (bw - 1)) as f64
+    }
+
+    fn noise(len: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn identical_planes_score_one() {
+        let a = noise(37 * 29, 1);
+        let p = Plane::new(&a, 37, 37, 29);
+        assert!((ssim(p, p) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn matches_brute_force_on_odd_sizes() {
+        for (w, h) in [(8, 8), (37, 29), (64, 48), (67, 35)] {
+            let a = noise(w * h, 7);
+            let b: Vec<u8> = a
+                .iter()
+                .zip(noise(w * h, 99))
+                .map(|(&p, n)| p.saturating_add(n % 16))
+                .collect();
+            let fast = ssim(Plane::new(&a, w, w, h), Plane::new(&b, w, w, h));
+            let slow = brute_force(&a, &b, w, h);
+            assert!((fast - slow).abs() < 1e-12, "{w}x{h}: {fast} vs {slow}");
+            assert!(fast < 1.0 && fast > 0.0);
+        }
+    }
+
+    #[test]
+    fn worse_distortion_scores_lower() {
+        let (w, h) = (64, 64);
+        let a = noise(w * h, 3);
+        let n = noise(w * h, 4);
+        let mild: Vec<u8> = a
+            .iter()
+            .zip(&n)
+            .map(|(&p, &q)| p.saturating_add(q % 4))
+            .collect();
+        let strong: Vec<u8> = a
+            .iter()
+            .zip(&n)
+            .map(|(&p, &q)| p.saturating_add(q % 64))
+            .collect();
+        let pa = Plane::new(&a, w, w, h);
+        let s_mild = ssim(pa, Plane::new(&mild, w, w, h));
+        let s_strong = ssim(pa, Plane::new(&strong, w, w, h));
+        assert!(s_mild > s_strong, "{s_mild} {s_strong}");
+    }
+}

@@ -1,0 +1,238 @@
+//! The whole per-title run: probe, measure the grid, build the hull and the ladder.
+
+use crate::encode::{X264_THREADS, X264Settings, validate_crf};
+use crate::error::{Error, Result};
+use crate::ladder::{self, LadderRules};
+use crate::manifest::{
+    Generator, Manifest, SCHEMA_VERSION, Segments, Settings, SourceSummary, Timing,
+};
+use crate::measure::{MeasureOptions, measure};
+use crate::point::{Metric, Point, round};
+use crate::progress::Progress;
+use crate::resolution::trial_resolutions;
+use crate::scale::Kernel;
+use crate::segment::Segmenter;
+use crate::source::{SourceInfo, probe};
+use crate::trial::TrialSpec;
+use std::path::Path;
+use std::time::Instant;
+
+/// Everything `optimize` can be told. `Default` gives the CLI's defaults.
+#[derive(Debug, Clone)]
+pub struct OptimizeOptions {
+    /// Trial heights; widths follow the source's aspect ratio.
+    pub heights: Vec<u32>,
+    /// x264 CRF values tried at every resolution.
+    pub crfs: Vec<f64>,
+    pub preset: String,
+    pub segment_seconds: f64,
+    pub rules: LadderRules,
+    pub metric: Metric,
+    /// Parallel trial encodes.
+    pub jobs: usize,
+    /// Most points encoded in one pass over the source (0 = all at once).
+    pub points_per_pass: usize,
+}
+
+impl Default for OptimizeOptions {
+    fn default() -> Self {
+        OptimizeOptions {
+            heights: vec![1080, 720, 540, 360, 270],
+            crfs: vec![18.0, 22.0, 26.0, 30.0, 34.0, 38.0],
+            preset: "medium".to_string(),
+            segment_seconds: 4.0,
+            rules: LadderRules::default(),
+            metric: Metric::Psnr,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            points_per_pass: 0,
+        }
+    }
+}
+
+impl OptimizeOptions {
+    pub fn validate(&self) -> Result<()> {
+        if self.heights.is_empty() {
+            return Err(Error::InvalidOption("no resolutions given".into()));
+        }
+        if let Some(h) = self.heights.iter().find(|&&h| h < 16) {
+            return Err(Error::InvalidOption(format!(
+                "resolution height {h} is below 16"
+            )));
+        }
+        if self.crfs.is_empty() {
+            return Err(Error::InvalidOption("no CRF values given".into()));
+        }
+        for &c in &self.crfs {
+            validate_crf(c)?;
+        }
+        X264Settings {
+            preset: self.preset.clone(),
+            keyint: 1,
+        }
+        .validate()?;
+        if !(self.segment_seconds.is_finite() && self.segment_seconds >= 0.1) {
+            return Err(Error::InvalidOption(format!(
+                "segment duration {} s is too short (at least 0.1 s)",
+                self.segment_seconds
+            )));
+        }
+        let r = &self.rules;
+        if r.max_rungs == 0 {
+            return Err(Error::InvalidOption(
+                "--max-rungs must be at least 1".into(),
+            ));
+        }
+        if r.min_kbps.is_nan() || r.min_kbps < 0.0 || r.max_kbps.is_nan() || r.min_kbps > r.max_kbps
+        {
+            return Err(Error::InvalidOption(format!(
+                "bitrate range {} .. {} kbps is empty",
+                r.min_kbps, r.max_kbps
+            )));
+        }
+        if !(r.min_step >= 1.0) {
+            return Err(Error::InvalidOption(format!(
+                "step ratio {} is below 1",
+                r.min_step
+            )));
+        }
+        if self.jobs == 0 {
+            return Err(Error::InvalidOption("--jobs must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Version of libavcodec as `major.minor.micro`.
+fn libavcodec_version() -> String {
+    let v = ffmpeg_next::codec::version();
+    format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff)
+}
+
+/// The trial points of a run: every resolution x every CRF, by height then CRF.
+pub fn grid(source: &SourceInfo, options: &OptimizeOptions) -> Vec<TrialSpec> {
+    let sar = parse_sar(&source.sample_aspect_ratio);
+    let mut crfs = options.crfs.clone();
+    crfs.sort_by(f64::total_cmp);
+    crfs.dedup();
+    trial_resolutions(source.resolution(), sar, &options.heights)
+        .into_iter()
+        .flat_map(|resolution| crfs.iter().map(move |&crf| TrialSpec { resolution, crf }))
+        .collect()
+}
+
+fn parse_sar(s: &str) -> (u32, u32) {
+    s.split_once(':')
+        .and_then(|(n, d)| Some((n.parse().ok()?, d.parse().ok()?)))
+        .unwrap_or((1, 1))
+}
+
+/// Run the whole job on `input` and return the manifest (not yet written).
+pub fn optimize(
+    input: &Path,
+    options: &OptimizeOptions,
+    progress: &dyn Progress,
+) -> Result<Manifest> {
+    options.validate()?;
+    let started = Instant::now();
+    let info = probe(input)?;
+    if !info.supported_format {
+        return Err(Error::UnsupportedPixelFormat {
+            path: input.to_path_buf(),
+            format: info.pixel_format.clone(),
+        });
+    }
+    let specs = grid(&info, options);
+    let measure_options = MeasureOptions {
+        preset: options.preset.clone(),
+        segment_seconds: options.segment_seconds,
+        jobs: options.jobs,
+        points_per_pass: if options.points_per_pass == 0 {
+            specs.len()
+        } else {
+            options.points_per_pass
+        },
+    };
+    let results = measure(input, &specs, &measure_options, progress)?;
+
+    let frames = results.first().map_or(0, |r| r.scores.frames);
+    if frames == 0 {
+        return Err(Error::NoFrames {
+            path: input.to_path_buf(),
+        });
+    }
+    let duration_s = info.frame_rate.duration_of(frames);
+    let segmenter = Segmenter::new(info.frame_rate, options.segment_seconds);
+    let segment_frames = segmenter.frames_per_segment(frames);
+    let segment_durations: Vec<f64> = segment_frames
+        .iter()
+        .map(|&n| info.frame_rate.duration_of(n))
+        .collect();
+
+    let mut points: Vec<Point> = results
+        .iter()
+        .map(|r| Point::from_trial(r, duration_s))
+        .collect();
+    let rungs = ladder::build(
+        &mut points,
+        options.metric,
+        &options.rules,
+        &segment_durations,
+    );
+
+    let mut resolutions: Vec<_> = specs.iter().map(|s| s.resolution).collect();
+    resolutions.dedup();
+    let mut crfs = options.crfs.clone();
+    crfs.sort_by(f64::total_cmp);
+    crfs.dedup();
+    let points_cpu: Vec<f64> = results
+        .iter()
+        .map(|r| round(r.encode_cpu.as_secs_f64(), 3))
+        .collect();
+    Ok(Manifest {
+        schema_version: SCHEMA_VERSION,
+        generator: Generator {
+            name: "pertitle".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            libavcodec: libavcodec_version(),
+        },
+        source: SourceSummary {
+            path: info.path.clone(),
+            width: info.width,
+            height: info.height,
+            frame_rate: info.frame_rate,
+            frames,
+            duration_s: round(duration_s, 6),
+        },
+        settings: Settings {
+            encoder: "libx264".into(),
+            preset: options.preset.clone(),
+            x264_threads: X264_THREADS,
+            keyframes: "closed GOP; IDR at every segment start; scene-cut keyframes allowed inside segments".into(),
+            heights: options.heights.clone(),
+            resolutions,
+            crfs,
+            segment_seconds: options.segment_seconds,
+            downscale: Kernel::Lanczos.name().into(),
+            upscale: Kernel::Bicubic.name().into(),
+            metric: options.metric,
+            quality_field: options.metric.field().into(),
+            max_rungs: options.rules.max_rungs,
+            min_kbps: options.rules.min_kbps,
+            max_kbps: options.rules.max_kbps.is_finite().then_some(options.rules.max_kbps),
+            min_step: options.rules.min_step,
+        },
+        segments: Segments {
+            count: segment_frames.len(),
+            frames: segment_frames,
+            durations_s: segment_durations.iter().map(|&d| round(d, 6)).collect(),
+        },
+        points,
+        rungs,
+        timing: Timing {
+            wall_s: round(started.elapsed().as_secs_f64(), 3),
+            jobs: options.jobs,
+            encode_cpu_s: round(results.iter().map(|r| r.encode_cpu.as_secs_f64()).sum(), 3),
+            points_encode_cpu_s: points_cpu,
+        },
+    })
+}

@@ -1,0 +1,134 @@
+//! Measured points and rungs as the manifest records them, and the quality axis.
+
+use crate::trial::TrialResult;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The quality measure on the hull's y axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Mean per-frame luma PSNR (`psnr_y`), dB.
+    Psnr,
+    /// Mean per-frame luma SSIM (`ssim_y`).
+    Ssim,
+}
+
+impl Metric {
+    /// The point field used as quality.
+    pub fn field(self) -> &'static str {
+        match self {
+            Metric::Psnr => "psnr_y",
+            Metric::Ssim => "ssim_y",
+        }
+    }
+
+    pub fn of_point(self, p: &Point) -> f64 {
+        match self {
+            Metric::Psnr => p.psnr_y,
+            Metric::Ssim => p.ssim_y,
+        }
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Metric::Psnr => "psnr",
+            Metric::Ssim => "ssim",
+        })
+    }
+}
+
+impl FromStr for Metric {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "psnr" => Ok(Metric::Psnr),
+            "ssim" => Ok(Metric::Ssim),
+            other => Err(format!("unknown metric {other:?} (psnr or ssim)")),
+        }
+    }
+}
+
+/// Round to `digits` decimals, so manifests stay readable and stable.
+pub(crate) fn round(x: f64, digits: i32) -> f64 {
+    let m = 10f64.powi(digits);
+    (x * m).round() / m
+}
+
+/// One measured trial encode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub width: u32,
+    pub height: u32,
+    pub crf: f64,
+    /// Total encoded bits over the clip's duration, kbit/s.
+    pub bitrate_kbps: f64,
+    pub psnr_y: f64,
+    pub psnr_yuv: f64,
+    pub ssim_y: f64,
+    /// Encoded size of each segment, bits.
+    pub segment_sizes_bits: Vec<u64>,
+    /// Whether the point lies on the upper convex hull of all points.
+    pub on_hull: bool,
+}
+
+impl Point {
+    /// A point from a trial's measurements; `duration_s` is the clip's duration.
+    pub fn from_trial(t: &TrialResult, duration_s: f64) -> Self {
+        let bits: u64 = t.segment_bits.iter().sum();
+        Point {
+            width: t.spec.resolution.width,
+            height: t.spec.resolution.height,
+            crf: t.spec.crf,
+            bitrate_kbps: round(bits as f64 / duration_s / 1000.0, 3),
+            psnr_y: round(t.scores.psnr_y, 4),
+            psnr_yuv: round(t.scores.psnr_yuv, 4),
+            ssim_y: round(t.scores.ssim_y, 6),
+            segment_sizes_bits: t.segment_bits.clone(),
+            on_hull: false,
+        }
+    }
+}
+
+/// One rung of the ladder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rung {
+    pub width: u32,
+    pub height: u32,
+    pub crf: f64,
+    /// Average bitrate, kbit/s.
+    pub bitrate_kbps: f64,
+    /// Highest per-segment bitrate, kbit/s.
+    pub peak_kbps: f64,
+    pub psnr_y: f64,
+    pub psnr_yuv: f64,
+    pub ssim_y: f64,
+    pub segment_sizes_bits: Vec<u64>,
+}
+
+impl Rung {
+    /// A rung from a point; `segment_durations_s` has one duration per segment.
+    pub fn from_point(p: &Point, segment_durations_s: &[f64]) -> Self {
+        let peak = p
+            .segment_sizes_bits
+            .iter()
+            .zip(segment_durations_s)
+            .filter(|(_, d)| **d > 0.0)
+            .map(|(&bits, &d)| bits as f64 / d / 1000.0)
+            .fold(0.0, f64::max);
+        Rung {
+            width: p.width,
+            height: p.height,
+            crf: p.crf,
+            bitrate_kbps: p.bitrate_kbps,
+            peak_kbps: round(peak, 3),
+            psnr_y: p.psnr_y,
+            psnr_yuv: p.psnr_yuv,
+            ssim_y: p.ssim_y,
+            segment_sizes_bits: p.segment_sizes_bits.clone(),
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! The source file: probing it and streaming its decoded frames, one at a time.
+
+use crate::decode::VideoDecoder;
+use crate::error::{Error, Result};
+use crate::frame_rate::FrameRate;
+use crate::resolution::Resolution;
+use ffmpeg_next::{Packet, format, frame, media};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// What `pertitle probe` reports about a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    pub path: PathBuf,
+    /// The demuxer's name, e.g. `mov,mp4,m4a,3gp,3g2,mj2`.
+    pub container: String,
+    /// The video codec's short name, e.g. `h264`.
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    /// FFmpeg's pixel format name, e.g. `yuv420p`.
+    pub pixel_format: String,
+    /// Whether pertitle can measure this pixel format.
+    #[serde(skip)]
+    pub supported_format: bool,
+    /// Sample (pixel) aspect ratio as `num:den`; `1:1` for square pixels.
+    pub sample_aspect_ratio: String,
+    pub frame_rate: FrameRate,
+    /// Frames per second as a number (the same rate as `frame_rate`).
+    pub fps: f64,
+    /// Video packets in the stream, counted by reading the whole file (every packet of an
+    /// H.264/HEVC/AV1 stream is one frame).
+    pub frame_count: u64,
+    /// The video stream's duration, from its header; `frame_count / fps` when absent.
+    pub duration_s: f64,
+    /// Average bitrate of the video stream over `duration_s`, from the packet sizes.
+    pub bitrate_kbps: f64,
+}
+
+impl SourceInfo {
+    pub fn resolution(&self) -> Resolution {
+        Resolution::new(self.width, self.height)
+    }
+}
+
+/// Initialise FFmpeg once and silence its own logging (errors reach the user through
+/// [`Error`] instead).
+pub fn init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Only fails if FFmpeg cannot register its components, which is a broken install.
+        if ffmpeg_next::init().is_ok() {
+            ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Quiet);
+        }
+    });
+}
+
+fn open_input(path: &Path) -> Result<format::context::Input> {
+    init();
+    if !path.exists() {
+        return Err(Error::NotFound {
+            path: path.to_path_buf(),
+        });
+    }
+    if path.is_dir() {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "is a directory, not a video file",
+            ),
+        ));
+    }
+    // Reading a byte first turns a permission problem into a clear I/O error.
+    std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    format::input(path).map_err(|source| Error::Open {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn best_video_stream(input: &format::context::Input, path: &Path) -> Result<usize> {
+    input
+        .streams()
+        .best(media::Type::Video)
+        .map(|s| s.index())
+        .ok_or_else(|| Error::NoVideoStream {
+            path: path.to_path_buf(),
+        })
+}
+
+fn stream_frame_rate(stream: &format::stream::Stream<'_>) -> Option<FrameRate> {
+    let avg = stream.avg_frame_rate();
+    FrameRate::new(avg.numerator().into(), avg.denominator().into()).or_else(|| {
+        let r = stream.rate();
+        FrameRate::new(r.numerator().into(), r.denominator().into())
+    })
+}
+
+/// Probe a file: container, codec, size, pixel format, frame rate, frame count and duration.
+/// Reads every packet of the file (no decoding) to count frames exactly.
+pub fn probe(path: &Path) -> Result<SourceInfo> {
+    let mut input = open_input(path)?;
+    let index = best_video_stream(&input, path)?;
+    let (params, time_base, stream_duration, rate) = {
+        let stream = input.stream(index).ok_or_else(|| Error::NoVideoStream {
+            path: path.to_path_buf(),
+        })?;
+        (
+            stream.parameters(),
+            stream.time_base(),
+            stream.duration(),
+            stream_frame_rate(&stream),
+        )
+    };
+    let container = input.format().name().to_string();
+    let ctx = ffmpeg_next::codec::Context::from_parameters(params.clone()).map_err(|source| {
+        Error::Open {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
+    let codec = params.id().name().to_string();
+    let decoder = ctx.decoder().video().map_err(|source| Error::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let (width, height) = (decoder.width(), decoder.height());
+    let pixel_format = pixel_format_name(decoder.format());
+    let supported_format = is_supported_format(decoder.format());
+    let sar = decoder.aspect_ratio();
+    let sample_aspect_ratio = if sar.numerator() > 0 && sar.denominator() > 0 {
+        format!("{}:{}", sar.numerator(), sar.denominator())
+    } else {
+        "1:1".to_string()
+    };
+    if width == 0 || height == 0 {
+        return Err(Error::NoFrames {
+            path: path.to_path_buf(),
+        });
+    }
+    let frame_rate = rate.ok_or_else(|| {
+        Error::InvalidOption(format!(
+            "{}: the video stream declares no frame rate",
+            path.display()
+        ))
+    })?;
+
+    let mut frame_count = 0u64;
+    let mut bytes = 0u64;
+    let mut packet = Packet::empty();
+    loop {
+        match packet.read(&mut input) {
+            Ok(()) => {
+                if packet.stream() == index {
+                    frame_count += 1;
+                    bytes += packet.size() as u64;
+                }
+            }
+            Err(ffmpeg_next::Error::Eof) => break,
+            Err(source) => {
+                return Err(Error::Corrupt {
+                    path: path.to_path_buf(),
+                    what: "reading packets",
+                    source,
+                });
+            }
+        }
+    }
+    let duration_s = if stream_duration > 0 {
+        stream_duration as f64 * f64::from(time_base.numerator())
+            / f64::from(time_base.denominator())
+    } else {
+        frame_rate.duration_of(frame_count)
+    };
+    let bitrate_kbps = if duration_s > 0.0 {
+        bytes as f64 * 8.0 / duration_s / 1000.0
+    } else {
+        0.0
+    };
+    Ok(SourceInfo {
+        path: path.to_path_buf(),
+        container,
+        codec,
+        width,
+        height,
+        pixel_format,
+        supported_format,
+        sample_aspect_ratio,
+        frame_rate,
+        fps: frame_rate.fps(),
+        frame_count,
+        duration_s,
+        bitrate_kbps,
+    })
+}
+
+/// FFmpeg's name for a pixel format (`yuv420p`), or its debug form if it has none.
+pub fn pixel_format_name(format: format::Pixel) -> String {
+    format
+        .descriptor()
+        .map(|d| d.name().to_string())
+        .unwrap_or_else(|| format!("{format:?}").to_lowercase())
+}
+
+/// Whether frames of this format can be measured and encoded as they are.
+pub fn is_supported_format(format: format::Pixel) -> bool {
+    matches!(format, format::Pixel::YUV420P | format::Pixel::YUVJ420P)
+}
+
+/// Streams the decoded frames of a file's best video stream, in display order.
+///
+/// Only one packet and the decoder's own reference frames are held at a time, so memory
+/// does not grow with the length of the file.
+pub struct FrameReader {
+    path: PathBuf,
+    input: format::context::Input,
+    stream_index: usize,
+    decoder: VideoDecoder,
+    draining: bool,
+    done: bool,
+    resolution: Resolution,
+    frame_rate: FrameRate,
+    sar: (u32, u32),
+    expected_frames: Option<u64>,
+    decoded: u64,
+    packet: Packet,
+}
+
+impl FrameReader {
+    /// Open a file for decoding. `threads` is the decoder's thread count (0 = automatic).
+    /// Fails on files that are not video, or whose pixel format is not 8-bit 4:2:0.
+    pub fn open(path: &Path, threads: usize) -> Result<Self> {
+        let input = open_input(path)?;
+        let stream_index = best_video_stream(&input, path)?;
+        let stream = input
+            .stream(stream_index)
+            .ok_or_else(|| Error::NoVideoStream {
+                path: path.to_path_buf(),
+            })?;
+        let frame_rate = stream_frame_rate(&stream).ok_or_else(|| {
+            Error::InvalidOption(format!(
+                "{}: the video stream declares no frame rate",
+                path.display()
+            ))
+        })?;
+        let expected_frames = u64::try_from(stream.frames()).ok().filter(|&n| n > 0);
+        let decoder =
+            VideoDecoder::open(stream.parameters(), threads).map_err(|source| Error::Open {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let format = decoder.format();
+        if format != format::Pixel::None && !is_supported_format(format) {
+            return Err(Error::UnsupportedPixelFormat {
+                path: path.to_path_buf(),
+                format: pixel_format_name(format),
+            });
+        }
+        let params = stream.parameters();
+        // SAFETY: reading plain integer fields of the stream's codec parameters.
+        let (w, h) = unsafe {
+            let p = params.as_ptr();
+            ((*p).width.max(0) as u32, (*p).height.max(0) as u32)
+        };
+        let sar = decoder.sample_aspect_ratio();
+        Ok(FrameReader {
+            path: path.to_path_buf(),
+            input,
+            stream_index,
+            decoder,
+            draining: false,
+            done: false,
+            resolution: Resolution::new(w, h),
+            frame_rate,
+            sar,
+            expected_frames,
+            decoded: 0,
+            packet: Packet::empty(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Frame size declared by the stream.
+    pub fn resolution(&self) -> Resolution {
+        self.resolution
+    }
+
+    pub fn frame_rate(&self) -> FrameRate {
+        self.frame_rate
+    }
+
+    /// Sample aspect ratio `(num, den)`; `(0, 1)` or `(1, 1)` for square pixels.
+    pub fn sample_aspect_ratio(&self) -> (u32, u32) {
+        self.sar
+    }
+
+    /// The frame count the container header promises, when it states one.
+    pub fn expected_frames(&self) -> Option<u64> {
+        self.expected_frames
+    }
+
+    fn corrupt(&self, what: &'static str, source: ffmpeg_next::Error) -> Error {
+        Error::Corrupt {
+            path: self.path.clone(),
+            what,
+            source,
+        }
+    }
+
+    /// The next frame in display order, or `None` at the end of the stream.
+    pub fn next_frame(&mut self) -> Result<Option<frame::Video>> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            match self.decoder.receive() {
+                Ok(Some(frame)) => return self.accept(frame).map(Some),
+                Ok(None) if self.draining => {
+                    self.done = true;
+                    return self.check_complete().map(|()| None);
+                }
+                Ok(None) => {}
+                Err(e) => return Err(self.corrupt("decoding", e)),
+            }
+            // The decoder wants input: read the next packet of our stream.
+            loop {
+                match self.packet.read(&mut self.input) {
+                    Ok(()) if self.packet.stream() != self.stream_index => continue,
+                    Ok(()) => {
+                        self.decoder
+                            .send(&self.packet)
+                            .map_err(|e| self.corrupt("decoding", e))?;
+                        break;
+                    }
+                    Err(ffmpeg_next::Error::Eof) => {
+                        self.decoder
+                            .send_eof()
+                            .map_err(|e| self.corrupt("decoding", e))?;
+                        self.draining = true;
+                        break;
+                    }
+                    Err(e) => return Err(self.corrupt("reading packets", e)),
+                }
+            }
+        }
+    }
+
+    fn accept(&mut self, mut frame: frame::Video) -> Result<frame::Video> {
+        let format = frame.format();
+        if format == format::Pixel::YUVJ420P {
+            // Same memory layout; the samples are measured and encoded as they are.
+            frame.set_format(format::Pixel::YUV420P);
+        }
+        if !is_supported_format(format) {
+            return Err(Error::UnsupportedPixelFormat {
+                path: self.path.clone(),
+                format: pixel_format_name(format),
+            });
+        }
+        let size = Resolution::new(frame.width(), frame.height());
+        if size != self.resolution {
+            if self.decoded == 0 {
+                self.resolution = size;
+            } else {
+                return Err(Error::FrameSizeChanged {
+                    path: self.path.clone(),
+                    from: self.resolution.to_string(),
+                    to: size.to_string(),
+                });
+            }
+        }
+        self.decoded += 1;
+        Ok(frame)
+    }
+
+    fn check_complete(&self) -> Result<()> {
+        if self.decoded == 0 {
+            return Err(Error::NoFrames {
+                path: self.path.clone(),
+            });
+        }
+        match self.expected_frames {
+            Some(expected) if self.decoded < expected => Err(Error::Truncated {
+                path: self.path.clone(),
+                expected,
+                decoded: self.decoded,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Decode `reader` on a background thread of `scope`, at most `ahead` frames in advance.
+/// `prepare` sees each frame with its index before it is sent. The thread stops at the end
+/// of the stream, after the first error (which is sent on), or when the receiver is dropped.
+pub fn read_ahead<'scope, F>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    mut reader: FrameReader,
+    ahead: usize,
+    mut prepare: F,
+) -> std::sync::mpsc::Receiver<Result<frame::Video>>
+where
+    F: FnMut(u64, &mut frame::Video) + Send + 'scope,
+{
+    let (tx, rx) = std::sync::mpsc::sync_channel(ahead.max(1));
+    scope.spawn(move || {
+        let mut index = 0u64;
+        loop {
+            let item = match reader.next_frame() {
+                Ok(Some(mut f)) => {
+                    prepare(index, &mut f);
+                    index += 1;
+                    Ok(f)
+                }
+                Ok(None) => break,
+                Err(e) => Err(e),
+            };
+            let failed = item.is_err();
+            if tx.send(item).is_err() || failed {
+                break;
+            }
+        }
+    });
+    rx
+}

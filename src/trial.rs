@@ -1,0 +1,180 @@
+//! One trial point: encode at (resolution, CRF), decode the packets back, upscale to the source
+//! size and compare with the source, frame by frame, as frames stream through.
+
+use crate::cputime::thread_cpu_time;
+use crate::decode::VideoDecoder;
+use crate::encode::{X264Encoder, X264Settings};
+use crate::error::{Error, Result};
+use crate::frame_rate::FrameRate;
+use crate::metrics::{FrameScores, MeanScores, ScoreAccumulator};
+use crate::resolution::Resolution;
+use crate::scale::{Kernel, Scaler};
+use crate::segment::Segmenter;
+use ffmpeg_next::frame;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which encode a trial point is: a resolution and an x264 CRF.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrialSpec {
+    pub resolution: Resolution,
+    pub crf: f64,
+}
+
+impl fmt::Display for TrialSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}p crf {}", self.resolution.height, self.crf)
+    }
+}
+
+/// What a trial point measured.
+#[derive(Debug, Clone)]
+pub struct TrialResult {
+    pub spec: TrialSpec,
+    /// Mean quality over all frames, measured at the source resolution.
+    pub scores: MeanScores,
+    /// Encoded size of each segment, in bits.
+    pub segment_bits: Vec<u64>,
+    /// CPU time spent inside the encoder (send + receive), not decoding or scoring.
+    pub encode_cpu: Duration,
+}
+
+/// The streaming state of one trial point.
+pub struct Trial {
+    spec: TrialSpec,
+    encoder: X264Encoder,
+    decoder: VideoDecoder,
+    upscaler: Option<Scaler>,
+    segmenter: Segmenter,
+    /// Source frames sent to the encoder whose decoded counterpart has not come back yet
+    /// (the encoder's lookahead); shared with the other points of the pass.
+    pending: VecDeque<Arc<frame::Video>>,
+    segment_bits: Vec<u64>,
+    scores: ScoreAccumulator,
+    encode_cpu: Duration,
+}
+
+impl Trial {
+    pub fn open(
+        spec: TrialSpec,
+        source: Resolution,
+        rate: FrameRate,
+        segmenter: Segmenter,
+        settings: &X264Settings,
+    ) -> Result<Self> {
+        let encoder = X264Encoder::open(spec.resolution, rate, spec.crf, settings)?;
+        let decoder = VideoDecoder::open(encoder.parameters(), 1)
+            .map_err(|e| Error::ffmpeg(format!("decoding {}", encoder.label()), e))?;
+        let upscaler = if spec.resolution == source {
+            None
+        } else {
+            Some(Scaler::new(spec.resolution, source, Kernel::Bicubic)?)
+        };
+        Ok(Trial {
+            spec,
+            encoder,
+            decoder,
+            upscaler,
+            segmenter,
+            pending: VecDeque::new(),
+            segment_bits: Vec::new(),
+            scores: ScoreAccumulator::default(),
+            encode_cpu: Duration::ZERO,
+        })
+    }
+
+    pub fn spec(&self) -> TrialSpec {
+        self.spec
+    }
+
+    /// Encode the next frame. `source` is the original frame (the reference for scoring) and
+    /// `input` the same frame at this point's resolution.
+    pub fn push(&mut self, source: &Arc<frame::Video>, input: &frame::Video) -> Result<()> {
+        self.pending.push_back(Arc::clone(source));
+        let t0 = thread_cpu_time();
+        let sent = self.encoder.send(input);
+        self.encode_cpu += thread_cpu_time().saturating_sub(t0);
+        sent?;
+        self.drain_encoder()
+    }
+
+    /// Flush the encoder and decoder and return the measurements.
+    pub fn finish(mut self) -> Result<TrialResult> {
+        self.encoder.send_eof()?;
+        self.drain_encoder()?;
+        self.decoder.send_eof().map_err(|e| self.decode_error(e))?;
+        self.drain_decoder()?;
+        if !self.pending.is_empty() {
+            return Err(Error::Internal(format!(
+                "{}: {} frames were encoded but never decoded back",
+                self.encoder.label(),
+                self.pending.len()
+            )));
+        }
+        Ok(TrialResult {
+            spec: self.spec,
+            scores: self.scores.mean(),
+            segment_bits: self.segment_bits,
+            encode_cpu: self.encode_cpu,
+        })
+    }
+
+    fn decode_error(&self, e: ffmpeg_next::Error) -> Error {
+        Error::ffmpeg(format!("decoding {}", self.encoder.label()), e)
+    }
+
+    fn drain_encoder(&mut self) -> Result<()> {
+        loop {
+            let t0 = thread_cpu_time();
+            let packet = self.encoder.receive();
+            self.encode_cpu += thread_cpu_time().saturating_sub(t0);
+            let Some(packet) = packet? else {
+                return Ok(());
+            };
+            let frame_index = packet
+                .pts()
+                .and_then(|p| u64::try_from(p).ok())
+                .ok_or_else(|| {
+                    Error::ffmpeg(
+                        self.encoder.label().to_string(),
+                        ffmpeg_next::Error::InvalidData,
+                    )
+                })?;
+            let segment = self.segmenter.segment_of(frame_index) as usize;
+            if self.segmenter.starts_segment(frame_index) && !packet.is_key() {
+                return Err(Error::Internal(format!(
+                    "{}: frame {frame_index} opens segment {segment} but is not a keyframe",
+                    self.encoder.label()
+                )));
+            }
+            if self.segment_bits.len() <= segment {
+                self.segment_bits.resize(segment + 1, 0);
+            }
+            self.segment_bits[segment] += packet.size() as u64 * 8;
+            self.decoder
+                .send(&packet)
+                .map_err(|e| self.decode_error(e))?;
+            self.drain_decoder()?;
+        }
+    }
+
+    fn drain_decoder(&mut self) -> Result<()> {
+        while let Some(decoded) = self.decoder.receive().map_err(|e| self.decode_error(e))? {
+            let reference = self.pending.pop_front().ok_or_else(|| {
+                Error::Internal(format!(
+                    "{}: the decoder returned more frames than were encoded",
+                    self.encoder.label()
+                ))
+            })?;
+            let scores = match self.upscaler.as_mut() {
+                Some(up) => FrameScores::compare(&reference, &up.scale(&decoded)?),
+                None => FrameScores::compare(&reference, &decoded),
+            };
+            self.scores.add(&scores);
+        }
+        Ok(())
+    }
+}
