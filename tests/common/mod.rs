@@ -1,0 +1,75 @@
+//! Helpers shared by the integration tests: where the shared clips are, and running the
+//! FFmpeg CLI (a test oracle and fixture maker only; the product never runs it).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The shared real clips, or `None` (with a visible SKIP message) when they are absent.
+pub fn clips_dir(test: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/clips");
+    if dir.join("SOURCES.md").exists() {
+        Some(dir)
+    } else {
+        eprintln!("SKIP {test}: ../shared/clips is absent");
+        None
+    }
+}
+
+/// Every clip in the shared clips directory, sorted by name.
+pub fn all_clips(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read clips dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "mp4"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Run the ffmpeg CLI with `args` (quietly), panicking with its stderr on failure.
+pub fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("run ffmpeg (install it with scripts/setup.sh)");
+    assert!(
+        out.status.success(),
+        "ffmpeg {:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Run ffprobe and return its stdout.
+pub fn ffprobe(args: &[&str]) -> String {
+    let out = Command::new("ffprobe")
+        .args(["-hide_banner", "-loglevel", "error"])
+        .args(args)
+        .output()
+        .expect("run ffprobe");
+    assert!(out.status.success(), "ffprobe {:?} failed", args);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Per-frame values of a `metadata=print` dump: for each frame, the value of `key`.
+pub fn metadata_values(dump: &str, key: &str) -> Vec<f64> {
+    let prefix = format!("{key}=");
+    dump.lines()
+        .filter_map(|l| l.trim().strip_prefix(&prefix))
+        .map(|v| match v {
+            "inf" => f64::INFINITY,
+            v => v.parse().expect("number in metadata dump"),
+        })
+        .collect()
+}
+
+/// A lossless, short synthetic clip made with FFmpeg's test sources.
+pub fn synthetic_clip(path: &Path, size: &str, rate: &str, seconds: f64) {
+    let src = format!("testsrc2=size={size}:rate={rate}:duration={seconds}");
+    ffmpeg(&[
+        "-f", "lavfi", "-i", &src, "-pix_fmt", "yuv420p", "-c:v", "libx264", "-qp", "0",
+        "-preset", "ultrafast", path.to_str().expect("utf-8 path"),
+    ]);
+}

@@ -1,0 +1,119 @@
+//! PSNR and SSIM per frame against the FFmpeg CLI's `psnr` and `ssim` filters (the oracle),
+//! on every shared clip, at the source size, at a size that is not a multiple of 8 or 16,
+//! and with a smaller distorted file that is upscaled (bicubic) before comparison.
+
+mod common;
+
+use common::{all_clips, clips_dir, ffmpeg, metadata_values};
+use pertitle::metrics::{FrameScores, PSNR_CAP_DB};
+use std::path::Path;
+
+const FRAMES: &str = "24";
+
+/// FFmpeg's per-frame luma PSNR, U/V PSNR and luma SSIM of `dist` against `reference`,
+/// with `dist` first scaled by `scale` (a filter, e.g. "scale=1280:720:flags=bicubic").
+fn oracle(reference: &Path, dist: &Path, scale: Option<&str>, dir: &Path) -> Vec<[f64; 4]> {
+    let psnr_txt = dir.join("psnr.txt");
+    let ssim_txt = dir.join("ssim.txt");
+    // Frames pair up by index: both inputs get the same synthetic timestamps, so container
+    // timestamp rounding (e.g. Matroska's milliseconds) cannot make the filters drop a frame.
+    let retime = "settb=1/30,setpts=N";
+    let d = match scale {
+        Some(s) => format!("[1:v]{retime},{s},split[d1][d2]"),
+        None => format!("[1:v]{retime},split[d1][d2]"),
+    };
+    // The filters print each frame's values into the frame metadata with 6 decimals.
+    let graph = format!(
+        "[0:v]{retime},split[r1][r2];{d};\
+         [d1][r1]psnr=shortest=1,metadata=print:file={}[o1];\
+         [d2][r2]ssim=shortest=1,metadata=print:file={}[o2]",
+        psnr_txt.display(),
+        ssim_txt.display()
+    );
+    ffmpeg(&[
+        "-i", reference.to_str().unwrap(), "-i", dist.to_str().unwrap(),
+        "-filter_complex", &graph, "-map", "[o1]", "-f", "null", "-", "-map", "[o2]", "-f", "null", "-",
+    ]);
+    let p = std::fs::read_to_string(&psnr_txt).unwrap();
+    let s = std::fs::read_to_string(&ssim_txt).unwrap();
+    let y = metadata_values(&p, "lavfi.psnr.psnr.y");
+    let u = metadata_values(&p, "lavfi.psnr.psnr.u");
+    let v = metadata_values(&p, "lavfi.psnr.psnr.v");
+    let ss = metadata_values(&s, "lavfi.ssim.Y");
+    assert_eq!(y.len(), ss.len());
+    (0..y.len()).map(|i| [y[i], u[i], v[i], ss[i]]).collect()
+}
+
+fn ours(reference: &Path, dist: &Path) -> Vec<FrameScores> {
+    let mut frames = Vec::new();
+    pertitle::score::score_each(reference, dist, |_, s| frames.push(*s)).expect("score");
+    frames
+}
+
+fn capped(db: f64) -> f64 {
+    db.min(PSNR_CAP_DB)
+}
+
+fn check(label: &str, reference: &Path, dist: &Path, scale: Option<&str>, dir: &Path) {
+    let want = oracle(reference, dist, scale, dir);
+    let got = ours(reference, dist);
+    assert_eq!(got.len(), want.len(), "{label}: frame count");
+    assert!(!got.is_empty());
+    let (mut max_psnr, mut max_ssim) = (0.0f64, 0.0f64);
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        for plane in 0..3 {
+            let d = (g.psnr[plane] - capped(w[plane])).abs();
+            max_psnr = max_psnr.max(d);
+            assert!(d <= 0.01, "{label} frame {i} plane {plane}: ours {} ffmpeg {}", g.psnr[plane], w[plane]);
+        }
+        let d = (g.ssim_y - w[3]).abs();
+        max_ssim = max_ssim.max(d);
+        assert!(d <= 0.0005, "{label} frame {i} ssim: ours {} ffmpeg {}", g.ssim_y, w[3]);
+    }
+    eprintln!("{label}: {} frames, max |dPSNR| {max_psnr:.2e} dB, max |dSSIM| {max_ssim:.2e}", got.len());
+}
+
+#[test]
+fn matches_ffmpeg_filters_on_every_clip() {
+    let Some(clips) = clips_dir("matches_ffmpeg_filters_on_every_clip") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    for clip in all_clips(&clips) {
+        let name = clip.file_stem().unwrap().to_string_lossy().into_owned();
+        let c = clip.to_str().unwrap();
+        // Same size: an x264 encode of the first frames.
+        let dist = tmp.path().join(format!("{name}_crf32.mp4"));
+        ffmpeg(&["-i", c, "-frames:v", FRAMES, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "32", dist.to_str().unwrap()]);
+        check(&format!("{name} same size"), &clip, &dist, None, tmp.path());
+
+        // Odd sizes: a lossless reference cropped to a size that is not a multiple of 8 or 16
+        // (width = 2 mod 8, height = 6 mod 8), and an encode of it.
+        let cref = tmp.path().join(format!("{name}_crop_ref.mkv"));
+        ffmpeg(&["-i", c, "-frames:v", FRAMES, "-vf", "crop=iw-14:ih-10:3:5", "-c:v", "ffv1", cref.to_str().unwrap()]);
+        let cdist = tmp.path().join(format!("{name}_crop_dist.mp4"));
+        ffmpeg(&["-i", cref.to_str().unwrap(), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "36", cdist.to_str().unwrap()]);
+        check(&format!("{name} cropped"), &cref, &cdist, None, tmp.path());
+
+        // Smaller distorted file, upscaled with bicubic to the reference's size.
+        let small = tmp.path().join(format!("{name}_small.mp4"));
+        ffmpeg(&["-i", c, "-frames:v", FRAMES, "-vf", "scale=-2:ih*2/3:flags=lanczos", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", small.to_str().unwrap()]);
+        let (w, h) = {
+            let info = pertitle::probe(&clip).unwrap();
+            (info.width, info.height)
+        };
+        check(&format!("{name} upscaled"), &clip, &small, Some(&format!("scale={w}:{h}:flags=bicubic")), tmp.path());
+    }
+}
+
+#[test]
+fn identical_files_score_the_caps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a.mp4");
+    common::synthetic_clip(&a, "320x240", "25", 0.4);
+    let r = pertitle::score::score(&a, &a).unwrap();
+    assert_eq!(r.frames, 10);
+    assert_eq!(r.mean.psnr_y, PSNR_CAP_DB);
+    assert_eq!(r.mean.psnr_yuv, PSNR_CAP_DB);
+    assert!((r.mean.ssim_y - 1.0).abs() < 1e-12);
+}
