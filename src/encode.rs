@@ -11,6 +11,25 @@ use crate::frame_rate::FrameRate;
 use crate::resolution::Resolution;
 use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format, frame};
 
+/// Make heap allocations start zero-filled, process-wide, so that trial encodes are
+/// reproducible.
+///
+/// x264 (seen with Debian's libx264 0.164 through FFmpeg 5.1, presets using macroblock-tree
+/// rate control, e.g. `faster` and `medium`) reads memory it allocated but never wrote: the
+/// bitstream then depends on what that memory held before. In a fresh process that is zero
+/// pages, so the FFmpeg CLI usually looks deterministic, but an encoder opened after others
+/// were freed produces different bits run to run (the same happens to the FFmpeg CLI under
+/// `MALLOC_PERTURB_`). glibc's perturb byte 255 fills every new allocation with zeros (and
+/// freed ones with 0xff), which makes every encode equal to a fresh-process encode. Called
+/// once by [`crate::source::init`]; costs a memset per allocation, small next to encoding.
+pub fn make_allocations_deterministic() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes glibc's allocator settings; perturbing is always valid.
+    unsafe {
+        libc::mallopt(libc::M_PERTURB, 255);
+    }
+}
+
 /// x264's presets, fastest first.
 pub const X264_PRESETS: [&str; 10] = [
     "ultrafast",
@@ -73,6 +92,7 @@ impl X264Encoder {
         crf: f64,
         settings: &X264Settings,
     ) -> Result<Self> {
+        crate::source::init();
         settings.validate()?;
         validate_crf(crf)?;
         let label = format!("x264 {size} crf {crf}");

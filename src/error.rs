@@ -1,5 +1,6 @@
 //! The library's error type. Every variant renders as one line that names the file (or the
-//! trial point) and the cause, so the CLI can print it as is.
+//! trial point) and the cause, so the CLI can print it as is. Causes are part of the message,
+//! not chained as `source()`, so that printing the chain does not repeat them.
 
 use std::path::PathBuf;
 
@@ -12,27 +13,27 @@ pub enum Error {
     #[error("{}: no such file", path.display())]
     NotFound { path: PathBuf },
 
-    #[error("{}: cannot open as video: {source}", path.display())]
+    #[error("{}: cannot open as video: {cause}", path.display())]
     Open {
         path: PathBuf,
-        source: ffmpeg_next::Error,
+        cause: ffmpeg_next::Error,
     },
 
     #[error("{}: no video stream in the file", path.display())]
     NoVideoStream { path: PathBuf },
 
-    #[error("{}: corrupt or truncated video ({what}): {source}", path.display())]
+    #[error("{}: corrupt or truncated video ({what}): {cause}", path.display())]
     Corrupt {
         path: PathBuf,
         what: &'static str,
-        source: ffmpeg_next::Error,
+        cause: ffmpeg_next::Error,
     },
 
-    #[error("{}: truncated video: the header promises {expected} frames, only {decoded} decode", path.display())]
+    #[error("{}: truncated video: the header promises {expected} frames, the file holds {found}", path.display())]
     Truncated {
         path: PathBuf,
         expected: u64,
-        decoded: u64,
+        found: u64,
     },
 
     #[error("{}: no decodable video frames", path.display())]
@@ -51,22 +52,22 @@ pub enum Error {
         to: String,
     },
 
-    #[error("{context}: {source}")]
+    #[error("{context}: {cause}")]
     Ffmpeg {
         context: String,
-        source: ffmpeg_next::Error,
+        cause: ffmpeg_next::Error,
     },
 
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
-    #[error("{}: invalid ladder manifest: {source}", path.display())]
+    #[error("{}: invalid ladder manifest: {cause}", path.display())]
     Manifest {
         path: PathBuf,
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
 
     #[error("invalid option: {0}")]
@@ -78,17 +79,17 @@ pub enum Error {
 
 impl Error {
     /// An FFmpeg failure outside of reading a file (encoder, scaler, decoder of our own packets).
-    pub(crate) fn ffmpeg(context: impl Into<String>, source: ffmpeg_next::Error) -> Self {
+    pub(crate) fn ffmpeg(context: impl Into<String>, cause: ffmpeg_next::Error) -> Self {
         Error::Ffmpeg {
             context: context.into(),
-            source,
+            cause,
         }
     }
 
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause,
         }
     }
 }

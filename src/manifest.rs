@@ -99,7 +99,7 @@ impl Manifest {
         };
         let mut json = serde_json::to_vec_pretty(self).map_err(|e| Error::Manifest {
             path: path.to_path_buf(),
-            source: e,
+            cause: e,
         })?;
         json.push(b'\n');
         let mut tmp = tempfile::Builder::new()
@@ -120,7 +120,7 @@ impl Manifest {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
             path: path.to_path_buf(),
-            source: e,
+            cause: e,
         })
     }
 }

@@ -89,7 +89,7 @@ impl OptimizeOptions {
                 r.min_kbps, r.max_kbps
             )));
         }
-        if !(r.min_step >= 1.0) {
+        if r.min_step.is_nan() || r.min_step < 1.0 {
             return Err(Error::InvalidOption(format!(
                 "step ratio {} is below 1",
                 r.min_step

@@ -44,10 +44,12 @@ impl SourceInfo {
 }
 
 /// Initialise FFmpeg once and silence its own logging (errors reach the user through
-/// [`Error`] instead).
+/// [`Error`] instead); make allocations reproducible for x264
+/// ([`crate::encode::make_allocations_deterministic`]).
 pub fn init() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        crate::encode::make_allocations_deterministic();
         // Only fails if FFmpeg cannot register its components, which is a broken install.
         if ffmpeg_next::init().is_ok() {
             ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Quiet);
@@ -75,7 +77,7 @@ fn open_input(path: &Path) -> Result<format::context::Input> {
     std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     format::input(path).map_err(|source| Error::Open {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     })
 }
 
@@ -117,13 +119,13 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
     let ctx = ffmpeg_next::codec::Context::from_parameters(params.clone()).map_err(|source| {
         Error::Open {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         }
     })?;
     let codec = params.id().name().to_string();
     let decoder = ctx.decoder().video().map_err(|source| Error::Open {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     })?;
     let (width, height) = (decoder.width(), decoder.height());
     let pixel_format = pixel_format_name(decoder.format());
@@ -146,10 +148,13 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
         ))
     })?;
 
+    let expected_frames = u64::try_from(input.stream(index).map_or(0, |s| s.frames())).unwrap_or(0);
     let mut frame_count = 0u64;
     let mut bytes = 0u64;
-    let mut packet = Packet::empty();
     loop {
+        // A fresh packet per read: FFmpeg 5.1's demuxers re-initialise the packet they are
+        // given without releasing it, so reusing one would leak every packet.
+        let mut packet = Packet::empty();
         match packet.read(&mut input) {
             Ok(()) => {
                 if packet.stream() == index {
@@ -162,10 +167,17 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
                 return Err(Error::Corrupt {
                     path: path.to_path_buf(),
                     what: "reading packets",
-                    source,
+                    cause: source,
                 });
             }
         }
+    }
+    if expected_frames > frame_count {
+        return Err(Error::Truncated {
+            path: path.to_path_buf(),
+            expected: expected_frames,
+            found: frame_count,
+        });
     }
     let duration_s = if stream_duration > 0 {
         stream_duration as f64 * f64::from(time_base.numerator())
@@ -224,7 +236,6 @@ pub struct FrameReader {
     sar: (u32, u32),
     expected_frames: Option<u64>,
     decoded: u64,
-    packet: Packet,
 }
 
 impl FrameReader {
@@ -248,7 +259,7 @@ impl FrameReader {
         let decoder =
             VideoDecoder::open(stream.parameters(), threads).map_err(|source| Error::Open {
                 path: path.to_path_buf(),
-                source,
+                cause: source,
             })?;
         let format = decoder.format();
         if format != format::Pixel::None && !is_supported_format(format) {
@@ -276,7 +287,6 @@ impl FrameReader {
             sar,
             expected_frames,
             decoded: 0,
-            packet: Packet::empty(),
         })
     }
 
@@ -307,7 +317,7 @@ impl FrameReader {
         Error::Corrupt {
             path: self.path.clone(),
             what,
-            source,
+            cause: source,
         }
     }
 
@@ -328,11 +338,13 @@ impl FrameReader {
             }
             // The decoder wants input: read the next packet of our stream.
             loop {
-                match self.packet.read(&mut self.input) {
-                    Ok(()) if self.packet.stream() != self.stream_index => continue,
+                // A fresh packet per read (see `probe`).
+                let mut packet = Packet::empty();
+                match packet.read(&mut self.input) {
+                    Ok(()) if packet.stream() != self.stream_index => continue,
                     Ok(()) => {
                         self.decoder
-                            .send(&self.packet)
+                            .send(&packet)
                             .map_err(|e| self.corrupt("decoding", e))?;
                         break;
                     }
@@ -387,7 +399,7 @@ impl FrameReader {
             Some(expected) if self.decoded < expected => Err(Error::Truncated {
                 path: self.path.clone(),
                 expected,
-                decoded: self.decoded,
+                found: self.decoded,
             }),
             _ => Ok(()),
         }

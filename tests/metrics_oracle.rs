@@ -31,8 +31,22 @@ fn oracle(reference: &Path, dist: &Path, scale: Option<&str>, dir: &Path) -> Vec
         ssim_txt.display()
     );
     ffmpeg(&[
-        "-i", reference.to_str().unwrap(), "-i", dist.to_str().unwrap(),
-        "-filter_complex", &graph, "-map", "[o1]", "-f", "null", "-", "-map", "[o2]", "-f", "null", "-",
+        "-i",
+        reference.to_str().unwrap(),
+        "-i",
+        dist.to_str().unwrap(),
+        "-filter_complex",
+        &graph,
+        "-map",
+        "[o1]",
+        "-f",
+        "null",
+        "-",
+        "-map",
+        "[o2]",
+        "-f",
+        "null",
+        "-",
     ]);
     let p = std::fs::read_to_string(&psnr_txt).unwrap();
     let s = std::fs::read_to_string(&ssim_txt).unwrap();
@@ -61,16 +75,27 @@ fn check(label: &str, reference: &Path, dist: &Path, scale: Option<&str>, dir: &
     assert!(!got.is_empty());
     let (mut max_psnr, mut max_ssim) = (0.0f64, 0.0f64);
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        for plane in 0..3 {
-            let d = (g.psnr[plane] - capped(w[plane])).abs();
+        for (plane, (&ours, &theirs)) in g.psnr.iter().zip(&w[..3]).enumerate() {
+            let d = (ours - capped(theirs)).abs();
             max_psnr = max_psnr.max(d);
-            assert!(d <= 0.01, "{label} frame {i} plane {plane}: ours {} ffmpeg {}", g.psnr[plane], w[plane]);
+            assert!(
+                d <= 0.01,
+                "{label} frame {i} plane {plane}: ours {ours} ffmpeg {theirs}"
+            );
         }
         let d = (g.ssim_y - w[3]).abs();
         max_ssim = max_ssim.max(d);
-        assert!(d <= 0.0005, "{label} frame {i} ssim: ours {} ffmpeg {}", g.ssim_y, w[3]);
+        assert!(
+            d <= 0.0005,
+            "{label} frame {i} ssim: ours {} ffmpeg {}",
+            g.ssim_y,
+            w[3]
+        );
     }
-    eprintln!("{label}: {} frames, max |dPSNR| {max_psnr:.2e} dB, max |dSSIM| {max_ssim:.2e}", got.len());
+    eprintln!(
+        "{label}: {} frames, max |dPSNR| {max_psnr:.2e} dB, max |dSSIM| {max_ssim:.2e}",
+        got.len()
+    );
 }
 
 #[test]
@@ -84,25 +109,77 @@ fn matches_ffmpeg_filters_on_every_clip() {
         let c = clip.to_str().unwrap();
         // Same size: an x264 encode of the first frames.
         let dist = tmp.path().join(format!("{name}_crf32.mp4"));
-        ffmpeg(&["-i", c, "-frames:v", FRAMES, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "32", dist.to_str().unwrap()]);
+        ffmpeg(&[
+            "-i",
+            c,
+            "-frames:v",
+            FRAMES,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "32",
+            dist.to_str().unwrap(),
+        ]);
         check(&format!("{name} same size"), &clip, &dist, None, tmp.path());
 
         // Odd sizes: a lossless reference cropped to a size that is not a multiple of 8 or 16
         // (width = 2 mod 8, height = 6 mod 8), and an encode of it.
         let cref = tmp.path().join(format!("{name}_crop_ref.mkv"));
-        ffmpeg(&["-i", c, "-frames:v", FRAMES, "-vf", "crop=iw-14:ih-10:3:5", "-c:v", "ffv1", cref.to_str().unwrap()]);
+        ffmpeg(&[
+            "-i",
+            c,
+            "-frames:v",
+            FRAMES,
+            "-vf",
+            "crop=iw-14:ih-10:3:5",
+            "-c:v",
+            "ffv1",
+            cref.to_str().unwrap(),
+        ]);
         let cdist = tmp.path().join(format!("{name}_crop_dist.mp4"));
-        ffmpeg(&["-i", cref.to_str().unwrap(), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "36", cdist.to_str().unwrap()]);
+        ffmpeg(&[
+            "-i",
+            cref.to_str().unwrap(),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "36",
+            cdist.to_str().unwrap(),
+        ]);
         check(&format!("{name} cropped"), &cref, &cdist, None, tmp.path());
 
         // Smaller distorted file, upscaled with bicubic to the reference's size.
         let small = tmp.path().join(format!("{name}_small.mp4"));
-        ffmpeg(&["-i", c, "-frames:v", FRAMES, "-vf", "scale=-2:ih*2/3:flags=lanczos", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", small.to_str().unwrap()]);
+        ffmpeg(&[
+            "-i",
+            c,
+            "-frames:v",
+            FRAMES,
+            "-vf",
+            "scale=-2:ih*2/3:flags=lanczos",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "28",
+            small.to_str().unwrap(),
+        ]);
         let (w, h) = {
             let info = pertitle::probe(&clip).unwrap();
             (info.width, info.height)
         };
-        check(&format!("{name} upscaled"), &clip, &small, Some(&format!("scale={w}:{h}:flags=bicubic")), tmp.path());
+        check(
+            &format!("{name} upscaled"),
+            &clip,
+            &small,
+            Some(&format!("scale={w}:{h}:flags=bicubic")),
+            tmp.path(),
+        );
     }
 }
 

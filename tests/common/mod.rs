@@ -69,7 +69,18 @@ pub fn metadata_values(dump: &str, key: &str) -> Vec<f64> {
 pub fn synthetic_clip(path: &Path, size: &str, rate: &str, seconds: f64) {
     let src = format!("testsrc2=size={size}:rate={rate}:duration={seconds}");
     ffmpeg(&[
-        "-f", "lavfi", "-i", &src, "-pix_fmt", "yuv420p", "-c:v", "libx264", "-qp", "0",
-        "-preset", "ultrafast", path.to_str().expect("utf-8 path"),
+        "-f",
+        "lavfi",
+        "-i",
+        &src,
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        "-qp",
+        "0",
+        "-preset",
+        "ultrafast",
+        path.to_str().expect("utf-8 path"),
     ]);
 }
