@@ -6,7 +6,7 @@ use crate::ladder::{self, LadderRules};
 use crate::manifest::{
     Generator, Manifest, SCHEMA_VERSION, Segments, Settings, SourceSummary, Timing,
 };
-use crate::measure::{MeasureOptions, measure};
+use crate::measure::{MeasureOptions, default_memory_budget, measure};
 use crate::point::{Metric, Point, round};
 use crate::progress::Progress;
 use crate::resolution::trial_resolutions;
@@ -30,7 +30,8 @@ pub struct OptimizeOptions {
     pub metric: Metric,
     /// Parallel trial encodes.
     pub jobs: usize,
-    /// Most points encoded in one pass over the source (0 = all at once).
+    /// Most points encoded in one pass over the source (0 = as many as fit in half the
+    /// available memory).
     pub points_per_pass: usize,
 }
 
@@ -146,11 +147,8 @@ pub fn optimize(
         preset: options.preset.clone(),
         segment_seconds: options.segment_seconds,
         jobs: options.jobs,
-        points_per_pass: if options.points_per_pass == 0 {
-            specs.len()
-        } else {
-            options.points_per_pass
-        },
+        points_per_pass: options.points_per_pass,
+        memory_budget: default_memory_budget(),
     };
     let results = measure(input, &specs, &measure_options, progress)?;
 

@@ -57,12 +57,25 @@ impl Scaler {
 
     /// A new frame holding `input` resized; its pts and picture type are copied from `input`.
     pub fn scale(&mut self, input: &frame::Video) -> Result<frame::Video> {
-        let mut out = frame::Video::new(format::Pixel::YUV420P, self.to.width, self.to.height);
+        let mut out = self.output_frame();
+        self.scale_into(input, &mut out)?;
+        Ok(out)
+    }
+
+    /// A frame of the output size, to be reused with [`scale_into`](Self::scale_into).
+    pub fn output_frame(&self) -> frame::Video {
+        frame::Video::new(format::Pixel::YUV420P, self.to.width, self.to.height)
+    }
+
+    /// Resize `input` into `out` (a frame from [`output_frame`](Self::output_frame)), copying
+    /// pts and picture type. Reusing one output frame avoids allocating (and the kernel
+    /// zeroing) a new multi-megabyte frame for every frame of every trial.
+    pub fn scale_into(&mut self, input: &frame::Video, out: &mut frame::Video) -> Result<()> {
         self.ctx
-            .run(input, &mut out)
+            .run(input, out)
             .map_err(|e| Error::ffmpeg(format!("swscale to {}", self.to), e))?;
         out.set_pts(input.pts());
         out.set_kind(input.kind());
-        Ok(out)
+        Ok(())
     }
 }

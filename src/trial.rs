@@ -47,7 +47,8 @@ pub struct Trial {
     spec: TrialSpec,
     encoder: X264Encoder,
     decoder: VideoDecoder,
-    upscaler: Option<Scaler>,
+    /// Resizes decoded frames to the source size, into a frame reused for every frame.
+    upscaler: Option<(Scaler, frame::Video)>,
     segmenter: Segmenter,
     /// Source frames sent to the encoder whose decoded counterpart has not come back yet
     /// (the encoder's lookahead); shared with the other points of the pass.
@@ -71,7 +72,9 @@ impl Trial {
         let upscaler = if spec.resolution == source {
             None
         } else {
-            Some(Scaler::new(spec.resolution, source, Kernel::Bicubic)?)
+            let scaler = Scaler::new(spec.resolution, source, Kernel::Bicubic)?;
+            let buffer = scaler.output_frame();
+            Some((scaler, buffer))
         };
         Ok(Trial {
             spec,
@@ -170,7 +173,10 @@ impl Trial {
                 ))
             })?;
             let scores = match self.upscaler.as_mut() {
-                Some(up) => FrameScores::compare(&reference, &up.scale(&decoded)?),
+                Some((up, buffer)) => {
+                    up.scale_into(&decoded, buffer)?;
+                    FrameScores::compare(&reference, buffer)
+                }
                 None => FrameScores::compare(&reference, &decoded),
             };
             self.scores.add(&scores);

@@ -68,8 +68,9 @@ pub struct Args {
     #[arg(short, long)]
     jobs: Option<usize>,
 
-    /// Most points encoded in one pass over the source; 0 = all in one pass. Lower it to
-    /// bound memory on large sources (each point holds an open encoder).
+    /// Most points encoded in one pass over the source (each point holds an open encoder,
+    /// about 400 bytes per pixel of its resolution); 0 = as many as fit in half the available
+    /// memory. More passes decode the source more often but never change the results.
     #[arg(long, default_value_t = 0)]
     points_per_pass: usize,
 
