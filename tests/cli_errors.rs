@@ -2,20 +2,23 @@
 //!
 //! Every bad input must make `probe`, `score` (with the bad file as either argument) and
 //! `optimize` exit non-zero without crashing, and print exactly one stderr line that starts
-//! with `pertitle: error:`, names the offending file and says the cause. A failed `optimize`
-//! must leave no `ladder.json` (and no `.ladder.*.tmp`) behind.
+//! with `pertitle: error:`, names the offending file and says the cause, once. A failed
+//! `optimize` must leave no `ladder.json` (and no `.ladder.*.tmp`) behind.
 //!
-//! Inputs are made in a temporary directory from a real clip of /work/shared/clips; media
+//! Inputs are made in a temporary directory from a real clip of ../shared/clips; media
 //! fixtures (an audio-only file, the other MP4 box layout) come from the `ffmpeg` program.
-//! Without the clips or without `ffmpeg`, a test prints `SKIP:` and passes.
+//! Without the clips, a test prints `SKIP` and passes; without `ffmpeg`, so do the cases
+//! that need it.
+
+mod common;
 
 use assert_cmd::Command;
 use std::ffi::OsStr;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-const CLIPS: &str = "/work/shared/clips";
 /// The smallest frame size of the clips, so the decodes stay quick.
 const PREFERRED_CLIP: &str = "talking_head_480p30.mp4";
 /// A tiny optimize run: one resolution, one CRF, the fastest preset.
@@ -34,55 +37,35 @@ const PREFIX: &str = "pertitle: error:";
 // Fixtures
 // ---------------------------------------------------------------------------------------
 
-/// A real clip, or `None` (after a visible SKIP message) when the clips are absent.
+/// A real clip (the preferred one if present), or `None` after a visible SKIP message.
 fn clip(test: &str) -> Option<PathBuf> {
-    let dir = Path::new(CLIPS);
-    let preferred = dir.join(PREFERRED_CLIP);
-    if preferred.is_file() {
-        return Some(preferred);
+    let clips = common::all_clips(&common::clips_dir(test)?);
+    let clip = clips
+        .iter()
+        .find(|p| p.ends_with(PREFERRED_CLIP))
+        .or(clips.first());
+    if clip.is_none() {
+        eprintln!("SKIP {test}: no clips in ../shared/clips");
     }
-    let mut any: Vec<PathBuf> = fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension() == Some(OsStr::new("mp4")))
-        .collect();
-    any.sort();
-    if any.is_empty() {
-        eprintln!("SKIP: {test}: no clips in {CLIPS}");
-    }
-    any.into_iter().next()
+    Some(clip?.canonicalize().expect("canonical clip path"))
 }
 
-fn tempdir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("pertitle-cli-errors.")
-        .tempdir()
-        .expect("create a temporary directory")
+/// Run the `ffmpeg` program to make a fixture; `None` when it is not installed.
+fn ffmpeg(args: &[&str]) -> Option<()> {
+    let installed = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok();
+    installed.then(|| common::ffmpeg(args))
 }
 
-/// Run the `ffmpeg` program (fixtures only). `None`, after a visible SKIP message, when it is
-/// not installed; panics when it runs and fails.
-fn ffmpeg(test: &str, args: &[&OsStr]) -> Option<()> {
-    let out = std::process::Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
-        .args(args)
-        .output();
-    match out {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("SKIP: {test}: the ffmpeg program is not installed");
-            None
-        }
-        Err(e) => panic!("cannot run ffmpeg: {e}"),
-        Ok(out) => {
-            assert!(
-                out.status.success(),
-                "ffmpeg {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            Some(())
-        }
-    }
+fn s(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+fn write(path: PathBuf, bytes: &[u8]) -> PathBuf {
+    fs::write(&path, bytes).expect("write a fixture");
+    path
 }
 
 /// Whether the top-level `moov` box of an MP4 file comes before its `mdat` box (the
@@ -92,8 +75,7 @@ fn moov_before_mdat(path: &Path) -> bool {
     let mut pos = 0usize;
     while pos + 8 <= bytes.len() {
         let size32 = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap());
-        let kind = &bytes[pos + 4..pos + 8];
-        match kind {
+        match &bytes[pos + 4..pos + 8] {
             b"moov" => return true,
             b"mdat" => return false,
             _ => {}
@@ -113,56 +95,35 @@ fn moov_before_mdat(path: &Path) -> bool {
     panic!("{}: no top-level moov or mdat box", path.display());
 }
 
-/// The clip in both MP4 layouts: `(moov at the start, moov at the end)`. The clip itself is
-/// one of them; the other is a stream copy made with `ffmpeg` in `dir`.
-fn both_layouts(test: &str, clip: &Path, dir: &Path) -> Option<(PathBuf, PathBuf)> {
-    let (moov_first, moov_last) = if moov_before_mdat(clip) {
-        let last = dir.join("moov_last.mp4");
+/// The first 40% of the bytes of `clip`, in the MP4 layout with `moov` first or last: the
+/// clip itself is in one layout, the other is an `ffmpeg` stream copy (`None` without it).
+fn truncated(clip: &Path, dir: &Path, moov_first: bool) -> Option<PathBuf> {
+    let mut src = clip.to_path_buf();
+    if moov_before_mdat(clip) != moov_first {
+        src = dir.join("remuxed.mp4");
         // The MP4 muxer writes moov after mdat unless told to move it.
-        ffmpeg(
-            test,
-            &[
-                "-i".as_ref(),
-                clip.as_os_str(),
-                "-c".as_ref(),
-                "copy".as_ref(),
-                last.as_os_str(),
-            ],
-        )?;
-        (clip.to_path_buf(), last)
-    } else {
-        let first = dir.join("moov_first.mp4");
-        ffmpeg(
-            test,
-            &[
-                "-i".as_ref(),
-                clip.as_os_str(),
-                "-c".as_ref(),
-                "copy".as_ref(),
-                "-movflags".as_ref(),
-                "+faststart".as_ref(),
-                first.as_os_str(),
-            ],
-        )?;
-        (first, clip.to_path_buf())
-    };
-    assert!(moov_before_mdat(&moov_first), "{}", moov_first.display());
-    assert!(!moov_before_mdat(&moov_last), "{}", moov_last.display());
-    Some((moov_first, moov_last))
-}
-
-/// The first 40% of the bytes of `src`.
-fn truncated_copy(src: &Path, dst: &Path) {
+        let faststart: &[&str] = if moov_first {
+            &["-movflags", "+faststart"]
+        } else {
+            &[]
+        };
+        ffmpeg(&[&["-i", s(clip), "-c", "copy"], faststart, &[s(&src)]].concat())?;
+        assert_eq!(moov_before_mdat(&src), moov_first, "{}", src.display());
+    }
     let bytes = fs::read(src).expect("read the clip");
-    fs::write(dst, &bytes[..bytes.len() * 2 / 5]).expect("write the truncated copy");
+    let name = format!(
+        "truncated_moov_{}.mp4",
+        if moov_first { "first" } else { "last" }
+    );
+    Some(write(dir.join(name), &bytes[..bytes.len() * 2 / 5]))
 }
 
-/// `src` with 64 KiB of pseudo-random garbage written over the middle of the file (inside
+/// `clip` with 64 KiB of pseudo-random garbage written over the middle of the file (inside
 /// the media data, whatever the box layout: the header boxes are a few KiB).
-fn corrupt_copy(src: &Path, dst: &Path) {
-    let mut bytes = fs::read(src).expect("read the clip");
+fn corrupt(clip: &Path, dir: &Path) -> PathBuf {
+    let mut bytes = fs::read(clip).expect("read the clip");
     let block = 64 * 1024;
-    assert!(bytes.len() > 4 * block, "{} is too small", src.display());
+    assert!(bytes.len() > 4 * block, "{} is too small", clip.display());
     let start = bytes.len() / 2;
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     for b in &mut bytes[start..start + block] {
@@ -171,24 +132,13 @@ fn corrupt_copy(src: &Path, dst: &Path) {
         state ^= state << 17;
         *b = (state >> 24) as u8;
     }
-    fs::write(dst, &bytes).expect("write the corrupt copy");
+    write(dir.join("corrupt.mp4"), &bytes)
 }
 
-/// A one-second AAC file with no video stream.
-fn audio_only(test: &str, dir: &Path) -> Option<PathBuf> {
+/// A one-second AAC file with no video stream (`None` without `ffmpeg`).
+fn audio_only(dir: &Path) -> Option<PathBuf> {
     let path = dir.join("audio_only.m4a");
-    ffmpeg(
-        test,
-        &[
-            "-f".as_ref(),
-            "lavfi".as_ref(),
-            "-i".as_ref(),
-            "sine=d=1".as_ref(),
-            "-c:a".as_ref(),
-            "aac".as_ref(),
-            path.as_os_str(),
-        ],
-    )?;
+    ffmpeg(&["-f", "lavfi", "-i", "sine=d=1", "-c:a", "aac", s(&path)])?;
     Some(path)
 }
 
@@ -208,13 +158,14 @@ where
         .expect("run pertitle")
 }
 
-fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// The arguments of a tiny `optimize` run.
+fn optimize<'a>(input: &'a str, outdir: &'a str) -> Vec<&'a str> {
+    [&["optimize", input, "-o", outdir], &TINY[..]].concat()
 }
 
 /// No panic, no signal: the process exited on its own.
 fn assert_no_crash(what: &str, out: &Output) {
-    let stderr = stderr_of(out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.code().is_some(),
         "{what}: killed by a signal ({:?}); stderr: {stderr}",
@@ -233,10 +184,11 @@ fn assert_no_crash(what: &str, out: &Output) {
 
 /// A clean failure: non-zero exit and exactly one stderr line `pertitle: error: ...` that
 /// contains every string of `names` (file paths, offending values) and one of `causes`
-/// (case-insensitive). Returns the line.
+/// (case-insensitive), and that does not state its cause twice in a row (`x: E: E`, the
+/// underlying FFmpeg error printed again from the source chain). Prints and returns the line.
 fn assert_one_line_error(what: &str, out: &Output, names: &[&str], causes: &[&str]) -> String {
     assert_no_crash(what, out);
-    let stderr = stderr_of(out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success(),
         "{what}: exit code 0, expected a failure; stdout: {}; stderr: {stderr}",
@@ -262,6 +214,12 @@ fn assert_one_line_error(what: &str, out: &Output, names: &[&str], causes: &[&st
         causes.iter().any(|c| lower.contains(&c.to_lowercase())),
         "{what}: the error does not give the cause (one of {causes:?}): {line:?}"
     );
+    let parts: Vec<&str> = line.split(": ").collect();
+    assert!(
+        !parts.windows(2).any(|w| w[0] == w[1]),
+        "{what}: the error line repeats its cause: {line:?}"
+    );
+    eprintln!("{what}: {line}");
     line.to_string()
 }
 
@@ -286,349 +244,187 @@ fn assert_no_ladder(what: &str, outdir: &Path) {
     }
 }
 
-fn s(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
+// ---------------------------------------------------------------------------------------
+// Bad inputs, in every subcommand that reads them
+// ---------------------------------------------------------------------------------------
+
+struct BadInput {
+    what: &'static str,
+    /// Makes the bad file in a directory from the good clip; `None` when that needs the
+    /// `ffmpeg` program and it is not installed.
+    make: fn(clip: &Path, dir: &Path) -> Option<PathBuf>,
+    /// The error must give one of these.
+    causes: &'static [&'static str],
+    /// A run may also succeed (without crashing, and with a ladder.json for `optimize`).
+    may_succeed: bool,
 }
 
-/// `bad` must fail cleanly in probe, in score as reference and as distorted (against the
-/// good `clip`), and in optimize. Returns the four stderr lines.
-fn assert_fails_everywhere(bad: &Path, clip: &Path, outdir: &Path, causes: &[&str]) -> Vec<String> {
-    let name = s(bad);
-    let mut lines = Vec::new();
+const BAD_INPUTS: [BadInput; 7] = [
+    BadInput {
+        what: "missing file",
+        make: |_, dir| Some(dir.join("does_not_exist.mp4")),
+        causes: &["no such file"],
+        may_succeed: false,
+    },
+    BadInput {
+        what: "text file",
+        make: |_, dir| {
+            Some(write(
+                dir.join("notes.txt"),
+                b"This is a small text file.\nIt holds no video at all.\n",
+            ))
+        },
+        causes: &["cannot open as video"],
+        may_succeed: false,
+    },
+    BadInput {
+        what: "empty file",
+        make: |_, dir| Some(write(dir.join("empty.mp4"), b"")),
+        causes: &["cannot open as video", "empty"],
+        may_succeed: false,
+    },
+    // moov at the end: the cut removes the header, so the file cannot even be opened.
+    BadInput {
+        what: "truncated, moov at end",
+        make: |clip, dir| truncated(clip, dir, false),
+        causes: &["truncated", "corrupt", "cannot open as video"],
+        may_succeed: false,
+    },
+    // moov at the start: the header survives and promises every frame of the clip, but the
+    // media data stops at 40%. Decoding (score, optimize) must notice, and so must `probe`,
+    // which counts the packets: it must not report the file as a good source.
+    BadInput {
+        what: "truncated, moov at start",
+        make: |clip, dir| truncated(clip, dir, true),
+        causes: &["truncated"],
+        may_succeed: false,
+    },
+    // The product may refuse the file in one line or, when FFmpeg conceals the damage,
+    // succeed; it must never crash. `probe` reads packets without decoding them, so it may
+    // well succeed. Which outcome happened is printed.
+    BadInput {
+        what: "corrupt video",
+        make: |clip, dir| Some(corrupt(clip, dir)),
+        causes: &["corrupt", "truncated"],
+        may_succeed: true,
+    },
+    BadInput {
+        what: "audio only",
+        make: |_, dir| audio_only(dir),
+        causes: &["no video stream"],
+        may_succeed: false,
+    },
+];
 
-    let what = format!("probe {name}");
-    lines.push(assert_one_line_error(
-        &what,
-        &pertitle(["probe", name]),
-        &[name],
-        causes,
-    ));
-
-    for (what, args) in [
-        (format!("score {name} <clip>"), ["score", name, s(clip)]),
-        (format!("score <clip> {name}"), ["score", s(clip), name]),
-    ] {
-        let line = assert_one_line_error(&what, &pertitle(args), &[name], causes);
-        assert!(
-            !line.contains(s(clip)),
-            "{what}: the error blames the good file: {line:?}"
+/// `case` run through probe, score as reference and as distorted (against the good clip,
+/// which the error must not blame) and optimize (which must leave no ladder behind).
+fn check_bad_input(test: &str, case: &BadInput, clip: &Path) {
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let Some(bad) = (case.make)(clip, dir.path()) else {
+        eprintln!(
+            "SKIP {test}: {}: the ffmpeg program is not installed",
+            case.what
         );
-        lines.push(line);
-    }
-
-    lines.push(assert_optimize_fails(bad, outdir, causes));
-    lines
-}
-
-fn assert_optimize_fails(bad: &Path, outdir: &Path, causes: &[&str]) -> String {
-    let name = s(bad);
-    let what = format!("optimize {name}");
-    let mut args = vec!["optimize", name, "-o", s(outdir)];
-    args.extend(TINY);
-    let line = assert_one_line_error(&what, &pertitle(&args), &[name], causes);
-    assert_no_ladder(&what, outdir);
-    line
-}
-
-fn report(case: &str, lines: &[String]) {
-    for line in lines {
-        eprintln!("{case}: {line}");
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// 1. A missing file
-// ---------------------------------------------------------------------------------------
-
-#[test]
-fn missing_file() {
-    let Some(clip) = clip("missing_file") else {
         return;
     };
-    let dir = tempdir();
-    let bad = dir.path().join("does_not_exist.mp4");
-    let lines = assert_fails_everywhere(&bad, &clip, &dir.path().join("out"), &["no such file"]);
-    report("missing file", &lines);
-}
-
-// ---------------------------------------------------------------------------------------
-// 2. A file that is not video
-// ---------------------------------------------------------------------------------------
-
-#[test]
-fn text_file_is_not_video() {
-    let Some(clip) = clip("text_file_is_not_video") else {
-        return;
-    };
-    let dir = tempdir();
-    let bad = dir.path().join("notes.txt");
-    fs::write(
-        &bad,
-        "This is a small text file.\nIt holds no video at all.\n",
-    )
-    .unwrap();
-    let lines = assert_fails_everywhere(
-        &bad,
-        &clip,
-        &dir.path().join("out"),
-        &["cannot open as video"],
-    );
-    report("text file", &lines);
-}
-
-#[test]
-fn empty_file_is_not_video() {
-    let Some(clip) = clip("empty_file_is_not_video") else {
-        return;
-    };
-    let dir = tempdir();
-    let bad = dir.path().join("empty.mp4");
-    fs::write(&bad, b"").unwrap();
-    let lines = assert_fails_everywhere(
-        &bad,
-        &clip,
-        &dir.path().join("out"),
-        &["cannot open as video", "empty"],
-    );
-    report("empty file", &lines);
-}
-
-// ---------------------------------------------------------------------------------------
-// 3. A truncated video: the first 40% of the bytes of a real clip
-// ---------------------------------------------------------------------------------------
-
-/// moov at the end: the cut removes the header, so the file cannot even be opened.
-#[test]
-fn truncated_video_moov_at_end() {
-    let test = "truncated_video_moov_at_end";
-    let Some(clip) = clip(test) else { return };
-    let dir = tempdir();
-    let Some((_, moov_last)) = both_layouts(test, &clip, dir.path()) else {
-        return;
-    };
-    let bad = dir.path().join("truncated_moov_last.mp4");
-    truncated_copy(&moov_last, &bad);
-    let lines = assert_fails_everywhere(
-        &bad,
-        &clip,
-        &dir.path().join("out"),
-        &["truncated", "corrupt", "cannot open as video"],
-    );
-    report("truncated, moov at end", &lines);
-}
-
-/// moov at the start: the header survives and promises every frame of the clip, but the
-/// media data stops at 40%. Decoding (score, optimize) must notice.
-#[test]
-fn truncated_video_moov_at_start_score_and_optimize() {
-    let test = "truncated_video_moov_at_start_score_and_optimize";
-    let Some(clip) = clip(test) else { return };
-    let dir = tempdir();
-    let Some((moov_first, _)) = both_layouts(test, &clip, dir.path()) else {
-        return;
-    };
-    let bad = dir.path().join("truncated_moov_first.mp4");
-    truncated_copy(&moov_first, &bad);
-    let name = s(&bad);
-    let mut lines = Vec::new();
-    for (what, args) in [
-        (format!("score {name} <clip>"), ["score", name, s(&clip)]),
-        (format!("score <clip> {name}"), ["score", s(&clip), name]),
-    ] {
-        lines.push(assert_one_line_error(
-            &what,
-            &pertitle(args),
-            &[name],
-            &["truncated"],
-        ));
-    }
-    lines.push(assert_optimize_fails(
-        &bad,
-        &dir.path().join("out"),
-        &["truncated"],
-    ));
-    report("truncated, moov at start", &lines);
-}
-
-/// `probe` counts every packet of the stream, so it sees that the file holds fewer frames
-/// than its header promises; it must not report the file as a good source.
-#[test]
-fn truncated_video_moov_at_start_probe() {
-    let test = "truncated_video_moov_at_start_probe";
-    let Some(clip) = clip(test) else { return };
-    let dir = tempdir();
-    let Some((moov_first, _)) = both_layouts(test, &clip, dir.path()) else {
-        return;
-    };
-    let bad = dir.path().join("truncated_moov_first.mp4");
-    truncated_copy(&moov_first, &bad);
-    let name = s(&bad);
-    let line = assert_one_line_error(
-        &format!("probe {name}"),
-        &pertitle(["probe", name]),
-        &[name],
-        &["truncated"],
-    );
-    report("truncated, moov at start", &[line]);
-}
-
-// ---------------------------------------------------------------------------------------
-// 4. A corrupt video: a block of garbage in the middle of a real clip
-// ---------------------------------------------------------------------------------------
-
-/// The product may either refuse the file in one line or, when FFmpeg conceals the damage,
-/// succeed; it must never crash. `probe` reads packets without decoding them, so it may
-/// well succeed. Which outcome happened is printed.
-#[test]
-fn corrupt_video() {
-    let Some(clip) = clip("corrupt_video") else {
-        return;
-    };
-    let dir = tempdir();
-    let bad = dir.path().join("corrupt.mp4");
-    corrupt_copy(&clip, &bad);
-    let name = s(&bad);
-    let outdir = dir.path().join("out");
-    let mut optimize = vec!["optimize", name, "-o", s(&outdir)];
-    optimize.extend(TINY);
-    let runs: [(String, Vec<&str>); 4] = [
-        (format!("probe {name}"), vec!["probe", name]),
-        (
-            format!("score {name} <clip>"),
-            vec!["score", name, s(&clip)],
-        ),
-        (
-            format!("score <clip> {name}"),
-            vec!["score", s(&clip), name],
-        ),
-        (format!("optimize {name}"), optimize),
+    let (bad, clip, outdir) = (s(&bad), s(clip), dir.path().join("out"));
+    let runs = [
+        vec!["probe", bad],
+        vec!["score", bad, clip],
+        vec!["score", clip, bad],
+        optimize(bad, s(&outdir)),
     ];
-    for (what, args) in runs {
+    for args in runs {
+        let what = format!("{}: {}", case.what, args.join(" ").replace(clip, "<clip>"));
         let out = pertitle(&args);
-        assert_no_crash(&what, &out);
-        let is_optimize = args[0] == "optimize";
-        if out.status.success() {
-            eprintln!("corrupt video: {what}: succeeded (damage concealed or not decoded)");
-            if is_optimize {
-                assert!(
-                    outdir.join("ladder.json").is_file(),
-                    "{what}: succeeded without writing ladder.json"
-                );
-            }
-        } else {
-            let line = assert_one_line_error(&what, &out, &[name], &["corrupt", "truncated"]);
-            if is_optimize {
-                assert_no_ladder(&what, &outdir);
-            }
-            eprintln!("corrupt video: {what}: failed: {line}");
+        if case.may_succeed && out.status.success() {
+            assert_no_crash(&what, &out);
+            eprintln!("{what}: succeeded (damage concealed or not decoded)");
+            assert!(
+                args[0] != "optimize" || outdir.join("ladder.json").is_file(),
+                "{what}: succeeded without writing ladder.json"
+            );
+            continue;
+        }
+        let line = assert_one_line_error(&what, &out, &[bad], case.causes);
+        match args[0] {
+            "score" => assert!(
+                !line.contains(clip),
+                "{what}: the error blames the good file: {line:?}"
+            ),
+            "optimize" => assert_no_ladder(&what, &outdir),
+            _ => {}
         }
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// 5. A file with no video stream
-// ---------------------------------------------------------------------------------------
-
 #[test]
-fn audio_only_file() {
-    let test = "audio_only_file";
+fn bad_inputs_fail_cleanly() {
+    let test = "bad_inputs_fail_cleanly";
     let Some(clip) = clip(test) else { return };
-    let dir = tempdir();
-    let Some(bad) = audio_only(test, dir.path()) else {
-        return;
-    };
-    let lines = assert_fails_everywhere(&bad, &clip, &dir.path().join("out"), &["no video stream"]);
-    report("audio only", &lines);
+    for case in &BAD_INPUTS {
+        check_bad_input(test, case, &clip);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
-// 6. An output directory that cannot be written
+// Optimize of a good clip with a bad output directory or bad options
 // ---------------------------------------------------------------------------------------
 
-/// OUTDIR below a regular file (`somefile/out`) cannot be created, even by root; OUTDIR
-/// that is itself a regular file cannot hold ladder.json. Neither run may touch the file.
+/// OUTDIR below a regular file (`somefile/out`) cannot be created, even by root; OUTDIR that
+/// is itself a regular file cannot hold ladder.json; neither run may touch the file. A
+/// read-only OUTDIR is tried only where it really is read-only for us: the tests usually run
+/// as root, and chmod does not stop root from writing.
 #[test]
-fn optimize_outdir_under_regular_file() {
-    let Some(clip) = clip("optimize_outdir_under_regular_file") else {
-        return;
-    };
-    let dir = tempdir();
-    let file = dir.path().join("somefile");
+fn optimize_unwritable_outdir() {
+    let test = "optimize_unwritable_outdir";
+    let Some(clip) = clip(test) else { return };
+    let dir = tempfile::tempdir().expect("create a temporary directory");
     let content = b"a regular file, not a directory\n";
-    fs::write(&file, content).unwrap();
-    let mut lines = Vec::new();
-    for outdir in [file.join("out"), file.clone()] {
-        let what = format!("optimize -o {}", outdir.display());
-        let mut args = vec!["optimize", s(&clip), "-o", s(&outdir)];
-        args.extend(TINY);
-        lines.push(assert_one_line_error(
-            &what,
-            &pertitle(&args),
-            &[s(&outdir)],
-            &[
-                "cannot create",
-                "not a directory",
-                "not writable",
-                "file exists",
-            ],
-        ));
-        assert_eq!(
-            fs::read(&file).unwrap(),
-            content,
-            "{what}: {} was changed",
-            file.display()
-        );
-    }
-    report("unwritable output directory", &lines);
-}
+    let file = write(dir.path().join("somefile"), content);
+    let not_creatable: &[&str] = &[
+        "cannot create",
+        "not a directory",
+        "not writable",
+        "file exists",
+    ];
+    let mut cases: Vec<(PathBuf, &[&str])> = vec![
+        (file.join("out"), not_creatable),
+        (file.clone(), not_creatable),
+    ];
 
-/// A read-only OUTDIR. The tests usually run as root, and chmod does not stop root from
-/// writing, so this only runs when the directory really is read-only for us; the
-/// file-as-parent case above covers an unwritable OUTDIR everywhere.
-#[test]
-fn optimize_read_only_outdir() {
-    use std::os::unix::fs::PermissionsExt;
-    let Some(clip) = clip("optimize_read_only_outdir") else {
-        return;
-    };
-    let dir = tempdir();
-    let outdir = dir.path().join("read_only");
-    fs::create_dir(&outdir).unwrap();
-    fs::set_permissions(&outdir, fs::Permissions::from_mode(0o555)).unwrap();
-    if fs::write(outdir.join("probe"), b"").is_ok() {
+    let read_only = dir.path().join("read_only");
+    fs::create_dir(&read_only).unwrap();
+    fs::set_permissions(&read_only, fs::Permissions::from_mode(0o555)).unwrap();
+    if fs::write(read_only.join("probe"), b"").is_ok() {
         eprintln!(
-            "SKIP: optimize_read_only_outdir: a chmod 555 directory is writable here \
-             (running as root); see optimize_outdir_under_regular_file"
+            "SKIP {test}: read-only OUTDIR: a chmod 555 directory is writable here \
+             (running as root); the regular-file cases cover an unwritable OUTDIR"
         );
-        fs::set_permissions(&outdir, fs::Permissions::from_mode(0o755)).unwrap();
-        return;
+    } else {
+        cases.push((read_only.clone(), &["not writable", "permission denied"]));
     }
-    let what = format!("optimize -o {}", outdir.display());
-    let mut args = vec!["optimize", s(&clip), "-o", s(&outdir)];
-    args.extend(TINY);
-    let line = assert_one_line_error(
-        &what,
-        &pertitle(&args),
-        &[s(&outdir)],
-        &["not writable", "permission denied"],
-    );
-    assert_no_ladder(&what, &outdir);
-    fs::set_permissions(&outdir, fs::Permissions::from_mode(0o755)).unwrap();
-    report("read-only output directory", &[line]);
-}
 
-// ---------------------------------------------------------------------------------------
-// 7. Invalid options
-// ---------------------------------------------------------------------------------------
+    for (outdir, causes) in cases {
+        let what = format!("optimize -o {}", outdir.display());
+        let out = pertitle(optimize(s(&clip), s(&outdir)));
+        assert_one_line_error(&what, &out, &[s(&outdir)], causes);
+        assert_no_ladder(&what, &outdir);
+        let now = fs::read(&file).unwrap();
+        assert_eq!(now, content, "{what}: {} was changed", file.display());
+    }
+    fs::set_permissions(&read_only, fs::Permissions::from_mode(0o755)).unwrap();
+}
 
 /// Each bad value replaces the tiny run's own value of that option (clap refuses a repeated
-/// `--preset`, and `--crf`/`--resolutions` would append to the list).
+/// `--preset`, and `--crf`/`--resolutions` would append to the list). The error must show
+/// the bad value.
 #[test]
 fn optimize_invalid_options() {
     let Some(clip) = clip("optimize_invalid_options") else {
         return;
     };
-    let dir = tempdir();
+    let dir = tempfile::tempdir().expect("create a temporary directory");
     let outdir = dir.path().join("out");
     let cases: [(&str, &str, &[&str]); 5] = [
         ("--preset", "notapreset", &["preset"]),
@@ -637,59 +433,13 @@ fn optimize_invalid_options() {
         ("--crf", "nan", &["crf"]),
         ("--resolutions", "0", &["resolution", "height"]),
     ];
-    let mut lines = Vec::new();
     for (option, value, causes) in cases {
-        let mut args = vec!["optimize", s(&clip), "-o", s(&outdir)];
-        let mut tiny = TINY.to_vec();
-        let i = tiny.iter().position(|a| *a == option).unwrap();
-        tiny[i + 1] = value;
-        args.extend(tiny);
+        let mut args = optimize(s(&clip), s(&outdir));
+        let i = args.iter().position(|a| *a == option).unwrap();
+        args[i + 1] = value;
         let what = format!("optimize {option} {value}");
-        let out = pertitle(&args);
-        let line = assert_one_line_error(&what, &out, &[], causes);
         let shown = if value == "nan" { "NaN" } else { value };
-        assert!(
-            line.contains(shown),
-            "{what}: the error does not show the bad value: {line:?}"
-        );
+        assert_one_line_error(&what, &pertitle(&args), &[shown], causes);
         assert_no_ladder(&what, &outdir);
-        lines.push(line);
     }
-    report("invalid options", &lines);
-}
-
-// ---------------------------------------------------------------------------------------
-// The error line states its cause once
-// ---------------------------------------------------------------------------------------
-
-/// An error line ends in `: CAUSE` at most once: a line like `x: cannot open as video: E: E`
-/// repeats the underlying FFmpeg error (the error's message already holds its source, and
-/// the CLI prints the source chain again).
-#[test]
-fn error_line_states_its_cause_once() {
-    let Some(clip) = clip("error_line_states_its_cause_once") else {
-        return;
-    };
-    let dir = tempdir();
-    let text = dir.path().join("notes.txt");
-    fs::write(&text, "not a video\n").unwrap();
-    let truncated = dir.path().join("truncated.mp4");
-    truncated_copy(&clip, &truncated);
-    let mut bad_lines = Vec::new();
-    for args in [
-        vec!["probe", s(&text)],
-        vec!["score", s(&truncated), s(&clip)],
-    ] {
-        let out = pertitle(&args);
-        let line = assert_one_line_error(&args.join(" "), &out, &[args[1]], &[":"]);
-        let parts: Vec<&str> = line.split(": ").collect();
-        if parts.windows(2).any(|w| w[0] == w[1]) {
-            bad_lines.push(line);
-        }
-    }
-    assert!(
-        bad_lines.is_empty(),
-        "error lines repeat their cause:\n{}",
-        bad_lines.join("\n")
-    );
 }
