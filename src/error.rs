@@ -36,6 +36,9 @@ pub enum Error {
         found: u64,
     },
 
+    #[error("{}: the video stream declares no frame rate", path.display())]
+    NoFrameRate { path: PathBuf },
+
     #[error("{}: no decodable video frames", path.display())]
     NoFrames { path: PathBuf },
 

@@ -141,11 +141,8 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
             path: path.to_path_buf(),
         });
     }
-    let frame_rate = rate.ok_or_else(|| {
-        Error::InvalidOption(format!(
-            "{}: the video stream declares no frame rate",
-            path.display()
-        ))
+    let frame_rate = rate.ok_or_else(|| Error::NoFrameRate {
+        path: path.to_path_buf(),
     })?;
 
     let expected_frames = u64::try_from(input.stream(index).map_or(0, |s| s.frames())).unwrap_or(0);
@@ -249,11 +246,8 @@ impl FrameReader {
             .ok_or_else(|| Error::NoVideoStream {
                 path: path.to_path_buf(),
             })?;
-        let frame_rate = stream_frame_rate(&stream).ok_or_else(|| {
-            Error::InvalidOption(format!(
-                "{}: the video stream declares no frame rate",
-                path.display()
-            ))
+        let frame_rate = stream_frame_rate(&stream).ok_or_else(|| Error::NoFrameRate {
+            path: path.to_path_buf(),
         })?;
         let expected_frames = u64::try_from(stream.frames()).ok().filter(|&n| n > 0);
         let decoder =
