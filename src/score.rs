@@ -1,12 +1,78 @@
 //! Scoring one file against another (the `score` command).
 
 use crate::error::{Error, Result};
-use crate::metrics::{FrameScores, MeanScores, ScoreAccumulator};
+use crate::metrics::pool::{Pooled, pool};
+use crate::metrics::vmaf::{VmafModel, VmafScorer};
+use crate::metrics::{Plane, psnr_from_sse, sse, ssim};
 use crate::resolution::Resolution;
 use crate::scale::{Kernel, Scaler};
 use crate::source::{FrameReader, read_ahead};
+use ffmpeg_next::frame;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// Which metrics to compute.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreOptions {
+    /// PSNR of Y, U and V, and the 6:1:1 `psnr_yuv`.
+    pub psnr: bool,
+    /// Luma SSIM.
+    pub ssim: bool,
+    /// VMAF with this model.
+    pub vmaf: Option<VmafModel>,
+    /// libvmaf's feature-extraction threads (0 = in the calling thread).
+    pub vmaf_threads: u32,
+}
+
+impl Default for ScoreOptions {
+    fn default() -> Self {
+        ScoreOptions {
+            psnr: true,
+            ssim: true,
+            vmaf: Some(VmafModel::default()),
+            vmaf_threads: std::thread::available_parallelism().map_or(2, |n| n.get() as u32),
+        }
+    }
+}
+
+/// Every metric of one frame; `None` for metrics not computed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct FrameRecord {
+    pub frame: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psnr_y: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psnr_u: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psnr_v: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub psnr_yuv: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssim_y: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmaf: Option<f64>,
+}
+
+/// Metric names in the order reports list them.
+pub const METRIC_ORDER: [&str; 6] = ["psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "ssim_y", "vmaf"];
+
+impl FrameRecord {
+    /// The computed metrics of this frame as (name, value), in [`METRIC_ORDER`].
+    pub fn values(&self) -> Vec<(&'static str, f64)> {
+        [
+            ("psnr_y", self.psnr_y),
+            ("psnr_u", self.psnr_u),
+            ("psnr_v", self.psnr_v),
+            ("psnr_yuv", self.psnr_yuv),
+            ("ssim_y", self.ssim_y),
+            ("vmaf", self.vmaf),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+    }
+}
 
 /// The result of comparing a distorted file with its reference.
 #[derive(Debug, Clone, Serialize)]
@@ -24,26 +90,74 @@ pub struct ScoreReport {
     pub frames: u64,
     pub reference_frames: u64,
     pub distorted_frames: u64,
-    /// Mean per-frame scores.
+    /// The VMAF model used, when VMAF was computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vmaf_model: Option<String>,
+    /// Mean of every computed metric (the same as `pooling[metric].mean`).
     #[serde(flatten)]
-    pub mean: MeanScores,
+    pub mean: BTreeMap<String, f64>,
+    /// Every computed metric pooled four ways.
+    pub pooling: BTreeMap<String, Pooled>,
+    /// Per-frame values, when asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub per_frame: Vec<FrameRecord>,
 }
 
-/// Compare `distorted` against `reference` frame by frame, calling `each` with every frame's
-/// scores in order. Distorted frames of another size are resized to the reference's size
-/// (bicubic). When the files differ in length, the common leading frames are compared.
-pub fn score_each(
+/// PSNR (Y, U, V, 6:1:1) and SSIM of one pair of same-size frames, as asked, with the planes
+/// computed in parallel.
+pub fn compare(
+    reference: &frame::Video,
+    distorted: &frame::Video,
+    options: &ScoreOptions,
+) -> FrameRecord {
+    let plane_psnr = |i: usize| {
+        let r = Plane::of_frame(reference, i);
+        psnr_from_sse(
+            sse(r, Plane::of_frame(distorted, i)),
+            r.width() * r.height(),
+        )
+    };
+    let (luma, rest) = rayon::join(
+        || {
+            let y = options.psnr.then(|| plane_psnr(0));
+            let s = options
+                .ssim
+                .then(|| ssim(Plane::of_frame(reference, 0), Plane::of_frame(distorted, 0)));
+            (y, s)
+        },
+        || options.psnr.then(|| (plane_psnr(1), plane_psnr(2))),
+    );
+    let (psnr_y, ssim_y) = luma;
+    FrameRecord {
+        psnr_y,
+        psnr_u: rest.map(|r| r.0),
+        psnr_v: rest.map(|r| r.1),
+        psnr_yuv: psnr_y.zip(rest).map(|(y, (u, v))| (6.0 * y + u + v) / 8.0),
+        ssim_y,
+        ..FrameRecord::default()
+    }
+}
+
+/// Compare `distorted` against `reference` frame by frame. Distorted frames of another size
+/// are resized to the reference's size (bicubic). When the files differ in length, the common
+/// leading frames are compared. `keep_frames` keeps the per-frame values in the report.
+pub fn score_with(
     reference: &Path,
     distorted: &Path,
-    mut each: impl FnMut(u64, &FrameScores),
+    options: &ScoreOptions,
+    keep_frames: bool,
 ) -> Result<ScoreReport> {
     let ref_reader = FrameReader::open(reference, 0)?;
     let dist_reader = FrameReader::open(distorted, 0)?;
     let size = ref_reader.resolution();
     let mut dist_size = dist_reader.resolution();
-    let mut acc = ScoreAccumulator::default();
+    let mut vmaf = options
+        .vmaf
+        .map(|m| VmafScorer::new(m, options.vmaf_threads))
+        .transpose()?;
+    let mut records: Vec<FrameRecord> = Vec::new();
     let (mut n_ref, mut n_dist) = (0u64, 0u64);
-    let mut scaler: Option<(Resolution, Scaler)> = None;
+    let mut scaler: Option<(Resolution, Scaler, frame::Video)> = None;
     std::thread::scope(|scope| -> Result<()> {
         let refs = read_ahead(scope, ref_reader, 4, |_, _| {});
         let dists = read_ahead(scope, dist_reader, 4, |_, _| {});
@@ -59,23 +173,45 @@ pub fn score_each(
                 return Ok(());
             };
             let this = Resolution::new(d.width(), d.height());
+            let target = Resolution::new(r.width(), r.height());
             dist_size = this;
-            let scores = if this == Resolution::new(r.width(), r.height()) {
-                FrameScores::compare(&r, &d)
+            let d = if this == target {
+                &d
             } else {
-                let target = Resolution::new(r.width(), r.height());
-                if scaler.as_ref().is_none_or(|(from, _)| *from != this) {
-                    scaler = Some((this, Scaler::new(this, target, Kernel::Bicubic)?));
+                if scaler.as_ref().is_none_or(|(from, _, _)| *from != this) {
+                    let s = Scaler::new(this, target, Kernel::Bicubic)?;
+                    let buffer = s.output_frame();
+                    scaler = Some((this, s, buffer));
                 }
-                let (_, s) = scaler
+                let (_, s, buffer) = scaler
                     .as_mut()
                     .ok_or_else(|| Error::Internal("no scaler".into()))?;
-                FrameScores::compare(&r, &s.scale(&d)?)
+                s.scale_into(&d, buffer)?;
+                &*buffer
             };
-            each(acc.frames(), &scores);
-            acc.add(&scores);
+            let mut record = compare(&r, d, options);
+            record.frame = records.len() as u64;
+            if let Some(v) = vmaf.as_mut() {
+                v.push(&r, d)?;
+            }
+            records.push(record);
         }
     })?;
+    if let Some(v) = vmaf {
+        for (record, score) in records.iter_mut().zip(v.finish()?) {
+            record.vmaf = Some(score);
+        }
+    }
+    let mut columns: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for r in &records {
+        for (name, value) in r.values() {
+            columns.entry(name.to_string()).or_default().push(value);
+        }
+    }
+    let pooling: BTreeMap<String, Pooled> = columns
+        .iter()
+        .filter_map(|(k, v)| pool(v).map(|p| (k.clone(), p)))
+        .collect();
     Ok(ScoreReport {
         reference: reference.to_path_buf(),
         distorted: distorted.to_path_buf(),
@@ -84,14 +220,28 @@ pub fn score_each(
         distorted_width: dist_size.width,
         distorted_height: dist_size.height,
         scaled: dist_size != size,
-        frames: acc.frames(),
+        frames: records.len() as u64,
         reference_frames: n_ref,
         distorted_frames: n_dist,
-        mean: acc.mean(),
+        vmaf_model: options.vmaf.map(|m| {
+            m.version().to_string()
+                + if m == VmafModel::Phone {
+                    " (phone)"
+                } else {
+                    ""
+                }
+        }),
+        mean: pooling.iter().map(|(k, p)| (k.clone(), p.mean)).collect(),
+        pooling,
+        per_frame: if keep_frames { records } else { Vec::new() },
     })
 }
 
-/// Compare two files; see [`score_each`].
+/// Compare two files with PSNR and SSIM (no VMAF), keeping per-frame values.
 pub fn score(reference: &Path, distorted: &Path) -> Result<ScoreReport> {
-    score_each(reference, distorted, |_, _| {})
+    let options = ScoreOptions {
+        vmaf: None,
+        ..ScoreOptions::default()
+    };
+    score_with(reference, distorted, &options, true)
 }

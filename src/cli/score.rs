@@ -1,26 +1,62 @@
 //! `pertitle score`: quality of one file against another.
 
+use pertitle::metrics::pool::Pooled;
+use pertitle::metrics::vmaf::VmafModel;
+use pertitle::score::{METRIC_ORDER, ScoreOptions, ScoreReport};
 use std::path::PathBuf;
 
-/// Measure the quality of DISTORTED against REFERENCE: mean per-frame PSNR (Y, U, V, and
-/// 6:1:1-weighted YUV) and luma SSIM.
+/// Measure the quality of DISTORTED against REFERENCE.
 ///
-/// A DISTORTED of another size is resized to REFERENCE's size with a bicubic filter first,
-/// as a player would. When the files differ in length, their common leading frames are
-/// compared and a warning is printed. Both files must be 8-bit 4:2:0 video.
+/// Metrics (--metrics): psnr = PSNR of Y, U and V (each frame capped at 60 dB) and
+/// psnr_yuv = (6Y + U + V) / 8; ssim = luma SSIM as FFmpeg's ssim filter defines it;
+/// vmaf = libvmaf's VMAF with --vmaf-model. Each metric is pooled over frames four ways: mean,
+/// harmonic mean, min and 5th percentile.
+///
+/// A DISTORTED of another size is resized to REFERENCE's size with a bicubic filter first, as
+/// a player would. When the files differ in length, their common leading frames are compared
+/// and a warning is printed. Both files must be 8-bit 4:2:0 video.
 #[derive(clap::Args)]
 pub struct Args {
     /// The original video.
     reference: PathBuf,
     /// The encoded (distorted) video.
     distorted: PathBuf,
-    /// Print the result as JSON.
+    /// Metrics to compute, comma-separated: psnr, ssim, vmaf.
+    #[arg(long, value_delimiter = ',', default_value = "psnr,ssim,vmaf")]
+    metrics: Vec<MetricName>,
+    /// VMAF model: v0.6.1 (1080p display), v0.6.1neg (no enhancement gain), phone, 4k.
+    #[arg(long, default_value = "v0.6.1")]
+    vmaf_model: VmafModel,
+    /// Also report every frame's values.
     #[arg(long)]
+    per_frame: bool,
+    /// Print the result as JSON.
+    #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// Print CSV: one row per frame with --per-frame, else one row per metric.
+    #[arg(long)]
+    csv: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MetricName {
+    Psnr,
+    Ssim,
+    Vmaf,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let report = pertitle::score::score(&args.reference, &args.distorted)?;
+    let options = ScoreOptions {
+        psnr: args.metrics.contains(&MetricName::Psnr),
+        ssim: args.metrics.contains(&MetricName::Ssim),
+        vmaf: args
+            .metrics
+            .contains(&MetricName::Vmaf)
+            .then_some(args.vmaf_model),
+        ..ScoreOptions::default()
+    };
+    let report =
+        pertitle::score::score_with(&args.reference, &args.distorted, &options, args.per_frame)?;
     if report.reference_frames != report.distorted_frames {
         eprintln!(
             "pertitle: warning: {} has {} frames and {} has {}; compared the first {}",
@@ -33,9 +69,49 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
+    } else if args.csv {
+        print_csv(&report, args.per_frame);
+    } else {
+        print_table(&report);
     }
-    let m = &report.mean;
+    Ok(())
+}
+
+/// The pooled metrics in the order reports list them.
+fn ordered(report: &ScoreReport) -> impl Iterator<Item = (&str, &Pooled)> {
+    METRIC_ORDER
+        .iter()
+        .filter_map(|&name| report.pooling.get(name).map(|p| (name, p)))
+}
+
+fn print_csv(report: &ScoreReport, per_frame: bool) {
+    if per_frame {
+        let names: Vec<&str> = report
+            .per_frame
+            .first()
+            .map(|r| r.values().into_iter().map(|(k, _)| k).collect())
+            .unwrap_or_default();
+        println!("frame,{}", names.join(","));
+        for r in &report.per_frame {
+            let values: Vec<String> = r
+                .values()
+                .into_iter()
+                .map(|(_, v)| format!("{v:.6}"))
+                .collect();
+            println!("{},{}", r.frame, values.join(","));
+        }
+    } else {
+        println!("metric,mean,harmonic_mean,min,p5");
+        for (name, p) in ordered(report) {
+            println!(
+                "{name},{:.6},{:.6},{:.6},{:.6}",
+                p.mean, p.harmonic_mean, p.min, p.p5
+            );
+        }
+    }
+}
+
+fn print_table(report: &ScoreReport) {
     println!(
         "reference  {} ({}x{})",
         report.reference.display(),
@@ -53,10 +129,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     println!(")");
     println!("frames     {}", report.frames);
-    println!("psnr_y     {:.4} dB", m.psnr_y);
-    println!("psnr_u     {:.4} dB", m.psnr_u);
-    println!("psnr_v     {:.4} dB", m.psnr_v);
-    println!("psnr_yuv   {:.4} dB  (6:1:1)", m.psnr_yuv);
-    println!("ssim_y     {:.6}", m.ssim_y);
-    Ok(())
+    if let Some(model) = &report.vmaf_model {
+        println!("vmaf model {model}");
+    }
+    println!(
+        "{:<10} {:>11} {:>11} {:>11} {:>11}",
+        "metric", "mean", "harmonic", "min", "5th pct"
+    );
+    for (name, p) in ordered(report) {
+        println!(
+            "{name:<10} {:>11.4} {:>11.4} {:>11.4} {:>11.4}",
+            p.mean, p.harmonic_mean, p.min, p.p5
+        );
+    }
+    for r in &report.per_frame {
+        let values: Vec<String> = r
+            .values()
+            .into_iter()
+            .map(|(k, v)| format!("{k} {v:.4}"))
+            .collect();
+        println!("frame {:>6}: {}", r.frame, values.join("  "));
+    }
 }

@@ -6,10 +6,14 @@
 //! - **psnr_yuv**: `(6 * Y + U + V) / 8` of the per-frame, per-plane capped PSNRs.
 //! - **SSIM** of a plane: FFmpeg's `ssim` filter definition (x264's): unweighted 8x8 windows
 //!   stepped by 4 pixels at full resolution, integer sums, standard C1/C2 constants.
-//! - Pooling over frames is the arithmetic mean of the per-frame values.
+//! - **VMAF**: libvmaf's model score per frame ([`vmaf`]).
+//! - Pooling over frames: mean, harmonic mean, min and 5th percentile ([`pool`]); the mean is
+//!   what the manifest's plain fields hold.
 
+pub mod pool;
 mod psnr;
 mod ssim;
+pub mod vmaf;
 
 pub use psnr::{PSNR_CAP_DB, psnr_from_sse, sse};
 pub use ssim::ssim;
