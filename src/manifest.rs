@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
+use crate::metrics::vmaf::VmafModel;
 use crate::point::{Metric, Point, Rung};
 use crate::resolution::Resolution;
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,9 @@ pub struct Settings {
     pub downscale: String,
     pub upscale: String,
     pub metric: Metric,
+    /// The VMAF model, when VMAF was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmaf_model: Option<VmafModel>,
     /// The point field the hull and ladder use as quality.
     pub quality_field: String,
     pub max_rungs: usize,

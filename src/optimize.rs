@@ -7,6 +7,7 @@ use crate::manifest::{
     Generator, Manifest, SCHEMA_VERSION, Segments, Settings, SourceSummary, Timing,
 };
 use crate::measure::{MeasureOptions, default_memory_budget, measure};
+use crate::metrics::vmaf::VmafModel;
 use crate::point::{Metric, Point, round};
 use crate::progress::Progress;
 use crate::resolution::trial_resolutions;
@@ -27,7 +28,9 @@ pub struct OptimizeOptions {
     pub preset: String,
     pub segment_seconds: f64,
     pub rules: LadderRules,
+    /// The hull's quality axis; VMAF is measured only when it is `Vmaf`.
     pub metric: Metric,
+    pub vmaf_model: VmafModel,
     /// Parallel trial encodes.
     pub jobs: usize,
     /// Most points encoded in one pass over the source (0 = as many as fit in half the
@@ -43,7 +46,8 @@ impl Default for OptimizeOptions {
             preset: "medium".to_string(),
             segment_seconds: 4.0,
             rules: LadderRules::default(),
-            metric: Metric::Psnr,
+            metric: Metric::Vmaf,
+            vmaf_model: VmafModel::default(),
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             points_per_pass: 0,
         }
@@ -149,10 +153,11 @@ pub fn optimize(
         jobs: options.jobs,
         points_per_pass: options.points_per_pass,
         memory_budget: default_memory_budget(),
+        vmaf: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
     };
     let results = measure(input, &specs, &measure_options, progress)?;
 
-    let frames = results.first().map_or(0, |r| r.scores.frames);
+    let frames = results.first().map_or(0, |r| r.series.frames());
     if frames == 0 {
         return Err(Error::NoFrames {
             path: input.to_path_buf(),
@@ -213,6 +218,7 @@ pub fn optimize(
             downscale: Kernel::Lanczos.name().into(),
             upscale: Kernel::Bicubic.name().into(),
             metric: options.metric,
+            vmaf_model: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
             quality_field: options.metric.field().into(),
             max_rungs: options.rules.max_rungs,
             min_kbps: options.rules.min_kbps,

@@ -1,7 +1,9 @@
 //! Measured points and rungs as the manifest records them, and the quality axis.
 
+use crate::metrics::pool::Pooled;
 use crate::trial::TrialResult;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -13,6 +15,8 @@ pub enum Metric {
     Psnr,
     /// Mean per-frame luma SSIM (`ssim_y`).
     Ssim,
+    /// Mean per-frame VMAF (`vmaf`).
+    Vmaf,
 }
 
 impl Metric {
@@ -21,13 +25,16 @@ impl Metric {
         match self {
             Metric::Psnr => "psnr_y",
             Metric::Ssim => "ssim_y",
+            Metric::Vmaf => "vmaf",
         }
     }
 
+    /// The point's quality on this axis (NaN when the point has no VMAF).
     pub fn of_point(self, p: &Point) -> f64 {
         match self {
             Metric::Psnr => p.psnr_y,
             Metric::Ssim => p.ssim_y,
+            Metric::Vmaf => p.vmaf.unwrap_or(f64::NAN),
         }
     }
 }
@@ -37,6 +44,7 @@ impl fmt::Display for Metric {
         f.write_str(match self {
             Metric::Psnr => "psnr",
             Metric::Ssim => "ssim",
+            Metric::Vmaf => "vmaf",
         })
     }
 }
@@ -47,7 +55,8 @@ impl FromStr for Metric {
         match s.to_ascii_lowercase().as_str() {
             "psnr" => Ok(Metric::Psnr),
             "ssim" => Ok(Metric::Ssim),
-            other => Err(format!("unknown metric {other:?} (psnr or ssim)")),
+            "vmaf" => Ok(Metric::Vmaf),
+            other => Err(format!("unknown metric {other:?} (vmaf, psnr or ssim)")),
         }
     }
 }
@@ -69,26 +78,45 @@ pub struct Point {
     pub psnr_y: f64,
     pub psnr_yuv: f64,
     pub ssim_y: f64,
+    /// Mean per-frame VMAF, when VMAF was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmaf: Option<f64>,
+    /// Every measured metric pooled four ways (mean, harmonic mean, min, 5th percentile).
+    pub pooling: BTreeMap<String, Pooled>,
     /// Encoded size of each segment, bits.
     pub segment_sizes_bits: Vec<u64>,
     /// Whether the point lies on the upper convex hull of all points.
     pub on_hull: bool,
 }
 
+/// Decimals kept in the manifest for a metric.
+fn digits(metric: &str) -> i32 {
+    if metric.starts_with("ssim") { 6 } else { 4 }
+}
+
 impl Point {
     /// A point from a trial's measurements; `duration_s` is the clip's duration.
     pub fn from_trial(t: &TrialResult, duration_s: f64) -> Self {
         let bits: u64 = t.segment_bits.iter().sum();
+        let pooling: BTreeMap<String, Pooled> = t
+            .series
+            .pooled()
+            .into_iter()
+            .map(|(k, p)| (k.to_string(), p.rounded(digits(k))))
+            .collect();
+        let mean = |k: &str| pooling.get(k).map_or(f64::NAN, |p| p.mean);
         Point {
             width: t.spec.resolution.width,
             height: t.spec.resolution.height,
             crf: t.spec.crf,
             bitrate_kbps: round(bits as f64 / duration_s / 1000.0, 3),
-            psnr_y: round(t.scores.psnr_y, 4),
-            psnr_yuv: round(t.scores.psnr_yuv, 4),
-            ssim_y: round(t.scores.ssim_y, 6),
+            psnr_y: mean("psnr_y"),
+            psnr_yuv: mean("psnr_yuv"),
+            ssim_y: mean("ssim_y"),
+            vmaf: pooling.get("vmaf").map(|p| p.mean),
             segment_sizes_bits: t.segment_bits.clone(),
             on_hull: false,
+            pooling,
         }
     }
 }
@@ -106,6 +134,9 @@ pub struct Rung {
     pub psnr_y: f64,
     pub psnr_yuv: f64,
     pub ssim_y: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmaf: Option<f64>,
+    pub pooling: BTreeMap<String, Pooled>,
     pub segment_sizes_bits: Vec<u64>,
 }
 
@@ -128,6 +159,8 @@ impl Rung {
             psnr_y: p.psnr_y,
             psnr_yuv: p.psnr_yuv,
             ssim_y: p.ssim_y,
+            vmaf: p.vmaf,
+            pooling: p.pooling.clone(),
             segment_sizes_bits: p.segment_sizes_bits.clone(),
         }
     }

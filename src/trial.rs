@@ -6,7 +6,8 @@ use crate::decode::VideoDecoder;
 use crate::encode::{X264Encoder, X264Settings};
 use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
-use crate::metrics::{FrameScores, MeanScores, ScoreAccumulator};
+use crate::metrics::vmaf::{VmafModel, VmafScorer};
+use crate::metrics::{FrameScores, FrameSeries};
 use crate::resolution::Resolution;
 use crate::scale::{Kernel, Scaler};
 use crate::segment::Segmenter;
@@ -34,8 +35,8 @@ impl fmt::Display for TrialSpec {
 #[derive(Debug, Clone)]
 pub struct TrialResult {
     pub spec: TrialSpec,
-    /// Mean quality over all frames, measured at the source resolution.
-    pub scores: MeanScores,
+    /// Every frame's quality, measured at the source resolution.
+    pub series: FrameSeries,
     /// Encoded size of each segment, in bits.
     pub segment_bits: Vec<u64>,
     /// CPU time spent inside the encoder (send + receive), not decoding or scoring.
@@ -54,7 +55,8 @@ pub struct Trial {
     /// (the encoder's lookahead); shared with the other points of the pass.
     pending: VecDeque<Arc<frame::Video>>,
     segment_bits: Vec<u64>,
-    scores: ScoreAccumulator,
+    series: FrameSeries,
+    vmaf: Option<VmafScorer>,
     encode_cpu: Duration,
 }
 
@@ -65,6 +67,7 @@ impl Trial {
         rate: FrameRate,
         segmenter: Segmenter,
         settings: &X264Settings,
+        vmaf: Option<VmafModel>,
     ) -> Result<Self> {
         let encoder = X264Encoder::open(spec.resolution, rate, spec.crf, settings)?;
         let decoder = VideoDecoder::open(encoder.parameters(), 1)
@@ -84,7 +87,9 @@ impl Trial {
             segmenter,
             pending: VecDeque::new(),
             segment_bits: Vec::new(),
-            scores: ScoreAccumulator::default(),
+            series: FrameSeries::default(),
+            // Scored in the worker's own thread: the workers already keep every core busy.
+            vmaf: vmaf.map(|m| VmafScorer::new(m, 0)).transpose()?,
             encode_cpu: Duration::ZERO,
         })
     }
@@ -117,9 +122,12 @@ impl Trial {
                 self.pending.len()
             )));
         }
+        if let Some(v) = self.vmaf.take() {
+            self.series.vmaf = v.finish()?;
+        }
         Ok(TrialResult {
             spec: self.spec,
-            scores: self.scores.mean(),
+            series: self.series,
             segment_bits: self.segment_bits,
             encode_cpu: self.encode_cpu,
         })
@@ -172,14 +180,18 @@ impl Trial {
                     self.encoder.label()
                 ))
             })?;
-            let scores = match self.upscaler.as_mut() {
+            let distorted = match self.upscaler.as_mut() {
                 Some((up, buffer)) => {
                     up.scale_into(&decoded, buffer)?;
-                    FrameScores::compare(&reference, buffer)
+                    &*buffer
                 }
-                None => FrameScores::compare(&reference, &decoded),
+                None => &decoded,
             };
-            self.scores.add(&scores);
+            self.series
+                .push(&FrameScores::compare(&reference, distorted));
+            if let Some(v) = self.vmaf.as_mut() {
+                v.push(&reference, distorted)?;
+            }
         }
         Ok(())
     }

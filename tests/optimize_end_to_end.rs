@@ -245,6 +245,9 @@ fn manifest_is_consistent() {
     assert_eq!(m["source"]["width"], 1280);
     assert_eq!(m["source"]["frames"], 150);
     assert_eq!(m["settings"]["quality_field"], "ssim_y");
+    // VMAF is measured only when it is the axis.
+    assert!(m["points"][0].get("vmaf").is_none());
+    assert!(m["settings"].get("vmaf_model").is_none());
     let points = m["points"].as_array().unwrap();
     assert_eq!(points.len(), 12);
     let duration = f(&m["source"]["duration_s"]);
@@ -406,6 +409,29 @@ fn json_outputs_parse() {
         .clone();
     let m: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(m["rungs"].as_array().unwrap().len(), 1);
+    // VMAF is the default quality axis: points and rungs carry it, pooled four ways.
+    assert_eq!(m["settings"]["quality_field"], "vmaf");
+    assert_eq!(m["settings"]["vmaf_model"], "v0.6.1");
+    let rung = &m["rungs"][0];
+    let vmaf = f(&rung["vmaf"]);
+    assert!(vmaf > 20.0 && vmaf <= 100.0, "{vmaf}");
+    let pooling = rung["pooling"].as_object().unwrap();
+    let names: Vec<&str> = pooling.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["psnr_u", "psnr_v", "psnr_y", "psnr_yuv", "ssim_y", "vmaf"]
+    );
+    for (name, p) in pooling {
+        let (mean, hm, min, p5) = (
+            f(&p["mean"]),
+            f(&p["harmonic_mean"]),
+            f(&p["min"]),
+            f(&p["p5"]),
+        );
+        assert!(min <= p5 && p5 <= mean && hm <= mean + 1e-9, "{name}: {p}");
+    }
+    assert_eq!(f(&pooling["vmaf"]["mean"]), vmaf);
+    assert_eq!(f(&pooling["psnr_y"]["mean"]), f(&rung["psnr_y"]));
     let dist = tmp.path().join("d.mp4");
     ffmpeg(&[
         "-i",

@@ -3,6 +3,7 @@
 use super::progress::Bar;
 use anyhow::Context;
 use pertitle::ladder::LadderRules;
+use pertitle::metrics::vmaf::VmafModel;
 use pertitle::{Metric, OptimizeOptions};
 use std::path::{Path, PathBuf};
 
@@ -60,9 +61,14 @@ pub struct Args {
     #[arg(long, default_value_t = 1.5)]
     min_step: f64,
 
-    /// Quality axis of the hull: psnr (mean luma PSNR) or ssim (mean luma SSIM).
-    #[arg(long, default_value = "psnr")]
+    /// Quality axis of the hull: vmaf (mean VMAF), psnr (mean luma PSNR) or ssim (mean luma
+    /// SSIM). PSNR and SSIM are always measured; VMAF only when it is the axis.
+    #[arg(long, default_value = "vmaf")]
     metric: Metric,
+
+    /// VMAF model: v0.6.1 (1080p display), v0.6.1neg, phone or 4k.
+    #[arg(long, default_value = "v0.6.1")]
+    vmaf_model: VmafModel,
 
     /// Parallel trial encodes (default: the number of cores).
     #[arg(short, long)]
@@ -106,6 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             min_step: args.min_step,
         },
         metric: args.metric,
+        vmaf_model: args.vmaf_model,
         jobs: args.jobs.unwrap_or(defaults.jobs),
         points_per_pass: args.points_per_pass,
     };
@@ -138,17 +145,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         on_hull
     );
     println!(
-        "{:>4}  {:>10}  {:>5}  {:>10}  {:>10}  {:>9}  {:>8}",
-        "rung", "resolution", "crf", "kbps", "peak kbps", "psnr_y", "ssim_y"
+        "{:>4}  {:>10}  {:>5}  {:>10}  {:>10}  {:>7}  {:>9}  {:>8}",
+        "rung", "resolution", "crf", "kbps", "peak kbps", "vmaf", "psnr_y", "ssim_y"
     );
     for (i, r) in manifest.rungs.iter().enumerate() {
+        let vmaf = r.vmaf.map_or("-".to_string(), |v| format!("{v:.2}"));
         println!(
-            "{:>4}  {:>10}  {:>5}  {:>10.1}  {:>10.1}  {:>9.3}  {:>8.5}",
+            "{:>4}  {:>10}  {:>5}  {:>10.1}  {:>10.1}  {:>7}  {:>9.3}  {:>8.5}",
             i + 1,
             format!("{}x{}", r.width, r.height),
             r.crf,
             r.bitrate_kbps,
             r.peak_kbps,
+            vmaf,
             r.psnr_y,
             r.ssim_y
         );

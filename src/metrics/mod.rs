@@ -19,7 +19,6 @@ pub use psnr::{PSNR_CAP_DB, psnr_from_sse, sse};
 pub use ssim::ssim;
 
 use ffmpeg_next::frame;
-use serde::{Deserialize, Serialize};
 
 /// A read-only view of one 8-bit image plane.
 #[derive(Clone, Copy)]
@@ -104,49 +103,44 @@ impl FrameScores {
     }
 }
 
-/// Mean quality over the frames of a clip.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct MeanScores {
-    pub frames: u64,
-    pub psnr_y: f64,
-    pub psnr_u: f64,
-    pub psnr_v: f64,
-    pub psnr_yuv: f64,
-    pub ssim_y: f64,
-}
-
-/// Accumulates per-frame scores in frame order (so the result does not depend on threads).
+/// Every metric's per-frame values over a clip, in frame order (48 bytes per frame: kept so
+/// that percentiles can be pooled exactly).
 #[derive(Debug, Clone, Default)]
-pub struct ScoreAccumulator {
-    frames: u64,
-    psnr: [f64; 3],
-    psnr_yuv: f64,
-    ssim_y: f64,
+pub struct FrameSeries {
+    pub psnr_y: Vec<f64>,
+    pub psnr_u: Vec<f64>,
+    pub psnr_v: Vec<f64>,
+    pub psnr_yuv: Vec<f64>,
+    pub ssim_y: Vec<f64>,
+    /// Empty when VMAF was not measured.
+    pub vmaf: Vec<f64>,
 }
 
-impl ScoreAccumulator {
-    pub fn add(&mut self, s: &FrameScores) {
-        self.frames += 1;
-        for i in 0..3 {
-            self.psnr[i] += s.psnr[i];
-        }
-        self.psnr_yuv += s.psnr_yuv();
-        self.ssim_y += s.ssim_y;
+impl FrameSeries {
+    pub fn push(&mut self, s: &FrameScores) {
+        self.psnr_y.push(s.psnr[0]);
+        self.psnr_u.push(s.psnr[1]);
+        self.psnr_v.push(s.psnr[2]);
+        self.psnr_yuv.push(s.psnr_yuv());
+        self.ssim_y.push(s.ssim_y);
     }
 
     pub fn frames(&self) -> u64 {
-        self.frames
+        self.psnr_y.len() as u64
     }
 
-    pub fn mean(&self) -> MeanScores {
-        let n = self.frames.max(1) as f64;
-        MeanScores {
-            frames: self.frames,
-            psnr_y: self.psnr[0] / n,
-            psnr_u: self.psnr[1] / n,
-            psnr_v: self.psnr[2] / n,
-            psnr_yuv: self.psnr_yuv / n,
-            ssim_y: self.ssim_y / n,
-        }
+    /// Every measured metric pooled, by name (`psnr_y`, ..., `vmaf`).
+    pub fn pooled(&self) -> std::collections::BTreeMap<&'static str, pool::Pooled> {
+        [
+            ("psnr_y", &self.psnr_y),
+            ("psnr_u", &self.psnr_u),
+            ("psnr_v", &self.psnr_v),
+            ("psnr_yuv", &self.psnr_yuv),
+            ("ssim_y", &self.ssim_y),
+            ("vmaf", &self.vmaf),
+        ]
+        .into_iter()
+        .filter_map(|(name, v)| pool::pool(v).map(|p| (name, p)))
+        .collect()
     }
 }

@@ -17,6 +17,20 @@ pub struct Pooled {
     pub p5: f64,
 }
 
+impl Pooled {
+    /// Every value rounded to `digits` decimals.
+    pub fn rounded(self, digits: i32) -> Pooled {
+        let m = 10f64.powi(digits);
+        let r = |x: f64| (x * m).round() / m;
+        Pooled {
+            mean: r(self.mean),
+            harmonic_mean: r(self.harmonic_mean),
+            min: r(self.min),
+            p5: r(self.p5),
+        }
+    }
+}
+
 /// Pool `values`; `None` when there are none.
 pub fn pool(values: &[f64]) -> Option<Pooled> {
     if values.is_empty() {
