@@ -185,13 +185,14 @@ fn measure_pass(
         // Frame index as pts; keyframes exactly where segments start (the source's own
         // picture types must not leak into the encoders). The receiver is owned by this
         // closure, so an early return unblocks the decoding thread before the scope joins it.
-        let rx = read_ahead(scope, reader, DECODE_AHEAD, move |index, f| {
+        let rx = read_ahead(scope, reader, DECODE_AHEAD, move |index, mut f| {
             f.set_pts(Some(index as i64));
             f.set_kind(if segmenter.starts_segment(index) {
                 picture::Type::I
             } else {
                 picture::Type::None
             });
+            Ok(f)
         });
         for item in rx.iter() {
             let source = Arc::new(item?);

@@ -150,17 +150,30 @@ pub fn score_with(
     let ref_reader = FrameReader::open(reference, 0)?;
     let dist_reader = FrameReader::open(distorted, 0)?;
     let size = ref_reader.resolution();
-    let mut dist_size = dist_reader.resolution();
+    let dist_size = dist_reader.resolution();
     let mut vmaf = options
         .vmaf
         .map(|m| VmafScorer::new(m, options.vmaf_threads))
         .transpose()?;
     let mut records: Vec<FrameRecord> = Vec::new();
     let (mut n_ref, mut n_dist) = (0u64, 0u64);
-    let mut scaler: Option<(Resolution, Scaler, frame::Video)> = None;
     std::thread::scope(|scope| -> Result<()> {
-        let refs = read_ahead(scope, ref_reader, 4, |_, _| {});
-        let dists = read_ahead(scope, dist_reader, 4, |_, _| {});
+        let refs = read_ahead(scope, ref_reader, 4, |_, f| Ok(f));
+        // Distorted frames of another size are resized on their own decoding thread.
+        let mut scaler: Option<(Resolution, Scaler)> = None;
+        let dists = read_ahead(scope, dist_reader, 4, move |_, f| {
+            let this = Resolution::new(f.width(), f.height());
+            if this == size {
+                return Ok(f);
+            }
+            if scaler.as_ref().is_none_or(|(from, _)| *from != this) {
+                scaler = Some((this, Scaler::new(this, size, Kernel::Bicubic)?));
+            }
+            let (_, s) = scaler
+                .as_mut()
+                .ok_or_else(|| Error::Internal("no scaler".into()))?;
+            s.scale(&f)
+        });
         loop {
             let r = refs.recv().ok().transpose()?;
             let d = dists.recv().ok().transpose()?;
@@ -172,27 +185,17 @@ pub fn score_with(
                 n_dist += dists.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
                 return Ok(());
             };
-            let this = Resolution::new(d.width(), d.height());
-            let target = Resolution::new(r.width(), r.height());
-            dist_size = this;
-            let d = if this == target {
-                &d
-            } else {
-                if scaler.as_ref().is_none_or(|(from, _, _)| *from != this) {
-                    let s = Scaler::new(this, target, Kernel::Bicubic)?;
-                    let buffer = s.output_frame();
-                    scaler = Some((this, s, buffer));
-                }
-                let (_, s, buffer) = scaler
-                    .as_mut()
-                    .ok_or_else(|| Error::Internal("no scaler".into()))?;
-                s.scale_into(&d, buffer)?;
-                &*buffer
-            };
-            let mut record = compare(&r, d, options);
+            if (r.width(), r.height()) != (d.width(), d.height()) {
+                return Err(Error::FrameSizeChanged {
+                    path: reference.to_path_buf(),
+                    from: size.to_string(),
+                    to: format!("{}x{}", r.width(), r.height()),
+                });
+            }
+            let mut record = compare(&r, &d, options);
             record.frame = records.len() as u64;
             if let Some(v) = vmaf.as_mut() {
-                v.push(&r, d)?;
+                v.push(&r, &d)?;
             }
             records.push(record);
         }

@@ -401,8 +401,9 @@ impl FrameReader {
 }
 
 /// Decode `reader` on a background thread of `scope`, at most `ahead` frames in advance.
-/// `prepare` sees each frame with its index before it is sent. The thread stops at the end
-/// of the stream, after the first error (which is sent on), or when the receiver is dropped.
+/// `prepare` turns each frame (with its index) into what is sent, on that thread, so work
+/// like resizing overlaps with the receiver's. The thread stops at the end of the stream,
+/// after the first error (which is sent on), or when the receiver is dropped.
 pub fn read_ahead<'scope, F>(
     scope: &'scope std::thread::Scope<'scope, '_>,
     mut reader: FrameReader,
@@ -410,17 +411,17 @@ pub fn read_ahead<'scope, F>(
     mut prepare: F,
 ) -> std::sync::mpsc::Receiver<Result<frame::Video>>
 where
-    F: FnMut(u64, &mut frame::Video) + Send + 'scope,
+    F: FnMut(u64, frame::Video) -> Result<frame::Video> + Send + 'scope,
 {
     let (tx, rx) = std::sync::mpsc::sync_channel(ahead.max(1));
     scope.spawn(move || {
         let mut index = 0u64;
         loop {
             let item = match reader.next_frame() {
-                Ok(Some(mut f)) => {
-                    prepare(index, &mut f);
+                Ok(Some(f)) => {
+                    let prepared = prepare(index, f);
                     index += 1;
-                    Ok(f)
+                    prepared
                 }
                 Ok(None) => break,
                 Err(e) => Err(e),
