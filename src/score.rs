@@ -159,8 +159,10 @@ pub fn score_with(
     let (mut n_ref, mut n_dist) = (0u64, 0u64);
     std::thread::scope(|scope| -> Result<()> {
         let refs = read_ahead(scope, ref_reader, 4, |_, f| Ok(f));
-        // Distorted frames of another size are resized on their own decoding thread.
+        // Distorted frames of another size are resized on their own decoding thread, into
+        // frames the comparison sends back once done with them (no new 3 MB frame per frame).
         let mut scaler: Option<(Resolution, Scaler)> = None;
+        let (recycle, recycled) = std::sync::mpsc::channel::<frame::Video>();
         let dists = read_ahead(scope, dist_reader, 4, move |_, f| {
             let this = Resolution::new(f.width(), f.height());
             if this == size {
@@ -172,7 +174,9 @@ pub fn score_with(
             let (_, s) = scaler
                 .as_mut()
                 .ok_or_else(|| Error::Internal("no scaler".into()))?;
-            s.scale(&f)
+            let mut out = recycled.try_recv().unwrap_or_else(|_| s.output_frame());
+            s.scale_into(&f, &mut out)?;
+            Ok(out)
         });
         loop {
             let r = refs.recv().ok().transpose()?;
@@ -198,6 +202,10 @@ pub fn score_with(
                 v.push(&r, &d)?;
             }
             records.push(record);
+            if dist_size != size {
+                // The decoding thread may have finished already; then the frame is dropped.
+                let _ = recycle.send(d);
+            }
         }
     })?;
     if let Some(v) = vmaf {
