@@ -443,3 +443,61 @@ fn optimize_invalid_options() {
         assert_no_ladder(&what, &outdir);
     }
 }
+
+/// 4:2:2, 4:4:4 and 10-bit sources are refused, never scored after a silent conversion: as
+/// either side of `score`, and as the source of `optimize`.
+#[test]
+fn unsupported_pixel_formats_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |fmt: &str| {
+        let path = dir.path().join(format!("{fmt}.mp4"));
+        common::ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:duration=0.4",
+            "-pix_fmt",
+            fmt,
+            "-c:v",
+            "libx264",
+            "-qp",
+            "20",
+            path.to_str().unwrap(),
+        ]);
+        path
+    };
+    let good = make("yuv420p");
+    for fmt in ["yuv422p", "yuv444p", "yuv420p10le"] {
+        let bad = make(fmt);
+        let out_dir = dir.path().join(format!("out_{fmt}"));
+        let runs: [Vec<&std::ffi::OsStr>; 3] = [
+            vec!["score".as_ref(), good.as_os_str(), bad.as_os_str()],
+            vec!["score".as_ref(), bad.as_os_str(), good.as_os_str()],
+            vec![
+                "optimize".as_ref(),
+                bad.as_os_str(),
+                "-o".as_ref(),
+                out_dir.as_os_str(),
+                "--resolutions".as_ref(),
+                "240".as_ref(),
+                "--quiet".as_ref(),
+            ],
+        ];
+        for args in runs {
+            let out = assert_cmd::Command::cargo_bin("pertitle")
+                .unwrap()
+                .args(&args)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{fmt} {args:?} succeeded");
+            assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+            assert!(
+                err.contains(bad.to_str().unwrap())
+                    && err.contains(&format!("unsupported pixel format {fmt}")),
+                "{fmt}: {err}"
+            );
+        }
+        assert!(!out_dir.join("ladder.json").exists());
+    }
+}
