@@ -60,6 +60,8 @@ pub struct Settings {
     pub resolutions: Vec<Resolution>,
     pub crfs: Vec<f64>,
     pub segment_seconds: f64,
+    /// The size every frame is scored at: encodes are upscaled (and the source resized) to it.
+    pub display: Resolution,
     pub downscale: String,
     pub upscale: String,
     pub metric: Metric,

@@ -34,6 +34,9 @@ pub struct MeasureOptions {
     pub memory_budget: u64,
     /// Also score VMAF with this model.
     pub vmaf: Option<VmafModel>,
+    /// Size frames are scored at (both the source and the decoded encodes are resized to it,
+    /// bicubic); `None` = the source's size.
+    pub display: Option<Resolution>,
 }
 
 /// Estimated peak memory of one trial point, bytes per pixel of its resolution: x264's
@@ -115,7 +118,10 @@ pub fn measure(
         .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
     let mut results = Vec::with_capacity(specs.len());
     let vmaf_bytes = match options.vmaf {
-        Some(_) => probe(source)?.resolution().pixels() * VMAF_BYTES_PER_SOURCE_PIXEL,
+        Some(_) => {
+            let scored = options.display.unwrap_or(probe(source)?.resolution());
+            scored.pixels() * VMAF_BYTES_PER_SOURCE_PIXEL
+        }
         None => 0,
     };
     let passes = plan_passes(
@@ -171,13 +177,18 @@ fn measure_pass(
         .iter()
         .map(|s| s.as_ref().map(Scaler::output_frame))
         .collect();
+    // The reference frames scores are computed against: the source at the display size.
+    let display = options.display.unwrap_or(size);
+    let mut display_scaler = (display != size)
+        .then(|| Scaler::new(size, display, Kernel::Bicubic))
+        .transpose()?;
     let slots: Vec<usize> = specs
         .iter()
         .map(|s| resolutions.binary_search(&s.resolution).unwrap_or(0))
         .collect();
     let mut trials: Vec<Trial> = specs
         .par_iter()
-        .map(|&spec| Trial::open(spec, size, rate, segmenter, &settings, options.vmaf))
+        .map(|&spec| Trial::open(spec, display, rate, segmenter, &settings, options.vmaf))
         .collect::<Result<_>>()?;
 
     progress.pass_started(specs, done, total, reader.expected_frames().unwrap_or(0));
@@ -196,19 +207,29 @@ fn measure_pass(
         });
         for item in rx.iter() {
             let source = Arc::new(item?);
-            scalers
-                .par_iter_mut()
-                .zip(scaled.par_iter_mut())
-                .try_for_each(|pair| match pair {
-                    (Some(scaler), Some(buffer)) => scaler.scale_into(&source, buffer),
-                    _ => Ok(()),
-                })?;
+            let (reference, downscaled) = rayon::join(
+                || match display_scaler.as_mut() {
+                    Some(s) => s.scale(&source).map(Arc::new),
+                    None => Ok(Arc::clone(&source)),
+                },
+                || {
+                    scalers
+                        .par_iter_mut()
+                        .zip(scaled.par_iter_mut())
+                        .try_for_each(|pair| match pair {
+                            (Some(scaler), Some(buffer)) => scaler.scale_into(&source, buffer),
+                            _ => Ok(()),
+                        })
+                },
+            );
+            let reference = reference?;
+            downscaled?;
             trials
                 .par_iter_mut()
                 .zip(slots.par_iter())
                 .try_for_each(|(trial, &slot)| {
                     let input = scaled[slot].as_ref().unwrap_or(&source);
-                    trial.push(&source, input)
+                    trial.push(&reference, input)
                 })?;
             progress.frame();
         }

@@ -10,7 +10,7 @@ use crate::measure::{MeasureOptions, default_memory_budget, measure};
 use crate::metrics::vmaf::VmafModel;
 use crate::point::{Metric, Point, round};
 use crate::progress::Progress;
-use crate::resolution::trial_resolutions;
+use crate::resolution::{Resolution, trial_resolutions};
 use crate::scale::Kernel;
 use crate::segment::Segmenter;
 use crate::source::{SourceInfo, probe};
@@ -31,6 +31,8 @@ pub struct OptimizeOptions {
     /// The hull's quality axis; VMAF is measured only when it is `Vmaf`.
     pub metric: Metric,
     pub vmaf_model: VmafModel,
+    /// Size scores are computed at; `None` = the source's size.
+    pub display: Option<Resolution>,
     /// Parallel trial encodes.
     pub jobs: usize,
     /// Most points encoded in one pass over the source (0 = as many as fit in half the
@@ -48,6 +50,7 @@ impl Default for OptimizeOptions {
             rules: LadderRules::default(),
             metric: Metric::Vmaf,
             vmaf_model: VmafModel::default(),
+            display: None,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             points_per_pass: 0,
         }
@@ -154,6 +157,7 @@ pub fn optimize(
         points_per_pass: options.points_per_pass,
         memory_budget: default_memory_budget(),
         vmaf: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
+        display: options.display,
     };
     let results = measure(input, &specs, &measure_options, progress)?;
 
@@ -215,6 +219,7 @@ pub fn optimize(
             resolutions,
             crfs,
             segment_seconds: options.segment_seconds,
+            display: options.display.unwrap_or(info.resolution()),
             downscale: Kernel::Lanczos.name().into(),
             upscale: Kernel::Bicubic.name().into(),
             metric: options.metric,

@@ -27,6 +27,26 @@ impl fmt::Display for Resolution {
     }
 }
 
+impl std::str::FromStr for Resolution {
+    type Err = String;
+    /// `WIDTHxHEIGHT`, e.g. `1920x1080`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (w, h) = s
+            .split_once(['x', 'X'])
+            .ok_or_else(|| format!("{s:?} is not WIDTHxHEIGHT (e.g. 1920x1080)"))?;
+        let parse = |v: &str| {
+            v.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|&n| (16..=16384).contains(&n))
+        };
+        match (parse(w), parse(h)) {
+            (Some(width), Some(height)) => Ok(Resolution { width, height }),
+            _ => Err(format!("{s:?}: width and height must be 16..16384 pixels")),
+        }
+    }
+}
+
 /// Round to the nearest even number, at least 2 (4:2:0 encoders need even sizes).
 fn round_even(x: f64) -> u32 {
     let v = (x / 2.0).round() * 2.0;
@@ -108,6 +128,21 @@ mod tests {
         }
         let sq = trial_resolutions(Resolution::new(1080, 1080), (1, 1), &[720]);
         assert_eq!(sq, vec![Resolution::new(720, 720)]);
+    }
+
+    #[test]
+    fn parses_width_x_height() {
+        assert_eq!(
+            "1920x1080".parse::<Resolution>(),
+            Ok(Resolution::new(1920, 1080))
+        );
+        assert_eq!(
+            "1280X720".parse::<Resolution>(),
+            Ok(Resolution::new(1280, 720))
+        );
+        assert!("1920".parse::<Resolution>().is_err());
+        assert!("0x0".parse::<Resolution>().is_err());
+        assert!("axb".parse::<Resolution>().is_err());
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct ScoreOptions {
     pub vmaf: Option<VmafModel>,
     /// libvmaf's feature-extraction threads (0 = in the calling thread).
     pub vmaf_threads: u32,
+    /// Size frames are scored at (both files resized to it, bicubic); `None` = the
+    /// reference's size.
+    pub display: Option<Resolution>,
 }
 
 impl Default for ScoreOptions {
@@ -32,6 +35,7 @@ impl Default for ScoreOptions {
             ssim: true,
             vmaf: Some(VmafModel::default()),
             vmaf_threads: std::thread::available_parallelism().map_or(2, |n| n.get() as u32),
+            display: None,
         }
     }
 }
@@ -79,12 +83,14 @@ impl FrameRecord {
 pub struct ScoreReport {
     pub reference: PathBuf,
     pub distorted: PathBuf,
-    /// The size scores are computed at: the reference's.
+    /// The size scores are computed at: the display size (by default the reference's).
     pub width: u32,
     pub height: u32,
     pub distorted_width: u32,
     pub distorted_height: u32,
-    /// Whether the distorted frames were resized (bicubic) to the reference's size.
+    pub reference_width: u32,
+    pub reference_height: u32,
+    /// Whether the distorted frames were resized (bicubic) to the display size.
     pub scaled: bool,
     /// Frames compared: the shorter file's frame count.
     pub frames: u64,
@@ -138,8 +144,32 @@ pub fn compare(
     }
 }
 
-/// Compare `distorted` against `reference` frame by frame. Distorted frames of another size
-/// are resized to the reference's size (bicubic). When the files differ in length, the common
+/// A `read_ahead` step that resizes frames to `display` (bicubic), reusing the frames sent
+/// back on `recycled`; frames already at that size pass through.
+fn to_display(
+    display: Resolution,
+    recycled: std::sync::mpsc::Receiver<frame::Video>,
+) -> impl FnMut(u64, frame::Video) -> Result<frame::Video> + Send {
+    let mut scaler: Option<(Resolution, Scaler)> = None;
+    move |_, f| {
+        let this = Resolution::new(f.width(), f.height());
+        if this == display {
+            return Ok(f);
+        }
+        if scaler.as_ref().is_none_or(|(from, _)| *from != this) {
+            scaler = Some((this, Scaler::new(this, display, Kernel::Bicubic)?));
+        }
+        let (_, s) = scaler
+            .as_mut()
+            .ok_or_else(|| Error::Internal("no scaler".into()))?;
+        let mut out = recycled.try_recv().unwrap_or_else(|_| s.output_frame());
+        s.scale_into(&f, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// Compare `distorted` against `reference` frame by frame, both at the display size (by
+/// default the reference's; frames of another size are resized to it, bicubic). When the files differ in length, the common
 /// leading frames are compared. `keep_frames` keeps the per-frame values in the report.
 pub fn score_with(
     reference: &Path,
@@ -149,8 +179,9 @@ pub fn score_with(
 ) -> Result<ScoreReport> {
     let ref_reader = FrameReader::open(reference, 0)?;
     let dist_reader = FrameReader::open(distorted, 0)?;
-    let size = ref_reader.resolution();
+    let ref_size = ref_reader.resolution();
     let dist_size = dist_reader.resolution();
+    let display = options.display.unwrap_or(ref_size);
     let mut vmaf = options
         .vmaf
         .map(|m| VmafScorer::new(m, options.vmaf_threads))
@@ -158,26 +189,12 @@ pub fn score_with(
     let mut records: Vec<FrameRecord> = Vec::new();
     let (mut n_ref, mut n_dist) = (0u64, 0u64);
     std::thread::scope(|scope| -> Result<()> {
-        let refs = read_ahead(scope, ref_reader, 4, |_, f| Ok(f));
-        // Distorted frames of another size are resized on their own decoding thread, into
-        // frames the comparison sends back once done with them (no new 3 MB frame per frame).
-        let mut scaler: Option<(Resolution, Scaler)> = None;
-        let (recycle, recycled) = std::sync::mpsc::channel::<frame::Video>();
-        let dists = read_ahead(scope, dist_reader, 4, move |_, f| {
-            let this = Resolution::new(f.width(), f.height());
-            if this == size {
-                return Ok(f);
-            }
-            if scaler.as_ref().is_none_or(|(from, _)| *from != this) {
-                scaler = Some((this, Scaler::new(this, size, Kernel::Bicubic)?));
-            }
-            let (_, s) = scaler
-                .as_mut()
-                .ok_or_else(|| Error::Internal("no scaler".into()))?;
-            let mut out = recycled.try_recv().unwrap_or_else(|_| s.output_frame());
-            s.scale_into(&f, &mut out)?;
-            Ok(out)
-        });
+        // Both files are resized to the display size on their own decoding threads, into
+        // frames the comparison sends back once done with them (no new frame per frame).
+        let (recycle_ref, recycled_ref) = std::sync::mpsc::channel::<frame::Video>();
+        let (recycle_dist, recycled_dist) = std::sync::mpsc::channel::<frame::Video>();
+        let refs = read_ahead(scope, ref_reader, 4, to_display(display, recycled_ref));
+        let dists = read_ahead(scope, dist_reader, 4, to_display(display, recycled_dist));
         loop {
             let r = refs.recv().ok().transpose()?;
             let d = dists.recv().ok().transpose()?;
@@ -190,11 +207,13 @@ pub fn score_with(
                 return Ok(());
             };
             if (r.width(), r.height()) != (d.width(), d.height()) {
-                return Err(Error::FrameSizeChanged {
-                    path: reference.to_path_buf(),
-                    from: size.to_string(),
-                    to: format!("{}x{}", r.width(), r.height()),
-                });
+                return Err(Error::Internal(format!(
+                    "frames of {}x{} and {}x{} after resizing to {display}",
+                    r.width(),
+                    r.height(),
+                    d.width(),
+                    d.height()
+                )));
             }
             let mut record = compare(&r, &d, options);
             record.frame = records.len() as u64;
@@ -202,9 +221,12 @@ pub fn score_with(
                 v.push(&r, &d)?;
             }
             records.push(record);
-            if dist_size != size {
-                // The decoding thread may have finished already; then the frame is dropped.
-                let _ = recycle.send(d);
+            // A decoding thread may have finished already; then the frame is just dropped.
+            if ref_size != display {
+                let _ = recycle_ref.send(r);
+            }
+            if dist_size != display {
+                let _ = recycle_dist.send(d);
             }
         }
     })?;
@@ -226,11 +248,13 @@ pub fn score_with(
     Ok(ScoreReport {
         reference: reference.to_path_buf(),
         distorted: distorted.to_path_buf(),
-        width: size.width,
-        height: size.height,
+        width: display.width,
+        height: display.height,
+        reference_width: ref_size.width,
+        reference_height: ref_size.height,
         distorted_width: dist_size.width,
         distorted_height: dist_size.height,
-        scaled: dist_size != size,
+        scaled: dist_size != display,
         frames: records.len() as u64,
         reference_frames: n_ref,
         distorted_frames: n_dist,

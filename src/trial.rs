@@ -61,9 +61,10 @@ pub struct Trial {
 }
 
 impl Trial {
+    /// A trial whose decoded frames are scored at `display` size (upscaled bicubic).
     pub fn open(
         spec: TrialSpec,
-        source: Resolution,
+        display: Resolution,
         rate: FrameRate,
         segmenter: Segmenter,
         settings: &X264Settings,
@@ -72,10 +73,10 @@ impl Trial {
         let encoder = X264Encoder::open(spec.resolution, rate, spec.crf, settings)?;
         let decoder = VideoDecoder::open(encoder.parameters(), 1)
             .map_err(|e| Error::ffmpeg(format!("decoding {}", encoder.label()), e))?;
-        let upscaler = if spec.resolution == source {
+        let upscaler = if spec.resolution == display {
             None
         } else {
-            let scaler = Scaler::new(spec.resolution, source, Kernel::Bicubic)?;
+            let scaler = Scaler::new(spec.resolution, display, Kernel::Bicubic)?;
             let buffer = scaler.output_frame();
             Some((scaler, buffer))
         };
@@ -98,10 +99,11 @@ impl Trial {
         self.spec
     }
 
-    /// Encode the next frame. `source` is the original frame (the reference for scoring) and
-    /// `input` the same frame at this point's resolution.
-    pub fn push(&mut self, source: &Arc<frame::Video>, input: &frame::Video) -> Result<()> {
-        self.pending.push_back(Arc::clone(source));
+    /// Encode the next frame. `reference` is the source frame at the display size (what the
+    /// decoded encode is scored against) and `input` the source frame at this point's
+    /// resolution.
+    pub fn push(&mut self, reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()> {
+        self.pending.push_back(Arc::clone(reference));
         let t0 = thread_cpu_time();
         let sent = self.encoder.send(input);
         self.encode_cpu += thread_cpu_time().saturating_sub(t0);

@@ -13,6 +13,17 @@ const FRAMES: &str = "24";
 /// FFmpeg's per-frame luma PSNR, U/V PSNR and luma SSIM of `dist` against `reference`,
 /// with `dist` first scaled by `scale` (a filter, e.g. "scale=1280:720:flags=bicubic").
 fn oracle(reference: &Path, dist: &Path, scale: Option<&str>, dir: &Path) -> Vec<[f64; 4]> {
+    oracle_at(reference, dist, None, scale, dir)
+}
+
+/// As [`oracle`], with the reference first scaled by `ref_scale` too.
+fn oracle_at(
+    reference: &Path,
+    dist: &Path,
+    ref_scale: Option<&str>,
+    scale: Option<&str>,
+    dir: &Path,
+) -> Vec<[f64; 4]> {
     let psnr_txt = dir.join("psnr.txt");
     let ssim_txt = dir.join("ssim.txt");
     // Frames pair up by index: both inputs get the same synthetic timestamps, so container
@@ -24,11 +35,12 @@ fn oracle(reference: &Path, dist: &Path, scale: Option<&str>, dir: &Path) -> Vec
     };
     // The filters print each frame's values into the frame metadata with 6 decimals.
     let graph = format!(
-        "[0:v]{retime},split[r1][r2];{d};\
+        "[0:v]{retime}{rs},split[r1][r2];{d};\
          [d1][r1]psnr=shortest=1,metadata=print:file={}[o1];\
          [d2][r2]ssim=shortest=1,metadata=print:file={}[o2]",
         psnr_txt.display(),
-        ssim_txt.display()
+        ssim_txt.display(),
+        rs = ref_scale.map(|s| format!(",{s}")).unwrap_or_default()
     );
     ffmpeg(&[
         "-i",
@@ -205,4 +217,50 @@ fn identical_files_score_the_caps() {
     assert_eq!(r.mean["psnr_yuv"], PSNR_CAP_DB);
     assert!((r.mean["ssim_y"] - 1.0).abs() < 1e-12);
     assert_eq!(r.pooling["psnr_y"].min, PSNR_CAP_DB);
+}
+
+/// `--display`: both files resized (bicubic) to a display size before scoring, checked against
+/// the same graph in the FFmpeg CLI.
+#[test]
+fn display_size_matches_ffmpeg() {
+    let Some(clips) = clips_dir("display_size_matches_ffmpeg") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = clips.join("talking_head_480p30.mp4");
+    let dist = tmp.path().join("small.mp4");
+    ffmpeg(&[
+        "-i",
+        clip.to_str().unwrap(),
+        "-frames:v",
+        FRAMES,
+        "-vf",
+        "scale=320:240:flags=lanczos",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "30",
+        dist.to_str().unwrap(),
+    ]);
+    let display: pertitle::Resolution = "960x720".parse().unwrap();
+    let options = pertitle::score::ScoreOptions {
+        vmaf: None,
+        display: Some(display),
+        ..Default::default()
+    };
+    let report = pertitle::score::score_with(&clip, &dist, &options, true).unwrap();
+    assert_eq!((report.width, report.height), (960, 720));
+    assert_eq!((report.reference_width, report.distorted_width), (640, 320));
+    let scale = "scale=960:720:flags=bicubic";
+    let want = oracle_at(&clip, &dist, Some(scale), Some(scale), tmp.path());
+    assert_eq!(report.per_frame.len(), want.len());
+    for (g, w) in report.per_frame.iter().zip(&want) {
+        assert!(
+            (g.psnr_y.unwrap() - w[0].min(PSNR_CAP_DB)).abs() <= 0.01,
+            "{g:?} {w:?}"
+        );
+        assert!((g.ssim_y.unwrap() - w[3]).abs() <= 0.0005, "{g:?} {w:?}");
+    }
 }

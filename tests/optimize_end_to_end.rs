@@ -471,3 +471,44 @@ fn json_outputs_parse() {
     // The mean of (6Y+U+V)/8 equals (6 mean Y + mean U + mean V)/8.
     assert!((yuv - (6.0 * y + u + v) / 8.0).abs() < 1e-9);
 }
+
+/// `--display`: every point is scored at the display size, which the manifest records; the
+/// default display is the source's size.
+#[test]
+fn display_size_is_applied_and_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("s.mp4");
+    common::synthetic_clip(&clip, "320x240", "25", 1.0);
+    let grid = [
+        "--resolutions",
+        "240,120",
+        "--crf",
+        "30",
+        "--preset",
+        "ultrafast",
+        "--metric",
+        "psnr",
+    ];
+    let native = run_optimize(&clip, &tmp.path().join("native"), &grid);
+    assert_eq!(
+        native["settings"]["display"],
+        serde_json::json!({"width": 320, "height": 240})
+    );
+    let mut args = grid.to_vec();
+    args.extend(["--display", "640x480"]);
+    let big = run_optimize(&clip, &tmp.path().join("big"), &args);
+    assert_eq!(
+        big["settings"]["display"],
+        serde_json::json!({"width": 640, "height": 480})
+    );
+    // Same encodes (same bits), different scoring size, so different scores.
+    for (a, b) in native["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(big["points"].as_array().unwrap())
+    {
+        assert_eq!(a["segment_sizes_bits"], b["segment_sizes_bits"]);
+        assert_ne!(a["psnr_y"], b["psnr_y"]);
+    }
+}

@@ -13,6 +13,7 @@ fn vmaf_frames(reference: &Path, distorted: &Path, model: VmafModel) -> Vec<f64>
         ssim: false,
         vmaf: Some(model),
         vmaf_threads: 2,
+        display: None,
     };
     let report = score_with(reference, distorted, &options, true).expect("score");
     report

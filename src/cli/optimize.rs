@@ -4,7 +4,7 @@ use super::progress::Bar;
 use anyhow::Context;
 use pertitle::ladder::LadderRules;
 use pertitle::metrics::vmaf::VmafModel;
-use pertitle::{Metric, OptimizeOptions};
+use pertitle::{Metric, OptimizeOptions, Resolution};
 use std::path::{Path, PathBuf};
 
 /// Build a per-title ladder for INPUT and write OUTDIR/ladder.json.
@@ -70,6 +70,11 @@ pub struct Args {
     #[arg(long, default_value = "v0.6.1")]
     vmaf_model: VmafModel,
 
+    /// Display size frames are scored at, WIDTHxHEIGHT: every encode is upscaled (bicubic)
+    /// to it, and so is the source when its size differs (default: the source's size).
+    #[arg(long, value_name = "WxH")]
+    display: Option<Resolution>,
+
     /// Parallel trial encodes (default: the number of cores).
     #[arg(short, long)]
     jobs: Option<usize>,
@@ -113,6 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         },
         metric: args.metric,
         vmaf_model: args.vmaf_model,
+        display: args.display,
         jobs: args.jobs.unwrap_or(defaults.jobs),
         points_per_pass: args.points_per_pass,
     };

@@ -1,5 +1,6 @@
 //! `pertitle score`: quality of one file against another.
 
+use pertitle::Resolution;
 use pertitle::metrics::pool::Pooled;
 use pertitle::metrics::vmaf::VmafModel;
 use pertitle::score::{METRIC_ORDER, ScoreOptions, ScoreReport};
@@ -27,6 +28,10 @@ pub struct Args {
     /// VMAF model: v0.6.1 (1080p display), v0.6.1neg (no enhancement gain), phone, 4k.
     #[arg(long, default_value = "v0.6.1")]
     vmaf_model: VmafModel,
+    /// Display size to score at, WIDTHxHEIGHT: both files are resized (bicubic) to it
+    /// (default: REFERENCE's size). vmaf_v0.6.1 assumes a 1080p display, the 4k model a 2160p one.
+    #[arg(long, value_name = "WxH")]
+    display: Option<Resolution>,
     /// Also report every frame's values.
     #[arg(long)]
     per_frame: bool,
@@ -53,6 +58,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .metrics
             .contains(&MetricName::Vmaf)
             .then_some(args.vmaf_model),
+        display: args.display,
         ..ScoreOptions::default()
     };
     let report =
