@@ -2,7 +2,7 @@
 //! iteration; throughput is reported over both).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use pertitle::metrics::{Plane, sse, ssim};
+use pertitle::metrics::{Plane, ms_ssim, sse, ssim};
 use std::hint::black_box;
 
 const W: usize = 1920;
@@ -37,6 +37,10 @@ fn kernels(c: &mut Criterion) {
     });
     group.bench_function("ssim", |bench| {
         bench.iter(|| ssim(black_box(pa), black_box(pb)))
+    });
+    group.sample_size(10);
+    group.bench_function("ms-ssim", |bench| {
+        bench.iter(|| ms_ssim(black_box(pa), black_box(pb)))
     });
     group.finish();
 }

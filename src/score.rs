@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::metrics::pool::{Pooled, pool};
 use crate::metrics::vmaf::{VmafModel, VmafScorer};
-use crate::metrics::{Plane, psnr_from_sse, sse, ssim};
+use crate::metrics::{MS_SSIM_MIN_SIDE, Plane, ms_ssim, psnr_from_sse, sse, ssim};
 use crate::resolution::Resolution;
 use crate::scale::{Kernel, Scaler};
 use crate::source::{FrameReader, read_ahead};
@@ -19,6 +19,8 @@ pub struct ScoreOptions {
     pub psnr: bool,
     /// Luma SSIM.
     pub ssim: bool,
+    /// Luma MS-SSIM (planes of at least 176x176).
+    pub ms_ssim: bool,
     /// VMAF with this model.
     pub vmaf: Option<VmafModel>,
     /// libvmaf's feature-extraction threads (0 = in the calling thread).
@@ -33,6 +35,7 @@ impl Default for ScoreOptions {
         ScoreOptions {
             psnr: true,
             ssim: true,
+            ms_ssim: false,
             vmaf: Some(VmafModel::default()),
             vmaf_threads: std::thread::available_parallelism().map_or(2, |n| n.get() as u32),
             display: None,
@@ -55,11 +58,21 @@ pub struct FrameRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ssim_y: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub ms_ssim_y: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vmaf: Option<f64>,
 }
 
 /// Metric names in the order reports list them.
-pub const METRIC_ORDER: [&str; 6] = ["psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "ssim_y", "vmaf"];
+pub const METRIC_ORDER: [&str; 7] = [
+    "psnr_y",
+    "psnr_u",
+    "psnr_v",
+    "psnr_yuv",
+    "ssim_y",
+    "ms_ssim_y",
+    "vmaf",
+];
 
 impl FrameRecord {
     /// The computed metrics of this frame as (name, value), in [`METRIC_ORDER`].
@@ -70,6 +83,7 @@ impl FrameRecord {
             ("psnr_v", self.psnr_v),
             ("psnr_yuv", self.psnr_yuv),
             ("ssim_y", self.ssim_y),
+            ("ms_ssim_y", self.ms_ssim_y),
             ("vmaf", self.vmaf),
         ]
         .into_iter()
@@ -123,23 +137,35 @@ pub fn compare(
             r.width() * r.height(),
         )
     };
-    let (luma, rest) = rayon::join(
+    let luma = || (Plane::of_frame(reference, 0), Plane::of_frame(distorted, 0));
+    let ((psnr_y, ssim_y), (rest, ms_ssim_y)) = rayon::join(
         || {
             let y = options.psnr.then(|| plane_psnr(0));
-            let s = options
-                .ssim
-                .then(|| ssim(Plane::of_frame(reference, 0), Plane::of_frame(distorted, 0)));
+            let s = options.ssim.then(|| {
+                let (r, d) = luma();
+                ssim(r, d)
+            });
             (y, s)
         },
-        || options.psnr.then(|| (plane_psnr(1), plane_psnr(2))),
+        || {
+            let uv = options.psnr.then(|| (plane_psnr(1), plane_psnr(2)));
+            let ms = options
+                .ms_ssim
+                .then(|| {
+                    let (r, d) = luma();
+                    ms_ssim(r, d)
+                })
+                .flatten();
+            (uv, ms)
+        },
     );
-    let (psnr_y, ssim_y) = luma;
     FrameRecord {
         psnr_y,
         psnr_u: rest.map(|r| r.0),
         psnr_v: rest.map(|r| r.1),
         psnr_yuv: psnr_y.zip(rest).map(|(y, (u, v))| (6.0 * y + u + v) / 8.0),
         ssim_y,
+        ms_ssim_y,
         ..FrameRecord::default()
     }
 }
@@ -182,6 +208,12 @@ pub fn score_with(
     let ref_size = ref_reader.resolution();
     let dist_size = dist_reader.resolution();
     let display = options.display.unwrap_or(ref_size);
+    let smaller_side = display.width.min(display.height) as usize;
+    if options.ms_ssim && smaller_side < MS_SSIM_MIN_SIDE {
+        return Err(Error::InvalidOption(format!(
+            "MS-SSIM needs frames of at least {MS_SSIM_MIN_SIDE}x{MS_SSIM_MIN_SIDE}; scoring at {display}"
+        )));
+    }
     let mut vmaf = options
         .vmaf
         .map(|m| VmafScorer::new(m, options.vmaf_threads))

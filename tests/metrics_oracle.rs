@@ -264,3 +264,59 @@ fn display_size_matches_ffmpeg() {
         assert!((g.ssim_y.unwrap() - w[3]).abs() <= 0.0005, "{g:?} {w:?}");
     }
 }
+
+/// MS-SSIM on a real clip: 1 against itself, and falling as the CRF rises (the kernel itself is
+/// checked against a brute-force definition in the unit tests).
+#[test]
+fn ms_ssim_on_a_real_clip() {
+    let Some(clips) = clips_dir("ms_ssim_on_a_real_clip") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = clips.join("coffee_pour_720p30.mp4");
+    let options = pertitle::score::ScoreOptions {
+        psnr: false,
+        ssim: false,
+        ms_ssim: true,
+        vmaf: None,
+        ..Default::default()
+    };
+    let mean = |d: &Path| {
+        pertitle::score::score_with(&clip, d, &options, false)
+            .unwrap()
+            .mean["ms_ssim_y"]
+    };
+    let mut last = 1.0;
+    for crf in ["16", "28", "40"] {
+        let enc = tmp.path().join(format!("{crf}.mp4"));
+        ffmpeg(&[
+            "-i",
+            clip.to_str().unwrap(),
+            "-frames:v",
+            FRAMES,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            crf,
+            enc.to_str().unwrap(),
+        ]);
+        let m = mean(&enc);
+        eprintln!("coffee crf {crf}: MS-SSIM {m:.6}");
+        assert!(m < last && m > 0.5, "crf {crf}: {m} after {last}");
+        last = m;
+    }
+    let same = tmp.path().join("same.mkv");
+    ffmpeg(&[
+        "-i",
+        clip.to_str().unwrap(),
+        "-frames:v",
+        "5",
+        "-c:v",
+        "ffv1",
+        same.to_str().unwrap(),
+    ]);
+    let r = pertitle::score::score_with(&same, &same, &options, false).unwrap();
+    assert!((r.mean["ms_ssim_y"] - 1.0).abs() < 1e-5);
+}

@@ -11,6 +11,7 @@ fn vmaf_frames(reference: &Path, distorted: &Path, model: VmafModel) -> Vec<f64>
     let options = ScoreOptions {
         psnr: false,
         ssim: false,
+        ms_ssim: false,
         vmaf: Some(model),
         vmaf_threads: 2,
         display: None,

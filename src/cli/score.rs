@@ -10,6 +10,7 @@ use std::path::PathBuf;
 ///
 /// Metrics (--metrics): psnr = PSNR of Y, U and V (each frame capped at 60 dB) and
 /// psnr_yuv = (6Y + U + V) / 8; ssim = luma SSIM as FFmpeg's ssim filter defines it;
+/// msssim = luma MS-SSIM (5 scales, 11x11 Gaussian window; frames of at least 176x176);
 /// vmaf = libvmaf's VMAF with --vmaf-model. Each metric is pooled over frames four ways: mean,
 /// harmonic mean, min and 5th percentile.
 ///
@@ -22,7 +23,7 @@ pub struct Args {
     reference: PathBuf,
     /// The encoded (distorted) video.
     distorted: PathBuf,
-    /// Metrics to compute, comma-separated: psnr, ssim, vmaf.
+    /// Metrics to compute, comma-separated: psnr, ssim, msssim, vmaf.
     #[arg(long, value_delimiter = ',', default_value = "psnr,ssim,vmaf")]
     metrics: Vec<MetricName>,
     /// VMAF model: v0.6.1 (1080p display), v0.6.1neg (no enhancement gain), phone, 4k.
@@ -47,6 +48,7 @@ pub struct Args {
 enum MetricName {
     Psnr,
     Ssim,
+    Msssim,
     Vmaf,
 }
 
@@ -54,6 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let options = ScoreOptions {
         psnr: args.metrics.contains(&MetricName::Psnr),
         ssim: args.metrics.contains(&MetricName::Ssim),
+        ms_ssim: args.metrics.contains(&MetricName::Msssim),
         vmaf: args
             .metrics
             .contains(&MetricName::Vmaf)

@@ -6,15 +6,18 @@
 //! - **psnr_yuv**: `(6 * Y + U + V) / 8` of the per-frame, per-plane capped PSNRs.
 //! - **SSIM** of a plane: FFmpeg's `ssim` filter definition (x264's): unweighted 8x8 windows
 //!   stepped by 4 pixels at full resolution, integer sums, standard C1/C2 constants.
+//! - **MS-SSIM** of the Y plane: five-scale SSIM with an 11x11 Gaussian window (see `msssim`).
 //! - **VMAF**: libvmaf's model score per frame ([`vmaf`]).
 //! - Pooling over frames: mean, harmonic mean, min and 5th percentile ([`pool`]); the mean is
 //!   what the manifest's plain fields hold.
 
+mod msssim;
 pub mod pool;
 mod psnr;
 mod ssim;
 pub mod vmaf;
 
+pub use msssim::{MS_SSIM_MIN_SIDE, ms_ssim};
 pub use psnr::{PSNR_CAP_DB, psnr_from_sse, sse};
 pub use ssim::ssim;
 
