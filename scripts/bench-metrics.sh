@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Metric speed against the FFmpeg CLI, measured in one run on the same 1080p pairs: a 1080p
 # source (5 s of FFmpeg's testsrc2; "clean" at CRF 16, and "noisy" with film-like noise at
-# CRF 10, which is far costlier to decode) and an x264 encode of it at 540p.
-# For each pair it times (best of 5) `pertitle score --metrics psnr,ssim`, the FFmpeg CLI doing
-# the same work (decode both, bicubic upscale of the encode, psnr and ssim filters), and the
-# FFmpeg CLI only decoding both files (a floor neither can beat), then prints the ratio.
+# CRF 10, which is far costlier to decode) and an x264 encode of it at 540p. A third pair,
+# "raw", is the clean encode against the clean source stored uncompressed (.y4m, as a
+# mezzanine often is): there decoding costs little and the metrics themselves show.
+# For each pair it times `pertitle score --metrics psnr,ssim`, the FFmpeg CLI doing the same
+# work (decode both, bicubic upscale of the encode, psnr and ssim filters), and the FFmpeg CLI
+# only decoding both files (a floor for the CLI), in 7 interleaved rounds (so that a burst of
+# load from elsewhere hits all three), and prints the best time of each and the ratio.
 # Last, VMAF on the clean pair: `pertitle score --metrics vmaf` against libvmaf alone on the
 # same frames already decoded and resized in memory (examples/vmaf_alone.rs). Needs the
 # ffmpeg CLI.
@@ -25,32 +28,43 @@ for s in clean noisy; do
   ffmpeg "${q[@]}" -y -i "$dir/$s.mp4" -vf scale=960:540:flags=lanczos \
     -c:v libx264 -preset veryfast -crf 28 "$dir/${s}_540p.mp4"
 done
-best() { # best wall time, in seconds, of 5 runs of the command
-  local b="" s e t
-  for _ in 1 2 3 4 5; do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    t=$(awk -v s="$s" -v e="$e" 'BEGIN { print e - s }')
-    b=$(awk -v b="$b" -v t="$t" 'BEGIN { print (b == "" || t < b) ? t : b }')
-  done
+ffmpeg "${q[@]}" -y -i "$dir/clean.mp4" -f yuv4mpegpipe "$dir/raw.y4m"
+cp "$dir/clean_540p.mp4" "$dir/raw_540p.mp4"
+reference() { if [ "$1" = raw ]; then echo "$dir/raw.y4m"; else echo "$dir/$1.mp4"; fi; }
+seconds() { # wall time of one run of the command, in seconds
+  local s e
+  s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
+  awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'
+}
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+best() { # best wall time of 5 runs of the command
+  local b=""
+  for _ in 1 2 3 4 5; do b=$(min "$b" "$(seconds "$@")"); done
   echo "$b"
 }
+runs=7
+echo "PSNR+SSIM: best of $runs rounds, each round running the three commands in turn"
 printf '%-6s %10s %10s %12s %8s\n' pair pertitle ffmpeg "decode only" ratio
-for s in clean noisy; do
-  ref="$dir/$s.mp4"; dist="$dir/${s}_540p.mp4"
-  ours=$(best "$bin" score "$ref" "$dist" --metrics psnr,ssim)
-  theirs=$(best ffmpeg "${q[@]}" -i "$dist" -i "$ref" \
-    -lavfi "[0:v]scale=1920:1080:flags=bicubic,split[d1][d2];[1:v]split[r1][r2];[d1][r1]psnr[o1];[d2][r2]ssim[o2]" \
-    -map "[o1]" -f null - -map "[o2]" -f null -)
-  floor=$(best ffmpeg "${q[@]}" -i "$dist" -i "$ref" -map 0:v -f null - -map 1:v -f null -)
+for s in raw clean noisy; do
+  ref=$(reference "$s"); dist="$dir/${s}_540p.mp4"
+  ours=""; theirs=""; floor=""
+  for _ in $(seq "$runs"); do
+    ours=$(min "$ours" "$(seconds "$bin" score "$ref" "$dist" --metrics psnr,ssim)")
+    theirs=$(min "$theirs" "$(seconds ffmpeg "${q[@]}" -i "$dist" -i "$ref" \
+      -lavfi "[0:v]scale=1920:1080:flags=bicubic,split[d1][d2];[1:v]split[r1][r2];[d1][r1]psnr[o1];[d2][r2]ssim[o2]" \
+      -map "[o1]" -f null - -map "[o2]" -f null -)")
+    floor=$(min "$floor" "$(seconds ffmpeg "${q[@]}" -i "$dist" -i "$ref" -map 0:v -f null - -map 1:v -f null -)")
+  done
   printf '%-6s %9.2fs %9.2fs %11.2fs %7.2fx\n' "$s" "$ours" "$theirs" "$floor" \
     "$(awk -v a="$ours" -v b="$theirs" 'BEGIN { print b / a }')"
 done
 echo "ratio = ffmpeg / pertitle for PSNR+SSIM of 150 frames at 1080p (above 1: pertitle is faster)"
-vmaf=$(best "$bin" score "$dir/clean.mp4" "$dir/clean_540p.mp4" --metrics vmaf)
-lib=""
-for _ in 1 2 3 4 5; do
-  t=$("$alone" "$dir/clean.mp4" "$dir/clean_540p.mp4" 2>/dev/null)
-  lib=$(awk -v b="$lib" -v t="$t" 'BEGIN { print (b == "" || t < b) ? t : b }')
+printf 'start-up alone (both load FFmpeg'"'"'s shared libraries): pertitle %.3fs, ffmpeg %.3fs\n' \
+  "$(best "$bin" --version)" "$(best ffmpeg -version)"
+vmaf=""; lib=""
+for _ in $(seq "$runs"); do
+  vmaf=$(min "$vmaf" "$(seconds "$bin" score "$dir/clean.mp4" "$dir/clean_540p.mp4" --metrics vmaf)")
+  lib=$(min "$lib" "$("$alone" "$dir/clean.mp4" "$dir/clean_540p.mp4" 2>/dev/null)")
 done
 printf 'VMAF v0.6.1 on the clean pair: pertitle score %.2fs, libvmaf alone %.2fs, ratio %.2fx\n' \
   "$vmaf" "$lib" "$(awk -v a="$vmaf" -v b="$lib" 'BEGIN { print a / b }')"

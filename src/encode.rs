@@ -21,13 +21,17 @@ use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format, frame};
 /// were freed produces different bits run to run (the same happens to the FFmpeg CLI under
 /// `MALLOC_PERTURB_`). glibc's perturb byte 255 fills every new allocation with zeros (and
 /// freed ones with 0xff), which makes every encode equal to a fresh-process encode. Called
-/// once by [`crate::source::init`]; costs a memset per allocation, small next to encoding.
+/// once, before the first encoder opens (so commands that never encode, like `score`, do not
+/// pay for it); costs a memset per allocation, small next to encoding.
 pub fn make_allocations_deterministic() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes glibc's allocator settings; perturbing is always valid.
-    unsafe {
-        libc::mallopt(libc::M_PERTURB, 255);
-    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: mallopt only changes glibc's allocator settings; perturbing is always valid.
+        unsafe {
+            libc::mallopt(libc::M_PERTURB, 255);
+        }
+    });
 }
 
 /// x264's presets, fastest first.
@@ -93,6 +97,7 @@ impl X264Encoder {
         settings: &X264Settings,
     ) -> Result<Self> {
         crate::source::init();
+        make_allocations_deterministic();
         settings.validate()?;
         validate_crf(crf)?;
         let label = format!("x264 {size} crf {crf}");

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::metrics::pool::{Pooled, pool};
 use crate::metrics::vmaf::{VmafModel, VmafScorer};
-use crate::metrics::{MS_SSIM_MIN_SIDE, Plane, ms_ssim, psnr_from_sse, sse, ssim};
+use crate::metrics::{MS_SSIM_MIN_SIDE, Plane, ms_ssim, psnr_from_sse, sse, ssim, ssim_and_sse};
 use crate::resolution::Resolution;
 use crate::scale::{Kernel, Scaler};
 use crate::source::{FrameReader, read_ahead};
@@ -140,12 +140,17 @@ pub fn compare(
     let luma = || (Plane::of_frame(reference, 0), Plane::of_frame(distorted, 0));
     let ((psnr_y, ssim_y), (rest, ms_ssim_y)) = rayon::join(
         || {
-            let y = options.psnr.then(|| plane_psnr(0));
-            let s = options.ssim.then(|| {
-                let (r, d) = luma();
-                ssim(r, d)
-            });
-            (y, s)
+            let (r, d) = luma();
+            match (options.psnr, options.ssim) {
+                // One pass gives both.
+                (true, true) => {
+                    let (s, e) = ssim_and_sse(r, d);
+                    (Some(psnr_from_sse(e, r.width() * r.height())), Some(s))
+                }
+                (true, false) => (Some(plane_psnr(0)), None),
+                (false, true) => (None, Some(ssim(r, d))),
+                (false, false) => (None, None),
+            }
         },
         || {
             let uv = options.psnr.then(|| (plane_psnr(1), plane_psnr(2)));
@@ -169,6 +174,9 @@ pub fn compare(
         ..FrameRecord::default()
     }
 }
+
+/// Frames compared at once: enough to keep both cores of a small machine busy.
+const COMPARE_IN_FLIGHT: usize = 3;
 
 /// A `read_ahead` step that resizes frames to `display` (bicubic), reusing the frames sent
 /// back on `recycled`; frames already at that size pass through.
@@ -227,40 +235,77 @@ pub fn score_with(
         let (recycle_dist, recycled_dist) = std::sync::mpsc::channel::<frame::Video>();
         let refs = read_ahead(scope, ref_reader, 4, to_display(display, recycled_ref));
         let dists = read_ahead(scope, dist_reader, 4, to_display(display, recycled_dist));
-        loop {
-            let r = refs.recv().ok().transpose()?;
-            let d = dists.recv().ok().transpose()?;
-            n_ref += u64::from(r.is_some());
-            n_dist += u64::from(d.is_some());
-            let (Some(r), Some(d)) = (r, d) else {
-                // Count the rest of the longer file.
-                n_ref += refs.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
-                n_dist += dists.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
-                return Ok(());
-            };
-            if (r.width(), r.height()) != (d.width(), d.height()) {
-                return Err(Error::Internal(format!(
-                    "frames of {}x{} and {}x{} after resizing to {display}",
-                    r.width(),
-                    r.height(),
-                    d.width(),
-                    d.height()
-                )));
+        // Frames are compared on the rayon pool, several at once, so that both cores stay
+        // busy while this thread hands out the next pair; records come back tagged with
+        // their index and are put in order.
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<FrameRecord>();
+        let mut in_flight = 0usize;
+        let store = |records: &mut Vec<FrameRecord>, r: FrameRecord| {
+            let i = r.frame as usize;
+            if records.len() <= i {
+                records.resize(i + 1, FrameRecord::default());
             }
-            let mut record = compare(&r, &d, options);
-            record.frame = records.len() as u64;
-            if let Some(v) = vmaf.as_mut() {
-                v.push(&r, &d)?;
+            records[i] = r;
+        };
+        rayon::in_place_scope(|pool| -> Result<()> {
+            let mut index = 0u64;
+            loop {
+                let r = refs.recv().ok().transpose()?;
+                let d = dists.recv().ok().transpose()?;
+                n_ref += u64::from(r.is_some());
+                n_dist += u64::from(d.is_some());
+                let (Some(r), Some(d)) = (r, d) else {
+                    // Count the rest of the longer file.
+                    n_ref += refs.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
+                    n_dist += dists.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
+                    break;
+                };
+                if (r.width(), r.height()) != (d.width(), d.height()) {
+                    return Err(Error::Internal(format!(
+                        "frames of {}x{} and {}x{} after resizing to {display}",
+                        r.width(),
+                        r.height(),
+                        d.width(),
+                        d.height()
+                    )));
+                }
+                if let Some(v) = vmaf.as_mut() {
+                    v.push(&r, &d)?;
+                }
+                while in_flight >= COMPARE_IN_FLIGHT {
+                    let done = done_rx
+                        .recv()
+                        .map_err(|_| Error::Internal("a comparison was lost".into()))?;
+                    store(&mut records, done);
+                    in_flight -= 1;
+                }
+                let (done_tx, recycle_ref, recycle_dist) =
+                    (done_tx.clone(), recycle_ref.clone(), recycle_dist.clone());
+                let frame_index = index;
+                pool.spawn(move |_| {
+                    let mut record = compare(&r, &d, options);
+                    record.frame = frame_index;
+                    let _ = done_tx.send(record);
+                    // A decoding thread may have finished already; then the frame is just
+                    // dropped.
+                    if ref_size != display {
+                        let _ = recycle_ref.send(r);
+                    }
+                    if dist_size != display {
+                        let _ = recycle_dist.send(d);
+                    }
+                });
+                in_flight += 1;
+                index += 1;
             }
-            records.push(record);
-            // A decoding thread may have finished already; then the frame is just dropped.
-            if ref_size != display {
-                let _ = recycle_ref.send(r);
-            }
-            if dist_size != display {
-                let _ = recycle_dist.send(d);
-            }
+            Ok(())
+        })?;
+        // Every spawned comparison has finished when the scope returns.
+        drop(done_tx);
+        for done in done_rx.iter() {
+            store(&mut records, done);
         }
+        Ok(())
     })?;
     if let Some(v) = vmaf {
         for (record, score) in records.iter_mut().zip(v.finish()?) {

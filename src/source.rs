@@ -44,12 +44,10 @@ impl SourceInfo {
 }
 
 /// Initialise FFmpeg once and silence its own logging (errors reach the user through
-/// [`Error`] instead); make allocations reproducible for x264
-/// ([`crate::encode::make_allocations_deterministic`]).
+/// [`Error`] instead).
 pub fn init() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        crate::encode::make_allocations_deterministic();
         // Only fails if FFmpeg cannot register its components, which is a broken install.
         if ffmpeg_next::init().is_ok() {
             ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Quiet);

@@ -11,6 +11,30 @@
 //! - Pooling over frames: mean, harmonic mean, min and 5th percentile ([`pool`]); the mean is
 //!   what the manifest's plain fields hold.
 
+/// Defines a function whose body is compiled twice, for the baseline CPU and with AVX2, and
+/// picks the AVX2 build at run time when the CPU has it. The body must be the same arithmetic
+/// either way (no fused multiply-add is enabled), so results do not depend on the machine.
+macro_rules! with_avx2 {
+    ($(#[$m:meta])* $vis:vis fn $name:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn portable($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            fn avx2($($arg: $ty),*) $(-> $ret)? {
+                portable($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked just above).
+                return unsafe { avx2($($arg),*) };
+            }
+            portable($($arg),*)
+        }
+    };
+}
+
 mod msssim;
 pub mod pool;
 mod psnr;
@@ -19,7 +43,7 @@ pub mod vmaf;
 
 pub use msssim::{MS_SSIM_MIN_SIDE, ms_ssim};
 pub use psnr::{PSNR_CAP_DB, psnr_from_sse, sse};
-pub use ssim::ssim;
+pub use ssim::{ssim, ssim_and_sse};
 
 use ffmpeg_next::frame;
 
@@ -71,6 +95,26 @@ impl<'a> Plane<'a> {
         self.height
     }
 
+    /// The `width` x `height` rectangle at column `x`, row `y`.
+    ///
+    /// # Panics
+    /// If the rectangle does not fit inside this plane.
+    pub fn crop(&self, x: usize, y: usize, width: usize, height: usize) -> Plane<'a> {
+        assert!(
+            x + width <= self.width && y + height <= self.height,
+            "crop outside the plane"
+        );
+        if width == 0 || height == 0 {
+            return Plane::new(&[], width, width, 0);
+        }
+        Plane::new(
+            &self.data[y * self.stride + x..],
+            self.stride,
+            width,
+            height,
+        )
+    }
+
     /// Row `y`, exactly `width` pixels (stride padding excluded).
     #[inline]
     pub fn row(&self, y: usize) -> &'a [u8] {
@@ -90,13 +134,16 @@ pub struct FrameScores {
 impl FrameScores {
     /// Compare two frames of the same size in an 8-bit 4:2:0 layout.
     pub fn compare(reference: &frame::Video, distorted: &frame::Video) -> Self {
-        let mut psnr = [0.0; 3];
-        for (i, p) in psnr.iter_mut().enumerate() {
-            let r = Plane::of_frame(reference, i);
-            let d = Plane::of_frame(distorted, i);
-            *p = psnr_from_sse(sse(r, d), r.width() * r.height());
-        }
-        let ssim_y = ssim(Plane::of_frame(reference, 0), Plane::of_frame(distorted, 0));
+        let plane = |i| (Plane::of_frame(reference, i), Plane::of_frame(distorted, i));
+        let psnr_of =
+            |(r, d): (Plane<'_>, Plane<'_>)| psnr_from_sse(sse(r, d), r.width() * r.height());
+        let (r, d) = plane(0);
+        let (ssim_y, luma_sse) = ssim_and_sse(r, d);
+        let psnr = [
+            psnr_from_sse(luma_sse, r.width() * r.height()),
+            psnr_of(plane(1)),
+            psnr_of(plane(2)),
+        ];
         FrameScores { psnr, ssim_y }
     }
 

@@ -105,65 +105,71 @@ fn filter_and_pool(a: &Image, b: &Image, t: &[f32; WINDOW], maps: &mut Vec<f32>)
             .for_each(|(y, ((((oa, ob), oaa), obb), oab))| {
                 let ra = &a.px[y * w..(y + 1) * w];
                 let rb = &b.px[y * w..(y + 1) * w];
-                let sq_a: Vec<f32> = ra.iter().map(|v| v * v).collect();
-                let sq_b: Vec<f32> = rb.iter().map(|v| v * v).collect();
-                let prod: Vec<f32> = ra.iter().zip(rb).map(|(p, q)| p * q).collect();
-                for (k, &tk) in t.iter().enumerate() {
-                    let sl = k..k + ow;
-                    for (o, v) in oa.iter_mut().zip(&ra[sl.clone()]) {
-                        *o += tk * v;
-                    }
-                    for (o, v) in ob.iter_mut().zip(&rb[sl.clone()]) {
-                        *o += tk * v;
-                    }
-                    for (o, v) in oaa.iter_mut().zip(&sq_a[sl.clone()]) {
-                        *o += tk * v;
-                    }
-                    for (o, v) in obb.iter_mut().zip(&sq_b[sl.clone()]) {
-                        *o += tk * v;
-                    }
-                    for (o, v) in oab.iter_mut().zip(&prod[sl]) {
-                        *o += tk * v;
-                    }
-                }
+                horizontal_row(t, ra, rb, [oa, ob, oaa, obb, oab]);
             });
         let (ma, mb, maa, mbb, mab) = (&*ma, &*mb, &*maa, &*mbb, &*mab);
         // Vertical pass per output row, then the SSIM terms, summed in f64.
         let (lum, cs) = (0..oh)
             .into_par_iter()
-            .map(|y| {
-                let mut acc = [
-                    vec![0f32; ow],
-                    vec![0f32; ow],
-                    vec![0f32; ow],
-                    vec![0f32; ow],
-                    vec![0f32; ow],
-                ];
-                for (k, &tk) in t.iter().enumerate() {
-                    let row = (y + k) * ow..(y + k + 1) * ow;
-                    for (m, src) in [ma, mb, maa, mbb, mab].iter().enumerate() {
-                        for (o, v) in acc[m].iter_mut().zip(&src[row.clone()]) {
-                            *o += tk * v;
-                        }
-                    }
-                }
-                let (mut lum, mut cs) = (0f64, 0f64);
-                let [sa, sb, saa, sbb, sab] = &acc;
-                for ((((&a, &b), &aa), &bb), &ab) in sa.iter().zip(sb).zip(saa).zip(sbb).zip(sab) {
-                    let (mua, mub) = (f64::from(a), f64::from(b));
-                    let va = f64::from(aa) - mua * mua;
-                    let vb = f64::from(bb) - mub * mub;
-                    let cov = f64::from(ab) - mua * mub;
-                    lum += (2.0 * mua * mub + C1) / (mua * mua + mub * mub + C1);
-                    cs += (2.0 * cov + C2) / (va + vb + C2);
-                }
-                (lum, cs)
-            })
+            .map(|y| vertical_row(t, [ma, mb, maa, mbb, mab], y, ow))
             .collect::<Vec<(f64, f64)>>()
             .iter()
             .fold((0.0, 0.0), |(l, c), &(a, b)| (l + a, c + b));
         let n = (ow * oh) as f64;
         (lum / n, cs / n)
+    }
+}
+
+with_avx2! {
+    /// One row of the horizontal pass: a, b, a^2, b^2 and ab filtered by `t` into `out`
+    /// (zeroed rows of `ra.len() + 1 - WINDOW` values).
+    fn horizontal_row(t: &[f32; WINDOW], ra: &[f32], rb: &[f32], out: [&mut [f32]; 5]) {
+        let [oa, ob, oaa, obb, oab] = out;
+        let ow = oa.len();
+        for (k, &tk) in t.iter().enumerate() {
+            let (ra, rb) = (&ra[k..k + ow], &rb[k..k + ow]);
+            for i in 0..ow {
+                let (p, q) = (ra[i], rb[i]);
+                oa[i] += tk * p;
+                ob[i] += tk * q;
+                oaa[i] += tk * (p * p);
+                obb[i] += tk * (q * q);
+                oab[i] += tk * (p * q);
+            }
+        }
+    }
+}
+
+with_avx2! {
+    /// Output row `y` of the vertical pass over the horizontally filtered `maps` (rows of
+    /// `ow` values), reduced to the sums of its luminance and contrast-structure terms.
+    fn vertical_row(t: &[f32; WINDOW], maps: [&[f32]; 5], y: usize, ow: usize) -> (f64, f64) {
+        let mut acc = [
+            vec![0f32; ow],
+            vec![0f32; ow],
+            vec![0f32; ow],
+            vec![0f32; ow],
+            vec![0f32; ow],
+        ];
+        for (k, &tk) in t.iter().enumerate() {
+            let row = (y + k) * ow..(y + k + 1) * ow;
+            for (a, src) in acc.iter_mut().zip(maps) {
+                for (o, v) in a.iter_mut().zip(&src[row.clone()]) {
+                    *o += tk * v;
+                }
+            }
+        }
+        let (mut lum, mut cs) = (0f64, 0f64);
+        let [sa, sb, saa, sbb, sab] = &acc;
+        for ((((&a, &b), &aa), &bb), &ab) in sa.iter().zip(sb).zip(saa).zip(sbb).zip(sab) {
+            let (mua, mub) = (f64::from(a), f64::from(b));
+            let va = f64::from(aa) - mua * mua;
+            let vb = f64::from(bb) - mub * mub;
+            let cov = f64::from(ab) - mua * mub;
+            lum += (2.0 * mua * mub + C1) / (mua * mua + mub * mub + C1);
+            cs += (2.0 * cov + C2) / (va + vb + C2);
+        }
+        (lum, cs)
     }
 }
 

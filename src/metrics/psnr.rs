@@ -5,29 +5,32 @@ use super::Plane;
 /// A frame's PSNR never exceeds this (an identical plane would be infinite).
 pub const PSNR_CAP_DB: f64 = 60.0;
 
-/// Sum of squared differences between two planes of the same size.
-pub fn sse(a: Plane<'_>, b: Plane<'_>) -> u64 {
-    assert_eq!(
-        (a.width(), a.height()),
-        (b.width(), b.height()),
-        "plane sizes differ"
-    );
-    let mut total = 0u64;
-    for y in 0..a.height() {
-        // A row's sum fits u32 for rows up to 66_052 pixels (255^2 each); summing per row in
-        // u32 lets the loop vectorize.
-        let row: u32 = a
-            .row(y)
-            .iter()
-            .zip(b.row(y))
-            .map(|(&p, &q)| {
-                let d = i32::from(p) - i32::from(q);
-                (d * d) as u32
-            })
-            .sum();
-        total += u64::from(row);
+with_avx2! {
+    /// Sum of squared differences between two planes of the same size (AVX2 when the CPU has
+    /// it; integer arithmetic, so the same result either way).
+    pub fn sse(a: Plane<'_>, b: Plane<'_>) -> u64 {
+        assert_eq!(
+            (a.width(), a.height()),
+            (b.width(), b.height()),
+            "plane sizes differ"
+        );
+        let mut total = 0u64;
+        for y in 0..a.height() {
+            // A row's sum fits u32 for rows up to 66_052 pixels (255^2 each); summing per row in
+            // u32 lets the loop vectorize.
+            let row: u32 = a
+                .row(y)
+                .iter()
+                .zip(b.row(y))
+                .map(|(&p, &q)| {
+                    let d = i32::from(p) - i32::from(q);
+                    (d * d) as u32
+                })
+                .sum();
+            total += u64::from(row);
+        }
+        total
     }
-    total
 }
 
 /// PSNR in dB from a sum of squared errors over `samples` 8-bit samples, capped at
