@@ -76,6 +76,10 @@ pub enum Error {
     #[error("invalid option: {0}")]
     InvalidOption(String),
 
+    /// The ladder constraints cannot be met by the measured points.
+    #[error("cannot build a ladder: {0}")]
+    Ladder(String),
+
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -2,15 +2,16 @@
 
 use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
+use crate::ladder::{self, Constraints, Objective};
 use crate::metrics::vmaf::VmafModel;
-use crate::point::{Metric, Point, Rung};
+use crate::point::{Metric, Point, Rung, round};
 use crate::resolution::Resolution;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Version of the manifest layout; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -23,6 +24,8 @@ pub struct Manifest {
     pub points: Vec<Point>,
     /// The ladder, by increasing bitrate.
     pub rungs: Vec<Rung>,
+    /// How good the ladder is for its viewers.
+    pub ladder: LadderSummary,
     /// Wall and CPU times: the only part that changes between identical runs.
     pub timing: Timing,
 }
@@ -70,10 +73,21 @@ pub struct Settings {
     pub vmaf_model: Option<VmafModel>,
     /// The point field the hull and ladder use as quality.
     pub quality_field: String,
-    pub max_rungs: usize,
-    pub min_kbps: f64,
-    pub max_kbps: Option<f64>,
-    pub min_step: f64,
+    /// The constraints the rungs obey.
+    pub constraints: Constraints,
+    /// Whom the rungs were chosen for.
+    pub objective: Objective,
+}
+
+/// The ladder's objective value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LadderSummary {
+    /// Viewers' bandwidths, log-uniform over this range (kbit/s).
+    pub viewer_kbps: [f64; 2],
+    /// Mean quality a viewer gets (0 for viewers below the lowest rung), on the hull metric.
+    pub expected_quality: f64,
+    /// Rungs interpolated between measured CRFs.
+    pub interpolated_rungs: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +110,29 @@ pub struct Timing {
 }
 
 impl Manifest {
+    /// Choose the rungs again from the measured points under `constraints` and `objective`
+    /// (no re-encoding), and record both in the settings. On error the manifest is unchanged.
+    pub fn select_rungs(&mut self, constraints: Constraints, objective: Objective) -> Result<()> {
+        let mut points = self.points.clone();
+        let ladder = ladder::build(
+            &mut points,
+            self.settings.metric,
+            &constraints,
+            &objective,
+            &self.segments.durations_s,
+        )?;
+        self.points = points;
+        self.ladder = LadderSummary {
+            viewer_kbps: ladder.viewer_kbps.map(|k| round(k, 3)),
+            expected_quality: round(ladder.expected_quality, 4),
+            interpolated_rungs: ladder.rungs.iter().filter(|r| r.interpolated).count(),
+        };
+        self.rungs = ladder.rungs;
+        self.settings.constraints = constraints;
+        self.settings.objective = objective;
+        Ok(())
+    }
+
     /// Write as pretty JSON to `path`, atomically: a temporary file in the same directory is
     /// renamed over `path`, so readers never see a partial manifest.
     pub fn write_atomic(&self, path: &Path) -> Result<()> {

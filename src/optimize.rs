@@ -2,9 +2,9 @@
 
 use crate::encode::{X264_THREADS, X264Settings, validate_crf};
 use crate::error::{Error, Result};
-use crate::ladder::{self, LadderRules};
+use crate::ladder::{Constraints, Objective};
 use crate::manifest::{
-    Generator, Manifest, SCHEMA_VERSION, Segments, Settings, SourceSummary, Timing,
+    Generator, LadderSummary, Manifest, SCHEMA_VERSION, Segments, Settings, SourceSummary, Timing,
 };
 use crate::measure::{MeasureOptions, default_memory_budget, measure};
 use crate::metrics::vmaf::VmafModel;
@@ -27,7 +27,10 @@ pub struct OptimizeOptions {
     pub crfs: Vec<f64>,
     pub preset: String,
     pub segment_seconds: f64,
-    pub rules: LadderRules,
+    /// What the ladder must obey.
+    pub constraints: Constraints,
+    /// Whom the ladder is for.
+    pub objective: Objective,
     /// The hull's quality axis; VMAF is measured only when it is `Vmaf`.
     pub metric: Metric,
     pub vmaf_model: VmafModel,
@@ -47,7 +50,8 @@ impl Default for OptimizeOptions {
             crfs: vec![18.0, 22.0, 26.0, 30.0, 34.0, 38.0],
             preset: "medium".to_string(),
             segment_seconds: 4.0,
-            rules: LadderRules::default(),
+            constraints: Constraints::default(),
+            objective: Objective::default(),
             metric: Metric::Vmaf,
             vmaf_model: VmafModel::default(),
             display: None,
@@ -84,25 +88,7 @@ impl OptimizeOptions {
                 self.segment_seconds
             )));
         }
-        let r = &self.rules;
-        if r.max_rungs == 0 {
-            return Err(Error::InvalidOption(
-                "--max-rungs must be at least 1".into(),
-            ));
-        }
-        if r.min_kbps.is_nan() || r.min_kbps < 0.0 || r.max_kbps.is_nan() || r.min_kbps > r.max_kbps
-        {
-            return Err(Error::InvalidOption(format!(
-                "bitrate range {} .. {} kbps is empty",
-                r.min_kbps, r.max_kbps
-            )));
-        }
-        if r.min_step.is_nan() || r.min_step < 1.0 {
-            return Err(Error::InvalidOption(format!(
-                "step ratio {} is below 1",
-                r.min_step
-            )));
-        }
+        self.constraints.validate()?;
         if self.jobs == 0 {
             return Err(Error::InvalidOption("--jobs must be at least 1".into()));
         }
@@ -175,16 +161,10 @@ pub fn optimize(
         .map(|&n| info.frame_rate.duration_of(n))
         .collect();
 
-    let mut points: Vec<Point> = results
+    let points: Vec<Point> = results
         .iter()
         .map(|r| Point::from_trial(r, duration_s))
         .collect();
-    let rungs = ladder::build(
-        &mut points,
-        options.metric,
-        &options.rules,
-        &segment_durations,
-    );
 
     let mut resolutions: Vec<_> = specs.iter().map(|s| s.resolution).collect();
     resolutions.dedup();
@@ -195,7 +175,7 @@ pub fn optimize(
         .iter()
         .map(|r| round(r.encode_cpu.as_secs_f64(), 3))
         .collect();
-    Ok(Manifest {
+    let mut manifest = Manifest {
         schema_version: SCHEMA_VERSION,
         generator: Generator {
             name: "pertitle".into(),
@@ -225,10 +205,8 @@ pub fn optimize(
             metric: options.metric,
             vmaf_model: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
             quality_field: options.metric.field().into(),
-            max_rungs: options.rules.max_rungs,
-            min_kbps: options.rules.min_kbps,
-            max_kbps: options.rules.max_kbps.is_finite().then_some(options.rules.max_kbps),
-            min_step: options.rules.min_step,
+            constraints: options.constraints.clone(),
+            objective: options.objective,
         },
         segments: Segments {
             count: segment_frames.len(),
@@ -236,12 +214,15 @@ pub fn optimize(
             durations_s: segment_durations.iter().map(|&d| round(d, 6)).collect(),
         },
         points,
-        rungs,
+        rungs: Vec::new(),
+        ladder: LadderSummary::default(),
         timing: Timing {
             wall_s: round(started.elapsed().as_secs_f64(), 3),
             jobs: options.jobs,
             encode_cpu_s: round(results.iter().map(|r| r.encode_cpu.as_secs_f64()).sum(), 3),
             points_encode_cpu_s: points_cpu,
         },
-    })
+    };
+    manifest.select_rungs(options.constraints.clone(), options.objective)?;
+    Ok(manifest)
 }

@@ -137,7 +137,12 @@ pub struct Rung {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vmaf: Option<f64>,
     pub pooling: BTreeMap<String, Pooled>,
+    /// Encoded size of each segment, bits (empty for an interpolated rung).
     pub segment_sizes_bits: Vec<u64>,
+    /// True when the rung lies between two measured CRFs of its resolution: its CRF, bitrate
+    /// and qualities are interpolated from them (not measured), and its peak is estimated.
+    #[serde(default)]
+    pub interpolated: bool,
 }
 
 impl Rung {
@@ -162,6 +167,58 @@ impl Rung {
             vmaf: p.vmaf,
             pooling: p.pooling.clone(),
             segment_sizes_bits: p.segment_sizes_bits.clone(),
+            interpolated: false,
+        }
+    }
+
+    /// A rung at `kbps` between two measured points of one resolution, `t` of the way from
+    /// `lower` to `upper` in bitrate: every quality is interpolated linearly in bitrate, and the
+    /// peak keeps the nearer point's peak-to-average ratio.
+    pub fn interpolated(
+        lower: &Point,
+        upper: &Point,
+        t: f64,
+        kbps: f64,
+        crf: f64,
+        segment_durations_s: &[f64],
+    ) -> Self {
+        let mix = |a: f64, b: f64| a + t * (b - a);
+        let nearer = Rung::from_point(if t < 0.5 { lower } else { upper }, segment_durations_s);
+        let peak_ratio = if nearer.bitrate_kbps > 0.0 {
+            nearer.peak_kbps / nearer.bitrate_kbps
+        } else {
+            1.0
+        };
+        let pooling = lower
+            .pooling
+            .iter()
+            .filter_map(|(k, a)| {
+                let b = upper.pooling.get(k)?;
+                let d = digits(k);
+                Some((
+                    k.clone(),
+                    Pooled {
+                        mean: round(mix(a.mean, b.mean), d),
+                        harmonic_mean: round(mix(a.harmonic_mean, b.harmonic_mean), d),
+                        min: round(mix(a.min, b.min), d),
+                        p5: round(mix(a.p5, b.p5), d),
+                    },
+                ))
+            })
+            .collect();
+        Rung {
+            width: lower.width,
+            height: lower.height,
+            crf: round(crf, 2),
+            bitrate_kbps: round(kbps, 3),
+            peak_kbps: round(kbps * peak_ratio, 3),
+            psnr_y: round(mix(lower.psnr_y, upper.psnr_y), 4),
+            psnr_yuv: round(mix(lower.psnr_yuv, upper.psnr_yuv), 4),
+            ssim_y: round(mix(lower.ssim_y, upper.ssim_y), 6),
+            vmaf: lower.vmaf.zip(upper.vmaf).map(|(a, b)| round(mix(a, b), 4)),
+            pooling,
+            segment_sizes_bits: Vec::new(),
+            interpolated: true,
         }
     }
 }

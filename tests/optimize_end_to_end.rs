@@ -241,7 +241,7 @@ fn manifest_is_consistent() {
             "ssim",
         ],
     );
-    assert_eq!(m["schema_version"], 1);
+    assert_eq!(m["schema_version"], 2);
     assert_eq!(m["source"]["width"], 1280);
     assert_eq!(m["source"]["frames"], 150);
     assert_eq!(m["settings"]["quality_field"], "ssim_y");
@@ -296,7 +296,8 @@ fn manifest_is_consistent() {
             });
         assert_eq!(p["on_hull"].as_bool(), Some(!dominated), "point {i}: {p}");
     }
-    // Rungs: hull points, ascending bitrate at least 1.5x apart, resolution never falling.
+    // Rungs: measured points, or interpolated between two measured CRFs of one height;
+    // ascending bitrate 1.5x to 2x apart (the default steps), resolution never falling.
     let rungs = m["rungs"].as_array().unwrap();
     assert!(
         rungs.len() >= 3 && rungs.len() <= 8,
@@ -304,11 +305,33 @@ fn manifest_is_consistent() {
         rungs.len()
     );
     for r in rungs {
+        if r["interpolated"] == true {
+            let same: Vec<&serde_json::Value> = points
+                .iter()
+                .filter(|p| p["height"] == r["height"])
+                .collect();
+            let crf = f(&r["crf"]);
+            let below = same
+                .iter()
+                .filter(|p| f(&p["crf"]) < crf)
+                .max_by(|a, b| f(&a["crf"]).total_cmp(&f(&b["crf"])))
+                .expect("a measured CRF below");
+            let above = same
+                .iter()
+                .filter(|p| f(&p["crf"]) > crf)
+                .min_by(|a, b| f(&a["crf"]).total_cmp(&f(&b["crf"])))
+                .expect("a measured CRF above");
+            let kbps = f(&r["bitrate_kbps"]);
+            assert!(f(&above["bitrate_kbps"]) < kbps && kbps < f(&below["bitrate_kbps"]));
+            let q = f(&r["ssim_y"]);
+            assert!(f(&above["ssim_y"]) <= q && q <= f(&below["ssim_y"]));
+            assert!(r["segment_sizes_bits"].as_array().unwrap().is_empty());
+            continue;
+        }
         let p = points
             .iter()
             .find(|p| p["height"] == r["height"] && p["crf"] == r["crf"])
             .expect("rung is a measured point");
-        assert_eq!(p["on_hull"], true);
         assert_eq!(p["bitrate_kbps"], r["bitrate_kbps"]);
         let peak = p["segment_sizes_bits"]
             .as_array()
@@ -321,16 +344,19 @@ fn manifest_is_consistent() {
         assert!(f(&r["peak_kbps"]) >= f(&r["bitrate_kbps"]));
     }
     for w in rungs.windows(2) {
-        assert!(f(&w[1]["bitrate_kbps"]) >= 1.5 * f(&w[0]["bitrate_kbps"]));
+        let ratio = f(&w[1]["bitrate_kbps"]) / f(&w[0]["bitrate_kbps"]);
+        assert!((1.5 - 1e-6..=2.0 + 1e-6).contains(&ratio), "step {ratio}");
         assert!(w[1]["height"].as_u64() >= w[0]["height"].as_u64());
+        assert!(f(&w[1]["ssim_y"]) > f(&w[0]["ssim_y"]));
     }
-    // The top rung is the best hull point under the 8000 kbps default cap.
+    // The top rung is the best point under the 8000 kbps default cap.
     let best = points
         .iter()
-        .filter(|p| p["on_hull"] == true && f(&p["bitrate_kbps"]) <= 8000.0)
-        .map(|p| f(&p["bitrate_kbps"]))
+        .filter(|p| f(&p["bitrate_kbps"]) <= 8000.0)
+        .map(|p| f(&p["ssim_y"]))
         .fold(0.0, f64::max);
-    assert_eq!(f(&rungs.last().unwrap()["bitrate_kbps"]), best);
+    assert_eq!(f(&rungs.last().unwrap()["ssim_y"]), best);
+    assert!(f(&m["ladder"]["expected_quality"]) > 0.5);
 }
 
 /// Same input and options give the same bytes (the timing section aside), whatever the

@@ -1,9 +1,13 @@
 //! Argument parsing and dispatch.
 
+mod compare;
+mod ladder;
+mod ladder_args;
 mod optimize;
 mod probe;
 mod progress;
 mod score;
+mod summary;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +28,8 @@ enum Command {
     Probe(probe::Args),
     Score(score::Args),
     Optimize(optimize::Args),
+    Compare(compare::Args),
+    Ladder(ladder::Args),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -33,5 +39,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Probe(args) => probe::run(args),
         Command::Score(args) => score::run(args),
         Command::Optimize(args) => optimize::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Ladder(args) => ladder::run(args),
     }
 }

@@ -1,8 +1,9 @@
 //! `pertitle optimize`: the whole per-title run.
 
+use super::ladder_args::LadderArgs;
 use super::progress::Bar;
 use anyhow::Context;
-use pertitle::ladder::LadderRules;
+use pertitle::ladder::Constraints;
 use pertitle::metrics::vmaf::VmafModel;
 use pertitle::{Metric, OptimizeOptions, Resolution};
 use std::path::{Path, PathBuf};
@@ -12,9 +13,11 @@ use std::path::{Path, PathBuf};
 /// Every resolution x CRF point is encoded with libx264 (a keyframe opening every segment),
 /// decoded back, upscaled (bicubic) to the source size and compared with the source frame
 /// by frame. The upper convex hull of quality against bitrate across all resolutions gives
-/// the efficient encodes; the ladder's rungs are picked from it: at most --max-rungs, within
-/// --min-kbps..--max-kbps, adjacent rungs at least --min-step apart in bitrate, resolution
-/// never falling as bitrate rises, spaced as evenly as possible in log-bitrate.
+/// the efficient encodes. The rungs are then chosen to maximize the quality viewers get on
+/// average (bandwidths spread log-uniformly over --viewer-kbps), under the ladder
+/// constraints below; a rung may sit between two measured CRFs of a resolution (its CRF is
+/// interpolated, and the manifest marks it). `pertitle ladder` re-selects rungs from a
+/// ladder.json under other constraints without encoding again.
 ///
 /// The source is decoded once per pass; all points of a pass run in parallel on --jobs
 /// threads. The same input and options give the same ladder.json, byte for byte, apart from
@@ -44,22 +47,6 @@ pub struct Args {
     /// Segment duration in seconds; every segment starts with a keyframe.
     #[arg(long, default_value_t = 4.0)]
     segment_seconds: f64,
-
-    /// Most rungs in the ladder.
-    #[arg(long, default_value_t = 8)]
-    max_rungs: usize,
-
-    /// Lowest rung bitrate allowed, kbit/s.
-    #[arg(long, default_value_t = 0.0)]
-    min_kbps: f64,
-
-    /// Highest rung bitrate allowed, kbit/s.
-    #[arg(long, default_value_t = 8000.0)]
-    max_kbps: f64,
-
-    /// Smallest bitrate ratio between adjacent rungs.
-    #[arg(long, default_value_t = 1.5)]
-    min_step: f64,
 
     /// Quality axis of the hull: vmaf (mean VMAF), psnr (mean luma PSNR) or ssim (mean luma
     /// SSIM). PSNR and SSIM are always measured; VMAF only when it is the axis.
@@ -92,6 +79,9 @@ pub struct Args {
     /// No progress bar.
     #[arg(short, long)]
     quiet: bool,
+
+    #[command(flatten)]
+    ladder: LadderArgs,
 }
 
 /// Fail early, before any encoding, if OUTDIR cannot hold ladder.json.
@@ -110,12 +100,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         crfs: args.crf,
         preset: args.preset,
         segment_seconds: args.segment_seconds,
-        rules: LadderRules {
-            max_rungs: args.max_rungs,
-            min_kbps: args.min_kbps,
-            max_kbps: args.max_kbps,
-            min_step: args.min_step,
-        },
+        constraints: args.ladder.constraints(&Constraints::default()),
+        objective: args.ladder.objective(defaults.objective)?,
         metric: args.metric,
         vmaf_model: args.vmaf_model,
         display: args.display,
@@ -138,48 +124,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&manifest)?);
         return Ok(());
     }
-    let field = manifest.settings.quality_field.as_str();
-    let on_hull = manifest.points.iter().filter(|p| p.on_hull).count();
-    println!(
-        "{}: {}x{} {} fps, {} frames; {} points measured, {} on the hull",
-        manifest.source.path.display(),
-        manifest.source.width,
-        manifest.source.height,
-        manifest.source.frame_rate,
-        manifest.source.frames,
-        manifest.points.len(),
-        on_hull
-    );
-    println!(
-        "{:>4}  {:>10}  {:>5}  {:>10}  {:>10}  {:>7}  {:>9}  {:>8}",
-        "rung", "resolution", "crf", "kbps", "peak kbps", "vmaf", "psnr_y", "ssim_y"
-    );
-    for (i, r) in manifest.rungs.iter().enumerate() {
-        let vmaf = r.vmaf.map_or("-".to_string(), |v| format!("{v:.2}"));
-        println!(
-            "{:>4}  {:>10}  {:>5}  {:>10.1}  {:>10.1}  {:>7}  {:>9.3}  {:>8.5}",
-            i + 1,
-            format!("{}x{}", r.width, r.height),
-            r.crf,
-            r.bitrate_kbps,
-            r.peak_kbps,
-            vmaf,
-            r.psnr_y,
-            r.ssim_y
-        );
-    }
-    if manifest.rungs.is_empty() {
-        eprintln!(
-            "pertitle: warning: no hull point lies within {}..{} kbps; the ladder is empty",
-            options.rules.min_kbps, options.rules.max_kbps
-        );
-    }
-    println!(
-        "quality axis: {field}; encoder CPU {:.1} s over {} points; wall {:.1} s",
-        manifest.timing.encode_cpu_s,
-        manifest.points.len(),
-        manifest.timing.wall_s
-    );
+    super::summary::print(&manifest);
     println!("wrote {}", path.display());
     Ok(())
 }

@@ -1,0 +1,113 @@
+//! The ladder options shared by `optimize` and `ladder`.
+
+use pertitle::ladder::{Constraints, ForcedRung, Objective};
+
+/// Constraints and objective of the rung selection. Each option left out keeps its base value
+/// (the defaults for `optimize`, the input manifest's for `ladder`).
+#[derive(clap::Args, Debug, Default)]
+#[command(next_help_heading = "Ladder constraints")]
+pub struct LadderArgs {
+    /// Fewest rungs [default: 1].
+    #[arg(long, value_name = "N")]
+    min_rungs: Option<usize>,
+    /// Most rungs [default: 8].
+    #[arg(long, value_name = "N")]
+    max_rungs: Option<usize>,
+    /// No rung below this average bitrate, kbit/s [default: 0].
+    #[arg(long, value_name = "KBPS")]
+    min_kbps: Option<f64>,
+    /// No rung above this average bitrate, kbit/s [default: 8000].
+    #[arg(long, value_name = "KBPS")]
+    max_kbps: Option<f64>,
+    /// Adjacent rungs at least this bitrate ratio apart [default: 1.5].
+    #[arg(long, value_name = "RATIO")]
+    min_step: Option<f64>,
+    /// Adjacent rungs at most this bitrate ratio apart [default: 2.0]; see --no-max-step.
+    #[arg(long, value_name = "RATIO", conflicts_with = "no_max_step")]
+    max_step: Option<f64>,
+    /// No upper bound on the step between adjacent rungs.
+    #[arg(long)]
+    no_max_step: bool,
+    /// Top-rung quality target (e.g. 95 for VMAF): no rung spends more bits than the cheapest
+    /// hull point reaching it.
+    #[arg(long, value_name = "QUALITY")]
+    top_quality: Option<f64>,
+    /// The lowest rung must reach this quality.
+    #[arg(long, value_name = "QUALITY")]
+    min_bottom_quality: Option<f64>,
+    /// The lowest rung must be at most this bitrate, kbit/s.
+    #[arg(long, value_name = "KBPS")]
+    max_bottom_kbps: Option<f64>,
+    /// Adjacent rungs must differ by at least this much quality (e.g. 6 VMAF points, about
+    /// one just-noticeable difference) [default: 0].
+    #[arg(long, value_name = "QUALITY")]
+    min_quality_gap: Option<f64>,
+    /// Smallest frame height of a rung.
+    #[arg(long, value_name = "PIXELS")]
+    min_height: Option<u32>,
+    /// Largest frame height of a rung.
+    #[arg(long, value_name = "PIXELS")]
+    max_height: Option<u32>,
+    /// Only these frame heights, comma-separated (e.g. 360,540,720,1080); the hull is taken
+    /// over the allowed points only.
+    #[arg(long, value_delimiter = ',', value_name = "HEIGHTS")]
+    allowed_heights: Vec<u32>,
+    /// A rung that must be in the ladder: KBPS, or KBPS@HEIGHT to fix its resolution
+    /// (repeatable). It is placed on the measured curve, interpolating the CRF if needed.
+    #[arg(long, value_name = "KBPS[@HEIGHT]")]
+    force_rung: Vec<ForcedRung>,
+    /// Viewers' bandwidth range LO,HI in kbit/s, over which the expected quality is maximized
+    /// (log-uniform) [default: the candidates' bitrate range].
+    #[arg(long, value_delimiter = ',', value_name = "LO,HI", num_args = 1)]
+    viewer_kbps: Vec<f64>,
+}
+
+impl LadderArgs {
+    /// `base` with every given option applied; forced rungs are added to the base's.
+    pub fn constraints(&self, base: &Constraints) -> Constraints {
+        let mut c = base.clone();
+        let set = |slot: &mut f64, v: Option<f64>| {
+            if let Some(v) = v {
+                *slot = v;
+            }
+        };
+        if let Some(v) = self.min_rungs {
+            c.min_rungs = v;
+        }
+        if let Some(v) = self.max_rungs {
+            c.max_rungs = v;
+        }
+        set(&mut c.min_kbps, self.min_kbps);
+        set(&mut c.min_step, self.min_step);
+        set(&mut c.min_quality_gap, self.min_quality_gap);
+        c.max_kbps = self.max_kbps.or(c.max_kbps);
+        c.max_step = if self.no_max_step {
+            None
+        } else {
+            self.max_step.or(c.max_step)
+        };
+        c.top_quality = self.top_quality.or(c.top_quality);
+        c.min_bottom_quality = self.min_bottom_quality.or(c.min_bottom_quality);
+        c.max_bottom_kbps = self.max_bottom_kbps.or(c.max_bottom_kbps);
+        c.min_height = self.min_height.or(c.min_height);
+        c.max_height = self.max_height.or(c.max_height);
+        if !self.allowed_heights.is_empty() {
+            c.allowed_heights = self.allowed_heights.clone();
+        }
+        c.forced.extend(self.force_rung.iter().copied());
+        c
+    }
+
+    /// `base` with --viewer-kbps applied.
+    pub fn objective(&self, base: Objective) -> anyhow::Result<Objective> {
+        match self.viewer_kbps.as_slice() {
+            [] => Ok(base),
+            &[lo, hi] if lo.is_finite() && lo > 0.0 && hi.is_finite() && hi > lo => Ok(Objective {
+                viewer_kbps: Some([lo, hi]),
+            }),
+            _ => anyhow::bail!(
+                "invalid option: --viewer-kbps takes two bitrates LO,HI with 0 < LO < HI"
+            ),
+        }
+    }
+}

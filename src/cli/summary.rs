@@ -1,0 +1,52 @@
+//! The human-readable summary of a ladder.json that `optimize` and `ladder` print.
+
+use pertitle::Manifest;
+
+/// Print the source, the rung table and the ladder's expected quality.
+pub fn print(manifest: &Manifest) {
+    let field = manifest.settings.quality_field.as_str();
+    let on_hull = manifest.points.iter().filter(|p| p.on_hull).count();
+    println!(
+        "{}: {}x{} {} fps, {} frames; {} points measured, {} on the hull",
+        manifest.source.path.display(),
+        manifest.source.width,
+        manifest.source.height,
+        manifest.source.frame_rate,
+        manifest.source.frames,
+        manifest.points.len(),
+        on_hull
+    );
+    println!(
+        "{:>4}  {:>10}  {:>6}  {:>10}  {:>10}  {:>7}  {:>9}  {:>8}",
+        "rung", "resolution", "crf", "kbps", "peak kbps", "vmaf", "psnr_y", "ssim_y"
+    );
+    for (i, r) in manifest.rungs.iter().enumerate() {
+        let vmaf = r.vmaf.map_or("-".to_string(), |v| format!("{v:.2}"));
+        let crf = format!("{}{}", r.crf, if r.interpolated { "*" } else { "" });
+        println!(
+            "{:>4}  {:>10}  {:>6}  {:>10.1}  {:>10.1}  {:>7}  {:>9.3}  {:>8.5}",
+            i + 1,
+            format!("{}x{}", r.width, r.height),
+            crf,
+            r.bitrate_kbps,
+            r.peak_kbps,
+            vmaf,
+            r.psnr_y,
+            r.ssim_y
+        );
+    }
+    let l = &manifest.ladder;
+    if l.interpolated_rungs > 0 {
+        println!("* interpolated between two measured CRFs (estimated, not encoded)");
+    }
+    println!(
+        "quality axis: {field}; expected {field} {:.3} for viewers at {:.0}-{:.0} kbps (log-uniform)",
+        l.expected_quality, l.viewer_kbps[0], l.viewer_kbps[1]
+    );
+    println!(
+        "encoder CPU {:.1} s over {} points; wall {:.1} s",
+        manifest.timing.encode_cpu_s,
+        manifest.points.len(),
+        manifest.timing.wall_s
+    );
+}

@@ -1,0 +1,404 @@
+//! Choosing rungs among candidates: the ladder that maximizes the expected quality delivered
+//! to viewers, subject to the constraints, solved exactly by dynamic programming.
+//!
+//! The objective: viewers' bandwidths are spread log-uniformly over `[lo, hi]` kbit/s
+//! ([`Objective`]; by default the candidates' own bitrate range). A viewer with bandwidth `b`
+//! plays the best rung whose bitrate is at most `b`; a viewer below the lowest rung cannot
+//! play and counts as quality 0. The expected quality of rungs `r1 < ... < rn` is then
+//! `sum_i q_i * (ln min(r_{i+1}, hi) - ln max(r_i, lo)) / ln(hi / lo)` with `r_{n+1} = hi`: a
+//! sum over adjacent pairs, which is what lets a dynamic programme over (rung count, last
+//! rung) find the exact optimum. The top rung is always the best candidate (the best quality
+//! the range and the top-quality target allow, at its cheapest), as commercial ladders fix
+//! their top. Every constraint is on a single rung (range, bottom rung) or
+//! on a pair of adjacent rungs (step ratio, quality gap, resolution order, no forced rung
+//! skipped), so the programme enforces all of them.
+
+use super::candidates::Candidate;
+use super::constraints::Constraints;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// Who the ladder is for: the range of viewers' bandwidths.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Objective {
+    /// Viewers' bandwidths are log-uniform over this range, kbit/s (`None`: from the lowest
+    /// candidate's bitrate to the top rung's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewer_kbps: Option<[f64; 2]>,
+}
+
+/// The chosen rungs (indices into the candidates, by increasing bitrate) and their expected
+/// quality.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    pub rungs: Vec<usize>,
+    pub expected_quality: f64,
+    /// The bandwidth range the expectation is over.
+    pub viewer_kbps: [f64; 2],
+}
+
+/// Relative slack on bitrate ratios and quality gaps, so that values equal up to rounding
+/// count as meeting a bound.
+const SLACK: f64 = 1e-9;
+
+/// Whether rung `b` may directly follow rung `a` (not counting forced rungs in between).
+fn pair_ok(c: &Constraints, a: &Candidate, b: &Candidate) -> bool {
+    let ratio = b.kbps / a.kbps;
+    ratio >= c.min_step * (1.0 - SLACK)
+        && c.max_step.is_none_or(|m| ratio <= m * (1.0 + SLACK))
+        && a.height <= b.height
+        && b.quality > a.quality
+        && b.quality - a.quality >= c.min_quality_gap - SLACK
+}
+
+/// Whether a candidate may be the lowest rung (not counting forced rungs below it).
+fn bottom_ok(c: &Constraints, x: &Candidate) -> bool {
+    c.max_bottom_kbps
+        .is_none_or(|m| x.kbps <= m * (1.0 + SLACK))
+        && c.min_bottom_quality.is_none_or(|q| x.quality >= q - SLACK)
+}
+
+/// The optimal ladder, or `None` when the constraints cannot all be met.
+fn solve(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Option<Selection> {
+    let n = cands.len();
+    if n == 0 {
+        return None;
+    }
+    // The best candidate, the cheapest of equals: the top rung.
+    let top = (0..n).max_by(|&a, &b| {
+        cands[a]
+            .quality
+            .total_cmp(&cands[b].quality)
+            .then(b.cmp(&a))
+    })?;
+    let [lo, hi] = viewer_range(cands, top, objective);
+    let span = (hi / lo).ln();
+    let lw = |k: f64| k.clamp(lo, hi).ln();
+    // first_forced / last_forced: no chain may start above the first forced candidate or end
+    // below the last one; next_forced[i]: the first forced index after i.
+    let first_forced = cands.iter().position(|x| x.forced).unwrap_or(n);
+    let last_forced = cands.iter().rposition(|x| x.forced);
+    let mut next_forced = vec![n; n];
+    let mut nf = n;
+    for i in (0..n).rev() {
+        next_forced[i] = nf;
+        if cands[i].forced {
+            nf = i;
+        }
+    }
+    let k_max = c.max_rungs.min(n);
+    let k_min = c.min_rungs.max(1);
+    // best[k][j]: the largest sum of the terms of a chain of k + 1 rungs ending at j, not
+    // counting j's own term; from[k][j] is its previous rung.
+    let mut best = vec![vec![f64::NEG_INFINITY; n]; k_max];
+    let mut from = vec![vec![usize::MAX; n]; k_max];
+    for j in 0..n {
+        if j <= first_forced && bottom_ok(c, &cands[j]) {
+            best[0][j] = 0.0;
+        }
+    }
+    for k in 1..k_max {
+        for j in 1..n {
+            for i in 0..j {
+                // j may follow i only if no forced candidate lies between them.
+                if best[k - 1][i] == f64::NEG_INFINITY || next_forced[i] < j {
+                    continue;
+                }
+                if !pair_ok(c, &cands[i], &cands[j]) {
+                    continue;
+                }
+                let v = best[k - 1][i] + cands[i].quality * (lw(cands[j].kbps) - lw(cands[i].kbps));
+                if v > best[k][j] {
+                    best[k][j] = v;
+                    from[k][j] = i;
+                }
+            }
+        }
+    }
+    let mut winner: Option<(f64, usize, usize)> = None;
+    // The chain must end at the top rung, after every forced one.
+    let j = top;
+    if last_forced.is_none_or(|f| j >= f) {
+        for (k, row) in best.iter().enumerate().skip(k_min - 1) {
+            if row[j] == f64::NEG_INFINITY {
+                continue;
+            }
+            let total = row[j] + cands[j].quality * (hi.ln() - lw(cands[j].kbps));
+            if winner.is_none_or(|(v, _, _)| total > v) {
+                winner = Some((total, k, j));
+            }
+        }
+    }
+    let (total, mut k, mut j) = winner?;
+    let mut rungs = vec![j];
+    while k > 0 {
+        j = from[k][j];
+        rungs.push(j);
+        k -= 1;
+    }
+    rungs.reverse();
+    let expected_quality = if span > 0.0 {
+        total / span
+    } else {
+        cands[*rungs.last()?].quality
+    };
+    Some(Selection {
+        rungs,
+        expected_quality,
+        viewer_kbps: [lo, hi],
+    })
+}
+
+/// The objective's bandwidth range; by default from the cheapest candidate to the top rung.
+fn viewer_range(cands: &[Candidate], top: usize, objective: &Objective) -> [f64; 2] {
+    objective.viewer_kbps.unwrap_or_else(|| {
+        let lo = cands.iter().map(|x| x.kbps).fold(f64::INFINITY, f64::min);
+        [lo, cands[top].kbps]
+    })
+}
+
+/// The optimal ladder among `cands` (sorted by bitrate), or an error naming the constraint
+/// that cannot be met.
+pub fn select(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Result<Selection> {
+    if let Some(s) = solve(cands, c, objective) {
+        return Ok(s);
+    }
+    Err(Error::Ladder(diagnose(cands, c, objective)))
+}
+
+/// Which constraints stand in the way: each is dropped in turn and the problem solved again.
+fn diagnose(cands: &[Candidate], c: &Constraints, objective: &Objective) -> String {
+    let lo = cands.iter().map(|x| x.kbps).fold(f64::INFINITY, f64::min);
+    let hi = cands.iter().map(|x| x.kbps).fold(0.0, f64::max);
+    let mut culprits = Vec::new();
+    type Relax = Box<dyn Fn(&mut Constraints)>;
+    let relaxations: [(String, Relax); 6] = [
+        (
+            format!("--min-rungs {}", c.min_rungs),
+            Box::new(|r: &mut Constraints| r.min_rungs = 1),
+        ),
+        (
+            format!("--max-step {}", c.max_step.unwrap_or(f64::INFINITY)),
+            Box::new(|r: &mut Constraints| r.max_step = None),
+        ),
+        (
+            format!("--min-step {}", c.min_step),
+            Box::new(|r: &mut Constraints| r.min_step = 1.0),
+        ),
+        (
+            format!("--min-quality-gap {}", c.min_quality_gap),
+            Box::new(|r: &mut Constraints| r.min_quality_gap = 0.0),
+        ),
+        (
+            "the bottom-rung limits (--max-bottom-kbps, --min-bottom-quality)".to_string(),
+            Box::new(|r: &mut Constraints| {
+                r.max_bottom_kbps = None;
+                r.min_bottom_quality = None;
+            }),
+        ),
+        (
+            "the forced rungs".to_string(),
+            Box::new(|r: &mut Constraints| r.forced.clear()),
+        ),
+    ];
+    for (name, relax) in &relaxations {
+        let mut r = c.clone();
+        relax(&mut r);
+        if r == *c {
+            continue;
+        }
+        let without_forced: Vec<Candidate>;
+        let cands = if r.forced.is_empty() && !c.forced.is_empty() {
+            without_forced = cands
+                .iter()
+                .map(|x| Candidate {
+                    forced: false,
+                    ..*x
+                })
+                .collect();
+            &without_forced[..]
+        } else {
+            cands
+        };
+        if solve(cands, &r, objective).is_some() {
+            culprits.push(name.clone());
+        }
+    }
+    let context = format!(
+        "{} candidate rungs from {lo:.1} to {hi:.1} kbps",
+        cands.len()
+    );
+    if culprits.is_empty() {
+        format!(
+            "no ladder meets all the constraints together with its top rung at the best candidate, and dropping any single constraint would not help ({context})"
+        )
+    } else {
+        format!(
+            "no ladder meets all the constraints together; one would exist without {} ({context})",
+            culprits.join(", or without ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ladder::candidates::Origin;
+    use proptest::prelude::*;
+
+    fn cand(kbps: f64, quality: f64, height: u32, forced: bool) -> Candidate {
+        Candidate {
+            kbps,
+            quality,
+            width: height * 16 / 9,
+            height,
+            crf: 23.0,
+            origin: Origin::Measured(0),
+            forced,
+        }
+    }
+
+    /// Expected quality straight from the definition: split the log-bandwidth range at every
+    /// rung and give each piece the best rung a viewer there can afford.
+    fn expected_by_definition(cands: &[Candidate], rungs: &[usize], lo: f64, hi: f64) -> f64 {
+        let mut cuts: Vec<f64> = vec![lo, hi];
+        cuts.extend(rungs.iter().map(|&r| cands[r].kbps.clamp(lo, hi)));
+        cuts.sort_by(f64::total_cmp);
+        let mut total = 0.0;
+        for w in cuts.windows(2) {
+            let mid = (w[0] * w[1]).sqrt();
+            let q = rungs
+                .iter()
+                .filter(|&&r| cands[r].kbps <= mid)
+                .map(|&r| cands[r].quality)
+                .fold(0.0, f64::max);
+            total += q * (w[1] / w[0]).ln();
+        }
+        if hi > lo {
+            total / (hi / lo).ln()
+        } else {
+            // Every viewer has the same bandwidth.
+            rungs
+                .iter()
+                .filter(|&&r| cands[r].kbps <= hi)
+                .map(|&r| cands[r].quality)
+                .fold(0.0, f64::max)
+        }
+    }
+
+    fn feasible(cands: &[Candidate], c: &Constraints, rungs: &[usize]) -> bool {
+        let top = (0..cands.len())
+            .max_by(|&a, &b| {
+                cands[a]
+                    .quality
+                    .total_cmp(&cands[b].quality)
+                    .then(b.cmp(&a))
+            })
+            .unwrap();
+        !rungs.is_empty()
+            && rungs.len() >= c.min_rungs
+            && rungs.len() <= c.max_rungs
+            && *rungs.last().unwrap() == top
+            && bottom_ok(c, &cands[rungs[0]])
+            && rungs
+                .windows(2)
+                .all(|w| pair_ok(c, &cands[w[0]], &cands[w[1]]))
+            && (0..cands.len()).all(|i| !cands[i].forced || rungs.contains(&i))
+    }
+
+    fn arb_case() -> impl Strategy<Value = (Vec<Candidate>, Constraints)> {
+        let cands = prop::collection::vec(
+            (
+                50.0f64..5000.0,
+                20.0f64..100.0,
+                prop::sample::select(vec![270u32, 540, 1080]),
+                prop::bool::weighted(0.1),
+            ),
+            1..11,
+        );
+        let constraints = (
+            1usize..4,
+            1usize..6,
+            1.0f64..2.0,
+            prop::option::of(2.0f64..4.0),
+            prop::sample::select(vec![0.0, 0.0, 2.0, 6.0]),
+            prop::option::weighted(0.3, 100.0f64..2000.0),
+            prop::option::weighted(0.3, 20.0f64..60.0),
+        );
+        (cands, constraints).prop_map(
+            |(raw, (min_r, extra, min_step, max_step, gap, max_bottom, floor))| {
+                let mut cands: Vec<Candidate> = raw
+                    .into_iter()
+                    .map(|(k, q, h, f)| cand(k.round(), q.round(), h, f))
+                    .collect();
+                cands.sort_by(|a, b| {
+                    a.kbps
+                        .total_cmp(&b.kbps)
+                        .then(b.quality.total_cmp(&a.quality))
+                });
+                let c = Constraints {
+                    min_rungs: min_r,
+                    max_rungs: min_r + extra,
+                    min_step,
+                    max_step: max_step.map(|m| m.max(min_step)),
+                    min_quality_gap: gap,
+                    max_bottom_kbps: max_bottom,
+                    min_bottom_quality: floor,
+                    ..Constraints::default()
+                };
+                (cands, c)
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// The dynamic programme finds the best feasible ladder found by trying every subset,
+        /// and reports infeasibility exactly when no subset is feasible.
+        #[test]
+        fn selection_is_optimal_by_brute_force((cands, c) in arb_case()) {
+            let objective = Objective::default();
+            let n = cands.len();
+            let top = (0..n)
+                .max_by(|&a, &b| cands[a].quality.total_cmp(&cands[b].quality).then(b.cmp(&a)))
+                .unwrap();
+            let [lo, hi] = viewer_range(&cands, top, &objective);
+            let mut best: Option<f64> = None;
+            for mask in 1u32..(1 << n) {
+                let rungs: Vec<usize> = (0..n).filter(|&i| mask & (1 << i) != 0).collect();
+                if feasible(&cands, &c, &rungs) {
+                    let v = expected_by_definition(&cands, &rungs, lo, hi);
+                    best = Some(best.map_or(v, |b: f64| b.max(v)));
+                }
+            }
+            match (solve(&cands, &c, &objective), best) {
+                (Some(s), Some(b)) => {
+                    prop_assert!(feasible(&cands, &c, &s.rungs), "{:?}", s.rungs);
+                    let v = expected_by_definition(&cands, &s.rungs, lo, hi);
+                    prop_assert!((v - s.expected_quality).abs() < 1e-9, "{v} vs {}", s.expected_quality);
+                    prop_assert!((v - b).abs() < 1e-9, "dp {v} brute force {b}");
+                }
+                (None, None) => {}
+                (s, b) => prop_assert!(false, "dp {:?} brute force {:?}", s.map(|s| s.rungs), b),
+            }
+        }
+    }
+
+    #[test]
+    fn infeasible_constraints_are_named() {
+        // Two candidates 3x apart: a max step of 2 cannot join them.
+        let cands = [cand(100.0, 40.0, 270, false), cand(300.0, 60.0, 540, false)];
+        let c = Constraints {
+            min_rungs: 2,
+            ..Constraints::default()
+        };
+        let err = select(&cands, &c, &Objective::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--min-rungs 2") && err.contains("--max-step 2"),
+            "{err}"
+        );
+    }
+}

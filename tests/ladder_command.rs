@@ -1,0 +1,109 @@
+//! `pertitle ladder`: re-selecting rungs from a ladder.json under constraints, without encoding.
+
+mod common;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+fn pertitle() -> Command {
+    Command::cargo_bin("pertitle").expect("binary built")
+}
+
+fn read(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("manifest written")).expect("JSON")
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().expect("number")
+}
+
+#[test]
+fn ladder_reselects_under_constraints_and_refuses_impossible_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("synthetic.mp4");
+    common::synthetic_clip(&clip, "320x240", "24", 2.0);
+    let first = tmp.path().join("first");
+    pertitle()
+        .args([
+            "optimize",
+            "--quiet",
+            "--metric",
+            "psnr",
+            "--preset",
+            "ultrafast",
+        ])
+        .args(["--resolutions", "240,120", "--crf", "18,24,30,36,42"])
+        .arg(&clip)
+        .arg("-o")
+        .arg(&first)
+        .assert()
+        .success();
+    let original = read(&first.join("ladder.json"));
+    let points = original["points"].as_array().unwrap().clone();
+
+    // A quality target, three rungs at most, and a forced rung at 120p.
+    let out = tmp.path().join("second/ladder.json");
+    // Just above the cheapest 120p point: on the 120p curve, between two measured CRFs.
+    let cheapest_120 = points
+        .iter()
+        .filter(|p| p["height"] == 120)
+        .map(|p| f(&p["bitrate_kbps"]))
+        .fold(f64::INFINITY, f64::min);
+    let forced = (cheapest_120 * 1.05).round();
+    pertitle()
+        .arg("ladder")
+        .arg(first.join("ladder.json"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--max-rungs", "3", "--top-quality", "40", "--no-max-step"])
+        .args(["--force-rung", &format!("{forced}@120")])
+        .assert()
+        .success();
+    let m = read(&out);
+    // The points are untouched; the rungs obey every constraint.
+    assert_eq!(m["points"], original["points"]);
+    let rungs = m["rungs"].as_array().unwrap();
+    assert!(
+        !rungs.is_empty() && rungs.len() <= 3,
+        "{} rungs",
+        rungs.len()
+    );
+    assert!(
+        rungs
+            .iter()
+            .any(|r| r["height"] == 120 && (f(&r["bitrate_kbps"]) - forced).abs() < 0.01),
+        "forced rung missing: {rungs:?}"
+    );
+    // No rung costs more than the cheapest point of the hull reaching 40 dB: the hull is
+    // concave, so if the top rung is at or above 40 dB, every point cheaper than it is below.
+    let top = rungs.last().unwrap();
+    let cap_ok = points
+        .iter()
+        .filter(|p| p["on_hull"] == true && f(&p["bitrate_kbps"]) < f(&top["bitrate_kbps"]) - 0.01)
+        .all(|p| f(&p["psnr_y"]) < 40.0 + 1e-6);
+    assert!(cap_ok, "a cheaper hull point already reaches 40 dB");
+    for w in rungs.windows(2) {
+        assert!(f(&w[1]["bitrate_kbps"]) >= 1.5 * f(&w[0]["bitrate_kbps"]) - 1e-6);
+    }
+    assert_eq!(m["settings"]["constraints"]["max_rungs"], 3);
+    assert_eq!(m["settings"]["constraints"]["max_step"], Value::Null);
+
+    // Impossible: more rungs than the steps allow. One line naming the constraints, no file.
+    let bad = tmp.path().join("third/ladder.json");
+    let assert = pertitle()
+        .arg("ladder")
+        .arg(first.join("ladder.json"))
+        .arg("-o")
+        .arg(&bad)
+        .args(["--min-rungs", "8", "--max-rungs", "8", "--min-step", "1.9"])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("cannot build a ladder") && stderr.contains("--min-rungs 8"),
+        "{stderr}"
+    );
+    assert!(!bad.exists());
+}
