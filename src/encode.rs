@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
 use crate::resolution::Resolution;
 use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format, frame};
+use serde::{Deserialize, Serialize};
 
 /// Make heap allocations start zero-filled, process-wide, so that trial encodes are
 /// reproducible.
@@ -82,6 +83,53 @@ pub fn validate_crf(crf: f64) -> Result<()> {
     Ok(())
 }
 
+/// How an encode spends its bits.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateControl {
+    /// Constant rate factor: x264 targets a quality, the bitrate follows the content.
+    Crf(f64),
+    /// A fixed-ladder rung: one-pass average bitrate at this many kbit/s, capped by the VBV
+    /// at [`VBV_MAXRATE_FACTOR`] times it with a buffer of [`VBV_BUFFER_SECONDS`] of it.
+    CappedKbps(f64),
+}
+
+/// VBV maximum rate of a [`RateControl::CappedKbps`] encode, as a factor of its bitrate (HLS
+/// asks a stream's peak to stay within 10% of its declared bandwidth).
+pub const VBV_MAXRATE_FACTOR: f64 = 1.1;
+
+/// VBV buffer of a [`RateControl::CappedKbps`] encode, in seconds of its bitrate.
+pub const VBV_BUFFER_SECONDS: f64 = 2.0;
+
+impl RateControl {
+    /// The CRF, for a CRF encode.
+    pub fn crf(self) -> Option<f64> {
+        match self {
+            RateControl::Crf(c) => Some(c),
+            RateControl::CappedKbps(_) => None,
+        }
+    }
+
+    pub fn validate(self) -> Result<()> {
+        match self {
+            RateControl::Crf(c) => validate_crf(c),
+            RateControl::CappedKbps(k) if k.is_finite() && k > 0.0 => Ok(()),
+            RateControl::CappedKbps(k) => Err(Error::InvalidOption(format!(
+                "target bitrate {k} kbps must be positive"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for RateControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RateControl::Crf(c) => write!(f, "crf {c}"),
+            RateControl::CappedKbps(k) => write!(f, "{k} kbps capped"),
+        }
+    }
+}
+
 /// One libx264 encoder producing packets in memory.
 pub struct X264Encoder {
     inner: encoder::Video,
@@ -93,14 +141,14 @@ impl X264Encoder {
     pub fn open(
         size: Resolution,
         rate: FrameRate,
-        crf: f64,
+        rate_control: RateControl,
         settings: &X264Settings,
     ) -> Result<Self> {
         crate::source::init();
         make_allocations_deterministic();
         settings.validate()?;
-        validate_crf(crf)?;
-        let label = format!("x264 {size} crf {crf}");
+        rate_control.validate()?;
+        let label = format!("x264 {size} {rate_control}");
         let codec = encoder::find_by_name("libx264")
             .ok_or_else(|| Error::ffmpeg(&label, ffmpeg_next::Error::EncoderNotFound))?;
         let mut ctx = codec::Context::new_with_codec(codec);
@@ -123,7 +171,16 @@ impl X264Encoder {
         video.set_gop(settings.keyint.max(1));
         let mut opts = Dictionary::new();
         opts.set("preset", &settings.preset);
-        opts.set("crf", &format!("{crf}"));
+        match rate_control {
+            RateControl::Crf(crf) => opts.set("crf", &format!("{crf}")),
+            RateControl::CappedKbps(kbps) => {
+                // Generic AVCodecContext options, applied by avcodec_open2 like the private ones.
+                let bits = |k: f64| format!("{}", (k * 1000.0).round() as i64);
+                opts.set("b", &bits(kbps));
+                opts.set("maxrate", &bits(kbps * VBV_MAXRATE_FACTOR));
+                opts.set("bufsize", &bits(kbps * VBV_BUFFER_SECONDS));
+            }
+        }
         // A forced keyframe (pict_type I) becomes an IDR: closed GOP at segment starts.
         opts.set("forced-idr", "1");
         let inner = video

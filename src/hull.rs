@@ -62,6 +62,24 @@ pub fn upper_hull(points: &[RateQuality]) -> Vec<usize> {
     hull
 }
 
+/// The cheapest bitrate at which the upper hull of `points` reaches quality `target`
+/// (interpolating linearly along a hull edge), or `None` when no point reaches it.
+pub fn kbps_reaching(points: &[RateQuality], target: f64) -> Option<f64> {
+    if !target.is_finite() {
+        return None;
+    }
+    let hull: Vec<RateQuality> = upper_hull(points).into_iter().map(|i| points[i]).collect();
+    let first = hull.first()?;
+    if first.quality >= target {
+        return Some(first.kbps);
+    }
+    hull.windows(2).find_map(|w| {
+        let (a, b) = (w[0], w[1]);
+        (b.quality >= target)
+            .then(|| a.kbps + (target - a.quality) / (b.quality - a.quality) * (b.kbps - a.kbps))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +109,15 @@ mod tests {
     fn drops_points_past_the_best_quality_and_duplicates() {
         let p = rq(&[(100.0, 30.0), (100.0, 31.0), (200.0, 35.0), (300.0, 34.0)]);
         assert_eq!(upper_hull(&p), vec![1, 2]);
+    }
+
+    #[test]
+    fn bitrate_reaching_a_quality_interpolates_on_the_hull() {
+        let p = rq(&[(100.0, 30.0), (200.0, 40.0), (150.0, 31.0), (400.0, 44.0)]);
+        assert_eq!(kbps_reaching(&p, 25.0), Some(100.0));
+        assert_eq!(kbps_reaching(&p, 35.0), Some(150.0));
+        assert_eq!(kbps_reaching(&p, 42.0), Some(300.0));
+        assert_eq!(kbps_reaching(&p, 45.0), None);
     }
 
     #[test]

@@ -10,9 +10,11 @@
 //! 5. [`point`]: measured points; [`hull`]: their upper convex hull;
 //! 6. [`ladder`]: rungs picked from the hull; [`manifest`]: `ladder.json`;
 //! 7. [`optimize`]: the whole run; [`score`]: one file against another.
+//! 8. [`bdrate`]: Bjontegaard delta rate and quality of one rate-quality curve against another.
 //!
 //! FFmpeg is used through its libraries (ffmpeg-next); nothing runs the `ffmpeg` program.
 
+pub mod bdrate;
 pub mod cputime;
 pub mod decode;
 pub mod encode;
@@ -26,6 +28,7 @@ pub mod metrics;
 pub mod optimize;
 pub mod point;
 pub mod progress;
+pub mod reference;
 pub mod resolution;
 pub mod scale;
 pub mod score;

@@ -5,6 +5,7 @@ use crate::frame_rate::FrameRate;
 use crate::ladder::{self, Constraints, Objective};
 use crate::metrics::vmaf::VmafModel;
 use crate::point::{Metric, Point, Rung, round};
+use crate::reference::{self, Comparison};
 use crate::resolution::Resolution;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -26,6 +27,10 @@ pub struct Manifest {
     pub rungs: Vec<Rung>,
     /// How good the ladder is for its viewers.
     pub ladder: LadderSummary,
+    /// The per-title ladder against a fixed reference ladder encoded on the same title
+    /// (`optimize --compare-to`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
     /// Wall and CPU times: the only part that changes between identical runs.
     pub timing: Timing,
 }
@@ -128,6 +133,15 @@ impl Manifest {
             interpolated_rungs: ladder.rungs.iter().filter(|r| r.interpolated).count(),
         };
         self.rungs = ladder.rungs;
+        if let Some(c) = self.comparison.take() {
+            self.comparison = Some(reference::compare(
+                c.reference,
+                c.rungs,
+                &self.points,
+                &self.rungs,
+                self.settings.metric,
+            ));
+        }
         self.settings.constraints = constraints;
         self.settings.objective = objective;
         Ok(())

@@ -245,10 +245,7 @@ mod tests {
     fn specs(heights: &[u32]) -> Vec<TrialSpec> {
         heights
             .iter()
-            .map(|&h| TrialSpec {
-                resolution: Resolution::new(h * 16 / 9, h),
-                crf: 23.0,
-            })
+            .map(|&h| TrialSpec::crf(Resolution::new(h * 16 / 9, h), 23.0))
             .collect()
     }
 

@@ -10,6 +10,7 @@ use crate::measure::{MeasureOptions, default_memory_budget, measure};
 use crate::metrics::vmaf::VmafModel;
 use crate::point::{Metric, Point, round};
 use crate::progress::Progress;
+use crate::reference::{self, ReferenceLadder, ReferenceRung};
 use crate::resolution::{Resolution, trial_resolutions};
 use crate::scale::Kernel;
 use crate::segment::Segmenter;
@@ -31,6 +32,8 @@ pub struct OptimizeOptions {
     pub constraints: Constraints,
     /// Whom the ladder is for.
     pub objective: Objective,
+    /// A fixed ladder to encode on this title too and compare the per-title ladder with.
+    pub compare_to: Option<ReferenceLadder>,
     /// The hull's quality axis; VMAF is measured only when it is `Vmaf`.
     pub metric: Metric,
     pub vmaf_model: VmafModel,
@@ -52,6 +55,7 @@ impl Default for OptimizeOptions {
             segment_seconds: 4.0,
             constraints: Constraints::default(),
             objective: Objective::default(),
+            compare_to: None,
             metric: Metric::Vmaf,
             vmaf_model: VmafModel::default(),
             display: None,
@@ -110,7 +114,7 @@ pub fn grid(source: &SourceInfo, options: &OptimizeOptions) -> Vec<TrialSpec> {
     crfs.dedup();
     trial_resolutions(source.resolution(), sar, &options.heights)
         .into_iter()
-        .flat_map(|resolution| crfs.iter().map(move |&crf| TrialSpec { resolution, crf }))
+        .flat_map(|resolution| crfs.iter().map(move |&crf| TrialSpec::crf(resolution, crf)))
         .collect()
 }
 
@@ -135,7 +139,11 @@ pub fn optimize(
             format: info.pixel_format.clone(),
         });
     }
-    let specs = grid(&info, options);
+    let grid_specs = grid(&info, options);
+    let mut specs = grid_specs.clone();
+    if let Some(r) = options.compare_to {
+        specs.extend(r.specs(info.resolution(), parse_sar(&info.sample_aspect_ratio)));
+    }
     let measure_options = MeasureOptions {
         preset: options.preset.clone(),
         segment_seconds: options.segment_seconds,
@@ -161,17 +169,23 @@ pub fn optimize(
         .map(|&n| info.frame_rate.duration_of(n))
         .collect();
 
-    let points: Vec<Point> = results
+    let (grid_results, reference_results): (Vec<_>, Vec<_>) =
+        results.iter().partition(|r| r.spec.rate.crf().is_some());
+    let points: Vec<Point> = grid_results
         .iter()
         .map(|r| Point::from_trial(r, duration_s))
         .collect();
+    let reference_rungs: Vec<ReferenceRung> = reference_results
+        .iter()
+        .map(|r| ReferenceRung::from_trial(r, duration_s, &segment_durations))
+        .collect();
 
-    let mut resolutions: Vec<_> = specs.iter().map(|s| s.resolution).collect();
+    let mut resolutions: Vec<_> = grid_specs.iter().map(|s| s.resolution).collect();
     resolutions.dedup();
     let mut crfs = options.crfs.clone();
     crfs.sort_by(f64::total_cmp);
     crfs.dedup();
-    let points_cpu: Vec<f64> = results
+    let points_cpu: Vec<f64> = grid_results
         .iter()
         .map(|r| round(r.encode_cpu.as_secs_f64(), 3))
         .collect();
@@ -216,6 +230,7 @@ pub fn optimize(
         points,
         rungs: Vec::new(),
         ladder: LadderSummary::default(),
+        comparison: options.compare_to.map(|r| reference::Comparison::pending(r, reference_rungs)),
         timing: Timing {
             wall_s: round(started.elapsed().as_secs_f64(), 3),
             jobs: options.jobs,

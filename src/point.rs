@@ -108,7 +108,8 @@ impl Point {
         Point {
             width: t.spec.resolution.width,
             height: t.spec.resolution.height,
-            crf: t.spec.crf,
+            // Reference-ladder encodes have no CRF; they are not made into points.
+            crf: t.spec.rate.crf().unwrap_or(f64::NAN),
             bitrate_kbps: round(bits as f64 / duration_s / 1000.0, 3),
             psnr_y: mean("psnr_y"),
             psnr_yuv: mean("psnr_yuv"),

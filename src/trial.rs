@@ -3,7 +3,7 @@
 
 use crate::cputime::thread_cpu_time;
 use crate::decode::VideoDecoder;
-use crate::encode::{X264Encoder, X264Settings};
+use crate::encode::{RateControl, X264Encoder, X264Settings};
 use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
 use crate::metrics::vmaf::{VmafModel, VmafScorer};
@@ -18,16 +18,27 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Which encode a trial point is: a resolution and an x264 CRF.
+/// Which encode a trial point is: a resolution and how x264 spends bits there (a CRF for the
+/// grid, a capped bitrate for a fixed reference ladder's rung).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TrialSpec {
     pub resolution: Resolution,
-    pub crf: f64,
+    pub rate: RateControl,
+}
+
+impl TrialSpec {
+    /// A point of the CRF grid.
+    pub fn crf(resolution: Resolution, crf: f64) -> Self {
+        TrialSpec {
+            resolution,
+            rate: RateControl::Crf(crf),
+        }
+    }
 }
 
 impl fmt::Display for TrialSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}p crf {}", self.resolution.height, self.crf)
+        write!(f, "{}p {}", self.resolution.height, self.rate)
     }
 }
 
@@ -70,7 +81,7 @@ impl Trial {
         settings: &X264Settings,
         vmaf: Option<VmafModel>,
     ) -> Result<Self> {
-        let encoder = X264Encoder::open(spec.resolution, rate, spec.crf, settings)?;
+        let encoder = X264Encoder::open(spec.resolution, rate, spec.rate, settings)?;
         let decoder = VideoDecoder::open(encoder.parameters(), 1)
             .map_err(|e| Error::ffmpeg(format!("decoding {}", encoder.label()), e))?;
         let upscaler = if spec.resolution == display {

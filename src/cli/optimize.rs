@@ -5,6 +5,7 @@ use super::progress::Bar;
 use anyhow::Context;
 use pertitle::ladder::Constraints;
 use pertitle::metrics::vmaf::VmafModel;
+use pertitle::reference::ReferenceLadder;
 use pertitle::{Metric, OptimizeOptions, Resolution};
 use std::path::{Path, PathBuf};
 
@@ -72,6 +73,14 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     points_per_pass: usize,
 
+    /// Also encode a fixed reference ladder on this title (apple-hls: Apple's HLS H.264
+    /// ladder; netflix-2015: Netflix's pre-per-title ladder) at its rungs' bitrates (one-pass,
+    /// VBV-capped at 110%), measure it like the grid, and report the per-title ladder's
+    /// BD-rate against it and the bits saved at its top quality. Rungs taller than the source
+    /// are left out.
+    #[arg(long, value_name = "LADDER")]
+    compare_to: Option<ReferenceLadder>,
+
     /// Print ladder.json to stdout instead of the summary table.
     #[arg(long)]
     json: bool,
@@ -102,6 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         segment_seconds: args.segment_seconds,
         constraints: args.ladder.constraints(&Constraints::default()),
         objective: args.ladder.objective(defaults.objective)?,
+        compare_to: args.compare_to,
         metric: args.metric,
         vmaf_model: args.vmaf_model,
         display: args.display,

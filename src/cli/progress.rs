@@ -44,20 +44,26 @@ fn describe(points: &[TrialSpec]) -> String {
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
         return String::new();
     };
-    let crf_min = points.iter().map(|p| p.crf).fold(f64::INFINITY, f64::min);
+    let crf_min = points
+        .iter()
+        .filter_map(|p| p.rate.crf())
+        .fold(f64::INFINITY, f64::min);
     let crf_max = points
         .iter()
-        .map(|p| p.crf)
+        .filter_map(|p| p.rate.crf())
         .fold(f64::NEG_INFINITY, f64::max);
+    let capped = points.iter().filter(|p| p.rate.crf().is_none()).count();
+    let rates = match (crf_min.is_finite(), capped) {
+        (true, 0) => format!("crf {crf_min}..{crf_max}"),
+        (true, n) => format!("crf {crf_min}..{crf_max} + {n} reference rungs"),
+        (false, n) => format!("{n} reference rungs"),
+    };
     let res = if first.resolution == last.resolution {
         first.resolution.to_string()
     } else {
         format!("{}..{}", first.resolution, last.resolution)
     };
-    format!(
-        "running {} points: {res}, crf {crf_min}..{crf_max}",
-        points.len()
-    )
+    format!("running {} points: {res}, {rates}", points.len())
 }
 
 impl Progress for Bar {

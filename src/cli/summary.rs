@@ -43,6 +43,46 @@ pub fn print(manifest: &Manifest) {
         "quality axis: {field}; expected {field} {:.3} for viewers at {:.0}-{:.0} kbps (log-uniform)",
         l.expected_quality, l.viewer_kbps[0], l.viewer_kbps[1]
     );
+    if let Some(c) = &manifest.comparison {
+        println!(
+            "against {} ({} rungs measured on this title, {}):",
+            c.reference,
+            c.rungs.len(),
+            c.rate_control
+        );
+        for r in &c.rungs {
+            let vmaf = r.vmaf.map_or("-".to_string(), |v| format!("{v:.2}"));
+            println!(
+                "      {:>10}  target {:>6.0}  {:>10.1} kbps  vmaf {:>6}  psnr_y {:>7.3}  ssim_y {:>8.5}",
+                format!("{}x{}", r.width, r.height),
+                r.target_kbps,
+                r.bitrate_kbps,
+                vmaf,
+                r.psnr_y,
+                r.ssim_y
+            );
+        }
+        match (c.bd_rate_percent, c.bd_quality) {
+            (Some(rate), Some(q)) => println!(
+                "  BD-rate of the per-title ladder: {rate:+.2}% ({} bits for the same {field}); BD-{field} {q:+.3}",
+                if rate < 0.0 { "fewer" } else { "more" }
+            ),
+            _ => println!("  BD-rate: not computed"),
+        }
+        match (
+            c.per_title_kbps_at_top_quality,
+            c.saving_at_top_quality_percent,
+        ) {
+            (Some(k), Some(saving)) => println!(
+                "  at the reference's top {field} {:.3} ({:.0} kbps) the per-title hull needs {k:.0} kbps: {saving:+.1}% saved",
+                c.reference_top_quality, c.reference_top_kbps
+            ),
+            _ => println!("  saving at the reference's top quality: not computed"),
+        }
+        if let Some(note) = &c.note {
+            println!("  note: {note}");
+        }
+    }
     println!(
         "encoder CPU {:.1} s over {} points; wall {:.1} s",
         manifest.timing.encode_cpu_s,

@@ -10,7 +10,7 @@
 
 use super::constraints::{Constraints, ForcedRung};
 use crate::error::{Error, Result};
-use crate::hull::{RateQuality, upper_hull};
+use crate::hull::{RateQuality, kbps_reaching, upper_hull};
 use crate::point::{Metric, Point};
 
 /// Bitrate ratio between interpolated candidates on a resolution's curve.
@@ -157,16 +157,7 @@ pub fn bitrate_reaching(
             quality: metric.of_point(&points[i]),
         })
         .collect();
-    let hull: Vec<RateQuality> = upper_hull(&rq).into_iter().map(|k| rq[k]).collect();
-    let first = hull.first()?;
-    if first.quality >= target {
-        return Some(first.kbps);
-    }
-    hull.windows(2).find_map(|w| {
-        let (a, b) = (w[0], w[1]);
-        (b.quality >= target)
-            .then(|| a.kbps + (target - a.quality) / (b.quality - a.quality) * (b.kbps - a.kbps))
-    })
+    kbps_reaching(&rq, target)
 }
 
 /// Every candidate the constraints allow, by increasing bitrate (then decreasing quality),

@@ -1,0 +1,312 @@
+//! Fixed reference ladders, and how a per-title ladder compares with one on the same title.
+//!
+//! `--compare-to NAME` encodes the reference ladder's rungs on the title itself, measures them
+//! like any trial point, and reports the BD-rate of the per-title ladder against them and the
+//! bitrate the per-title hull saves at the reference's top quality. Reference rungs are encoded
+//! at their target bitrates with one-pass average-bitrate x264 capped by the VBV (maximum rate
+//! 110% of the target, buffer of two seconds of it: see [`crate::encode::RateControl`]), as a
+//! fixed ladder is usually encoded; rungs taller than the source are left out, and each rung
+//! keeps its height with the source's display aspect ratio.
+
+use crate::bdrate::{self, Interpolation};
+use crate::encode::{RateControl, VBV_BUFFER_SECONDS, VBV_MAXRATE_FACTOR};
+use crate::hull::{self, RateQuality};
+use crate::metrics::pool::Pooled;
+use crate::point::{Metric, Point, Rung, round};
+use crate::resolution::{Resolution, trial_resolutions};
+use crate::trial::{TrialResult, TrialSpec};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// A built-in fixed ladder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReferenceLadder {
+    /// The H.264 16:9 ladder of Apple's HLS authoring specification.
+    AppleHls,
+    /// Netflix's fixed ladder from before per-title encoding (2015).
+    Netflix2015,
+}
+
+impl ReferenceLadder {
+    pub const ALL: [ReferenceLadder; 2] = [ReferenceLadder::AppleHls, ReferenceLadder::Netflix2015];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReferenceLadder::AppleHls => "apple-hls",
+            ReferenceLadder::Netflix2015 => "netflix-2015",
+        }
+    }
+
+    /// The rungs as (width, height, kbit/s), by increasing bitrate.
+    pub fn table(self) -> &'static [(u32, u32, f64)] {
+        match self {
+            ReferenceLadder::AppleHls => &[
+                (416, 234, 145.0),
+                (640, 360, 365.0),
+                (768, 432, 730.0),
+                (768, 432, 1100.0),
+                (960, 540, 2000.0),
+                (1280, 720, 3000.0),
+                (1280, 720, 4500.0),
+                (1920, 1080, 6000.0),
+                (1920, 1080, 7800.0),
+            ],
+            ReferenceLadder::Netflix2015 => &[
+                (320, 240, 235.0),
+                (384, 288, 375.0),
+                (512, 384, 560.0),
+                (512, 384, 750.0),
+                (640, 480, 1050.0),
+                (720, 480, 1750.0),
+                (1280, 720, 2350.0),
+                (1280, 720, 3000.0),
+                (1920, 1080, 4300.0),
+                (1920, 1080, 5800.0),
+            ],
+        }
+    }
+
+    /// The trial encodes of the rungs that fit a source of this size.
+    pub fn specs(self, source: Resolution, sar: (u32, u32)) -> Vec<TrialSpec> {
+        self.table()
+            .iter()
+            .filter(|&&(_, h, _)| h <= source.height)
+            .filter_map(|&(_, h, kbps)| {
+                let resolution = *trial_resolutions(source, sar, &[h]).first()?;
+                Some(TrialSpec {
+                    resolution,
+                    rate: RateControl::CappedKbps(kbps),
+                })
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for ReferenceLadder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ReferenceLadder {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ReferenceLadder::ALL
+            .into_iter()
+            .find(|l| l.name() == s.to_ascii_lowercase())
+            .ok_or_else(|| format!("unknown reference ladder {s:?} (apple-hls or netflix-2015)"))
+    }
+}
+
+/// One measured rung of the reference ladder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceRung {
+    pub width: u32,
+    pub height: u32,
+    /// The bitrate it was encoded for, kbit/s.
+    pub target_kbps: f64,
+    /// What it came to, kbit/s.
+    pub bitrate_kbps: f64,
+    pub peak_kbps: f64,
+    pub psnr_y: f64,
+    pub psnr_yuv: f64,
+    pub ssim_y: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmaf: Option<f64>,
+    pub pooling: BTreeMap<String, Pooled>,
+    pub segment_sizes_bits: Vec<u64>,
+}
+
+impl ReferenceRung {
+    pub fn from_trial(t: &TrialResult, duration_s: f64, segment_durations_s: &[f64]) -> Self {
+        let point = Point::from_trial(t, duration_s);
+        let rung = Rung::from_point(&point, segment_durations_s);
+        let target_kbps = match t.spec.rate {
+            RateControl::CappedKbps(k) => k,
+            RateControl::Crf(_) => f64::NAN,
+        };
+        ReferenceRung {
+            width: rung.width,
+            height: rung.height,
+            target_kbps,
+            bitrate_kbps: rung.bitrate_kbps,
+            peak_kbps: rung.peak_kbps,
+            psnr_y: rung.psnr_y,
+            psnr_yuv: rung.psnr_yuv,
+            ssim_y: rung.ssim_y,
+            vmaf: rung.vmaf,
+            pooling: rung.pooling,
+            segment_sizes_bits: rung.segment_sizes_bits,
+        }
+    }
+
+    /// Quality on `metric` (NaN when not measured).
+    pub fn quality(&self, metric: Metric) -> f64 {
+        match metric {
+            Metric::Psnr => self.psnr_y,
+            Metric::Ssim => self.ssim_y,
+            Metric::Vmaf => self.vmaf.unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// The per-title ladder against a reference ladder on the same title.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub reference: ReferenceLadder,
+    /// How the reference rungs were encoded.
+    pub rate_control: String,
+    pub rungs: Vec<ReferenceRung>,
+    /// The interpolation of the BD metrics.
+    pub method: Interpolation,
+    /// BD-rate of the per-title rungs against the reference rungs, percent (negative: the
+    /// per-title ladder needs fewer bits for the same quality); `None` when it cannot be
+    /// computed (see `note`).
+    pub bd_rate_percent: Option<f64>,
+    /// BD-quality of the per-title rungs against the reference rungs (per-title minus reference).
+    pub bd_quality: Option<f64>,
+    /// The quality of the reference's top rung.
+    pub reference_top_quality: f64,
+    pub reference_top_kbps: f64,
+    /// The cheapest bitrate on the per-title hull reaching the reference's top quality.
+    pub per_title_kbps_at_top_quality: Option<f64>,
+    /// `1 - per_title / reference` at that quality, percent (positive: bits saved).
+    pub saving_at_top_quality_percent: Option<f64>,
+    /// Why a figure is missing, when one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Comparison {
+    /// A comparison whose figures are filled in by [`compare`] once the rungs are chosen.
+    pub fn pending(reference: ReferenceLadder, rungs: Vec<ReferenceRung>) -> Self {
+        Comparison {
+            reference,
+            rate_control: rate_control_description(),
+            rungs,
+            method: Interpolation::Pchip,
+            bd_rate_percent: None,
+            bd_quality: None,
+            reference_top_quality: f64::NAN,
+            reference_top_kbps: f64::NAN,
+            per_title_kbps_at_top_quality: None,
+            saving_at_top_quality_percent: None,
+            note: None,
+        }
+    }
+}
+
+/// How reference rungs are encoded, in words (for the manifest).
+pub fn rate_control_description() -> String {
+    format!(
+        "x264 one-pass average bitrate at the rung's bitrate, VBV maximum rate {}% of it, buffer {} s of it",
+        (VBV_MAXRATE_FACTOR * 100.0).round(),
+        VBV_BUFFER_SECONDS
+    )
+}
+
+/// Compare the per-title `rungs` (and the hull of `points`) with the measured reference rungs.
+pub fn compare(
+    reference: ReferenceLadder,
+    reference_rungs: Vec<ReferenceRung>,
+    points: &[Point],
+    rungs: &[Rung],
+    metric: Metric,
+) -> Comparison {
+    let method = Interpolation::Pchip;
+    let anchor: Vec<RateQuality> = reference_rungs
+        .iter()
+        .map(|r| RateQuality {
+            kbps: r.bitrate_kbps,
+            quality: r.quality(metric),
+        })
+        .collect();
+    let test: Vec<RateQuality> = rungs
+        .iter()
+        .map(|r| RateQuality {
+            kbps: r.bitrate_kbps,
+            quality: metric_of_rung(r, metric),
+        })
+        .collect();
+    let mut notes = Vec::new();
+    let (bd_rate_percent, bd_quality) = match bdrate::compare(&anchor, &test, method) {
+        Ok(r) => (
+            Some(round(r.bd_rate_percent, 3)),
+            Some(round(r.bd_quality, 4)),
+        ),
+        Err(e) => {
+            notes.push(format!("no BD metrics: {e}"));
+            (None, None)
+        }
+    };
+    let top = reference_rungs
+        .iter()
+        .max_by(|a, b| a.bitrate_kbps.total_cmp(&b.bitrate_kbps));
+    let (top_q, top_kbps) = top.map_or((f64::NAN, f64::NAN), |t| {
+        (t.quality(metric), t.bitrate_kbps)
+    });
+    let hull_kbps = kbps_reaching(points, metric, top_q);
+    if hull_kbps.is_none() && top.is_some() {
+        notes.push(format!(
+            "the per-title hull does not reach the reference's top quality {top_q:.3}"
+        ));
+    }
+    Comparison {
+        reference,
+        rate_control: rate_control_description(),
+        rungs: reference_rungs,
+        method,
+        bd_rate_percent,
+        bd_quality,
+        reference_top_quality: round(top_q, 4),
+        reference_top_kbps: top_kbps,
+        per_title_kbps_at_top_quality: hull_kbps.map(|k| round(k, 3)),
+        saving_at_top_quality_percent: hull_kbps.map(|k| round((1.0 - k / top_kbps) * 100.0, 3)),
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+    }
+}
+
+fn metric_of_rung(r: &Rung, metric: Metric) -> f64 {
+    match metric {
+        Metric::Psnr => r.psnr_y,
+        Metric::Ssim => r.ssim_y,
+        Metric::Vmaf => r.vmaf.unwrap_or(f64::NAN),
+    }
+}
+
+/// The cheapest bitrate at which the hull of `points` reaches `target`.
+fn kbps_reaching(points: &[Point], metric: Metric, target: f64) -> Option<f64> {
+    let rq: Vec<RateQuality> = points
+        .iter()
+        .map(|p| RateQuality {
+            kbps: p.bitrate_kbps,
+            quality: metric.of_point(p),
+        })
+        .collect();
+    hull::kbps_reaching(&rq, target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rungs_taller_than_the_source_are_left_out() {
+        let specs = ReferenceLadder::AppleHls.specs(Resolution::new(1280, 720), (1, 1));
+        let heights: Vec<u32> = specs.iter().map(|s| s.resolution.height).collect();
+        assert_eq!(heights, vec![234, 360, 432, 432, 540, 720, 720]);
+        assert_eq!(specs[0].rate, RateControl::CappedKbps(145.0));
+        // 4:3 source: the rung keeps its height and takes the source's aspect ratio.
+        let specs = ReferenceLadder::Netflix2015.specs(Resolution::new(640, 480), (1, 1));
+        assert_eq!(specs.len(), 6);
+        assert_eq!(specs[0].resolution, Resolution::new(320, 240));
+        assert_eq!(
+            "apple-hls".parse::<ReferenceLadder>(),
+            Ok(ReferenceLadder::AppleHls)
+        );
+        assert!("other".parse::<ReferenceLadder>().is_err());
+    }
+}
