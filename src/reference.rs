@@ -2,7 +2,8 @@
 //!
 //! `--compare-to NAME` encodes the reference ladder's rungs on the title itself, measures them
 //! like any trial point, and reports the BD-rate of the per-title ladder against them and the
-//! bitrate the per-title hull saves at the reference's top quality. Reference rungs are encoded
+//! bitrate the per-title hull saves at the reference's top quality (or at the per-title
+//! hull's best, when that is lower), both bitrates read off each side's hull. Reference rungs are encoded
 //! at their target bitrates with one-pass average-bitrate x264 capped by the VBV (maximum rate
 //! 110% of the target, buffer of two seconds of it: see [`crate::encode::RateControl`]), as a
 //! fixed ladder is usually encoded; rungs taller than the source are left out, and each rung
@@ -168,13 +169,18 @@ pub struct Comparison {
     pub bd_rate_percent: Option<f64>,
     /// BD-quality of the per-title rungs against the reference rungs (per-title minus reference).
     pub bd_quality: Option<f64>,
-    /// The quality of the reference's top rung.
+    /// The quality of the reference's top rung, and its bitrate.
     pub reference_top_quality: f64,
     pub reference_top_kbps: f64,
-    /// The cheapest bitrate on the per-title hull reaching the reference's top quality.
-    pub per_title_kbps_at_top_quality: Option<f64>,
-    /// `1 - per_title / reference` at that quality, percent (positive: bits saved).
-    pub saving_at_top_quality_percent: Option<f64>,
+    /// The quality the two are compared at for the saving: the reference's top quality, or
+    /// the per-title hull's best when that is lower.
+    pub equal_quality: Option<f64>,
+    /// The cheapest bitrates reaching `equal_quality` on the reference rungs' hull and on the
+    /// per-title hull (all measured points).
+    pub reference_kbps_at_equal_quality: Option<f64>,
+    pub per_title_kbps_at_equal_quality: Option<f64>,
+    /// `1 - per_title / reference` at `equal_quality`, percent (positive: bits saved).
+    pub saving_at_equal_quality_percent: Option<f64>,
     /// Why a figure is missing, when one is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -192,8 +198,10 @@ impl Comparison {
             bd_quality: None,
             reference_top_quality: f64::NAN,
             reference_top_kbps: f64::NAN,
-            per_title_kbps_at_top_quality: None,
-            saving_at_top_quality_percent: None,
+            equal_quality: None,
+            reference_kbps_at_equal_quality: None,
+            per_title_kbps_at_equal_quality: None,
+            saving_at_equal_quality_percent: None,
             note: None,
         }
     }
@@ -248,12 +256,31 @@ pub fn compare(
     let (top_q, top_kbps) = top.map_or((f64::NAN, f64::NAN), |t| {
         (t.quality(metric), t.bitrate_kbps)
     });
-    let hull_kbps = kbps_reaching(points, metric, top_q);
-    if hull_kbps.is_none() && top.is_some() {
-        notes.push(format!(
-            "the per-title hull does not reach the reference's top quality {top_q:.3}"
-        ));
-    }
+    let grid: Vec<RateQuality> = points
+        .iter()
+        .map(|p| RateQuality {
+            kbps: p.bitrate_kbps,
+            quality: metric.of_point(p),
+        })
+        .collect();
+    let best = grid
+        .iter()
+        .map(|p| p.quality)
+        .filter(|q| q.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let equal = top_q.is_finite().then(|| {
+        if best < top_q {
+            notes.push(format!(
+                "the per-title hull tops out at {best:.3}, below the reference's top {top_q:.3}: the saving is compared at {best:.3}"
+            ));
+        }
+        top_q.min(best)
+    });
+    let reference_kbps = equal.and_then(|q| hull::kbps_reaching(&anchor, q));
+    let per_title_kbps = equal.and_then(|q| hull::kbps_reaching(&grid, q));
+    let saving = reference_kbps
+        .zip(per_title_kbps)
+        .map(|(r, p)| round((1.0 - p / r) * 100.0, 3));
     Comparison {
         reference,
         rate_control: rate_control_description(),
@@ -263,8 +290,10 @@ pub fn compare(
         bd_quality,
         reference_top_quality: round(top_q, 4),
         reference_top_kbps: top_kbps,
-        per_title_kbps_at_top_quality: hull_kbps.map(|k| round(k, 3)),
-        saving_at_top_quality_percent: hull_kbps.map(|k| round((1.0 - k / top_kbps) * 100.0, 3)),
+        equal_quality: equal.map(|q| round(q, 4)),
+        reference_kbps_at_equal_quality: reference_kbps.map(|k| round(k, 3)),
+        per_title_kbps_at_equal_quality: per_title_kbps.map(|k| round(k, 3)),
+        saving_at_equal_quality_percent: saving,
         note: (!notes.is_empty()).then(|| notes.join("; ")),
     }
 }
@@ -275,18 +304,6 @@ fn metric_of_rung(r: &Rung, metric: Metric) -> f64 {
         Metric::Ssim => r.ssim_y,
         Metric::Vmaf => r.vmaf.unwrap_or(f64::NAN),
     }
-}
-
-/// The cheapest bitrate at which the hull of `points` reaches `target`.
-fn kbps_reaching(points: &[Point], metric: Metric, target: f64) -> Option<f64> {
-    let rq: Vec<RateQuality> = points
-        .iter()
-        .map(|p| RateQuality {
-            kbps: p.bitrate_kbps,
-            quality: metric.of_point(p),
-        })
-        .collect();
-    hull::kbps_reaching(&rq, target)
 }
 
 #[cfg(test)]

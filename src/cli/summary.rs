@@ -70,14 +70,15 @@ pub fn print(manifest: &Manifest) {
             _ => println!("  BD-rate: not computed"),
         }
         match (
-            c.per_title_kbps_at_top_quality,
-            c.saving_at_top_quality_percent,
+            c.equal_quality,
+            c.reference_kbps_at_equal_quality,
+            c.per_title_kbps_at_equal_quality,
+            c.saving_at_equal_quality_percent,
         ) {
-            (Some(k), Some(saving)) => println!(
-                "  at the reference's top {field} {:.3} ({:.0} kbps) the per-title hull needs {k:.0} kbps: {saving:+.1}% saved",
-                c.reference_top_quality, c.reference_top_kbps
+            (Some(q), Some(r), Some(p), Some(saving)) => println!(
+                "  at {field} {q:.3}: the reference needs {r:.0} kbps, the per-title hull {p:.0} kbps ({saving:+.1}% saved)"
             ),
-            _ => println!("  saving at the reference's top quality: not computed"),
+            _ => println!("  saving at equal quality: not computed"),
         }
         if let Some(note) = &c.note {
             println!("  note: {note}");
