@@ -173,6 +173,11 @@ mod tests {
                 prop_assert!(p[w[0]].kbps < p[w[1]].kbps);
                 prop_assert!(p[w[0]].quality <= p[w[1]].quality);
             }
+            // Concave: the slope never rises from one edge to the next.
+            for w in hull.windows(3) {
+                let slope = |a: usize, b: usize| (p[b].quality - p[a].quality) / (p[b].kbps - p[a].kbps);
+                prop_assert!(slope(w[1], w[2]) <= slope(w[0], w[1]) + 1e-12);
+            }
             for (i, pt) in p.iter().enumerate() {
                 let brute = on_hull_brute(&p, i);
                 let on = hull.iter().any(|&h| p[h] == *pt);

@@ -87,3 +87,139 @@ fn rung(points: &[Point], c: &Candidate, segment_durations_s: &[f64]) -> Rung {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// A measured point of a resolution whose curve rises and flattens with bitrate.
+    fn point(height: u32, crf: f64, kbps: f64, quality: f64) -> Point {
+        Point {
+            width: height * 16 / 9,
+            height,
+            crf,
+            bitrate_kbps: kbps,
+            psnr_y: quality,
+            psnr_yuv: quality,
+            ssim_y: quality / 100.0,
+            vmaf: Some(quality),
+            pooling: BTreeMap::new(),
+            segment_sizes_bits: vec![(kbps * 1000.0) as u64],
+            on_hull: false,
+        }
+    }
+
+    fn arb_points() -> impl Strategy<Value = Vec<Point>> {
+        // Per height: a base bitrate and quality gains for CRFs 40, 34, 28, 22.
+        prop::collection::vec(
+            (
+                prop::sample::select(vec![270u32, 360, 540, 720, 1080]),
+                20.0f64..400.0,
+                prop::collection::vec((1.3f64..2.2, 0.5f64..15.0), 2..5),
+            ),
+            1..4,
+        )
+        .prop_map(|curves| {
+            let mut points = Vec::new();
+            for (height, base, steps) in curves {
+                let (mut kbps, mut q) = (
+                    base * f64::from(height) / 270.0,
+                    20.0 + f64::from(height) / 60.0,
+                );
+                let mut crf = 40.0;
+                points.push(point(height, crf, kbps, q));
+                for (ratio, gain) in steps {
+                    kbps *= ratio;
+                    q = (q + gain).min(100.0);
+                    crf -= 6.0;
+                    points.push(point(height, crf, kbps, q));
+                }
+            }
+            points
+        })
+    }
+
+    fn arb_constraints() -> impl Strategy<Value = Constraints> {
+        (
+            1usize..4,
+            0usize..6,
+            prop::option::weighted(0.3, 30.0f64..300.0),
+            prop::option::weighted(0.3, 1000.0f64..8000.0),
+            1.2f64..1.8,
+            prop::option::weighted(0.7, 2.0f64..3.0),
+            prop::option::weighted(0.3, 40.0f64..90.0),
+            prop::sample::select(vec![0.0, 0.0, 3.0]),
+            prop::option::weighted(0.2, prop::sample::select(vec![360u32, 540])),
+        )
+            .prop_map(
+                |(min_r, extra, min_kbps, max_kbps, min_step, max_step, top, gap, max_h)| {
+                    Constraints {
+                        min_rungs: min_r,
+                        max_rungs: min_r + extra,
+                        min_kbps: min_kbps.unwrap_or(0.0),
+                        max_kbps,
+                        min_step,
+                        max_step,
+                        top_quality: top,
+                        min_quality_gap: gap,
+                        max_height: max_h,
+                        ..Constraints::default()
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Every ladder `build` returns obeys every constraint, checked on the rungs alone
+        /// (not with the selection's own predicates); interpolated rungs lie between measured
+        /// points of their height.
+        #[test]
+        fn every_ladder_satisfies_its_constraints(mut points in arb_points(), c in arb_constraints()) {
+            let metric = Metric::Vmaf;
+            let Ok(ladder) = build(&mut points, metric, &c, &Objective::default(), &[1.0]) else {
+                return Ok(());
+            };
+            let r = &ladder.rungs;
+            prop_assert!(!r.is_empty());
+            prop_assert!(r.len() >= c.min_rungs && r.len() <= c.max_rungs);
+            for x in r {
+                prop_assert!(x.bitrate_kbps >= c.min_kbps - 1e-3);
+                prop_assert!(c.max_kbps.is_none_or(|m| x.bitrate_kbps <= m + 1e-3));
+                prop_assert!(c.max_height.is_none_or(|m| x.height <= m));
+                let measured: Vec<&Point> = points.iter().filter(|p| p.height == x.height).collect();
+                if x.interpolated {
+                    // Non-strict: the manifest rounds CRF to 0.01 and bitrates to 0.001.
+                    prop_assert!(measured.iter().any(|p| p.bitrate_kbps <= x.bitrate_kbps));
+                    prop_assert!(measured.iter().any(|p| p.bitrate_kbps >= x.bitrate_kbps));
+                    prop_assert!(measured.iter().any(|p| p.crf >= x.crf) && measured.iter().any(|p| p.crf <= x.crf));
+                } else {
+                    prop_assert!(measured.iter().any(|p| p.crf == x.crf && p.bitrate_kbps == x.bitrate_kbps));
+                }
+            }
+            for w in r.windows(2) {
+                let ratio = w[1].bitrate_kbps / w[0].bitrate_kbps;
+                // Rungs are rounded to 1e-3 kbps in the manifest.
+                prop_assert!(ratio >= c.min_step * (1.0 - 1e-4), "step {ratio}");
+                prop_assert!(c.max_step.is_none_or(|m| ratio <= m * (1.0 + 1e-4)), "step {ratio}");
+                prop_assert!(w[0].height <= w[1].height);
+                let (qa, qb) = (w[0].vmaf.unwrap(), w[1].vmaf.unwrap());
+                prop_assert!(qb > qa && qb - qa >= c.min_quality_gap - 1e-3);
+            }
+            // The top-quality target: nothing above the cheapest point of the hull reaching it.
+            if let Some(target) = c.top_quality {
+                let allowed: Vec<RateQuality> = points
+                    .iter()
+                    .filter(|p| c.max_height.is_none_or(|m| p.height <= m))
+                    .map(|p| RateQuality { kbps: p.bitrate_kbps, quality: p.vmaf.unwrap() })
+                    .collect();
+                if let Some(cap) = crate::hull::kbps_reaching(&allowed, target) {
+                    prop_assert!(r.last().unwrap().bitrate_kbps <= cap + 1e-3);
+                }
+            }
+        }
+    }
+}
