@@ -76,6 +76,13 @@ pub enum Error {
     #[error("invalid option: {0}")]
     InvalidOption(String),
 
+    #[error("{}: ladder.json schema version {found}; this pertitle reads version {expected} (run `pertitle optimize` again)", path.display())]
+    UnsupportedSchema {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+
     /// The ladder constraints cannot be met by the measured points.
     #[error("cannot build a ladder: {0}")]
     Ladder(String),

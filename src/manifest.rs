@@ -175,9 +175,23 @@ impl Manifest {
     /// Read a manifest written by [`write_atomic`](Self::write_atomic).
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
+        let invalid = |e| Error::Manifest {
             path: path.to_path_buf(),
             cause: e,
-        })
+        };
+        // An older layout gets a plain answer instead of a missing-field error.
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: u32,
+        }
+        let version: Version = serde_json::from_slice(&bytes).map_err(invalid)?;
+        if version.schema_version != SCHEMA_VERSION {
+            return Err(Error::UnsupportedSchema {
+                path: path.to_path_buf(),
+                found: version.schema_version,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(invalid)
     }
 }

@@ -107,3 +107,34 @@ fn ladder_reselects_under_constraints_and_refuses_impossible_ones() {
     );
     assert!(!bad.exists());
 }
+
+#[test]
+fn ladder_refuses_unreadable_manifests_in_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = tmp.path().join("old.json");
+    std::fs::write(&old, r#"{"schema_version": 1, "points": []}"#).unwrap();
+    let garbage = tmp.path().join("garbage.json");
+    std::fs::write(&garbage, "not json").unwrap();
+    let missing = tmp.path().join("missing.json");
+    for (input, cause) in [
+        (&old, "schema version 1"),
+        (&garbage, "invalid ladder manifest"),
+        (&missing, "No such file"),
+    ] {
+        let out = tmp.path().join("out/ladder.json");
+        let assert = pertitle()
+            .arg("ladder")
+            .arg(input)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(input.to_str().unwrap()) && stderr.contains(cause),
+            "{stderr}"
+        );
+        assert!(!out.exists());
+    }
+}
