@@ -1,5 +1,6 @@
 //! Measured points and rungs as the manifest records them, and the quality axis.
 
+use crate::hull::RateQuality;
 use crate::metrics::pool::Pooled;
 use crate::trial::TrialResult;
 use serde::{Deserialize, Serialize};
@@ -29,15 +30,67 @@ impl Metric {
         }
     }
 
-    /// The point's quality on this axis (NaN when the point has no VMAF).
-    pub fn of_point(self, p: &Point) -> f64 {
+    /// The quality on this axis, or `None` when it was not measured (VMAF off).
+    pub fn value<M: Measured + ?Sized>(self, m: &M) -> Option<f64> {
         match self {
-            Metric::Psnr => p.psnr_y,
-            Metric::Ssim => p.ssim_y,
-            Metric::Vmaf => p.vmaf.unwrap_or(f64::NAN),
+            Metric::Psnr => Some(m.psnr_y()),
+            Metric::Ssim => Some(m.ssim_y()),
+            Metric::Vmaf => m.vmaf(),
         }
     }
+
+    /// The quality on this axis (NaN when not measured).
+    pub fn of<M: Measured + ?Sized>(self, m: &M) -> f64 {
+        self.value(m).unwrap_or(f64::NAN)
+    }
+
+    /// `(bitrate, quality on this axis)` of each item, for hulls and BD metrics.
+    pub fn rate_quality<'a, M: Measured + 'a>(
+        self,
+        items: impl IntoIterator<Item = &'a M>,
+    ) -> Vec<RateQuality> {
+        items
+            .into_iter()
+            .map(|m| RateQuality {
+                kbps: m.bitrate_kbps(),
+                quality: self.of(m),
+            })
+            .collect()
+    }
 }
+
+/// Anything encoded and measured: a point, a rung, a reference rung.
+pub trait Measured {
+    /// Average bitrate, kbit/s.
+    fn bitrate_kbps(&self) -> f64;
+    fn psnr_y(&self) -> f64;
+    fn ssim_y(&self) -> f64;
+    /// `None` when VMAF was not measured.
+    fn vmaf(&self) -> Option<f64>;
+}
+
+/// Implements [`Measured`] for a type with the fields of the same names.
+macro_rules! measured_fields {
+    ($($t:ty),*) => {$(
+        impl $crate::point::Measured for $t {
+            fn bitrate_kbps(&self) -> f64 {
+                self.bitrate_kbps
+            }
+            fn psnr_y(&self) -> f64 {
+                self.psnr_y
+            }
+            fn ssim_y(&self) -> f64 {
+                self.ssim_y
+            }
+            fn vmaf(&self) -> Option<f64> {
+                self.vmaf
+            }
+        }
+    )*};
+}
+pub(crate) use measured_fields;
+
+measured_fields!(Point, Rung);
 
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

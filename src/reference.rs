@@ -11,7 +11,7 @@
 
 use crate::bdrate::{self, Interpolation};
 use crate::encode::{RateControl, VBV_BUFFER_SECONDS, VBV_MAXRATE_FACTOR};
-use crate::hull::{self, RateQuality};
+use crate::hull;
 use crate::metrics::pool::Pooled;
 use crate::point::{Metric, Point, Rung, round};
 use crate::resolution::{Resolution, trial_resolutions};
@@ -143,16 +143,9 @@ impl ReferenceRung {
             segment_sizes_bits: rung.segment_sizes_bits,
         }
     }
-
-    /// Quality on `metric` (NaN when not measured).
-    pub fn quality(&self, metric: Metric) -> f64 {
-        match metric {
-            Metric::Psnr => self.psnr_y,
-            Metric::Ssim => self.ssim_y,
-            Metric::Vmaf => self.vmaf.unwrap_or(f64::NAN),
-        }
-    }
 }
+
+crate::point::measured_fields!(ReferenceRung);
 
 /// The per-title ladder against a reference ladder on the same title.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,20 +218,8 @@ pub fn compare(
     metric: Metric,
 ) -> Comparison {
     let method = Interpolation::Pchip;
-    let anchor: Vec<RateQuality> = reference_rungs
-        .iter()
-        .map(|r| RateQuality {
-            kbps: r.bitrate_kbps,
-            quality: r.quality(metric),
-        })
-        .collect();
-    let test: Vec<RateQuality> = rungs
-        .iter()
-        .map(|r| RateQuality {
-            kbps: r.bitrate_kbps,
-            quality: metric_of_rung(r, metric),
-        })
-        .collect();
+    let anchor = metric.rate_quality(&reference_rungs);
+    let test = metric.rate_quality(rungs);
     let mut notes = Vec::new();
     let (bd_rate_percent, bd_quality) = match bdrate::compare(&anchor, &test, method) {
         Ok(r) => (
@@ -253,16 +234,8 @@ pub fn compare(
     let top = reference_rungs
         .iter()
         .max_by(|a, b| a.bitrate_kbps.total_cmp(&b.bitrate_kbps));
-    let (top_q, top_kbps) = top.map_or((f64::NAN, f64::NAN), |t| {
-        (t.quality(metric), t.bitrate_kbps)
-    });
-    let grid: Vec<RateQuality> = points
-        .iter()
-        .map(|p| RateQuality {
-            kbps: p.bitrate_kbps,
-            quality: metric.of_point(p),
-        })
-        .collect();
+    let (top_q, top_kbps) = top.map_or((f64::NAN, f64::NAN), |t| (metric.of(t), t.bitrate_kbps));
+    let grid = metric.rate_quality(points);
     let best = grid
         .iter()
         .map(|p| p.quality)
@@ -295,14 +268,6 @@ pub fn compare(
         per_title_kbps_at_equal_quality: per_title_kbps.map(|k| round(k, 3)),
         saving_at_equal_quality_percent: saving,
         note: (!notes.is_empty()).then(|| notes.join("; ")),
-    }
-}
-
-fn metric_of_rung(r: &Rung, metric: Metric) -> f64 {
-    match metric {
-        Metric::Psnr => r.psnr_y,
-        Metric::Ssim => r.ssim_y,
-        Metric::Vmaf => r.vmaf.unwrap_or(f64::NAN),
     }
 }
 

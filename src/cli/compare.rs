@@ -3,7 +3,7 @@
 use anyhow::{Context, anyhow};
 use pertitle::bdrate::{BdError, BdReport, Curve, Interpolation};
 use pertitle::hull::RateQuality;
-use pertitle::{Manifest, Metric, Rung};
+use pertitle::{Manifest, Metric};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -206,14 +206,6 @@ fn choose_metric(args: &Args, a: &Input, b: &Input) -> anyhow::Result<Option<Met
     }
 }
 
-fn rung_quality(metric: Metric, r: &Rung) -> Option<f64> {
-    match metric {
-        Metric::Psnr => Some(r.psnr_y),
-        Metric::Ssim => Some(r.ssim_y),
-        Metric::Vmaf => r.vmaf,
-    }
-}
-
 fn side(path: &Path, input: Input, metric: Option<Metric>, hull: bool) -> anyhow::Result<Side> {
     let (kind, points) = match input {
         Input::Curve(c) => (Kind::Curve, c.into_iter().map(|(r, q)| [r, q]).collect()),
@@ -231,10 +223,7 @@ fn side(path: &Path, input: Input, metric: Option<Metric>, hull: bool) -> anyhow
                     .points
                     .iter()
                     .filter(|p| p.on_hull)
-                    .map(|p| {
-                        let missing = metric == Metric::Vmaf && p.vmaf.is_none();
-                        (!missing).then(|| [p.bitrate_kbps, metric.of_point(p)])
-                    })
+                    .map(|p| metric.value(p).map(|q| [p.bitrate_kbps, q]))
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(no_vmaf)?;
                 (Kind::Hull, points)
@@ -242,7 +231,7 @@ fn side(path: &Path, input: Input, metric: Option<Metric>, hull: bool) -> anyhow
                 let points = m
                     .rungs
                     .iter()
-                    .map(|r| rung_quality(metric, r).map(|q| [r.bitrate_kbps, q]))
+                    .map(|r| metric.value(r).map(|q| [r.bitrate_kbps, q]))
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(no_vmaf)?;
                 (Kind::Rungs, points)

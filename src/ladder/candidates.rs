@@ -10,7 +10,7 @@
 
 use super::constraints::{Constraints, ForcedRung};
 use crate::error::{Error, Result};
-use crate::hull::{RateQuality, kbps_reaching, upper_hull};
+use crate::hull::{kbps_reaching, upper_hull};
 use crate::point::{Metric, Point};
 
 /// Bitrate ratio between interpolated candidates on a resolution's curve.
@@ -67,16 +67,10 @@ fn curves(points: &[Point], metric: Metric, constraints: &Constraints) -> Vec<Cu
                     let p = &points[i];
                     (p.width, p.height) == (width, height)
                         && p.bitrate_kbps > 0.0
-                        && metric.of_point(p).is_finite()
+                        && metric.of(p).is_finite()
                 })
                 .collect();
-            let rq: Vec<RateQuality> = members
-                .iter()
-                .map(|&i| RateQuality {
-                    kbps: points[i].bitrate_kbps,
-                    quality: metric.of_point(&points[i]),
-                })
-                .collect();
+            let rq = metric.rate_quality(members.iter().map(|&i| &points[i]));
             Curve {
                 width,
                 height,
@@ -93,7 +87,7 @@ fn between(points: &[Point], metric: Metric, a: usize, b: usize, kbps: f64) -> C
     let (ka, kb) = (pa.bitrate_kbps, pb.bitrate_kbps);
     let t = (kbps - ka) / (kb - ka);
     let s = (kbps / ka).ln() / (kb / ka).ln();
-    let (qa, qb) = (metric.of_point(pa), metric.of_point(pb));
+    let (qa, qb) = (metric.of(pa), metric.of(pb));
     Candidate {
         kbps,
         quality: qa + t * (qb - qa),
@@ -114,7 +108,7 @@ fn measured(points: &[Point], metric: Metric, i: usize) -> Candidate {
     let p = &points[i];
     Candidate {
         kbps: p.bitrate_kbps,
-        quality: metric.of_point(p),
+        quality: metric.of(p),
         width: p.width,
         height: p.height,
         crf: p.crf,
@@ -150,13 +144,7 @@ pub fn bitrate_reaching(
     let allowed: Vec<usize> = (0..points.len())
         .filter(|&i| constraints.allows_height(points[i].height))
         .collect();
-    let rq: Vec<RateQuality> = allowed
-        .iter()
-        .map(|&i| RateQuality {
-            kbps: points[i].bitrate_kbps,
-            quality: metric.of_point(&points[i]),
-        })
-        .collect();
+    let rq = metric.rate_quality(allowed.iter().map(|&i| &points[i]));
     kbps_reaching(&rq, target)
 }
 

@@ -15,7 +15,7 @@ pub use constraints::{Constraints, ForcedRung};
 pub use select::{Objective, Selection};
 
 use crate::error::Result;
-use crate::hull::{RateQuality, upper_hull};
+use crate::hull::upper_hull;
 use crate::point::{Metric, Point, Rung};
 
 /// A chosen ladder.
@@ -57,13 +57,7 @@ pub fn build(
 
 /// Set `on_hull` on the points of the upper convex hull of all points.
 pub fn mark_hull(points: &mut [Point], metric: Metric) {
-    let rq: Vec<RateQuality> = points
-        .iter()
-        .map(|p| RateQuality {
-            kbps: p.bitrate_kbps,
-            quality: metric.of_point(p),
-        })
-        .collect();
+    let rq = metric.rate_quality(&*points);
     for p in points.iter_mut() {
         p.on_hull = false;
     }
@@ -211,11 +205,7 @@ mod tests {
             }
             // The top-quality target: nothing above the cheapest point of the hull reaching it.
             if let Some(target) = c.top_quality {
-                let allowed: Vec<RateQuality> = points
-                    .iter()
-                    .filter(|p| c.max_height.is_none_or(|m| p.height <= m))
-                    .map(|p| RateQuality { kbps: p.bitrate_kbps, quality: p.vmaf.unwrap() })
-                    .collect();
+                let allowed = metric.rate_quality(points.iter().filter(|p| c.max_height.is_none_or(|m| p.height <= m)));
                 if let Some(cap) = crate::hull::kbps_reaching(&allowed, target) {
                     prop_assert!(r.last().unwrap().bitrate_kbps <= cap + 1e-3);
                 }
