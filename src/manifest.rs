@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 /// Version of the manifest layout; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 2;
 
+/// The JSON Schema (draft 2020-12) of `ladder.json`, `src/ladder.schema.json`. The test
+/// suite validates every manifest it writes against it.
+pub const JSON_SCHEMA: &str = include_str!("ladder.schema.json");
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub schema_version: u32,

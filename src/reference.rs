@@ -162,9 +162,10 @@ pub struct Comparison {
     pub bd_rate_percent: Option<f64>,
     /// BD-quality of the per-title rungs against the reference rungs (per-title minus reference).
     pub bd_quality: Option<f64>,
-    /// The quality of the reference's top rung, and its bitrate.
-    pub reference_top_quality: f64,
-    pub reference_top_kbps: f64,
+    /// The quality of the reference's top rung, and its bitrate (`None` when no reference
+    /// rung fits the source).
+    pub reference_top_quality: Option<f64>,
+    pub reference_top_kbps: Option<f64>,
     /// The quality the two are compared at for the saving: the reference's top quality, or
     /// the per-title hull's best when that is lower.
     pub equal_quality: Option<f64>,
@@ -189,8 +190,8 @@ impl Comparison {
             method: Interpolation::Pchip,
             bd_rate_percent: None,
             bd_quality: None,
-            reference_top_quality: f64::NAN,
-            reference_top_kbps: f64::NAN,
+            reference_top_quality: None,
+            reference_top_kbps: None,
             equal_quality: None,
             reference_kbps_at_equal_quality: None,
             per_title_kbps_at_equal_quality: None,
@@ -261,8 +262,8 @@ pub fn compare(
         method,
         bd_rate_percent,
         bd_quality,
-        reference_top_quality: round(top_q, 4),
-        reference_top_kbps: top_kbps,
+        reference_top_quality: top_q.is_finite().then(|| round(top_q, 4)),
+        reference_top_kbps: top_kbps.is_finite().then_some(top_kbps),
         equal_quality: equal.map(|q| round(q, 4)),
         reference_kbps_at_equal_quality: reference_kbps.map(|k| round(k, 3)),
         per_title_kbps_at_equal_quality: per_title_kbps.map(|k| round(k, 3)),

@@ -686,6 +686,9 @@ fn cli_compares_ladders() {
         stdout(&pertitle(&args, dir.path()));
     }
     let (fast, slow) = ("fast/ladder.json", "slow/ladder.json");
+    for m in [fast, slow] {
+        common::read_manifest(&dir.path().join(m));
+    }
 
     // A ladder against itself, rungs or hull points, any method: 0.
     for extra in [

@@ -32,9 +32,7 @@ fn compare(clip: &str, extra: &[&str]) -> Option<(Value, Value)> {
         .args(extra)
         .assert()
         .success();
-    let m: Value =
-        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("ladder.json")).unwrap())
-            .unwrap();
+    let m = common::read_manifest(&tmp.path().join("ladder.json"));
     Some((m["comparison"].clone(), m))
 }
 

@@ -11,7 +11,7 @@ fn pertitle() -> Command {
 }
 
 fn read(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("manifest written")).expect("JSON")
+    common::read_manifest(path)
 }
 
 fn f(v: &Value) -> f64 {
@@ -40,6 +40,19 @@ fn ladder_reselects_under_constraints_and_refuses_impossible_ones() {
         .assert()
         .success();
     let original = read(&first.join("ladder.json"));
+    // The schema is strict enough to catch a broken manifest.
+    for (pointer, bad) in [
+        ("/rungs/0/crf", serde_json::json!(60)),
+        ("/settings/metric", serde_json::json!("mse")),
+        ("/points/0/bitrate_kbps", serde_json::json!("fast")),
+    ] {
+        let mut broken = original.clone();
+        *broken.pointer_mut(pointer).unwrap() = bad;
+        assert!(!common::schema_errors(&broken).is_empty(), "{pointer}");
+    }
+    let mut extra = original.clone();
+    extra["rungs"][0]["surprise"] = serde_json::json!(1);
+    assert!(!common::schema_errors(&extra).is_empty());
     let points = original["points"].as_array().unwrap().clone();
 
     // A quality target, three rungs at most, and a forced rung at 120p.

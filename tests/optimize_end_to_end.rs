@@ -23,8 +23,7 @@ fn run_optimize(input: &Path, out: &Path, extra: &[&str]) -> Value {
         .args(extra)
         .assert()
         .success();
-    let text = std::fs::read_to_string(out.join("ladder.json")).expect("ladder.json written");
-    serde_json::from_str(&text).expect("valid JSON")
+    common::read_manifest(&out.join("ladder.json"))
 }
 
 fn f(v: &Value) -> f64 {

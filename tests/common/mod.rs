@@ -84,3 +84,38 @@ pub fn synthetic_clip(path: &Path, size: &str, rate: &str, seconds: f64) {
         path.to_str().expect("utf-8 path"),
     ]);
 }
+
+/// Read a ladder.json, check it against the committed JSON Schema (`src/ladder.schema.json`),
+/// and return it. Every test that has pertitle write a manifest reads it through here.
+#[allow(dead_code)]
+pub fn read_manifest(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()));
+    let schema: serde_json::Value =
+        serde_json::from_str(pertitle::manifest::JSON_SCHEMA).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema is a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&manifest)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{} does not match src/ladder.schema.json:\n{}",
+        path.display(),
+        errors.join("\n")
+    );
+    manifest
+}
+
+/// What the committed JSON Schema finds wrong with a manifest (empty: it is valid).
+#[allow(dead_code)]
+pub fn schema_errors(manifest: &serde_json::Value) -> Vec<String> {
+    let schema: serde_json::Value =
+        serde_json::from_str(pertitle::manifest::JSON_SCHEMA).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema is a valid schema");
+    validator
+        .iter_errors(manifest)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect()
+}
