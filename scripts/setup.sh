@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system packages pertitle needs on Debian 12 (bookworm), if any are missing:
 # FFmpeg 5.1's libraries and CLI, clang and pkg-config for the bindings, and meson, ninja,
-# nasm and xxd to build the vendored libvmaf.
+# nasm and xxd to build the vendored libvmaf, and the DejaVu font for `report --png`.
 # Safe to run again: it does nothing when everything is present.
 set -euo pipefail
 
 PACKAGES=(
   ffmpeg libavcodec-dev libavformat-dev libavfilter-dev libavdevice-dev libavutil-dev
   libswscale-dev libswresample-dev libclang-dev clang pkg-config
-  meson ninja-build nasm xxd
+  meson ninja-build nasm xxd fonts-dejavu-core
 )
 
 missing=()

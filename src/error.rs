@@ -83,6 +83,10 @@ pub enum Error {
         expected: u32,
     },
 
+    /// A ladder.json cannot be written in the asked format.
+    #[error("cannot export: {0}")]
+    Export(String),
+
     /// The ladder constraints cannot be met by the measured points.
     #[error("cannot build a ladder: {0}")]
     Ladder(String),

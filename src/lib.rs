@@ -11,6 +11,7 @@
 //! 6. [`ladder`]: rungs picked from the hull; [`manifest`]: `ladder.json`;
 //! 7. [`optimize`]: the whole run; [`score`]: one file against another.
 //! 8. [`bdrate`]: Bjontegaard delta rate and quality of one rate-quality curve against another.
+//! 9. [`report`]: a `ladder.json` as one self-contained HTML page of plots and tables.
 //!
 //! FFmpeg is used through its libraries (ffmpeg-next); nothing runs the `ffmpeg` program.
 
@@ -19,6 +20,7 @@ pub mod cputime;
 pub mod decode;
 pub mod encode;
 pub mod error;
+pub mod export;
 pub mod frame_rate;
 pub mod hull;
 pub mod ladder;
@@ -29,6 +31,7 @@ pub mod optimize;
 pub mod point;
 pub mod progress;
 pub mod reference;
+pub mod report;
 pub mod resolution;
 pub mod scale;
 pub mod score;

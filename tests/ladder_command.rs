@@ -102,6 +102,71 @@ fn ladder_reselects_under_constraints_and_refuses_impossible_ones() {
     assert_eq!(m["settings"]["constraints"]["max_rungs"], 3);
     assert_eq!(m["settings"]["constraints"]["max_step"], Value::Null);
 
+    // Export: every point as CSV; Sabre's manifest needs measured rungs.
+    let export = |input: &Path, format: &str| {
+        pertitle()
+            .arg("export")
+            .arg(input)
+            .args(["--format", format])
+            .output()
+            .unwrap()
+    };
+    let csv = String::from_utf8(export(&first.join("ladder.json"), "csv").stdout).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        rows[0],
+        "width,height,crf,bitrate_kbps,psnr_y,psnr_yuv,ssim_y,vmaf,on_hull,rung"
+    );
+    assert_eq!(rows.len(), points.len() + 1);
+    for (row, p) in rows[1..].iter().zip(&points) {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells[3].parse::<f64>().unwrap(), f(&p["bitrate_kbps"]));
+        assert_eq!(cells[8], p["on_hull"].to_string());
+    }
+    let measured = tmp.path().join("measured/ladder.json");
+    pertitle()
+        .arg("ladder")
+        .arg(first.join("ladder.json"))
+        .arg("-o")
+        .arg(&measured)
+        .arg("--measured-only")
+        .assert()
+        .success();
+    let m = read(&measured);
+    let rungs = m["rungs"].as_array().unwrap();
+    assert!(rungs.iter().all(|r| r["interpolated"] == false));
+    let out = export(&measured, "sabre");
+    assert!(out.status.success());
+    let sabre: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        f(&sabre["segment_duration_ms"]),
+        1000.0 * f(&m["settings"]["segment_seconds"])
+    );
+    let kbps: Vec<f64> = sabre["bitrates_kbps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(f)
+        .collect();
+    assert!(kbps.windows(2).all(|w| w[0] < w[1]));
+    let sizes = sabre["segment_sizes_bits"].as_array().unwrap();
+    assert_eq!(sizes.len() as u64, m["segments"]["count"].as_u64().unwrap());
+    for (s, seg) in sizes.iter().enumerate() {
+        for (k, bits) in seg.as_array().unwrap().iter().enumerate() {
+            assert_eq!(bits, &rungs[k]["segment_sizes_bits"][s]);
+        }
+    }
+    if original["rungs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["interpolated"] == true)
+    {
+        let out = export(&first.join("ladder.json"), "sabre");
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--measured-only"));
+    }
+
     // Impossible: more rungs than the steps allow. One line naming the constraints, no file.
     let bad = tmp.path().join("third/ladder.json");
     let assert = pertitle()

@@ -56,6 +56,9 @@ pub struct LadderArgs {
     /// (repeatable). It is placed on the measured curve, interpolating the CRF if needed.
     #[arg(long, value_name = "KBPS[@HEIGHT]")]
     force_rung: Vec<ForcedRung>,
+    /// Only measured points as rungs: no CRF interpolated between two measured ones.
+    #[arg(long)]
+    measured_only: bool,
     /// Viewers' bandwidth range LO,HI in kbit/s, over which the expected quality is maximized
     /// (log-uniform) [default: the candidates' bitrate range].
     #[arg(long, value_delimiter = ',', value_name = "LO,HI", num_args = 1)]
@@ -95,6 +98,7 @@ impl LadderArgs {
             c.allowed_heights = self.allowed_heights.clone();
         }
         c.forced.extend(self.force_rung.iter().copied());
+        c.measured_only |= self.measured_only;
         c
     }
 

@@ -1,11 +1,13 @@
 //! Argument parsing and dispatch.
 
 mod compare;
+mod export;
 mod ladder;
 mod ladder_args;
 mod optimize;
 mod probe;
 mod progress;
+mod report;
 mod score;
 mod summary;
 
@@ -30,6 +32,8 @@ enum Command {
     Optimize(optimize::Args),
     Compare(compare::Args),
     Ladder(ladder::Args),
+    Export(export::Args),
+    Report(report::Args),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -41,5 +45,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Optimize(args) => optimize::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Ladder(args) => ladder::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Report(args) => report::run(args),
     }
 }

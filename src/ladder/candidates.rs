@@ -173,6 +173,9 @@ pub fn candidates(
             out.push(measured(points, metric, i));
         }
         for w in curve.points.windows(2) {
+            if constraints.measured_only {
+                break;
+            }
             let (a, b) = (w[0], w[1]);
             let (ka, kb) = (points[a].bitrate_kbps, points[b].bitrate_kbps);
             let n = ((kb / ka).ln() / INTERPOLATION_STEP.ln()).ceil() as usize;
@@ -193,7 +196,13 @@ pub fn candidates(
         }
     }
     for f in &constraints.forced {
-        out.push(forced(points, metric, &curves, f)?);
+        let c = forced(points, metric, &curves, f)?;
+        if constraints.measured_only && matches!(c.origin, Origin::Interpolated { .. }) {
+            return Err(Error::Ladder(format!(
+                "forced rung {f} lies between two measured CRFs, and --measured-only allows measured points only"
+            )));
+        }
+        out.push(c);
     }
     let limit = cap.map_or(f64::INFINITY, |c| c * (1.0 + 1e-9));
     if let Some(f) = constraints.forced.iter().find(|f| f.kbps > limit) {

@@ -39,6 +39,9 @@ pub struct Constraints {
     pub allowed_heights: Vec<u32>,
     /// Rungs that must be in the ladder.
     pub forced: Vec<ForcedRung>,
+    /// Only measured points as rungs (no CRF interpolated between two measured ones).
+    #[serde(default)]
+    pub measured_only: bool,
 }
 
 impl Default for Constraints {
@@ -58,6 +61,7 @@ impl Default for Constraints {
             max_height: None,
             allowed_heights: Vec::new(),
             forced: Vec::new(),
+            measured_only: false,
         }
     }
 }

@@ -1,0 +1,82 @@
+//! `pertitle report`: a ladder.json as an HTML page of plots and tables.
+
+use anyhow::Context;
+use pertitle::Manifest;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// Write an HTML report of a ladder.json: plots and tables in one file.
+///
+/// The page shows the rate-quality plot (bitrate on a log axis against the manifest's quality
+/// metric: every measured point by resolution, the upper convex hull, the chosen rungs with
+/// interpolated ones hollow, and the reference ladder's measured rungs when the manifest has a
+/// comparison), the bitrate of each segment of each measured rung over time, and tables of
+/// the rungs, the ladder's expected quality, the comparison, the settings and the source.
+///
+/// The file is self-contained (inline SVG and CSS, no scripts, nothing fetched), the same
+/// manifest always gives the same bytes, and it is written atomically: on any error nothing
+/// is left at OUTPUT. --png also writes the rate-quality plot as a 960x560 PNG image; its
+/// text needs a TrueType font (--font; Debian's fonts-dejavu-core by default).
+#[derive(clap::Args)]
+pub struct Args {
+    /// A ladder.json written by `pertitle optimize` or `pertitle ladder`.
+    input: PathBuf,
+
+    /// Where to write the HTML report (its directory is created if missing).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+
+    /// Also write the rate-quality plot as a PNG image to this file.
+    #[arg(long, value_name = "FILE")]
+    png: Option<PathBuf>,
+
+    /// TrueType font for the PNG's text.
+    #[arg(long, value_name = "FILE", default_value = pertitle::report::DEFAULT_FONT, requires = "png")]
+    font: PathBuf,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let manifest = Manifest::read(&args.input)?;
+    let html = pertitle::report::html(&manifest)?;
+    // Render everything before writing anything.
+    let png = match &args.png {
+        Some(_) => Some(pertitle::report::rate_quality_png(&manifest, &args.font)?),
+        None => None,
+    };
+    write_atomic(&args.output, html.as_bytes())?;
+    println!("wrote {}", args.output.display());
+    if let (Some(path), Some(png)) = (&args.png, png) {
+        write_atomic(path, &png)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Write `bytes` to `path` through a temporary file in the same directory renamed over it,
+/// so `path` is either absent, its old self, or complete.
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("{}: cannot create output directory", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".report.")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
+    // A report is for reading: rw-r--r-- rather than the temporary file's rw-------.
+    tmp.write_all(bytes)
+        .and_then(|()| {
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+        })
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("{}: cannot write", tmp.path().display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}

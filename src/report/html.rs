@@ -1,0 +1,421 @@
+//! The report page.
+
+use super::plot::{self, quality_label, source_name};
+use crate::Manifest;
+use crate::error::Result;
+use crate::point::Metric;
+use std::fmt::Write;
+
+/// Escape text for HTML content and attribute values.
+pub(crate) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An SVG document for inlining in HTML, which needs no namespace declaration: without it the
+/// page holds no URL at all.
+fn inline(svg: &str, label: &str) -> String {
+    svg.replacen(
+        " xmlns=\"http://www.w3.org/2000/svg\"",
+        &format!(" role=\"img\" aria-label=\"{}\"", esc(label)),
+        1,
+    )
+}
+
+/// `x` with `digits` decimals, or a dash when it is not a number.
+fn num(x: f64, digits: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.digits$}")
+    } else {
+        "–".to_string()
+    }
+}
+
+fn opt(x: Option<f64>, digits: usize) -> String {
+    x.map_or_else(|| "–".to_string(), |v| num(v, digits))
+}
+
+/// Decimals a quality on this axis is shown with.
+fn quality_digits(metric: Metric) -> usize {
+    if metric == Metric::Ssim { 5 } else { 3 }
+}
+
+const STYLE: &str = "
+body { font-family: sans-serif; font-size: 16px; color: #111; margin: 24px auto; max-width: 1000px; padding: 0 16px; }
+h1 { font-size: 24px; margin-bottom: 4px; }
+h2 { font-size: 20px; margin-top: 32px; border-bottom: 1px solid #ccc; padding-bottom: 4px; }
+.sub { color: #555; margin-top: 0; }
+figure { margin: 12px 0; }
+figure svg { max-width: 100%; height: auto; border: 1px solid #e4e4e4; }
+figcaption { color: #444; font-size: 15px; margin-top: 6px; }
+table { border-collapse: collapse; margin: 8px 0; font-size: 15px; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #e4e4e4; }
+th { background: #f3f3f3; text-align: left; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+table.kv th { width: 280px; }
+.interp { color: #b02020; }
+.note { color: #444; font-size: 15px; }
+";
+
+/// The report page for `manifest`.
+pub fn html(manifest: &Manifest) -> Result<String> {
+    let m = manifest;
+    let metric = m.settings.metric;
+    let qd = quality_digits(metric);
+    let name = esc(&source_name(m));
+    let mut h = String::new();
+    let w = &mut h;
+    // Writing to a String cannot fail.
+    macro_rules! out {
+        ($($t:tt)*) => {{ let _ = write!(w, $($t)*); }};
+    }
+    out!("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out!("<title>pertitle report: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n");
+    out!("<h1>Per-title ladder: {name}</h1>\n");
+    out!(
+        "<p class=\"sub\">{} &middot; {}x{} &middot; {} fps &middot; {} s &middot; {} rungs on {} &middot; {} {}</p>\n",
+        esc(&m.source.path.display().to_string()),
+        m.source.width,
+        m.source.height,
+        esc(&m.source.frame_rate.to_string()),
+        num(m.source.duration_s, 2),
+        m.rungs.len(),
+        esc(&m.settings.quality_field),
+        esc(&m.generator.name),
+        esc(&m.generator.version),
+    );
+
+    // 1. Rate-quality plot.
+    out!(
+        "<h2>Rate and quality</h2>\n<figure>\n{}\n",
+        inline(&plot::rate_quality_svg(m)?, "rate-quality plot")
+    );
+    let mut caption = format!(
+        "Every trial encode ({} points) by resolution, the upper convex hull over all of them, and the {} rungs chosen from it (filled triangles: measured encodes; hollow: interpolated between two measured CRFs)",
+        m.points.len(),
+        m.rungs.len()
+    );
+    if let Some(c) = &m.comparison {
+        let _ = write!(
+            caption,
+            ", and the {} rungs of the {} reference ladder encoded and measured on this title (crosses)",
+            c.rungs.len(),
+            esc(c.reference.name())
+        );
+    }
+    out!(
+        "<figcaption>{caption}. Quality: {}, scored at {}.</figcaption>\n</figure>\n",
+        esc(quality_label(metric)),
+        m.settings.display
+    );
+
+    // 2. Segment bitrates.
+    out!("<h2>Bitrate of each segment</h2>\n");
+    let interpolated: Vec<String> = m
+        .rungs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.segment_sizes_bits.is_empty())
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
+    let seg_note = if interpolated.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Rung{} {} {} interpolated: never encoded, so {} no segment sizes and {} not shown.",
+            if interpolated.len() > 1 { "s" } else { "" },
+            interpolated.join(", "),
+            if interpolated.len() > 1 { "are" } else { "is" },
+            if interpolated.len() > 1 {
+                "they have"
+            } else {
+                "it has"
+            },
+            if interpolated.len() > 1 { "are" } else { "is" },
+        )
+    };
+    let seg_text = format!(
+        "Each segment's encoded size over its duration ({} segments of about {} s), plotted from the segment's start time.",
+        m.segments.count,
+        num(m.settings.segment_seconds, 1)
+    );
+    match plot::segments_svg(m)? {
+        Some(svg) => {
+            out!(
+                "<figure>\n{}\n<figcaption>{seg_text}{seg_note}</figcaption>\n</figure>\n",
+                inline(&svg, "segment bitrates")
+            )
+        }
+        None => out!("<p class=\"note\">No rung has segment sizes.{seg_note}</p>\n"),
+    }
+
+    // 3. Tables.
+    let has_vmaf = m.rungs.iter().any(|r| r.vmaf.is_some());
+    out!(
+        "<h2>Rungs</h2>\n<table class=\"rungs\">\n<tr><th>#</th><th>resolution</th><th>CRF</th><th>bitrate (kbit/s)</th><th>peak (kbit/s)</th>"
+    );
+    if has_vmaf {
+        out!("<th>VMAF</th>");
+    }
+    out!("<th>PSNR-Y (dB)</th><th>PSNR-YUV (dB)</th><th>SSIM-Y</th></tr>\n");
+    for (i, r) in m.rungs.iter().enumerate() {
+        let crf = if r.interpolated {
+            format!("<span class=\"interp\">{}*</span>", num(r.crf, 2))
+        } else {
+            num(r.crf, 2)
+        };
+        out!(
+            "<tr><td class=\"n\">{}</td><td>{}x{}</td><td class=\"n\">{crf}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            i + 1,
+            r.width,
+            r.height,
+            num(r.bitrate_kbps, 1),
+            num(r.peak_kbps, 1)
+        );
+        if has_vmaf {
+            out!("<td class=\"n\">{}</td>", opt(r.vmaf, 3));
+        }
+        out!(
+            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            num(r.psnr_y, 3),
+            num(r.psnr_yuv, 3),
+            num(r.ssim_y, 5)
+        );
+    }
+    out!("</table>\n");
+    if m.rungs.iter().any(|r| r.interpolated) {
+        out!(
+            "<p class=\"note\"><span class=\"interp\">*</span> interpolated between two measured CRFs of its resolution: CRF, bitrate and qualities estimated, not encoded; peak estimated from the nearer measured point.</p>\n"
+        );
+    }
+
+    out!("<h2>Ladder</h2>\n<table class=\"kv\">\n");
+    let kv = |w: &mut String, k: &str, v: &str| {
+        let _ = writeln!(w, "<tr><th>{}</th><td>{v}</td></tr>", esc(k));
+    };
+    kv(
+        w,
+        &format!("expected quality ({})", quality_label(metric)),
+        &num(m.ladder.expected_quality, qd),
+    );
+    kv(
+        w,
+        "viewer bandwidths (log-uniform)",
+        &format!(
+            "{} – {} kbit/s",
+            num(m.ladder.viewer_kbps[0], 0),
+            num(m.ladder.viewer_kbps[1], 0)
+        ),
+    );
+    kv(w, "rungs", &m.rungs.len().to_string());
+    kv(
+        w,
+        "interpolated rungs",
+        &m.ladder.interpolated_rungs.to_string(),
+    );
+    out!("</table>\n");
+
+    if let Some(c) = &m.comparison {
+        out!(
+            "<h2>Against {}</h2>\n<table class=\"kv\">\n",
+            esc(c.reference.name())
+        );
+        kv(
+            w,
+            "BD-rate (negative: fewer bits)",
+            &c.bd_rate_percent
+                .map_or("–".to_string(), |v| format!("{v:+.2} %")),
+        );
+        kv(
+            w,
+            &format!("BD-quality ({})", quality_label(metric)),
+            &c.bd_quality.map_or("–".to_string(), |v| format!("{v:+.3}")),
+        );
+        kv(w, "equal quality compared at", &opt(c.equal_quality, qd));
+        kv(
+            w,
+            "reference bitrate there (kbit/s)",
+            &opt(c.reference_kbps_at_equal_quality, 1),
+        );
+        kv(
+            w,
+            "per-title bitrate there (kbit/s)",
+            &opt(c.per_title_kbps_at_equal_quality, 1),
+        );
+        kv(
+            w,
+            "saving at equal quality",
+            &c.saving_at_equal_quality_percent
+                .map_or("–".to_string(), |v| format!("{v:.2} %")),
+        );
+        kv(
+            w,
+            "reference top rung",
+            &format!(
+                "{} kbit/s, quality {}",
+                opt(c.reference_top_kbps, 1),
+                opt(c.reference_top_quality, qd)
+            ),
+        );
+        kv(w, "BD interpolation", &esc(&c.method.to_string()));
+        kv(w, "reference rate control", &esc(&c.rate_control));
+        if let Some(note) = &c.note {
+            kv(w, "note", &esc(note));
+        }
+        out!(
+            "</table>\n<table class=\"rungs\">\n<tr><th>reference rung</th><th>target (kbit/s)</th><th>bitrate (kbit/s)</th><th>peak (kbit/s)</th><th>{}</th></tr>\n",
+            esc(quality_label(metric))
+        );
+        for r in &c.rungs {
+            out!(
+                "<tr><td>{}x{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+                r.width,
+                r.height,
+                num(r.target_kbps, 0),
+                num(r.bitrate_kbps, 1),
+                num(r.peak_kbps, 1),
+                num(metric.of(r), qd)
+            );
+        }
+        out!("</table>\n");
+    }
+
+    let s = &m.settings;
+    out!("<h2>Settings</h2>\n<table class=\"kv\">\n");
+    kv(
+        w,
+        "encoder",
+        &esc(&format!(
+            "{}, preset {}, {} threads",
+            s.encoder, s.preset, s.x264_threads
+        )),
+    );
+    kv(w, "keyframes", &esc(&s.keyframes));
+    let list = |v: Vec<String>| v.join(", ");
+    kv(
+        w,
+        "resolutions measured",
+        &list(s.resolutions.iter().map(|r| r.to_string()).collect()),
+    );
+    kv(
+        w,
+        "CRFs",
+        &list(s.crfs.iter().map(|c| format!("{c}")).collect()),
+    );
+    kv(
+        w,
+        "segments",
+        &format!(
+            "{} s target, {} segments",
+            s.segment_seconds, m.segments.count
+        ),
+    );
+    kv(
+        w,
+        "scoring",
+        &esc(&format!(
+            "at {} ({} down, {} up); quality axis {}{}",
+            s.display,
+            s.downscale,
+            s.upscale,
+            s.quality_field,
+            s.vmaf_model
+                .map_or(String::new(), |v| format!(", VMAF model {v}"))
+        )),
+    );
+    let c = &s.constraints;
+    let mut cs = vec![
+        format!("{}–{} rungs", c.min_rungs, c.max_rungs),
+        format!(
+            "{}–{} kbit/s",
+            c.min_kbps,
+            c.max_kbps.map_or("∞".to_string(), |k| k.to_string())
+        ),
+        format!(
+            "step ×{}–{}",
+            c.min_step,
+            c.max_step.map_or("∞".to_string(), |k| k.to_string())
+        ),
+    ];
+    if let Some(q) = c.top_quality {
+        cs.push(format!("top quality {q}"));
+    }
+    if let Some(q) = c.min_bottom_quality {
+        cs.push(format!("bottom quality ≥ {q}"));
+    }
+    if let Some(k) = c.max_bottom_kbps {
+        cs.push(format!("bottom ≤ {k} kbit/s"));
+    }
+    if c.min_quality_gap > 0.0 {
+        cs.push(format!("quality gap ≥ {}", c.min_quality_gap));
+    }
+    if let Some(hh) = c.min_height {
+        cs.push(format!("height ≥ {hh}"));
+    }
+    if let Some(hh) = c.max_height {
+        cs.push(format!("height ≤ {hh}"));
+    }
+    if !c.allowed_heights.is_empty() {
+        cs.push(format!(
+            "heights {}",
+            list(c.allowed_heights.iter().map(|x| x.to_string()).collect())
+        ));
+    }
+    if !c.forced.is_empty() {
+        cs.push(format!(
+            "forced {}",
+            list(c.forced.iter().map(|f| f.to_string()).collect())
+        ));
+    }
+    if c.measured_only {
+        cs.push("measured rungs only".to_string());
+    }
+    kv(w, "constraints", &esc(&cs.join("; ")));
+    if let Some([lo, hi]) = s.objective.viewer_kbps {
+        kv(w, "objective", &format!("viewers at {lo}–{hi} kbit/s"));
+    }
+    out!("</table>\n");
+
+    let src = &m.source;
+    out!("<h2>Source</h2>\n<table class=\"kv\">\n");
+    kv(w, "path", &esc(&src.path.display().to_string()));
+    kv(w, "size", &format!("{}x{}", src.width, src.height));
+    kv(w, "frame rate", &esc(&src.frame_rate.to_string()));
+    kv(
+        w,
+        "frames",
+        &format!("{} ({} s)", src.frames, num(src.duration_s, 3)),
+    );
+    kv(
+        w,
+        "generator",
+        &esc(&format!(
+            "{} {} (libavcodec {})",
+            m.generator.name, m.generator.version, m.generator.libavcodec
+        )),
+    );
+    out!("</table>\n</body>\n</html>\n");
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(esc("a<b>&\"c'.mp4"), "a&lt;b&gt;&amp;&quot;c&#39;.mp4");
+        assert_eq!(num(f64::NAN, 2), "–");
+        assert_eq!(num(1.23456, 2), "1.23");
+    }
+}

@@ -1,0 +1,134 @@
+//! A ladder.json as one self-contained HTML page: the rate-quality plot (every measured point
+//! by resolution, the convex hull, the rungs, the reference ladder when there is one), the
+//! bitrate of each segment of each rung, and tables of the rungs, the ladder's expected
+//! quality, the comparison, the settings and the source.
+//!
+//! The page has no scripts and no external resources: the plots are inline SVG, the style
+//! inline CSS. The same manifest always gives the same bytes (the manifest's `timing` is not
+//! shown).
+
+mod html;
+pub mod plot;
+
+pub use html::html;
+pub use plot::{DEFAULT_FONT, quality_label, rate_quality_png, rate_quality_svg, segments_svg};
+
+#[cfg(test)]
+mod tests {
+    //! The SVG and the page need no font: nothing in this test binary registers one.
+
+    use super::*;
+    use crate::FrameRate;
+    use crate::manifest::{Generator, LadderSummary, Segments, Settings, SourceSummary, Timing};
+    use crate::point::{Metric, Point, Rung};
+    use crate::resolution::Resolution;
+    use crate::{Manifest, ladder};
+    use std::collections::BTreeMap;
+
+    fn point(height: u32, crf: f64, kbps: f64, psnr: f64, on_hull: bool) -> Point {
+        Point {
+            width: height * 16 / 9,
+            height,
+            crf,
+            bitrate_kbps: kbps,
+            psnr_y: psnr,
+            psnr_yuv: psnr - 0.3,
+            ssim_y: 0.9 + psnr / 1000.0,
+            vmaf: None,
+            pooling: BTreeMap::new(),
+            segment_sizes_bits: vec![(kbps * 2000.0) as u64, (kbps * 2200.0) as u64],
+            on_hull,
+        }
+    }
+
+    fn manifest() -> Manifest {
+        let points = vec![
+            point(360, 24.0, 800.0, 36.0, true),
+            point(360, 32.0, 300.0, 32.0, true),
+            point(720, 24.0, 2500.0, 41.0, true),
+            point(720, 32.0, 900.0, 35.0, false),
+        ];
+        let durations = vec![2.0, 2.0];
+        let mut rungs = vec![
+            Rung::from_point(&points[1], &durations),
+            Rung::interpolated(&points[1], &points[0], 0.5, 550.0, 28.0, &durations),
+            Rung::from_point(&points[2], &durations),
+        ];
+        rungs[0].peak_kbps = 330.0;
+        Manifest {
+            schema_version: crate::manifest::SCHEMA_VERSION,
+            generator: Generator {
+                name: "pertitle".into(),
+                version: "0.1.0".into(),
+                libavcodec: "59.37.100".into(),
+            },
+            source: SourceSummary {
+                path: "clips/a&b.mp4".into(),
+                width: 1280,
+                height: 720,
+                frame_rate: FrameRate::new(25, 1).unwrap(),
+                frames: 100,
+                duration_s: 4.0,
+            },
+            settings: Settings {
+                encoder: "libx264".into(),
+                preset: "medium".into(),
+                x264_threads: 1,
+                keyframes: "closed GOP".into(),
+                heights: vec![720, 360],
+                resolutions: vec![Resolution::new(640, 360), Resolution::new(1280, 720)],
+                crfs: vec![24.0, 32.0],
+                segment_seconds: 2.0,
+                display: Resolution::new(1280, 720),
+                downscale: "lanczos".into(),
+                upscale: "bicubic".into(),
+                metric: Metric::Psnr,
+                vmaf_model: None,
+                quality_field: "psnr_y".into(),
+                constraints: ladder::Constraints::default(),
+                objective: ladder::Objective::default(),
+            },
+            segments: Segments {
+                count: 2,
+                frames: vec![50, 50],
+                durations_s: durations,
+            },
+            points,
+            rungs,
+            ladder: LadderSummary {
+                viewer_kbps: [300.0, 2500.0],
+                expected_quality: 36.5,
+                interpolated_rungs: 1,
+            },
+            comparison: None,
+            timing: Timing {
+                wall_s: 1.0,
+                jobs: 1,
+                encode_cpu_s: 1.0,
+                points_encode_cpu_s: vec![0.25; 4],
+            },
+        }
+    }
+
+    #[test]
+    fn page_and_plots_render_without_a_font() {
+        let m = manifest();
+        let svg = rate_quality_svg(&m).unwrap();
+        assert!(svg.starts_with("<svg"));
+        for label in ["640x360", "1280x720", "convex hull", "rungs (interpolated)"] {
+            assert!(svg.contains(&format!("\n{label}\n</text>")), "{label}");
+        }
+        let segments = segments_svg(&m).unwrap().unwrap();
+        assert!(segments.contains("rung 1: 640x360 CRF 32"));
+        assert!(segments.contains("rung 3: 1280x720 CRF 24"));
+        assert!(
+            !segments.contains("rung 2:"),
+            "interpolated: no segment sizes"
+        );
+        let page = html(&m).unwrap();
+        assert!(page.contains("clips/a&amp;b.mp4"));
+        assert!(page.contains("Rung 2 is interpolated"));
+        assert!(page.contains(">330.0<"));
+        assert_eq!(page, html(&m).unwrap());
+    }
+}

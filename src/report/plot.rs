@@ -1,0 +1,545 @@
+//! The report's plots, drawn with `plotters`: the rate-quality plot (SVG for the page, PNG
+//! for `--png`) and the per-rung segment bitrates (SVG).
+//!
+//! Titles and legends are laid out here at fixed positions rather than by `plotters`, so the
+//! SVG needs no font at all (the browser renders its text); only the PNG, whose text is
+//! rasterized here, needs a TrueType font file.
+
+use crate::Manifest;
+use crate::error::{Error, Result};
+use crate::point::{Measured, Metric};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Size of the rate-quality plot, pixels (SVG and PNG).
+pub const RATE_QUALITY_SIZE: (u32, u32) = (960, 560);
+/// Size of the segment-bitrate plot, pixels.
+pub const SEGMENTS_SIZE: (u32, u32) = (960, 460);
+/// The font `--png` uses by default (Debian package `fonts-dejavu-core`).
+pub const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+/// Width of the legend column on the right of each plot.
+const LEGEND_WIDTH: u32 = 250;
+const FONT: &str = "sans-serif";
+/// Text sizes as `plotters` counts them; the SVG backend writes `size / 1.24` px, so 18 gives
+/// 14.5 px text.
+const TICK_SIZE: f64 = 18.0;
+const DESC_SIZE: f64 = 21.0;
+const TITLE_SIZE: f64 = 24.0;
+const LEGEND_SIZE: f64 = 18.0;
+
+/// One colour per series (Tableau 10), in order.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+    RGBColor(214, 39, 40),
+];
+const HULL: RGBColor = RGBColor(190, 190, 190);
+const RUNG: RGBColor = RGBColor(214, 39, 40);
+const REFERENCE: RGBColor = RGBColor(120, 60, 160);
+const GRID: RGBColor = RGBColor(225, 225, 225);
+
+/// The quality axis label, with units.
+pub fn quality_label(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Vmaf => "VMAF",
+        Metric::Psnr => "PSNR-Y (dB)",
+        Metric::Ssim => "SSIM-Y",
+    }
+}
+
+/// The source's file name, for titles.
+pub(crate) fn source_name(manifest: &Manifest) -> String {
+    manifest.source.path.file_name().map_or_else(
+        || manifest.source.path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// The rate-quality plot as an SVG document.
+pub fn rate_quality_svg(manifest: &Manifest) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, RATE_QUALITY_SIZE).into_drawing_area();
+        drawn(draw_rate_quality(&root, manifest))?;
+        drawn(root.present())?;
+    }
+    Ok(svg)
+}
+
+/// The per-rung segment bitrates as an SVG document, or `None` when no rung has segment sizes
+/// (every rung interpolated).
+pub fn segments_svg(manifest: &Manifest) -> Result<Option<String>> {
+    if !manifest
+        .rungs
+        .iter()
+        .any(|r| !r.segment_sizes_bits.is_empty())
+    {
+        return Ok(None);
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SEGMENTS_SIZE).into_drawing_area();
+        drawn(draw_segments(&root, manifest))?;
+        drawn(root.present())?;
+    }
+    Ok(Some(svg))
+}
+
+/// The rate-quality plot as a PNG image, its text set in the TrueType font at `font`
+/// (e.g. [`DEFAULT_FONT`]). Fails when the font file is missing or not a font.
+pub fn rate_quality_png(manifest: &Manifest, font: &Path) -> Result<Vec<u8>> {
+    // plotters keeps one global font table: hold it for the whole rendering.
+    let mut fonts = FONTS.lock().unwrap_or_else(|e| e.into_inner());
+    let bytes: &'static [u8] = match fonts.get(font) {
+        Some(b) => b,
+        None => {
+            let data = std::fs::read(font).map_err(|e| {
+                Error::io(
+                    font,
+                    std::io::Error::new(
+                        e.kind(),
+                        format!(
+                            "cannot read the font for the PNG's text ({e}; Debian package fonts-dejavu-core provides {DEFAULT_FONT})"
+                        ),
+                    ),
+                )
+            })?;
+            let leaked: &'static [u8] = Box::leak(data.into_boxed_slice());
+            fonts.insert(font.to_path_buf(), leaked);
+            leaked
+        }
+    };
+    plotters::style::register_font(FONT, FontStyle::Normal, bytes).map_err(|_| {
+        Error::io(
+            font,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "not a TrueType or OpenType font",
+            ),
+        )
+    })?;
+    let (w, h) = RATE_QUALITY_SIZE;
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        drawn(draw_rate_quality(&root, manifest))?;
+        drawn(root.present())?;
+    }
+    drop(fonts);
+    let mut png = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut png),
+        &rgb,
+        w,
+        h,
+        image::ColorType::Rgb8,
+    )
+    .map_err(|e| Error::Internal(format!("encoding the PNG: {e}")))?;
+    Ok(png)
+}
+
+/// Font files read so far (plotters needs them for the life of the program).
+static FONTS: Mutex<BTreeMap<PathBuf, &'static [u8]>> = Mutex::new(BTreeMap::new());
+
+/// A plotters result as ours.
+fn drawn<T, E: std::error::Error + Send + Sync>(
+    r: std::result::Result<T, DrawingAreaErrorKind<E>>,
+) -> Result<T> {
+    r.map_err(|e| Error::Internal(format!("drawing the plot: {e}")))
+}
+
+type Drawn<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// How a legend entry is drawn.
+enum Swatch {
+    /// A line with a filled circle.
+    LineDot(RGBColor),
+    /// A thick line.
+    Thick(RGBColor),
+    /// A filled triangle.
+    Triangle(RGBColor),
+    /// A hollow triangle.
+    HollowTriangle(RGBColor),
+    /// A line with a cross.
+    LineCross(RGBColor),
+}
+
+fn text_style(size: f64, pos: Pos) -> TextStyle<'static> {
+    TextStyle::from((FONT, size).into_font())
+        .color(&BLACK)
+        .pos(pos)
+}
+
+fn title<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, text: &str) -> Drawn<DB> {
+    let (w, _) = root.dim_in_pixel();
+    root.draw(&Text::new(
+        text.to_string(),
+        ((w as i32 - LEGEND_WIDTH as i32) / 2 + 40, 12),
+        text_style(TITLE_SIZE, Pos::new(HPos::Center, VPos::Top)),
+    ))
+}
+
+/// Draw the legend entries down the legend column.
+fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, Swatch)],
+) -> Drawn<DB> {
+    let x = 12;
+    let mut y = 70;
+    for (label, swatch) in entries {
+        let (a, b, mid) = ((x, y), (x + 34, y), (x + 17, y));
+        match *swatch {
+            Swatch::LineDot(c) => {
+                area.draw(&PathElement::new(vec![a, b], c.stroke_width(2)))?;
+                area.draw(&Circle::new(mid, 4, c.filled()))?;
+            }
+            Swatch::Thick(c) => area.draw(&PathElement::new(vec![a, b], c.stroke_width(7)))?,
+            Swatch::Triangle(c) => triangle(area, mid, c, true)?,
+            Swatch::HollowTriangle(c) => triangle(area, mid, c, false)?,
+            Swatch::LineCross(c) => {
+                area.draw(&PathElement::new(vec![a, b], c.stroke_width(1)))?;
+                area.draw(&Cross::new(mid, 6, c.stroke_width(2)))?;
+            }
+        }
+        area.draw(&Text::new(
+            label.clone(),
+            (x + 44, y),
+            text_style(LEGEND_SIZE, Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        y += 28;
+    }
+    Ok(())
+}
+
+/// A rung marker centred on pixel `at` of `area`: a filled triangle, or a hollow one (white
+/// inside, so lines under it do not show through).
+fn triangle<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    at: (i32, i32),
+    color: RGBColor,
+    filled: bool,
+) -> Drawn<DB> {
+    let (x, y) = at;
+    let corners = vec![(x, y - 10), (x + 9, y + 6), (x - 9, y + 6)];
+    if filled {
+        area.draw(&Polygon::new(corners, color.filled()))
+    } else {
+        area.draw(&Polygon::new(corners.clone(), WHITE.filled()))?;
+        let mut outline = corners;
+        outline.push(outline[0]);
+        area.draw(&PathElement::new(outline, color.stroke_width(2)))
+    }
+}
+
+/// `[lo, hi]` widened by `frac` of its span on each side (or by 1 when it is a single value).
+fn padded(lo: f64, hi: f64, frac: f64) -> (f64, f64) {
+    let span = hi - lo;
+    if span > 0.0 {
+        (lo - span * frac, hi + span * frac)
+    } else {
+        (lo - 1.0, hi + 1.0)
+    }
+}
+
+/// Bitrate ticks on a log axis: 1-2-5 per decade, fewer when that is too many.
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let first = lo.log10().floor() as i32;
+    let last = hi.log10().ceil() as i32;
+    for mults in [&[1.0, 2.0, 5.0][..], &[1.0, 3.0], &[1.0]] {
+        let ticks: Vec<f64> = (first..=last)
+            .flat_map(|e| mults.iter().map(move |m| m * 10f64.powi(e)))
+            .filter(|t| *t >= lo && *t <= hi)
+            .collect();
+        if ticks.len() <= 9 && ticks.len() >= 2 {
+            return ticks;
+        }
+    }
+    // A narrow range: five ticks evenly spaced in log, to two significant digits.
+    (0..5)
+        .map(|i| {
+            let t = (lo.ln() + (hi.ln() - lo.ln()) * i as f64 / 4.0).exp();
+            let scale = 10f64.powi(t.log10().floor() as i32 - 1);
+            (t / scale).round() * scale
+        })
+        .collect()
+}
+
+fn kbps_label(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    }
+}
+
+fn draw_rate_quality<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest) -> Drawn<DB> {
+    let metric = m.settings.metric;
+    root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    let (plot, legend_area) = root.split_horizontally(w - LEGEND_WIDTH);
+    title(
+        root,
+        &format!(
+            "{}: rate-quality ({})",
+            source_name(m),
+            quality_label(metric)
+        ),
+    )?;
+
+    let rq = |x: &dyn Measured| (x.bitrate_kbps(), metric.of(x));
+    let finite = |p: &(f64, f64)| p.0 > 0.0 && p.0.is_finite() && p.1.is_finite();
+    // Measured points by resolution, smallest first, each by bitrate.
+    let mut by_res: BTreeMap<(u32, u32), Vec<(f64, f64)>> = BTreeMap::new();
+    for p in &m.points {
+        let v = rq(p);
+        if finite(&v) {
+            by_res.entry((p.height, p.width)).or_default().push(v);
+        }
+    }
+    for v in by_res.values_mut() {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let mut hull: Vec<(f64, f64)> = m
+        .points
+        .iter()
+        .filter(|p| p.on_hull)
+        .map(|p| rq(p))
+        .filter(finite)
+        .collect();
+    hull.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let rungs: Vec<((f64, f64), bool)> = m
+        .rungs
+        .iter()
+        .map(|r| (rq(r), r.interpolated))
+        .filter(|(v, _)| finite(v))
+        .collect();
+    let mut reference: Vec<(f64, f64)> = m
+        .comparison
+        .iter()
+        .flat_map(|c| &c.rungs)
+        .map(|r| rq(r))
+        .filter(finite)
+        .collect();
+    reference.sort_by(|a, b| a.0.total_cmp(&b.0));
+
+    let all: Vec<(f64, f64)> = by_res
+        .values()
+        .flatten()
+        .chain(rungs.iter().map(|(v, _)| v))
+        .chain(&reference)
+        .copied()
+        .collect();
+    let (mut x0, mut x1, mut y0, mut y1) =
+        (f64::INFINITY, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in &all {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if all.is_empty() {
+        (x0, x1, y0, y1) = (100.0, 10000.0, 0.0, 1.0);
+    }
+    let (x0, x1) = (x0 / 1.25, x1 * 1.25);
+    let (y0, y1) = padded(y0, y1, 0.06);
+
+    let mut chart = ChartBuilder::on(&plot)
+        .margin_top(56)
+        .margin_left(12)
+        .margin_right(24)
+        .margin_bottom(8)
+        .x_label_area_size(64)
+        .y_label_area_size(86)
+        .build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
+            y0..y1,
+        )?;
+    let y_digits = match metric {
+        Metric::Vmaf => 0,
+        Metric::Psnr => 1,
+        Metric::Ssim => 3,
+    };
+    chart
+        .configure_mesh()
+        .x_desc("bitrate (kbit/s, log scale)")
+        .y_desc(quality_label(metric))
+        .label_style((FONT, TICK_SIZE))
+        .axis_desc_style((FONT, DESC_SIZE))
+        .x_label_formatter(&|v| kbps_label(*v))
+        .y_label_formatter(&|v| format!("{v:.y_digits$}"))
+        .y_labels(8)
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+
+    let mut entries = Vec::new();
+    // The hull first, wide and pale, so the measured lines stay visible on it.
+    if !hull.is_empty() {
+        chart.draw_series(LineSeries::new(hull.iter().copied(), HULL.stroke_width(7)))?;
+    }
+    for (i, ((h, w), pts)) in by_res.iter().enumerate() {
+        let c = PALETTE[i % PALETTE.len()];
+        chart.draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?;
+        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
+        entries.push((format!("{w}x{h}"), Swatch::LineDot(c)));
+    }
+    if !hull.is_empty() {
+        entries.push(("convex hull".to_string(), Swatch::Thick(HULL)));
+    }
+    if !reference.is_empty() {
+        chart.draw_series(LineSeries::new(
+            reference.iter().copied(),
+            REFERENCE.stroke_width(1),
+        ))?;
+        chart.draw_series(
+            reference
+                .iter()
+                .map(|&p| Cross::new(p, 6, REFERENCE.stroke_width(2))),
+        )?;
+        let name = m
+            .comparison
+            .as_ref()
+            .map_or("reference", |c| c.reference.name());
+        entries.push((format!("{name} (measured)"), Swatch::LineCross(REFERENCE)));
+    }
+    for &(p, interpolated) in &rungs {
+        let at = chart.backend_coord(&p);
+        triangle(root, at, RUNG, !interpolated)?;
+    }
+    if rungs.iter().any(|r| !r.1) {
+        entries.push(("rungs (measured)".to_string(), Swatch::Triangle(RUNG)));
+    }
+    if rungs.iter().any(|r| r.1) {
+        entries.push((
+            "rungs (interpolated)".to_string(),
+            Swatch::HollowTriangle(RUNG),
+        ));
+    }
+    legend(&legend_area, &entries)
+}
+
+/// A segment's start and end times (s) and its bitrate (kbit/s).
+type Segment = (f64, f64, f64);
+
+fn draw_segments<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest) -> Drawn<DB> {
+    root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    let (plot, legend_area) = root.split_horizontally(w - LEGEND_WIDTH);
+    title(
+        root,
+        &format!("{}: bitrate of each segment", source_name(m)),
+    )?;
+
+    let durations = &m.segments.durations_s;
+    let starts: Vec<f64> = durations
+        .iter()
+        .scan(0.0, |t, d| {
+            let s = *t;
+            *t += d;
+            Some(s)
+        })
+        .collect();
+    let total: f64 = durations.iter().sum();
+    // (legend label, [(segment start, end, kbit/s)]) of each measured rung.
+    let series: Vec<(String, Vec<Segment>)> = m
+        .rungs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.segment_sizes_bits.is_empty())
+        .map(|(i, r)| {
+            let segs = r
+                .segment_sizes_bits
+                .iter()
+                .zip(durations.iter().zip(&starts))
+                .filter(|(_, (d, _))| **d > 0.0)
+                .map(|(&bits, (&d, &s))| (s, s + d, bits as f64 / d / 1000.0))
+                .collect();
+            let crf = if r.crf.fract() == 0.0 {
+                format!("{:.0}", r.crf)
+            } else {
+                format!("{}", r.crf)
+            };
+            (
+                format!("rung {}: {}x{} CRF {crf}", i + 1, r.width, r.height),
+                segs,
+            )
+        })
+        .collect();
+    let top = series
+        .iter()
+        .flat_map(|s| s.1.iter().map(|t| t.2))
+        .fold(0.0f64, f64::max);
+    let top = if top > 0.0 { top * 1.08 } else { 1.0 };
+    let x1 = if total > 0.0 { total } else { 1.0 };
+
+    let mut chart = ChartBuilder::on(&plot)
+        .margin_top(56)
+        .margin_left(12)
+        .margin_right(24)
+        .margin_bottom(8)
+        .x_label_area_size(64)
+        .y_label_area_size(86)
+        .build_cartesian_2d(0.0..x1, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_desc("time (s)")
+        .y_desc("segment bitrate (kbit/s)")
+        .label_style((FONT, TICK_SIZE))
+        .axis_desc_style((FONT, DESC_SIZE))
+        .x_label_formatter(&|v| format!("{v}"))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+    let mut entries = Vec::new();
+    for (k, (label, segs)) in series.iter().enumerate() {
+        let c = PALETTE[k % PALETTE.len()];
+        let steps: Vec<(f64, f64)> = segs
+            .iter()
+            .flat_map(|&(s, e, v)| [(s, v), (e, v)])
+            .collect();
+        chart.draw_series(LineSeries::new(steps, c.stroke_width(2)))?;
+        chart.draw_series(
+            segs.iter()
+                .map(|&(s, _, v)| Circle::new((s, v), 4, c.filled())),
+        )?;
+        entries.push((label.clone(), Swatch::LineDot(c)));
+    }
+    legend(&legend_area, &entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_stay_in_range_and_few() {
+        let t = log_ticks(150.0, 9000.0);
+        assert_eq!(t, vec![200.0, 500.0, 1000.0, 2000.0, 5000.0]);
+        let t = log_ticks(10.0, 1e6);
+        assert!(t.len() <= 9 && t.len() >= 2, "{t:?}");
+        let t = log_ticks(310.0, 420.0);
+        assert_eq!(t.len(), 5);
+        assert!(t.iter().all(|x| (300.0..=430.0).contains(x)), "{t:?}");
+        assert_eq!(kbps_label(2000.0), "2000");
+    }
+
+    #[test]
+    fn labels_carry_units() {
+        assert_eq!(quality_label(Metric::Psnr), "PSNR-Y (dB)");
+        assert_eq!(quality_label(Metric::Vmaf), "VMAF");
+        assert_eq!(quality_label(Metric::Ssim), "SSIM-Y");
+    }
+}
