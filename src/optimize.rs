@@ -173,11 +173,11 @@ pub fn optimize(
         results.iter().partition(|r| r.spec.rate.crf().is_some());
     let points: Vec<Point> = grid_results
         .iter()
-        .map(|r| Point::from_trial(r, duration_s))
+        .map(|r| Point::from_trial(r, duration_s, &segment_frames))
         .collect();
     let reference_rungs: Vec<ReferenceRung> = reference_results
         .iter()
-        .map(|r| ReferenceRung::from_trial(r, duration_s, &segment_durations))
+        .map(|r| ReferenceRung::from_trial(r, duration_s, &segment_frames, &segment_durations))
         .collect();
 
     let mut resolutions: Vec<_> = grid_specs.iter().map(|s| s.resolution).collect();

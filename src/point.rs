@@ -138,6 +138,10 @@ pub struct Point {
     pub pooling: BTreeMap<String, Pooled>,
     /// Encoded size of each segment, bits.
     pub segment_sizes_bits: Vec<u64>,
+    /// Every measured metric's mean over each segment (for quality-aware playback
+    /// simulation).
+    #[serde(default)]
+    pub segment_means: BTreeMap<String, Vec<f64>>,
     /// Whether the point lies on the upper convex hull of all points.
     pub on_hull: bool,
 }
@@ -148,8 +152,9 @@ fn digits(metric: &str) -> i32 {
 }
 
 impl Point {
-    /// A point from a trial's measurements; `duration_s` is the clip's duration.
-    pub fn from_trial(t: &TrialResult, duration_s: f64) -> Self {
+    /// A point from a trial's measurements; `duration_s` is the clip's duration and
+    /// `segment_frames` each segment's frame count.
+    pub fn from_trial(t: &TrialResult, duration_s: f64, segment_frames: &[u64]) -> Self {
         let bits: u64 = t.segment_bits.iter().sum();
         let pooling: BTreeMap<String, Pooled> = t
             .series
@@ -169,6 +174,17 @@ impl Point {
             ssim_y: mean("ssim_y"),
             vmaf: pooling.get("vmaf").map(|p| p.mean),
             segment_sizes_bits: t.segment_bits.clone(),
+            segment_means: t
+                .series
+                .segment_means(segment_frames)
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        v.into_iter().map(|x| round(x, digits(k))).collect(),
+                    )
+                })
+                .collect(),
             on_hull: false,
             pooling,
         }
@@ -193,6 +209,9 @@ pub struct Rung {
     pub pooling: BTreeMap<String, Pooled>,
     /// Encoded size of each segment, bits (empty for an interpolated rung).
     pub segment_sizes_bits: Vec<u64>,
+    /// Every measured metric's mean over each segment (interpolated for an interpolated rung).
+    #[serde(default)]
+    pub segment_means: BTreeMap<String, Vec<f64>>,
     /// True when the rung lies between two measured CRFs of its resolution: its CRF, bitrate
     /// and qualities are interpolated from them (not measured), and its peak is estimated.
     #[serde(default)]
@@ -221,6 +240,7 @@ impl Rung {
             vmaf: p.vmaf,
             pooling: p.pooling.clone(),
             segment_sizes_bits: p.segment_sizes_bits.clone(),
+            segment_means: p.segment_means.clone(),
             interpolated: false,
         }
     }
@@ -272,6 +292,21 @@ impl Rung {
             vmaf: lower.vmaf.zip(upper.vmaf).map(|(a, b)| round(mix(a, b), 4)),
             pooling,
             segment_sizes_bits: Vec::new(),
+            segment_means: lower
+                .segment_means
+                .iter()
+                .filter_map(|(k, a)| {
+                    let b = upper.segment_means.get(k)?;
+                    let d = digits(k);
+                    Some((
+                        k.clone(),
+                        a.iter()
+                            .zip(b)
+                            .map(|(&x, &y)| round(mix(x, y), d))
+                            .collect(),
+                    ))
+                })
+                .collect(),
             interpolated: true,
         }
     }

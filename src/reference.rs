@@ -119,11 +119,18 @@ pub struct ReferenceRung {
     pub vmaf: Option<f64>,
     pub pooling: BTreeMap<String, Pooled>,
     pub segment_sizes_bits: Vec<u64>,
+    #[serde(default)]
+    pub segment_means: BTreeMap<String, Vec<f64>>,
 }
 
 impl ReferenceRung {
-    pub fn from_trial(t: &TrialResult, duration_s: f64, segment_durations_s: &[f64]) -> Self {
-        let point = Point::from_trial(t, duration_s);
+    pub fn from_trial(
+        t: &TrialResult,
+        duration_s: f64,
+        segment_frames: &[u64],
+        segment_durations_s: &[f64],
+    ) -> Self {
+        let point = Point::from_trial(t, duration_s, segment_frames);
         let rung = Rung::from_point(&point, segment_durations_s);
         let target_kbps = match t.spec.rate {
             RateControl::CappedKbps(k) => k,
@@ -141,6 +148,7 @@ impl ReferenceRung {
             vmaf: rung.vmaf,
             pooling: rung.pooling,
             segment_sizes_bits: rung.segment_sizes_bits,
+            segment_means: rung.segment_means,
         }
     }
 }

@@ -269,6 +269,33 @@ fn manifest_is_consistent() {
             seg_durations.len()
         );
         assert!(f(&p["psnr_y"]) > 20.0 && f(&p["psnr_y"]) <= 60.0);
+        // Per-segment means, weighted by the segments' frame counts, give the clip's mean.
+        let seg_frames: Vec<f64> = m["segments"]["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(f)
+            .collect();
+        for metric in ["psnr_y", "psnr_yuv", "ssim_y"] {
+            let means: Vec<f64> = p["segment_means"][metric]
+                .as_array()
+                .unwrap_or_else(|| panic!("segment_means.{metric}"))
+                .iter()
+                .map(f)
+                .collect();
+            assert_eq!(means.len(), seg_frames.len());
+            let weighted: f64 = means
+                .iter()
+                .zip(&seg_frames)
+                .map(|(m, n)| m * n)
+                .sum::<f64>()
+                / seg_frames.iter().sum::<f64>();
+            assert!(
+                (weighted - f(&p["pooling"][metric]["mean"])).abs() < 1e-3,
+                "{metric}: {weighted} vs {}",
+                p["pooling"][metric]["mean"]
+            );
+        }
         assert!(f(&p["ssim_y"]) > 0.5 && f(&p["ssim_y"]) <= 1.0);
     }
     // Per resolution, a higher CRF costs fewer bits and scores lower.

@@ -101,6 +101,7 @@ mod tests {
             vmaf: Some(quality),
             pooling: BTreeMap::new(),
             segment_sizes_bits: vec![(kbps * 1000.0) as u64],
+            segment_means: BTreeMap::new(),
             on_hull: false,
         }
     }

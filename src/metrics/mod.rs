@@ -180,7 +180,36 @@ impl FrameSeries {
     }
 
     /// Every measured metric pooled, by name (`psnr_y`, ..., `vmaf`).
-    pub fn pooled(&self) -> std::collections::BTreeMap<&'static str, pool::Pooled> {
+    /// Every measured metric's mean over each segment, by name; `segment_frames` gives each
+    /// segment's frame count, in order (frames beyond their sum are left out).
+    pub fn segment_means(
+        &self,
+        segment_frames: &[u64],
+    ) -> std::collections::BTreeMap<&'static str, Vec<f64>> {
+        self.columns()
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(name, v)| {
+                let mut start = 0usize;
+                let means = segment_frames
+                    .iter()
+                    .map(|&n| {
+                        let end = (start + n as usize).min(v.len());
+                        let seg = &v[start..end];
+                        start = end;
+                        if seg.is_empty() {
+                            f64::NAN
+                        } else {
+                            seg.iter().sum::<f64>() / seg.len() as f64
+                        }
+                    })
+                    .collect();
+                (name, means)
+            })
+            .collect()
+    }
+
+    fn columns(&self) -> [(&'static str, &Vec<f64>); 6] {
         [
             ("psnr_y", &self.psnr_y),
             ("psnr_u", &self.psnr_u),
@@ -189,8 +218,12 @@ impl FrameSeries {
             ("ssim_y", &self.ssim_y),
             ("vmaf", &self.vmaf),
         ]
-        .into_iter()
-        .filter_map(|(name, v)| pool::pool(v).map(|p| (name, p)))
-        .collect()
+    }
+
+    pub fn pooled(&self) -> std::collections::BTreeMap<&'static str, pool::Pooled> {
+        self.columns()
+            .into_iter()
+            .filter_map(|(name, v)| pool::pool(v).map(|p| (name, p)))
+            .collect()
     }
 }

@@ -37,6 +37,7 @@ mod tests {
             vmaf: None,
             pooling: BTreeMap::new(),
             segment_sizes_bits: vec![(kbps * 2000.0) as u64, (kbps * 2200.0) as u64],
+            segment_means: BTreeMap::new(),
             on_hull,
         }
     }
