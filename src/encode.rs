@@ -194,6 +194,21 @@ impl X264Encoder {
         codec::Parameters::from(&*self.inner)
     }
 
+    /// The stream headers (SPS/PPS, Annex B) the encoder wrote at open (global header).
+    pub fn extradata(&self) -> Vec<u8> {
+        // SAFETY: the context is open and owned by self; libavcodec sets `extradata` to a
+        // buffer of `extradata_size` bytes (or null) when the encoder opens.
+        unsafe {
+            let ctx = self.inner.as_ptr();
+            let (data, size) = ((*ctx).extradata, (*ctx).extradata_size);
+            if data.is_null() || size <= 0 {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts(data, size as usize).to_vec()
+            }
+        }
+    }
+
     pub fn label(&self) -> &str {
         &self.label
     }

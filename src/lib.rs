@@ -28,6 +28,8 @@ pub mod manifest;
 pub mod measure;
 pub mod metrics;
 pub mod optimize;
+pub mod package;
+pub mod pass;
 pub mod point;
 pub mod progress;
 pub mod reference;

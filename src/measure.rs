@@ -1,22 +1,18 @@
-//! Measuring trial points: the source is decoded once per pass and every frame fans out to
-//! all the points of the pass, which encode, decode back and score it in parallel.
-//!
-//! Memory stays flat with the length of the clip: a pass holds one source frame per
-//! resolution plus the frames inside the encoders' lookahead, never the clip.
+//! Measuring trial points: the source is decoded once per pass ([`crate::pass`]) and every
+//! frame fans out to all the points of the pass, which encode, decode back and score it in
+//! parallel.
 
 use crate::encode::X264Settings;
 use crate::error::{Error, Result};
 use crate::metrics::vmaf::VmafModel;
 use crate::progress::Progress;
+use crate::pass;
 use crate::resolution::Resolution;
-use crate::scale::{Kernel, Scaler};
 use crate::segment::Segmenter;
-use crate::source::{FrameReader, probe, read_ahead};
+use crate::source::{FrameReader, probe};
 use crate::trial::{Trial, TrialResult, TrialSpec};
-use ffmpeg_next::{frame, picture};
 use rayon::prelude::*;
 use std::path::Path;
-use std::sync::Arc;
 
 /// How trial points are measured.
 #[derive(Debug, Clone)]
@@ -94,9 +90,6 @@ pub fn plan_passes(
     passes
 }
 
-/// Source frames buffered between the decoding thread and the workers.
-const DECODE_AHEAD: usize = 4;
-
 /// Measure every point, in passes planned by [`plan_passes`]. Results come back in the order
 /// of `specs`.
 pub fn measure(
@@ -157,84 +150,18 @@ fn measure_pass(
         keyint: segmenter.max_segment_frames().min(u64::from(u32::MAX)) as u32,
     };
     settings.validate()?;
-
-    // One downscaler per distinct resolution below the source; each trial reads its input
-    // from its resolution's slot.
-    let mut resolutions: Vec<Resolution> = specs.iter().map(|s| s.resolution).collect();
-    resolutions.sort_unstable();
-    resolutions.dedup();
-    // Each scaler writes into its own frame, reused for every source frame: x264 copies its
-    // input, so the frame is free again once every trial has taken it.
-    let mut scalers: Vec<Option<Scaler>> = resolutions
-        .iter()
-        .map(|&r| {
-            (r != size)
-                .then(|| Scaler::new(size, r, Kernel::Lanczos))
-                .transpose()
-        })
-        .collect::<Result<_>>()?;
-    let mut scaled: Vec<Option<frame::Video>> = scalers
-        .iter()
-        .map(|s| s.as_ref().map(Scaler::output_frame))
-        .collect();
-    // The reference frames scores are computed against: the source at the display size.
+    // Scores are computed against the source at the display size.
     let display = options.display.unwrap_or(size);
-    let mut display_scaler = (display != size)
-        .then(|| Scaler::new(size, display, Kernel::Bicubic))
-        .transpose()?;
-    let slots: Vec<usize> = specs
-        .iter()
-        .map(|s| resolutions.binary_search(&s.resolution).unwrap_or(0))
-        .collect();
     let mut trials: Vec<Trial> = specs
         .par_iter()
         .map(|&spec| Trial::open(spec, display, rate, segmenter, &settings, options.vmaf))
         .collect::<Result<_>>()?;
 
     progress.pass_started(specs, done, total, reader.expected_frames().unwrap_or(0));
-    std::thread::scope(|scope| -> Result<Vec<TrialResult>> {
-        // Frame index as pts; keyframes exactly where segments start (the source's own
-        // picture types must not leak into the encoders). The receiver is owned by this
-        // closure, so an early return unblocks the decoding thread before the scope joins it.
-        let rx = read_ahead(scope, reader, DECODE_AHEAD, move |index, mut f| {
-            f.set_pts(Some(index as i64));
-            f.set_kind(if segmenter.starts_segment(index) {
-                picture::Type::I
-            } else {
-                picture::Type::None
-            });
-            Ok(f)
-        });
-        for item in rx.iter() {
-            let source = Arc::new(item?);
-            let (reference, downscaled) = rayon::join(
-                || match display_scaler.as_mut() {
-                    Some(s) => s.scale(&source).map(Arc::new),
-                    None => Ok(Arc::clone(&source)),
-                },
-                || {
-                    scalers
-                        .par_iter_mut()
-                        .zip(scaled.par_iter_mut())
-                        .try_for_each(|pair| match pair {
-                            (Some(scaler), Some(buffer)) => scaler.scale_into(&source, buffer),
-                            _ => Ok(()),
-                        })
-                },
-            );
-            let reference = reference?;
-            downscaled?;
-            trials
-                .par_iter_mut()
-                .zip(slots.par_iter())
-                .try_for_each(|(trial, &slot)| {
-                    let input = scaled[slot].as_ref().unwrap_or(&source);
-                    trial.push(&reference, input)
-                })?;
-            progress.frame();
-        }
-        trials.into_par_iter().map(Trial::finish).collect()
-    })
+    pass::run(reader, &mut trials, Some(display), segmenter, &|| {
+        progress.frame()
+    })?;
+    trials.into_par_iter().map(Trial::finish).collect()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
 use crate::metrics::vmaf::{VmafModel, VmafScorer};
 use crate::metrics::{FrameScores, FrameSeries};
+use crate::pass::FrameSink;
 use crate::resolution::Resolution;
 use crate::scale::{Kernel, Scaler};
 use crate::segment::Segmenter;
@@ -110,18 +111,6 @@ impl Trial {
         self.spec
     }
 
-    /// Encode the next frame. `reference` is the source frame at the display size (what the
-    /// decoded encode is scored against) and `input` the source frame at this point's
-    /// resolution.
-    pub fn push(&mut self, reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()> {
-        self.pending.push_back(Arc::clone(reference));
-        let t0 = thread_cpu_time();
-        let sent = self.encoder.send(input);
-        self.encode_cpu += thread_cpu_time().saturating_sub(t0);
-        sent?;
-        self.drain_encoder()
-    }
-
     /// Flush the encoder and decoder and return the measurements.
     pub fn finish(mut self) -> Result<TrialResult> {
         self.encoder.send_eof()?;
@@ -144,6 +133,11 @@ impl Trial {
             segment_bits: self.segment_bits,
             encode_cpu: self.encode_cpu,
         })
+    }
+
+    /// Codec parameters of the encode (SPS/PPS in the extradata).
+    pub fn parameters(&self) -> ffmpeg_next::codec::Parameters {
+        self.encoder.parameters()
     }
 
     fn decode_error(&self, e: ffmpeg_next::Error) -> Error {
@@ -207,5 +201,22 @@ impl Trial {
             }
         }
         Ok(())
+    }
+}
+
+impl FrameSink for Trial {
+    fn resolution(&self) -> Resolution {
+        self.spec.resolution
+    }
+
+    /// Encode the next frame; its decoded counterpart is scored against `reference` (the
+    /// source frame at the display size).
+    fn push(&mut self, reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()> {
+        self.pending.push_back(Arc::clone(reference));
+        let t0 = thread_cpu_time();
+        let sent = self.encoder.send(input);
+        self.encode_cpu += thread_cpu_time().saturating_sub(t0);
+        sent?;
+        self.drain_encoder()
     }
 }

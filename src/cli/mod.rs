@@ -5,6 +5,7 @@ mod export;
 mod ladder;
 mod ladder_args;
 mod optimize;
+mod package;
 mod probe;
 mod progress;
 mod report;
@@ -33,6 +34,7 @@ enum Command {
     Compare(compare::Args),
     Ladder(ladder::Args),
     Export(export::Args),
+    Package(package::Args),
     Report(report::Args),
 }
 
@@ -46,6 +48,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::Ladder(args) => ladder::run(args),
         Command::Export(args) => export::run(args),
+        Command::Package(args) => package::run(args),
         Command::Report(args) => report::run(args),
     }
 }

@@ -11,11 +11,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Bar {
     bar: ProgressBar,
     pass_points: AtomicU64,
+    /// What the work units are called ("points", "rungs").
+    noun: &'static str,
 }
 
 impl Bar {
-    /// A bar that draws only when `enabled` and stdout is a terminal.
+    /// A bar over trial points that draws only when `enabled` and stdout is a terminal.
     pub fn new(enabled: bool) -> Self {
+        Self::counting(enabled, "points")
+    }
+
+    /// A bar whose work units are called `noun`.
+    pub fn counting(enabled: bool, noun: &'static str) -> Self {
         let target = if enabled && std::io::stdout().is_terminal() {
             ProgressDrawTarget::stderr()
         } else {
@@ -31,6 +38,7 @@ impl Bar {
         Bar {
             bar,
             pass_points: AtomicU64::new(0),
+            noun,
         }
     }
 
@@ -39,8 +47,8 @@ impl Bar {
     }
 }
 
-/// "480x270..1920x1080, crf 18..38" for the points of a pass.
-fn describe(points: &[TrialSpec]) -> String {
+/// "running 12 points: 480x270..1920x1080, crf 18..38" for the points of a pass.
+fn describe(noun: &str, points: &[TrialSpec]) -> String {
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
         return String::new();
     };
@@ -63,7 +71,8 @@ fn describe(points: &[TrialSpec]) -> String {
     } else {
         format!("{}..{}", first.resolution, last.resolution)
     };
-    format!("running {} points: {res}, {rates}", points.len())
+    let verb = if noun == "points" { "running" } else { "encoding" };
+    format!("{verb} {} {noun}: {res}, {rates}", points.len())
 }
 
 impl Progress for Bar {
@@ -73,8 +82,8 @@ impl Progress for Bar {
         }
         self.pass_points
             .store(points.len() as u64, Ordering::Relaxed);
-        self.bar.set_prefix(format!("points {done}/{total}"));
-        self.bar.set_message(describe(points));
+        self.bar.set_prefix(format!("{} {done}/{total}", self.noun));
+        self.bar.set_message(describe(self.noun, points));
     }
 
     fn frame(&self) {
@@ -82,6 +91,6 @@ impl Progress for Bar {
     }
 
     fn pass_finished(&self, done: usize, total: usize) {
-        self.bar.set_prefix(format!("points {done}/{total}"));
+        self.bar.set_prefix(format!("{} {done}/{total}", self.noun));
     }
 }

@@ -1,0 +1,130 @@
+//! `pertitle package`: encode a ladder's rungs over the whole source and package them.
+
+use super::progress::Bar;
+use pertitle::Manifest;
+use pertitle::package::{PackageManifest, PackageOptions, package};
+use std::path::PathBuf;
+
+/// Encode every rung of a ladder.json over the whole source and package them for HLS and
+/// DASH.
+///
+/// Each rung (interpolated ones too) is encoded with the trial settings of the ladder: x264
+/// at the rung's CRF, the same preset, one thread, an IDR keyframe opening every segment; so
+/// a measured rung's final encode is its trial encode, bit for bit. The source is decoded
+/// once and all rungs encode in parallel. Segments are fragmented MP4 (CMAF), shared by HLS
+/// and DASH: OUTDIR/rungN_HEIGHTp/{init.mp4, seg_00000.m4s, ..., media.m3u8}.
+///
+/// OUTDIR/master.m3u8 declares, per rung, BANDWIDTH = the peak segment bit rate and
+/// AVERAGE-BANDWIDTH = the average segment bit rate measured on the written segments
+/// (RFC 8216bis), CODECS from the stream's own SPS (e.g. avc1.64001f), RESOLUTION and
+/// FRAME-RATE. OUTDIR/manifest.mpd is a static DASH MPD over the same segments whose
+/// bandwidths hold for its minBufferTime (one segment). OUTDIR/package.json records all of
+/// it. The package is built under a temporary name and appears complete or not at all.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A ladder.json written by `pertitle optimize` or `pertitle ladder`.
+    ladder: PathBuf,
+
+    /// Directory to write the package into (must not exist or be empty, unless --force).
+    #[arg(short, long, value_name = "OUTDIR")]
+    output: PathBuf,
+
+    /// Write the HLS playlists (default: both HLS and DASH when neither is given).
+    #[arg(long)]
+    hls: bool,
+
+    /// Write the DASH MPD.
+    #[arg(long)]
+    dash: bool,
+
+    /// The source video (default: the path recorded in the ladder.json).
+    #[arg(long, value_name = "FILE")]
+    source: Option<PathBuf>,
+
+    /// x264 preset of the final encodes (default: the trial encodes' preset). A slower
+    /// preset spends fewer bits for the same CRF, so the measured bitrates no longer apply.
+    #[arg(long)]
+    preset: Option<String>,
+
+    /// Parallel encoders (default: the number of cores).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+
+    /// Replace OUTDIR if it exists (only once the new package is complete).
+    #[arg(long)]
+    force: bool,
+
+    /// Print package.json to stdout instead of the summary table.
+    #[arg(long)]
+    json: bool,
+
+    /// No progress bar.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let manifest = Manifest::read(&args.ladder)?;
+    let defaults = PackageOptions::default();
+    let (hls, dash) = match (args.hls, args.dash) {
+        (false, false) => (true, true),
+        pair => pair,
+    };
+    let options = PackageOptions {
+        hls,
+        dash,
+        source: args.source,
+        preset: args.preset,
+        jobs: args.jobs.unwrap_or(defaults.jobs),
+        force: args.force,
+    };
+    let started = std::time::Instant::now();
+    let bar = Bar::counting(!args.quiet, "rungs");
+    let result = package(&manifest, &args.output, &options, &bar);
+    bar.finish();
+    let packaged = result?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&packaged)?);
+        return Ok(());
+    }
+    print_summary(&packaged);
+    println!(
+        "wrote {} in {:.1} s",
+        args.output.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// One line per rendition, then where the manifests are.
+pub fn print_summary(p: &PackageManifest) {
+    println!(
+        "{:<14} {:>10} {:>6} {:<12} {:>9} {:>9} {:>9} {:>5}  trial",
+        "rendition", "size", "crf", "codecs", "avg kbps", "peak kbps", "dash kbps", "segs"
+    );
+    for r in &p.renditions {
+        let trial = match r.matches_trial {
+            Some(true) => "same bits",
+            Some(false) => "DIFFERENT",
+            None if r.interpolated => "interpolated",
+            None => "other preset",
+        };
+        println!(
+            "{:<14} {:>10} {:>6.2} {:<12} {:>9.1} {:>9.1} {:>9.1} {:>5}  {trial}",
+            r.name,
+            format!("{}x{}", r.width, r.height),
+            r.crf,
+            r.codecs,
+            r.hls_average_bandwidth as f64 / 1000.0,
+            r.hls_bandwidth as f64 / 1000.0,
+            r.dash_bandwidth as f64 / 1000.0,
+            r.segment_bytes.len(),
+        );
+    }
+    if let Some(m) = &p.hls_master {
+        println!("HLS:  {m}");
+    }
+    if let Some(m) = &p.dash_mpd {
+        println!("DASH: {m}");
+    }
+}

@@ -1,0 +1,101 @@
+//! The DASH MPD (ISO/IEC 23009-1, static, live profile): one adaptation set whose
+//! representations are the renditions, addressed by a segment template over the same CMAF
+//! segments the HLS playlists list.
+
+use super::PackagedRendition;
+use super::rendition::{INIT_SEGMENT, SEGMENT_TEMPLATE};
+use crate::frame_rate::FrameRate;
+use crate::resolution::Resolution;
+use std::fmt::Write;
+
+/// An ISO 8601 duration, to the millisecond.
+fn iso_duration(seconds: f64) -> String {
+    format!("PT{:.3}S", seconds)
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// The MPD. `segment_frames` is the frame count of every segment (the same in every
+/// rendition: they are cut on the same keyframes); the timeline counts in units of
+/// `1 / rate.num` s, so every segment's duration is exact. `min_buffer_s` is the
+/// `@minBufferTime` the representations' `@bandwidth` was computed for.
+pub fn mpd(
+    renditions: &[PackagedRendition],
+    rate: FrameRate,
+    segment_frames: &[u64],
+    min_buffer_s: f64,
+) -> String {
+    let timescale = u64::from(rate.num);
+    let frames: u64 = segment_frames.iter().sum();
+    let duration = rate.duration_of(frames);
+    let longest = segment_frames.iter().copied().max().unwrap_or(0);
+    let max = renditions
+        .iter()
+        .map(|r| Resolution::new(r.width, r.height))
+        .max_by_key(|r| r.pixels())
+        .unwrap_or(Resolution::new(0, 0));
+    let g = gcd(u64::from(max.width), u64::from(max.height)).max(1);
+    let frame_rate = if rate.den == 1 {
+        rate.num.to_string()
+    } else {
+        format!("{}/{}", rate.num, rate.den)
+    };
+
+    let mut out = String::new();
+    let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    let _ = writeln!(
+        out,
+        r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" mediaPresentationDuration="{}" maxSegmentDuration="{}" minBufferTime="{}">"#,
+        iso_duration(duration),
+        iso_duration(rate.duration_of(longest)),
+        iso_duration(min_buffer_s)
+    );
+    let _ = writeln!(out, r#"  <Period id="0" start="PT0S">"#);
+    let _ = writeln!(
+        out,
+        r#"    <AdaptationSet id="0" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" frameRate="{frame_rate}" maxWidth="{}" maxHeight="{}" par="{}:{}">"#,
+        max.width,
+        max.height,
+        u64::from(max.width) / g,
+        u64::from(max.height) / g
+    );
+    let _ = writeln!(
+        out,
+        r#"      <SegmentTemplate timescale="{timescale}" initialization="$RepresentationID$/{INIT_SEGMENT}" media="$RepresentationID$/{SEGMENT_TEMPLATE}" startNumber="0">"#
+    );
+    let _ = writeln!(out, "        <SegmentTimeline>");
+    // Runs of equal durations as one S element with a repeat count.
+    let mut t = 0u64;
+    let mut i = 0;
+    while i < segment_frames.len() {
+        let d = segment_frames[i] * u64::from(rate.den);
+        let run = segment_frames[i..]
+            .iter()
+            .take_while(|&&f| f == segment_frames[i])
+            .count();
+        if run > 1 {
+            let _ = writeln!(out, r#"          <S t="{t}" d="{d}" r="{}"/>"#, run - 1);
+        } else {
+            let _ = writeln!(out, r#"          <S t="{t}" d="{d}"/>"#);
+        }
+        t += d * run as u64;
+        i += run;
+    }
+    let _ = writeln!(out, "        </SegmentTimeline>");
+    let _ = writeln!(out, "      </SegmentTemplate>");
+    let mut sorted: Vec<&PackagedRendition> = renditions.iter().collect();
+    sorted.sort_by_key(|r| r.dash_bandwidth);
+    for r in sorted {
+        let _ = writeln!(
+            out,
+            r#"      <Representation id="{}" codecs="{}" bandwidth="{}" width="{}" height="{}" sar="1:1"/>"#,
+            r.name, r.codecs, r.dash_bandwidth, r.width, r.height
+        );
+    }
+    let _ = writeln!(out, "    </AdaptationSet>");
+    let _ = writeln!(out, "  </Period>");
+    let _ = writeln!(out, "</MPD>");
+    out
+}

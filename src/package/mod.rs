@@ -1,0 +1,422 @@
+//! `pertitle package`: the final encodes of a ladder's rungs over the whole source, packaged
+//! for streaming.
+//!
+//! Every rung is encoded with the settings its trial encode was measured with (x264 preset,
+//! one thread, an IDR keyframe opening every segment, CRF as the ladder says, interpolated
+//! CRFs included), from one decode of the source. libavformat's HLS muxer cuts each encode
+//! into fragmented-MP4 (CMAF) segments on those keyframes and writes its media playlist; the
+//! same segments serve DASH. The master playlist and the MPD are then written from what the
+//! segments measure ([`bandwidth`]) and from the streams' own parameter sets ([`codecs`]).
+//!
+//! Layout of the output directory:
+//!
+//! ```text
+//! master.m3u8            HLS master playlist (with --hls)
+//! manifest.mpd           DASH MPD (with --dash)
+//! package.json           what was written and measured (PackageManifest)
+//! rung1_234p/init.mp4    initialization segment
+//! rung1_234p/seg_00000.m4s ...  media segments, one per ladder segment
+//! rung1_234p/media.m3u8  HLS media playlist (with --hls)
+//! ```
+//!
+//! The directory is built beside the output under a temporary name and renamed into place
+//! when complete, so a failed or interrupted run leaves no partial package.
+
+pub mod bandwidth;
+pub mod codecs;
+mod dash;
+mod hls;
+pub mod rendition;
+
+use crate::encode::{RateControl, X264Settings};
+use crate::error::{Error, Result};
+use crate::frame_rate::FrameRate;
+use crate::manifest::Manifest;
+use crate::measure::{default_memory_budget, plan_passes};
+use crate::pass;
+use crate::progress::Progress;
+use crate::resolution::Resolution;
+use crate::segment::Segmenter;
+use crate::source::{FrameReader, probe};
+use crate::trial::TrialSpec;
+use bandwidth::SegmentSize;
+use rayon::prelude::*;
+use rendition::{Encoded, INIT_SEGMENT, MEDIA_PLAYLIST, Rendition, RenditionSpec, segment_name};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// File names at the top of a package.
+pub const MASTER_PLAYLIST: &str = "master.m3u8";
+pub const MPD: &str = "manifest.mpd";
+pub const PACKAGE_JSON: &str = "package.json";
+
+/// The DASH `@minBufferTime`, in durations of the longest segment: a client buffers one
+/// segment before it starts, so `@bandwidth` comes close to the peak segment bit rate.
+pub const DASH_MIN_BUFFER_SEGMENTS: f64 = 1.0;
+
+/// What to package and how.
+#[derive(Debug, Clone)]
+pub struct PackageOptions {
+    /// Write the HLS playlists.
+    pub hls: bool,
+    /// Write the DASH MPD.
+    pub dash: bool,
+    /// The source to encode; `None`: the path recorded in the ladder.
+    pub source: Option<PathBuf>,
+    /// x264 preset; `None`: the preset the trial encodes used (then a measured rung's final
+    /// encode is its trial encode, bit for bit).
+    pub preset: Option<String>,
+    /// Parallel encoders.
+    pub jobs: usize,
+    /// Replace an existing non-empty output directory.
+    pub force: bool,
+}
+
+impl Default for PackageOptions {
+    fn default() -> Self {
+        PackageOptions {
+            hls: true,
+            dash: true,
+            source: None,
+            preset: None,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            force: false,
+        }
+    }
+}
+
+/// `package.json`: what a package holds, as measured on the written files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageManifest {
+    pub generator: String,
+    pub source: PathBuf,
+    pub encoder: String,
+    pub preset: String,
+    pub frame_rate: FrameRate,
+    pub segment_seconds: f64,
+    /// Duration of every segment, seconds (the same in every rendition).
+    pub segment_durations_s: Vec<f64>,
+    /// The HLS master playlist, relative to the package directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hls_master: Option<String>,
+    /// The DASH MPD, relative to the package directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dash_mpd: Option<String>,
+    /// The `@minBufferTime` the DASH bandwidths hold for, seconds.
+    pub dash_min_buffer_s: f64,
+    /// One per rung, lowest bitrate first.
+    pub renditions: Vec<PackagedRendition>,
+}
+
+/// One rung as packaged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackagedRendition {
+    /// Its directory in the package (and its DASH representation id).
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub crf: f64,
+    /// The rung's CRF lies between measured ones (see ladder.json).
+    pub interpolated: bool,
+    /// RFC 6381 codecs string from the stream's sequence parameter set.
+    pub codecs: String,
+    pub frames: u64,
+    /// Size of the initialization segment, bytes.
+    pub init_bytes: u64,
+    /// Size of each media segment file, bytes.
+    pub segment_bytes: Vec<u64>,
+    /// Encoded video of each segment, bits (without the container).
+    pub segment_video_bits: Vec<u64>,
+    /// HLS `BANDWIDTH`: peak segment bit rate, bit/s.
+    pub hls_bandwidth: u64,
+    /// HLS `AVERAGE-BANDWIDTH`: average segment bit rate, bit/s.
+    pub hls_average_bandwidth: u64,
+    /// DASH `@bandwidth` for `dash_min_buffer_s`, bit/s.
+    pub dash_bandwidth: u64,
+    /// For a measured rung encoded with its trial settings: whether every segment has the
+    /// size ladder.json recorded for the trial encode (it should: encodes are deterministic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matches_trial: Option<bool>,
+}
+
+/// The directory name of rung `index` (0-based, by increasing bitrate).
+pub fn rendition_name(index: usize, resolution: Resolution) -> String {
+    format!("rung{}_{}p", index + 1, resolution.height)
+}
+
+/// Encode and package the rungs of `manifest` into `out` (created; refused if it exists and
+/// is not empty, unless `options.force`).
+pub fn package(
+    manifest: &Manifest,
+    out: &Path,
+    options: &PackageOptions,
+    progress: &dyn Progress,
+) -> Result<PackageManifest> {
+    if !options.hls && !options.dash {
+        return Err(Error::InvalidOption(
+            "nothing to package: neither HLS nor DASH asked for".into(),
+        ));
+    }
+    if manifest.rungs.is_empty() {
+        return Err(Error::InvalidOption("the ladder has no rungs".into()));
+    }
+    let source = options
+        .source
+        .clone()
+        .unwrap_or_else(|| manifest.source.path.clone());
+    check_source(manifest, &source)?;
+    let preset = options
+        .preset
+        .clone()
+        .unwrap_or_else(|| manifest.settings.preset.clone());
+    let rate = manifest.source.frame_rate;
+    let segment_seconds = manifest.settings.segment_seconds;
+    let segmenter = Segmenter::new(rate, segment_seconds);
+    let settings = X264Settings {
+        preset: preset.clone(),
+        keyint: segmenter.max_segment_frames().min(u64::from(u32::MAX)) as u32,
+    };
+    settings.validate()?;
+    let staging = Staging::new(out, options.force)?;
+
+    let specs: Vec<RenditionSpec> = manifest
+        .rungs
+        .iter()
+        .map(|r| RenditionSpec {
+            resolution: Resolution::new(r.width, r.height),
+            rate: RateControl::Crf(r.crf),
+        })
+        .collect();
+    let names: Vec<String> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| rendition_name(i, s.resolution))
+        .collect();
+    for name in &names {
+        let dir = staging.path().join(name);
+        std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+    }
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .thread_name(|i| format!("pertitle-encoder-{i}"))
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start encoder threads: {e}")))?;
+    // Progress speaks of trial specs; a rendition is one.
+    let progress_specs: Vec<TrialSpec> = specs
+        .iter()
+        .map(|s| TrialSpec {
+            resolution: s.resolution,
+            rate: s.rate,
+        })
+        .collect();
+    let passes = plan_passes(&progress_specs, 0, default_memory_budget(), 0);
+    let mut encoded: Vec<Encoded> = Vec::with_capacity(specs.len());
+    for range in passes {
+        let done = encoded.len();
+        let pass = pool.install(|| -> Result<Vec<Encoded>> {
+            let reader = FrameReader::open(&source, 0)?;
+            let mut renditions: Vec<Rendition> = range
+                .clone()
+                .into_par_iter()
+                .map(|i| {
+                    Rendition::open(
+                        specs[i],
+                        rate,
+                        segmenter,
+                        segment_seconds,
+                        &settings,
+                        &staging.path().join(&names[i]),
+                    )
+                })
+                .collect::<Result<_>>()?;
+            progress.pass_started(
+                &progress_specs[range.clone()],
+                done,
+                specs.len(),
+                manifest.source.frames,
+            );
+            pass::run(reader, &mut renditions, None, segmenter, &|| progress.frame())?;
+            renditions.into_par_iter().map(Rendition::finish).collect()
+        })?;
+        encoded.extend(pass);
+        progress.pass_finished(encoded.len(), specs.len());
+    }
+
+    let frames_per_segment = segmenter.frames_per_segment(manifest.source.frames);
+    let durations: Vec<f64> = frames_per_segment
+        .iter()
+        .map(|&f| rate.duration_of(f))
+        .collect();
+    let min_buffer_s = DASH_MIN_BUFFER_SEGMENTS * durations.iter().copied().fold(0.0, f64::max);
+    let same_settings = preset == manifest.settings.preset;
+    let mut renditions = Vec::with_capacity(specs.len());
+    for (i, enc) in encoded.into_iter().enumerate() {
+        let rung = &manifest.rungs[i];
+        let dir = staging.path().join(&names[i]);
+        if enc.frames != manifest.source.frames {
+            return Err(Error::Internal(format!(
+                "{}: encoded {} frames, the ladder measured {}",
+                dir.display(),
+                enc.frames,
+                manifest.source.frames
+            )));
+        }
+        let init_bytes = file_size(&dir.join(INIT_SEGMENT))?;
+        let segment_bytes = (0..durations.len())
+            .map(|k| file_size(&dir.join(segment_name(k))))
+            .collect::<Result<Vec<u64>>>()?;
+        if dir.join(segment_name(durations.len())).exists() {
+            return Err(Error::Internal(format!(
+                "{}: the HLS muxer cut more segments than the ladder's {}",
+                dir.display(),
+                durations.len()
+            )));
+        }
+        let sizes: Vec<SegmentSize> = segment_bytes
+            .iter()
+            .zip(&durations)
+            .map(|(&bytes, &duration_s)| SegmentSize { bytes, duration_s })
+            .collect();
+        let codecs = codecs::avc1(&enc.extradata).ok_or_else(|| {
+            Error::Internal(format!(
+                "{}: no H.264 sequence parameter set in the encoder's headers",
+                dir.display()
+            ))
+        })?;
+        let matches_trial = (same_settings && !rung.interpolated)
+            .then(|| enc.segment_bits == rung.segment_sizes_bits);
+        if !options.hls {
+            let playlist = dir.join(MEDIA_PLAYLIST);
+            std::fs::remove_file(&playlist).map_err(|e| Error::io(&playlist, e))?;
+        }
+        renditions.push(PackagedRendition {
+            name: names[i].clone(),
+            width: rung.width,
+            height: rung.height,
+            crf: rung.crf,
+            interpolated: rung.interpolated,
+            codecs,
+            frames: enc.frames,
+            init_bytes,
+            segment_bytes,
+            segment_video_bits: enc.segment_bits,
+            hls_bandwidth: bandwidth::hls_peak(&sizes).ceil() as u64,
+            hls_average_bandwidth: bandwidth::hls_average(&sizes).ceil() as u64,
+            dash_bandwidth: bandwidth::dash_bandwidth(&sizes, min_buffer_s).ceil() as u64,
+            matches_trial,
+        });
+    }
+
+    let result = PackageManifest {
+        generator: format!("pertitle {}", env!("CARGO_PKG_VERSION")),
+        source,
+        encoder: "libx264".into(),
+        preset,
+        frame_rate: rate,
+        segment_seconds,
+        segment_durations_s: durations.iter().map(|&d| crate::point::round(d, 6)).collect(),
+        hls_master: options.hls.then(|| MASTER_PLAYLIST.to_string()),
+        dash_mpd: options.dash.then(|| MPD.to_string()),
+        dash_min_buffer_s: crate::point::round(min_buffer_s, 6),
+        renditions,
+    };
+    if options.hls {
+        staging.write(MASTER_PLAYLIST, &hls::master_playlist(&result.renditions, rate))?;
+    }
+    if options.dash {
+        let text = dash::mpd(&result.renditions, rate, &frames_per_segment, min_buffer_s);
+        staging.write(MPD, &text)?;
+    }
+    let mut json = serde_json::to_string_pretty(&result)
+        .map_err(|e| Error::Internal(format!("cannot serialize {PACKAGE_JSON}: {e}")))?;
+    json.push('\n');
+    staging.write(PACKAGE_JSON, &json)?;
+    staging.commit()?;
+    Ok(result)
+}
+
+/// The source must be the one the ladder measured: same size and frame rate.
+fn check_source(manifest: &Manifest, source: &Path) -> Result<()> {
+    let info = probe(source)?;
+    let expected = Resolution::new(manifest.source.width, manifest.source.height);
+    if info.resolution() != expected || info.frame_rate != manifest.source.frame_rate {
+        return Err(Error::InvalidOption(format!(
+            "{}: {} at {} fps is not the source the ladder measured ({} at {} fps)",
+            source.display(),
+            info.resolution(),
+            info.frame_rate,
+            expected,
+            manifest.source.frame_rate
+        )));
+    }
+    Ok(())
+}
+
+fn file_size(path: &Path) -> Result<u64> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| Error::io(path, e))
+}
+
+/// A package under construction: a hidden temporary directory beside the output, removed
+/// unless [`commit`](Self::commit) renames it into place.
+struct Staging {
+    dir: tempfile::TempDir,
+    out: PathBuf,
+    replace: bool,
+}
+
+impl Staging {
+    fn new(out: &Path, force: bool) -> Result<Self> {
+        let replace = match std::fs::read_dir(out) {
+            Ok(mut entries) => {
+                if entries.next().is_some() && !force {
+                    return Err(Error::InvalidOption(format!(
+                        "{}: output directory exists and is not empty (use --force to replace it)",
+                        out.display()
+                    )));
+                }
+                true
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(Error::io(out, e)),
+        };
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        let dir = tempfile::Builder::new()
+            .prefix(".pertitle-package.")
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(&parent, e))?;
+        Ok(Staging {
+            dir,
+            out: out.to_path_buf(),
+            replace,
+        })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Write a small file atomically inside the staging directory.
+    fn write(&self, name: &str, text: &str) -> Result<()> {
+        let path = self.path().join(name);
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
+    }
+
+    fn commit(self) -> Result<()> {
+        if self.replace {
+            std::fs::remove_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
+        }
+        let staged = self.dir.keep();
+        std::fs::rename(&staged, &self.out).map_err(|e| Error::io(&self.out, e))?;
+        // TempDir created it 0700; a package is meant to be served.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&self.out, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::io(&self.out, e))
+    }
+}

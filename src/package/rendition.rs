@@ -1,0 +1,187 @@
+//! One rung's final encode: libx264 frames straight into libavformat's HLS muxer, which cuts
+//! fragmented-MP4 (CMAF) segments on the segment keyframes and writes the media playlist.
+
+use crate::encode::{RateControl, X264Encoder, X264Settings};
+use crate::error::{Error, Result};
+use crate::frame_rate::FrameRate;
+use crate::pass::FrameSink;
+use crate::resolution::Resolution;
+use crate::segment::Segmenter;
+use ffmpeg_next::{Dictionary, Rational, codec, format, frame};
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// File names inside a rendition's directory.
+pub const MEDIA_PLAYLIST: &str = "media.m3u8";
+pub const INIT_SEGMENT: &str = "init.mp4";
+/// `printf` pattern of the media segments (numbered from 0), and its DASH template form.
+pub const SEGMENT_PATTERN: &str = "seg_%05d.m4s";
+pub const SEGMENT_TEMPLATE: &str = "seg_$Number%05d$.m4s";
+
+/// The name of media segment `k`.
+pub fn segment_name(k: usize) -> String {
+    format!("seg_{k:05}.m4s")
+}
+
+/// What to encode for one rung.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RenditionSpec {
+    pub resolution: Resolution,
+    pub rate: RateControl,
+}
+
+/// What an encode wrote, as the encoder saw it.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    /// Frames encoded.
+    pub frames: u64,
+    /// Encoded video bits of each segment (packet payloads, no container).
+    pub segment_bits: Vec<u64>,
+    /// The stream headers (SPS/PPS) the encoder wrote.
+    pub extradata: Vec<u8>,
+}
+
+/// The encoder and muxer of one rung, fed by a [`crate::pass`].
+pub struct Rendition {
+    spec: RenditionSpec,
+    encoder: X264Encoder,
+    muxer: format::context::Output,
+    encoder_time_base: Rational,
+    segmenter: Segmenter,
+    segment_bits: Vec<u64>,
+    frames: u64,
+    dir: PathBuf,
+}
+
+impl Rendition {
+    /// Open the encoder and an HLS muxer writing into `dir` (which must exist).
+    pub fn open(
+        spec: RenditionSpec,
+        rate: FrameRate,
+        segmenter: Segmenter,
+        segment_seconds: f64,
+        settings: &X264Settings,
+        dir: &Path,
+    ) -> Result<Self> {
+        let encoder = X264Encoder::open(spec.resolution, rate, spec.rate, settings)?;
+        let playlist = dir.join(MEDIA_PLAYLIST);
+        let muxer_error = |e| Error::ffmpeg(format!("{}: HLS muxer", playlist.display()), e);
+        let mut muxer = hls_output(&playlist).map_err(muxer_error)?;
+        let encoder_time_base = Rational::new(rate.den as i32, rate.num as i32);
+        {
+            let mut stream = muxer
+                .add_stream(ffmpeg_next::encoder::find(codec::Id::H264))
+                .map_err(muxer_error)?;
+            stream.set_parameters(encoder.parameters());
+            stream.set_time_base(encoder_time_base);
+            stream.set_avg_frame_rate(Rational::new(rate.num as i32, rate.den as i32));
+        }
+        let mut options = Dictionary::new();
+        options.set("hls_time", &format!("{segment_seconds}"));
+        options.set("hls_playlist_type", "vod");
+        options.set("hls_segment_type", "fmp4");
+        options.set("hls_fmp4_init_filename", INIT_SEGMENT);
+        let pattern = dir.join(SEGMENT_PATTERN);
+        options.set("hls_segment_filename", &pattern.to_string_lossy());
+        options.set("hls_flags", "independent_segments");
+        muxer.write_header_with(options).map_err(muxer_error)?;
+        Ok(Rendition {
+            spec,
+            encoder,
+            muxer,
+            encoder_time_base,
+            segmenter,
+            segment_bits: Vec::new(),
+            frames: 0,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Flush the encoder, finish the segments and the media playlist.
+    pub fn finish(mut self) -> Result<Encoded> {
+        self.encoder.send_eof()?;
+        self.drain()?;
+        let playlist = self.dir.join(MEDIA_PLAYLIST);
+        self.muxer
+            .write_trailer()
+            .map_err(|e| Error::ffmpeg(format!("{}: HLS muxer", playlist.display()), e))?;
+        Ok(Encoded {
+            frames: self.frames,
+            segment_bits: self.segment_bits,
+            extradata: self.encoder.extradata(),
+        })
+    }
+
+    fn drain(&mut self) -> Result<()> {
+        let stream_time_base = self
+            .muxer
+            .stream(0)
+            .map(|s| s.time_base())
+            .unwrap_or(self.encoder_time_base);
+        while let Some(mut packet) = self.encoder.receive()? {
+            let frame_index = packet
+                .pts()
+                .and_then(|p| u64::try_from(p).ok())
+                .ok_or_else(|| {
+                    Error::ffmpeg(self.encoder.label(), ffmpeg_next::Error::InvalidData)
+                })?;
+            let segment = self.segmenter.segment_of(frame_index) as usize;
+            if self.segmenter.starts_segment(frame_index) && !packet.is_key() {
+                return Err(Error::Internal(format!(
+                    "{}: frame {frame_index} opens segment {segment} but is not a keyframe",
+                    self.encoder.label()
+                )));
+            }
+            if self.segment_bits.len() <= segment {
+                self.segment_bits.resize(segment + 1, 0);
+            }
+            self.segment_bits[segment] += packet.size() as u64 * 8;
+            self.frames += 1;
+            packet.set_stream(0);
+            packet.rescale_ts(self.encoder_time_base, stream_time_base);
+            packet.write_interleaved(&mut self.muxer).map_err(|e| {
+                Error::ffmpeg(
+                    format!("{}: HLS muxer", self.dir.join(MEDIA_PLAYLIST).display()),
+                    e,
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl FrameSink for Rendition {
+    fn resolution(&self) -> Resolution {
+        self.spec.resolution
+    }
+
+    fn push(&mut self, _reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()> {
+        self.encoder.send(input)?;
+        self.drain()
+    }
+}
+
+/// An output context for libavformat's `hls` muxer. The muxer opens every file it writes
+/// itself (it is a no-file format), so unlike `ffmpeg_next::format::output_as` nothing is
+/// opened at `playlist` here.
+fn hls_output(playlist: &Path) -> std::result::Result<format::context::Output, ffmpeg_next::Error> {
+    let path = CString::new(playlist.to_string_lossy().as_bytes())
+        .map_err(|_| ffmpeg_next::Error::InvalidData)?;
+    let name = CString::new("hls").map_err(|_| ffmpeg_next::Error::InvalidData)?;
+    let mut ctx = std::ptr::null_mut();
+    // SAFETY: both strings outlive the call; on success `ctx` is a new context owned by the
+    // returned Output (freed by its destructor; its null `pb` is left alone by avio_close).
+    unsafe {
+        let ret = ffmpeg_next::ffi::avformat_alloc_output_context2(
+            &mut ctx,
+            std::ptr::null_mut(),
+            name.as_ptr(),
+            path.as_ptr(),
+        );
+        if ret < 0 || ctx.is_null() {
+            return Err(ffmpeg_next::Error::from(ret));
+        }
+        Ok(format::context::Output::wrap(ctx))
+    }
+}

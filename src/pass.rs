@@ -1,0 +1,112 @@
+//! One pass over the source: it is decoded once and every frame fans out, resized, to many
+//! sinks (trial points, final renditions) that work on it in parallel.
+//!
+//! Memory stays flat with the length of the clip: a pass holds one source frame per
+//! resolution plus the frames the sinks keep (encoders' lookahead), never the clip.
+
+use crate::error::Result;
+use crate::resolution::Resolution;
+use crate::scale::{Kernel, Scaler};
+use crate::segment::Segmenter;
+use crate::source::{FrameReader, read_ahead};
+use ffmpeg_next::{frame, picture};
+use rayon::prelude::*;
+use std::sync::Arc;
+
+/// Receives every source frame of a pass.
+pub trait FrameSink: Send {
+    /// The size its input frames must have.
+    fn resolution(&self) -> Resolution;
+
+    /// Take the next frame. `reference` is the source frame at the pass's display size and
+    /// `input` the source frame resized (Lanczos) to [`resolution`](Self::resolution). Both
+    /// carry the frame index as pts and picture type `I` on the first frame of a segment.
+    fn push(&mut self, reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()>;
+}
+
+/// Source frames buffered between the decoding thread and the sinks.
+const DECODE_AHEAD: usize = 4;
+
+/// Decode `reader` once and feed every frame to all `sinks` (in parallel on the current rayon
+/// pool). `display` is the size of the reference frames (`None`: the source's size, no
+/// resizing). `frame_done` is called after each frame has reached every sink.
+pub fn run(
+    reader: FrameReader,
+    sinks: &mut [impl FrameSink],
+    display: Option<Resolution>,
+    segmenter: Segmenter,
+    frame_done: &(dyn Fn() + Sync),
+) -> Result<()> {
+    let size = reader.resolution();
+    // One downscaler per distinct resolution below the source; each sink reads its input
+    // from its resolution's slot.
+    let mut resolutions: Vec<Resolution> = sinks.iter().map(FrameSink::resolution).collect();
+    resolutions.sort_unstable();
+    resolutions.dedup();
+    // Each scaler writes into its own frame, reused for every source frame: x264 copies its
+    // input, so the frame is free again once every sink has taken it.
+    let mut scalers: Vec<Option<Scaler>> = resolutions
+        .iter()
+        .map(|&r| {
+            (r != size)
+                .then(|| Scaler::new(size, r, Kernel::Lanczos))
+                .transpose()
+        })
+        .collect::<Result<_>>()?;
+    let mut scaled: Vec<Option<frame::Video>> = scalers
+        .iter()
+        .map(|s| s.as_ref().map(Scaler::output_frame))
+        .collect();
+    let display = display.unwrap_or(size);
+    let mut display_scaler = (display != size)
+        .then(|| Scaler::new(size, display, Kernel::Bicubic))
+        .transpose()?;
+    let slots: Vec<usize> = sinks
+        .iter()
+        .map(|s| resolutions.binary_search(&s.resolution()).unwrap_or(0))
+        .collect();
+
+    std::thread::scope(|scope| -> Result<()> {
+        // Frame index as pts; keyframes exactly where segments start (the source's own
+        // picture types must not leak into the encoders). The receiver is owned by this
+        // closure, so an early return unblocks the decoding thread before the scope joins it.
+        let rx = read_ahead(scope, reader, DECODE_AHEAD, move |index, mut f| {
+            f.set_pts(Some(index as i64));
+            f.set_kind(if segmenter.starts_segment(index) {
+                picture::Type::I
+            } else {
+                picture::Type::None
+            });
+            Ok(f)
+        });
+        for item in rx.iter() {
+            let source = Arc::new(item?);
+            let (reference, downscaled) = rayon::join(
+                || match display_scaler.as_mut() {
+                    Some(s) => s.scale(&source).map(Arc::new),
+                    None => Ok(Arc::clone(&source)),
+                },
+                || {
+                    scalers
+                        .par_iter_mut()
+                        .zip(scaled.par_iter_mut())
+                        .try_for_each(|pair| match pair {
+                            (Some(scaler), Some(buffer)) => scaler.scale_into(&source, buffer),
+                            _ => Ok(()),
+                        })
+                },
+            );
+            let reference = reference?;
+            downscaled?;
+            sinks
+                .par_iter_mut()
+                .zip(slots.par_iter())
+                .try_for_each(|(sink, &slot)| {
+                    let input = scaled[slot].as_ref().unwrap_or(&source);
+                    sink.push(&reference, input)
+                })?;
+            frame_done();
+        }
+        Ok(())
+    })
+}
