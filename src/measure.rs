@@ -5,8 +5,8 @@
 use crate::encode::X264Settings;
 use crate::error::{Error, Result};
 use crate::metrics::vmaf::VmafModel;
-use crate::progress::Progress;
 use crate::pass;
+use crate::progress::Progress;
 use crate::resolution::Resolution;
 use crate::segment::Segmenter;
 use crate::source::{FrameReader, probe};

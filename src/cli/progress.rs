@@ -71,7 +71,11 @@ fn describe(noun: &str, points: &[TrialSpec]) -> String {
     } else {
         format!("{}..{}", first.resolution, last.resolution)
     };
-    let verb = if noun == "points" { "running" } else { "encoding" };
+    let verb = if noun == "points" {
+        "running"
+    } else {
+        "encoding"
+    };
     format!("{verb} {} {noun}: {res}, {rates}", points.len())
 }
 

@@ -10,7 +10,8 @@ pub fn avc1(extradata: &[u8]) -> Option<String> {
         // avcC: configurationVersion 1, then the SPS's first three bytes.
         (extradata[1], extradata[2], extradata[3])
     } else {
-        let sps = annexb_nal_units(extradata).find(|nal| nal.first().map(|h| h & 0x1f) == Some(7))?;
+        let sps =
+            annexb_nal_units(extradata).find(|nal| nal.first().map(|h| h & 0x1f) == Some(7))?;
         if sps.len() < 4 {
             return None;
         }
@@ -66,7 +67,9 @@ mod tests {
     #[test]
     fn sps_after_other_units_and_constraint_flags() {
         // An SEI first; Constrained Baseline (66, constraint_set1) level 3.0.
-        let data = [0, 0, 1, 0x06, 0x05, 0x00, 0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0x95];
+        let data = [
+            0, 0, 1, 0x06, 0x05, 0x00, 0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0x95,
+        ];
         assert_eq!(avc1(&data).as_deref(), Some("avc1.42c01e"));
     }
 

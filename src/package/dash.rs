@@ -1,6 +1,6 @@
 //! The DASH MPD (ISO/IEC 23009-1, static, live profile): one adaptation set whose
-//! representations are the renditions, addressed by a segment template over the same CMAF
-//! segments the HLS playlists list.
+//! representations are the renditions, each addressed by a segment template (with an exact
+//! timeline) over the same CMAF segments the HLS playlists list.
 
 use super::PackagedRendition;
 use super::rendition::{INIT_SEGMENT, SEGMENT_TEMPLATE};
@@ -18,8 +18,9 @@ fn gcd(a: u64, b: u64) -> u64 {
 }
 
 /// The MPD. `segment_frames` is the frame count of every segment (the same in every
-/// rendition: they are cut on the same keyframes); the timeline counts in units of
-/// `1 / rate.num` s, so every segment's duration is exact. `min_buffer_s` is the
+/// rendition: they are cut on the same keyframes); timelines count in units of
+/// `1 / rate.num` s, so every segment's duration is exact, and start at the first frame's
+/// media time (`@presentationTimeOffset`), so the period starts with the first frame. `min_buffer_s` is the
 /// `@minBufferTime` the representations' `@bandwidth` was computed for.
 pub fn mpd(
     renditions: &[PackagedRendition],
@@ -61,13 +62,34 @@ pub fn mpd(
         u64::from(max.width) / g,
         u64::from(max.height) / g
     );
-    let _ = writeln!(
-        out,
-        r#"      <SegmentTemplate timescale="{timescale}" initialization="$RepresentationID$/{INIT_SEGMENT}" media="$RepresentationID$/{SEGMENT_TEMPLATE}" startNumber="0">"#
-    );
-    let _ = writeln!(out, "        <SegmentTimeline>");
-    // Runs of equal durations as one S element with a repeat count.
-    let mut t = 0u64;
+    let mut sorted: Vec<&PackagedRendition> = renditions.iter().collect();
+    sorted.sort_by_key(|r| r.dash_bandwidth);
+    for r in sorted {
+        let _ = writeln!(
+            out,
+            r#"      <Representation id="{}" codecs="{}" bandwidth="{}" width="{}" height="{}" sar="1:1">"#,
+            r.name, r.codecs, r.dash_bandwidth, r.width, r.height
+        );
+        let offset = r.presentation_delay_frames * u64::from(rate.den);
+        let _ = writeln!(
+            out,
+            r#"        <SegmentTemplate timescale="{timescale}" presentationTimeOffset="{offset}" initialization="$RepresentationID$/{INIT_SEGMENT}" media="$RepresentationID$/{SEGMENT_TEMPLATE}" startNumber="0">"#
+        );
+        timeline(&mut out, segment_frames, rate, offset);
+        let _ = writeln!(out, "        </SegmentTemplate>");
+        let _ = writeln!(out, "      </Representation>");
+    }
+    let _ = writeln!(out, "    </AdaptationSet>");
+    let _ = writeln!(out, "  </Period>");
+    let _ = writeln!(out, "</MPD>");
+    out
+}
+
+/// The segments' `SegmentTimeline` in units of `1 / rate.num` s, starting at `start` (the
+/// media time of the first frame): runs of equal durations as one `S` with a repeat count.
+fn timeline(out: &mut String, segment_frames: &[u64], rate: FrameRate, start: u64) {
+    let _ = writeln!(out, "          <SegmentTimeline>");
+    let mut t = start;
     let mut i = 0;
     while i < segment_frames.len() {
         let d = segment_frames[i] * u64::from(rate.den);
@@ -76,26 +98,12 @@ pub fn mpd(
             .take_while(|&&f| f == segment_frames[i])
             .count();
         if run > 1 {
-            let _ = writeln!(out, r#"          <S t="{t}" d="{d}" r="{}"/>"#, run - 1);
+            let _ = writeln!(out, r#"            <S t="{t}" d="{d}" r="{}"/>"#, run - 1);
         } else {
-            let _ = writeln!(out, r#"          <S t="{t}" d="{d}"/>"#);
+            let _ = writeln!(out, r#"            <S t="{t}" d="{d}"/>"#);
         }
         t += d * run as u64;
         i += run;
     }
-    let _ = writeln!(out, "        </SegmentTimeline>");
-    let _ = writeln!(out, "      </SegmentTemplate>");
-    let mut sorted: Vec<&PackagedRendition> = renditions.iter().collect();
-    sorted.sort_by_key(|r| r.dash_bandwidth);
-    for r in sorted {
-        let _ = writeln!(
-            out,
-            r#"      <Representation id="{}" codecs="{}" bandwidth="{}" width="{}" height="{}" sar="1:1"/>"#,
-            r.name, r.codecs, r.dash_bandwidth, r.width, r.height
-        );
-    }
-    let _ = writeln!(out, "    </AdaptationSet>");
-    let _ = writeln!(out, "  </Period>");
-    let _ = writeln!(out, "</MPD>");
-    out
+    let _ = writeln!(out, "          </SegmentTimeline>");
 }

@@ -121,6 +121,9 @@ pub struct PackagedRendition {
     /// RFC 6381 codecs string from the stream's sequence parameter set.
     pub codecs: String,
     pub frames: u64,
+    /// Frames by which the first frame is presented after the timeline's start (the
+    /// encoder's B-frame delay; the DASH `@presentationTimeOffset`).
+    pub presentation_delay_frames: u64,
     /// Size of the initialization segment, bytes.
     pub init_bytes: u64,
     /// Size of each media segment file, bytes.
@@ -236,7 +239,9 @@ pub fn package(
                 specs.len(),
                 manifest.source.frames,
             );
-            pass::run(reader, &mut renditions, None, segmenter, &|| progress.frame())?;
+            pass::run(reader, &mut renditions, None, segmenter, &|| {
+                progress.frame()
+            })?;
             renditions.into_par_iter().map(Rendition::finish).collect()
         })?;
         encoded.extend(pass);
@@ -298,6 +303,7 @@ pub fn package(
             interpolated: rung.interpolated,
             codecs,
             frames: enc.frames,
+            presentation_delay_frames: enc.presentation_delay_frames,
             init_bytes,
             segment_bytes,
             segment_video_bits: enc.segment_bits,
@@ -315,14 +321,20 @@ pub fn package(
         preset,
         frame_rate: rate,
         segment_seconds,
-        segment_durations_s: durations.iter().map(|&d| crate::point::round(d, 6)).collect(),
+        segment_durations_s: durations
+            .iter()
+            .map(|&d| crate::point::round(d, 6))
+            .collect(),
         hls_master: options.hls.then(|| MASTER_PLAYLIST.to_string()),
         dash_mpd: options.dash.then(|| MPD.to_string()),
         dash_min_buffer_s: crate::point::round(min_buffer_s, 6),
         renditions,
     };
     if options.hls {
-        staging.write(MASTER_PLAYLIST, &hls::master_playlist(&result.renditions, rate))?;
+        staging.write(
+            MASTER_PLAYLIST,
+            &hls::master_playlist(&result.renditions, rate),
+        )?;
     }
     if options.dash {
         let text = dash::mpd(&result.renditions, rate, &frames_per_segment, min_buffer_s);

@@ -40,6 +40,10 @@ pub struct Encoded {
     pub segment_bits: Vec<u64>,
     /// The stream headers (SPS/PPS) the encoder wrote.
     pub extradata: Vec<u8>,
+    /// Frames by which the first frame's presentation time follows the first decode time
+    /// (the encoder's B-frame delay). The MP4 timeline starts at the first decode time, so
+    /// the first frame is presented this late in the segments.
+    pub presentation_delay_frames: u64,
 }
 
 /// The encoder and muxer of one rung, fed by a [`crate::pass`].
@@ -51,6 +55,7 @@ pub struct Rendition {
     segmenter: Segmenter,
     segment_bits: Vec<u64>,
     frames: u64,
+    first_dts: Option<i64>,
     dir: PathBuf,
 }
 
@@ -94,6 +99,7 @@ impl Rendition {
             segmenter,
             segment_bits: Vec::new(),
             frames: 0,
+            first_dts: None,
             dir: dir.to_path_buf(),
         })
     }
@@ -110,6 +116,7 @@ impl Rendition {
             frames: self.frames,
             segment_bits: self.segment_bits,
             extradata: self.encoder.extradata(),
+            presentation_delay_frames: self.first_dts.map_or(0, |d| d.min(0).unsigned_abs()),
         })
     }
 
@@ -138,6 +145,9 @@ impl Rendition {
             }
             self.segment_bits[segment] += packet.size() as u64 * 8;
             self.frames += 1;
+            if self.first_dts.is_none() {
+                self.first_dts = packet.dts();
+            }
             packet.set_stream(0);
             packet.rescale_ts(self.encoder_time_base, stream_time_base);
             packet.write_interleaved(&mut self.muxer).map_err(|e| {
