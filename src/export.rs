@@ -1,12 +1,17 @@
 //! Manifests for other tools, made from a `ladder.json`.
 //!
 //! - [`points_csv`]: every measured point, one row each.
+//! - [`hls_master`]: an HLS master playlist of the rungs, from the trial measurements, for a
+//!   packager that makes the renditions itself (`pertitle package` writes one measured on
+//!   its own segments).
 //! - [`sabre`]: the JSON manifest of the Sabre ABR simulator (Spiteri et al., MMSys 2018):
 //!   `segment_duration_ms`, `bitrates_kbps` (ascending, one per rung) and
 //!   `segment_sizes_bits[segment][rung]`, from the rungs' measured per-segment sizes.
 
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
+use crate::package::PackageManifest;
+use crate::package::hls::{Variant, master_playlist};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -88,6 +93,80 @@ pub fn sabre(m: &Manifest) -> Result<SabreManifest> {
         bitrates_kbps: m.rungs.iter().map(|r| r.bitrate_kbps).collect(),
         segment_sizes_bits: (0..segments)
             .map(|s| m.rungs.iter().map(|r| r.segment_sizes_bits[s]).collect())
+            .collect(),
+    })
+}
+
+/// The default media playlist URI of a rung in [`hls_master`]: where `pertitle package` puts it.
+pub const DEFAULT_URI_TEMPLATE: &str = "rung{index}_{height}p/media.m3u8";
+
+/// An HLS master playlist of the ladder's rungs, made from the trial encodes: `BANDWIDTH` is
+/// the rung's peak segment bitrate and `AVERAGE-BANDWIDTH` its average (encoded video bits;
+/// an interpolated rung's are estimates), `CODECS` the trial encode's. Each rung's URI is
+/// `uri_template` with `{index}` (1-based, by increasing bitrate), `{width}`, `{height}` and
+/// `{kbps}` (the rounded average) filled in.
+pub fn hls_master(m: &Manifest, uri_template: &str) -> Result<String> {
+    let variants = m
+        .rungs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if r.codecs.is_empty() {
+                return Err(Error::Export(format!(
+                    "rung {} ({}x{}) has no codecs string; this ladder.json predates them, run `pertitle optimize` again",
+                    i + 1,
+                    r.width,
+                    r.height
+                )));
+            }
+            let uri = uri_template
+                .replace("{index}", &(i + 1).to_string())
+                .replace("{width}", &r.width.to_string())
+                .replace("{height}", &r.height.to_string())
+                .replace("{kbps}", &format!("{:.0}", r.bitrate_kbps));
+            Ok(Variant {
+                bandwidth: (r.peak_kbps.max(r.bitrate_kbps) * 1000.0).ceil() as u64,
+                average_bandwidth: (r.bitrate_kbps * 1000.0).ceil() as u64,
+                codecs: r.codecs.clone(),
+                width: r.width,
+                height: r.height,
+                uri,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(master_playlist(&variants, m.source.frame_rate))
+}
+
+/// The Sabre manifest of a package written by `pertitle package`: every rung (interpolated
+/// ones too, since they were encoded) with the sizes of its segment files, i.e. what a player
+/// downloads, container included.
+pub fn sabre_from_package(p: &PackageManifest) -> Result<SabreManifest> {
+    let segments = p.segment_durations_s.len();
+    if let Some(r) = p
+        .renditions
+        .iter()
+        .find(|r| r.segment_bytes.len() != segments)
+    {
+        return Err(Error::Internal(format!(
+            "rendition {} has {} segments, the package {segments}",
+            r.name,
+            r.segment_bytes.len()
+        )));
+    }
+    let total: f64 = p.segment_durations_s.iter().sum();
+    let mut renditions: Vec<_> = p.renditions.iter().collect();
+    renditions.sort_by_key(|r| r.hls_average_bandwidth);
+    Ok(SabreManifest {
+        segment_duration_ms: p.segment_seconds * 1000.0,
+        bitrates_kbps: renditions
+            .iter()
+            .map(|r| {
+                let bits: u64 = r.segment_bytes.iter().map(|b| b * 8).sum();
+                crate::point::round(bits as f64 / total / 1000.0, 3)
+            })
+            .collect(),
+        segment_sizes_bits: (0..segments)
+            .map(|s| renditions.iter().map(|r| r.segment_bytes[s] * 8).collect())
             .collect(),
     })
 }

@@ -144,6 +144,10 @@ pub struct Point {
     pub segment_means: BTreeMap<String, Vec<f64>>,
     /// Whether the point lies on the upper convex hull of all points.
     pub on_hull: bool,
+    /// RFC 6381 codecs string of the encode, from its own sequence parameter set (the
+    /// profile and level x264 chose), as HLS `CODECS` and DASH `@codecs` declare it.
+    #[serde(default)]
+    pub codecs: String,
 }
 
 /// Decimals kept in the manifest for a metric.
@@ -186,6 +190,7 @@ impl Point {
                 })
                 .collect(),
             on_hull: false,
+            codecs: t.codecs.clone(),
             pooling,
         }
     }
@@ -216,6 +221,10 @@ pub struct Rung {
     /// and qualities are interpolated from them (not measured), and its peak is estimated.
     #[serde(default)]
     pub interpolated: bool,
+    /// RFC 6381 codecs string (an interpolated rung has its resolution's: x264 picks the
+    /// profile and level from the preset, frame size and rate, not the CRF).
+    #[serde(default)]
+    pub codecs: String,
 }
 
 impl Rung {
@@ -242,6 +251,7 @@ impl Rung {
             segment_sizes_bits: p.segment_sizes_bits.clone(),
             segment_means: p.segment_means.clone(),
             interpolated: false,
+            codecs: p.codecs.clone(),
         }
     }
 
@@ -308,6 +318,7 @@ impl Rung {
                 })
                 .collect(),
             interpolated: true,
+            codecs: lower.codecs.clone(),
         }
     }
 }

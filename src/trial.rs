@@ -53,6 +53,8 @@ pub struct TrialResult {
     pub segment_bits: Vec<u64>,
     /// CPU time spent inside the encoder (send + receive), not decoding or scoring.
     pub encode_cpu: Duration,
+    /// RFC 6381 codecs string of the encode (from its sequence parameter set).
+    pub codecs: String,
 }
 
 /// The streaming state of one trial point.
@@ -132,6 +134,7 @@ impl Trial {
             series: self.series,
             segment_bits: self.segment_bits,
             encode_cpu: self.encode_cpu,
+            codecs: crate::codecs::avc1(&self.encoder.extradata()).unwrap_or_default(),
         })
     }
 

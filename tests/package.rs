@@ -332,6 +332,54 @@ fn packaged_ladder_plays_in_a_real_client_with_honest_bandwidths() {
         }
     }
 
+    // export hls-master, before any final encode, points at the same media playlists with
+    // the trial encodes' codecs and bandwidths within 10% of the packaged ones for measured
+    // rungs (the difference is the fMP4 container).
+    let exported = tmp.path().join("exported.m3u8");
+    pertitle()
+        .args(["export", "--format", "hls-master", "-o"])
+        .arg(&exported)
+        .arg(&ladder)
+        .assert()
+        .success();
+    let planned = variants(&exported);
+    assert_eq!(planned.len(), vars.len());
+    for (((p, p_uri), (v, v_uri)), rung) in planned.iter().zip(&vars).zip(rungs) {
+        assert_eq!(p_uri, v_uri);
+        assert_eq!(p["CODECS"], v["CODECS"]);
+        assert_eq!(p["RESOLUTION"], v["RESOLUTION"]);
+        if rung["interpolated"] == false {
+            for key in ["BANDWIDTH", "AVERAGE-BANDWIDTH"] {
+                let a: f64 = p[key].parse().unwrap();
+                let b: f64 = v[key].parse().unwrap();
+                assert!(within(a, b, 0.10), "{key} {a} vs {b}");
+            }
+        }
+    }
+
+    // export sabre --package: every rung, with the sizes of the segment files.
+    let sabre: Value = serde_json::from_slice(
+        &pertitle()
+            .args(["export", "--format", "sabre", "--package"])
+            .arg(&out)
+            .arg(&ladder)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    let sizes = sabre["segment_sizes_bits"].as_array().unwrap();
+    assert_eq!(sizes.len(), 3);
+    for (i, r) in renditions.iter().enumerate() {
+        for (k, seg) in sizes.iter().enumerate() {
+            let file = out
+                .join(r["name"].as_str().unwrap())
+                .join(format!("seg_{k:05}.m4s"));
+            assert_eq!(seg[i].as_f64().unwrap(), size(&file) * 8.0);
+        }
+    }
+
     // The same ladder packaged again gives the same files, byte for byte.
     let again = tmp.path().join("again");
     pertitle()
@@ -451,4 +499,43 @@ fn ntsc_rate_dash_only_package_of_a_real_clip() {
             frames
         );
     }
+}
+
+/// `optimize --package --report`: everything in one run, the package identical to a separate
+/// `pertitle package` of the ladder it wrote.
+#[test]
+fn optimize_packages_and_reports_in_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("all");
+    pertitle()
+        .args([
+            "optimize", "--quiet", "--metric", "psnr", "--preset", "veryfast",
+        ])
+        .args([
+            "--resolutions",
+            "270",
+            "--crf",
+            "26,34",
+            "--segment-seconds",
+            "3",
+        ])
+        .args(["--package", "--report"])
+        .arg(sample())
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"));
+    assert!(out.join("stream/master.m3u8").exists() && out.join("stream/manifest.mpd").exists());
+    let separate = tmp.path().join("separate");
+    pertitle()
+        .args(["package", "--quiet"])
+        .arg(out.join("ladder.json"))
+        .arg("-o")
+        .arg(&separate)
+        .assert()
+        .success();
+    let (a, b) = (tree(&out.join("stream")), tree(&separate));
+    assert!(a == b, "{:?} vs {:?}", a.keys(), b.keys());
 }

@@ -2,17 +2,26 @@
 
 use anyhow::Context;
 use pertitle::Manifest;
-use pertitle::export::{points_csv, sabre};
+use pertitle::export::{DEFAULT_URI_TEMPLATE, hls_master, points_csv, sabre, sabre_from_package};
+use pertitle::package::{PACKAGE_JSON, PackageManifest};
 use std::io::Write;
 use std::path::PathBuf;
 
 /// Write a ladder.json in another tool's format, to stdout or to --output.
 ///
-/// Formats: sabre = the JSON manifest of the Sabre ABR simulator (segment_duration_ms,
-/// bitrates_kbps ascending, segment_sizes_bits[segment][rung], from the rungs' measured
-/// segment sizes; interpolated rungs have none, so choose measured rungs with
-/// `pertitle ladder --measured-only` first); csv = every measured point, one row each, with
-/// its hull membership and rung number.
+/// Formats:
+///
+/// - sabre: the JSON manifest of the Sabre ABR simulator (segment_duration_ms,
+///   bitrates_kbps ascending, segment_sizes_bits[segment][rung]). From the trial encodes'
+///   segment sizes, which interpolated rungs lack (choose measured rungs with
+///   `pertitle ladder --measured-only`), or with --package from the segment files that
+///   `pertitle package` wrote, every rung included.
+/// - csv: every measured point, one row each, with its hull membership and rung number.
+/// - hls-master: an HLS master playlist of the rungs for a packager that encodes them itself:
+///   BANDWIDTH = the rung's peak segment bitrate, AVERAGE-BANDWIDTH = its average (trial
+///   video bits; estimates for interpolated rungs), CODECS from the trial encode's SPS,
+///   RESOLUTION, FRAME-RATE; URIs from --uri. (`pertitle package` writes its own, measured
+///   on its segments.)
 #[derive(clap::Args)]
 pub struct Args {
     /// A ladder.json written by `pertitle optimize` or `pertitle ladder`.
@@ -25,6 +34,16 @@ pub struct Args {
     /// Write here instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+
+    /// hls-master: each rung's media playlist URI; {index} (1-based, by bitrate), {width},
+    /// {height} and {kbps} are filled in. The default is where `pertitle package` puts it.
+    #[arg(long, value_name = "TEMPLATE", default_value = DEFAULT_URI_TEMPLATE)]
+    uri: String,
+
+    /// sabre: take the segment sizes from this package directory (`pertitle package`'s
+    /// output for this ladder) instead of the trial encodes.
+    #[arg(long, value_name = "DIR")]
+    package: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,14 +52,29 @@ enum Format {
     Sabre,
     /// Every measured point (CSV).
     Csv,
+    /// HLS master playlist of the rungs.
+    HlsMaster,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let manifest = Manifest::read(&args.input)?;
     let text = match args.format {
         Format::Csv => points_csv(&manifest),
+        Format::HlsMaster => {
+            hls_master(&manifest, &args.uri).with_context(|| args.input.display().to_string())?
+        }
         Format::Sabre => {
-            let s = sabre(&manifest).with_context(|| args.input.display().to_string())?;
+            let s = match &args.package {
+                Some(dir) => {
+                    let path = dir.join(PACKAGE_JSON);
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("{}: cannot read", path.display()))?;
+                    let package: PackageManifest = serde_json::from_str(&text)
+                        .with_context(|| format!("{}: not a package.json", path.display()))?;
+                    sabre_from_package(&package).with_context(|| path.display().to_string())?
+                }
+                None => sabre(&manifest).with_context(|| args.input.display().to_string())?,
+            };
             serde_json::to_string_pretty(&s)? + "\n"
         }
     };

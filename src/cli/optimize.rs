@@ -5,6 +5,7 @@ use super::progress::Bar;
 use anyhow::Context;
 use pertitle::ladder::Constraints;
 use pertitle::metrics::vmaf::VmafModel;
+use pertitle::package::PackageOptions;
 use pertitle::reference::ReferenceLadder;
 use pertitle::{Metric, OptimizeOptions, Resolution};
 use std::path::{Path, PathBuf};
@@ -81,6 +82,15 @@ pub struct Args {
     #[arg(long, value_name = "LADDER")]
     compare_to: Option<ReferenceLadder>,
 
+    /// Then encode the rungs over the whole source and package them for HLS and DASH into
+    /// OUTDIR/stream (replacing it), as `pertitle package` does.
+    #[arg(long)]
+    package: bool,
+
+    /// Then write the HTML report to OUTDIR/report.html, as `pertitle report` does.
+    #[arg(long)]
+    report: bool,
+
     /// Print ladder.json to stdout instead of the summary table.
     #[arg(long)]
     json: bool,
@@ -132,9 +142,36 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
     if args.json {
         println!("{}", serde_json::to_string_pretty(&manifest)?);
-        return Ok(());
+    } else {
+        super::summary::print(&manifest);
+        println!("wrote {}", path.display());
     }
-    super::summary::print(&manifest);
-    println!("wrote {}", path.display());
+    // With --json, stdout holds only the manifest.
+    if args.package {
+        let stream = args.output.join("stream");
+        let package_options = PackageOptions {
+            source: Some(args.input.clone()),
+            jobs: options.jobs,
+            force: true,
+            ..PackageOptions::default()
+        };
+        let bar = Bar::counting(!args.quiet, "rungs");
+        let result = pertitle::package::package(&manifest, &stream, &package_options, &bar);
+        bar.finish();
+        let packaged = result?;
+        if !args.json {
+            super::package::print_summary(&packaged);
+            println!("wrote {}", stream.display());
+        }
+    }
+    if args.report {
+        let report = args.output.join("report.html");
+        if args.json {
+            let html = pertitle::report::html(&manifest)?;
+            super::report::write_atomic(&report, html.as_bytes())?;
+        } else {
+            super::report::write(&manifest, &report, None, Path::new(""))?;
+        }
+    }
     Ok(())
 }

@@ -38,16 +38,26 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let manifest = Manifest::read(&args.input)?;
-    let html = pertitle::report::html(&manifest)?;
+    write(&manifest, &args.output, args.png.as_deref(), &args.font)
+}
+
+/// Write the report of `manifest` to `output` (and its plot to `png`), saying so on stdout.
+pub fn write(
+    manifest: &Manifest,
+    output: &Path,
+    png: Option<&Path>,
+    font: &Path,
+) -> anyhow::Result<()> {
+    let html = pertitle::report::html(manifest)?;
     // Render everything before writing anything.
-    let png = match &args.png {
-        Some(_) => Some(pertitle::report::rate_quality_png(&manifest, &args.font)?),
+    let image = match png {
+        Some(_) => Some(pertitle::report::rate_quality_png(manifest, font)?),
         None => None,
     };
-    write_atomic(&args.output, html.as_bytes())?;
-    println!("wrote {}", args.output.display());
-    if let (Some(path), Some(png)) = (&args.png, png) {
-        write_atomic(path, &png)?;
+    write_atomic(output, html.as_bytes())?;
+    println!("wrote {}", output.display());
+    if let (Some(path), Some(image)) = (png, image) {
+        write_atomic(path, &image)?;
         println!("wrote {}", path.display());
     }
     Ok(())
@@ -55,7 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 /// Write `bytes` to `path` through a temporary file in the same directory renamed over it,
 /// so `path` is either absent, its old self, or complete.
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

@@ -103,6 +103,7 @@ mod tests {
             segment_sizes_bits: vec![(kbps * 1000.0) as u64],
             segment_means: BTreeMap::new(),
             on_hull: false,
+            codecs: String::new(),
         }
     }
 

@@ -6,7 +6,8 @@
 //! CRFs included), from one decode of the source. libavformat's HLS muxer cuts each encode
 //! into fragmented-MP4 (CMAF) segments on those keyframes and writes its media playlist; the
 //! same segments serve DASH. The master playlist and the MPD are then written from what the
-//! segments measure ([`bandwidth`]) and from the streams' own parameter sets ([`codecs`]).
+//! segments measure ([`bandwidth`]) and from the streams' own parameter sets
+//! ([`crate::codecs`]).
 //!
 //! Layout of the output directory:
 //!
@@ -23,9 +24,8 @@
 //! when complete, so a failed or interrupted run leaves no partial package.
 
 pub mod bandwidth;
-pub mod codecs;
 mod dash;
-mod hls;
+pub mod hls;
 pub mod rendition;
 
 use crate::encode::{RateControl, X264Settings};
@@ -283,7 +283,7 @@ pub fn package(
             .zip(&durations)
             .map(|(&bytes, &duration_s)| SegmentSize { bytes, duration_s })
             .collect();
-        let codecs = codecs::avc1(&enc.extradata).ok_or_else(|| {
+        let codecs = crate::codecs::avc1(&enc.extradata).ok_or_else(|| {
             Error::Internal(format!(
                 "{}: no H.264 sequence parameter set in the encoder's headers",
                 dir.display()
@@ -331,10 +331,19 @@ pub fn package(
         renditions,
     };
     if options.hls {
-        staging.write(
-            MASTER_PLAYLIST,
-            &hls::master_playlist(&result.renditions, rate),
-        )?;
+        let variants: Vec<hls::Variant> = result
+            .renditions
+            .iter()
+            .map(|r| hls::Variant {
+                bandwidth: r.hls_bandwidth,
+                average_bandwidth: r.hls_average_bandwidth,
+                codecs: r.codecs.clone(),
+                width: r.width,
+                height: r.height,
+                uri: format!("{}/{MEDIA_PLAYLIST}", r.name),
+            })
+            .collect();
+        staging.write(MASTER_PLAYLIST, &hls::master_playlist(&variants, rate))?;
     }
     if options.dash {
         let text = dash::mpd(&result.renditions, rate, &frames_per_segment, min_buffer_s);

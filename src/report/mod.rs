@@ -39,6 +39,7 @@ mod tests {
             segment_sizes_bits: vec![(kbps * 2000.0) as u64, (kbps * 2200.0) as u64],
             segment_means: BTreeMap::new(),
             on_hull,
+            codecs: "avc1.64001f".into(),
         }
     }
 
