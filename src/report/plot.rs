@@ -465,6 +465,7 @@ fn draw_segments<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest
                 .zip(durations.iter().zip(&starts))
                 .filter(|(_, (d, _))| **d > 0.0)
                 .map(|(&bits, (&d, &s))| (s, s + d, bits as f64 / d / 1000.0))
+                .filter(|&(_, _, kbps)| kbps > 0.0)
                 .collect();
             let crf = if r.crf.fract() == 0.0 {
                 format!("{:.0}", r.crf)
@@ -477,11 +478,17 @@ fn draw_segments<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest
             )
         })
         .collect();
-    let top = series
-        .iter()
-        .flat_map(|s| s.1.iter().map(|t| t.2))
-        .fold(0.0f64, f64::max);
-    let top = if top > 0.0 { top * 1.08 } else { 1.0 };
+    // A log axis: rungs span decades, and each rung's swings are relative.
+    let rates = || series.iter().flat_map(|s| s.1.iter().map(|t| t.2));
+    let (lo, hi) = (
+        rates().filter(|&v| v > 0.0).fold(f64::INFINITY, f64::min),
+        rates().fold(0.0f64, f64::max),
+    );
+    let (y0, y1) = if lo.is_finite() && hi > 0.0 {
+        (lo / 1.15, hi * 1.15)
+    } else {
+        (1.0, 10.0)
+    };
     let x1 = if total > 0.0 { total } else { 1.0 };
 
     let mut chart = ChartBuilder::on(&plot)
@@ -491,15 +498,18 @@ fn draw_segments<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest
         .margin_bottom(8)
         .x_label_area_size(64)
         .y_label_area_size(86)
-        .build_cartesian_2d(0.0..x1, 0.0..top)?;
+        .build_cartesian_2d(
+            0.0..x1,
+            (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
+        )?;
     chart
         .configure_mesh()
         .x_desc("time (s)")
-        .y_desc("segment bitrate (kbit/s)")
+        .y_desc("segment bitrate (kbit/s, log scale)")
         .label_style((FONT, TICK_SIZE))
         .axis_desc_style((FONT, DESC_SIZE))
         .x_label_formatter(&|v| format!("{v}"))
-        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| kbps_label(*v))
         .bold_line_style(GRID)
         .light_line_style(TRANSPARENT)
         .draw()?;
