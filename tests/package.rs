@@ -527,6 +527,15 @@ fn optimize_packages_and_reports_in_one_run() {
         .success();
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"));
+    // The report shows the package: every rendition with its declared figures.
+    let package: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("stream/package.json")).unwrap())
+            .unwrap();
+    assert!(html.contains("<h2>Package</h2>"));
+    for r in package["renditions"].as_array().unwrap() {
+        assert!(html.contains(&format!("<td>{}</td>", r["name"].as_str().unwrap())));
+        assert!(html.contains(r["codecs"].as_str().unwrap()));
+    }
     assert!(out.join("stream/master.m3u8").exists() && out.join("stream/manifest.mpd").exists());
     let separate = tmp.path().join("separate");
     pertitle()

@@ -69,7 +69,7 @@ fn has_text(svg: &str, s: &str) -> bool {
 #[test]
 fn the_page_is_self_contained_and_shows_the_manifest() {
     let m = manifest();
-    let html = pertitle::report::html(m).unwrap();
+    let html = pertitle::report::html(m, None).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.trim_end().ends_with("</html>"));
     // Self-contained: inline SVG, no URL anywhere, no scripts.
@@ -113,7 +113,7 @@ fn the_page_is_self_contained_and_shows_the_manifest() {
     // The segment plot: one series per measured rung.
     let segments = section(&html, "Bitrate of each segment", "</figure>");
     assert!(has_text(segments, "time (s)"));
-    assert!(has_text(segments, "segment bitrate (kbit/s)"));
+    assert!(has_text(segments, "segment bitrate (kbit/s, log scale)"));
     let measured = m.rungs.iter().filter(|r| !r.interpolated).count();
     assert_eq!(
         texts(segments)
@@ -148,8 +148,8 @@ fn the_page_is_self_contained_and_shows_the_manifest() {
     assert!(html.contains(&m.source.path.display().to_string()));
 
     // Deterministic.
-    assert_eq!(html, pertitle::report::html(m).unwrap());
-    assert_eq!(html, pertitle::report::html(&m.clone()).unwrap());
+    assert_eq!(html, pertitle::report::html(m, None).unwrap());
+    assert_eq!(html, pertitle::report::html(&m.clone(), None).unwrap());
 }
 
 #[test]
@@ -162,7 +162,7 @@ fn paths_are_escaped_and_missing_parts_are_left_out() {
         r.interpolated = true;
         r.segment_sizes_bits.clear();
     }
-    let html = pertitle::report::html(&m).unwrap();
+    let html = pertitle::report::html(&m, None).unwrap();
     assert!(html.contains("clips/&lt;b&gt;&amp;&#39;quoted&quot;.mp4"));
     assert!(!html.contains("<b>"));
     assert!(!html.contains("apple-hls"));

@@ -147,6 +147,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!("wrote {}", path.display());
     }
     // With --json, stdout holds only the manifest.
+    let mut packaged = None;
     if args.package {
         let stream = args.output.join("stream");
         let package_options = PackageOptions {
@@ -158,19 +159,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let bar = Bar::counting(!args.quiet, "rungs");
         let result = pertitle::package::package(&manifest, &stream, &package_options, &bar);
         bar.finish();
-        let packaged = result?;
+        let p = result?;
         if !args.json {
-            super::package::print_summary(&packaged);
+            super::package::print_summary(&p);
             println!("wrote {}", stream.display());
         }
+        packaged = Some(p);
     }
     if args.report {
         let report = args.output.join("report.html");
         if args.json {
-            let html = pertitle::report::html(&manifest)?;
+            let html = pertitle::report::html(&manifest, packaged.as_ref())?;
             super::report::write_atomic(&report, html.as_bytes())?;
         } else {
-            super::report::write(&manifest, &report, None, Path::new(""))?;
+            super::report::write(&manifest, packaged.as_ref(), &report, None, Path::new(""))?;
         }
     }
     Ok(())

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use pertitle::Manifest;
+use pertitle::package::PackageManifest;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -11,8 +12,9 @@ use std::path::{Path, PathBuf};
 /// The page shows the rate-quality plot (bitrate on a log axis against the manifest's quality
 /// metric: every measured point by resolution, the upper convex hull, the chosen rungs with
 /// interpolated ones hollow, and the reference ladder's measured rungs when the manifest has a
-/// comparison), the bitrate of each segment of each measured rung over time, and tables of
-/// the rungs, the ladder's expected quality, the comparison, the settings and the source.
+/// comparison), the bitrate of each segment of each measured rung over time (of every rung,
+/// from its segment files, with --package), and tables of the rungs, the package, the
+/// ladder's expected quality, the comparison, the settings and the source.
 ///
 /// The file is self-contained (inline SVG and CSS, no scripts, nothing fetched), the same
 /// manifest always gives the same bytes, and it is written atomically: on any error nothing
@@ -27,6 +29,11 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
 
+    /// Also show this package of the ladder (`pertitle package`'s output directory): every
+    /// rung's segment bitrates from the segment files, and what HLS and DASH declare.
+    #[arg(long, value_name = "DIR")]
+    package: Option<PathBuf>,
+
     /// Also write the rate-quality plot as a PNG image to this file.
     #[arg(long, value_name = "FILE")]
     png: Option<PathBuf>,
@@ -38,17 +45,32 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let manifest = Manifest::read(&args.input)?;
-    write(&manifest, &args.output, args.png.as_deref(), &args.font)
+    let package = match &args.package {
+        Some(dir) => {
+            let p = PackageManifest::read(dir)?;
+            p.check_matches(&manifest, dir)?;
+            Some(p)
+        }
+        None => None,
+    };
+    write(
+        &manifest,
+        package.as_ref(),
+        &args.output,
+        args.png.as_deref(),
+        &args.font,
+    )
 }
 
 /// Write the report of `manifest` to `output` (and its plot to `png`), saying so on stdout.
 pub fn write(
     manifest: &Manifest,
+    package: Option<&PackageManifest>,
     output: &Path,
     png: Option<&Path>,
     font: &Path,
 ) -> anyhow::Result<()> {
-    let html = pertitle::report::html(manifest)?;
+    let html = pertitle::report::html(manifest, package)?;
     // Render everything before writing anything.
     let image = match png {
         Some(_) => Some(pertitle::report::rate_quality_png(manifest, font)?),

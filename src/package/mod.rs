@@ -142,6 +142,31 @@ pub struct PackagedRendition {
     pub matches_trial: Option<bool>,
 }
 
+impl PackageManifest {
+    /// Read `DIR/package.json`.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join(PACKAGE_JSON);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Manifest { path, cause: e })
+    }
+
+    /// Fail unless this package holds the rungs of `manifest` (same sizes and CRFs, in order).
+    pub fn check_matches(&self, manifest: &Manifest, dir: &Path) -> Result<()> {
+        let same = self.renditions.len() == manifest.rungs.len()
+            && self.renditions.iter().zip(&manifest.rungs).all(|(p, r)| {
+                (p.width, p.height) == (r.width, r.height) && (p.crf - r.crf).abs() < 1e-9
+            });
+        if same {
+            Ok(())
+        } else {
+            Err(Error::InvalidOption(format!(
+                "{}: this package does not hold the ladder's rungs (package it again)",
+                dir.display()
+            )))
+        }
+    }
+}
+
 /// The directory name of rung `index` (0-based, by increasing bitrate).
 pub fn rendition_name(index: usize, resolution: Resolution) -> String {
     format!("rung{}_{}p", index + 1, resolution.height)

@@ -3,6 +3,7 @@
 use super::plot::{self, quality_label, source_name};
 use crate::Manifest;
 use crate::error::Result;
+use crate::package::PackageManifest;
 use crate::point::Metric;
 use std::fmt::Write;
 
@@ -67,8 +68,10 @@ table.kv th { width: 280px; }
 .note { color: #444; font-size: 15px; }
 ";
 
-/// The report page for `manifest`.
-pub fn html(manifest: &Manifest) -> Result<String> {
+/// The report page for `manifest`, with the figures of its package (`pertitle package`'s
+/// `package.json`) when given: every rung's real segment bitrates and what HLS and DASH
+/// declare.
+pub fn html(manifest: &Manifest, package: Option<&PackageManifest>) -> Result<String> {
     let m = manifest;
     let metric = m.settings.metric;
     let qd = quality_digits(metric);
@@ -128,11 +131,11 @@ pub fn html(manifest: &Manifest) -> Result<String> {
         .filter(|(_, r)| r.segment_sizes_bits.is_empty())
         .map(|(i, _)| (i + 1).to_string())
         .collect();
-    let seg_note = if interpolated.is_empty() {
+    let seg_note = if interpolated.is_empty() || package.is_some() {
         String::new()
     } else {
         format!(
-            " Rung{} {} {} interpolated: never encoded, so {} no segment sizes and {} not shown.",
+            " Rung{} {} {} interpolated: never encoded, so {} no segment sizes and {} not shown (a report with the package shows every rung).",
             if interpolated.len() > 1 { "s" } else { "" },
             interpolated.join(", "),
             if interpolated.len() > 1 { "are" } else { "is" },
@@ -144,12 +147,19 @@ pub fn html(manifest: &Manifest) -> Result<String> {
             if interpolated.len() > 1 { "are" } else { "is" },
         )
     };
-    let seg_text = format!(
-        "Each segment's encoded size over its duration ({} segments of about {} s), plotted from the segment's start time.",
-        m.segments.count,
-        num(m.settings.segment_seconds, 1)
-    );
-    match plot::segments_svg(m)? {
+    let seg_text = match package {
+        Some(_) => format!(
+            "Each segment file's size over its duration, for every rung of the package ({} segments of about {} s), plotted from the segment's start time.",
+            m.segments.count,
+            num(m.settings.segment_seconds, 1)
+        ),
+        None => format!(
+            "Each segment's encoded size over its duration ({} segments of about {} s), plotted from the segment's start time.",
+            m.segments.count,
+            num(m.settings.segment_seconds, 1)
+        ),
+    };
+    match plot::segments_svg(m, package)? {
         Some(svg) => {
             out!(
                 "<figure>\n{}\n<figcaption>{seg_text}{seg_note}</figcaption>\n</figure>\n",
@@ -197,6 +207,10 @@ pub fn html(manifest: &Manifest) -> Result<String> {
         out!(
             "<p class=\"note\"><span class=\"interp\">*</span> interpolated between two measured CRFs of its resolution: CRF, bitrate and qualities estimated, not encoded; peak estimated from the nearer measured point.</p>\n"
         );
+    }
+
+    if let Some(p) = package {
+        package_table(w, m, p);
     }
 
     out!("<h2>Ladder</h2>\n<table class=\"kv\">\n");
@@ -406,6 +420,66 @@ pub fn html(manifest: &Manifest) -> Result<String> {
     );
     out!("</table>\n</body>\n</html>\n");
     Ok(h)
+}
+
+/// The package's renditions: what HLS and DASH declare, measured on the segment files, and
+/// how the final encodes compare with the ladder's figures.
+fn package_table(w: &mut String, m: &Manifest, p: &PackageManifest) {
+    macro_rules! out {
+        ($($t:tt)*) => {{ let _ = write!(w, $($t)*); }};
+    }
+    out!(
+        "<h2>Package</h2>\n<table class=\"rungs\">\n<tr><th>rendition</th><th>resolution</th><th>CODECS</th><th>AVERAGE-BANDWIDTH (kbit/s)</th><th>BANDWIDTH (kbit/s)</th><th>DASH bandwidth (kbit/s)</th><th>ladder bitrate (kbit/s)</th><th>final vs ladder</th></tr>\n"
+    );
+    for (r, rung) in p.renditions.iter().zip(&m.rungs) {
+        let video_kbps = r.segment_video_bits.iter().sum::<u64>() as f64
+            / p.segment_durations_s
+                .iter()
+                .sum::<f64>()
+                .max(f64::MIN_POSITIVE)
+            / 1000.0;
+        let versus = match r.matches_trial {
+            Some(true) => "same bits".to_string(),
+            Some(false) => "<span class=\"interp\">different bits</span>".to_string(),
+            None if rung.bitrate_kbps > 0.0 => format!(
+                "{:+.1}% video bits",
+                (video_kbps / rung.bitrate_kbps - 1.0) * 100.0
+            ),
+            None => String::new(),
+        };
+        let ladder = if rung.interpolated {
+            format!(
+                "<span class=\"interp\">{}*</span>",
+                num(rung.bitrate_kbps, 1)
+            )
+        } else {
+            num(rung.bitrate_kbps, 1)
+        };
+        out!(
+            "<tr><td>{}</td><td>{}x{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{ladder}</td><td>{versus}</td></tr>\n",
+            esc(&r.name),
+            r.width,
+            r.height,
+            esc(&r.codecs),
+            num(r.hls_average_bandwidth as f64 / 1000.0, 1),
+            num(r.hls_bandwidth as f64 / 1000.0, 1),
+            num(r.dash_bandwidth as f64 / 1000.0, 1),
+        );
+    }
+    out!("</table>\n");
+    out!(
+        "<p class=\"note\">Measured on the segment files (container included): AVERAGE-BANDWIDTH is all segment bits over the duration, BANDWIDTH the peak segment bit rate (RFC 8216bis), the DASH bandwidth the least rate that delivers every segment in time after {} s of buffering. {}. Final encodes: x264 preset {}; a measured rung's final encode is its trial encode (\"same bits\"); an interpolated rung's video bitrate is compared with the ladder's estimate.</p>\n",
+        num(p.dash_min_buffer_s, 3),
+        [
+            p.hls_master.as_deref().map(|h| format!("HLS: {}", esc(h))),
+            p.dash_mpd.as_deref().map(|d| format!("DASH: {}", esc(d))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", "),
+        esc(&p.preset),
+    );
 }
 
 #[cfg(test)]

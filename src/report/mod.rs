@@ -120,17 +120,17 @@ mod tests {
         for label in ["640x360", "1280x720", "convex hull", "rungs (interpolated)"] {
             assert!(svg.contains(&format!("\n{label}\n</text>")), "{label}");
         }
-        let segments = segments_svg(&m).unwrap().unwrap();
+        let segments = segments_svg(&m, None).unwrap().unwrap();
         assert!(segments.contains("rung 1: 640x360 CRF 32"));
         assert!(segments.contains("rung 3: 1280x720 CRF 24"));
         assert!(
             !segments.contains("rung 2:"),
             "interpolated: no segment sizes"
         );
-        let page = html(&m).unwrap();
+        let page = html(&m, None).unwrap();
         assert!(page.contains("clips/a&amp;b.mp4"));
         assert!(page.contains("Rung 2 is interpolated"));
         assert!(page.contains(">330.0<"));
-        assert_eq!(page, html(&m).unwrap());
+        assert_eq!(page, html(&m, None).unwrap());
     }
 }

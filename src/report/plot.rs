@@ -7,6 +7,7 @@
 
 use crate::Manifest;
 use crate::error::{Error, Result};
+use crate::package::PackageManifest;
 use crate::point::{Measured, Metric};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -80,21 +81,102 @@ pub fn rate_quality_svg(manifest: &Manifest) -> Result<String> {
 
 /// The per-rung segment bitrates as an SVG document, or `None` when no rung has segment sizes
 /// (every rung interpolated).
-pub fn segments_svg(manifest: &Manifest) -> Result<Option<String>> {
-    if !manifest
-        .rungs
-        .iter()
-        .any(|r| !r.segment_sizes_bits.is_empty())
-    {
+pub fn segments_svg(
+    manifest: &Manifest,
+    package: Option<&PackageManifest>,
+) -> Result<Option<String>> {
+    let series = match package {
+        Some(p) => package_series(p),
+        None => trial_series(manifest),
+    };
+    if series.is_empty() {
         return Ok(None);
     }
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SEGMENTS_SIZE).into_drawing_area();
-        drawn(draw_segments(&root, manifest))?;
+        drawn(draw_segments(&root, manifest, &series))?;
         drawn(root.present())?;
     }
     Ok(Some(svg))
+}
+
+/// One line of the segment plot: its legend label and its (start, end, kbit/s) steps.
+type SegmentSeries = (String, Vec<Segment>);
+
+fn crf_label(crf: f64) -> String {
+    if crf.fract() == 0.0 {
+        format!("{crf:.0}")
+    } else {
+        format!("{crf}")
+    }
+}
+
+/// (start, end) of each segment.
+fn segment_spans(durations: &[f64]) -> Vec<(f64, f64)> {
+    durations
+        .iter()
+        .scan(0.0, |t, &d| {
+            let s = *t;
+            *t += d;
+            Some((s, s + d))
+        })
+        .collect()
+}
+
+fn steps(bits: impl Iterator<Item = u64>, durations: &[f64]) -> Vec<Segment> {
+    bits.zip(segment_spans(durations))
+        .filter(|(_, (s, e))| e > s)
+        .map(|(bits, (s, e))| (s, e, bits as f64 / (e - s) / 1000.0))
+        .filter(|&(_, _, kbps)| kbps > 0.0)
+        .collect()
+}
+
+/// The measured rungs' trial encodes (video bits; interpolated rungs have none).
+fn trial_series(m: &Manifest) -> Vec<SegmentSeries> {
+    m.rungs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.segment_sizes_bits.is_empty())
+        .map(|(i, r)| {
+            (
+                format!(
+                    "rung {}: {}x{} CRF {}",
+                    i + 1,
+                    r.width,
+                    r.height,
+                    crf_label(r.crf)
+                ),
+                steps(
+                    r.segment_sizes_bits.iter().copied(),
+                    &m.segments.durations_s,
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Every rung of a package: the sizes of its segment files.
+fn package_series(p: &PackageManifest) -> Vec<SegmentSeries> {
+    p.renditions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            (
+                format!(
+                    "rung {}: {}x{} CRF {}",
+                    i + 1,
+                    r.width,
+                    r.height,
+                    crf_label(r.crf)
+                ),
+                steps(
+                    r.segment_bytes.iter().map(|b| b * 8),
+                    &p.segment_durations_s,
+                ),
+            )
+        })
+        .collect()
 }
 
 /// The rate-quality plot as a PNG image, its text set in the TrueType font at `font`
@@ -433,7 +515,11 @@ fn draw_rate_quality<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Mani
 /// A segment's start and end times (s) and its bitrate (kbit/s).
 type Segment = (f64, f64, f64);
 
-fn draw_segments<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest) -> Drawn<DB> {
+fn draw_segments<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    m: &Manifest,
+    series: &[SegmentSeries],
+) -> Drawn<DB> {
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
     let (plot, legend_area) = root.split_horizontally(w - LEGEND_WIDTH);
@@ -441,43 +527,10 @@ fn draw_segments<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest
         root,
         &format!("{}: bitrate of each segment", source_name(m)),
     )?;
-
-    let durations = &m.segments.durations_s;
-    let starts: Vec<f64> = durations
+    let total: f64 = series
         .iter()
-        .scan(0.0, |t, d| {
-            let s = *t;
-            *t += d;
-            Some(s)
-        })
-        .collect();
-    let total: f64 = durations.iter().sum();
-    // (legend label, [(segment start, end, kbit/s)]) of each measured rung.
-    let series: Vec<(String, Vec<Segment>)> = m
-        .rungs
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| !r.segment_sizes_bits.is_empty())
-        .map(|(i, r)| {
-            let segs = r
-                .segment_sizes_bits
-                .iter()
-                .zip(durations.iter().zip(&starts))
-                .filter(|(_, (d, _))| **d > 0.0)
-                .map(|(&bits, (&d, &s))| (s, s + d, bits as f64 / d / 1000.0))
-                .filter(|&(_, _, kbps)| kbps > 0.0)
-                .collect();
-            let crf = if r.crf.fract() == 0.0 {
-                format!("{:.0}", r.crf)
-            } else {
-                format!("{}", r.crf)
-            };
-            (
-                format!("rung {}: {}x{} CRF {crf}", i + 1, r.width, r.height),
-                segs,
-            )
-        })
-        .collect();
+        .flat_map(|s| s.1.iter().map(|t| t.1))
+        .fold(0.0, f64::max);
     // A log axis: rungs span decades, and each rung's swings are relative.
     let rates = || series.iter().flat_map(|s| s.1.iter().map(|t| t.2));
     let (lo, hi) = (
