@@ -175,9 +175,6 @@ pub fn compare(
     }
 }
 
-/// Frames compared at once: enough to keep both cores of a small machine busy.
-const COMPARE_IN_FLIGHT: usize = 3;
-
 /// A `read_ahead` step that resizes frames to `display` (bicubic), reusing the frames sent
 /// back on `recycled`; frames already at that size pass through.
 fn to_display(
@@ -235,75 +232,39 @@ pub fn score_with(
         let (recycle_dist, recycled_dist) = std::sync::mpsc::channel::<frame::Video>();
         let refs = read_ahead(scope, ref_reader, 4, to_display(display, recycled_ref));
         let dists = read_ahead(scope, dist_reader, 4, to_display(display, recycled_dist));
-        // Frames are compared on the rayon pool, several at once, so that both cores stay
-        // busy while this thread hands out the next pair; records come back tagged with
-        // their index and are put in order.
-        let (done_tx, done_rx) = std::sync::mpsc::channel::<FrameRecord>();
-        let mut in_flight = 0usize;
-        let store = |records: &mut Vec<FrameRecord>, r: FrameRecord| {
-            let i = r.frame as usize;
-            if records.len() <= i {
-                records.resize(i + 1, FrameRecord::default());
+        loop {
+            let r = refs.recv().ok().transpose()?;
+            let d = dists.recv().ok().transpose()?;
+            n_ref += u64::from(r.is_some());
+            n_dist += u64::from(d.is_some());
+            let (Some(r), Some(d)) = (r, d) else {
+                // Count the rest of the longer file.
+                n_ref += refs.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
+                n_dist += dists.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
+                break;
+            };
+            if (r.width(), r.height()) != (d.width(), d.height()) {
+                return Err(Error::Internal(format!(
+                    "frames of {}x{} and {}x{} after resizing to {display}",
+                    r.width(),
+                    r.height(),
+                    d.width(),
+                    d.height()
+                )));
             }
-            records[i] = r;
-        };
-        rayon::in_place_scope(|pool| -> Result<()> {
-            let mut index = 0u64;
-            loop {
-                let r = refs.recv().ok().transpose()?;
-                let d = dists.recv().ok().transpose()?;
-                n_ref += u64::from(r.is_some());
-                n_dist += u64::from(d.is_some());
-                let (Some(r), Some(d)) = (r, d) else {
-                    // Count the rest of the longer file.
-                    n_ref += refs.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
-                    n_dist += dists.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
-                    break;
-                };
-                if (r.width(), r.height()) != (d.width(), d.height()) {
-                    return Err(Error::Internal(format!(
-                        "frames of {}x{} and {}x{} after resizing to {display}",
-                        r.width(),
-                        r.height(),
-                        d.width(),
-                        d.height()
-                    )));
-                }
-                if let Some(v) = vmaf.as_mut() {
-                    v.push(&r, &d)?;
-                }
-                while in_flight >= COMPARE_IN_FLIGHT {
-                    let done = done_rx
-                        .recv()
-                        .map_err(|_| Error::Internal("a comparison was lost".into()))?;
-                    store(&mut records, done);
-                    in_flight -= 1;
-                }
-                let (done_tx, recycle_ref, recycle_dist) =
-                    (done_tx.clone(), recycle_ref.clone(), recycle_dist.clone());
-                let frame_index = index;
-                pool.spawn(move |_| {
-                    let mut record = compare(&r, &d, options);
-                    record.frame = frame_index;
-                    let _ = done_tx.send(record);
-                    // A decoding thread may have finished already; then the frame is just
-                    // dropped.
-                    if ref_size != display {
-                        let _ = recycle_ref.send(r);
-                    }
-                    if dist_size != display {
-                        let _ = recycle_dist.send(d);
-                    }
-                });
-                in_flight += 1;
-                index += 1;
+            if let Some(v) = vmaf.as_mut() {
+                v.push(&r, &d)?;
             }
-            Ok(())
-        })?;
-        // Every spawned comparison has finished when the scope returns.
-        drop(done_tx);
-        for done in done_rx.iter() {
-            store(&mut records, done);
+            let mut record = compare(&r, &d, options);
+            record.frame = records.len() as u64;
+            records.push(record);
+            // A decoding thread may have finished already; then the frame is just dropped.
+            if ref_size != display {
+                let _ = recycle_ref.send(r);
+            }
+            if dist_size != display {
+                let _ = recycle_dist.send(d);
+            }
         }
         Ok(())
     })?;
