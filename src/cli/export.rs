@@ -16,7 +16,9 @@ use std::path::PathBuf;
 ///   segment sizes, which interpolated rungs lack (choose measured rungs with
 ///   `pertitle ladder --measured-only`), or with --package from the segment files that
 ///   `pertitle package` wrote, every rung included.
+///
 /// - csv: every measured point, one row each, with its hull membership and rung number.
+///
 /// - hls-master: an HLS master playlist of the rungs for a packager that encodes them itself:
 ///   BANDWIDTH = the rung's peak segment bitrate, AVERAGE-BANDWIDTH = its average (trial
 ///   video bits; estimates for interpolated rungs), CODECS from the trial encode's SPS,
