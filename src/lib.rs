@@ -37,6 +37,7 @@ pub mod reference;
 pub mod report;
 pub mod resolution;
 pub mod scale;
+pub mod search;
 pub mod score;
 pub mod segment;
 pub mod source;
