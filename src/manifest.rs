@@ -7,6 +7,7 @@ use crate::metrics::vmaf::VmafModel;
 use crate::point::{Metric, Point, Rung, round};
 use crate::reference::{self, Comparison};
 use crate::resolution::Resolution;
+use crate::search::{SearchMode, SearchSettings};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,9 @@ pub struct Manifest {
     /// (`optimize --compare-to`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
+    /// How the points were chosen and how many encodes they took.
+    #[serde(default)]
+    pub search: SearchSummary,
     /// Wall and CPU times: the only part that changes between identical runs.
     pub timing: Timing,
 }
@@ -97,6 +101,21 @@ pub struct LadderSummary {
     pub expected_quality: f64,
     /// Rungs interpolated between measured CRFs.
     pub interpolated_rungs: usize,
+}
+
+/// How the trial points were chosen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchSummary {
+    pub mode: SearchMode,
+    /// The adaptive search's aims (absent for the grid).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SearchSettings>,
+    /// Points measured in each wave (one pass over the source each; the grid is one wave,
+    /// itself split into passes when memory asks).
+    pub waves: Vec<usize>,
+    /// Trial encodes made, reference-ladder rungs included; their encoder CPU time is
+    /// `timing.encode_cpu_s`.
+    pub encodes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

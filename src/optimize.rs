@@ -4,7 +4,8 @@ use crate::encode::{X264_THREADS, X264Settings, validate_crf};
 use crate::error::{Error, Result};
 use crate::ladder::{Constraints, Objective};
 use crate::manifest::{
-    Generator, LadderSummary, Manifest, SCHEMA_VERSION, Segments, Settings, SourceSummary, Timing,
+    Generator, LadderSummary, Manifest, SCHEMA_VERSION, SearchSummary, Segments, Settings,
+    SourceSummary, Timing,
 };
 use crate::measure::{MeasureOptions, default_memory_budget, measure};
 use crate::metrics::vmaf::VmafModel;
@@ -13,9 +14,10 @@ use crate::progress::Progress;
 use crate::reference::{self, ReferenceLadder, ReferenceRung};
 use crate::resolution::{Resolution, trial_resolutions};
 use crate::scale::Kernel;
+use crate::search::{Measured, SearchMode, SearchSettings, first_wave, next_wave};
 use crate::segment::Segmenter;
 use crate::source::{SourceInfo, probe};
-use crate::trial::TrialSpec;
+use crate::trial::{TrialResult, TrialSpec};
 use std::path::Path;
 use std::time::Instant;
 
@@ -44,6 +46,8 @@ pub struct OptimizeOptions {
     /// Most points encoded in one pass over the source (0 = as many as fit in half the
     /// available memory).
     pub points_per_pass: usize,
+    /// Every resolution x CRF, or an adaptive search within the CRFs' range.
+    pub search: SearchMode,
 }
 
 impl Default for OptimizeOptions {
@@ -61,6 +65,7 @@ impl Default for OptimizeOptions {
             display: None,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             points_per_pass: 0,
+            search: SearchMode::Grid,
         }
     }
 }
@@ -97,6 +102,29 @@ impl OptimizeOptions {
             return Err(Error::InvalidOption("--jobs must be at least 1".into()));
         }
         Ok(())
+    }
+}
+
+impl OptimizeOptions {
+    /// What the adaptive search aims at: the CRFs' range, the ladder's bitrate range, and a
+    /// tolerance of about a sixth of a just-noticeable difference on the hull metric.
+    pub fn search_settings(&self) -> SearchSettings {
+        let lo = self.crfs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = self.crfs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        SearchSettings {
+            crf_range: [lo, hi],
+            min_kbps: self.constraints.min_kbps,
+            max_kbps: self.constraints.max_kbps,
+            tolerance: match self.metric {
+                Metric::Vmaf => 1.0,
+                Metric::Psnr => 0.2,
+                Metric::Ssim => 0.002,
+            },
+            min_crf_gap: 1.0,
+            max_crf_gap: 4.0,
+            crf_step: 0.5,
+            max_waves: 12,
+        }
     }
 }
 
@@ -153,7 +181,29 @@ pub fn optimize(
         vmaf: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
         display: options.display,
     };
-    let results = measure(input, &specs, &measure_options, progress)?;
+    let (results, search) = match options.search {
+        SearchMode::Grid => {
+            let results = measure(input, &specs, &measure_options, progress)?;
+            let search = SearchSummary {
+                mode: SearchMode::Grid,
+                settings: None,
+                waves: vec![results.len()],
+                encodes: results.len(),
+            };
+            (results, search)
+        }
+        SearchMode::Adaptive => {
+            let reference = specs[grid_specs.len()..].to_vec();
+            adaptive(
+                input,
+                &info,
+                options,
+                &reference,
+                &measure_options,
+                progress,
+            )?
+        }
+    };
 
     let frames = results.first().map_or(0, |r| r.series.frames());
     if frames == 0 {
@@ -182,7 +232,11 @@ pub fn optimize(
 
     let mut resolutions: Vec<_> = grid_specs.iter().map(|s| s.resolution).collect();
     resolutions.dedup();
-    let mut crfs = options.crfs.clone();
+    // The CRFs tried: the grid's, or every one the search measured.
+    let mut crfs: Vec<f64> = match options.search {
+        SearchMode::Grid => options.crfs.clone(),
+        SearchMode::Adaptive => points.iter().map(|p| p.crf).collect(),
+    };
     crfs.sort_by(f64::total_cmp);
     crfs.dedup();
     let points_cpu: Vec<f64> = grid_results
@@ -231,6 +285,7 @@ pub fn optimize(
         rungs: Vec::new(),
         ladder: LadderSummary::default(),
         comparison: options.compare_to.map(|r| reference::Comparison::pending(r, reference_rungs)),
+        search,
         timing: Timing {
             wall_s: round(started.elapsed().as_secs_f64(), 3),
             jobs: options.jobs,
@@ -240,4 +295,74 @@ pub fn optimize(
     };
     manifest.select_rungs(options.constraints.clone(), options.objective)?;
     Ok(manifest)
+}
+
+/// The adaptive search ([`crate::search`]): waves of points, each measured in one pass over
+/// the source, until the planner has nothing left worth encoding. The reference ladder's
+/// rungs (if any) ride along in the first wave. Grid results come back by resolution then
+/// CRF, like the grid's, followed by the reference rungs.
+fn adaptive(
+    input: &Path,
+    info: &SourceInfo,
+    options: &OptimizeOptions,
+    reference: &[TrialSpec],
+    measure_options: &MeasureOptions,
+    progress: &dyn Progress,
+) -> Result<(Vec<TrialResult>, SearchSummary)> {
+    let sar = parse_sar(&info.sample_aspect_ratio);
+    let resolutions = trial_resolutions(info.resolution(), sar, &options.heights);
+    let settings = options.search_settings();
+    let mut wave = first_wave(&resolutions, &settings);
+    wave.extend_from_slice(reference);
+    let mut results: Vec<TrialResult> = Vec::new();
+    let mut waves = Vec::new();
+    loop {
+        results.extend(measure(input, &wave, measure_options, progress)?);
+        waves.push(wave.len());
+        if waves.len() >= settings.max_waves {
+            break;
+        }
+        let frames = results.first().map_or(0, |r| r.series.frames());
+        let segmenter = Segmenter::new(info.frame_rate, options.segment_seconds);
+        let segment_frames = segmenter.frames_per_segment(frames);
+        let duration_s = info.frame_rate.duration_of(frames);
+        let measured: Vec<Measured> = results
+            .iter()
+            .filter_map(|r| {
+                let crf = r.spec.rate.crf()?;
+                let p = Point::from_trial(r, duration_s, &segment_frames);
+                Some(Measured {
+                    resolution: r.spec.resolution,
+                    crf,
+                    kbps: p.bitrate_kbps,
+                    quality: options.metric.of(&p),
+                })
+            })
+            .collect();
+        wave = next_wave(&resolutions, &measured, &settings);
+        if wave.is_empty() {
+            break;
+        }
+    }
+    let encodes = results.len();
+    let (mut grid, rest): (Vec<TrialResult>, Vec<TrialResult>) = results
+        .into_iter()
+        .partition(|r| r.spec.rate.crf().is_some());
+    grid.sort_by(|a, b| {
+        a.spec.resolution.cmp(&b.spec.resolution).then(
+            a.spec
+                .rate
+                .crf()
+                .unwrap_or(0.0)
+                .total_cmp(&b.spec.rate.crf().unwrap_or(0.0)),
+        )
+    });
+    grid.extend(rest);
+    let summary = SearchSummary {
+        mode: SearchMode::Adaptive,
+        settings: Some(settings),
+        waves,
+        encodes,
+    };
+    Ok((grid, summary))
 }

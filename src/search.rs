@@ -6,8 +6,10 @@
 //! parallel. Per resolution:
 //!
 //! 1. the cheapest point of the range (the highest CRF) is measured first;
-//! 2. then the CRF expected to reach the top of the bitrate range of interest (x264's rate
-//!    roughly halves every 6 CRF), so no resolution spends encodes far above `max_kbps`;
+//! 2. then, while a resolution's best point is on the hull and below `max_kbps`, the CRF
+//!    expected to reach `max_kbps` (x264's rate roughly halves every 6 CRF; then the slope
+//!    measured), at most two `max_crf_gap` lower at a time, so no resolution jumps to
+//!    expensive CRFs the hull never uses;
 //! 3. then a gap between two measured CRFs of a resolution is split while that resolution is
 //!    competitive there: its curve (interpolated linearly in log rate) is compared with the
 //!    upper hull of the *other* resolutions' points across the gap, inside the bitrate
@@ -17,8 +19,7 @@
 //!    own resolutions get points every `max_crf_gap` CRF or closer, and crossovers, which
 //!    decide where the ladder changes resolution, are located finely.
 //!
-//! A resolution whose best point is on the hull and still below `max_kbps` is also extended
-//! toward lower CRFs. The search stops when no gap is worth splitting (or at `max_waves`).
+//! The search stops when no gap is worth splitting (or at `max_waves`).
 //! It is a pure function of the measurements, so the same measurements give the same plan,
 //! and it never proposes a point already measured.
 
@@ -54,8 +55,10 @@ impl std::str::FromStr for SearchMode {
 pub struct SearchSettings {
     /// CRFs searched: `[lowest, highest]`.
     pub crf_range: [f64; 2],
-    /// Bitrates the ladder may use, kbit/s.
-    pub kbps_range: [f64; 2],
+    /// Bitrates the ladder may use, kbit/s (no upper limit when `max_kbps` is absent).
+    pub min_kbps: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_kbps: Option<f64>,
     /// A gap is split while the hull could still rise by more than this (quality units).
     pub tolerance: f64,
     /// Gaps narrower than twice this (in CRF) are not split.
@@ -112,7 +115,7 @@ pub fn next_wave(
         .collect();
     let envelope = Envelope::new(&rq);
     let [lo, hi] = s.crf_range;
-    let max_kbps = s.kbps_range[1];
+    let max_kbps = s.max_kbps.unwrap_or(f64::INFINITY);
     let mut wave = Vec::new();
     for &res in resolutions {
         // This resolution's points, cheapest (highest CRF) first.
@@ -149,8 +152,12 @@ pub fn next_wave(
                 _ => CRF_PER_HALVING,
             };
             let target = best.crf - slope * (max_kbps / best.kbps).log2();
-            // At least one minimum gap down, at most to the range's end.
-            let crf = target.min(best.crf - s.min_crf_gap).max(lo);
+            // At least one minimum gap down, at most two maximum gaps (so no resolution
+            // jumps to an expensive CRF the hull may never use), not past the range's end.
+            let crf = target
+                .min(best.crf - s.min_crf_gap)
+                .max(best.crf - 2.0 * s.max_crf_gap)
+                .max(lo);
             propose(crf);
         }
         // Split the gaps where this resolution competes for the hull.
@@ -175,9 +182,12 @@ pub fn next_wave(
         }
     }
     wave.sort_by(|a, b| {
-        a.resolution
-            .cmp(&b.resolution)
-            .then(a.rate.crf().unwrap_or(0.0).total_cmp(&b.rate.crf().unwrap_or(0.0)))
+        a.resolution.cmp(&b.resolution).then(
+            a.rate
+                .crf()
+                .unwrap_or(0.0)
+                .total_cmp(&b.rate.crf().unwrap_or(0.0)),
+        )
     });
     wave
 }
@@ -191,8 +201,8 @@ const GAP_SAMPLES: usize = 24;
 /// otherwise a gap wider than `max_crf_gap` is split in the middle.
 fn split(a: Measured, b: Measured, others: &Envelope, s: &SearchSettings) -> Option<f64> {
     let (la, lb) = (a.kbps.ln(), b.kbps.ln());
-    let from = a.kbps.max(s.kbps_range[0]).ln();
-    let to = b.kbps.min(s.kbps_range[1]).ln();
+    let from = a.kbps.max(s.min_kbps).ln();
+    let to = b.kbps.min(s.max_kbps.unwrap_or(f64::INFINITY)).ln();
     if from > to {
         return None;
     }
@@ -211,9 +221,8 @@ fn split(a: Measured, b: Measured, others: &Envelope, s: &SearchSettings) -> Opt
     }
     let width = a.crf - b.crf;
     let crf_at = |t: f64| a.crf + t.clamp(0.0, 1.0) * (b.crf - a.crf);
-    let keep_off_ends = |crf: f64| {
-        snap(crf, s.crf_step).clamp(b.crf + s.min_crf_gap, a.crf - s.min_crf_gap)
-    };
+    let keep_off_ends =
+        |crf: f64| snap(crf, s.crf_step).clamp(b.crf + s.min_crf_gap, a.crf - s.min_crf_gap);
     let worst = lead.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
     // A crossover that matters: this curve is clearly above the others' hull in part of the
     // gap and clearly below in another (two near-equal curves may cross anywhere: the hull
@@ -292,7 +301,8 @@ mod tests {
     fn settings() -> SearchSettings {
         SearchSettings {
             crf_range: [16.0, 43.0],
-            kbps_range: [0.0, 8000.0],
+            min_kbps: 0.0,
+            max_kbps: Some(8000.0),
             tolerance: 2.0,
             min_crf_gap: 1.0,
             max_crf_gap: 4.0,

@@ -7,6 +7,7 @@ use pertitle::ladder::Constraints;
 use pertitle::metrics::vmaf::VmafModel;
 use pertitle::package::PackageOptions;
 use pertitle::reference::ReferenceLadder;
+use pertitle::search::SearchMode;
 use pertitle::{Metric, OptimizeOptions, Resolution};
 use std::path::{Path, PathBuf};
 
@@ -74,6 +75,15 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     points_per_pass: usize,
 
+    /// How trial points are chosen: grid = every resolution at every --crf; adaptive =
+    /// waves of points chosen from what has been measured so far, within the range of the
+    /// --crf values (lowest to highest): each resolution starts at the cheapest CRF, then aims
+    /// at --max-kbps, then splits CRF gaps only where that resolution competes for the hull
+    /// (at most 4 CRF apart there, and finely where resolutions cross over); resolutions the
+    /// hull does not need get no more encodes.
+    #[arg(long, default_value = "grid", value_name = "grid|adaptive")]
+    search: SearchMode,
+
     /// Also encode a fixed reference ladder on this title (apple-hls: Apple's HLS H.264
     /// ladder; netflix-2015: Netflix's pre-per-title ladder) at its rungs' bitrates (one-pass,
     /// VBV-capped at 110%), measure it like the grid, and report the per-title ladder's
@@ -127,6 +137,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         display: args.display,
         jobs: args.jobs.unwrap_or(defaults.jobs),
         points_per_pass: args.points_per_pass,
+        search: args.search,
     };
     options.validate()?;
     // Probe first so a bad input fails before the output directory is touched.

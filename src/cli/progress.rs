@@ -81,8 +81,12 @@ fn describe(noun: &str, points: &[TrialSpec]) -> String {
 
 impl Progress for Bar {
     fn pass_started(&self, points: &[TrialSpec], done: usize, total: usize, frames: u64) {
-        if self.bar.length().is_none() && frames > 0 {
-            self.bar.set_length(frames * total as u64);
+        // Each measurement (the grid, or one wave of a search) adds its work to the bar.
+        if done == 0 && frames > 0 {
+            match self.bar.length() {
+                None => self.bar.set_length(frames * total as u64),
+                Some(_) => self.bar.inc_length(frames * total as u64),
+            }
         }
         self.pass_points
             .store(points.len() as u64, Ordering::Relaxed);

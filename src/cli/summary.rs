@@ -84,10 +84,18 @@ pub fn print(manifest: &Manifest) {
             println!("  note: {note}");
         }
     }
+    let search = &manifest.search;
     println!(
-        "encoder CPU {:.1} s over {} points; wall {:.1} s",
-        manifest.timing.encode_cpu_s,
+        "{} search: {} encodes in {} wave{} ({} points); encoder CPU {:.1} s; wall {:.1} s",
+        match search.mode {
+            pertitle::search::SearchMode::Grid => "grid",
+            pertitle::search::SearchMode::Adaptive => "adaptive",
+        },
+        search.encodes,
+        search.waves.len(),
+        if search.waves.len() == 1 { "" } else { "s" },
         manifest.points.len(),
+        manifest.timing.encode_cpu_s,
         manifest.timing.wall_s
     );
 }

@@ -103,6 +103,7 @@ mod tests {
                 interpolated_rungs: 1,
             },
             comparison: None,
+            search: Default::default(),
             timing: Timing {
                 wall_s: 1.0,
                 jobs: 1,
