@@ -13,11 +13,12 @@
 //! 3. then a gap between two measured CRFs of a resolution is split while that resolution is
 //!    competitive there: its curve (interpolated linearly in log rate) is compared with the
 //!    upper hull of the *other* resolutions' points across the gap, inside the bitrate
-//!    range. A gap where it tops that hull and wider than `max_crf_gap` is halved; a gap
-//!    where it is clearly above (by more than the tolerance) in part and clearly below in
-//!    another holds a crossover, and is split where they cross, down to `min_crf_gap`. A resolution the hull does not need gets no more encodes; the hull's
-//!    own resolutions get points every `max_crf_gap` CRF or closer, and crossovers, which
-//!    decide where the ladder changes resolution, are located finely.
+//!    range. A gap where it clearly tops that hull (by more than the tolerance) and wider
+//!    than `max_crf_gap` is halved; a gap where it is clearly above in part and clearly
+//!    below in another holds a crossover, and is split where they cross while it is at least
+//!    `max_crf_gap` wide (the hull's error there is bounded by the curves' own interpolation
+//!    error, not by where exactly they cross). A resolution the hull does not need gets no more encodes; the hull's
+//!    own resolutions get points every `max_crf_gap` CRF or closer.
 //!
 //! The search stops when no gap is worth splitting (or at `max_waves`).
 //! It is a pure function of the measurements, so the same measurements give the same plan,
@@ -240,9 +241,11 @@ fn split(a: Measured, b: Measured, others: &Envelope, s: &SearchSettings) -> Opt
         })
         .flatten();
     match crossing {
-        Some(t) if width >= 2.0 * s.min_crf_gap => Some(keep_off_ends(crf_at(t))),
-        // On the hull somewhere in a wide gap: halve it.
-        _ if best > 0.0 && width > s.max_crf_gap => Some(keep_off_ends(crf_at(0.5))),
+        // Located to half the maximum gap: the hull's error there is bounded by the
+        // curves' own interpolation error, not by where exactly they cross.
+        Some(t) if width >= s.max_crf_gap => Some(keep_off_ends(crf_at(t))),
+        // Clearly on the hull somewhere in a wide gap: halve it.
+        _ if best > s.tolerance && width > s.max_crf_gap => Some(keep_off_ends(crf_at(0.5))),
         _ => None,
     }
 }
