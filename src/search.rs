@@ -198,8 +198,8 @@ const GAP_SAMPLES: usize = 24;
 
 /// Where to split the gap between `a` and `b` (`a` the cheaper), if anywhere: `None` unless
 /// the resolution comes within the tolerance of the other resolutions' hull `others` inside
-/// the bitrate range. A crossover is split where the curves cross (while the gap is at least `max_crf_gap` wide);
-/// otherwise a gap wider than `max_crf_gap` is split in the middle.
+/// the bitrate range. A crossover is split where the curves cross (while the gap is at least
+/// `max_crf_gap` wide); otherwise a gap wider than `max_crf_gap` is split in the middle.
 fn split(a: Measured, b: Measured, others: &Envelope, s: &SearchSettings) -> Option<f64> {
     let (la, lb) = (a.kbps.ln(), b.kbps.ln());
     let from = a.kbps.max(s.min_kbps).ln();
