@@ -456,6 +456,13 @@ fn package_refuses_what_it_should_and_leaves_nothing_behind() {
         .success();
     assert!(!busy.join("keep.txt").exists());
     assert!(busy.join("master.m3u8").exists() && !busy.join("manifest.mpd").exists());
+    // Neither the staging directory nor the replaced package is left beside it.
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".pertitle"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 /// A real clip at 30000/1001 fps: segment durations are not whole milliseconds, the DASH

@@ -285,9 +285,9 @@ pub fn package(
         let rung = &manifest.rungs[i];
         let dir = staging.path().join(&names[i]);
         if enc.frames != manifest.source.frames {
-            return Err(Error::Internal(format!(
-                "{}: encoded {} frames, the ladder measured {}",
-                dir.display(),
+            return Err(Error::InvalidOption(format!(
+                "{}: {} frames, but the ladder measured {}: not the source the ladder measured",
+                source.display(),
                 enc.frames,
                 manifest.source.frames
             )));
@@ -455,11 +455,31 @@ impl Staging {
     }
 
     fn commit(self) -> Result<()> {
-        if self.replace {
-            std::fs::remove_dir_all(&self.out).map_err(|e| Error::io(&self.out, e))?;
+        // The new package is complete: put it in place, then remove what it replaces (moved
+        // aside first, so a failed rename leaves the old package where it was).
+        let old = if self.replace {
+            let aside = tempfile::Builder::new()
+                .prefix(".pertitle-replaced.")
+                .tempdir_in(self.dir.path().parent().unwrap_or(Path::new(".")))
+                .map_err(|e| Error::io(&self.out, e))?;
+            let target = aside.path().join("old");
+            std::fs::rename(&self.out, &target).map_err(|e| Error::io(&self.out, e))?;
+            Some((aside, target))
+        } else {
+            None
+        };
+        let staged = self.dir.path().to_path_buf();
+        if let Err(e) = std::fs::rename(&staged, &self.out) {
+            if let Some((_, target)) = &old {
+                // Put the old package back; the staging directory is removed on drop.
+                let _ = std::fs::rename(target, &self.out);
+            }
+            return Err(Error::io(&self.out, e));
         }
-        let staged = self.dir.keep();
-        std::fs::rename(&staged, &self.out).map_err(|e| Error::io(&self.out, e))?;
+        // Renamed away: nothing left for the TempDir to remove.
+        let _ = self.dir.keep();
+        // The old package goes with its TempDir.
+        drop(old);
         // TempDir created it 0700; a package is meant to be served.
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&self.out, std::fs::Permissions::from_mode(0o755))
