@@ -11,6 +11,7 @@
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::package::PackageManifest;
+use crate::package::bandwidth::{SegmentSize, hls_peak};
 use crate::package::hls::{Variant, master_playlist};
 use serde::Serialize;
 use std::fmt::Write;
@@ -101,7 +102,8 @@ pub fn sabre(m: &Manifest) -> Result<SabreManifest> {
 pub const DEFAULT_URI_TEMPLATE: &str = "rung{index}_{height}p/media.m3u8";
 
 /// An HLS master playlist of the ladder's rungs, made from the trial encodes: `BANDWIDTH` is
-/// the rung's peak segment bitrate and `AVERAGE-BANDWIDTH` its average (encoded video bits;
+/// the rung's peak segment bit rate (RFC 8216bis windows over its segment sizes) and
+/// `AVERAGE-BANDWIDTH` its average (encoded video bits;
 /// an interpolated rung's are estimates), `CODECS` the trial encode's. Each rung's URI is
 /// `uri_template` with `{index}` (1-based, by increasing bitrate), `{width}`, `{height}` and
 /// `{kbps}` (the rounded average) filled in.
@@ -124,8 +126,23 @@ pub fn hls_master(m: &Manifest, uri_template: &str) -> Result<String> {
                 .replace("{width}", &r.width.to_string())
                 .replace("{height}", &r.height.to_string())
                 .replace("{kbps}", &format!("{:.0}", r.bitrate_kbps));
+            // A measured rung's peak as RFC 8216bis defines it (windows of 0.5 to 1.5
+            // target durations); an interpolated rung has only its estimated peak.
+            let peak_bps = if r.segment_sizes_bits.len() == m.segments.durations_s.len()
+                && !r.segment_sizes_bits.is_empty()
+            {
+                let sizes: Vec<SegmentSize> = r
+                    .segment_sizes_bits
+                    .iter()
+                    .zip(&m.segments.durations_s)
+                    .map(|(&bits, &duration_s)| SegmentSize { bits, duration_s })
+                    .collect();
+                hls_peak(&sizes)
+            } else {
+                r.peak_kbps * 1000.0
+            };
             Ok(Variant {
-                bandwidth: (r.peak_kbps.max(r.bitrate_kbps) * 1000.0).ceil() as u64,
+                bandwidth: peak_bps.max(r.bitrate_kbps * 1000.0).ceil() as u64,
                 average_bandwidth: (r.bitrate_kbps * 1000.0).ceil() as u64,
                 codecs: r.codecs.clone(),
                 width: r.width,
@@ -154,6 +171,9 @@ pub fn sabre_from_package(p: &PackageManifest) -> Result<SabreManifest> {
         )));
     }
     let total: f64 = p.segment_durations_s.iter().sum();
+    if total.is_nan() || total <= 0.0 {
+        return Err(Error::Export("the package has no segments".into()));
+    }
     let mut renditions: Vec<_> = p.renditions.iter().collect();
     renditions.sort_by_key(|r| r.hls_average_bandwidth);
     Ok(SabreManifest {

@@ -109,6 +109,7 @@ pub fn next_wave(
 ) -> Vec<TrialSpec> {
     let rq: Vec<RateQuality> = measured
         .iter()
+        .filter(|m| m.kbps > 0.0)
         .map(|m| RateQuality {
             kbps: m.kbps,
             quality: m.quality,
@@ -122,12 +123,17 @@ pub fn next_wave(
         // This resolution's points, cheapest (highest CRF) first.
         let mut pts: Vec<Measured> = measured
             .iter()
-            .filter(|m| m.resolution == res && m.kbps.is_finite() && m.quality.is_finite())
+            .filter(|m| {
+                m.resolution == res && m.kbps.is_finite() && m.kbps > 0.0 && m.quality.is_finite()
+            })
             .copied()
             .collect();
         pts.sort_by(|a, b| b.crf.total_cmp(&a.crf));
         let taken = |crf: f64| measured.iter().any(|m| m.resolution == res && m.crf == crf);
         let mut propose = |crf: f64| {
+            if !crf.is_finite() {
+                return;
+            }
             let crf = snap(crf.clamp(lo, hi), s.crf_step).clamp(lo, hi);
             if !taken(crf) && !wave.contains(&TrialSpec::crf(res, crf)) {
                 wave.push(TrialSpec::crf(res, crf));
@@ -137,7 +143,9 @@ pub fn next_wave(
             continue;
         };
         // Toward lower CRFs, while the best point is on the hull and below the range's top.
-        let on_hull = envelope.at(best.kbps) <= best.quality + 1e-9;
+        // Within the tolerance of the hull counts: a point just under a chord may still
+        // lead at higher rates.
+        let on_hull = envelope.at(best.kbps) <= best.quality + s.tolerance;
         if on_hull && best.kbps < max_kbps && best.crf - lo >= s.min_crf_gap {
             let slope = match pts.len() {
                 // CRF per doubling of rate, from the two best points when there are two.
@@ -164,7 +172,7 @@ pub fn next_wave(
         // Split the gaps where this resolution competes for the hull.
         let others: Vec<RateQuality> = measured
             .iter()
-            .filter(|m| m.resolution != res)
+            .filter(|m| m.resolution != res && m.kbps > 0.0)
             .map(|m| RateQuality {
                 kbps: m.kbps,
                 quality: m.quality,
@@ -267,7 +275,7 @@ impl Envelope {
         let (Some(first), Some(last)) = (self.hull.first(), self.hull.last()) else {
             return f64::NEG_INFINITY;
         };
-        if x < first.kbps {
+        if !x.is_finite() || x < first.kbps {
             return f64::NEG_INFINITY;
         }
         if x >= last.kbps {

@@ -445,17 +445,39 @@ fn package_refuses_what_it_should_and_leaves_nothing_behind() {
         .collect();
     assert!(leftovers.is_empty());
 
-    // --force replaces a directory once the new package is complete; --hls alone writes no
-    // MPD.
-    pertitle()
-        .args(["package", "--quiet", "--force", "--hls"])
+    // --force never replaces a directory that is not a package.
+    let err = pertitle()
+        .args(["package", "--quiet", "--force"])
         .arg(&ladder)
         .arg("-o")
         .arg(&busy)
         .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&err);
+    assert!(err.contains("not a package"), "{err}");
+    assert!(busy.join("keep.txt").exists());
+
+    // It replaces an earlier package once the new one is complete; --hls alone writes no MPD.
+    let pkg = tmp.path().join("pkg");
+    pertitle()
+        .args(["package", "--quiet", "--dash"])
+        .arg(&ladder)
+        .arg("-o")
+        .arg(&pkg)
+        .assert()
         .success();
-    assert!(!busy.join("keep.txt").exists());
-    assert!(busy.join("master.m3u8").exists() && !busy.join("manifest.mpd").exists());
+    assert!(pkg.join("manifest.mpd").exists() && !pkg.join("master.m3u8").exists());
+    pertitle()
+        .args(["package", "--quiet", "--force", "--hls"])
+        .arg(&ladder)
+        .arg("-o")
+        .arg(&pkg)
+        .assert()
+        .success();
+    assert!(pkg.join("master.m3u8").exists() && !pkg.join("manifest.mpd").exists());
     // Neither the staging directory nor the replaced package is left beside it.
     let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()

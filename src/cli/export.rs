@@ -68,12 +68,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Format::Sabre => {
             let s = match &args.package {
                 Some(dir) => {
-                    let path = dir.join(PACKAGE_JSON);
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("{}: cannot read", path.display()))?;
-                    let package: PackageManifest = serde_json::from_str(&text)
-                        .with_context(|| format!("{}: not a package.json", path.display()))?;
-                    sabre_from_package(&package).with_context(|| path.display().to_string())?
+                    let package = PackageManifest::read(dir)?;
+                    package.check_matches(&manifest, dir)?;
+                    sabre_from_package(&package)
+                        .with_context(|| dir.join(PACKAGE_JSON).display().to_string())?
                 }
                 None => sabre(&manifest).with_context(|| args.input.display().to_string())?,
             };

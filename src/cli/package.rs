@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(short, long)]
     jobs: Option<usize>,
 
-    /// Replace OUTDIR if it exists (only once the new package is complete).
+    /// Replace OUTDIR if it holds an earlier package (only once the new one is complete).
     #[arg(long)]
     force: bool,
 

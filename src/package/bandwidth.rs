@@ -10,10 +10,10 @@
 //!   which a client that starts at any segment and buffers `minBufferTime` first receives
 //!   every later segment before its playout starts.
 
-/// One written segment: its file size and its duration.
+/// One segment: its size in bits and its duration.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SegmentSize {
-    pub bytes: u64,
+    pub bits: u64,
     pub duration_s: f64,
 }
 
@@ -30,7 +30,7 @@ pub fn target_duration(segments: &[SegmentSize]) -> u64 {
 
 /// Average segment bit rate, bits per second (0 for no segments).
 pub fn hls_average(segments: &[SegmentSize]) -> f64 {
-    let bits: u64 = segments.iter().map(|s| s.bytes * 8).sum();
+    let bits: u64 = segments.iter().map(|s| s.bits).sum();
     let duration: f64 = segments.iter().map(|s| s.duration_s).sum();
     if duration > 0.0 {
         bits as f64 / duration
@@ -49,7 +49,7 @@ pub fn hls_peak(segments: &[SegmentSize]) -> f64 {
     for start in 0..segments.len() {
         let (mut bits, mut duration) = (0u64, 0.0);
         for s in &segments[start..] {
-            bits += s.bytes * 8;
+            bits += s.bits;
             duration += s.duration_s;
             // Compare with a little slack: durations are sums of frame times.
             if duration > hi + 1e-9 {
@@ -72,7 +72,7 @@ pub fn dash_bandwidth(segments: &[SegmentSize], min_buffer_s: f64) -> f64 {
     for j in 0..segments.len() {
         let (mut bits, mut elapsed) = (0u64, 0.0);
         for s in &segments[j..] {
-            bits += s.bytes * 8;
+            bits += s.bits;
             let deadline = min_buffer_s + elapsed;
             if deadline > 0.0 {
                 need = need.max(bits as f64 / deadline);
@@ -89,7 +89,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn seg(bytes: u64, duration_s: f64) -> SegmentSize {
-        SegmentSize { bytes, duration_s }
+        SegmentSize {
+            bits: bytes * 8,
+            duration_s,
+        }
     }
 
     #[test]
@@ -135,7 +138,7 @@ mod tests {
         (0..s.len()).all(|j| {
             let (mut arrived, mut due) = (0.0, buffer);
             s[j..].iter().all(|x| {
-                arrived += (x.bytes * 8) as f64 / b;
+                arrived += (x.bits) as f64 / b;
                 let ok = arrived <= due * (1.0 + 1e-9);
                 due += x.duration_s;
                 ok
@@ -156,7 +159,7 @@ mod tests {
             prop_assert!(!client_keeps_up(&s, buffer, b * 0.999));
             // At least what the whole stream needs from its first segment on: all its bits
             // by the time the last segment is due.
-            let bits: u64 = s.iter().map(|x| x.bytes * 8).sum();
+            let bits: u64 = s.iter().map(|x| x.bits).sum();
             let total: f64 = s.iter().map(|x| x.duration_s).sum();
             let last = s.last().map_or(0.0, |x| x.duration_s);
             prop_assert!(b * (1.0 + 1e-9) >= bits as f64 / (buffer + total - last));

@@ -296,6 +296,16 @@ pub fn package(
         let segment_bytes = (0..durations.len())
             .map(|k| file_size(&dir.join(segment_name(k))))
             .collect::<Result<Vec<u64>>>()?;
+        if !dir
+            .join(segment_name(durations.len().saturating_sub(1)))
+            .exists()
+        {
+            return Err(Error::Internal(format!(
+                "{}: the HLS muxer cut fewer segments than the ladder's {}",
+                dir.display(),
+                durations.len()
+            )));
+        }
         if dir.join(segment_name(durations.len())).exists() {
             return Err(Error::Internal(format!(
                 "{}: the HLS muxer cut more segments than the ladder's {}",
@@ -306,7 +316,10 @@ pub fn package(
         let sizes: Vec<SegmentSize> = segment_bytes
             .iter()
             .zip(&durations)
-            .map(|(&bytes, &duration_s)| SegmentSize { bytes, duration_s })
+            .map(|(&bytes, &duration_s)| SegmentSize {
+                bits: bytes * 8,
+                duration_s,
+            })
             .collect();
         let codecs = crate::codecs::avc1(&enc.extradata).ok_or_else(|| {
             Error::Internal(format!(
@@ -417,11 +430,20 @@ impl Staging {
     fn new(out: &Path, force: bool) -> Result<Self> {
         let replace = match std::fs::read_dir(out) {
             Ok(mut entries) => {
-                if entries.next().is_some() && !force {
-                    return Err(Error::InvalidOption(format!(
-                        "{}: output directory exists and is not empty (use --force to replace it)",
-                        out.display()
-                    )));
+                if entries.next().is_some() {
+                    if !force {
+                        return Err(Error::InvalidOption(format!(
+                            "{}: output directory exists and is not empty (use --force to replace it)",
+                            out.display()
+                        )));
+                    }
+                    // Only ever replace an earlier package, never a directory of other files.
+                    if !out.join(PACKAGE_JSON).is_file() {
+                        return Err(Error::InvalidOption(format!(
+                            "{}: not a package (no {PACKAGE_JSON}); --force only replaces an earlier package",
+                            out.display()
+                        )));
+                    }
                 }
                 true
             }
@@ -470,9 +492,17 @@ impl Staging {
         };
         let staged = self.dir.path().to_path_buf();
         if let Err(e) = std::fs::rename(&staged, &self.out) {
-            if let Some((_, target)) = &old {
-                // Put the old package back; the staging directory is removed on drop.
-                let _ = std::fs::rename(target, &self.out);
+            if let Some((aside, target)) = old {
+                // Put the old package back; the staging directory is removed on drop. If
+                // even that fails, keep the old package where it was moved and say where.
+                if std::fs::rename(&target, &self.out).is_err() {
+                    let _ = aside.keep();
+                    return Err(Error::Internal(format!(
+                        "{}: cannot put the new package in place ({e}); the old one is at {}",
+                        self.out.display(),
+                        target.display()
+                    )));
+                }
             }
             return Err(Error::io(&self.out, e));
         }

@@ -83,7 +83,11 @@ impl Rendition {
             stream.set_avg_frame_rate(Rational::new(rate.num as i32, rate.den as i32));
         }
         let mut options = Dictionary::new();
-        options.set("hls_time", &format!("{segment_seconds}"));
+        // The segmenter's duration, whole milliseconds.
+        options.set(
+            "hls_time",
+            &format!("{}", (segment_seconds * 1000.0).round() / 1000.0),
+        );
         options.set("hls_playlist_type", "vod");
         options.set("hls_segment_type", "fmp4");
         options.set("hls_fmp4_init_filename", INIT_SEGMENT);
