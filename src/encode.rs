@@ -61,6 +61,18 @@ pub struct X264Settings {
 }
 
 impl X264Settings {
+    /// The settings of every encode cut into `segmenter`'s segments: the maximum keyframe
+    /// interval is the longest segment. Trial and final encodes both come from here, which
+    /// keeps a measured rung's final encode equal to its trial encode.
+    pub fn for_segments(preset: &str, segmenter: &crate::segment::Segmenter) -> Result<Self> {
+        let settings = X264Settings {
+            preset: preset.to_string(),
+            keyint: segmenter.max_segment_frames().min(u64::from(u32::MAX)) as u32,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
     pub fn validate(&self) -> Result<()> {
         if !X264_PRESETS.contains(&self.preset.as_str()) {
             return Err(Error::InvalidOption(format!(

@@ -145,11 +145,7 @@ fn measure_pass(
     let size = reader.resolution();
     let rate = reader.frame_rate();
     let segmenter = Segmenter::new(rate, options.segment_seconds);
-    let settings = X264Settings {
-        preset: options.preset.clone(),
-        keyint: segmenter.max_segment_frames().min(u64::from(u32::MAX)) as u32,
-    };
-    settings.validate()?;
+    let settings = X264Settings::for_segments(&options.preset, &segmenter)?;
     // Scores are computed against the source at the display size.
     let display = options.display.unwrap_or(size);
     let mut trials: Vec<Trial> = specs

@@ -13,6 +13,11 @@ fn iso_duration(seconds: f64) -> String {
     format!("PT{:.3}S", seconds)
 }
 
+/// An ISO 8601 duration rounded up to the millisecond (for a bound that must not shrink).
+fn iso_duration_up(seconds: f64) -> String {
+    iso_duration((seconds * 1000.0 - 1e-6).ceil() / 1000.0)
+}
+
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
@@ -37,7 +42,17 @@ pub fn mpd(
         .map(|r| Resolution::new(r.width, r.height))
         .max_by_key(|r| r.pixels())
         .unwrap_or(Resolution::new(0, 0));
-    let g = gcd(u64::from(max.width), u64::from(max.height)).max(1);
+    // The picture aspect ratio, declared only when every rendition has the same one.
+    let ratio = |w: u32, h: u32| {
+        let g = gcd(u64::from(w), u64::from(h)).max(1);
+        (u64::from(w) / g, u64::from(h) / g)
+    };
+    let par = ratio(max.width, max.height);
+    let par = if renditions.iter().all(|r| ratio(r.width, r.height) == par) {
+        format!(r#" par="{}:{}""#, par.0, par.1)
+    } else {
+        String::new()
+    };
     let frame_rate = if rate.den == 1 {
         rate.num.to_string()
     } else {
@@ -51,16 +66,13 @@ pub fn mpd(
         r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011" type="static" mediaPresentationDuration="{}" maxSegmentDuration="{}" minBufferTime="{}">"#,
         iso_duration(duration),
         iso_duration(rate.duration_of(longest)),
-        iso_duration(min_buffer_s)
+        iso_duration_up(min_buffer_s)
     );
     let _ = writeln!(out, r#"  <Period id="0" start="PT0S">"#);
     let _ = writeln!(
         out,
-        r#"    <AdaptationSet id="0" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" frameRate="{frame_rate}" maxWidth="{}" maxHeight="{}" par="{}:{}">"#,
-        max.width,
-        max.height,
-        u64::from(max.width) / g,
-        u64::from(max.height) / g
+        r#"    <AdaptationSet id="0" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" frameRate="{frame_rate}" maxWidth="{}" maxHeight="{}"{par}>"#,
+        max.width, max.height,
     );
     let mut sorted: Vec<&PackagedRendition> = renditions.iter().collect();
     sorted.sort_by_key(|r| r.dash_bandwidth);

@@ -200,11 +200,7 @@ pub fn package(
     let rate = manifest.source.frame_rate;
     let segment_seconds = manifest.settings.segment_seconds;
     let segmenter = Segmenter::new(rate, segment_seconds);
-    let settings = X264Settings {
-        preset: preset.clone(),
-        keyint: segmenter.max_segment_frames().min(u64::from(u32::MAX)) as u32,
-    };
-    settings.validate()?;
+    let settings = X264Settings::for_segments(&preset, &segmenter)?;
     let staging = Staging::new(out, options.force)?;
 
     let specs: Vec<RenditionSpec> = manifest
