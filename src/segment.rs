@@ -1,6 +1,7 @@
 //! Segments: the source is cut every `segment_seconds`; every segment starts on a keyframe so
 //! that renditions can switch at segment boundaries.
 
+use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
 
 /// Maps frame indices to segments for a frame rate and a segment duration.
@@ -57,6 +58,50 @@ impl Segmenter {
     pub fn max_segment_frames(&self) -> u64 {
         // Segments hold floor or ceil of (segment_seconds * fps) frames.
         self.rate.first_frame_at_ms(self.segment_ms).max(1)
+    }
+}
+
+/// Encoded bits per segment, counted packet by packet as an encoder emits them, checking
+/// that every segment opens on a keyframe (so renditions can switch there).
+#[derive(Debug, Clone)]
+pub struct SegmentBits {
+    segmenter: Segmenter,
+    bits: Vec<u64>,
+}
+
+impl SegmentBits {
+    pub fn new(segmenter: Segmenter) -> Self {
+        SegmentBits {
+            segmenter,
+            bits: Vec::new(),
+        }
+    }
+
+    /// Count one packet of the encode `label`: its pts (the frame index), whether it is a
+    /// keyframe, and its size in bytes.
+    pub fn add(&mut self, label: &str, pts: Option<i64>, key: bool, bytes: usize) -> Result<()> {
+        let frame = pts.and_then(|p| u64::try_from(p).ok()).ok_or_else(|| {
+            Error::ffmpeg(
+                format!("{label}: packet without a frame index"),
+                ffmpeg_next::Error::InvalidData,
+            )
+        })?;
+        let segment = self.segmenter.segment_of(frame) as usize;
+        if self.segmenter.starts_segment(frame) && !key {
+            return Err(Error::Internal(format!(
+                "{label}: frame {frame} opens segment {segment} but is not a keyframe"
+            )));
+        }
+        if self.bits.len() <= segment {
+            self.bits.resize(segment + 1, 0);
+        }
+        self.bits[segment] += bytes as u64 * 8;
+        Ok(())
+    }
+
+    /// The bits of each segment.
+    pub fn into_bits(self) -> Vec<u64> {
+        self.bits
     }
 }
 

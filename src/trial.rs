@@ -11,7 +11,7 @@ use crate::metrics::{FrameScores, FrameSeries};
 use crate::pass::FrameSink;
 use crate::resolution::Resolution;
 use crate::scale::{Kernel, Scaler};
-use crate::segment::Segmenter;
+use crate::segment::{SegmentBits, Segmenter};
 use ffmpeg_next::frame;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -64,11 +64,10 @@ pub struct Trial {
     decoder: VideoDecoder,
     /// Resizes decoded frames to the source size, into a frame reused for every frame.
     upscaler: Option<(Scaler, frame::Video)>,
-    segmenter: Segmenter,
     /// Source frames sent to the encoder whose decoded counterpart has not come back yet
     /// (the encoder's lookahead); shared with the other points of the pass.
     pending: VecDeque<Arc<frame::Video>>,
-    segment_bits: Vec<u64>,
+    segment_bits: SegmentBits,
     series: FrameSeries,
     vmaf: Option<VmafScorer>,
     encode_cpu: Duration,
@@ -99,9 +98,8 @@ impl Trial {
             encoder,
             decoder,
             upscaler,
-            segmenter,
             pending: VecDeque::new(),
-            segment_bits: Vec::new(),
+            segment_bits: SegmentBits::new(segmenter),
             series: FrameSeries::default(),
             // Scored in the worker's own thread: the workers already keep every core busy.
             vmaf: vmaf.map(|m| VmafScorer::new(m, 0)).transpose()?,
@@ -132,7 +130,7 @@ impl Trial {
         Ok(TrialResult {
             spec: self.spec,
             series: self.series,
-            segment_bits: self.segment_bits,
+            segment_bits: self.segment_bits.into_bits(),
             encode_cpu: self.encode_cpu,
             codecs: crate::codecs::avc1(&self.encoder.extradata()).unwrap_or_default(),
         })
@@ -155,26 +153,12 @@ impl Trial {
             let Some(packet) = packet? else {
                 return Ok(());
             };
-            let frame_index = packet
-                .pts()
-                .and_then(|p| u64::try_from(p).ok())
-                .ok_or_else(|| {
-                    Error::ffmpeg(
-                        self.encoder.label().to_string(),
-                        ffmpeg_next::Error::InvalidData,
-                    )
-                })?;
-            let segment = self.segmenter.segment_of(frame_index) as usize;
-            if self.segmenter.starts_segment(frame_index) && !packet.is_key() {
-                return Err(Error::Internal(format!(
-                    "{}: frame {frame_index} opens segment {segment} but is not a keyframe",
-                    self.encoder.label()
-                )));
-            }
-            if self.segment_bits.len() <= segment {
-                self.segment_bits.resize(segment + 1, 0);
-            }
-            self.segment_bits[segment] += packet.size() as u64 * 8;
+            self.segment_bits.add(
+                self.encoder.label(),
+                packet.pts(),
+                packet.is_key(),
+                packet.size(),
+            )?;
             self.decoder
                 .send(&packet)
                 .map_err(|e| self.decode_error(e))?;

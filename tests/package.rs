@@ -198,6 +198,33 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Run `pertitle package LADDER -o OUT` with `args` first, expecting failure; its stderr.
+fn package_fails(args: &[&str], ladder: &Path, out: &Path) -> String {
+    let output = pertitle()
+        .arg("package")
+        .arg("--quiet")
+        .args(args)
+        .arg(ladder)
+        .arg("-o")
+        .arg(out)
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    String::from_utf8_lossy(&output).into_owned()
+}
+
+/// Hidden `.pertitle*` entries (staging or replaced packages) in `dir`.
+fn leftovers(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".pertitle"))
+        .map(|e| e.path())
+        .collect()
+}
+
 fn within(declared: f64, measured: f64, tolerance: f64) -> bool {
     (declared - measured).abs() <= tolerance * measured
 }
@@ -401,17 +428,7 @@ fn package_refuses_what_it_should_and_leaves_nothing_behind() {
     let busy = tmp.path().join("busy");
     std::fs::create_dir(&busy).unwrap();
     std::fs::write(busy.join("keep.txt"), "x").unwrap();
-    let err = pertitle()
-        .args(["package", "--quiet"])
-        .arg(&ladder)
-        .arg("-o")
-        .arg(&busy)
-        .assert()
-        .failure()
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8_lossy(&err);
+    let err = package_fails(&[], &ladder, &busy);
     assert!(err.contains("--force") && err.contains("busy"), "{err}");
     assert!(busy.join("keep.txt").exists());
 
@@ -419,18 +436,7 @@ fn package_refuses_what_it_should_and_leaves_nothing_behind() {
     let other = tmp.path().join("other.mp4");
     common::synthetic_clip(&other, "320x240", "25", 1.0);
     let out = tmp.path().join("never");
-    let err = pertitle()
-        .args(["package", "--quiet", "--source"])
-        .arg(&other)
-        .arg(&ladder)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .failure()
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8_lossy(&err);
+    let err = package_fails(&["--source", other.to_str().unwrap()], &ladder, &out);
     assert!(
         err.contains("other.mp4") && err.contains("not the source"),
         "{err}"
@@ -438,25 +444,10 @@ fn package_refuses_what_it_should_and_leaves_nothing_behind() {
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(!out.exists());
     // No staging directory left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".pertitle"))
-        .collect();
-    assert!(leftovers.is_empty());
+    assert!(leftovers(tmp.path()).is_empty());
 
     // --force never replaces a directory that is not a package.
-    let err = pertitle()
-        .args(["package", "--quiet", "--force"])
-        .arg(&ladder)
-        .arg("-o")
-        .arg(&busy)
-        .assert()
-        .failure()
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8_lossy(&err);
+    let err = package_fails(&["--force"], &ladder, &busy);
     assert!(err.contains("not a package"), "{err}");
     assert!(busy.join("keep.txt").exists());
 
@@ -479,12 +470,8 @@ fn package_refuses_what_it_should_and_leaves_nothing_behind() {
         .success();
     assert!(pkg.join("master.m3u8").exists() && !pkg.join("manifest.mpd").exists());
     // Neither the staging directory nor the replaced package is left beside it.
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".pertitle"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let left = leftovers(tmp.path());
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// A real clip at 30000/1001 fps: segment durations are not whole milliseconds, the DASH

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
 use crate::pass::FrameSink;
 use crate::resolution::Resolution;
-use crate::segment::Segmenter;
+use crate::segment::{SegmentBits, Segmenter};
 use ffmpeg_next::{Dictionary, Rational, codec, format, frame};
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -52,8 +52,7 @@ pub struct Rendition {
     encoder: X264Encoder,
     muxer: format::context::Output,
     encoder_time_base: Rational,
-    segmenter: Segmenter,
-    segment_bits: Vec<u64>,
+    segment_bits: SegmentBits,
     frames: u64,
     first_dts: Option<i64>,
     dir: PathBuf,
@@ -100,8 +99,7 @@ impl Rendition {
             encoder,
             muxer,
             encoder_time_base,
-            segmenter,
-            segment_bits: Vec::new(),
+            segment_bits: SegmentBits::new(segmenter),
             frames: 0,
             first_dts: None,
             dir: dir.to_path_buf(),
@@ -118,7 +116,7 @@ impl Rendition {
             .map_err(|e| Error::ffmpeg(format!("{}: HLS muxer", playlist.display()), e))?;
         Ok(Encoded {
             frames: self.frames,
-            segment_bits: self.segment_bits,
+            segment_bits: self.segment_bits.into_bits(),
             extradata: self.encoder.extradata(),
             presentation_delay_frames: self.first_dts.map_or(0, |d| d.min(0).unsigned_abs()),
         })
@@ -131,23 +129,12 @@ impl Rendition {
             .map(|s| s.time_base())
             .unwrap_or(self.encoder_time_base);
         while let Some(mut packet) = self.encoder.receive()? {
-            let frame_index = packet
-                .pts()
-                .and_then(|p| u64::try_from(p).ok())
-                .ok_or_else(|| {
-                    Error::ffmpeg(self.encoder.label(), ffmpeg_next::Error::InvalidData)
-                })?;
-            let segment = self.segmenter.segment_of(frame_index) as usize;
-            if self.segmenter.starts_segment(frame_index) && !packet.is_key() {
-                return Err(Error::Internal(format!(
-                    "{}: frame {frame_index} opens segment {segment} but is not a keyframe",
-                    self.encoder.label()
-                )));
-            }
-            if self.segment_bits.len() <= segment {
-                self.segment_bits.resize(segment + 1, 0);
-            }
-            self.segment_bits[segment] += packet.size() as u64 * 8;
+            self.segment_bits.add(
+                self.encoder.label(),
+                packet.pts(),
+                packet.is_key(),
+                packet.size(),
+            )?;
             self.frames += 1;
             if self.first_dts.is_none() {
                 self.first_dts = packet.dts();

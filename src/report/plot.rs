@@ -132,6 +132,15 @@ fn steps(bits: impl Iterator<Item = u64>, durations: &[f64]) -> Vec<Segment> {
         .collect()
 }
 
+/// The legend label of rung `index` (0-based).
+fn rung_label(index: usize, width: u32, height: u32, crf: f64) -> String {
+    format!(
+        "rung {}: {width}x{height} CRF {}",
+        index + 1,
+        crf_label(crf)
+    )
+}
+
 /// The measured rungs' trial encodes (video bits; interpolated rungs have none).
 fn trial_series(m: &Manifest) -> Vec<SegmentSeries> {
     m.rungs
@@ -139,18 +148,10 @@ fn trial_series(m: &Manifest) -> Vec<SegmentSeries> {
         .enumerate()
         .filter(|(_, r)| !r.segment_sizes_bits.is_empty())
         .map(|(i, r)| {
+            let bits = r.segment_sizes_bits.iter().copied();
             (
-                format!(
-                    "rung {}: {}x{} CRF {}",
-                    i + 1,
-                    r.width,
-                    r.height,
-                    crf_label(r.crf)
-                ),
-                steps(
-                    r.segment_sizes_bits.iter().copied(),
-                    &m.segments.durations_s,
-                ),
+                rung_label(i, r.width, r.height, r.crf),
+                steps(bits, &m.segments.durations_s),
             )
         })
         .collect()
@@ -162,18 +163,10 @@ fn package_series(p: &PackageManifest) -> Vec<SegmentSeries> {
         .iter()
         .enumerate()
         .map(|(i, r)| {
+            let bits = r.segment_bytes.iter().map(|b| b * 8);
             (
-                format!(
-                    "rung {}: {}x{} CRF {}",
-                    i + 1,
-                    r.width,
-                    r.height,
-                    crf_label(r.crf)
-                ),
-                steps(
-                    r.segment_bytes.iter().map(|b| b * 8),
-                    &p.segment_durations_s,
-                ),
+                rung_label(i, r.width, r.height, r.crf),
+                steps(bits, &p.segment_durations_s),
             )
         })
         .collect()
