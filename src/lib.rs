@@ -9,7 +9,8 @@
 //!    ([`metrics`]); [`measure`] runs many points over one decode of the source;
 //! 5. [`point`]: measured points; [`hull`]: their upper convex hull;
 //! 6. [`ladder`]: rungs picked from the hull; [`manifest`]: `ladder.json`;
-//! 7. [`optimize`]: the whole run; [`score`]: one file against another.
+//! 7. [`optimize`]: the whole run, over a grid or an adaptive [`search`] (at a faster
+//!    [`proxy`] preset, calibrated against the final one); [`score`]: one file against another.
 //! 8. [`bdrate`]: Bjontegaard delta rate and quality of one rate-quality curve against another.
 //! 9. [`report`]: a `ladder.json` as one self-contained HTML page of plots and tables.
 //!
@@ -33,6 +34,7 @@ pub mod package;
 pub mod pass;
 pub mod point;
 pub mod progress;
+pub mod proxy;
 pub mod reference;
 pub mod report;
 pub mod resolution;

@@ -5,6 +5,7 @@ use crate::frame_rate::FrameRate;
 use crate::ladder::{self, Constraints, Objective};
 use crate::metrics::vmaf::VmafModel;
 use crate::point::{Metric, Point, Rung, round};
+use crate::proxy::CalibrationSample;
 use crate::reference::{self, Comparison};
 use crate::resolution::Resolution;
 use crate::search::{SearchMode, SearchSettings};
@@ -26,8 +27,14 @@ pub struct Manifest {
     pub source: SourceSummary,
     pub settings: Settings,
     pub segments: Segments,
-    /// Every measured point, by height then CRF.
+    /// Every measured point at `settings.preset`, by height then CRF: the points the hull and
+    /// the rungs come from.
     pub points: Vec<Point>,
+    /// The search's points at `settings.proxy_preset`, by height then CRF, when the search ran
+    /// at a faster proxy preset (empty otherwise): they chose the rungs' resolutions and
+    /// CRFs, which were then encoded at `settings.preset` as `points`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proxy_points: Vec<Point>,
     /// The ladder, by increasing bitrate.
     pub rungs: Vec<Rung>,
     /// How good the ladder is for its viewers.
@@ -66,7 +73,12 @@ pub struct SourceSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     pub encoder: String,
+    /// x264 preset of `points` and of the rungs.
     pub preset: String,
+    /// x264 preset the search ran at (its points are `proxy_points`), when it was not
+    /// `preset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_preset: Option<String>,
     pub x264_threads: usize,
     /// The GOP policy of the trial encodes.
     pub keyframes: String,
@@ -111,11 +123,21 @@ pub struct SearchSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<SearchSettings>,
     /// Points measured in each wave (one pass over the source each; the grid is one wave,
-    /// itself split into passes when memory asks).
+    /// itself split into passes when memory asks). After a proxy search, the last waves are
+    /// the final preset's: the calibration, then each round of rungs.
     pub waves: Vec<usize>,
-    /// Trial encodes made, reference-ladder rungs included; their encoder CPU time is
-    /// `timing.encode_cpu_s`.
+    /// Trial encodes made at every preset, reference-ladder rungs included; their encoder
+    /// CPU time is `timing.encode_cpu_s`.
     pub encodes: usize,
+    /// After a search at a proxy preset: the encodes at `settings.preset` (the rungs the
+    /// proxy chose, and the reference rungs), made in one more pass over the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_encodes: Option<usize>,
+    /// After a search at a proxy preset: how the final preset's bitrate and quality differed
+    /// from the proxy's at the calibration's CRFs, on the cheapest resolution; the proxy
+    /// points were mapped by it before the rungs were chosen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calibration: Vec<CalibrationSample>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +157,9 @@ pub struct Timing {
     pub encode_cpu_s: f64,
     /// Encoder CPU time of each point, in the order of `points`.
     pub points_encode_cpu_s: Vec<f64>,
+    /// Encoder CPU time of each proxy point, in the order of `proxy_points`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proxy_points_encode_cpu_s: Vec<f64>,
 }
 
 impl Manifest {
@@ -150,6 +175,18 @@ impl Manifest {
             &self.segments.durations_s,
         )?;
         self.points = points;
+        self.set_ladder(ladder, constraints, objective);
+        Ok(())
+    }
+
+    /// Make `ladder` the manifest's rungs (chosen under `constraints` and `objective`, which
+    /// are recorded), and compare it with the reference ladder if there is one.
+    pub fn set_ladder(
+        &mut self,
+        ladder: ladder::Ladder,
+        constraints: Constraints,
+        objective: Objective,
+    ) {
         self.ladder = LadderSummary {
             viewer_kbps: ladder.viewer_kbps.map(|k| round(k, 3)),
             expected_quality: round(ladder.expected_quality, 4),
@@ -167,7 +204,6 @@ impl Manifest {
         }
         self.settings.constraints = constraints;
         self.settings.objective = objective;
-        Ok(())
     }
 
     /// Write as pretty JSON to `path`, atomically: a temporary file in the same directory is

@@ -1,16 +1,17 @@
 //! The whole per-title run: probe, measure the grid, build the hull and the ladder.
 
-use crate::encode::{X264_THREADS, X264Settings, validate_crf};
+use crate::encode::{X264_PRESETS, X264_THREADS, X264Settings, validate_crf};
 use crate::error::{Error, Result};
-use crate::ladder::{Constraints, Objective};
+use crate::ladder::{self, Constraints, Objective};
 use crate::manifest::{
     Generator, LadderSummary, Manifest, SCHEMA_VERSION, SearchSummary, Segments, Settings,
     SourceSummary, Timing,
 };
 use crate::measure::{MeasureOptions, default_memory_budget, measure};
 use crate::metrics::vmaf::VmafModel;
-use crate::point::{Metric, Point, round};
+use crate::point::{Metric, Point, Rung, round};
 use crate::progress::Progress;
+use crate::proxy::{self, Calibration};
 use crate::reference::{self, ReferenceLadder, ReferenceRung};
 use crate::resolution::{Resolution, trial_resolutions};
 use crate::scale::Kernel;
@@ -48,6 +49,9 @@ pub struct OptimizeOptions {
     pub points_per_pass: usize,
     /// Every resolution x CRF, or an adaptive search within the CRFs' range.
     pub search: SearchMode,
+    /// Run the search at this (faster) x264 preset, then encode only the rungs it chooses
+    /// at `preset` (`None`: the search runs at `preset`).
+    pub proxy_preset: Option<String>,
 }
 
 impl Default for OptimizeOptions {
@@ -66,6 +70,7 @@ impl Default for OptimizeOptions {
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             points_per_pass: 0,
             search: SearchMode::Grid,
+            proxy_preset: None,
         }
     }
 }
@@ -86,11 +91,13 @@ impl OptimizeOptions {
         for &c in &self.crfs {
             validate_crf(c)?;
         }
-        X264Settings {
-            preset: self.preset.clone(),
-            keyint: 1,
+        for preset in std::iter::once(&self.preset).chain(&self.proxy_preset) {
+            X264Settings {
+                preset: preset.clone(),
+                keyint: 1,
+            }
+            .validate()?;
         }
-        .validate()?;
         if !(self.segment_seconds.is_finite() && self.segment_seconds >= 0.1) {
             return Err(Error::InvalidOption(format!(
                 "segment duration {} s is too short (at least 0.1 s)",
@@ -105,23 +112,63 @@ impl OptimizeOptions {
     }
 }
 
+/// Widest CRF gap an adaptive search at a proxy preset leaves where a resolution competes
+/// for the hull (4 without a proxy).
+const PROXY_MAX_CRF_GAP: f64 = 6.0;
+
+/// How far the proxy's bitrates may stray from the final preset's at one CRF (superfast
+/// spends up to 1.9 times medium's bits on the shared clips).
+const PROXY_RATE_MARGIN: f64 = 2.0;
+
+/// The proxy preset an adaptive search uses unless told otherwise.
+pub const DEFAULT_PROXY_PRESET: &str = "superfast";
+
+/// The proxy preset by default: [`DEFAULT_PROXY_PRESET`] for an adaptive search whose final
+/// preset is slower than it; none for the grid (the exhaustive reference) or a preset as
+/// fast already.
+pub fn default_proxy_preset(preset: &str, search: SearchMode) -> Option<String> {
+    let rank = |p: &str| X264_PRESETS.iter().position(|&q| q == p);
+    let slower = rank(preset)
+        .zip(rank(DEFAULT_PROXY_PRESET))
+        .is_some_and(|(a, b)| a > b);
+    (search == SearchMode::Adaptive && slower).then(|| DEFAULT_PROXY_PRESET.to_string())
+}
+
 impl OptimizeOptions {
-    /// What the adaptive search aims at: the CRFs' range, the ladder's bitrate range, and a
-    /// tolerance of about a sixth of a just-noticeable difference on the hull metric.
+    /// The x264 preset the search's trial encodes use.
+    pub fn search_preset(&self) -> &str {
+        self.proxy_preset.as_deref().unwrap_or(&self.preset)
+    }
+
+    /// What the adaptive search aims at: the CRFs' range, the ladder's bitrate range (at a
+    /// proxy preset, widened by [`PROXY_RATE_MARGIN`] either way: the final preset spends
+    /// other bitrates at the same CRFs), and a tolerance of about a sixth of a
+    /// just-noticeable difference on the hull metric.
     pub fn search_settings(&self) -> SearchSettings {
         let lo = self.crfs.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = self.crfs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let margin = if self.proxy_preset.is_some() {
+            PROXY_RATE_MARGIN
+        } else {
+            1.0
+        };
         SearchSettings {
             crf_range: [lo, hi],
-            min_kbps: self.constraints.min_kbps,
-            max_kbps: self.constraints.max_kbps,
+            min_kbps: self.constraints.min_kbps / margin,
+            max_kbps: self.constraints.max_kbps.map(|k| k * margin),
             tolerance: match self.metric {
                 Metric::Vmaf => 1.0,
                 Metric::Psnr => 0.2,
                 Metric::Ssim => 0.002,
             },
             min_crf_gap: 1.0,
-            max_crf_gap: 4.0,
+            // A proxy search only has to place the rungs, which the final preset then
+            // measures: its curves may be coarser.
+            max_crf_gap: if self.proxy_preset.is_some() {
+                PROXY_MAX_CRF_GAP
+            } else {
+                4.0
+            },
             crf_step: 0.5,
             max_waves: 12,
         }
@@ -168,10 +215,9 @@ pub fn optimize(
         });
     }
     let grid_specs = grid(&info, options);
-    let mut specs = grid_specs.clone();
-    if let Some(r) = options.compare_to {
-        specs.extend(r.specs(info.resolution(), parse_sar(&info.sample_aspect_ratio)));
-    }
+    let reference_specs = options.compare_to.map_or_else(Vec::new, |r| {
+        r.specs(info.resolution(), parse_sar(&info.sample_aspect_ratio))
+    });
     let measure_options = MeasureOptions {
         preset: options.preset.clone(),
         segment_seconds: options.segment_seconds,
@@ -181,29 +227,69 @@ pub fn optimize(
         vmaf: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
         display: options.display,
     };
-    let (results, search) = match options.search {
+    let search_options = MeasureOptions {
+        preset: options.search_preset().to_string(),
+        ..measure_options.clone()
+    };
+    // With a proxy, the calibration needs the cheapest resolution at three CRFs at both
+    // presets, and the reference rungs are encoded with the rungs, at the final preset.
+    let calibration_specs = match &options.proxy_preset {
+        Some(_) => {
+            let cheapest = calibration_resolution(&grid_specs);
+            let crfs = match options.search {
+                SearchMode::Grid => options.crfs.clone(),
+                SearchMode::Adaptive => {
+                    let s = options.search_settings();
+                    let [lo, hi] = s.crf_range;
+                    vec![lo, crate::search::snap((lo + hi) / 2.0, s.crf_step), hi]
+                }
+            };
+            cheapest.map_or_else(Vec::new, |r| proxy::calibration_specs(r, &crfs))
+        }
+        None => Vec::new(),
+    };
+    let ride_along: Vec<TrialSpec> = match (&options.proxy_preset, options.search) {
+        (None, _) => reference_specs.clone(),
+        (Some(_), SearchMode::Grid) => calibration_specs.clone(),
+        // Measured after the search, so they do not steer it.
+        (Some(_), SearchMode::Adaptive) => Vec::new(),
+    };
+    let (mut results, mut search) = match options.search {
         SearchMode::Grid => {
-            let results = measure(input, &specs, &measure_options, progress)?;
+            let mut specs = grid_specs.clone();
+            specs.extend(ride_along.iter().filter(|s| !grid_specs.contains(s)));
+            let results = measure(input, &specs, &search_options, progress)?;
             let search = SearchSummary {
                 mode: SearchMode::Grid,
                 settings: None,
                 waves: vec![results.len()],
                 encodes: results.len(),
+                final_encodes: None,
+                calibration: Vec::new(),
             };
             (results, search)
         }
-        SearchMode::Adaptive => {
-            let reference = specs[grid_specs.len()..].to_vec();
-            adaptive(
-                input,
-                &info,
-                options,
-                &reference,
-                &measure_options,
-                progress,
-            )?
-        }
+        SearchMode::Adaptive => adaptive(
+            input,
+            &info,
+            options,
+            &ride_along,
+            &search_options,
+            progress,
+        )?,
     };
+
+    let missing: Vec<TrialSpec> = calibration_specs
+        .iter()
+        .filter(|s| !results.iter().any(|r| r.spec == **s))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        results.extend(measure(input, &missing, &search_options, progress)?);
+        search.waves.push(missing.len());
+        search.encodes += missing.len();
+        results = sort_results(results);
+    }
 
     let frames = results.first().map_or(0, |r| r.series.frames());
     if frames == 0 {
@@ -218,13 +304,47 @@ pub fn optimize(
         .iter()
         .map(|&n| info.frame_rate.duration_of(n))
         .collect();
+    let to_points = |results: &[&TrialResult]| -> Vec<Point> {
+        results
+            .iter()
+            .map(|r| Point::from_trial(r, duration_s, &segment_frames))
+            .collect()
+    };
+    let cpu_of = |results: &[&TrialResult]| -> Vec<f64> {
+        results
+            .iter()
+            .map(|r| round(r.encode_cpu.as_secs_f64(), 3))
+            .collect()
+    };
+
+    // With a proxy, the search's points only choose the rungs: they are encoded again at
+    // the final preset, and those encodes are the ladder's points.
+    let (results, proxy_results, proxy_ladder) = if options.proxy_preset.is_some() {
+        let proxy_refs: Vec<&TrialResult> = results.iter().collect();
+        let proxy_points = to_points(&proxy_refs);
+        let (finals, ladder) = final_encodes(
+            input,
+            options,
+            &proxy_points,
+            &calibration_specs,
+            &reference_specs,
+            &measure_options,
+            &segment_durations,
+            &|r: &[TrialResult]| to_points(&r.iter().collect::<Vec<_>>()),
+            &mut search,
+            progress,
+        )?;
+        (finals, results, Some(ladder))
+    } else {
+        (results, Vec::new(), None)
+    };
 
     let (grid_results, reference_results): (Vec<_>, Vec<_>) =
         results.iter().partition(|r| r.spec.rate.crf().is_some());
-    let points: Vec<Point> = grid_results
-        .iter()
-        .map(|r| Point::from_trial(r, duration_s, &segment_frames))
-        .collect();
+    let points = to_points(&grid_results);
+    let proxy_refs: Vec<&TrialResult> = proxy_results.iter().collect();
+    let mut proxy_points = to_points(&proxy_refs);
+    ladder::mark_hull(&mut proxy_points, options.metric);
     let reference_rungs: Vec<ReferenceRung> = reference_results
         .iter()
         .map(|r| ReferenceRung::from_trial(r, duration_s, &segment_frames, &segment_durations))
@@ -233,16 +353,14 @@ pub fn optimize(
     let mut resolutions: Vec<_> = grid_specs.iter().map(|s| s.resolution).collect();
     resolutions.dedup();
     // The CRFs tried: the grid's, or every one the search measured.
-    let mut crfs: Vec<f64> = match options.search {
-        SearchMode::Grid => options.crfs.clone(),
-        SearchMode::Adaptive => points.iter().map(|p| p.crf).collect(),
+    let mut crfs: Vec<f64> = match (options.search, &options.proxy_preset) {
+        (SearchMode::Grid, None) => options.crfs.clone(),
+        _ => points.iter().chain(&proxy_points).map(|p| p.crf).collect(),
     };
     crfs.sort_by(f64::total_cmp);
     crfs.dedup();
-    let points_cpu: Vec<f64> = grid_results
-        .iter()
-        .map(|r| round(r.encode_cpu.as_secs_f64(), 3))
-        .collect();
+    let points_cpu = cpu_of(&grid_results);
+    let proxy_cpu = cpu_of(&proxy_refs);
     let mut manifest = Manifest {
         schema_version: SCHEMA_VERSION,
         generator: Generator {
@@ -261,6 +379,7 @@ pub fn optimize(
         settings: Settings {
             encoder: "libx264".into(),
             preset: options.preset.clone(),
+            proxy_preset: options.proxy_preset.clone(),
             x264_threads: X264_THREADS,
             keyframes: "closed GOP; IDR at every segment start; scene-cut keyframes allowed inside segments".into(),
             heights: options.heights.clone(),
@@ -282,6 +401,7 @@ pub fn optimize(
             durations_s: segment_durations.iter().map(|&d| round(d, 6)).collect(),
         },
         points,
+        proxy_points,
         rungs: Vec::new(),
         ladder: LadderSummary::default(),
         comparison: options.compare_to.map(|r| reference::Comparison::pending(r, reference_rungs)),
@@ -289,23 +409,204 @@ pub fn optimize(
         timing: Timing {
             wall_s: round(started.elapsed().as_secs_f64(), 3),
             jobs: options.jobs,
-            encode_cpu_s: round(results.iter().map(|r| r.encode_cpu.as_secs_f64()).sum(), 3),
+            encode_cpu_s: round(
+                results
+                    .iter()
+                    .chain(&proxy_results)
+                    .map(|r| r.encode_cpu.as_secs_f64())
+                    .sum(),
+                3,
+            ),
             points_encode_cpu_s: points_cpu,
+            proxy_points_encode_cpu_s: proxy_cpu,
         },
     };
-    manifest.select_rungs(options.constraints.clone(), options.objective)?;
+    match proxy_ladder {
+        Some(ladder) => {
+            ladder::mark_hull(&mut manifest.points, options.metric);
+            manifest.set_ladder(ladder, options.constraints.clone(), options.objective);
+        }
+        None => manifest.select_rungs(options.constraints.clone(), options.objective)?,
+    }
     Ok(manifest)
 }
 
+/// The resolution the proxy is first calibrated on: the smallest trial resolution at least a
+/// third of the largest one's height (cheap to encode, but not so small that its quality
+/// sits near the metric's floor, where the presets differ otherwise than at ladder sizes).
+fn calibration_resolution(specs: &[TrialSpec]) -> Option<Resolution> {
+    let tallest = specs.iter().map(|s| s.resolution.height).max()?;
+    specs
+        .iter()
+        .map(|s| s.resolution)
+        .filter(|r| 3 * r.height >= tallest)
+        .min_by_key(|r| (r.pixels(), r.height))
+}
+
+/// Most passes of rung encodes at the final preset after a proxy search.
+const FINAL_ROUNDS: usize = 3;
+
+/// A proxy point within this many CRF of a final encode of its resolution is not offered as
+/// a rung: the final encode stands for it.
+const REUSE_CRF: f64 = 1.0;
+
+/// After a search at the proxy preset: calibrate the final preset against it on
+/// `calibration` (one pass over the source), then, for at most [`FINAL_ROUNDS`] passes,
+/// choose a ladder among the final encodes made so far and the proxy points mapped to the
+/// final preset by the calibration ([`proxy_ladder`]), encode the rungs that ladder takes
+/// from mapped points, and recalibrate on them; stop when the ladder takes final encodes
+/// only. The reference rungs ride along in the first pass of rungs. Returns the final
+/// preset's results (grid points by resolution then CRF, then the reference rungs) and the
+/// ladder chosen on them, and records the passes in `search`.
+#[allow(clippy::too_many_arguments)]
+fn final_encodes(
+    input: &Path,
+    options: &OptimizeOptions,
+    proxy_points: &[Point],
+    calibration: &[TrialSpec],
+    reference: &[TrialSpec],
+    measure_options: &MeasureOptions,
+    segment_durations: &[f64],
+    to_points: &dyn Fn(&[TrialResult]) -> Vec<Point>,
+    search: &mut SearchSummary,
+    progress: &dyn Progress,
+) -> Result<(Vec<TrialResult>, ladder::Ladder)> {
+    let base = calibration
+        .first()
+        .map_or(Resolution::new(0, 0), |s| s.resolution);
+    let mut results = measure(input, calibration, measure_options, progress)?;
+    search.waves.push(results.len());
+    let mut reference_pending = true;
+    let mut round = 0;
+    let (ladder, fit) = loop {
+        let finals: Vec<Point> = to_points(&results)
+            .into_iter()
+            .filter(|p| p.crf.is_finite())
+            .collect();
+        let fit = Calibration::measure(proxy_points, &finals, options.metric, base);
+        let ladder = proxy_ladder(options, &finals, proxy_points, &fit, segment_durations)?;
+        let mut wave: Vec<TrialSpec> = Vec::new();
+        if round < FINAL_ROUNDS {
+            for r in ladder.rungs.iter().filter(|r| r.proxy_estimate) {
+                let spec = TrialSpec::crf(Resolution::new(r.width, r.height), r.crf);
+                if !wave.contains(&spec) {
+                    wave.push(spec);
+                }
+            }
+        }
+        let rungs = wave.len();
+        if std::mem::take(&mut reference_pending) {
+            wave.extend_from_slice(reference);
+        }
+        if !wave.is_empty() {
+            results.extend(measure(input, &wave, measure_options, progress)?);
+            search.waves.push(wave.len());
+        }
+        if rungs == 0 {
+            break (ladder, fit);
+        }
+        round += 1;
+    };
+    search.encodes += results.len();
+    search.final_encodes = Some(results.len());
+    search.calibration = fit.samples().to_vec();
+    Ok((sort_results(results), ladder))
+}
+
+/// The ladder chosen among the final encodes `finals` and the proxy points mapped to the
+/// final preset by `fit` (those within [`REUSE_CRF`] of a final encode left out). A mapped
+/// point counts a tolerance worse than predicted while choosing, so a final encode is taken
+/// wherever it serves about as well; the rungs keep the predicted values, and those that
+/// come from mapped points (or lie between one and another point) are marked
+/// `proxy_estimate` and `interpolated`.
+fn proxy_ladder(
+    options: &OptimizeOptions,
+    finals: &[Point],
+    proxy_points: &[Point],
+    fit: &Calibration,
+    segment_durations: &[f64],
+) -> Result<ladder::Ladder> {
+    let near_final = |p: &Point| {
+        finals.iter().any(|f| {
+            (f.width, f.height) == (p.width, p.height) && (f.crf - p.crf).abs() <= REUSE_CRF
+        })
+    };
+    let mut points: Vec<Point> = finals.to_vec();
+    points.extend(
+        proxy_points
+            .iter()
+            .filter(|p| !near_final(p))
+            .map(|p| fit.predict(p, options.metric)),
+    );
+    let penalty = options.search_settings().tolerance;
+    let mut penalized = points.clone();
+    for p in &mut penalized[finals.len()..] {
+        proxy::shift_quality(p, options.metric, -penalty);
+    }
+    let mut ladder = ladder::build(
+        &mut penalized,
+        options.metric,
+        &options.constraints,
+        &options.objective,
+        segment_durations,
+    )?;
+    let estimate = |i: usize| i >= finals.len();
+    for (rung, origin) in ladder.rungs.iter_mut().zip(&ladder.origins) {
+        let (values, from_proxy) = match *origin {
+            ladder::Origin::Measured(i) => {
+                (Rung::from_point(&points[i], segment_durations), estimate(i))
+            }
+            ladder::Origin::Interpolated {
+                lower, upper, t, ..
+            } => (
+                Rung::interpolated(
+                    &points[lower],
+                    &points[upper],
+                    t,
+                    rung.bitrate_kbps,
+                    rung.crf,
+                    segment_durations,
+                ),
+                estimate(lower) || estimate(upper),
+            ),
+        };
+        *rung = values;
+        if from_proxy {
+            rung.proxy_estimate = true;
+            rung.interpolated = true;
+            rung.segment_sizes_bits.clear();
+        }
+    }
+    Ok(ladder)
+}
+
+/// Grid points by resolution then CRF, followed by the reference rungs in their order.
+fn sort_results(results: Vec<TrialResult>) -> Vec<TrialResult> {
+    let (mut grid, rest): (Vec<TrialResult>, Vec<TrialResult>) = results
+        .into_iter()
+        .partition(|r| r.spec.rate.crf().is_some());
+    grid.sort_by(|a, b| {
+        a.spec.resolution.cmp(&b.spec.resolution).then(
+            a.spec
+                .rate
+                .crf()
+                .unwrap_or(0.0)
+                .total_cmp(&b.spec.rate.crf().unwrap_or(0.0)),
+        )
+    });
+    grid.extend(rest);
+    grid
+}
+
 /// The adaptive search ([`crate::search`]): waves of points, each measured in one pass over
-/// the source, until the planner has nothing left worth encoding. The reference ladder's
-/// rungs (if any) ride along in the first wave. Grid results come back by resolution then
+/// the source, until the planner has nothing left worth encoding. `ride_along` (the
+/// reference ladder's rungs, or the calibration's proxy points) joins the first wave. Grid results come back by resolution then
 /// CRF, like the grid's, followed by the reference rungs.
 fn adaptive(
     input: &Path,
     info: &SourceInfo,
     options: &OptimizeOptions,
-    reference: &[TrialSpec],
+    ride_along: &[TrialSpec],
     measure_options: &MeasureOptions,
     progress: &dyn Progress,
 ) -> Result<(Vec<TrialResult>, SearchSummary)> {
@@ -313,7 +614,12 @@ fn adaptive(
     let resolutions = trial_resolutions(info.resolution(), sar, &options.heights);
     let settings = options.search_settings();
     let mut wave = first_wave(&resolutions, &settings);
-    wave.extend_from_slice(reference);
+    let extra: Vec<TrialSpec> = ride_along
+        .iter()
+        .filter(|s| !wave.contains(s))
+        .copied()
+        .collect();
+    wave.extend(extra);
     let mut results: Vec<TrialResult> = Vec::new();
     let mut waves = Vec::new();
     loop {
@@ -345,24 +651,14 @@ fn adaptive(
         }
     }
     let encodes = results.len();
-    let (mut grid, rest): (Vec<TrialResult>, Vec<TrialResult>) = results
-        .into_iter()
-        .partition(|r| r.spec.rate.crf().is_some());
-    grid.sort_by(|a, b| {
-        a.spec.resolution.cmp(&b.spec.resolution).then(
-            a.spec
-                .rate
-                .crf()
-                .unwrap_or(0.0)
-                .total_cmp(&b.spec.rate.crf().unwrap_or(0.0)),
-        )
-    });
-    grid.extend(rest);
+    let grid = sort_results(results);
     let summary = SearchSummary {
         mode: SearchMode::Adaptive,
         settings: Some(settings),
         waves,
         encodes,
+        final_encodes: None,
+        calibration: Vec::new(),
     };
     Ok((grid, summary))
 }

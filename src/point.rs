@@ -221,6 +221,11 @@ pub struct Rung {
     /// and qualities are interpolated from them (not measured), and its peak is estimated.
     #[serde(default)]
     pub interpolated: bool,
+    /// After a search at a proxy preset: the rung is (or lies beside) a proxy point mapped
+    /// to the final preset, not a final encode; `interpolated` is true too and its values
+    /// are estimates.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub proxy_estimate: bool,
     /// RFC 6381 codecs string (an interpolated rung has its resolution's: x264 picks the
     /// profile and level from the preset, frame size and rate, not the CRF).
     #[serde(default)]
@@ -251,6 +256,7 @@ impl Rung {
             segment_sizes_bits: p.segment_sizes_bits.clone(),
             segment_means: p.segment_means.clone(),
             interpolated: false,
+            proxy_estimate: false,
             codecs: p.codecs.clone(),
         }
     }
@@ -318,6 +324,7 @@ impl Rung {
                 })
                 .collect(),
             interpolated: true,
+            proxy_estimate: false,
             codecs: lower.codecs.clone(),
         }
     }

@@ -6,10 +6,12 @@
 //! parallel. Per resolution:
 //!
 //! 1. the cheapest point of the range (the highest CRF) is measured first;
-//! 2. then, while a resolution's best point is on the hull and below `max_kbps`, the CRF
-//!    expected to reach `max_kbps` (x264's rate roughly halves every 6 CRF; then the slope
-//!    measured), at most two `max_crf_gap` lower at a time, so no resolution jumps to
-//!    expensive CRFs the hull never uses;
+//! 2. then, unless a higher resolution measured around its best point's bitrate clearly beats
+//!    it there (the best resolution rises with the bitrate, so being beaten by lower ones
+//!    does not count) and while that point is below `max_kbps`, the CRF expected to reach
+//!    `max_kbps` (x264's rate roughly halves every 6 CRF; then the slope measured), at most
+//!    two `max_crf_gap` lower at a time, so no resolution jumps to expensive CRFs the hull
+//!    never uses;
 //! 3. then a gap between two measured CRFs of a resolution is split while that resolution is
 //!    competitive there: its curve (interpolated linearly in log rate) is compared with the
 //!    upper hull of the *other* resolutions' points across the gap, inside the bitrate
@@ -85,7 +87,8 @@ pub struct Measured {
 /// point of a resolution).
 const CRF_PER_HALVING: f64 = 6.0;
 
-fn snap(crf: f64, step: f64) -> f64 {
+/// `crf` on the grid of multiples of `step` (unchanged when `step` is 0).
+pub fn snap(crf: f64, step: f64) -> f64 {
     if step > 0.0 {
         (crf / step).round() * step
     } else {
@@ -107,15 +110,6 @@ pub fn next_wave(
     measured: &[Measured],
     s: &SearchSettings,
 ) -> Vec<TrialSpec> {
-    let rq: Vec<RateQuality> = measured
-        .iter()
-        .filter(|m| m.kbps > 0.0)
-        .map(|m| RateQuality {
-            kbps: m.kbps,
-            quality: m.quality,
-        })
-        .collect();
-    let envelope = Envelope::new(&rq);
     let [lo, hi] = s.crf_range;
     let max_kbps = s.max_kbps.unwrap_or(f64::INFINITY);
     let mut wave = Vec::new();
@@ -142,11 +136,19 @@ pub fn next_wave(
         let Some(&best) = pts.last() else {
             continue;
         };
-        // Toward lower CRFs, while the best point is on the hull and below the range's top.
-        // Within the tolerance of the hull counts: a point just under a chord may still
-        // lead at higher rates.
-        let on_hull = envelope.at(best.kbps) <= best.quality + s.tolerance;
-        if on_hull && best.kbps < max_kbps && best.crf - lo >= s.min_crf_gap {
+        // Toward lower CRFs, unless a higher resolution measured around the best point's
+        // bitrate clearly beats it there (the best resolution rises with the bitrate, so a
+        // resolution that only lower ones beat may still win at higher bitrates), until the
+        // range's top bitrate or CRF.
+        let higher = Envelope::new(&rate_quality(
+            measured
+                .iter()
+                .filter(|m| m.resolution.pixels() > res.pixels()),
+        ));
+        let beaten = higher
+            .within(best.kbps)
+            .is_some_and(|q| q > best.quality + s.tolerance);
+        if !beaten && best.kbps < max_kbps && best.crf - lo >= s.min_crf_gap {
             let slope = match pts.len() {
                 // CRF per doubling of rate, from the two best points when there are two.
                 n if n >= 2 => {
@@ -170,15 +172,9 @@ pub fn next_wave(
             propose(crf);
         }
         // Split the gaps where this resolution competes for the hull.
-        let others: Vec<RateQuality> = measured
-            .iter()
-            .filter(|m| m.resolution != res && m.kbps > 0.0)
-            .map(|m| RateQuality {
-                kbps: m.kbps,
-                quality: m.quality,
-            })
-            .collect();
-        let others = Envelope::new(&others);
+        let others = Envelope::new(&rate_quality(
+            measured.iter().filter(|m| m.resolution != res),
+        ));
         for pair in pts.windows(2) {
             let (a, b) = (pair[0], pair[1]); // a: the lower rate (higher CRF)
             let width = a.crf - b.crf;
@@ -199,6 +195,17 @@ pub fn next_wave(
         )
     });
     wave
+}
+
+/// The points with a usable bitrate, as rate-quality pairs.
+fn rate_quality<'a>(points: impl Iterator<Item = &'a Measured>) -> Vec<RateQuality> {
+    points
+        .filter(|m| m.kbps > 0.0 && m.kbps.is_finite() && m.quality.is_finite())
+        .map(|m| RateQuality {
+            kbps: m.kbps,
+            quality: m.quality,
+        })
+        .collect()
 }
 
 /// Samples per gap when comparing a resolution's curve with the others' hull.
@@ -269,6 +276,12 @@ impl Envelope {
         Envelope {
             hull: upper_hull(points).into_iter().map(|i| points[i]).collect(),
         }
+    }
+
+    /// The hull at `x` where its points span `x`; `None` outside them.
+    fn within(&self, x: f64) -> Option<f64> {
+        let (first, last) = (self.hull.first()?, self.hull.last()?);
+        (first.kbps <= x && x <= last.kbps).then(|| self.at(x))
     }
 
     fn at(&self, x: f64) -> f64 {
@@ -416,6 +429,46 @@ mod tests {
             assert!((16.0..=43.0).contains(&crf));
         }
         assert!(a.len() < s.max_waves, "the search converged");
+    }
+
+    #[test]
+    fn a_resolution_only_lower_ones_beat_keeps_extending() {
+        let s = settings();
+        let (r720, r360) = (Resolution::new(1280, 720), Resolution::new(640, 360));
+        let m = |resolution, crf, kbps, quality| Measured {
+            resolution,
+            crf,
+            kbps,
+            quality,
+        };
+        // 720p's cheapest point is well below 360p's curve at that bitrate, but no higher
+        // resolution beats it: its curve may still rise above 360p's at higher bitrates.
+        let measured = [
+            m(r360, 43.0, 60.0, 50.0),
+            m(r360, 35.0, 150.0, 75.0),
+            m(r360, 27.0, 400.0, 88.0),
+            m(r720, 43.0, 160.0, 40.0),
+        ];
+        let wave = next_wave(&[r360, r720], &measured, &s);
+        assert!(
+            wave.iter()
+                .any(|p| p.resolution == r720 && p.rate.crf().unwrap() < 43.0),
+            "{wave:?}"
+        );
+        // 360p's best point, beaten by a 720p curve measured around its bitrate, stops.
+        let measured = [
+            m(r360, 43.0, 60.0, 50.0),
+            m(r360, 35.0, 150.0, 62.0),
+            m(r720, 43.0, 100.0, 60.0),
+            m(r720, 35.0, 300.0, 85.0),
+        ];
+        let wave = next_wave(&[r360, r720], &measured, &s);
+        assert!(
+            !wave
+                .iter()
+                .any(|p| p.resolution == r360 && p.rate.crf().unwrap() < 35.0),
+            "{wave:?}"
+        );
     }
 
     #[test]

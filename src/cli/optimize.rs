@@ -43,9 +43,22 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', default_value = "18,22,26,30,34,38")]
     crf: Vec<f64>,
 
-    /// x264 preset of the trial encodes (ultrafast .. placebo).
+    /// x264 preset of the trial encodes and of the rungs (ultrafast .. placebo).
     #[arg(long, default_value = "medium")]
     preset: String,
+
+    /// Run the search at this faster x264 preset, then encode only the rungs it chooses at
+    /// --preset: those encodes, measured, are the ladder's points (the search's are kept
+    /// apart, as proxy_points). The difference between the presets is calibrated on the
+    /// smallest resolution at three CRFs, then on every final encode, and the rungs are
+    /// chosen on the proxy's points mapped by it (at most 3 passes of final encodes).
+    /// Default: superfast for an adaptive search at a slower --preset; none for the grid.
+    #[arg(long, value_name = "PRESET")]
+    proxy_preset: Option<String>,
+
+    /// Run the search at --preset itself (no proxy preset).
+    #[arg(long, conflicts_with = "proxy_preset")]
+    no_proxy: bool,
 
     /// Segment duration in seconds; every segment starts with a keyframe.
     #[arg(long, default_value_t = 4.0)]
@@ -77,10 +90,11 @@ pub struct Args {
 
     /// How trial points are chosen: grid = every resolution at every --crf; adaptive =
     /// waves of points chosen from what has been measured so far, within the range of the
-    /// --crf values (lowest to highest): each resolution starts at the cheapest CRF, then aims
-    /// at --max-kbps, then splits CRF gaps only where that resolution competes for the hull
-    /// (at most 4 CRF apart there, and finely where resolutions cross over); resolutions the
-    /// hull does not need get no more encodes.
+    /// --crf values (lowest to highest): each resolution starts at the cheapest CRF and is
+    /// extended toward lower CRFs (up to --max-kbps) until a higher resolution beats it, then
+    /// CRF gaps are split only where that resolution competes for the hull (at most 4 CRF
+    /// apart there, 6 at a proxy preset, and finely where resolutions cross over). With
+    /// adaptive, the search runs at --proxy-preset (superfast by default).
     #[arg(long, default_value = "grid", value_name = "grid|adaptive")]
     search: SearchMode,
 
@@ -127,7 +141,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let options = OptimizeOptions {
         heights: args.resolutions,
         crfs: args.crf,
-        preset: args.preset,
         segment_seconds: args.segment_seconds,
         constraints: args.ladder.constraints(&Constraints::default()),
         objective: args.ladder.objective(defaults.objective)?,
@@ -138,6 +151,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         jobs: args.jobs.unwrap_or(defaults.jobs),
         points_per_pass: args.points_per_pass,
         search: args.search,
+        proxy_preset: match (args.no_proxy, args.proxy_preset) {
+            (true, _) => None,
+            (false, Some(p)) => Some(p),
+            (false, None) => pertitle::optimize::default_proxy_preset(&args.preset, args.search),
+        },
+        preset: args.preset,
     };
     options.validate()?;
     // Probe first so a bad input fails before the output directory is touched.

@@ -22,7 +22,12 @@ pub fn print(manifest: &Manifest) {
     );
     for (i, r) in manifest.rungs.iter().enumerate() {
         let vmaf = r.vmaf.map_or("-".to_string(), |v| format!("{v:.2}"));
-        let crf = format!("{}{}", r.crf, if r.interpolated { "*" } else { "" });
+        let mark = match (r.proxy_estimate, r.interpolated) {
+            (true, _) => "+",
+            (false, true) => "*",
+            _ => "",
+        };
+        let crf = format!("{}{mark}", r.crf);
         println!(
             "{:>4}  {:>10}  {:>6}  {:>10.1}  {:>10.1}  {:>7}  {:>9.3}  {:>8.5}",
             i + 1,
@@ -36,8 +41,15 @@ pub fn print(manifest: &Manifest) {
         );
     }
     let l = &manifest.ladder;
-    if l.interpolated_rungs > 0 {
+    if manifest
+        .rungs
+        .iter()
+        .any(|r| r.interpolated && !r.proxy_estimate)
+    {
         println!("* interpolated between two measured CRFs (estimated, not encoded)");
+    }
+    if manifest.rungs.iter().any(|r| r.proxy_estimate) {
+        println!("+ estimated from the proxy search (not encoded at the final preset)");
     }
     println!(
         "quality axis: {field}; expected {field} {:.3} for viewers at {:.0}-{:.0} kbps (log-uniform)",
@@ -85,17 +97,33 @@ pub fn print(manifest: &Manifest) {
         }
     }
     let search = &manifest.search;
-    println!(
-        "{} search: {} encodes in {} wave{} ({} points); encoder CPU {:.1} s; wall {:.1} s",
-        match search.mode {
-            pertitle::search::SearchMode::Grid => "grid",
-            pertitle::search::SearchMode::Adaptive => "adaptive",
-        },
-        search.encodes,
+    let t = &manifest.timing;
+    let mode = match search.mode {
+        pertitle::search::SearchMode::Grid => "grid",
+        pertitle::search::SearchMode::Adaptive => "adaptive",
+    };
+    let waves = format!(
+        "{} wave{}",
         search.waves.len(),
-        if search.waves.len() == 1 { "" } else { "s" },
-        manifest.points.len(),
-        manifest.timing.encode_cpu_s,
-        manifest.timing.wall_s
+        if search.waves.len() == 1 { "" } else { "s" }
     );
+    match (&manifest.settings.proxy_preset, search.final_encodes) {
+        (Some(proxy), Some(finals)) => {
+            let proxy_cpu: f64 = t.proxy_points_encode_cpu_s.iter().sum();
+            println!(
+                "{mode} search at {proxy}: {} encodes in {waves}, encoder CPU {proxy_cpu:.1} s; then {finals} at {}, {:.1} s; wall {:.1} s",
+                search.encodes - finals,
+                manifest.settings.preset,
+                t.encode_cpu_s - proxy_cpu,
+                t.wall_s
+            );
+        }
+        _ => println!(
+            "{mode} search: {} encodes in {waves} ({} points); encoder CPU {:.1} s; wall {:.1} s",
+            search.encodes,
+            manifest.points.len(),
+            t.encode_cpu_s,
+            t.wall_s
+        ),
+    }
 }

@@ -27,6 +27,8 @@ pub struct Ladder {
     pub expected_quality: f64,
     /// The bandwidth range the expectation is over, kbit/s.
     pub viewer_kbps: [f64; 2],
+    /// Where each rung comes from, indices into the points given to [`build`].
+    pub origins: Vec<Origin>,
 }
 
 /// Mark every point's `on_hull` (the upper convex hull of all points, in bitrate vs `metric`)
@@ -52,6 +54,7 @@ pub fn build(
         rungs,
         expected_quality: selection.expected_quality,
         viewer_kbps: selection.viewer_kbps,
+        origins: selection.rungs.iter().map(|&i| cands[i].origin).collect(),
     })
 }
 

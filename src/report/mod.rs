@@ -75,6 +75,7 @@ mod tests {
             settings: Settings {
                 encoder: "libx264".into(),
                 preset: "medium".into(),
+                proxy_preset: None,
                 x264_threads: 1,
                 keyframes: "closed GOP".into(),
                 heights: vec![720, 360],
@@ -96,6 +97,7 @@ mod tests {
                 durations_s: durations,
             },
             points,
+            proxy_points: Vec::new(),
             rungs,
             ladder: LadderSummary {
                 viewer_kbps: [300.0, 2500.0],
@@ -109,6 +111,7 @@ mod tests {
                 jobs: 1,
                 encode_cpu_s: 1.0,
                 points_encode_cpu_s: vec![0.25; 4],
+                proxy_points_encode_cpu_s: Vec::new(),
             },
         }
     }
