@@ -231,8 +231,8 @@ pub fn optimize(
         preset: options.search_preset().to_string(),
         ..measure_options.clone()
     };
-    // With a proxy, the calibration needs the cheapest resolution at three CRFs at both
-    // presets, and the reference rungs are encoded with the rungs, at the final preset.
+    // With a proxy, the calibration needs one resolution at three CRFs at both presets, and
+    // the reference rungs are encoded with the rungs, at the final preset.
     let calibration_specs = match &options.proxy_preset {
         Some(_) => {
             let cheapest = calibration_resolution(&grid_specs);
