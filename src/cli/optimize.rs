@@ -49,9 +49,10 @@ pub struct Args {
 
     /// Run the search at this faster x264 preset, then encode only the rungs it chooses at
     /// --preset: those encodes, measured, are the ladder's points (the search's are kept
-    /// apart, as proxy_points). The difference between the presets is calibrated on the
-    /// smallest resolution at three CRFs, then on every final encode, and the rungs are
-    /// chosen on the proxy's points mapped by it (at most 3 passes of final encodes).
+    /// apart, as proxy_points). The difference between the presets is calibrated on a small
+    /// resolution (the smallest at least a third of the tallest's height) at three CRFs, then
+    /// on every final encode, and the rungs are chosen on the proxy's points mapped by it (at
+    /// most 3 passes of final encodes).
     /// Default: superfast for an adaptive search at a slower --preset; none for the grid.
     #[arg(long, value_name = "PRESET")]
     proxy_preset: Option<String>,
