@@ -117,7 +117,7 @@ impl OptimizeOptions {
 const PROXY_MAX_CRF_GAP: f64 = 6.0;
 
 /// How far the proxy's bitrates may stray from the final preset's at one CRF (superfast
-/// spends up to 1.9 times medium's bits on the shared clips).
+/// spends up to 1.9 times medium's bits on three of the shared clips).
 const PROXY_RATE_MARGIN: f64 = 2.0;
 
 /// The proxy preset an adaptive search uses unless told otherwise.
