@@ -38,6 +38,7 @@ pub mod proxy;
 pub mod reference;
 pub mod report;
 pub mod resolution;
+pub mod sample;
 pub mod scale;
 pub mod score;
 pub mod search;

@@ -8,6 +8,7 @@ use crate::point::{Metric, Point, Rung, round};
 use crate::proxy::CalibrationSample;
 use crate::reference::{self, Comparison};
 use crate::resolution::Resolution;
+use crate::sample::Window;
 use crate::search::{SearchMode, SearchSettings};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -138,6 +139,9 @@ pub struct SearchSummary {
     /// points were mapped by it before the rungs were chosen.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub calibration: Vec<CalibrationSample>,
+    /// After a proxy search on a sample: the source segments it encoded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sample: Vec<Window>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

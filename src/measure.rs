@@ -6,8 +6,10 @@ use crate::encode::X264Settings;
 use crate::error::{Error, Result};
 use crate::metrics::vmaf::VmafModel;
 use crate::pass;
+use crate::pass::Frames;
 use crate::progress::Progress;
 use crate::resolution::Resolution;
+use crate::sample::Sample;
 use crate::segment::Segmenter;
 use crate::source::{FrameReader, probe};
 use crate::trial::{Trial, TrialResult, TrialSpec};
@@ -33,6 +35,8 @@ pub struct MeasureOptions {
     /// Size frames are scored at (both the source and the decoded encodes are resized to it,
     /// bicubic); `None` = the source's size.
     pub display: Option<Resolution>,
+    /// Encode and score only these frames of the source (`None`: all of them).
+    pub sample: Option<Sample>,
 }
 
 /// Estimated peak memory of one trial point, bytes per pixel of its resolution: x264's
@@ -144,7 +148,11 @@ fn measure_pass(
     let reader = FrameReader::open(source, 0)?;
     let size = reader.resolution();
     let rate = reader.frame_rate();
-    let segmenter = Segmenter::new(rate, options.segment_seconds);
+    let frames = match &options.sample {
+        Some(sample) => Frames::Sample(sample),
+        None => Frames::All(Segmenter::new(rate, options.segment_seconds)),
+    };
+    let segmenter = frames.segmenter();
     let settings = X264Settings::for_segments(&options.preset, &segmenter)?;
     // Scores are computed against the source at the display size.
     let display = options.display.unwrap_or(size);
@@ -153,8 +161,12 @@ fn measure_pass(
         .map(|&spec| Trial::open(spec, display, rate, segmenter, &settings, options.vmaf))
         .collect::<Result<_>>()?;
 
-    progress.pass_started(specs, done, total, reader.expected_frames().unwrap_or(0));
-    pass::run(reader, &mut trials, Some(display), segmenter, &|| {
+    let expected = match &options.sample {
+        Some(sample) => sample.frames(),
+        None => reader.expected_frames().unwrap_or(0),
+    };
+    progress.pass_started(specs, done, total, expected);
+    pass::run(reader, &mut trials, Some(display), frames, &|| {
         progress.frame()
     })?;
     trials.into_par_iter().map(Trial::finish).collect()

@@ -14,6 +14,7 @@ use crate::progress::Progress;
 use crate::proxy::{self, Calibration};
 use crate::reference::{self, ReferenceLadder, ReferenceRung};
 use crate::resolution::{Resolution, trial_resolutions};
+use crate::sample::Sample;
 use crate::scale::Kernel;
 use crate::search::{Measured, SearchMode, SearchSettings, first_wave, next_wave};
 use crate::segment::Segmenter;
@@ -52,6 +53,8 @@ pub struct OptimizeOptions {
     /// Run the search at this (faster) x264 preset, then encode only the rungs it chooses
     /// at `preset` (`None`: the search runs at `preset`).
     pub proxy_preset: Option<String>,
+    /// Share of the source a proxy search encodes ([`Sample`]; 1: all of it).
+    pub proxy_sample: f64,
 }
 
 impl Default for OptimizeOptions {
@@ -71,6 +74,7 @@ impl Default for OptimizeOptions {
             points_per_pass: 0,
             search: SearchMode::Grid,
             proxy_preset: None,
+            proxy_sample: DEFAULT_PROXY_SAMPLE,
         }
     }
 }
@@ -104,6 +108,12 @@ impl OptimizeOptions {
                 self.segment_seconds
             )));
         }
+        if !(self.proxy_sample > 0.0 && self.proxy_sample <= 1.0) {
+            return Err(Error::InvalidOption(format!(
+                "proxy sample {} is not a share of the source (above 0, at most 1)",
+                self.proxy_sample
+            )));
+        }
         self.constraints.validate()?;
         if self.jobs == 0 {
             return Err(Error::InvalidOption("--jobs must be at least 1".into()));
@@ -119,6 +129,10 @@ const PROXY_MAX_CRF_GAP: f64 = 6.0;
 /// How far the proxy's bitrates may stray from the final preset's at one CRF (superfast
 /// spends up to 1.9 times medium's bits on three of the shared clips).
 const PROXY_RATE_MARGIN: f64 = 2.0;
+
+/// Share of the source a proxy search encodes unless told otherwise: all of it (a sample
+/// has not been measured against the whole on long titles yet).
+pub const DEFAULT_PROXY_SAMPLE: f64 = 1.0;
 
 /// The proxy preset an adaptive search uses unless told otherwise.
 pub const DEFAULT_PROXY_PRESET: &str = "superfast";
@@ -226,9 +240,20 @@ pub fn optimize(
         memory_budget: default_memory_budget(),
         vmaf: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
         display: options.display,
+        sample: None,
     };
+    // A proxy search may measure a sample of the source; the final preset measures it all.
+    let sample = options.proxy_preset.as_ref().and_then(|_| {
+        Sample::new(
+            info.frame_rate,
+            info.frame_count,
+            options.proxy_sample,
+            options.segment_seconds,
+        )
+    });
     let search_options = MeasureOptions {
         preset: options.search_preset().to_string(),
+        sample: sample.clone(),
         ..measure_options.clone()
     };
     // With a proxy, the calibration needs one resolution at three CRFs at both presets, and
@@ -266,6 +291,7 @@ pub fn optimize(
                 encodes: results.len(),
                 final_encodes: None,
                 calibration: Vec::new(),
+                sample: Vec::new(),
             };
             (results, search)
         }
@@ -291,12 +317,21 @@ pub fn optimize(
         results = sort_results(results);
     }
 
-    let frames = results.first().map_or(0, |r| r.series.frames());
-    if frames == 0 {
+    search.sample = sample
+        .as_ref()
+        .map_or_else(Vec::new, |s| s.windows().to_vec());
+    let measured_frames = results.first().map_or(0, |r| r.series.frames());
+    if measured_frames == 0 {
         return Err(Error::NoFrames {
             path: input.to_path_buf(),
         });
     }
+    // The source's frames (a sampled search measured fewer: the probe counted them).
+    let frames = if sample.is_some() {
+        info.frame_count
+    } else {
+        measured_frames
+    };
     let duration_s = info.frame_rate.duration_of(frames);
     let segmenter = Segmenter::new(info.frame_rate, options.segment_seconds);
     let segment_frames = segmenter.frames_per_segment(frames);
@@ -304,12 +339,23 @@ pub fn optimize(
         .iter()
         .map(|&n| info.frame_rate.duration_of(n))
         .collect();
-    let to_points = |results: &[&TrialResult]| -> Vec<Point> {
+    // Each result over the frames it measured, cut by `cut`: the source's segments, or a
+    // sample's (its windows).
+    let points_over = |results: &[&TrialResult], cut: Segmenter| -> Vec<Point> {
         results
             .iter()
-            .map(|r| Point::from_trial(r, duration_s, &segment_frames))
+            .map(|r| {
+                let n = r.series.frames();
+                Point::from_trial(
+                    r,
+                    info.frame_rate.duration_of(n),
+                    &cut.frames_per_segment(n),
+                )
+            })
             .collect()
     };
+    let to_points = |results: &[&TrialResult]| points_over(results, segmenter);
+    let proxy_cut = sample.as_ref().map_or(segmenter, Sample::timeline);
     let cpu_of = |results: &[&TrialResult]| -> Vec<f64> {
         results
             .iter()
@@ -321,7 +367,7 @@ pub fn optimize(
     // the final preset, and those encodes are the ladder's points.
     let (results, proxy_results, proxy_ladder) = if options.proxy_preset.is_some() {
         let proxy_refs: Vec<&TrialResult> = results.iter().collect();
-        let proxy_points = to_points(&proxy_refs);
+        let proxy_points = points_over(&proxy_refs, proxy_cut);
         let (finals, ladder) = final_encodes(
             input,
             options,
@@ -343,7 +389,7 @@ pub fn optimize(
         results.iter().partition(|r| r.spec.rate.crf().is_some());
     let points = to_points(&grid_results);
     let proxy_refs: Vec<&TrialResult> = proxy_results.iter().collect();
-    let mut proxy_points = to_points(&proxy_refs);
+    let mut proxy_points = points_over(&proxy_refs, proxy_cut);
     ladder::mark_hull(&mut proxy_points, options.metric);
     let reference_rungs: Vec<ReferenceRung> = reference_results
         .iter()
@@ -629,7 +675,10 @@ fn adaptive(
             break;
         }
         let frames = results.first().map_or(0, |r| r.series.frames());
-        let segmenter = Segmenter::new(info.frame_rate, options.segment_seconds);
+        let segmenter = match &measure_options.sample {
+            Some(sample) => sample.timeline(),
+            None => Segmenter::new(info.frame_rate, options.segment_seconds),
+        };
         let segment_frames = segmenter.frames_per_segment(frames);
         let duration_s = info.frame_rate.duration_of(frames);
         let measured: Vec<Measured> = results
@@ -659,6 +708,7 @@ fn adaptive(
         encodes,
         final_encodes: None,
         calibration: Vec::new(),
+        sample: Vec::new(),
     };
     Ok((grid, summary))
 }

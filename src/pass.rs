@@ -6,6 +6,7 @@
 
 use crate::error::Result;
 use crate::resolution::Resolution;
+use crate::sample::Sample;
 use crate::scale::{Kernel, Scaler};
 use crate::segment::Segmenter;
 use crate::source::{FrameReader, read_ahead};
@@ -24,17 +25,45 @@ pub trait FrameSink: Send {
     fn push(&mut self, reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()>;
 }
 
+/// Which source frames a pass feeds its sinks, and as which frames.
+#[derive(Debug, Clone, Copy)]
+pub enum Frames<'a> {
+    /// Every frame, a keyframe opening every segment.
+    All(Segmenter),
+    /// The frames of a sample, numbered on its own timeline, a keyframe opening every window.
+    Sample(&'a Sample),
+}
+
+impl Frames<'_> {
+    /// Source frame `index`'s number for the sinks and whether it must be a keyframe;
+    /// `None` when the pass skips it.
+    pub fn map(&self, index: u64) -> Option<(u64, bool)> {
+        match self {
+            Frames::All(s) => Some((index, s.starts_segment(index))),
+            Frames::Sample(sample) => sample.map(index),
+        }
+    }
+
+    /// How the frames the sinks get are cut into segments (a sample: into its windows).
+    pub fn segmenter(&self) -> Segmenter {
+        match self {
+            Frames::All(s) => *s,
+            Frames::Sample(sample) => sample.timeline(),
+        }
+    }
+}
+
 /// Source frames buffered between the decoding thread and the sinks.
 const DECODE_AHEAD: usize = 4;
 
-/// Decode `reader` once and feed every frame to all `sinks` (in parallel on the current rayon
-/// pool). `display` is the size of the reference frames (`None`: the source's size, no
-/// resizing). `frame_done` is called after each frame has reached every sink.
+/// Decode `reader` once and feed its `frames` to all `sinks` (in parallel on the current
+/// rayon pool). `display` is the size of the reference frames (`None`: the source's size, no
+/// resizing). `frame_done` is called after each frame fed has reached every sink.
 pub fn run(
     reader: FrameReader,
     sinks: &mut [impl FrameSink],
     display: Option<Resolution>,
-    segmenter: Segmenter,
+    frames: Frames<'_>,
     frame_done: &(dyn Fn() + Sync),
 ) -> Result<()> {
     let size = reader.resolution();
@@ -68,11 +97,16 @@ pub fn run(
 
     std::thread::scope(|scope| -> Result<()> {
         // Frame index as pts; keyframes exactly where segments start (the source's own
-        // picture types must not leak into the encoders). The receiver is owned by this
-        // closure, so an early return unblocks the decoding thread before the scope joins it.
+        // picture types must not leak into the encoders); frames skipped get no pts. The
+        // receiver is owned by this closure, so an early return unblocks the decoding thread
+        // before the scope joins it.
         let rx = read_ahead(scope, reader, DECODE_AHEAD, move |index, mut f| {
-            f.set_pts(Some(index as i64));
-            f.set_kind(if segmenter.starts_segment(index) {
+            let (pts, key) = match frames.map(index) {
+                Some((pts, key)) => (Some(pts as i64), key),
+                None => (None, false),
+            };
+            f.set_pts(pts);
+            f.set_kind(if key {
                 picture::Type::I
             } else {
                 picture::Type::None
@@ -80,7 +114,11 @@ pub fn run(
             Ok(f)
         });
         for item in rx.iter() {
-            let source = Arc::new(item?);
+            let item = item?;
+            if item.pts().is_none() {
+                continue;
+            }
+            let source = Arc::new(item);
             let (reference, downscaled) = rayon::join(
                 || match display_scaler.as_mut() {
                     Some(s) => s.scale(&source).map(Arc::new),

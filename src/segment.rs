@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
 
 /// Maps frame indices to segments for a frame rate and a segment duration.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segmenter {
     rate: FrameRate,
     segment_ms: u64,

@@ -103,7 +103,17 @@ fn proxy_search_encodes_the_rungs_at_the_final_preset() {
     };
     let clip = clips.join("talking_head_480p30.mp4");
     let tmp = tempfile::tempdir().unwrap();
-    let proxy = ["--preset", "veryfast", "--proxy-preset", "ultrafast"];
+    // The proxy measures two of the five one-second segments.
+    let proxy = [
+        "--preset",
+        "veryfast",
+        "--proxy-preset",
+        "ultrafast",
+        "--segment-seconds",
+        "1",
+        "--proxy-sample",
+        "0.4",
+    ];
     let mut a = adaptive_with(&clip, &tmp.path().join("a"), "2", &proxy);
     let mut b = adaptive_with(&clip, &tmp.path().join("b"), "1", &proxy);
 
@@ -143,6 +153,43 @@ fn proxy_search_encodes_the_rungs_at_the_final_preset() {
         for (i, k) in set.iter().enumerate() {
             assert!(!set[..i].contains(k), "{k:?} encoded twice at one preset");
         }
+    }
+    // The sample: segments 1 and 3 (the middle ones of each half), 30 frames each. The
+    // proxy's points are measured on them, the final encodes on the whole source.
+    let windows: Vec<(u64, u64)> = search["sample"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["start_frame"].as_u64().unwrap(),
+                w["frames"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(windows, vec![(30, 30), (90, 30)]);
+    let bits = |p: &Value| -> Vec<u64> {
+        p["segment_sizes_bits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_u64().unwrap())
+            .collect()
+    };
+    let rate = |p: &Value| p["bitrate_kbps"].as_f64().unwrap();
+    let fps = 30000.0 / 1001.0;
+    for p in a["proxy_points"].as_array().unwrap() {
+        let b = bits(p);
+        assert_eq!(b.len(), 2, "{p}");
+        let expected = b.iter().sum::<u64>() as f64 / (60.0 / fps) / 1000.0;
+        assert!(
+            (rate(p) - expected).abs() < 0.01,
+            "{} vs {expected}",
+            rate(p)
+        );
+    }
+    for p in a["points"].as_array().unwrap() {
+        assert_eq!(bits(p).len(), 5, "{p}");
     }
     // The calibration: the smallest resolution at both ends of the CRF range and its
     // middle, at both presets, and the samples are the measured ratios.

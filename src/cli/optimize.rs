@@ -61,6 +61,13 @@ pub struct Args {
     #[arg(long, conflicts_with = "proxy_preset")]
     no_proxy: bool,
 
+    /// Share of the source the proxy search encodes: whole segments (--segment-seconds),
+    /// spread evenly over it (0.25: one segment in every four, at least one; 1: the whole
+    /// source). A source of too few segments is searched whole. The final encodes always
+    /// measure the whole source.
+    #[arg(long, value_name = "SHARE", default_value_t = pertitle::optimize::DEFAULT_PROXY_SAMPLE)]
+    proxy_sample: f64,
+
     /// Segment duration in seconds; every segment starts with a keyframe.
     #[arg(long, default_value_t = 4.0)]
     segment_seconds: f64,
@@ -152,6 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         jobs: args.jobs.unwrap_or(defaults.jobs),
         points_per_pass: args.points_per_pass,
         search: args.search,
+        proxy_sample: args.proxy_sample,
         proxy_preset: match (args.no_proxy, args.proxy_preset) {
             (true, _) => None,
             (false, Some(p)) => Some(p),

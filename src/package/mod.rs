@@ -260,9 +260,13 @@ pub fn package(
                 specs.len(),
                 manifest.source.frames,
             );
-            pass::run(reader, &mut renditions, None, segmenter, &|| {
-                progress.frame()
-            })?;
+            pass::run(
+                reader,
+                &mut renditions,
+                None,
+                pass::Frames::All(segmenter),
+                &|| progress.frame(),
+            )?;
             renditions.into_par_iter().map(Rendition::finish).collect()
         })?;
         encoded.extend(pass);
