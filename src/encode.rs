@@ -250,3 +250,9 @@ impl X264Encoder {
         }
     }
 }
+
+/// Version of libavcodec as `major.minor.micro`.
+pub fn libavcodec_version() -> String {
+    let v = ffmpeg_next::codec::version();
+    format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff)
+}

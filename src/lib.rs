@@ -17,6 +17,7 @@
 //! FFmpeg is used through its libraries (ffmpeg-next); nothing runs the `ffmpeg` program.
 
 pub mod bdrate;
+pub mod cache;
 pub mod codecs;
 pub mod cputime;
 pub mod decode;

@@ -164,6 +164,14 @@ pub struct Timing {
     /// Encoder CPU time of each proxy point, in the order of `proxy_points`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub proxy_points_encode_cpu_s: Vec<f64>,
+    /// Encodes read from a result cache instead of made in this run (their CPU times are
+    /// those of the original encodes).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached_encodes: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Manifest {

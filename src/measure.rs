@@ -2,6 +2,7 @@
 //! frame fans out to all the points of the pass, which encode, decode back and score it in
 //! parallel.
 
+use crate::cache::{Cache, UNIT_FORMAT, UnitIdentity};
 use crate::encode::X264Settings;
 use crate::error::{Error, Result};
 use crate::metrics::vmaf::VmafModel;
@@ -37,6 +38,8 @@ pub struct MeasureOptions {
     pub display: Option<Resolution>,
     /// Encode and score only these frames of the source (`None`: all of them).
     pub sample: Option<Sample>,
+    /// Reuse results stored here, and store the new ones.
+    pub cache: Option<Cache>,
 }
 
 /// Estimated peak memory of one trial point, bytes per pixel of its resolution: x264's
@@ -113,28 +116,90 @@ pub fn measure(
         .thread_name(|i| format!("pertitle-worker-{i}"))
         .build()
         .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
-    let mut results = Vec::with_capacity(specs.len());
-    let vmaf_bytes = match options.vmaf {
-        Some(_) => {
-            let scored = options.display.unwrap_or(probe(source)?.resolution());
-            scored.pixels() * VMAF_BYTES_PER_SOURCE_PIXEL
-        }
-        None => 0,
+    let scored = match (options.display, options.vmaf, &options.cache) {
+        (Some(d), _, _) => Some(d),
+        (None, None, None) => None,
+        (None, _, _) => Some(probe(source)?.resolution()),
+    };
+    // Points already in the cache are not measured again.
+    let identities: Vec<Option<UnitIdentity>> = specs
+        .iter()
+        .map(|&spec| {
+            let cache = options.cache.as_ref()?;
+            Some(unit_identity(cache, spec, options, scored?))
+        })
+        .collect();
+    let found: Vec<Option<TrialResult>> = identities
+        .iter()
+        .map(|id| {
+            let cache = options.cache.as_ref()?;
+            cache.get(id.as_ref()?)
+        })
+        .collect();
+    let missing: Vec<TrialSpec> = specs
+        .iter()
+        .zip(&found)
+        .filter(|(_, f)| f.is_none())
+        .map(|(&s, _)| s)
+        .collect();
+    let mut measured = Vec::with_capacity(missing.len());
+    let vmaf_bytes = match (options.vmaf, scored) {
+        (Some(_), Some(scored)) => scored.pixels() * VMAF_BYTES_PER_SOURCE_PIXEL,
+        _ => 0,
     };
     let passes = plan_passes(
-        specs,
+        &missing,
         options.points_per_pass,
         options.memory_budget,
         vmaf_bytes,
     );
     for range in passes {
-        let chunk = &specs[range];
-        let done = (results.len(), specs.len());
+        let chunk = &missing[range];
+        let done = (measured.len(), missing.len());
         let pass = pool.install(|| measure_pass(source, chunk, options, done, progress))?;
-        results.extend(pass);
-        progress.pass_finished(results.len(), specs.len());
+        // Stored as each pass ends, so an interrupted run keeps what it finished.
+        if let Some(cache) = &options.cache {
+            for r in &pass {
+                if let Some(scored) = scored {
+                    cache.put(&unit_identity(cache, r.spec, options, scored), r)?;
+                }
+            }
+        }
+        measured.extend(pass);
+        progress.pass_finished(measured.len(), missing.len());
     }
-    Ok(results)
+    let mut measured = measured.into_iter();
+    Ok(found
+        .into_iter()
+        .filter_map(|f| f.or_else(|| measured.next()))
+        .collect())
+}
+
+/// The identity of `spec` measured under `options`, scored at `scored`.
+fn unit_identity(
+    cache: &Cache,
+    spec: TrialSpec,
+    options: &MeasureOptions,
+    scored: Resolution,
+) -> UnitIdentity {
+    UnitIdentity {
+        format: UNIT_FORMAT,
+        source_blake3: cache.source_blake3().to_string(),
+        spec,
+        encoder: "libx264".into(),
+        libavcodec: crate::encode::libavcodec_version(),
+        preset: options.preset.clone(),
+        x264_threads: crate::encode::X264_THREADS,
+        segment_seconds: options.segment_seconds,
+        display: scored,
+        downscale: crate::scale::Kernel::Lanczos.name().into(),
+        upscale: crate::scale::Kernel::Bicubic.name().into(),
+        vmaf_model: options.vmaf,
+        sample: options
+            .sample
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.windows().to_vec()),
+    }
 }
 
 /// One decode of the source feeding all `specs`.

@@ -1,5 +1,6 @@
 //! The whole per-title run: probe, measure the grid, build the hull and the ladder.
 
+use crate::cache::Cache;
 use crate::encode::{X264_PRESETS, X264_THREADS, X264Settings, validate_crf};
 use crate::error::{Error, Result};
 use crate::ladder::{self, Constraints, Objective};
@@ -55,6 +56,9 @@ pub struct OptimizeOptions {
     pub proxy_preset: Option<String>,
     /// Share of the source a proxy search encodes ([`Sample`]; 1: all of it).
     pub proxy_sample: f64,
+    /// A result cache directory ([`crate::cache`]): points measured before are read from it,
+    /// new ones stored in it.
+    pub cache: Option<std::path::PathBuf>,
 }
 
 impl Default for OptimizeOptions {
@@ -75,6 +79,7 @@ impl Default for OptimizeOptions {
             search: SearchMode::Grid,
             proxy_preset: None,
             proxy_sample: DEFAULT_PROXY_SAMPLE,
+            cache: None,
         }
     }
 }
@@ -189,12 +194,6 @@ impl OptimizeOptions {
     }
 }
 
-/// Version of libavcodec as `major.minor.micro`.
-fn libavcodec_version() -> String {
-    let v = ffmpeg_next::codec::version();
-    format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff)
-}
-
 /// The trial points of a run: every resolution x every CRF, by height then CRF.
 pub fn grid(source: &SourceInfo, options: &OptimizeOptions) -> Vec<TrialSpec> {
     let sar = parse_sar(&source.sample_aspect_ratio);
@@ -241,6 +240,11 @@ pub fn optimize(
         vmaf: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
         display: options.display,
         sample: None,
+        cache: options
+            .cache
+            .as_deref()
+            .map(|dir| Cache::open(dir, input))
+            .transpose()?,
     };
     // A proxy search may measure a sample of the source; the final preset measures it all.
     let sample = options.proxy_preset.as_ref().and_then(|_| {
@@ -412,7 +416,7 @@ pub fn optimize(
         generator: Generator {
             name: "pertitle".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            libavcodec: libavcodec_version(),
+            libavcodec: crate::encode::libavcodec_version(),
         },
         source: SourceSummary {
             path: info.path.clone(),
@@ -465,6 +469,11 @@ pub fn optimize(
             ),
             points_encode_cpu_s: points_cpu,
             proxy_points_encode_cpu_s: proxy_cpu,
+            cached_encodes: results
+                .iter()
+                .chain(&proxy_results)
+                .filter(|r| r.from_cache)
+                .count(),
         },
     };
     match proxy_ladder {

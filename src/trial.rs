@@ -55,6 +55,9 @@ pub struct TrialResult {
     pub encode_cpu: Duration,
     /// RFC 6381 codecs string of the encode (from its sequence parameter set).
     pub codecs: String,
+    /// Read from a result cache instead of measured in this run (`encode_cpu` is then the
+    /// time the encode took when it was measured).
+    pub from_cache: bool,
 }
 
 /// The streaming state of one trial point.
@@ -133,6 +136,7 @@ impl Trial {
             segment_bits: self.segment_bits.into_bits(),
             encode_cpu: self.encode_cpu,
             codecs: crate::codecs::avc1(&self.encoder.extradata()).unwrap_or_default(),
+            from_cache: false,
         })
     }
 

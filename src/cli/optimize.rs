@@ -57,6 +57,14 @@ pub struct Args {
     #[arg(long, value_name = "PRESET")]
     proxy_preset: Option<String>,
 
+    /// Keep every trial encode's result in DIR, named by a hash of everything that
+    /// determines it (the source's bytes, resolution, CRF, preset, encoder version, segment
+    /// length, display size, metric settings), and reuse the results found there: running
+    /// again with other ladder constraints, more CRFs or more resolutions encodes only the
+    /// points not measured before. Runs may share one DIR.
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
+
     /// Run the search at --preset itself (no proxy preset).
     #[arg(long, conflicts_with = "proxy_preset")]
     no_proxy: bool,
@@ -160,6 +168,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         points_per_pass: args.points_per_pass,
         search: args.search,
         proxy_sample: args.proxy_sample,
+        cache: args.cache.clone(),
         proxy_preset: match (args.no_proxy, args.proxy_preset) {
             (true, _) => None,
             (false, Some(p)) => Some(p),

@@ -126,4 +126,10 @@ pub fn print(manifest: &Manifest) {
             t.wall_s
         ),
     }
+    if t.cached_encodes > 0 {
+        println!(
+            "{} of {} encodes read from the cache (their CPU time is the original encodes')",
+            t.cached_encodes, search.encodes
+        );
+    }
 }

@@ -155,7 +155,7 @@ impl FrameScores {
 
 /// Every metric's per-frame values over a clip, in frame order (48 bytes per frame: kept so
 /// that percentiles can be pooled exactly).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FrameSeries {
     pub psnr_y: Vec<f64>,
     pub psnr_u: Vec<f64>,

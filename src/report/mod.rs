@@ -112,6 +112,7 @@ mod tests {
                 encode_cpu_s: 1.0,
                 points_encode_cpu_s: vec![0.25; 4],
                 proxy_points_encode_cpu_s: Vec::new(),
+                cached_encodes: 0,
             },
         }
     }
