@@ -88,6 +88,15 @@ impl Cache {
         })
     }
 
+    /// Open the cache at `dir` for a source whose digest is already known (a plan's).
+    pub fn with_digest(dir: &Path, source_blake3: &str) -> Result<Self> {
+        std::fs::create_dir_all(dir.join("units")).map_err(|e| Error::io(dir, e))?;
+        Ok(Cache {
+            dir: dir.to_path_buf(),
+            source_blake3: source_blake3.to_string(),
+        })
+    }
+
     /// BLAKE3 of the source's bytes.
     pub fn source_blake3(&self) -> &str {
         &self.source_blake3

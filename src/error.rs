@@ -19,6 +19,19 @@ pub enum Error {
         cause: ffmpeg_next::Error,
     },
 
+    #[error("{}: {} of the run's units have no result yet: {}", dir.display(), units.len(), units.join(", "))]
+    MissingUnits { dir: PathBuf, units: Vec<String> },
+
+    #[error("{}: the source's digest is {found}, the plan's {expected} (the file changed since it was planned)", path.display())]
+    SourceChanged {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+
+    #[error("{}: not a pertitle plan: {cause}", path.display())]
+    InvalidPlan { path: PathBuf, cause: String },
+
     #[error("{}: no video stream in the file", path.display())]
     NoVideoStream { path: PathBuf },
 

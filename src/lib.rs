@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod optimize;
 pub mod package;
 pub mod pass;
+pub mod plan;
 pub mod point;
 pub mod progress;
 pub mod proxy;

@@ -40,6 +40,9 @@ pub struct MeasureOptions {
     pub sample: Option<Sample>,
     /// Reuse results stored here, and store the new ones.
     pub cache: Option<Cache>,
+    /// Measure nothing: every point must be in `cache` (a merge of work units run
+    /// elsewhere); the missing ones are an error naming them.
+    pub cache_only: bool,
 }
 
 /// Estimated peak memory of one trial point, bytes per pixel of its resolution: x264's
@@ -142,6 +145,24 @@ pub fn measure(
         .filter(|(_, f)| f.is_none())
         .map(|(&s, _)| s)
         .collect();
+    if let (true, Some(cache)) = (options.cache_only, &options.cache) {
+        if !missing.is_empty() {
+            let units = specs
+                .iter()
+                .zip(&found)
+                .zip(&identities)
+                .filter(|((_, f), _)| f.is_none())
+                .map(|((spec, _), id)| match id {
+                    Some(id) => format!("{spec} ({})", id.key()),
+                    None => spec.to_string(),
+                })
+                .collect();
+            return Err(Error::MissingUnits {
+                dir: cache.dir().to_path_buf(),
+                units,
+            });
+        }
+    }
     let mut measured = Vec::with_capacity(missing.len());
     let vmaf_bytes = match (options.vmaf, scored) {
         (Some(_), Some(scored)) => scored.pixels() * VMAF_BYTES_PER_SOURCE_PIXEL,
@@ -175,8 +196,8 @@ pub fn measure(
         .collect())
 }
 
-/// The identity of `spec` measured under `options`, scored at `scored`.
-fn unit_identity(
+/// The identity of `spec` measured under `options`, scored at `scored` (the display size).
+pub fn unit_identity(
     cache: &Cache,
     spec: TrialSpec,
     options: &MeasureOptions,

@@ -8,7 +8,7 @@ use crate::manifest::{
     Generator, LadderSummary, Manifest, SCHEMA_VERSION, SearchSummary, Segments, Settings,
     SourceSummary, Timing,
 };
-use crate::measure::{MeasureOptions, default_memory_budget, measure};
+use crate::measure::{MeasureOptions, default_memory_budget, measure, unit_identity};
 use crate::metrics::vmaf::VmafModel;
 use crate::point::{Metric, Point, Rung, round};
 use crate::progress::Progress;
@@ -56,9 +56,32 @@ pub struct OptimizeOptions {
     pub proxy_preset: Option<String>,
     /// Share of the source a proxy search encodes ([`Sample`]; 1: all of it).
     pub proxy_sample: f64,
-    /// A result cache directory ([`crate::cache`]): points measured before are read from it,
-    /// new ones stored in it.
-    pub cache: Option<std::path::PathBuf>,
+    /// A result cache ([`crate::cache`]): points measured before are read from it, new ones
+    /// stored in it.
+    pub cache: Option<CacheSettings>,
+}
+
+/// Where trial results are kept between runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheSettings {
+    pub dir: std::path::PathBuf,
+    /// The source's BLAKE3 when it is already known (a plan's); otherwise the source is
+    /// hashed.
+    pub source_blake3: Option<String>,
+    /// Measure nothing: every point must be in the cache (merging work units run
+    /// elsewhere), and the missing ones are an error naming them.
+    pub read_only: bool,
+}
+
+impl CacheSettings {
+    /// A cache in `dir` that is read and written.
+    pub fn new(dir: impl Into<std::path::PathBuf>) -> Self {
+        CacheSettings {
+            dir: dir.into(),
+            source_blake3: None,
+            read_only: false,
+        }
+    }
 }
 
 impl Default for OptimizeOptions {
@@ -194,6 +217,99 @@ impl OptimizeOptions {
     }
 }
 
+/// The reference ladder's rungs to encode on this source, if there is a reference ladder.
+fn reference_specs(info: &SourceInfo, options: &OptimizeOptions) -> Vec<TrialSpec> {
+    options.compare_to.map_or_else(Vec::new, |r| {
+        r.specs(info.resolution(), parse_sar(&info.sample_aspect_ratio))
+    })
+}
+
+/// How the final preset's points are measured (the cache opened, the source hashed unless
+/// its digest is given).
+fn measure_options(input: &Path, options: &OptimizeOptions) -> Result<MeasureOptions> {
+    let cache = match &options.cache {
+        None => None,
+        Some(c) => Some(match &c.source_blake3 {
+            Some(digest) => Cache::with_digest(&c.dir, digest)?,
+            None => Cache::open(&c.dir, input)?,
+        }),
+    };
+    Ok(MeasureOptions {
+        preset: options.preset.clone(),
+        segment_seconds: options.segment_seconds,
+        jobs: options.jobs,
+        points_per_pass: options.points_per_pass,
+        memory_budget: default_memory_budget(),
+        vmaf: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
+        display: options.display,
+        sample: None,
+        cache,
+        cache_only: options.cache.as_ref().is_some_and(|c| c.read_only),
+    })
+}
+
+/// A run's trial encodes as independent work units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkUnits {
+    /// BLAKE3 of the source's bytes.
+    pub source_blake3: String,
+    /// Each unit's point and its name in the cache ([`crate::cache::UnitIdentity::key`]).
+    pub units: Vec<(TrialSpec, String)>,
+}
+
+/// The trial encodes of a run as independent work units, in a fixed order: the grid's
+/// points by height then CRF, then the reference ladder's rungs. Only a grid without a
+/// proxy preset is known before anything is measured (an adaptive search and a proxy's
+/// final rungs choose their points from earlier results), so other runs are refused.
+/// `options.cache` must be set: the units are named as that cache names them.
+pub fn work_units(input: &Path, options: &OptimizeOptions) -> Result<WorkUnits> {
+    options.validate()?;
+    if options.search != SearchMode::Grid || options.proxy_preset.is_some() {
+        return Err(Error::InvalidOption(
+            "only the grid without a proxy preset can be planned as work units (an adaptive search and a proxy's rungs depend on earlier results)".into(),
+        ));
+    }
+    let info = probe(input)?;
+    let grid_specs = grid(&info, options);
+    let mut specs = grid_specs.clone();
+    specs.extend(
+        reference_specs(&info, options)
+            .into_iter()
+            .filter(|s| !grid_specs.contains(s)),
+    );
+    let measure_options = measure_options(input, options)?;
+    let Some(cache) = &measure_options.cache else {
+        return Err(Error::InvalidOption("work units need a cache".into()));
+    };
+    let scored = options.display.unwrap_or(info.resolution());
+    Ok(WorkUnits {
+        source_blake3: cache.source_blake3().to_string(),
+        units: specs
+            .into_iter()
+            .map(|spec| {
+                let key = unit_identity(cache, spec, &measure_options, scored).key();
+                (spec, key)
+            })
+            .collect(),
+    })
+}
+
+/// Measure one work unit into the cache (`options.cache` must be set): nothing when it is
+/// there already. Returns whether it was measured now.
+pub fn run_unit(
+    input: &Path,
+    options: &OptimizeOptions,
+    spec: TrialSpec,
+    progress: &dyn Progress,
+) -> Result<bool> {
+    if options.cache.is_none() {
+        return Err(Error::InvalidOption("a work unit needs a cache".into()));
+    }
+    let measure_options = measure_options(input, options)?;
+    let result = measure(input, &[spec], &measure_options, progress)?;
+    Ok(result.first().is_some_and(|r| !r.from_cache))
+}
+
 /// The trial points of a run: every resolution x every CRF, by height then CRF.
 pub fn grid(source: &SourceInfo, options: &OptimizeOptions) -> Vec<TrialSpec> {
     let sar = parse_sar(&source.sample_aspect_ratio);
@@ -228,24 +344,8 @@ pub fn optimize(
         });
     }
     let grid_specs = grid(&info, options);
-    let reference_specs = options.compare_to.map_or_else(Vec::new, |r| {
-        r.specs(info.resolution(), parse_sar(&info.sample_aspect_ratio))
-    });
-    let measure_options = MeasureOptions {
-        preset: options.preset.clone(),
-        segment_seconds: options.segment_seconds,
-        jobs: options.jobs,
-        points_per_pass: options.points_per_pass,
-        memory_budget: default_memory_budget(),
-        vmaf: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
-        display: options.display,
-        sample: None,
-        cache: options
-            .cache
-            .as_deref()
-            .map(|dir| Cache::open(dir, input))
-            .transpose()?,
-    };
+    let reference_specs = reference_specs(&info, options);
+    let measure_options = measure_options(input, options)?;
     // A proxy search may measure a sample of the source; the final preset measures it all.
     let sample = options.proxy_preset.as_ref().and_then(|_| {
         Sample::new(

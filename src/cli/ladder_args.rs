@@ -4,7 +4,7 @@ use pertitle::ladder::{Constraints, ForcedRung, Objective};
 
 /// Constraints and objective of the rung selection. Each option left out keeps its base value
 /// (the defaults for `optimize`, the input manifest's for `ladder`).
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Debug, Default, Clone)]
 #[command(next_help_heading = "Ladder constraints")]
 pub struct LadderArgs {
     /// Fewest rungs [default: 1].

@@ -4,11 +4,14 @@ mod compare;
 mod export;
 mod ladder;
 mod ladder_args;
+mod merge;
 mod optimize;
 mod package;
+mod plan;
 mod probe;
 mod progress;
 mod report;
+mod run_task;
 mod score;
 mod summary;
 
@@ -36,6 +39,9 @@ enum Command {
     Export(export::Args),
     Package(package::Args),
     Report(report::Args),
+    Plan(plan::Args),
+    RunTask(run_task::Args),
+    Merge(merge::Args),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -50,5 +56,8 @@ pub fn run() -> anyhow::Result<()> {
         Command::Export(args) => export::run(args),
         Command::Package(args) => package::run(args),
         Command::Report(args) => report::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::RunTask(args) => run_task::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }

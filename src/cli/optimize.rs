@@ -25,14 +25,14 @@ use std::path::{Path, PathBuf};
 /// The source is decoded once per pass; all points of a pass run in parallel on --jobs
 /// threads. The same input and options give the same ladder.json, byte for byte, apart from
 /// its "timing" section.
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct Args {
     /// The source video (8-bit 4:2:0).
-    input: PathBuf,
+    pub(super) input: PathBuf,
 
     /// Directory to write ladder.json into (created if missing).
     #[arg(short, long, value_name = "OUTDIR")]
-    output: PathBuf,
+    pub(super) output: PathBuf,
 
     /// Trial heights in pixels; widths keep the source's aspect ratio, rounded to even.
     /// Heights above the source are skipped and the source's own height is added instead.
@@ -152,8 +152,10 @@ fn check_writable(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+/// What `args` asks `optimize` to do.
+pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
     let defaults = OptimizeOptions::default();
+    let args = args.clone();
     let options = OptimizeOptions {
         heights: args.resolutions,
         crfs: args.crf,
@@ -168,7 +170,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         points_per_pass: args.points_per_pass,
         search: args.search,
         proxy_sample: args.proxy_sample,
-        cache: args.cache.clone(),
+        cache: args
+            .cache
+            .clone()
+            .map(pertitle::optimize::CacheSettings::new),
         proxy_preset: match (args.no_proxy, args.proxy_preset) {
             (true, _) => None,
             (false, Some(p)) => Some(p),
@@ -177,6 +182,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         preset: args.preset,
     };
     options.validate()?;
+    Ok(options)
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let options = options(&args)?;
+    run_with(args, options)
+}
+
+/// `optimize` with `options` (from `args`, perhaps adjusted: a merge reads a plan's cache).
+pub(super) fn run_with(args: Args, options: OptimizeOptions) -> anyhow::Result<()> {
     // Probe first so a bad input fails before the output directory is touched.
     pertitle::probe(&args.input)?;
     check_writable(&args.output)?;

@@ -1,0 +1,162 @@
+//! A plan: a run's trial encodes written down as independent work units, for a cluster's
+//! job array to run (`pertitle run-task`), then merged into the ladder (`pertitle merge`).
+//!
+//! `PLAN/plan.json` names the source (path, size, BLAKE3), the `optimize` options the plan
+//! was made with (as command-line arguments, so every worker and the merge rebuild the
+//! same options), the cache the units write their results to, and every unit: its index,
+//! its point and its file in the cache. Units share nothing but the cache, whose files
+//! appear atomically, so they can run in any order, on any machine that sees the source
+//! and the cache at the same paths, and again without effect once done.
+
+use crate::error::{Error, Result};
+use crate::optimize::{CacheSettings, WorkUnits};
+use crate::trial::TrialSpec;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Bumped when the plan's layout changes.
+pub const PLAN_FORMAT: u32 = 1;
+
+/// The file a plan directory holds.
+pub const PLAN_FILE: &str = "plan.json";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedSource {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub blake3: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedUnit {
+    pub index: usize,
+    pub spec: TrialSpec,
+    /// The unit's result file, relative to the cache directory.
+    pub result: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format: u32,
+    pub source: PlannedSource,
+    /// `optimize`'s arguments (after the subcommand, without the output directory).
+    pub optimize_args: Vec<String>,
+    /// Where the units' results go (absolute).
+    pub cache: PathBuf,
+    pub units: Vec<PlannedUnit>,
+}
+
+impl Plan {
+    /// A plan of `units` for the source at `input`, made with `optimize_args`, whose
+    /// results go to `cache`.
+    pub fn new(
+        input: &Path,
+        optimize_args: Vec<String>,
+        cache: &Path,
+        units: WorkUnits,
+    ) -> Result<Self> {
+        let absolute = |p: &Path| std::path::absolute(p).map_err(|e| Error::io(p, e));
+        let bytes = std::fs::metadata(input)
+            .map_err(|e| Error::io(input, e))?
+            .len();
+        Ok(Plan {
+            format: PLAN_FORMAT,
+            source: PlannedSource {
+                path: absolute(input)?,
+                bytes,
+                blake3: units.source_blake3,
+            },
+            optimize_args,
+            cache: absolute(cache)?,
+            units: units
+                .units
+                .into_iter()
+                .enumerate()
+                .map(|(index, (spec, key))| PlannedUnit {
+                    index,
+                    spec,
+                    result: PathBuf::from("units")
+                        .join(key.get(..2).unwrap_or("00"))
+                        .join(format!("{key}.json")),
+                })
+                .collect(),
+        })
+    }
+
+    /// The cache the units write to, with the plan's digest of the source (so a worker
+    /// does not hash the source again); `read_only` for the merge.
+    pub fn cache_settings(&self, read_only: bool) -> CacheSettings {
+        CacheSettings {
+            dir: self.cache.clone(),
+            source_blake3: Some(self.source.blake3.clone()),
+            read_only,
+        }
+    }
+
+    /// Check the source is still the one planned (by size; the merge's results are named
+    /// by its digest, so a changed file finds none of them).
+    pub fn check_source(&self) -> Result<()> {
+        let path = &self.source.path;
+        let bytes = std::fs::metadata(path)
+            .map_err(|e| Error::io(path, e))?
+            .len();
+        if bytes != self.source.bytes {
+            return Err(Error::SourceChanged {
+                path: path.clone(),
+                expected: format!("{} bytes", self.source.bytes),
+                found: format!("{bytes} bytes"),
+            });
+        }
+        Ok(())
+    }
+
+    /// The units whose result is not in the cache yet.
+    pub fn missing(&self) -> Vec<&PlannedUnit> {
+        self.units
+            .iter()
+            .filter(|u| !self.cache.join(&u.result).is_file())
+            .collect()
+    }
+
+    /// Write `DIR/plan.json` (atomically; `DIR` is created).
+    pub fn write(&self, dir: &Path) -> Result<PathBuf> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let path = dir.join(PLAN_FILE);
+        let mut json = serde_json::to_vec_pretty(self)
+            .map_err(|e| Error::Internal(format!("cannot serialise the plan: {e}")))?;
+        json.push(b'\n');
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".plan.")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io(dir, e))?;
+        tmp.write_all(&json).map_err(|e| Error::io(tmp.path(), e))?;
+        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+        Ok(path)
+    }
+
+    /// Read `PLAN/plan.json` (or `PLAN` itself when it is the file).
+    pub fn read(plan: &Path) -> Result<Self> {
+        let path = if plan.is_dir() {
+            plan.join(PLAN_FILE)
+        } else {
+            plan.to_path_buf()
+        };
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let plan: Plan = serde_json::from_slice(&bytes).map_err(|e| Error::InvalidPlan {
+            path: path.clone(),
+            cause: e.to_string(),
+        })?;
+        if plan.format != PLAN_FORMAT {
+            return Err(Error::InvalidPlan {
+                path,
+                cause: format!(
+                    "plan format {} (this pertitle reads {PLAN_FORMAT})",
+                    plan.format
+                ),
+            });
+        }
+        Ok(plan)
+    }
+}

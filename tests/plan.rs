@@ -1,0 +1,171 @@
+//! `plan`, `run-task` and `merge`: a run as independent work units, merged into the ladder a
+//! local `optimize` writes.
+
+mod common;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/sample_720p25.mp4")
+}
+
+const OPTIONS: [&str; 8] = [
+    "--resolutions",
+    "360,180",
+    "--crf",
+    "24,36",
+    "--metric",
+    "psnr",
+    "--preset",
+    "veryfast",
+];
+
+fn pertitle() -> Command {
+    let mut c = Command::cargo_bin("pertitle").expect("binary built");
+    for var in [
+        "SLURM_ARRAY_TASK_ID",
+        "JOB_COMPLETION_INDEX",
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn without_timing(mut m: Value) -> Value {
+    m.as_object_mut().unwrap().remove("timing");
+    m
+}
+
+#[test]
+fn units_run_anywhere_in_any_order_and_merge_into_the_local_ladder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = tmp.path().join("plan");
+    pertitle()
+        .arg("plan")
+        .arg(sample())
+        .arg("-o")
+        .arg(&plan)
+        .args(OPTIONS)
+        .assert()
+        .success();
+    let p: Value =
+        serde_json::from_str(&std::fs::read_to_string(plan.join("plan.json")).unwrap()).unwrap();
+    let units = p["units"].as_array().unwrap();
+    assert_eq!(units.len(), 4);
+    let digest = blake3::hash(&std::fs::read(sample()).unwrap())
+        .to_hex()
+        .to_string();
+    assert_eq!(p["source"]["blake3"], digest.as_str());
+
+    // Before the units have run, the merge fails naming every missing one, and writes nothing.
+    let out = tmp.path().join("merged");
+    let failed = pertitle()
+        .arg("merge")
+        .arg(&plan)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&failed.get_output().stderr).to_string();
+    assert!(stderr.contains("4 of 4 units have no result"), "{stderr}");
+    assert!(stderr.contains("3 (360p crf 36)"), "{stderr}");
+    assert!(!out.join("ladder.json").exists());
+
+    // Each engine's array index, out of order; unit 2 waits.
+    for (var, i) in [
+        ("SLURM_ARRAY_TASK_ID", "3"),
+        ("JOB_COMPLETION_INDEX", "0"),
+        ("AWS_BATCH_JOB_ARRAY_INDEX", "1"),
+    ] {
+        let run = pertitle()
+            .args(["run-task"])
+            .arg(&plan)
+            .env(var, i)
+            .assert()
+            .success();
+        let stdout = String::from_utf8_lossy(&run.get_output().stdout).to_string();
+        assert!(stdout.starts_with(&format!("unit {i} of 4")), "{stdout}");
+        assert!(stdout.contains("measured"), "{stdout}");
+    }
+    let failed = pertitle()
+        .arg("merge")
+        .arg(&plan)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&failed.get_output().stderr).to_string();
+    assert!(stderr.contains("1 of 4 units have no result"), "{stderr}");
+    assert!(stderr.contains("2 (360p crf 24)"), "{stderr}");
+    // The last one, from another working directory; run again, a unit does nothing.
+    for _ in 0..2 {
+        pertitle()
+            .current_dir(tmp.path())
+            .args(["run-task", "plan", "--index", "2"])
+            .assert()
+            .success();
+    }
+    let again = pertitle()
+        .arg("run-task")
+        .arg(&plan)
+        .args(["--index", "2"])
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&again.get_output().stdout).contains("already done"));
+    // Every unit's result is where the plan says, and nothing else is in the cache.
+    for u in units {
+        assert!(
+            plan.join("cache")
+                .join(u["result"].as_str().unwrap())
+                .is_file()
+        );
+    }
+
+    // The merge writes what a local optimize writes, timing aside.
+    pertitle()
+        .arg("merge")
+        .arg(&plan)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let merged = common::read_manifest(&out.join("ladder.json"));
+    assert_eq!(merged["timing"]["cached_encodes"], 4);
+    let local = tmp.path().join("local");
+    pertitle()
+        .args(["optimize", "--quiet"])
+        .arg(sample())
+        .arg("-o")
+        .arg(&local)
+        .args(OPTIONS)
+        .assert()
+        .success();
+    let local = common::read_manifest(&local.join("ladder.json"));
+    assert_eq!(without_timing(merged), without_timing(local));
+
+    // No such unit; nothing to plan for an adaptive search.
+    let bad = pertitle()
+        .arg("run-task")
+        .arg(&plan)
+        .args(["--index", "4"])
+        .assert()
+        .failure();
+    assert!(String::from_utf8_lossy(&bad.get_output().stderr).contains("no unit 4"));
+    let adaptive = pertitle()
+        .arg("plan")
+        .arg(sample())
+        .arg("-o")
+        .arg(tmp.path().join("adaptive"))
+        .args(OPTIONS)
+        .args(["--search", "adaptive"])
+        .assert()
+        .failure();
+    assert!(
+        String::from_utf8_lossy(&adaptive.get_output().stderr).contains("only the grid"),
+        "{:?}",
+        adaptive.get_output()
+    );
+}
