@@ -145,23 +145,23 @@ pub fn measure(
         .filter(|(_, f)| f.is_none())
         .map(|(&s, _)| s)
         .collect();
-    if let (true, Some(cache)) = (options.cache_only, &options.cache) {
-        if !missing.is_empty() {
-            let units = specs
-                .iter()
-                .zip(&found)
-                .zip(&identities)
-                .filter(|((_, f), _)| f.is_none())
-                .map(|((spec, _), id)| match id {
-                    Some(id) => format!("{spec} ({})", id.key()),
-                    None => spec.to_string(),
-                })
-                .collect();
-            return Err(Error::MissingUnits {
-                dir: cache.dir().to_path_buf(),
-                units,
-            });
-        }
+    if let (true, Some(cache)) = (options.cache_only, &options.cache)
+        && !missing.is_empty()
+    {
+        let units = specs
+            .iter()
+            .zip(&found)
+            .zip(&identities)
+            .filter(|((_, f), _)| f.is_none())
+            .map(|((spec, _), id)| match id {
+                Some(id) => format!("{spec} ({})", id.key()),
+                None => spec.to_string(),
+            })
+            .collect();
+        return Err(Error::MissingUnits {
+            dir: cache.dir().to_path_buf(),
+            units,
+        });
     }
     let mut measured = Vec::with_capacity(missing.len());
     let vmaf_bytes = match (options.vmaf, scored) {
