@@ -10,3 +10,5 @@ fi
 cargo fmt --all -- --check
 cargo clippy --release --locked --all-targets -- -D warnings
 cargo test --release --locked
+# The distributed run on a real one-node Slurm cluster (root only; it says when it skips).
+./scripts/slurm-test.sh
