@@ -144,7 +144,22 @@ fn units_run_anywhere_in_any_order_and_merge_into_the_local_ladder() {
         .assert()
         .success();
     let local = common::read_manifest(&local.join("ladder.json"));
-    assert_eq!(without_timing(merged), without_timing(local));
+    assert_eq!(without_timing(merged), without_timing(local.clone()));
+    // The plan's cache is optimize's: a local run with it encodes nothing.
+    let shared = tmp.path().join("shared");
+    pertitle()
+        .args(["optimize", "--quiet"])
+        .arg(sample())
+        .arg("-o")
+        .arg(&shared)
+        .args(OPTIONS)
+        .arg("--cache")
+        .arg(plan.join("cache"))
+        .assert()
+        .success();
+    let shared = common::read_manifest(&shared.join("ladder.json"));
+    assert_eq!(shared["timing"]["cached_encodes"], 4);
+    assert_eq!(without_timing(shared), without_timing(local));
 
     // No such unit; nothing to plan for an adaptive search.
     let bad = pertitle()
