@@ -29,6 +29,9 @@ pub enum Error {
         found: String,
     },
 
+    #[error("{}: would overwrite the input {}; write the output elsewhere", output.display(), input.display())]
+    WouldOverwriteInput { output: PathBuf, input: PathBuf },
+
     #[error("{}: not a pertitle plan: {cause}", path.display())]
     InvalidPlan { path: PathBuf, cause: String },
 

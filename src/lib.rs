@@ -31,6 +31,7 @@ pub mod manifest;
 pub mod measure;
 pub mod metrics;
 pub mod optimize;
+pub mod overwrite;
 pub mod package;
 pub mod pass;
 pub mod plan;

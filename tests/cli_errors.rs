@@ -501,3 +501,99 @@ fn unsupported_pixel_formats_are_refused() {
         assert!(!out_dir.join("ladder.json").exists());
     }
 }
+
+/// No command writes over a file it reads, or replaces a directory holding one: each says so
+/// in one line, fails, and leaves the input's bytes as they were.
+#[test]
+fn outputs_never_land_on_inputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/sample_720p25.mp4");
+    let made = tmp.path().join("made");
+    let out = pertitle(
+        [
+            &["optimize", s(&sample), "-o", s(&made)][..],
+            &["--resolutions", "180", "--crf", "30,40", "--metric", "psnr"],
+            &["--preset", "ultrafast", "--quiet"],
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ladder = made.join("ladder.json");
+    // A video named ladder.json, optimized into its own directory; a package replacing the
+    // directory its source is in.
+    let trap = tmp.path().join("trap");
+    fs::create_dir(&trap).unwrap();
+    let video = trap.join("ladder.json");
+    fs::copy(&sample, &video).unwrap();
+    let packaged = tmp.path().join("packaged");
+    fs::create_dir(&packaged).unwrap();
+    let source = packaged.join("source.mp4");
+    fs::copy(&sample, &source).unwrap();
+    let planned = tmp.path().join("planned");
+    fs::create_dir(&planned).unwrap();
+    let plan_video = planned.join("plan.json");
+    fs::copy(&sample, &plan_video).unwrap();
+    let ladder_alias = made.join(".").join("ladder.json");
+    let cases: Vec<(&str, Vec<&str>, &Path)> = vec![
+        (
+            "ladder",
+            vec!["ladder", s(&ladder), "-o", s(&ladder_alias)],
+            &ladder,
+        ),
+        (
+            "export",
+            vec!["export", s(&ladder), "--format", "csv", "-o", s(&ladder)],
+            &ladder,
+        ),
+        (
+            "report",
+            vec!["report", s(&ladder), "-o", s(&ladder)],
+            &ladder,
+        ),
+        (
+            "report --png",
+            vec!["report", s(&ladder), "-o", "/dev/null", "--png", s(&ladder)],
+            &ladder,
+        ),
+        ("optimize", optimize(s(&video), s(&trap)), &video),
+        (
+            "package",
+            vec![
+                "package",
+                s(&ladder),
+                "--source",
+                s(&source),
+                "-o",
+                s(&packaged),
+                "--force",
+            ],
+            &source,
+        ),
+        (
+            "plan",
+            vec![
+                "plan",
+                s(&plan_video),
+                "-o",
+                s(&planned),
+                "--resolutions",
+                "180",
+            ],
+            &plan_video,
+        ),
+    ];
+    for (what, args, input) in cases {
+        let before = fs::read(input).unwrap();
+        let out = pertitle(&args);
+        assert_one_line_error(what, &out, &[s(input)], &["would overwrite the input"]);
+        assert_eq!(fs::read(input).unwrap(), before, "{what} changed its input");
+    }
+    assert!(
+        fs::read_dir(&trap).unwrap().count() == 1,
+        "optimize left files beside its input"
+    );
+}

@@ -80,6 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     match &args.output {
         Some(path) => {
+            pertitle::overwrite::refuse_input_overwrite(path, &[&args.input], false)?;
             let dir = path
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())

@@ -192,6 +192,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 /// `optimize` with `options` (from `args`, perhaps adjusted: a merge reads a plan's cache).
 pub(super) fn run_with(args: Args, options: OptimizeOptions) -> anyhow::Result<()> {
+    use pertitle::overwrite::refuse_input_overwrite;
+    let input: &Path = &args.input;
+    refuse_input_overwrite(&args.output.join("ladder.json"), &[input], false)?;
+    if args.package {
+        refuse_input_overwrite(&args.output.join("stream"), &[input], true)?;
+    }
+    if args.report {
+        refuse_input_overwrite(&args.output.join("report.html"), &[input], false)?;
+    }
     // Probe first so a bad input fails before the output directory is touched.
     pertitle::probe(&args.input)?;
     check_writable(&args.output)?;

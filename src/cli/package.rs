@@ -65,6 +65,11 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let manifest = Manifest::read(&args.ladder)?;
+    let source = args
+        .source
+        .clone()
+        .unwrap_or_else(|| manifest.source.path.clone());
+    pertitle::overwrite::refuse_input_overwrite(&args.output, &[&args.ladder, &source], true)?;
     let defaults = PackageOptions::default();
     let (hls, dash) = match (args.hls, args.dash) {
         (false, false) => (true, true),

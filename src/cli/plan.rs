@@ -31,6 +31,11 @@ fn optimize_args() -> Vec<String> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let dir = args.optimize.output.clone();
+    pertitle::overwrite::refuse_input_overwrite(
+        &dir.join(pertitle::plan::PLAN_FILE),
+        &[&args.optimize.input],
+        false,
+    )?;
     let mut options = optimize::options(&args.optimize)?;
     let cache = options
         .cache

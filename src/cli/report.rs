@@ -53,6 +53,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         None => None,
     };
+    for out in std::iter::once(&args.output).chain(&args.png) {
+        pertitle::overwrite::refuse_input_overwrite(out, &[&args.input], false)?;
+    }
     write(
         &manifest,
         package.as_ref(),

@@ -1,0 +1,152 @@
+//! The result cache under faults: a run killed midway resumes, encoding only what is
+//! missing; two runs sharing one cache at the same time both finish correctly.
+
+mod common;
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/sample_720p25.mp4")
+}
+
+/// `optimize` on the shipped sample, one point per pass (so each point reaches the cache as
+/// soon as it is done), with `extra`.
+fn command(out: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::cargo_bin("pertitle").expect("binary built");
+    c.args([
+        "optimize", "--quiet", "--metric", "psnr", "--preset", "veryfast",
+    ])
+    .args([
+        "--resolutions",
+        "360,180",
+        "--points-per-pass",
+        "1",
+        "--jobs",
+        "1",
+    ])
+    .args(extra)
+    .arg(sample())
+    .arg("-o")
+    .arg(out)
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    c
+}
+
+fn run(out: &Path, extra: &[&str]) -> Value {
+    let output = command(out, extra).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    common::read_manifest(&out.join("ladder.json"))
+}
+
+fn unit_files(cache: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(shards) = std::fs::read_dir(cache.join("units")) else {
+        return files;
+    };
+    for shard in shards.flatten() {
+        for f in std::fs::read_dir(shard.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if f.path().extension().is_some_and(|e| e == "json") {
+                files.push(f.path());
+            }
+        }
+    }
+    files
+}
+
+fn without_timing(mut m: Value) -> Value {
+    m.as_object_mut().unwrap().remove("timing");
+    m
+}
+
+#[test]
+fn a_killed_run_resumes_with_only_the_missing_points() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let c = cache.to_str().unwrap();
+    let crfs = ["--crf", "20,28,36"];
+    // Kill it (SIGKILL) once two of its six points are stored.
+    let mut child = command(
+        &tmp.path().join("killed"),
+        &[crfs[0], crfs[1], "--cache", c],
+    )
+    .spawn()
+    .unwrap();
+    let started = Instant::now();
+    while unit_files(&cache).len() < 2 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before it could be killed"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stored = unit_files(&cache).len();
+    assert!((2..6).contains(&stored), "{stored} units when killed");
+    assert!(!tmp.path().join("killed/ladder.json").exists());
+    // Every unit file that exists is whole.
+    for f in unit_files(&cache) {
+        let v: Value = serde_json::from_slice(&std::fs::read(&f).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert!(v["result"]["series"]["psnr_y"].as_array().unwrap().len() == 150);
+    }
+
+    // Run again: it reads what was stored, encodes the rest, and writes the ladder an
+    // uninterrupted run writes.
+    let resumed = run(
+        &tmp.path().join("resumed"),
+        &[crfs[0], crfs[1], "--cache", c],
+    );
+    assert_eq!(resumed["timing"]["cached_encodes"], stored as u64);
+    assert_eq!(unit_files(&cache).len(), 6);
+    let whole = run(&tmp.path().join("whole"), &crfs);
+    assert_eq!(without_timing(resumed), without_timing(whole));
+}
+
+#[test]
+fn two_runs_sharing_a_cache_at_once_both_finish_right() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let c = cache.to_str().unwrap();
+    // Overlapping points (CRF 28 in both), started together.
+    let a = command(&tmp.path().join("a"), &["--crf", "20,28", "--cache", c])
+        .spawn()
+        .unwrap();
+    let b = command(&tmp.path().join("b"), &["--crf", "28,36", "--cache", c])
+        .spawn()
+        .unwrap();
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(unit_files(&cache).len(), 6);
+    for (dir, crfs) in [("a", "20,28"), ("b", "28,36")] {
+        let shared = common::read_manifest(&tmp.path().join(dir).join("ladder.json"));
+        let alone = run(&tmp.path().join(format!("{dir}-alone")), &["--crf", crfs]);
+        assert_eq!(without_timing(shared), without_timing(alone));
+    }
+    // And a third run finds everything.
+    let all = run(
+        &tmp.path().join("all"),
+        &["--crf", "20,28,36", "--cache", c],
+    );
+    assert_eq!(all["timing"]["cached_encodes"], 6);
+}
