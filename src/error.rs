@@ -109,6 +109,9 @@ pub enum Error {
 
     #[error("internal error: {0}")]
     Internal(String),
+
+    #[error("interrupted (finished trial results are kept in the cache, if one was given)")]
+    Interrupted,
 }
 
 impl Error {

@@ -26,6 +26,7 @@ pub mod error;
 pub mod export;
 pub mod frame_rate;
 pub mod hull;
+pub mod interrupt;
 pub mod ladder;
 pub mod manifest;
 pub mod measure;

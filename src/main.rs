@@ -12,11 +12,20 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    pertitle::interrupt::install();
     match cli::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pertitle: error: {e:#}");
-            ExitCode::FAILURE
+            let interrupted = e
+                .downcast_ref::<pertitle::Error>()
+                .is_some_and(|e| matches!(e, pertitle::Error::Interrupted));
+            // 128 + SIGINT, as shells report a command Ctrl-C stopped.
+            if interrupted {
+                ExitCode::from(130)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

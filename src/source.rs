@@ -147,6 +147,7 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
     let mut frame_count = 0u64;
     let mut bytes = 0u64;
     loop {
+        crate::interrupt::check()?;
         // A fresh packet per read: FFmpeg 5.1's demuxers re-initialise the packet they are
         // given without releasing it, so reusing one would leak every packet.
         let mut packet = Packet::empty();
@@ -415,6 +416,11 @@ where
     scope.spawn(move || {
         let mut index = 0u64;
         loop {
+            // A signal stops the decoding, and so every consumer, with an error.
+            if let Err(e) = crate::interrupt::check() {
+                let _ = tx.send(Err(e));
+                break;
+            }
             let item = match reader.next_frame() {
                 Ok(Some(f)) => {
                     let prepared = prepare(index, f);

@@ -150,3 +150,70 @@ fn two_runs_sharing_a_cache_at_once_both_finish_right() {
     );
     assert_eq!(all["timing"]["cached_encodes"], 6);
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_and_the_cache_stays_valid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let c = cache.to_str().unwrap();
+    let out = tmp.path().join("stopped");
+    let crfs = ["--crf", "20,28,36"];
+    let mut child = command(&out, &[crfs[0], crfs[1], "--cache", c])
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while unit_files(&cache).len() < 2 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before Ctrl-C"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child process.
+    let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(sent, 0);
+    let signalled = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    let stopped_in = signalled.elapsed();
+    // It stops on its own (no second signal), soon, with one line and the shell's code.
+    assert!(
+        stopped_in < Duration::from_secs(10),
+        "took {stopped_in:?} to stop"
+    );
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("pertitle: error: interrupted"),
+        "{stderr}"
+    );
+    // Nothing half-written: no ladder.json, no temporary file, whole units only.
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    for shard in std::fs::read_dir(cache.join("units")).unwrap().flatten() {
+        for f in std::fs::read_dir(shard.path()).unwrap().flatten() {
+            let path = f.path();
+            assert_eq!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("json"),
+                "{path:?}"
+            );
+            let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            assert_eq!(
+                v["result"]["series"]["psnr_y"].as_array().unwrap().len(),
+                150
+            );
+        }
+    }
+    let stored = unit_files(&cache).len();
+    let resumed = run(
+        &tmp.path().join("resumed"),
+        &[crfs[0], crfs[1], "--cache", c],
+    );
+    assert_eq!(resumed["timing"]["cached_encodes"], stored as u64);
+    let whole = run(&tmp.path().join("whole"), &crfs);
+    assert_eq!(without_timing(resumed), without_timing(whole));
+}
