@@ -4,9 +4,10 @@ use super::plan::optimize_args_of;
 use pertitle::plan::Plan;
 use std::path::PathBuf;
 
-/// Build OUTDIR/ladder.json from a plan's work units, as `optimize` with the plan's
-/// arguments would (the same file apart from its "timing" section), encoding nothing.
-/// Fails, naming them, when units have no result yet.
+/// Build OUTDIR/ladder.json from a plan's finished work units, encoding nothing.
+///
+/// The file is the one `optimize` with the plan's arguments writes, apart from its "timing"
+/// section. When units have no result yet it fails, naming them, and writes nothing.
 #[derive(clap::Args)]
 pub struct Args {
     /// The plan directory (or its plan.json).

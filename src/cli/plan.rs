@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Write a run's trial encodes as independent work units: PLAN/plan.json.
 ///
-/// Takes the same arguments as `optimize` (INPUT, and -o for the plan directory). Every
+/// Takes the same arguments as `optimize`; -o names the plan directory. Every
 /// trial encode becomes one unit that `pertitle run-task PLAN --index N` runs on any
 /// machine that sees the source at the same path and the cache directory (PLAN/cache, or
 /// --cache DIR), in any order, more than once without effect; `pertitle merge PLAN -o OUT`

@@ -8,11 +8,12 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// Run one work unit of a plan: encode and measure its point, store the result in the
-/// plan's cache. A unit already done does nothing. The unit is --index, or else the job
-/// array index the cluster engine sets: SLURM_ARRAY_TASK_ID (Slurm),
-/// JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs) or AWS_BATCH_JOB_ARRAY_INDEX (AWS
-/// Batch).
+/// Run one work unit of a plan: encode and measure its point into the plan's cache.
+///
+/// A unit already done does nothing. The unit is --index, or else the job array index the
+/// cluster engine sets: SLURM_ARRAY_TASK_ID (Slurm), JOB_COMPLETION_INDEX (Kubernetes
+/// Indexed Jobs) or AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch). The result file is written
+/// atomically, so a killed unit leaves nothing half-written; run it again.
 #[derive(clap::Args)]
 pub struct Args {
     /// The plan directory (or its plan.json).
@@ -21,11 +22,6 @@ pub struct Args {
     /// Which unit (0-based).
     #[arg(long)]
     index: Option<usize>,
-
-    /// Parallel encodes inside the unit (one point: more only speeds up nothing but the
-    /// scoring); default 1.
-    #[arg(short, long, default_value_t = 1)]
-    jobs: usize,
 }
 
 /// The environment variables a job array's index comes in, by engine.
@@ -68,7 +64,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let optimize_args = optimize_args_of(&plan, &args.plan)?;
     let mut options = super::optimize::options(&optimize_args)?;
     options.cache = Some(plan.cache_settings(false));
-    options.jobs = args.jobs.max(1);
+    // One unit is one encode: one worker thread (ask the engine for one CPU per task).
+    options.jobs = 1;
     let started = Instant::now();
     let bar = Bar::new(std::io::stderr().is_terminal());
     let measured = pertitle::optimize::run_unit(&optimize_args.input, &options, unit.spec, &bar);
