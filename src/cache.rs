@@ -14,7 +14,7 @@ use crate::metrics::FrameSeries;
 use crate::sample::Window;
 use crate::trial::{TrialResult, TrialSpec};
 use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -108,11 +108,7 @@ impl Cache {
 
     /// Where the unit `key` is stored.
     pub fn unit_path(&self, key: &str) -> PathBuf {
-        let shard = key.get(..2).unwrap_or("00");
-        self.dir
-            .join("units")
-            .join(shard)
-            .join(format!("{key}.json"))
+        self.dir.join(unit_file(key))
     }
 
     /// The stored result of `identity`, if there is one. A file that cannot be read as this
@@ -154,18 +150,15 @@ impl Cache {
         };
         let json = serde_json::to_vec(&unit)
             .map_err(|e| Error::Internal(format!("cannot serialise a cache unit: {e}")))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".unit.")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(&dir, e))?;
-        tmp.write_all(&json).map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
-        Ok(())
+        crate::atomic::write_atomic(&path, ".unit.", &json)
     }
+}
+
+/// The file of the unit `key`, relative to the cache directory: `units/<first two hex
+/// digits>/<key>.json`.
+pub fn unit_file(key: &str) -> PathBuf {
+    let shard = key.get(..2).unwrap_or("00");
+    Path::new("units").join(shard).join(format!("{key}.json"))
 }
 
 /// BLAKE3 of a file's bytes, in hex.

@@ -22,11 +22,11 @@ pub enum Error {
     #[error("{}: {} of the run's units have no result yet: {}", dir.display(), units.len(), units.join(", "))]
     MissingUnits { dir: PathBuf, units: Vec<String> },
 
-    #[error("{}: the source's digest is {found}, the plan's {expected} (the file changed since it was planned)", path.display())]
+    #[error("{}: the source has {found} bytes, the plan {expected} (the file changed since it was planned)", path.display())]
     SourceChanged {
         path: PathBuf,
-        expected: String,
-        found: String,
+        expected: u64,
+        found: u64,
     },
 
     #[error("{}: would overwrite the input {}; write the output elsewhere", output.display(), input.display())]

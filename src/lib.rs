@@ -16,6 +16,7 @@
 //!
 //! FFmpeg is used through its libraries (ffmpeg-next); nothing runs the `ffmpeg` program.
 
+pub mod atomic;
 pub mod bdrate;
 pub mod cache;
 pub mod codecs;

@@ -11,7 +11,6 @@ use crate::resolution::Resolution;
 use crate::sample::Window;
 use crate::search::{SearchMode, SearchSettings};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Version of the manifest layout; bumped on incompatible changes.
@@ -221,26 +220,12 @@ impl Manifest {
     /// Write as pretty JSON to `path`, atomically: a temporary file in the same directory is
     /// renamed over `path`, so readers never see a partial manifest.
     pub fn write_atomic(&self, path: &Path) -> Result<()> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
         let mut json = serde_json::to_vec_pretty(self).map_err(|e| Error::Manifest {
             path: path.to_path_buf(),
             cause: e,
         })?;
         json.push(b'\n');
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".ladder.")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(&dir, e))?;
-        tmp.write_all(&json).map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-        Ok(())
+        crate::atomic::write_atomic(path, ".ladder.", &json)
     }
 
     /// Read a manifest written by [`write_atomic`](Self::write_atomic).

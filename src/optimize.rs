@@ -225,8 +225,13 @@ fn reference_specs(info: &SourceInfo, options: &OptimizeOptions) -> Vec<TrialSpe
 }
 
 /// How the final preset's points are measured (the cache opened, the source hashed unless
-/// its digest is given).
-fn measure_options(input: &Path, options: &OptimizeOptions) -> Result<MeasureOptions> {
+/// its digest is given; the display size resolved from `info`, so no measurement probes the
+/// source again).
+fn measure_options(
+    input: &Path,
+    options: &OptimizeOptions,
+    info: &SourceInfo,
+) -> Result<MeasureOptions> {
     let cache = match &options.cache {
         None => None,
         Some(c) => Some(match &c.source_blake3 {
@@ -241,7 +246,7 @@ fn measure_options(input: &Path, options: &OptimizeOptions) -> Result<MeasureOpt
         points_per_pass: options.points_per_pass,
         memory_budget: default_memory_budget(),
         vmaf: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
-        display: options.display,
+        display: Some(options.display.unwrap_or(info.resolution())),
         sample: None,
         cache,
         cache_only: options.cache.as_ref().is_some_and(|c| c.read_only),
@@ -277,7 +282,7 @@ pub fn work_units(input: &Path, options: &OptimizeOptions) -> Result<WorkUnits> 
             .into_iter()
             .filter(|s| !grid_specs.contains(s)),
     );
-    let measure_options = measure_options(input, options)?;
+    let measure_options = measure_options(input, options, &info)?;
     let Some(cache) = &measure_options.cache else {
         return Err(Error::InvalidOption("work units need a cache".into()));
     };
@@ -305,7 +310,8 @@ pub fn run_unit(
     if options.cache.is_none() {
         return Err(Error::InvalidOption("a work unit needs a cache".into()));
     }
-    let measure_options = measure_options(input, options)?;
+    let info = probe(input)?;
+    let measure_options = measure_options(input, options, &info)?;
     let result = measure(input, &[spec], &measure_options, progress)?;
     Ok(result.first().is_some_and(|r| !r.from_cache))
 }
@@ -345,7 +351,7 @@ pub fn optimize(
     }
     let grid_specs = grid(&info, options);
     let reference_specs = reference_specs(&info, options);
-    let measure_options = measure_options(input, options)?;
+    let measure_options = measure_options(input, options, &info)?;
     // A proxy search may measure a sample of the source; the final preset measures it all.
     let sample = options.proxy_preset.as_ref().and_then(|_| {
         Sample::new(

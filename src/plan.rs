@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::optimize::{CacheSettings, WorkUnits};
 use crate::trial::TrialSpec;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Bumped when the plan's layout changes.
@@ -76,9 +75,7 @@ impl Plan {
                 .map(|(index, (spec, key))| PlannedUnit {
                     index,
                     spec,
-                    result: PathBuf::from("units")
-                        .join(key.get(..2).unwrap_or("00"))
-                        .join(format!("{key}.json")),
+                    result: crate::cache::unit_file(&key),
                 })
                 .collect(),
         })
@@ -104,8 +101,8 @@ impl Plan {
         if bytes != self.source.bytes {
             return Err(Error::SourceChanged {
                 path: path.clone(),
-                expected: format!("{} bytes", self.source.bytes),
-                found: format!("{bytes} bytes"),
+                expected: self.source.bytes,
+                found: bytes,
             });
         }
         Ok(())
@@ -126,13 +123,7 @@ impl Plan {
         let mut json = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::Internal(format!("cannot serialise the plan: {e}")))?;
         json.push(b'\n');
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".plan.")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io(dir, e))?;
-        tmp.write_all(&json).map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+        crate::atomic::write_atomic(&path, ".plan.", &json)?;
         Ok(path)
     }
 

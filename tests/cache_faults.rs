@@ -6,7 +6,7 @@ mod common;
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn sample() -> PathBuf {
@@ -66,6 +66,41 @@ fn unit_files(cache: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Start `optimize` into `out` with `extra` and return it once `n` units are in `cache`.
+fn started_until_stored(out: &Path, extra: &[&str], cache: &Path, n: usize) -> Child {
+    let mut child = command(out, extra).spawn().unwrap();
+    let started = Instant::now();
+    while unit_files(cache).len() < n {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before it was stopped"
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+/// Every file in the cache is a whole unit (no temporary file, 150 frames measured).
+fn assert_whole_units(cache: &Path) {
+    for shard in std::fs::read_dir(cache.join("units")).unwrap().flatten() {
+        for f in std::fs::read_dir(shard.path()).unwrap().flatten() {
+            let path = f.path();
+            assert_eq!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("json"),
+                "{path:?}"
+            );
+            let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(
+                v["result"]["series"]["psnr_y"].as_array().unwrap().len(),
+                150
+            );
+        }
+    }
+}
+
 fn without_timing(mut m: Value) -> Value {
     m.as_object_mut().unwrap().remove("timing");
     m
@@ -78,21 +113,8 @@ fn a_killed_run_resumes_with_only_the_missing_points() {
     let c = cache.to_str().unwrap();
     let crfs = ["--crf", "20,28,36"];
     // Kill it (SIGKILL) once two of its six points are stored.
-    let mut child = command(
-        &tmp.path().join("killed"),
-        &[crfs[0], crfs[1], "--cache", c],
-    )
-    .spawn()
-    .unwrap();
-    let started = Instant::now();
-    while unit_files(&cache).len() < 2 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "finished before it could be killed"
-        );
-        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let killed = tmp.path().join("killed");
+    let mut child = started_until_stored(&killed, &[crfs[0], crfs[1], "--cache", c], &cache, 2);
     child.kill().unwrap();
     child.wait().unwrap();
     let stored = unit_files(&cache).len();
@@ -158,18 +180,7 @@ fn ctrl_c_stops_cleanly_and_the_cache_stays_valid() {
     let c = cache.to_str().unwrap();
     let out = tmp.path().join("stopped");
     let crfs = ["--crf", "20,28,36"];
-    let mut child = command(&out, &[crfs[0], crfs[1], "--cache", c])
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while unit_files(&cache).len() < 2 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "finished before Ctrl-C"
-        );
-        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let child = started_until_stored(&out, &[crfs[0], crfs[1], "--cache", c], &cache, 2);
     // SAFETY: signalling our own child process.
     let sent = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     assert_eq!(sent, 0);
@@ -193,21 +204,7 @@ fn ctrl_c_stops_cleanly_and_the_cache_stays_valid() {
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-    for shard in std::fs::read_dir(cache.join("units")).unwrap().flatten() {
-        for f in std::fs::read_dir(shard.path()).unwrap().flatten() {
-            let path = f.path();
-            assert_eq!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("json"),
-                "{path:?}"
-            );
-            let v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            assert_eq!(
-                v["result"]["series"]["psnr_y"].as_array().unwrap().len(),
-                150
-            );
-        }
-    }
+    assert_whole_units(&cache);
     let stored = unit_files(&cache).len();
     let resumed = run(
         &tmp.path().join("resumed"),

@@ -34,6 +34,18 @@ fn pertitle() -> Command {
     c
 }
 
+/// `merge PLAN -o OUT`, which must fail: its stderr.
+fn merge_fails(plan: &Path, out: &Path) -> String {
+    let failed = pertitle()
+        .arg("merge")
+        .arg(plan)
+        .arg("-o")
+        .arg(out)
+        .assert()
+        .failure();
+    String::from_utf8_lossy(&failed.get_output().stderr).to_string()
+}
+
 fn without_timing(mut m: Value) -> Value {
     m.as_object_mut().unwrap().remove("timing");
     m
@@ -62,14 +74,7 @@ fn units_run_anywhere_in_any_order_and_merge_into_the_local_ladder() {
 
     // Before the units have run, the merge fails naming every missing one, and writes nothing.
     let out = tmp.path().join("merged");
-    let failed = pertitle()
-        .arg("merge")
-        .arg(&plan)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .failure();
-    let stderr = String::from_utf8_lossy(&failed.get_output().stderr).to_string();
+    let stderr = merge_fails(&plan, &out);
     assert!(stderr.contains("4 of 4 units have no result"), "{stderr}");
     assert!(stderr.contains("3 (360p crf 36)"), "{stderr}");
     assert!(!out.join("ladder.json").exists());
@@ -90,14 +95,7 @@ fn units_run_anywhere_in_any_order_and_merge_into_the_local_ladder() {
         assert!(stdout.starts_with(&format!("unit {i} of 4")), "{stdout}");
         assert!(stdout.contains("measured"), "{stdout}");
     }
-    let failed = pertitle()
-        .arg("merge")
-        .arg(&plan)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .failure();
-    let stderr = String::from_utf8_lossy(&failed.get_output().stderr).to_string();
+    let stderr = merge_fails(&plan, &out);
     assert!(stderr.contains("1 of 4 units have no result"), "{stderr}");
     assert!(stderr.contains("2 (360p crf 24)"), "{stderr}");
     // The last one, from another working directory; run again, a unit does nothing.
