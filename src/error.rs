@@ -13,10 +13,12 @@ pub enum Error {
     #[error("{}: no such file", path.display())]
     NotFound { path: PathBuf },
 
-    #[error("{}: cannot open as video: {cause}", path.display())]
+    #[error("{}: cannot open as video: {}", path.display(), explained(cause, said))]
     Open {
         path: PathBuf,
         cause: ffmpeg_next::Error,
+        /// The last error line FFmpeg logged while failing, when it logged one.
+        said: Option<String>,
     },
 
     #[error("{}: {} of the run's units have no result yet: {}", dir.display(), units.len(), units.join(", "))]
@@ -63,6 +65,13 @@ pub enum Error {
         path.display()
     )]
     UnsupportedPixelFormat { path: PathBuf, format: String },
+
+    #[error("{}: frame size {size} is out of range: pertitle measures frames of {limit}", path.display())]
+    FrameSizeOutOfRange {
+        path: PathBuf,
+        size: String,
+        limit: String,
+    },
 
     #[error("{}: frame size changes mid-stream ({from} -> {to}); pertitle needs a constant frame size", path.display())]
     FrameSizeChanged {
@@ -128,5 +137,14 @@ impl Error {
             path: path.into(),
             cause,
         }
+    }
+}
+
+/// An FFmpeg error code with the line FFmpeg logged about it: the line says more, so it
+/// comes first (`Picture size 100000x100000 is invalid (Device or resource busy)`).
+fn explained(cause: &ffmpeg_next::Error, said: &Option<String>) -> String {
+    match said {
+        Some(line) if !line.is_empty() => format!("{line} ({cause})"),
+        _ => cause.to_string(),
     }
 }

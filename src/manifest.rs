@@ -61,8 +61,13 @@ pub struct Generator {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceSummary {
     pub path: PathBuf,
+    /// Frame size as displayed, after `rotation`: the size every rung keeps the shape of.
     pub width: u32,
     pub height: u32,
+    /// Degrees of clockwise turn applied to the decoded frames (the source's display
+    /// matrix); absent when 0. Rungs are upright and carry no rotation of their own.
+    #[serde(default, skip_serializing_if = "is_no_turn")]
+    pub rotation: u32,
     pub frame_rate: FrameRate,
     /// Frames decoded and measured.
     pub frames: u64,
@@ -250,4 +255,8 @@ impl Manifest {
         }
         serde_json::from_slice(&bytes).map_err(invalid)
     }
+}
+
+fn is_no_turn(degrees: &u32) -> bool {
+    *degrees == 0
 }

@@ -528,6 +528,7 @@ pub fn optimize(
             path: info.path.clone(),
             width: info.width,
             height: info.height,
+            rotation: info.rotation,
             frame_rate: info.frame_rate,
             frames,
             duration_s: round(duration_s, 6),

@@ -4,6 +4,7 @@ use crate::decode::VideoDecoder;
 use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
 use crate::resolution::Resolution;
+use crate::rotate::Rotation;
 use ffmpeg_next::{Packet, format, frame, media};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -16,14 +17,23 @@ pub struct SourceInfo {
     pub container: String,
     /// The video codec's short name, e.g. `h264`.
     pub codec: String,
+    /// Frame width as displayed: after the stream's rotation, if any.
     pub width: u32,
+    /// Frame height as displayed.
     pub height: u32,
+    /// Degrees of clockwise turn applied to every decoded frame, from the stream's display
+    /// matrix (phone video): 0, 90, 180 or 270. See [`crate::rotate`].
+    pub rotation: u32,
+    /// `progressive`, `tff`, `bff` (interlaced, top or bottom field first), `tb`, `bt`, or
+    /// `unknown`: what the stream declares. Interlaced frames are measured as they are
+    /// decoded, both fields woven into one frame; pertitle does not deinterlace.
+    pub field_order: String,
     /// FFmpeg's pixel format name, e.g. `yuv420p`.
     pub pixel_format: String,
     /// Whether pertitle can measure this pixel format.
     #[serde(skip)]
     pub supported_format: bool,
-    /// Sample (pixel) aspect ratio as `num:den`; `1:1` for square pixels.
+    /// Sample (pixel) aspect ratio as `num:den` (as displayed); `1:1` for square pixels.
     pub sample_aspect_ratio: String,
     pub frame_rate: FrameRate,
     /// Frames per second as a number (the same rate as `frame_rate`).
@@ -50,7 +60,8 @@ pub fn init() {
     ONCE.call_once(|| {
         // Only fails if FFmpeg cannot register its components, which is a broken install.
         if ffmpeg_next::init().is_ok() {
-            ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Quiet);
+            ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Error);
+            crate::ffmpeg_log::install();
         }
     });
 }
@@ -73,9 +84,11 @@ fn open_input(path: &Path) -> Result<format::context::Input> {
     }
     // Reading a byte first turns a permission problem into a clear I/O error.
     std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    format::input(path).map_err(|source| Error::Open {
+    let (input, said) = crate::ffmpeg_log::capture(|| format::input(path));
+    input.map_err(|cause| Error::Open {
         path: path.to_path_buf(),
-        cause: source,
+        cause,
+        said,
     })
 }
 
@@ -87,6 +100,54 @@ fn best_video_stream(input: &format::context::Input, path: &Path) -> Result<usiz
         .ok_or_else(|| Error::NoVideoStream {
             path: path.to_path_buf(),
         })
+}
+
+/// The smallest and largest frame sides pertitle measures. libvmaf 2.3 crashes (in its ADM
+/// wavelets) on a side of 16 pixels, so 32 leaves room; above 16384 the frame is beyond any
+/// delivery format, and a header declaring it is far more likely damaged than real.
+pub const MIN_SIDE: u32 = 32;
+pub const MAX_SIDE: u32 = 16384;
+
+/// Refuse a frame size outside [`MIN_SIDE`]..=[`MAX_SIDE`].
+fn check_size(path: &Path, size: Resolution) -> Result<()> {
+    let (small, large) = (
+        size.width.min(size.height) < MIN_SIDE,
+        size.width.max(size.height) > MAX_SIDE,
+    );
+    if small || large {
+        return Err(Error::FrameSizeOutOfRange {
+            path: path.to_path_buf(),
+            size: size.to_string(),
+            limit: if small {
+                format!("at least {MIN_SIDE} pixels a side")
+            } else {
+                format!("at most {MAX_SIDE} pixels a side")
+            },
+        });
+    }
+    Ok(())
+}
+
+/// The turn the stream's display matrix asks for.
+fn stream_rotation(stream: &format::stream::Stream<'_>) -> Rotation {
+    stream
+        .side_data()
+        .find(|d| d.kind() == ffmpeg_next::codec::packet::side_data::Type::DisplayMatrix)
+        .map_or(Rotation::None, |d| Rotation::from_side_data(d.data()))
+}
+
+/// The field order the codec parameters declare.
+fn field_order(params: &ffmpeg_next::codec::Parameters) -> &'static str {
+    use ffmpeg_next::ffi::AVFieldOrder::*;
+    // SAFETY: reading a plain enum field of the stream's codec parameters.
+    match unsafe { (*params.as_ptr()).field_order } {
+        AV_FIELD_PROGRESSIVE => "progressive",
+        AV_FIELD_TT => "tff",
+        AV_FIELD_BB => "bff",
+        AV_FIELD_TB => "tb",
+        AV_FIELD_BT => "bt",
+        _ => "unknown",
+    }
 }
 
 fn stream_frame_rate(stream: &format::stream::Stream<'_>) -> Option<FrameRate> {
@@ -102,7 +163,7 @@ fn stream_frame_rate(stream: &format::stream::Stream<'_>) -> Option<FrameRate> {
 pub fn probe(path: &Path) -> Result<SourceInfo> {
     let mut input = open_input(path)?;
     let index = best_video_stream(&input, path)?;
-    let (params, time_base, stream_duration, rate) = {
+    let (params, time_base, stream_duration, rate, rotation) = {
         let stream = input.stream(index).ok_or_else(|| Error::NoVideoStream {
             path: path.to_path_buf(),
         })?;
@@ -111,6 +172,7 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
             stream.time_base(),
             stream.duration(),
             stream_frame_rate(&stream),
+            stream_rotation(&stream),
         )
     };
     let container = input.format().name().to_string();
@@ -118,27 +180,32 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
         Error::Open {
             path: path.to_path_buf(),
             cause: source,
+            said: None,
         }
     })?;
     let codec = params.id().name().to_string();
     let decoder = ctx.decoder().video().map_err(|source| Error::Open {
         path: path.to_path_buf(),
         cause: source,
+        said: None,
     })?;
-    let (width, height) = (decoder.width(), decoder.height());
+    let displayed = rotation.apply_to_size(Resolution::new(decoder.width(), decoder.height()));
     let pixel_format = pixel_format_name(decoder.format());
     let supported_format = is_supported_format(decoder.format());
     let sar = decoder.aspect_ratio();
-    let sample_aspect_ratio = if sar.numerator() > 0 && sar.denominator() > 0 {
-        format!("{}:{}", sar.numerator(), sar.denominator())
-    } else {
-        "1:1".to_string()
+    let sample_aspect_ratio = match rotation.apply_to_sar((
+        sar.numerator().max(0) as u32,
+        sar.denominator().max(0) as u32,
+    )) {
+        (n, d) if n > 0 && d > 0 => format!("{n}:{d}"),
+        _ => "1:1".to_string(),
     };
-    if width == 0 || height == 0 {
+    if displayed.width == 0 || displayed.height == 0 {
         return Err(Error::NoFrames {
             path: path.to_path_buf(),
         });
     }
+    check_size(path, displayed)?;
     let frame_rate = rate.ok_or_else(|| Error::NoFrameRate {
         path: path.to_path_buf(),
     })?;
@@ -168,6 +235,11 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
             }
         }
     }
+    if frame_count == 0 {
+        return Err(Error::NoFrames {
+            path: path.to_path_buf(),
+        });
+    }
     if expected_frames > frame_count {
         return Err(Error::Truncated {
             path: path.to_path_buf(),
@@ -190,8 +262,10 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
         path: path.to_path_buf(),
         container,
         codec,
-        width,
-        height,
+        width: displayed.width,
+        height: displayed.height,
+        rotation: rotation.degrees(),
+        field_order: field_order(&params).to_string(),
         pixel_format,
         supported_format,
         sample_aspect_ratio,
@@ -228,6 +302,7 @@ pub struct FrameReader {
     draining: bool,
     done: bool,
     resolution: Resolution,
+    rotation: Rotation,
     frame_rate: FrameRate,
     sar: (u32, u32),
     expected_frames: Option<u64>,
@@ -249,10 +324,12 @@ impl FrameReader {
             path: path.to_path_buf(),
         })?;
         let expected_frames = u64::try_from(stream.frames()).ok().filter(|&n| n > 0);
+        let rotation = stream_rotation(&stream);
         let decoder =
             VideoDecoder::open(stream.parameters(), threads).map_err(|source| Error::Open {
                 path: path.to_path_buf(),
                 cause: source,
+                said: None,
             })?;
         let format = decoder.format();
         if format != format::Pixel::None && !is_supported_format(format) {
@@ -267,7 +344,11 @@ impl FrameReader {
             let p = params.as_ptr();
             ((*p).width.max(0) as u32, (*p).height.max(0) as u32)
         };
-        let sar = decoder.sample_aspect_ratio();
+        let resolution = rotation.apply_to_size(Resolution::new(w, h));
+        if w > 0 && h > 0 {
+            check_size(path, resolution)?;
+        }
+        let sar = rotation.apply_to_sar(decoder.sample_aspect_ratio());
         Ok(FrameReader {
             path: path.to_path_buf(),
             input,
@@ -275,7 +356,8 @@ impl FrameReader {
             decoder,
             draining: false,
             done: false,
-            resolution: Resolution::new(w, h),
+            resolution,
+            rotation,
             frame_rate,
             sar,
             expected_frames,
@@ -287,7 +369,7 @@ impl FrameReader {
         &self.path
     }
 
-    /// Frame size declared by the stream.
+    /// Frame size declared by the stream, as displayed (after its rotation).
     pub fn resolution(&self) -> Resolution {
         self.resolution
     }
@@ -366,9 +448,13 @@ impl FrameReader {
                 format: pixel_format_name(format),
             });
         }
+        if self.rotation != Rotation::None {
+            frame = self.rotation.apply(&frame);
+        }
         let size = Resolution::new(frame.width(), frame.height());
         if size != self.resolution {
             if self.decoded == 0 {
+                check_size(&self.path, size)?;
                 self.resolution = size;
             } else {
                 return Err(Error::FrameSizeChanged {

@@ -32,6 +32,8 @@ const TINY: [&str; 7] = [
     "--quiet",
 ];
 const PREFIX: &str = "pertitle: error:";
+/// No run may take longer (the slowest takes a few seconds): a hang fails the test.
+const TIME_BOUND: std::time::Duration = std::time::Duration::from_secs(120);
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
@@ -151,11 +153,19 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    Command::cargo_bin("pertitle")
+    let started = std::time::Instant::now();
+    let out = Command::cargo_bin("pertitle")
         .expect("the pertitle binary")
         .args(args)
+        .timeout(TIME_BOUND)
         .output()
-        .expect("run pertitle")
+        .expect("run pertitle");
+    assert!(
+        started.elapsed() < TIME_BOUND,
+        "pertitle hung: killed after {:?}",
+        started.elapsed()
+    );
+    out
 }
 
 /// The arguments of a tiny `optimize` run.

@@ -219,6 +219,40 @@ fn identical_files_score_the_caps() {
     assert_eq!(r.pooling["psnr_y"].min, PSNR_CAP_DB);
 }
 
+/// Odd frame sizes (639x359: chroma planes of 320x180, rounded up) against the filters, on a
+/// lossless reference and a noisy copy of it (FFV1 keeps odd sizes, which x264 cannot), and
+/// VMAF at that size runs (libvmaf's own chroma planes round down; its models read luma).
+#[test]
+fn odd_frame_sizes_match_ffmpeg() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reference = tmp.path().join("odd_ref.mkv");
+    let noisy = tmp.path().join("odd_noisy.mkv");
+    for (path, filter) in [
+        (&reference, "scale=639:359"),
+        (&noisy, "scale=639:359,noise=alls=12:allf=t"),
+    ] {
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25:duration=0.48",
+            "-vf",
+            filter,
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "ffv1",
+            path.to_str().unwrap(),
+        ]);
+    }
+    check("639x359 noisy", &reference, &noisy, None, tmp.path());
+    let options = pertitle::score::ScoreOptions::default();
+    let report = pertitle::score::score_with(&reference, &noisy, &options, false).unwrap();
+    assert_eq!((report.width, report.height), (639, 359));
+    let vmaf = report.mean["vmaf"];
+    assert!(vmaf > 20.0 && vmaf < 99.0, "VMAF of the noisy copy: {vmaf}");
+}
+
 /// `--display`: both files resized (bicubic) to a display size before scoring, checked against
 /// the same graph in the FFmpeg CLI.
 #[test]

@@ -220,8 +220,11 @@ fn to_picture(f: &frame::Video) -> Result<sys::VmafPicture> {
     for i in 0..3 {
         let src = Plane::of_frame(f, i);
         let stride = pic.stride[i] as usize;
+        // libvmaf's chroma planes of an odd-sized picture are a sample narrower (or
+        // shorter) than FFmpeg's, which round up; the last column or row is left out. The
+        // VMAF models read luma only.
         let (w, h) = (pic.w[i] as usize, pic.h[i] as usize);
-        if w != src.width() || h != src.height() {
+        if w > src.width() || h > src.height() {
             // SAFETY: the picture was allocated above and is released once.
             unsafe { sys::vmaf_picture_unref(&mut pic) };
             return Err(Error::Internal(format!(
@@ -233,7 +236,7 @@ fn to_picture(f: &frame::Video) -> Result<sys::VmafPicture> {
         // SAFETY: the plane holds `h` rows of `stride` bytes, each at least `w` long.
         let dst = unsafe { std::slice::from_raw_parts_mut(pic.data[i] as *mut u8, stride * h) };
         for y in 0..h {
-            dst[y * stride..y * stride + w].copy_from_slice(src.row(y));
+            dst[y * stride..y * stride + w].copy_from_slice(&src.row(y)[..w]);
         }
     }
     Ok(pic)

@@ -68,6 +68,7 @@ mod tests {
                 path: "clips/a&b.mp4".into(),
                 width: 1280,
                 height: 720,
+                rotation: 0,
                 frame_rate: FrameRate::new(25, 1).unwrap(),
                 frames: 100,
                 duration_s: 4.0,
