@@ -81,16 +81,14 @@ impl Cache {
     /// Open (creating it if needed) the cache at `dir` for the source at `source`, whose
     /// bytes are hashed.
     pub fn open(dir: &Path, source: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir.join("units")).map_err(|e| Error::io(dir, e))?;
-        Ok(Cache {
-            dir: dir.to_path_buf(),
-            source_blake3: file_blake3(source)?,
-        })
+        Cache::with_digest(dir, &file_blake3(source)?)
     }
 
     /// Open the cache at `dir` for a source whose digest is already known (a plan's).
     pub fn with_digest(dir: &Path, source_blake3: &str) -> Result<Self> {
-        std::fs::create_dir_all(dir.join("units")).map_err(|e| Error::io(dir, e))?;
+        let units = dir.join("units");
+        std::fs::create_dir_all(&units).map_err(|e| Error::io(dir, e))?;
+        sweep_stale(&units);
         Ok(Cache {
             dir: dir.to_path_buf(),
             source_blake3: source_blake3.to_string(),
@@ -150,7 +148,7 @@ impl Cache {
         };
         let json = serde_json::to_vec(&unit)
             .map_err(|e| Error::Internal(format!("cannot serialise a cache unit: {e}")))?;
-        crate::atomic::write_atomic(&path, ".unit.", &json)
+        crate::atomic::write_atomic(&path, UNIT_TEMP_PREFIX, &json)
     }
 }
 
@@ -159,6 +157,26 @@ impl Cache {
 pub fn unit_file(key: &str) -> PathBuf {
     let shard = key.get(..2).unwrap_or("00");
     Path::new("units").join(shard).join(format!("{key}.json"))
+}
+
+/// The name prefix of a unit's temporary file (`units/xx/.unit.XXXXXX.tmp`).
+const UNIT_TEMP_PREFIX: &str = ".unit.";
+
+/// Remove the temporary unit files a killed writer left in the shard directories of `units`
+/// (see [`crate::atomic::remove_stale`]); one directory listing per shard in use.
+fn sweep_stale(units: &Path) {
+    let Ok(shards) = std::fs::read_dir(units) else {
+        return;
+    };
+    for shard in shards.flatten() {
+        if shard.file_type().is_ok_and(|t| t.is_dir()) {
+            crate::atomic::remove_stale(
+                &shard.path(),
+                UNIT_TEMP_PREFIX,
+                crate::atomic::STALE_AFTER,
+            );
+        }
+    }
 }
 
 /// BLAKE3 of a file's bytes, in hex.

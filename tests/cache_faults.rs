@@ -127,14 +127,37 @@ fn a_killed_run_resumes_with_only_the_missing_points() {
         assert!(v["result"]["series"]["psnr_y"].as_array().unwrap().len() == 150);
     }
 
+    // What a writer killed between creating its temporary file and renaming it leaves: a
+    // partial unit under a temporary name. One is two hours old (a dead writer's); the other
+    // is fresh, as a live writer's would be, and must be left alone.
+    let shard = unit_files(&cache)[0].parent().unwrap().to_path_buf();
+    let partial = &std::fs::read(&unit_files(&cache)[0]).unwrap()[..100];
+    let dead = shard.join(".unit.dead01.tmp");
+    let live = shard.join(".unit.live01.tmp");
+    for path in [&dead, &live] {
+        std::fs::write(path, partial).unwrap();
+    }
+    std::fs::File::options()
+        .write(true)
+        .open(&dead)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
+        .unwrap();
+
     // Run again: it reads what was stored, encodes the rest, and writes the ladder an
-    // uninterrupted run writes.
+    // uninterrupted run writes; the dead writer's leftover is gone.
     let resumed = run(
         &tmp.path().join("resumed"),
         &[crfs[0], crfs[1], "--cache", c],
     );
     assert_eq!(resumed["timing"]["cached_encodes"], stored as u64);
     assert_eq!(unit_files(&cache).len(), 6);
+    assert!(!dead.exists(), "a stale temporary unit survived the rerun");
+    assert!(
+        live.exists(),
+        "a fresh temporary unit (a live writer's) was removed"
+    );
+    std::fs::remove_file(&live).unwrap();
     let whole = run(&tmp.path().join("whole"), &crfs);
     assert_eq!(without_timing(resumed), without_timing(whole));
 }

@@ -4,7 +4,6 @@ use anyhow::Context;
 use pertitle::Manifest;
 use pertitle::export::{DEFAULT_URI_TEMPLATE, hls_master, points_csv, sabre, sabre_from_package};
 use pertitle::package::{PACKAGE_JSON, PackageManifest};
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Write a ladder.json in another tool's format, to stdout or to --output.
@@ -81,16 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match &args.output {
         Some(path) => {
             pertitle::overwrite::refuse_input_overwrite(path, &[&args.input], false)?;
-            let dir = path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("{}: cannot write", path.display()))?;
-            tmp.write_all(text.as_bytes())
-                .with_context(|| format!("{}: cannot write", path.display()))?;
-            tmp.persist(path)
-                .with_context(|| format!("{}: cannot write", path.display()))?;
+            pertitle::atomic::write_atomic(path, ".export.", text.as_bytes())?;
         }
         None => print!("{text}"),
     }

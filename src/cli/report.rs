@@ -3,8 +3,6 @@
 use anyhow::Context;
 use pertitle::Manifest;
 use pertitle::package::PackageManifest;
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Write an HTML report of a ladder.json: plots and tables in one file.
@@ -88,8 +86,7 @@ pub fn write(
     Ok(())
 }
 
-/// Write `bytes` to `path` through a temporary file in the same directory renamed over it,
-/// so `path` is either absent, its old self, or complete.
+/// Write `bytes` to `path` atomically (see `pertitle::atomic`), creating its directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -97,21 +94,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("{}: cannot create output directory", dir.display()))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".report.")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
-    // A report is for reading: rw-r--r-- rather than the temporary file's rw-------.
-    tmp.write_all(bytes)
-        .and_then(|()| {
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))
-        })
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("{}: cannot write", tmp.path().display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
+    pertitle::atomic::write_atomic(path, ".report.", bytes)?;
     Ok(())
 }

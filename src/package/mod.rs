@@ -455,8 +455,11 @@ impl Staging {
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        // The package is for serving: rwxr-xr-x (less the umask), not a temporary
+        // directory's rwx------.
         let dir = tempfile::Builder::new()
             .prefix(".pertitle-package.")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777))
             .tempdir_in(&parent)
             .map_err(|e| Error::io(&parent, e))?;
         Ok(Staging {
