@@ -61,7 +61,7 @@ pub enum Error {
     NoFrames { path: PathBuf },
 
     #[error(
-        "{}: unsupported pixel format {format} (pertitle measures 8-bit 4:2:0 sources: yuv420p, yuvj420p)",
+        "{}: unsupported pixel format {format} (pertitle measures YUV and gray sources, converted to 8-bit 4:2:0; not RGB or paletted ones)",
         path.display()
     )]
     UnsupportedPixelFormat { path: PathBuf, format: String },

@@ -68,6 +68,10 @@ pub struct SourceSummary {
     /// matrix); absent when 0. Rungs are upright and carry no rotation of their own.
     #[serde(default, skip_serializing_if = "is_no_turn")]
     pub rotation: u32,
+    /// The source's pixel format when its frames were converted to 8-bit 4:2:0 before
+    /// being measured and encoded (e.g. `yuv422p10le`); absent for 8-bit 4:2:0 sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converted_from: Option<String>,
     pub frame_rate: FrameRate,
     /// Frames decoded and measured.
     pub frames: u64,

@@ -529,6 +529,10 @@ pub fn optimize(
             width: info.width,
             height: info.height,
             rotation: info.rotation,
+            converted_from: info
+                .converted_to
+                .as_ref()
+                .map(|_| info.pixel_format.clone()),
             frame_rate: info.frame_rate,
             frames,
             duration_s: round(duration_s, 6),

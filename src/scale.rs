@@ -79,3 +79,88 @@ impl Scaler {
         Ok(())
     }
 }
+
+/// Converts frames of another YUV pixel format (4:2:2, 4:4:4, 10 or 12 bits, gray) to 8-bit
+/// 4:2:0 of the same size, the format every trial is encoded and measured in. libswscale
+/// does it as the FFmpeg program's `format=yuv420p` filter does (bicubic chroma, its default
+/// dither from high bit depths), so scores against a converted source match that filter's.
+/// Full-range (`yuvj`) formats stay full range, as `yuvj420p` sources are measured as
+/// they are.
+pub struct Converter {
+    ctx: scaling::Context,
+    from: format::Pixel,
+    size: Resolution,
+    to: format::Pixel,
+}
+
+// SAFETY: as for `Scaler`.
+unsafe impl Send for Converter {}
+
+impl Converter {
+    pub fn new(from: format::Pixel, size: Resolution) -> Result<Self> {
+        let to = if is_full_range(from) {
+            format::Pixel::YUVJ420P
+        } else {
+            format::Pixel::YUV420P
+        };
+        let ctx = scaling::Context::get(
+            from,
+            size.width,
+            size.height,
+            to,
+            size.width,
+            size.height,
+            scaling::Flags::BICUBIC,
+        )
+        .map_err(|e| Error::ffmpeg(format!("swscale {from:?} -> yuv420p at {size}"), e))?;
+        Ok(Converter {
+            ctx,
+            from,
+            size,
+            to,
+        })
+    }
+
+    /// Whether this converter takes frames of `format` and `size`.
+    pub fn takes(&self, format: format::Pixel, size: Resolution) -> bool {
+        self.from == format && self.size == size
+    }
+
+    /// A new yuv420p frame holding `input` converted; pts and picture type are copied.
+    pub fn convert(&mut self, input: &frame::Video) -> Result<frame::Video> {
+        let mut out = frame::Video::new(self.to, self.size.width, self.size.height);
+        self.ctx
+            .run(input, &mut out)
+            .map_err(|e| Error::ffmpeg(format!("swscale {:?} -> yuv420p", self.from), e))?;
+        out.set_format(format::Pixel::YUV420P);
+        out.set_pts(input.pts());
+        out.set_kind(input.kind());
+        Ok(out)
+    }
+}
+
+/// The full-range (JPEG) YUV formats.
+fn is_full_range(format: format::Pixel) -> bool {
+    use format::Pixel::*;
+    matches!(format, YUVJ420P | YUVJ422P | YUVJ444P | YUVJ440P | YUVJ411P)
+}
+
+/// Whether libswscale can convert frames of `format` to 8-bit 4:2:0 without a colour
+/// matrix: planar or packed YUV, or gray, at any bit depth. RGB, palette and hardware
+/// formats are not (their conversion would need a colour matrix pertitle cannot know).
+pub fn is_convertible(format: format::Pixel) -> bool {
+    let Some(descriptor) = format.descriptor() else {
+        return false;
+    };
+    // SAFETY: the descriptor points at FFmpeg's static table entry for this format.
+    let flags = unsafe { (*descriptor.as_ptr()).flags };
+    let excluded = ffmpeg_next::ffi::AV_PIX_FMT_FLAG_RGB
+        | ffmpeg_next::ffi::AV_PIX_FMT_FLAG_PAL
+        | ffmpeg_next::ffi::AV_PIX_FMT_FLAG_HWACCEL
+        | ffmpeg_next::ffi::AV_PIX_FMT_FLAG_BITSTREAM
+        | ffmpeg_next::ffi::AV_PIX_FMT_FLAG_BAYER
+        | ffmpeg_next::ffi::AV_PIX_FMT_FLAG_FLOAT;
+    // SAFETY: a plain query of libswscale's tables.
+    let supported = unsafe { ffmpeg_next::ffi::sws_isSupportedInput(format.into()) } > 0;
+    flags & (excluded as u64) == 0 && supported
+}

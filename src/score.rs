@@ -104,6 +104,10 @@ pub struct ScoreReport {
     pub distorted_height: u32,
     pub reference_width: u32,
     pub reference_height: u32,
+    /// The files' own pixel formats. Frames other than 8-bit 4:2:0 (yuv420p, yuvj420p) are
+    /// converted to yuv420p before they are compared, as FFmpeg's `format=yuv420p` does.
+    pub reference_pixel_format: String,
+    pub distorted_pixel_format: String,
     /// Whether the distorted frames were resized (bicubic) to the display size.
     pub scaled: bool,
     /// Frames compared: the shorter file's frame count.
@@ -212,6 +216,10 @@ pub fn score_with(
     let dist_reader = FrameReader::open(distorted, 0)?;
     let ref_size = ref_reader.resolution();
     let dist_size = dist_reader.resolution();
+    let formats = (
+        ref_reader.pixel_format().to_string(),
+        dist_reader.pixel_format().to_string(),
+    );
     let display = options.display.unwrap_or(ref_size);
     let smaller_side = display.width.min(display.height) as usize;
     if options.ms_ssim && smaller_side < MS_SSIM_MIN_SIDE {
@@ -290,6 +298,8 @@ pub fn score_with(
         height: display.height,
         reference_width: ref_size.width,
         reference_height: ref_size.height,
+        reference_pixel_format: formats.0,
+        distorted_pixel_format: formats.1,
         distorted_width: dist_size.width,
         distorted_height: dist_size.height,
         scaled: dist_size != display,

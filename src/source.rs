@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
 use crate::resolution::Resolution;
 use crate::rotate::Rotation;
+use crate::scale::Converter;
 use ffmpeg_next::{Packet, format, frame, media};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -30,9 +31,13 @@ pub struct SourceInfo {
     pub field_order: String,
     /// FFmpeg's pixel format name, e.g. `yuv420p`.
     pub pixel_format: String,
-    /// Whether pertitle can measure this pixel format.
+    /// Whether pertitle can measure this pixel format (as it is, or converted).
     #[serde(skip)]
     pub supported_format: bool,
+    /// `yuv420p` when frames are converted to 8-bit 4:2:0 before they are measured (the
+    /// source is 4:2:2, 4:4:4, 10-bit, ...); absent when they are measured as they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converted_to: Option<String>,
     /// Sample (pixel) aspect ratio as `num:den` (as displayed); `1:1` for square pixels.
     pub sample_aspect_ratio: String,
     pub frame_rate: FrameRate,
@@ -191,7 +196,9 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
     })?;
     let displayed = rotation.apply_to_size(Resolution::new(decoder.width(), decoder.height()));
     let pixel_format = pixel_format_name(decoder.format());
-    let supported_format = is_supported_format(decoder.format());
+    let supported_format = is_measurable(decoder.format());
+    let converted_to =
+        (supported_format && !is_native_format(decoder.format())).then(|| "yuv420p".to_string());
     let sar = decoder.aspect_ratio();
     let sample_aspect_ratio = match rotation.apply_to_sar((
         sar.numerator().max(0) as u32,
@@ -268,6 +275,7 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
         field_order: field_order(&params).to_string(),
         pixel_format,
         supported_format,
+        converted_to,
         sample_aspect_ratio,
         frame_rate,
         fps: frame_rate.fps(),
@@ -285,9 +293,15 @@ pub fn pixel_format_name(format: format::Pixel) -> String {
         .unwrap_or_else(|| format!("{format:?}").to_lowercase())
 }
 
-/// Whether frames of this format can be measured and encoded as they are.
-pub fn is_supported_format(format: format::Pixel) -> bool {
+/// Whether frames of this format are measured and encoded as they are (8-bit 4:2:0).
+pub fn is_native_format(format: format::Pixel) -> bool {
     matches!(format, format::Pixel::YUV420P | format::Pixel::YUVJ420P)
+}
+
+/// Whether frames of this format can be measured: as they are, or converted to 8-bit 4:2:0
+/// first ([`crate::scale::Converter`]: other YUV layouts and bit depths, gray).
+pub fn is_measurable(format: format::Pixel) -> bool {
+    is_native_format(format) || crate::scale::is_convertible(format)
 }
 
 /// Streams the decoded frames of a file's best video stream, in display order.
@@ -303,6 +317,10 @@ pub struct FrameReader {
     done: bool,
     resolution: Resolution,
     rotation: Rotation,
+    /// Converts frames of another pixel format to 8-bit 4:2:0, once one arrives.
+    converter: Option<Converter>,
+    /// The stream's own pixel format (FFmpeg's name).
+    format: String,
     frame_rate: FrameRate,
     sar: (u32, u32),
     expected_frames: Option<u64>,
@@ -332,7 +350,7 @@ impl FrameReader {
                 said: None,
             })?;
         let format = decoder.format();
-        if format != format::Pixel::None && !is_supported_format(format) {
+        if format != format::Pixel::None && !is_measurable(format) {
             return Err(Error::UnsupportedPixelFormat {
                 path: path.to_path_buf(),
                 format: pixel_format_name(format),
@@ -358,6 +376,8 @@ impl FrameReader {
             done: false,
             resolution,
             rotation,
+            converter: None,
+            format: pixel_format_name(format),
             frame_rate,
             sar,
             expected_frames,
@@ -367,6 +387,12 @@ impl FrameReader {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The stream's own pixel format, e.g. `yuv422p10le`; frames of formats other than
+    /// yuv420p and yuvj420p are converted to yuv420p as they are decoded.
+    pub fn pixel_format(&self) -> &str {
+        &self.format
     }
 
     /// Frame size declared by the stream, as displayed (after its rotation).
@@ -442,11 +468,19 @@ impl FrameReader {
             // Same memory layout; the samples are measured and encoded as they are.
             frame.set_format(format::Pixel::YUV420P);
         }
-        if !is_supported_format(format) {
-            return Err(Error::UnsupportedPixelFormat {
-                path: self.path.clone(),
-                format: pixel_format_name(format),
-            });
+        if !is_native_format(format) {
+            if !is_measurable(format) {
+                return Err(Error::UnsupportedPixelFormat {
+                    path: self.path.clone(),
+                    format: pixel_format_name(format),
+                });
+            }
+            let size = Resolution::new(frame.width(), frame.height());
+            let converter = match self.converter.take() {
+                Some(c) if c.takes(format, size) => c,
+                _ => Converter::new(format, size)?,
+            };
+            frame = self.converter.insert(converter).convert(&frame)?;
         }
         if self.rotation != Rotation::None {
             frame = self.rotation.apply(&frame);

@@ -454,31 +454,33 @@ fn optimize_invalid_options() {
     }
 }
 
-/// 4:2:2, 4:4:4 and 10-bit sources are refused, never scored after a silent conversion: as
-/// either side of `score`, and as the source of `optimize`.
+/// RGB and paletted sources are refused, never scored after a guessed colour matrix: as
+/// either side of `score`, and as the source of `optimize`. (YUV layouts and bit depths other
+/// than 8-bit 4:2:0 are converted: tests/metrics_oracle.rs.)
 #[test]
 fn unsupported_pixel_formats_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let make = |fmt: &str| {
-        let path = dir.path().join(format!("{fmt}.mp4"));
-        common::ffmpeg(&[
+    let make = |fmt: &str, codec: &[&str], ext: &str| {
+        let path = dir.path().join(format!("{fmt}.{ext}"));
+        let mut args = vec![
             "-f",
             "lavfi",
             "-i",
             "testsrc2=size=320x240:duration=0.4",
             "-pix_fmt",
             fmt,
-            "-c:v",
-            "libx264",
-            "-qp",
-            "20",
-            path.to_str().unwrap(),
-        ]);
+        ];
+        args.extend(codec);
+        args.push(path.to_str().unwrap());
+        common::ffmpeg(&args);
         path
     };
-    let good = make("yuv420p");
-    for fmt in ["yuv422p", "yuv444p", "yuv420p10le"] {
-        let bad = make(fmt);
+    let good = make("yuv420p", &["-c:v", "libx264", "-qp", "20"], "mp4");
+    for (fmt, codec, ext) in [
+        ("rgb24", &["-c:v", "rawvideo"][..], "nut"),
+        ("pal8", &["-c:v", "rawvideo"][..], "nut"),
+    ] {
+        let bad = make(fmt, codec, ext);
         let out_dir = dir.path().join(format!("out_{fmt}"));
         let runs: [Vec<&std::ffi::OsStr>; 3] = [
             vec!["score".as_ref(), good.as_os_str(), bad.as_os_str()],
@@ -489,16 +491,12 @@ fn unsupported_pixel_formats_are_refused() {
                 "-o".as_ref(),
                 out_dir.as_os_str(),
                 "--resolutions".as_ref(),
-                "240".as_ref(),
+                "180".as_ref(),
                 "--quiet".as_ref(),
             ],
         ];
         for args in runs {
-            let out = assert_cmd::Command::cargo_bin("pertitle")
-                .unwrap()
-                .args(&args)
-                .output()
-                .unwrap();
+            let out = pertitle(&args);
             let err = String::from_utf8_lossy(&out.stderr);
             assert!(!out.status.success(), "{fmt} {args:?} succeeded");
             assert_eq!(err.trim_end().lines().count(), 1, "{err}");

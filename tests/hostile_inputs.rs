@@ -4,8 +4,9 @@
 //! command may crash or take longer than [`TIME_BOUND`].
 //!
 //! How each kind of file is handled (README "Inputs" says the same):
-//! - a still image is a one-frame video when it is 8-bit 4:2:0 (a JPEG); other pixel
-//!   formats (an RGB PNG), 10-bit and 4:2:2 sources are refused by name;
+//! - a still image is a one-frame video (a JPEG); RGB (a PNG) and paletted sources are
+//!   refused by name; 10-bit, 4:2:2 and other YUV sources are converted to 8-bit 4:2:0
+//!   (tests/metrics_oracle.rs checks the conversion against FFmpeg's);
 //! - odd frame sizes (1919x1079) are measured at their own size; the rungs are even;
 //! - frames smaller than 32 pixels a side or larger than 16384 are refused, as are headers
 //!   FFmpeg itself rejects;
@@ -325,7 +326,7 @@ fn corpus() -> Vec<Case> {
             }),
         },
         Case {
-            what: "10-bit 4:2:0",
+            what: "10-bit 4:2:0, converted",
             make: |d| {
                 lavfi(
                     d,
@@ -335,13 +336,14 @@ fn corpus() -> Vec<Case> {
                     &[&["-pix_fmt", "yuv420p10le"][..], X264].concat(),
                 )
             },
-            expect: Expect::Described(
-                ("pixel_format", "yuv420p10le"),
-                &["unsupported pixel format yuv420p10le"],
-            ),
+            expect: Expect::Measured(|_, probe, manifest| {
+                assert_eq!(probe["pixel_format"], "yuv420p10le");
+                assert_eq!(probe["converted_to"], "yuv420p");
+                assert_eq!(manifest["source"]["converted_from"], "yuv420p10le");
+            }),
         },
         Case {
-            what: "8-bit 4:2:2",
+            what: "8-bit 4:2:2, converted",
             make: |d| {
                 lavfi(
                     d,
@@ -351,10 +353,11 @@ fn corpus() -> Vec<Case> {
                     &[&["-pix_fmt", "yuv422p"][..], X264].concat(),
                 )
             },
-            expect: Expect::Described(
-                ("pixel_format", "yuv422p"),
-                &["unsupported pixel format yuv422p"],
-            ),
+            expect: Expect::Measured(|_, probe, manifest| {
+                assert_eq!(probe["pixel_format"], "yuv422p");
+                assert_eq!(probe["converted_to"], "yuv420p");
+                assert_eq!(manifest["source"]["converted_from"], "yuv422p");
+            }),
         },
     ]
 }

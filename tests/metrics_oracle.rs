@@ -253,6 +253,73 @@ fn odd_frame_sizes_match_ffmpeg() {
     assert!(vmaf > 20.0 && vmaf < 99.0, "VMAF of the noisy copy: {vmaf}");
 }
 
+/// Sources in other YUV formats (10-bit, 4:2:2, 4:4:4, gray) are scored after conversion to
+/// 8-bit 4:2:0, as FFmpeg's `format=yuv420p` filter converts them: the same PSNR and SSIM as
+/// the filters give on the converted frames.
+#[test]
+fn other_pixel_formats_are_scored_as_ffmpeg_converts_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (fmt, codec) in [
+        ("yuv420p10le", &["-c:v", "libx264", "-qp", "0"][..]),
+        ("yuv422p10le", &["-c:v", "prores_ks", "-profile:v", "3"][..]),
+        ("yuv422p", &["-c:v", "libx264", "-qp", "0"][..]),
+        ("yuv444p", &["-c:v", "ffv1"][..]),
+        ("gray", &["-c:v", "ffv1"][..]),
+    ] {
+        let ext = if codec[1] == "prores_ks" {
+            "mov"
+        } else {
+            "mkv"
+        };
+        let reference = tmp.path().join(format!("{fmt}.{ext}"));
+        let mut args = vec![
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=352x288:rate=25:duration=0.48",
+            "-pix_fmt",
+            fmt,
+        ];
+        args.extend(codec);
+        args.push(reference.to_str().unwrap());
+        ffmpeg(&args);
+        let dist = tmp.path().join(format!("{fmt}_x264.mp4"));
+        ffmpeg(&[
+            "-i",
+            reference.to_str().unwrap(),
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "30",
+            dist.to_str().unwrap(),
+        ]);
+        let want = oracle_at(&reference, &dist, Some("format=yuv420p"), None, tmp.path());
+        let got = ours(&reference, &dist);
+        assert_eq!(got.len(), want.len(), "{fmt}: frame count");
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            for k in 0..3 {
+                assert!(
+                    (g[k] - capped(w[k])).abs() <= 0.01,
+                    "{fmt} frame {i} plane {k}: ours {} ffmpeg {}",
+                    g[k],
+                    w[k]
+                );
+            }
+            assert!((g[3] - w[3]).abs() <= 0.0005, "{fmt} frame {i} ssim");
+        }
+        let report = pertitle::score::score(&reference, &dist).unwrap();
+        assert_eq!(report.reference_pixel_format, fmt);
+        eprintln!(
+            "{fmt}: {} frames match format=yuv420p + psnr/ssim",
+            got.len()
+        );
+    }
+}
+
 /// `--display`: both files resized (bicubic) to a display size before scoring, checked against
 /// the same graph in the FFmpeg CLI.
 #[test]

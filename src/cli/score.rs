@@ -66,6 +66,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let report =
         pertitle::score::score_with(&args.reference, &args.distorted, &options, args.per_frame)?;
+    for (path, format) in [
+        (&report.reference, &report.reference_pixel_format),
+        (&report.distorted, &report.distorted_pixel_format),
+    ] {
+        if !matches!(format.as_str(), "yuv420p" | "yuvj420p") {
+            eprintln!(
+                "pertitle: note: {} is {format}; its frames were converted to yuv420p (8-bit 4:2:0) for scoring",
+                path.display()
+            );
+        }
+    }
     if report.reference_frames != report.distorted_frames {
         eprintln!(
             "pertitle: warning: {} has {} frames and {} has {}; compared the first {}",

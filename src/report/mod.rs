@@ -69,6 +69,7 @@ mod tests {
                 width: 1280,
                 height: 720,
                 rotation: 0,
+                converted_from: None,
                 frame_rate: FrameRate::new(25, 1).unwrap(),
                 frames: 100,
                 duration_s: 4.0,
