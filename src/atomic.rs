@@ -37,7 +37,7 @@ pub fn write_atomic(path: &Path, prefix: &str, bytes: &[u8]) -> Result<()> {
 
 /// The operating system's error without the temporary file's path that `tempfile` adds
 /// to it (`Read-only file system (os error 30) at path "/dir/.ladder.Xy12.tmp"`).
-fn plain(e: std::io::Error) -> std::io::Error {
+pub(crate) fn plain(e: std::io::Error) -> std::io::Error {
     if e.raw_os_error().is_some() {
         return e;
     }

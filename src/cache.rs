@@ -95,6 +95,18 @@ impl Cache {
         })
     }
 
+    /// Fail now, before anything is encoded, if no unit can be stored here (a read-only
+    /// file system, a directory without write permission).
+    pub fn check_writable(&self) -> Result<()> {
+        let units = self.dir.join("units");
+        tempfile::Builder::new()
+            .prefix(UNIT_TEMP_PREFIX)
+            .suffix(".tmp")
+            .tempfile_in(&units)
+            .map(drop)
+            .map_err(|e| Error::io(&units, crate::atomic::plain(e)))
+    }
+
     /// BLAKE3 of the source's bytes.
     pub fn source_blake3(&self) -> &str {
         &self.source_blake3

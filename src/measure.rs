@@ -163,6 +163,11 @@ pub fn measure(
             units,
         });
     }
+    if let Some(cache) = &options.cache
+        && !missing.is_empty()
+    {
+        cache.check_writable()?;
+    }
     let mut measured = Vec::with_capacity(missing.len());
     let vmaf_bytes = match (options.vmaf, scored) {
         (Some(_), Some(scored)) => scored.pixels() * VMAF_BYTES_PER_SOURCE_PIXEL,
