@@ -481,6 +481,8 @@ impl FrameReader {
                 _ => Converter::new(format, size)?,
             };
             frame = self.converter.insert(converter).convert(&frame)?;
+        } else if has_negative_strides(&frame) {
+            frame = top_down_copy(&frame, &self.path)?;
         }
         if self.rotation != Rotation::None {
             frame = self.rotation.apply(&frame);
@@ -517,6 +519,34 @@ impl FrameReader {
             _ => Ok(()),
         }
     }
+}
+
+/// Whether any plane of `frame` is stored bottom-up: a negative line size, with the plane's
+/// pointer at its last row. FFmpeg's rawvideo decoder makes such frames for "BottomUp"
+/// files; every reader of planes here (metrics, rotation, libvmaf copies) expects positive
+/// strides, as ffmpeg-next's `stride()` and `data()` do.
+fn has_negative_strides(frame: &frame::Video) -> bool {
+    // SAFETY: reading the plain line size array of a valid frame.
+    let linesize = unsafe { (*frame.as_ptr()).linesize };
+    linesize.iter().take(frame.planes()).any(|&l| l <= 0)
+}
+
+/// A copy of a yuv420p `frame` in a new frame with positive strides (av_frame_copy copes
+/// with either sign); pts and picture type are kept.
+fn top_down_copy(frame: &frame::Video, path: &Path) -> Result<frame::Video> {
+    let mut out = frame::Video::new(format::Pixel::YUV420P, frame.width(), frame.height());
+    // SAFETY: both frames are valid, of the same format and size; `out` owns its buffers.
+    let rc = unsafe { ffmpeg_next::ffi::av_frame_copy(out.as_mut_ptr(), frame.as_ptr()) };
+    if rc < 0 {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            what: "copying a bottom-up frame",
+            cause: ffmpeg_next::Error::from(rc),
+        });
+    }
+    out.set_pts(frame.pts());
+    out.set_kind(frame.kind());
+    Ok(out)
 }
 
 /// Decode `reader` on a background thread of `scope`, at most `ahead` frames in advance.

@@ -72,6 +72,97 @@ fn y4m_header(dir: &Path, name: &str, dims: &str, frames: usize) -> PathBuf {
     path
 }
 
+/// EBML: an element's data size in its shortest form (all ones is reserved).
+fn ebml_size(n: usize) -> Vec<u8> {
+    let length = (1..=8)
+        .find(|&l| n < (1usize << (7 * l)) - 1)
+        .expect("size fits");
+    let value = (1u64 << (7 * length)) | n as u64;
+    value.to_be_bytes()[8 - length..].to_vec()
+}
+
+fn ebml(id: u32, payload: &[u8]) -> Vec<u8> {
+    let id_bytes = id.to_be_bytes();
+    let skip = id_bytes.iter().take_while(|&&b| b == 0).count();
+    [&id_bytes[skip..], &ebml_size(payload.len())[..], payload].concat()
+}
+
+fn ebml_uint(id: u32, value: u64) -> Vec<u8> {
+    let bytes = value.to_be_bytes();
+    let skip = bytes.iter().take_while(|&&b| b == 0).count().min(7);
+    ebml(id, &bytes[skip..])
+}
+
+/// A Matroska file of raw I420 frames stored as `V_MS/VFW/FOURCC` whose codec private data
+/// (a BITMAPINFOHEADER) ends in `BottomUp\0`: FFmpeg's rawvideo decoder then hands out
+/// frames stored bottom-up, with negative line sizes (found by fuzz/, see scripts/fuzz.sh).
+fn bottom_up_mkv(dir: &Path) -> PathBuf {
+    let (w, h, frames) = (320usize, 240usize, 10usize);
+    let picture = |i: usize| {
+        let mut bytes: Vec<u8> = (0..h)
+            .flat_map(|row| std::iter::repeat_n(((row * 4 + i * 7) % 256) as u8, w))
+            .collect();
+        bytes.extend(std::iter::repeat_n(96u8, w * h / 4));
+        bytes.extend(std::iter::repeat_n(160u8, w * h / 4));
+        bytes
+    };
+    let extra = b"BottomUp\0";
+    let mut header = Vec::new();
+    header.extend(((40 + extra.len()) as u32).to_le_bytes());
+    header.extend((w as i32).to_le_bytes());
+    header.extend((h as i32).to_le_bytes());
+    header.extend(1u16.to_le_bytes());
+    header.extend(12u16.to_le_bytes());
+    header.extend(b"I420");
+    header.extend((picture(0).len() as u32).to_le_bytes());
+    header.extend([0u8; 16]);
+    header.extend(extra);
+    let head = ebml(
+        0x1A45DFA3,
+        &[
+            ebml_uint(0x4286, 1),
+            ebml_uint(0x42F7, 1),
+            ebml_uint(0x42F2, 4),
+            ebml_uint(0x42F3, 8),
+            ebml(0x4282, b"matroska"),
+            ebml_uint(0x4287, 4),
+            ebml_uint(0x4285, 2),
+        ]
+        .concat(),
+    );
+    let info = ebml(0x1549A966, &ebml_uint(0x2AD7B1, 1_000_000));
+    let video = ebml(
+        0xE0,
+        &[ebml_uint(0xB0, w as u64), ebml_uint(0xBA, h as u64)].concat(),
+    );
+    let track = ebml(
+        0xAE,
+        &[
+            ebml_uint(0xD7, 1),
+            ebml_uint(0x73C5, 1),
+            ebml_uint(0x83, 1),
+            ebml_uint(0x9C, 0),
+            ebml(0x86, b"V_MS/VFW/FOURCC"),
+            ebml(0x63A2, &header),
+            ebml_uint(0x23E383, 40_000_000),
+            video,
+        ]
+        .concat(),
+    );
+    let blocks: Vec<u8> = (0..frames)
+        .flat_map(|i| {
+            let time = ((i * 40) as i16).to_be_bytes();
+            ebml(0xA3, &[&[0x81][..], &time, &[0x80], &picture(i)].concat())
+        })
+        .collect();
+    let cluster = ebml(0x1F43B675, &[ebml_uint(0xE7, 0), blocks].concat());
+    let tracks = ebml(0x1654AE6B, &track);
+    let segment = ebml(0x18538067, &[info, tracks, cluster].concat());
+    let path = dir.join("bottom_up.mkv");
+    std::fs::write(&path, [head, segment].concat()).expect("write the Matroska file");
+    path
+}
+
 enum Expect {
     /// Every command fails with one line naming the file and containing one of these.
     Refused(&'static [&'static str]),
@@ -286,6 +377,28 @@ fn corpus() -> Vec<Case> {
                 let upright = file.with_file_name("autorotated.mkv");
                 common::ffmpeg(&["-i", s(file), "-c:v", "ffv1", s(&upright)]);
                 let out = pertitle(&["score", s(&upright), s(file), "--metrics", "psnr", "--json"]);
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+                assert_eq!(
+                    report["pooling"]["psnr_y"]["min"],
+                    pertitle::metrics::PSNR_CAP_DB,
+                    "{report}"
+                );
+            }),
+        },
+        Case {
+            what: "raw frames stored bottom-up (negative line sizes)",
+            make: bottom_up_mkv,
+            expect: Expect::Measured(|file, probe, _| {
+                assert_eq!(probe["frame_count"], 10);
+                // The frames equal those the FFmpeg program decodes (turned the right way up).
+                let decoded = file.with_file_name("bottom_up_ffmpeg.mkv");
+                common::ffmpeg(&["-i", s(file), "-c:v", "ffv1", s(&decoded)]);
+                let out = pertitle(&["score", s(&decoded), s(file), "--metrics", "psnr", "--json"]);
                 assert!(
                     out.status.success(),
                     "{}",
