@@ -2,7 +2,8 @@
 //!
 //! Per-title encoding ladder optimization. The modules follow the data flow:
 //!
-//! 1. [`source`]: probe a file and stream its decoded frames ([`decode`] does the decoding);
+//! 1. [`source`]: probe a file and stream its decoded frames ([`decode`] does the decoding),
+//!    turned upright ([`rotate`]) and in 8-bit 4:2:0 ([`scale::Converter`]);
 //! 2. [`scale`]: resize frames (Lanczos down to trial sizes, bicubic back up);
 //! 3. [`encode`]: trial encodes with libx264, keyframes on segment boundaries ([`segment`]);
 //! 4. [`trial`]: one (resolution, CRF) point: encode, decode back, upscale, compare
@@ -15,6 +16,8 @@
 //! 9. [`report`]: a `ladder.json` as one self-contained HTML page of plots and tables.
 //!
 //! FFmpeg is used through its libraries (ffmpeg-next); nothing runs the `ffmpeg` program.
+//! [`ffmpeg_log`] keeps FFmpeg's error lines for the errors; [`atomic`] writes every file;
+//! [`interrupt`] stops work on Ctrl-C; [`overwrite`] keeps outputs off inputs.
 
 pub mod atomic;
 pub mod bdrate;

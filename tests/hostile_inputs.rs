@@ -374,20 +374,7 @@ fn corpus() -> Vec<Case> {
                     );
                 }
                 // The frames equal those the FFmpeg program's autorotation makes.
-                let upright = file.with_file_name("autorotated.mkv");
-                common::ffmpeg(&["-i", s(file), "-c:v", "ffv1", s(&upright)]);
-                let out = pertitle(&["score", s(&upright), s(file), "--metrics", "psnr", "--json"]);
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-                assert_eq!(
-                    report["pooling"]["psnr_y"]["min"],
-                    pertitle::metrics::PSNR_CAP_DB,
-                    "{report}"
-                );
+                frames_equal_ffmpegs_decode(file);
             }),
         },
         Case {
@@ -395,21 +382,8 @@ fn corpus() -> Vec<Case> {
             make: bottom_up_mkv,
             expect: Expect::Measured(|file, probe, _| {
                 assert_eq!(probe["frame_count"], 10);
-                // The frames equal those the FFmpeg program decodes (turned the right way up).
-                let decoded = file.with_file_name("bottom_up_ffmpeg.mkv");
-                common::ffmpeg(&["-i", s(file), "-c:v", "ffv1", s(&decoded)]);
-                let out = pertitle(&["score", s(&decoded), s(file), "--metrics", "psnr", "--json"]);
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-                assert_eq!(
-                    report["pooling"]["psnr_y"]["min"],
-                    pertitle::metrics::PSNR_CAP_DB,
-                    "{report}"
-                );
+                // The frames equal those the FFmpeg program decodes (the right way up).
+                frames_equal_ffmpegs_decode(file);
             }),
         },
         Case {
@@ -473,6 +447,27 @@ fn corpus() -> Vec<Case> {
             }),
         },
     ]
+}
+
+/// `file`'s frames as pertitle reads them equal those the FFmpeg program decodes (with its
+/// autorotation), stored losslessly: every frame scores the PSNR cap against them.
+fn frames_equal_ffmpegs_decode(file: &Path) {
+    let decoded = file.with_extension("ffmpeg.mkv");
+    common::ffmpeg(&["-i", s(file), "-c:v", "ffv1", s(&decoded)]);
+    let out = pertitle(&["score", s(&decoded), s(file), "--metrics", "psnr", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let min = &report["pooling"]["psnr_y"]["min"];
+    assert_eq!(
+        min,
+        pertitle::metrics::PSNR_CAP_DB,
+        "{}: {report}",
+        file.display()
+    );
 }
 
 /// Run pertitle; fail the test if it takes longer than [`TIME_BOUND`] (it is killed then).
