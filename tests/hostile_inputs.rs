@@ -163,6 +163,36 @@ fn bottom_up_mkv(dir: &Path) -> PathBuf {
     path
 }
 
+/// The first `PERCENT` % of the bytes of a two-second H.264 MP4 with its header (`moov`)
+/// first, so that the header survives every cut but the first and promises frames the file
+/// no longer holds.
+fn truncated_at<const PERCENT: usize>(dir: &Path) -> PathBuf {
+    let whole = dir.join("whole_faststart.mp4");
+    if !whole.exists() {
+        common::ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:duration=2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "20",
+            "-movflags",
+            "+faststart",
+            s(&whole),
+        ]);
+    }
+    let bytes = std::fs::read(&whole).expect("read the clip");
+    let path = dir.join(format!("truncated_{PERCENT}.mp4"));
+    std::fs::write(&path, &bytes[..bytes.len() * PERCENT / 100]).expect("write the cut");
+    path
+}
+
+const TRUNCATED: &[&str] = &["truncated", "cannot open as video", "corrupt"];
+
 enum Expect {
     /// Every command fails with one line naming the file and containing one of these.
     Refused(&'static [&'static str]),
@@ -181,6 +211,26 @@ struct Case {
 
 fn corpus() -> Vec<Case> {
     vec![
+        Case {
+            what: "truncated at 1%",
+            make: truncated_at::<1>,
+            expect: Expect::Refused(TRUNCATED),
+        },
+        Case {
+            what: "truncated at 30%",
+            make: truncated_at::<30>,
+            expect: Expect::Refused(TRUNCATED),
+        },
+        Case {
+            what: "truncated at 70%",
+            make: truncated_at::<70>,
+            expect: Expect::Refused(TRUNCATED),
+        },
+        Case {
+            what: "truncated at 97%",
+            make: truncated_at::<97>,
+            expect: Expect::Refused(TRUNCATED),
+        },
         Case {
             what: "still image, RGB PNG",
             make: |d| {
