@@ -55,6 +55,7 @@ pub mod search;
 pub mod segment;
 pub mod source;
 pub mod trial;
+pub mod video_codec;
 
 pub use error::{Error, Result};
 pub use frame_rate::FrameRate;
