@@ -5,6 +5,7 @@
 //! A [`Codec`] only describes; `encode` opens the encoder it names. (RFC 6381 CODECS
 //! strings of encoded streams are `codecs`'s.)
 
+use crate::encode::X264_PRESETS;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -50,20 +51,6 @@ pub enum Presets {
         fastest: i32,
     },
 }
-
-/// x264's and x265's presets, fastest first.
-pub const X26X_PRESETS: [&str; 10] = [
-    "ultrafast",
-    "superfast",
-    "veryfast",
-    "faster",
-    "fast",
-    "medium",
-    "slow",
-    "slower",
-    "veryslow",
-    "placebo",
-];
 
 impl Codec {
     pub const ALL: [Codec; 5] = [
@@ -138,7 +125,7 @@ impl Codec {
     /// libaom (good quality) above 6 as 6.
     pub fn presets(self) -> Presets {
         match self {
-            Codec::X264 | Codec::X265 => Presets::Named(&X26X_PRESETS),
+            Codec::X264 | Codec::X265 => Presets::Named(&X264_PRESETS),
             Codec::SvtAv1 => Presets::Numbered {
                 option: "preset",
                 slowest: 0,

@@ -70,7 +70,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         (&report.reference, &report.reference_pixel_format),
         (&report.distorted, &report.distorted_pixel_format),
     ] {
-        if !matches!(format.as_str(), "yuv420p" | "yuvj420p") {
+        let pixel = format.parse().unwrap_or(ffmpeg_next::format::Pixel::None);
+        if !pertitle::source::is_native_format(pixel) {
             eprintln!(
                 "pertitle: note: {} is {format}; its frames were converted to yuv420p (8-bit 4:2:0) for scoring",
                 path.display()
