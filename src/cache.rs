@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Bumped whenever how a point is measured changes, so older results are not reused.
-pub const UNIT_FORMAT: u32 = 1;
+pub const UNIT_FORMAT: u32 = 2;
 
 /// Everything that determines a trial point's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,10 +29,10 @@ pub struct UnitIdentity {
     pub source_blake3: String,
     pub spec: TrialSpec,
     pub encoder: String,
-    /// libavcodec's version (`major.minor.micro`), which pins the libx264 wrapper.
+    /// libavcodec's version (`major.minor.micro`), which pins the encoder wrappers.
     pub libavcodec: String,
     pub preset: String,
-    pub x264_threads: usize,
+    pub encoder_threads: usize,
     pub segment_seconds: f64,
     /// The size frames are scored at.
     pub display: crate::resolution::Resolution,
@@ -212,7 +212,7 @@ mod tests {
             encoder: "libx264".into(),
             libavcodec: "59.37.100".into(),
             preset: "medium".into(),
-            x264_threads: 1,
+            encoder_threads: 1,
             segment_seconds: 4.0,
             display: Resolution::new(1280, 720),
             downscale: "lanczos".into(),

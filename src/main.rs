@@ -12,6 +12,8 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // Before any thread starts: it sets an environment variable.
+    pertitle::encode::quiet_encoder_logs();
     pertitle::interrupt::install();
     match cli::run() {
         Ok(()) => ExitCode::SUCCESS,

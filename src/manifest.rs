@@ -10,11 +10,12 @@ use crate::reference::{self, Comparison};
 use crate::resolution::Resolution;
 use crate::sample::Window;
 use crate::search::{SearchMode, SearchSettings};
+use crate::video_codec::Codec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Version of the manifest layout; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The JSON Schema (draft 2020-12) of `ladder.json`, `src/ladder.schema.json`. The test
 /// suite validates every manifest it writes against it.
@@ -54,7 +55,7 @@ pub struct Manifest {
 pub struct Generator {
     pub name: String,
     pub version: String,
-    /// libavcodec's version (x264 comes through it).
+    /// libavcodec's version (the encoders come through it).
     pub libavcodec: String,
 }
 
@@ -81,14 +82,18 @@ pub struct SourceSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
+    /// The codec of every encode.
+    pub codec: Codec,
+    /// Its libavcodec encoder (e.g. `libx264`).
     pub encoder: String,
-    /// x264 preset of `points` and of the rungs.
+    /// The codec's preset of `points` and of the rungs.
     pub preset: String,
-    /// x264 preset the search ran at (its points are `proxy_points`), when it was not
+    /// The preset the search ran at (its points are `proxy_points`), when it was not
     /// `preset`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_preset: Option<String>,
-    pub x264_threads: usize,
+    /// Threads of each encoder (pinned: the bitstream depends on it).
+    pub encoder_threads: usize,
     /// The GOP policy of the trial encodes.
     pub keyframes: String,
     /// Heights asked for.
@@ -193,6 +198,7 @@ impl Manifest {
             &constraints,
             &objective,
             &self.segments.durations_s,
+            ladder::CrfValues::of(self.settings.codec),
         )?;
         self.points = points;
         self.set_ladder(ladder, constraints, objective);

@@ -3,7 +3,7 @@
 //! parallel.
 
 use crate::cache::{Cache, UNIT_FORMAT, UnitIdentity};
-use crate::encode::X264Settings;
+use crate::encode::{ENCODER_THREADS, EncoderSettings};
 use crate::error::{Error, Result};
 use crate::metrics::vmaf::VmafModel;
 use crate::pass;
@@ -14,13 +14,16 @@ use crate::sample::Sample;
 use crate::segment::Segmenter;
 use crate::source::{FrameReader, probe};
 use crate::trial::{Trial, TrialResult, TrialSpec};
+use crate::video_codec::Codec;
 use rayon::prelude::*;
 use std::path::Path;
 
 /// How trial points are measured.
 #[derive(Debug, Clone)]
 pub struct MeasureOptions {
-    /// x264 preset of every trial encode.
+    /// The codec of every trial encode.
+    pub codec: Codec,
+    /// The codec's preset for every trial encode.
     pub preset: String,
     /// Segment duration: a keyframe opens every segment.
     pub segment_seconds: f64,
@@ -45,11 +48,20 @@ pub struct MeasureOptions {
     pub cache_only: bool,
 }
 
-/// Estimated peak memory of one trial point, bytes per pixel of its resolution: x264's
-/// lookahead, reference and macroblock-tree buffers plus the decoder and scaler frames.
-/// Measured: 3.8 GB peak RSS for 24 points totalling 10.8 Mpixels (a 720p source at preset
-/// medium), i.e. ~350 bytes per pixel; rounded up.
-pub const BYTES_PER_TRIAL_PIXEL: u64 = 400;
+/// Estimated peak memory of one trial point, bytes per pixel of its resolution: the
+/// encoder's lookahead and reference buffers plus the decoder and scaler frames.
+///
+/// x264: 3.8 GB peak RSS for 24 points totalling 10.8 Mpixels (a 720p source at preset
+/// medium), i.e. ~350 bytes per pixel; rounded up. The other codecs: @@MEM@@
+pub fn bytes_per_trial_pixel(codec: Codec) -> u64 {
+    match codec {
+        Codec::X264 => 400,
+        Codec::X265 => 400,
+        Codec::SvtAv1 => 400,
+        Codec::Vp9 => 400,
+        Codec::AomAv1 => 400,
+    }
+}
 
 /// Extra memory of a point that scores VMAF, bytes per pixel of the *source* (libvmaf's float
 /// feature buffers work at the reference size). Measured: peak RSS rose from 3.8 to 5.3 GB
@@ -70,9 +82,10 @@ pub fn default_memory_budget() -> u64 {
 
 /// Split `specs` (in order) into passes: runs of at most `points_per_pass` points, or when
 /// that is 0, runs whose estimated memory fits `budget` (at least one point each), counting
-/// `extra_per_point` bytes for each point on top of its encoder.
+/// `bytes_per_pixel` of each point's resolution and `extra_per_point` bytes on top.
 pub fn plan_passes(
     specs: &[TrialSpec],
+    bytes_per_pixel: u64,
     points_per_pass: usize,
     budget: u64,
     extra_per_point: u64,
@@ -81,7 +94,7 @@ pub fn plan_passes(
     let mut start = 0;
     let mut used = 0u64;
     for (i, spec) in specs.iter().enumerate() {
-        let need = spec.resolution.pixels() * BYTES_PER_TRIAL_PIXEL + extra_per_point;
+        let need = spec.resolution.pixels() * bytes_per_pixel + extra_per_point;
         let full = if points_per_pass > 0 {
             i - start >= points_per_pass
         } else {
@@ -175,6 +188,7 @@ pub fn measure(
     };
     let passes = plan_passes(
         &missing,
+        bytes_per_trial_pixel(options.codec),
         options.points_per_pass,
         options.memory_budget,
         vmaf_bytes,
@@ -212,10 +226,10 @@ pub fn unit_identity(
         format: UNIT_FORMAT,
         source_blake3: cache.source_blake3().to_string(),
         spec,
-        encoder: "libx264".into(),
+        encoder: options.codec.encoder().into(),
         libavcodec: crate::encode::libavcodec_version(),
         preset: options.preset.clone(),
-        x264_threads: crate::encode::X264_THREADS,
+        encoder_threads: ENCODER_THREADS,
         segment_seconds: options.segment_seconds,
         display: scored,
         downscale: crate::scale::Kernel::Lanczos.name().into(),
@@ -244,7 +258,7 @@ fn measure_pass(
         None => Frames::All(Segmenter::new(rate, options.segment_seconds)),
     };
     let segmenter = frames.segmenter();
-    let settings = X264Settings::for_segments(&options.preset, &segmenter)?;
+    let settings = EncoderSettings::for_segments(options.codec, &options.preset, &segmenter)?;
     // Scores are computed against the source at the display size.
     let display = options.display.unwrap_or(size);
     let mut trials: Vec<Trial> = specs
@@ -278,20 +292,20 @@ mod tests {
     #[test]
     fn fixed_pass_size() {
         let s = specs(&[270, 270, 360, 360, 720]);
-        assert_eq!(plan_passes(&s, 2, 0, 0), vec![0..2, 2..4, 4..5]);
-        assert_eq!(plan_passes(&s, 9, 0, 0), vec![0..5]);
+        assert_eq!(plan_passes(&s, 400, 2, 0, 0), vec![0..2, 2..4, 4..5]);
+        assert_eq!(plan_passes(&s, 400, 9, 0, 0), vec![0..5]);
     }
 
     #[test]
     fn memory_budget_packs_points_and_never_starves() {
         let s = specs(&[720, 720, 720]);
-        let one = Resolution::new(1280, 720).pixels() * BYTES_PER_TRIAL_PIXEL;
-        assert_eq!(plan_passes(&s, 0, 2 * one, 0), vec![0..2, 2..3]);
-        assert_eq!(plan_passes(&s, 0, u64::MAX, 0), vec![0..3]);
+        let one = Resolution::new(1280, 720).pixels() * 400;
+        assert_eq!(plan_passes(&s, 400, 0, 2 * one, 0), vec![0..2, 2..3]);
+        assert_eq!(plan_passes(&s, 400, 0, u64::MAX, 0), vec![0..3]);
         // A budget below one point still measures every point, one per pass.
-        assert_eq!(plan_passes(&s, 0, 1, 0), vec![0..1, 1..2, 2..3]);
-        assert!(plan_passes(&[], 0, 1, 0).is_empty());
+        assert_eq!(plan_passes(&s, 400, 0, 1, 0), vec![0..1, 1..2, 2..3]);
+        assert!(plan_passes(&[], 400, 0, 1, 0).is_empty());
         // The per-point extra (VMAF buffers) counts too.
-        assert_eq!(plan_passes(&s, 0, 2 * one, 1), vec![0..1, 1..2, 2..3]);
+        assert_eq!(plan_passes(&s, 400, 0, 2 * one, 1), vec![0..1, 1..2, 2..3]);
     }
 }

@@ -1,7 +1,7 @@
 //! The whole per-title run: probe, measure the grid, build the hull and the ladder.
 
 use crate::cache::Cache;
-use crate::encode::{X264_PRESETS, X264_THREADS, X264Settings, validate_crf};
+use crate::encode::{ENCODER_THREADS, EncoderSettings};
 use crate::error::{Error, Result};
 use crate::ladder::{self, Constraints, Objective};
 use crate::manifest::{
@@ -21,6 +21,7 @@ use crate::search::{Measured, SearchMode, SearchSettings, first_wave, next_wave}
 use crate::segment::Segmenter;
 use crate::source::{SourceInfo, probe};
 use crate::trial::{TrialResult, TrialSpec};
+use crate::video_codec::Codec;
 use std::path::Path;
 use std::time::Instant;
 
@@ -29,8 +30,11 @@ use std::time::Instant;
 pub struct OptimizeOptions {
     /// Trial heights; widths follow the source's aspect ratio.
     pub heights: Vec<u32>,
-    /// x264 CRF values tried at every resolution.
+    /// The codec every point and rung is encoded with.
+    pub codec: Codec,
+    /// The codec's constant-quality values (CRF) tried at every resolution.
     pub crfs: Vec<f64>,
+    /// The codec's preset (see [`Codec::presets`]).
     pub preset: String,
     pub segment_seconds: f64,
     /// What the ladder must obey.
@@ -51,7 +55,7 @@ pub struct OptimizeOptions {
     pub points_per_pass: usize,
     /// Every resolution x CRF, or an adaptive search within the CRFs' range.
     pub search: SearchMode,
-    /// Run the search at this (faster) x264 preset, then encode only the rungs it chooses
+    /// Run the search at this (faster) preset of the codec, then encode only the rungs it chooses
     /// at `preset` (`None`: the search runs at `preset`).
     pub proxy_preset: Option<String>,
     /// Share of the source a proxy search encodes ([`Sample`]; 1: all of it).
@@ -88,8 +92,9 @@ impl Default for OptimizeOptions {
     fn default() -> Self {
         OptimizeOptions {
             heights: vec![1080, 720, 540, 360, 270],
-            crfs: vec![18.0, 22.0, 26.0, 30.0, 34.0, 38.0],
-            preset: "medium".to_string(),
+            codec: Codec::X264,
+            crfs: Codec::X264.default_crfs(),
+            preset: Codec::X264.default_preset().to_string(),
             segment_seconds: 4.0,
             constraints: Constraints::default(),
             objective: Objective::default(),
@@ -121,14 +126,22 @@ impl OptimizeOptions {
             return Err(Error::InvalidOption("no CRF values given".into()));
         }
         for &c in &self.crfs {
-            validate_crf(c)?;
+            self.codec.validate_quality(c)?;
         }
         for preset in std::iter::once(&self.preset).chain(&self.proxy_preset) {
-            X264Settings {
+            EncoderSettings {
+                codec: self.codec,
                 preset: preset.clone(),
                 keyint: 1,
             }
             .validate()?;
+        }
+        let floor = crate::encode::min_side(self.codec);
+        if let Some(h) = self.heights.iter().find(|&&h| h < floor) {
+            return Err(Error::InvalidOption(format!(
+                "resolution height {h} is below {floor}, the smallest {} encodes",
+                self.codec
+            )));
         }
         if !(self.segment_seconds.is_finite() && self.segment_seconds >= 0.1) {
             return Err(Error::InvalidOption(format!(
@@ -165,19 +178,20 @@ pub const DEFAULT_PROXY_SAMPLE: f64 = 1.0;
 /// The proxy preset an adaptive search uses unless told otherwise.
 pub const DEFAULT_PROXY_PRESET: &str = "superfast";
 
-/// The proxy preset by default: [`DEFAULT_PROXY_PRESET`] for an adaptive search whose final
-/// preset is slower than it; none for the grid (the exhaustive reference) or a preset as
-/// fast already.
-pub fn default_proxy_preset(preset: &str, search: SearchMode) -> Option<String> {
-    let rank = |p: &str| X264_PRESETS.iter().position(|&q| q == p);
-    let slower = rank(preset)
-        .zip(rank(DEFAULT_PROXY_PRESET))
-        .is_some_and(|(a, b)| a > b);
+/// The proxy preset by default: [`DEFAULT_PROXY_PRESET`] for an adaptive search with x264 or
+/// x265 whose final preset is slower than it; none for the grid (the exhaustive reference),
+/// a preset as fast already, or the other codecs (their proxies are not calibrated yet).
+pub fn default_proxy_preset(codec: Codec, preset: &str, search: SearchMode) -> Option<String> {
+    let rank = |p: &str| codec.preset_speed(p);
+    let slower = matches!(codec, Codec::X264 | Codec::X265)
+        && rank(preset)
+            .zip(rank(DEFAULT_PROXY_PRESET))
+            .is_some_and(|(a, b)| a < b);
     (search == SearchMode::Adaptive && slower).then(|| DEFAULT_PROXY_PRESET.to_string())
 }
 
 impl OptimizeOptions {
-    /// The x264 preset the search's trial encodes use.
+    /// The preset the search's trial encodes use.
     pub fn search_preset(&self) -> &str {
         self.proxy_preset.as_deref().unwrap_or(&self.preset)
     }
@@ -240,6 +254,7 @@ fn measure_options(
         }),
     };
     Ok(MeasureOptions {
+        codec: options.codec,
         preset: options.preset.clone(),
         segment_seconds: options.segment_seconds,
         jobs: options.jobs,
@@ -538,11 +553,12 @@ pub fn optimize(
             duration_s: round(duration_s, 6),
         },
         settings: Settings {
-            encoder: "libx264".into(),
+            codec: options.codec,
+            encoder: options.codec.encoder().into(),
             preset: options.preset.clone(),
             proxy_preset: options.proxy_preset.clone(),
-            x264_threads: X264_THREADS,
-            keyframes: "closed GOP; IDR at every segment start; scene-cut keyframes allowed inside segments".into(),
+            encoder_threads: ENCODER_THREADS,
+            keyframes: options.codec.keyframe_policy().into(),
             heights: options.heights.clone(),
             resolutions,
             crfs,
@@ -565,7 +581,9 @@ pub fn optimize(
         proxy_points,
         rungs: Vec::new(),
         ladder: LadderSummary::default(),
-        comparison: options.compare_to.map(|r| reference::Comparison::pending(r, reference_rungs)),
+        comparison: options
+            .compare_to
+            .map(|r| reference::Comparison::pending(r, reference_rungs)),
         search,
         timing: Timing {
             wall_s: round(started.elapsed().as_secs_f64(), 3),
@@ -715,6 +733,7 @@ fn proxy_ladder(
         &options.constraints,
         &options.objective,
         segment_durations,
+        ladder::CrfValues::of(options.codec),
     )?;
     let estimate = |i: usize| i >= finals.len();
     for (rung, origin) in ladder.rungs.iter_mut().zip(&ladder.origins) {

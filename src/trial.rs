@@ -3,7 +3,7 @@
 
 use crate::cputime::thread_cpu_time;
 use crate::decode::VideoDecoder;
-use crate::encode::{RateControl, X264Encoder, X264Settings};
+use crate::encode::{Encoder, EncoderSettings, RateControl};
 use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
 use crate::metrics::vmaf::{VmafModel, VmafScorer};
@@ -63,7 +63,7 @@ pub struct TrialResult {
 /// The streaming state of one trial point.
 pub struct Trial {
     spec: TrialSpec,
-    encoder: X264Encoder,
+    encoder: Encoder,
     decoder: VideoDecoder,
     /// Resizes decoded frames to the source size, into a frame reused for every frame.
     upscaler: Option<(Scaler, frame::Video)>,
@@ -83,10 +83,10 @@ impl Trial {
         display: Resolution,
         rate: FrameRate,
         segmenter: Segmenter,
-        settings: &X264Settings,
+        settings: &EncoderSettings,
         vmaf: Option<VmafModel>,
     ) -> Result<Self> {
-        let encoder = X264Encoder::open(spec.resolution, rate, spec.rate, settings)?;
+        let encoder = Encoder::open(spec.resolution, rate, spec.rate, settings)?;
         let decoder = VideoDecoder::open(encoder.parameters(), 1)
             .map_err(|e| Error::ffmpeg(format!("decoding {}", encoder.label()), e))?;
         let upscaler = if spec.resolution == display {
@@ -135,7 +135,7 @@ impl Trial {
             series: self.series,
             segment_bits: self.segment_bits.into_bits(),
             encode_cpu: self.encode_cpu,
-            codecs: crate::codecs::avc1(&self.encoder.extradata()).unwrap_or_default(),
+            codecs: self.encoder.codecs().unwrap_or_default(),
             from_cache: false,
         })
     }

@@ -5,11 +5,24 @@
 //! A [`Codec`] only describes; `encode` opens the encoder it names. (RFC 6381 CODECS
 //! strings of encoded streams are `codecs`'s.)
 
-use crate::encode::X264_PRESETS;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+
+/// x264's presets, fastest first (x265 has the same names).
+pub const X26X_PRESETS: [&str; 10] = [
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
 
 /// A codec a ladder can be built with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -125,7 +138,7 @@ impl Codec {
     /// libaom (good quality) above 6 as 6.
     pub fn presets(self) -> Presets {
         match self {
-            Codec::X264 | Codec::X265 => Presets::Named(&X264_PRESETS),
+            Codec::X264 | Codec::X265 => Presets::Named(&X26X_PRESETS),
             Codec::SvtAv1 => Presets::Numbered {
                 option: "preset",
                 slowest: 0,
@@ -141,6 +154,59 @@ impl Codec {
                 slowest: 0,
                 fastest: 6,
             },
+        }
+    }
+
+    /// The preset used unless another is asked for: x264's and x265's `medium`, SVT-AV1's
+    /// 8, libvpx's cpu-used 4 and libaom's 6 (the speeds streaming encodes commonly use).
+    pub fn default_preset(self) -> &'static str {
+        match self {
+            Codec::X264 | Codec::X265 => "medium",
+            Codec::SvtAv1 => "8",
+            Codec::Vp9 => "4",
+            Codec::AomAv1 => "6",
+        }
+    }
+
+    /// The constant-quality values a grid tries unless told otherwise: six steps over the
+    /// range streaming ladders use (x264's and x265's CRF 18..38; 20..55 on the 0..63 scales
+    /// of SVT-AV1, libvpx and libaom).
+    pub fn default_crfs(self) -> Vec<f64> {
+        match self {
+            Codec::X264 | Codec::X265 => vec![18.0, 22.0, 26.0, 30.0, 34.0, 38.0],
+            Codec::SvtAv1 | Codec::Vp9 | Codec::AomAv1 => {
+                vec![20.0, 27.0, 34.0, 41.0, 48.0, 55.0]
+            }
+        }
+    }
+
+    /// How fast `preset` is among this codec's presets: 0 for the slowest, higher is faster;
+    /// `None` for a preset the codec does not take.
+    pub fn preset_speed(self, preset: &str) -> Option<i32> {
+        match self.presets() {
+            Presets::Named(names) => names
+                .iter()
+                .position(|&n| n == preset)
+                .map(|i| (names.len() - 1 - i) as i32),
+            Presets::Numbered {
+                slowest, fastest, ..
+            } => preset
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (slowest..=fastest).contains(n))
+                .map(|n| n - slowest),
+        }
+    }
+
+    /// How its encodes place keyframes (as the manifest states it).
+    pub fn keyframe_policy(self) -> &'static str {
+        match self {
+            Codec::X264 | Codec::X265 => {
+                "closed GOP; IDR at every segment start; scene-cut keyframes allowed inside segments"
+            }
+            Codec::SvtAv1 | Codec::Vp9 | Codec::AomAv1 => {
+                "closed GOP; key frame at every segment start; scene-cut key frames allowed inside segments"
+            }
         }
     }
 
@@ -277,5 +343,20 @@ mod tests {
         assert!(Codec::Vp9.validate_preset("6").is_err());
         assert!(Codec::AomAv1.validate_preset("6").is_ok());
         assert!(Codec::X264.validate_preset("4").is_err());
+    }
+
+    #[test]
+    fn preset_speeds_rank_fastest_highest() {
+        let x = |p| Codec::X264.preset_speed(p);
+        assert_eq!(x("placebo"), Some(0));
+        assert_eq!(x("ultrafast"), Some(9));
+        assert!(x("superfast") > x("medium"));
+        assert_eq!(x("12"), None);
+        assert_eq!(Codec::SvtAv1.preset_speed("12"), Some(12));
+        assert!(Codec::SvtAv1.preset_speed("4") < Codec::SvtAv1.preset_speed("8"));
+        assert_eq!(Codec::Vp9.preset_speed("6"), None);
+        for codec in Codec::ALL {
+            assert!(codec.validate_preset(codec.default_preset()).is_ok());
+        }
     }
 }

@@ -8,12 +8,13 @@ use pertitle::metrics::vmaf::VmafModel;
 use pertitle::package::PackageOptions;
 use pertitle::reference::ReferenceLadder;
 use pertitle::search::SearchMode;
+use pertitle::video_codec::Codec;
 use pertitle::{Metric, OptimizeOptions, Resolution};
 use std::path::{Path, PathBuf};
 
 /// Build a per-title ladder for INPUT and write OUTDIR/ladder.json.
 ///
-/// Every resolution x CRF point is encoded with libx264 (a keyframe opening every segment),
+/// Every resolution x CRF point is encoded with --codec (a keyframe opening every segment),
 /// decoded back, upscaled (bicubic) to the source size and compared with the source frame
 /// by frame. The upper convex hull of quality against bitrate across all resolutions gives
 /// the efficient encodes. The rungs are then chosen to maximize the quality viewers get on
@@ -39,21 +40,33 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', default_value = "1080,720,540,360,270")]
     resolutions: Vec<u32>,
 
-    /// x264 CRF values tried at every resolution (fractions allowed).
-    #[arg(long, value_delimiter = ',', default_value = "18,22,26,30,34,38")]
-    crf: Vec<f64>,
+    /// The codec of every encode: x264 (H.264), x265 (HEVC), svt-av1 or aom-av1 (AV1), vp9.
+    /// Each runs through its libavcodec encoder on one thread, with every segment opening
+    /// on a keyframe that starts a closed GOP.
+    #[arg(long, default_value = "x264", value_name = "CODEC")]
+    codec: Codec,
 
-    /// x264 preset of the trial encodes and of the rungs (ultrafast .. placebo).
-    #[arg(long, default_value = "medium")]
-    preset: String,
+    /// The codec's constant-quality values tried at every resolution: CRF 0..51 for x264 and
+    /// x265 (fractions allowed), whole numbers 1..63 for svt-av1 and 0..63 for vp9 and
+    /// aom-av1 (their constant-quality mode). Default: 18,22,26,30,34,38 for x264 and x265,
+    /// 20,27,34,41,48,55 for the others.
+    #[arg(long, value_delimiter = ',')]
+    crf: Option<Vec<f64>>,
 
-    /// Run the search at this faster x264 preset, then encode only the rungs it chooses at
+    /// The codec's preset of the trial encodes and of the rungs: ultrafast .. placebo for
+    /// x264 and x265 (default medium); a number for the others, higher is faster: svt-av1
+    /// 0..12 (default 8), vp9 cpu-used 0..5 (default 4), aom-av1 cpu-used 0..6 (default 6).
+    #[arg(long)]
+    preset: Option<String>,
+
+    /// Run the search at this faster preset of the codec, then encode only the rungs it chooses at
     /// --preset: those encodes, measured, are the ladder's points (the search's are kept
     /// apart, as proxy_points). The difference between the presets is calibrated on a small
     /// resolution (the smallest at least a third of the tallest's height) at three CRFs, then
     /// on every final encode, and the rungs are chosen on the proxy's points mapped by it (at
     /// most 3 passes of final encodes).
-    /// Default: superfast for an adaptive search at a slower --preset; none for the grid.
+    /// Default: superfast for an adaptive x264 or x265 search at a slower --preset; none for
+    /// the grid and the other codecs.
     #[arg(long, value_name = "PRESET")]
     proxy_preset: Option<String>,
 
@@ -156,9 +169,14 @@ fn check_writable(dir: &Path) -> anyhow::Result<()> {
 pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
     let defaults = OptimizeOptions::default();
     let args = args.clone();
+    let codec = args.codec;
+    let preset = args
+        .preset
+        .unwrap_or_else(|| codec.default_preset().to_string());
     let options = OptimizeOptions {
         heights: args.resolutions,
-        crfs: args.crf,
+        codec,
+        crfs: args.crf.unwrap_or_else(|| codec.default_crfs()),
         segment_seconds: args.segment_seconds,
         constraints: args.ladder.constraints(&Constraints::default()),
         objective: args.ladder.objective(defaults.objective)?,
@@ -177,9 +195,9 @@ pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
         proxy_preset: match (args.no_proxy, args.proxy_preset) {
             (true, _) => None,
             (false, Some(p)) => Some(p),
-            (false, None) => pertitle::optimize::default_proxy_preset(&args.preset, args.search),
+            (false, None) => pertitle::optimize::default_proxy_preset(codec, &preset, args.search),
         },
-        preset: args.preset,
+        preset,
     };
     options.validate()?;
     Ok(options)

@@ -13,6 +13,84 @@ use crate::error::{Error, Result};
 use crate::hull::{kbps_reaching, upper_hull};
 use crate::point::{Metric, Point};
 
+/// Which CRFs a rung may have: any value (x264, x265), or whole numbers only (the codecs whose
+/// constant-quality level is an integer): then candidates are interpolated at every whole
+/// CRF between two measured ones instead of every [`INTERPOLATION_STEP`] in bitrate, and
+/// the bitrates of the constraints' edges and of forced rungs are met at the nearest whole
+/// CRF that keeps within them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CrfValues {
+    #[default]
+    Any,
+    Whole,
+}
+
+impl CrfValues {
+    /// The CRFs a codec takes.
+    pub fn of(codec: crate::video_codec::Codec) -> Self {
+        if codec.quality().fractional {
+            CrfValues::Any
+        } else {
+            CrfValues::Whole
+        }
+    }
+}
+
+/// Where a whole CRF is sought when a candidate's CRF is not one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Snap {
+    Nearest,
+    /// At or below the candidate's bitrate.
+    Down,
+    /// At or above the candidate's bitrate.
+    Up,
+}
+
+/// The candidate at the whole CRF next to `c`'s (in direction `snap`) on the same curve
+/// segment; `c` itself when it is measured or `values` is `Any`.
+fn whole(
+    points: &[Point],
+    metric: Metric,
+    c: Candidate,
+    values: CrfValues,
+    snap: Snap,
+) -> Candidate {
+    let Origin::Interpolated { lower, upper, .. } = c.origin else {
+        return c;
+    };
+    if values == CrfValues::Any {
+        return c;
+    }
+    let (ca, cb) = (points[lower].crf, points[upper].crf);
+    // CRF falls as bitrate rises along the segment (ca above cb), or rises (ca below cb).
+    let falls = ca > cb;
+    let crf = match (snap, falls) {
+        (Snap::Nearest, _) => c.crf.round(),
+        (Snap::Down, true) | (Snap::Up, false) => c.crf.ceil(),
+        (Snap::Down, false) | (Snap::Up, true) => c.crf.floor(),
+    };
+    at_crf(points, metric, lower, upper, crf)
+}
+
+/// The candidate at CRF `crf` on the segment from point `a` to point `b` (CRF linear in
+/// log-bitrate); the end point itself at either end's CRF.
+fn at_crf(points: &[Point], metric: Metric, a: usize, b: usize, crf: f64) -> Candidate {
+    let (ca, cb) = (points[a].crf, points[b].crf);
+    if crf == ca || ca == cb {
+        return measured(points, metric, a);
+    }
+    let s = ((crf - ca) / (cb - ca)).clamp(0.0, 1.0);
+    if s >= 1.0 {
+        return measured(points, metric, b);
+    }
+    let (ka, kb) = (points[a].bitrate_kbps, points[b].bitrate_kbps);
+    let kbps = ka * (kb / ka).powf(s);
+    Candidate {
+        crf,
+        ..between(points, metric, a, b, kbps)
+    }
+}
+
 /// Bitrate ratio between interpolated candidates on a resolution's curve.
 pub const INTERPOLATION_STEP: f64 = 1.04;
 
@@ -154,6 +232,7 @@ pub fn candidates(
     points: &[Point],
     metric: Metric,
     constraints: &Constraints,
+    values: CrfValues,
 ) -> Result<Vec<Candidate>> {
     let curves = curves(points, metric, constraints);
     if curves.is_empty() {
@@ -178,25 +257,45 @@ pub fn candidates(
             }
             let (a, b) = (w[0], w[1]);
             let (ka, kb) = (points[a].bitrate_kbps, points[b].bitrate_kbps);
-            let n = ((kb / ka).ln() / INTERPOLATION_STEP.ln()).ceil() as usize;
-            for k in 1..n {
-                let kbps = ka * (kb / ka).powf(k as f64 / n as f64);
-                out.push(between(points, metric, a, b, kbps));
+            match values {
+                CrfValues::Any => {
+                    let n = ((kb / ka).ln() / INTERPOLATION_STEP.ln()).ceil() as usize;
+                    for k in 1..n {
+                        let kbps = ka * (kb / ka).powf(k as f64 / n as f64);
+                        out.push(between(points, metric, a, b, kbps));
+                    }
+                }
+                CrfValues::Whole => {
+                    let (ca, cb) = (points[a].crf, points[b].crf);
+                    let (lo, hi) = (ca.min(cb), ca.max(cb));
+                    let mut crf = lo.floor() + 1.0;
+                    while crf < hi {
+                        out.push(at_crf(points, metric, a, b, crf));
+                        crf += 1.0;
+                    }
+                }
             }
-            // The exact bitrates of the cap and of the range's ends, so the ladder can reach
-            // them.
-            for edge in [cap, Some(constraints.min_kbps), constraints.max_kbps]
-                .into_iter()
-                .flatten()
-            {
-                if ka < edge && edge < kb {
-                    out.push(between(points, metric, a, b, edge));
+            // The exact bitrates of the cap and of the range's ends (at whole CRFs: the
+            // nearest inside them), so the ladder can reach them.
+            let edges = [
+                (cap, Snap::Down),
+                (Some(constraints.min_kbps), Snap::Up),
+                (constraints.max_kbps, Snap::Down),
+            ];
+            for (edge, snap) in edges {
+                if let Some(edge) = edge.filter(|&e| ka < e && e < kb) {
+                    let c = between(points, metric, a, b, edge);
+                    out.push(whole(points, metric, c, values, snap));
                 }
             }
         }
     }
     for f in &constraints.forced {
         let c = forced(points, metric, &curves, f)?;
+        let c = Candidate {
+            forced: true,
+            ..whole(points, metric, c, values, Snap::Nearest)
+        };
         if constraints.measured_only && matches!(c.origin, Origin::Interpolated { .. }) {
             return Err(Error::Ladder(format!(
                 "forced rung {f} lies between two measured CRFs, and --measured-only allows measured points only"

@@ -10,7 +10,7 @@ pub mod candidates;
 pub mod constraints;
 pub mod select;
 
-pub use candidates::{Candidate, Origin};
+pub use candidates::{Candidate, CrfValues, Origin};
 pub use constraints::{Constraints, ForcedRung};
 pub use select::{Objective, Selection};
 
@@ -40,10 +40,11 @@ pub fn build(
     constraints: &Constraints,
     objective: &Objective,
     segment_durations_s: &[f64],
+    values: CrfValues,
 ) -> Result<Ladder> {
     constraints.validate()?;
     mark_hull(points, metric);
-    let cands = candidates::candidates(points, metric, constraints)?;
+    let cands = candidates::candidates(points, metric, constraints, values)?;
     let selection = select::select(&cands, constraints, objective)?;
     let rungs = selection
         .rungs
@@ -179,7 +180,14 @@ mod tests {
         #[test]
         fn every_ladder_satisfies_its_constraints(mut points in arb_points(), c in arb_constraints()) {
             let metric = Metric::Vmaf;
-            let Ok(ladder) = build(&mut points, metric, &c, &Objective::default(), &[1.0]) else {
+            let Ok(ladder) = build(
+                &mut points,
+                metric,
+                &c,
+                &Objective::default(),
+                &[1.0],
+                CrfValues::Any,
+            ) else {
                 return Ok(());
             };
             let r = &ladder.rungs;

@@ -28,11 +28,11 @@ mod dash;
 pub mod hls;
 pub mod rendition;
 
-use crate::encode::{RateControl, X264Settings};
+use crate::encode::{EncoderSettings, RateControl};
 use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
 use crate::manifest::Manifest;
-use crate::measure::{default_memory_budget, plan_passes};
+use crate::measure::{bytes_per_trial_pixel, default_memory_budget, plan_passes};
 use crate::pass;
 use crate::progress::Progress;
 use crate::resolution::Resolution;
@@ -63,7 +63,7 @@ pub struct PackageOptions {
     pub dash: bool,
     /// The source to encode; `None`: the path recorded in the ladder.
     pub source: Option<PathBuf>,
-    /// x264 preset; `None`: the preset the trial encodes used (then a measured rung's final
+    /// The codec's preset; `None`: the preset the trial encodes used (then a measured rung's final
     /// encode is its trial encode, bit for bit).
     pub preset: Option<String>,
     /// Parallel encoders.
@@ -200,7 +200,8 @@ pub fn package(
     let rate = manifest.source.frame_rate;
     let segment_seconds = manifest.settings.segment_seconds;
     let segmenter = Segmenter::new(rate, segment_seconds);
-    let settings = X264Settings::for_segments(&preset, &segmenter)?;
+    let codec = manifest.settings.codec;
+    let settings = EncoderSettings::for_segments(codec, &preset, &segmenter)?;
     let staging = Staging::new(out, options.force)?;
 
     let specs: Vec<RenditionSpec> = manifest
@@ -234,7 +235,13 @@ pub fn package(
             rate: s.rate,
         })
         .collect();
-    let passes = plan_passes(&progress_specs, 0, default_memory_budget(), 0);
+    let passes = plan_passes(
+        &progress_specs,
+        bytes_per_trial_pixel(codec),
+        0,
+        default_memory_budget(),
+        0,
+    );
     let mut encoded: Vec<Encoded> = Vec::with_capacity(specs.len());
     for range in passes {
         let done = encoded.len();
@@ -321,9 +328,9 @@ pub fn package(
                 duration_s,
             })
             .collect();
-        let codecs = crate::codecs::avc1(&enc.extradata).ok_or_else(|| {
+        let codecs = enc.codecs.clone().ok_or_else(|| {
             Error::Internal(format!(
-                "{}: no H.264 sequence parameter set in the encoder's headers",
+                "{}: no {codec} stream headers to read the CODECS string from",
                 dir.display()
             ))
         })?;
@@ -355,7 +362,7 @@ pub fn package(
     let result = PackageManifest {
         generator: format!("pertitle {}", env!("CARGO_PKG_VERSION")),
         source,
-        encoder: "libx264".into(),
+        encoder: codec.encoder().into(),
         preset,
         frame_rate: rate,
         segment_seconds,

@@ -1,13 +1,13 @@
-//! One rung's final encode: libx264 frames straight into libavformat's HLS muxer, which cuts
+//! One rung's final encode: encoded frames straight into libavformat's HLS muxer, which cuts
 //! fragmented-MP4 (CMAF) segments on the segment keyframes and writes the media playlist.
 
-use crate::encode::{RateControl, X264Encoder, X264Settings};
+use crate::encode::{Encoder, EncoderSettings, RateControl};
 use crate::error::{Error, Result};
 use crate::frame_rate::FrameRate;
 use crate::pass::FrameSink;
 use crate::resolution::Resolution;
 use crate::segment::{SegmentBits, Segmenter};
-use ffmpeg_next::{Dictionary, Rational, codec, format, frame};
+use ffmpeg_next::{Dictionary, Rational, format, frame};
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,8 +38,8 @@ pub struct Encoded {
     pub frames: u64,
     /// Encoded video bits of each segment (packet payloads, no container).
     pub segment_bits: Vec<u64>,
-    /// The stream headers (SPS/PPS) the encoder wrote.
-    pub extradata: Vec<u8>,
+    /// The stream's RFC 6381 CODECS string, from its headers.
+    pub codecs: Option<String>,
     /// Frames by which the first frame's presentation time follows the first decode time
     /// (the encoder's B-frame delay). The MP4 timeline starts at the first decode time, so
     /// the first frame is presented this late in the segments.
@@ -49,7 +49,7 @@ pub struct Encoded {
 /// The encoder and muxer of one rung, fed by a [`crate::pass`].
 pub struct Rendition {
     spec: RenditionSpec,
-    encoder: X264Encoder,
+    encoder: Encoder,
     muxer: format::context::Output,
     encoder_time_base: Rational,
     segment_bits: SegmentBits,
@@ -65,19 +65,20 @@ impl Rendition {
         rate: FrameRate,
         segmenter: Segmenter,
         segment_seconds: f64,
-        settings: &X264Settings,
+        settings: &EncoderSettings,
         dir: &Path,
     ) -> Result<Self> {
-        let encoder = X264Encoder::open(spec.resolution, rate, spec.rate, settings)?;
+        let encoder = Encoder::open(spec.resolution, rate, spec.rate, settings)?;
         let playlist = dir.join(MEDIA_PLAYLIST);
         let muxer_error = |e| Error::ffmpeg(format!("{}: HLS muxer", playlist.display()), e);
         let mut muxer = hls_output(&playlist).map_err(muxer_error)?;
         let encoder_time_base = Rational::new(rate.den as i32, rate.num as i32);
         {
             let mut stream = muxer
-                .add_stream(ffmpeg_next::encoder::find(codec::Id::H264))
+                .add_stream(ffmpeg_next::encoder::find_by_name(settings.codec.encoder()))
                 .map_err(muxer_error)?;
             stream.set_parameters(encoder.parameters());
+            set_sample_entry(&mut stream, settings.codec);
             stream.set_time_base(encoder_time_base);
             stream.set_avg_frame_rate(Rational::new(rate.num as i32, rate.den as i32));
         }
@@ -117,7 +118,7 @@ impl Rendition {
         Ok(Encoded {
             frames: self.frames,
             segment_bits: self.segment_bits.into_bits(),
-            extradata: self.encoder.extradata(),
+            codecs: self.encoder.codecs(),
             presentation_delay_frames: self.first_dts.map_or(0, |d| d.min(0).unsigned_abs()),
         })
     }
@@ -160,6 +161,21 @@ impl FrameSink for Rendition {
     fn push(&mut self, _reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()> {
         self.encoder.send(input)?;
         self.drain()
+    }
+}
+
+/// Make the MP4 muxer write the codec's sample entry: `hvc1` for HEVC (parameter sets only
+/// in the sample entry, as Apple's HLS requires; the muxer's default is `hev1`); the other
+/// codecs have one sample entry each, which the muxer picks itself.
+fn set_sample_entry(stream: &mut format::stream::StreamMut, codec: crate::video_codec::Codec) {
+    let entry = codec.sample_entry().as_bytes();
+    if codec == crate::video_codec::Codec::X265 {
+        let tag = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
+        // SAFETY: the stream belongs to the muxer being set up and its codec parameters
+        // exist; codec_tag is a plain field the muxer reads when it writes the header.
+        unsafe {
+            (*(*stream.as_mut_ptr()).codecpar).codec_tag = tag;
+        }
     }
 }
 

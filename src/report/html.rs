@@ -311,7 +311,7 @@ pub fn html(manifest: &Manifest, package: Option<&PackageManifest>) -> Result<St
         "encoder",
         &esc(&format!(
             "{}, preset {}, {} threads",
-            s.encoder, s.preset, s.x264_threads
+            s.encoder, s.preset, s.encoder_threads
         )),
     );
     kv(w, "keyframes", &esc(&s.keyframes));

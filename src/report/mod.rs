@@ -75,10 +75,11 @@ mod tests {
                 duration_s: 4.0,
             },
             settings: Settings {
+                codec: crate::video_codec::Codec::X264,
                 encoder: "libx264".into(),
                 preset: "medium".into(),
                 proxy_preset: None,
-                x264_threads: 1,
+                encoder_threads: 1,
                 keyframes: "closed GOP".into(),
                 heights: vec![720, 360],
                 resolutions: vec![Resolution::new(640, 360), Resolution::new(1280, 720)],
