@@ -405,6 +405,168 @@ mod tests {
         assert_eq!(avc1(&data).as_deref(), Some("avc1.4d4028"));
     }
 
+    /// Writes bits most significant first, for building headers field by field.
+    #[derive(Default)]
+    struct Bits {
+        bytes: Vec<u8>,
+        used: usize,
+    }
+
+    impl Bits {
+        fn put(&mut self, n: u32, value: u64) -> &mut Self {
+            for i in (0..n).rev() {
+                if self.used % 8 == 0 {
+                    self.bytes.push(0);
+                }
+                let bit = ((value >> i) & 1) as u8;
+                let last = self.bytes.len() - 1;
+                self.bytes[last] |= bit << (7 - self.used % 8);
+                self.used += 1;
+            }
+            self
+        }
+    }
+
+    /// An AV1 sequence header OBU (with its size field) around `payload`.
+    fn obu(kind: u8, payload: &[u8]) -> Vec<u8> {
+        assert!(payload.len() < 128);
+        let mut out = vec![(kind << 3) | 0x02, payload.len() as u8];
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn av1_simple_sequence_header_in_a_temporal_unit() {
+        // seq_profile 0, not still, not reduced, no timing info, no initial display delay, one
+        // operating point at level index 5 (level 3.1), 1280x720.
+        let mut b = Bits::default();
+        b.put(3, 0)
+            .put(1, 0)
+            .put(1, 0)
+            .put(1, 0)
+            .put(1, 0)
+            .put(5, 0);
+        b.put(12, 0).put(5, 5);
+        b.put(4, 10).put(4, 9).put(11, 1279).put(10, 719);
+        b.put(1, 0); // frame_id_numbers_present
+        b.put(3, 0b111); // 128x128 superblocks, filter intra, intra edge
+        b.put(4, 0b1111).put(1, 1).put(2, 0b11); // compound tools, order hint, jnt, ref mvs
+        b.put(1, 1); // seq_choose_screen_content_tools: SELECT, then seq_choose_integer_mv
+        b.put(1, 1);
+        b.put(3, 6); // order_hint_bits_minus_1
+        b.put(3, 0b011); // superres, cdef, restoration
+        b.put(1, 0); // high_bitdepth
+        let mut data = obu(2, &[]); // temporal delimiter first
+        data.extend(obu(1, &b.bytes));
+        assert_eq!(av01(&data).as_deref(), Some("av01.0.05M.08"));
+        // The same OBUs behind an AV1CodecConfigurationRecord.
+        let mut av1c = vec![0x81, 0x05, 0x0c, 0x00];
+        av1c.extend(obu(1, &b.bytes));
+        assert_eq!(av01(&av1c).as_deref(), Some("av01.0.05M.08"));
+    }
+
+    #[test]
+    fn av1_timing_decoder_model_and_high_tier_professional_12_bit() {
+        // Profile 2, timing info with a uvlc tick count, decoder model info (buffer delay
+        // length 10 bits), initial display delay, two operating points: the first at level
+        // index 12 (5.0) high tier with decoder model and display delay fields.
+        let mut b = Bits::default();
+        b.put(3, 2).put(1, 0).put(1, 0);
+        b.put(1, 1)
+            .put(32, 1001)
+            .put(32, 60000)
+            .put(1, 1)
+            .put(5, 0b00101); // uvlc: 4
+        b.put(1, 1).put(5, 9).put(32, 1001).put(5, 31).put(5, 31);
+        b.put(1, 1); // initial_display_delay_present
+        b.put(5, 1); // two operating points
+        b.put(12, 0x10f).put(5, 12).put(1, 1); // level 12, high tier
+        b.put(1, 1).put(10, 300).put(10, 200).put(1, 0); // decoder model for this op
+        b.put(1, 1).put(4, 9); // initial display delay
+        b.put(12, 0x001).put(5, 4); // second op: level 4, no tier bit
+        b.put(1, 0).put(1, 0);
+        b.put(4, 11).put(4, 11).put(12, 3839).put(12, 2159);
+        b.put(1, 1).put(4, 5).put(3, 2); // frame ids
+        b.put(3, 0);
+        b.put(4, 0).put(1, 0); // no order hint
+        b.put(1, 0).put(1, 1); // screen content forced on, then seq_choose_integer_mv 0 and
+        b.put(1, 0).put(1, 1); // seq_force_integer_mv
+        b.put(3, 0);
+        b.put(1, 1).put(1, 1); // high_bitdepth, twelve_bit
+        assert_eq!(av01(&obu(1, &b.bytes)).as_deref(), Some("av01.2.12H.12"));
+    }
+
+    #[test]
+    fn av1_reduced_still_picture_header_and_garbage() {
+        let mut b = Bits::default();
+        b.put(3, 1).put(1, 1).put(1, 1).put(5, 8); // profile 1, reduced, level 8
+        b.put(4, 7).put(4, 7).put(8, 255).put(8, 255);
+        b.put(3, 0).put(3, 0).put(1, 1); // then 10 bits
+        assert_eq!(av01(&obu(1, &b.bytes)).as_deref(), Some("av01.1.08M.10"));
+        assert_eq!(av01(&[]), None);
+        assert_eq!(av01(&obu(2, &[])), None);
+        assert_eq!(av01(&[0x0a, 0x7f, 1, 2]), None, "size past the end");
+    }
+
+    #[test]
+    fn hevc_from_annexb_sps_and_hvcc() {
+        // VPS, then an SPS: NAL header (type 33), VPS id 0 / one sub-layer / nesting, then
+        // profile_tier_level: Main 10 (2), main tier, compatibility flags 1 and 2, progressive
+        // + frame-only (0x90), level_idc 123 (4.1) - with an emulation-prevention byte in
+        // the zero constraint bytes.
+        let sps = [
+            0x42, 0x01, 0x01, 0x02, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90, 0x00, 0x00, 0x03, 0x00,
+            0x00, 0x03, 0x00, 0x7b, 0xa0,
+        ];
+        let mut data = vec![0, 0, 0, 1, 0x40, 0x01, 0x0c];
+        data.extend([0, 0, 0, 1]);
+        data.extend(sps);
+        assert_eq!(hvc1(&data).as_deref(), Some("hvc1.2.6.L123.90"));
+        // hvcC: version, then the same 12 bytes of profile_tier_level; high tier, profile
+        // space 1, a constraint byte after a zero one.
+        let hvcc = [1, 0x61, 0x40, 0, 0, 0, 0x98, 0, 0x08, 0, 0, 0, 153, 0xf0];
+        assert_eq!(hvc1(&hvcc).as_deref(), Some("hvc1.A1.2.H153.98.0.8"));
+        assert_eq!(hvc1(&[0, 0, 1, 0x40, 0x01]), None);
+    }
+
+    #[test]
+    fn vp9_profile_depth_and_level() {
+        // frame_marker 2, profile 0, shown key frame, sync code.
+        let mut b = Bits::default();
+        b.put(2, 2)
+            .put(1, 0)
+            .put(1, 0)
+            .put(1, 0)
+            .put(1, 0)
+            .put(1, 1)
+            .put(1, 0);
+        b.put(24, 0x49_83_42).put(8, 0);
+        let rate = FrameRate::new(30, 1).unwrap();
+        let at = |w, h, r| vp09(&b.bytes, Resolution::new(w, h), r);
+        assert_eq!(at(1280, 720, rate).as_deref(), Some("vp09.00.31.08"));
+        // 1080p is level 4 at 30 fps, but 4.1 at 60 fps (124 M samples/s).
+        assert_eq!(at(1920, 1080, rate).as_deref(), Some("vp09.00.40.08"));
+        let sixty = FrameRate::new(60, 1).unwrap();
+        assert_eq!(at(1920, 1080, sixty).as_deref(), Some("vp09.00.41.08"));
+        assert_eq!(at(3840, 2160, sixty).as_deref(), Some("vp09.00.51.08"));
+        // Profile 2 (low bit 0, high bit 1), 10 bits.
+        let mut p2 = Bits::default();
+        p2.put(2, 2)
+            .put(1, 0)
+            .put(1, 1)
+            .put(1, 0)
+            .put(1, 0)
+            .put(1, 1)
+            .put(1, 0);
+        p2.put(24, 0x49_83_42).put(1, 0).put(7, 0);
+        let s = vp09(&p2.bytes, Resolution::new(640, 360), rate);
+        assert_eq!(s.as_deref(), Some("vp09.02.21.10"));
+        // Not a key frame: no header to read.
+        let mut inter = Bits::default();
+        inter.put(2, 2).put(2, 0).put(1, 0).put(1, 1).put(2, 0);
+        assert_eq!(vp09(&inter.bytes, Resolution::new(640, 360), rate), None);
+    }
+
     #[test]
     fn no_sps() {
         assert_eq!(avc1(&[]), None);

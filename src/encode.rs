@@ -361,7 +361,40 @@ fn open_inner(
     video.set_frame_rate(Some(Rational::new(rate.num as i32, rate.den as i32)));
     video.set_gop(settings.keyint.max(1));
     let opts = codec_options(codec, &settings.preset, rate_control);
+    check_options(&mut video, &opts, codec, label)?;
     video.open_with(opts).map_err(|e| Error::ffmpeg(label, e))
+}
+
+/// Fail when the encoder (or libavcodec's generic options) has no option of a name in
+/// `opts`: libavcodec would leave it unused without a word.
+fn check_options(
+    video: &mut encoder::video::Video,
+    opts: &Dictionary,
+    codec: Codec,
+    label: &str,
+) -> Result<()> {
+    for (name, _) in opts.iter() {
+        let c_name = std::ffi::CString::new(name)
+            .map_err(|_| Error::Internal(format!("{label}: option name {name:?}")))?;
+        // SAFETY: the context is allocated for the encoder (its private options exist) and
+        // not yet opened; av_opt_find only reads the option tables.
+        let found = unsafe {
+            ffmpeg_next::ffi::av_opt_find(
+                video.as_mut_ptr().cast(),
+                c_name.as_ptr(),
+                std::ptr::null(),
+                0,
+                ffmpeg_next::ffi::AV_OPT_SEARCH_CHILDREN,
+            )
+        };
+        if found.is_null() {
+            return Err(Error::InvalidOption(format!(
+                "{label}: {} takes no option {name:?}",
+                codec.encoder()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The private and generic options of each codec's encoder.
@@ -549,6 +582,37 @@ mod tests {
         decoder.send_eof().unwrap();
         take(&mut decoder);
         out
+    }
+
+    #[test]
+    fn an_option_the_encoder_does_not_take_is_an_error() {
+        crate::source::init();
+        for codec in Codec::ALL {
+            let found = encoder::find_by_name(codec.encoder()).unwrap();
+            let mut video = codec::Context::new_with_codec(found)
+                .encoder()
+                .video()
+                .unwrap();
+            let ours = codec_options(codec, codec.default_preset(), RateControl::Crf(30.0));
+            assert!(
+                check_options(&mut video, &ours, codec, "t").is_ok(),
+                "{codec}"
+            );
+            let mut bad = Dictionary::new();
+            bad.set("b", "1000");
+            bad.set(
+                if codec == Codec::X264 {
+                    "row-mt"
+                } else {
+                    "x264-params"
+                },
+                "1",
+            );
+            let err = check_options(&mut video, &bad, codec, "t")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("takes no option"), "{codec}: {err}");
+        }
     }
 
     #[test]

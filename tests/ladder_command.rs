@@ -43,6 +43,8 @@ fn ladder_reselects_under_constraints_and_refuses_impossible_ones() {
     // The schema is strict enough to catch a broken manifest.
     for (pointer, bad) in [
         ("/rungs/0/crf", serde_json::json!(60)),
+        // x264's preset names are not VP9's.
+        ("/settings/codec", serde_json::json!("vp9")),
         ("/settings/metric", serde_json::json!("mse")),
         ("/points/0/bitrate_kbps", serde_json::json!("fast")),
     ] {

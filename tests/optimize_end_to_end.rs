@@ -240,7 +240,7 @@ fn manifest_is_consistent() {
             "ssim",
         ],
     );
-    assert_eq!(m["schema_version"], 2);
+    assert_eq!(m["schema_version"], 3);
     assert_eq!(m["source"]["width"], 1280);
     assert_eq!(m["source"]["frames"], 150);
     assert_eq!(m["settings"]["quality_field"], "ssim_y");

@@ -7,13 +7,14 @@ pub fn print(manifest: &Manifest) {
     let field = manifest.settings.quality_field.as_str();
     let on_hull = manifest.points.iter().filter(|p| p.on_hull).count();
     println!(
-        "{}: {}x{} {} fps, {} frames; {} points measured, {} on the hull",
+        "{}: {}x{} {} fps, {} frames; {} {} points measured, {} on the hull",
         manifest.source.path.display(),
         manifest.source.width,
         manifest.source.height,
         manifest.source.frame_rate,
         manifest.source.frames,
         manifest.points.len(),
+        manifest.settings.codec,
         on_hull
     );
     println!(

@@ -39,6 +39,7 @@ use crate::resolution::Resolution;
 use crate::segment::Segmenter;
 use crate::source::{FrameReader, probe};
 use crate::trial::TrialSpec;
+use crate::video_codec::Codec;
 use bandwidth::SegmentSize;
 use rayon::prelude::*;
 use rendition::{Encoded, INIT_SEGMENT, MEDIA_PLAYLIST, Rendition, RenditionSpec, segment_name};
@@ -90,6 +91,8 @@ impl Default for PackageOptions {
 pub struct PackageManifest {
     pub generator: String,
     pub source: PathBuf,
+    /// The codec of every rendition, and its libavcodec encoder.
+    pub codec: Codec,
     pub encoder: String,
     pub preset: String,
     pub frame_rate: FrameRate,
@@ -362,6 +365,7 @@ pub fn package(
     let result = PackageManifest {
         generator: format!("pertitle {}", env!("CARGO_PKG_VERSION")),
         source,
+        codec,
         encoder: codec.encoder().into(),
         preset,
         frame_rate: rate,
