@@ -415,7 +415,7 @@ mod tests {
     impl Bits {
         fn put(&mut self, n: u32, value: u64) -> &mut Self {
             for i in (0..n).rev() {
-                if self.used % 8 == 0 {
+                if self.used.is_multiple_of(8) {
                     self.bytes.push(0);
                 }
                 let bit = ((value >> i) & 1) as u8;
