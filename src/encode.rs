@@ -174,6 +174,11 @@ pub struct Encoder {
     rate_control: RateControl,
     starts: SegmentStarts,
     inner: encoder::Video,
+    /// The threads the current encoder library started for itself (x265's frame encoder and
+    /// lookahead, SVT-AV1's pipeline), whose CPU time is the encoder's too.
+    threads: Vec<i32>,
+    /// CPU time of the threads of encoders already closed at segment starts.
+    closed_threads_cpu: std::time::Duration,
     /// Packets of encoders already flushed at a segment start, not yet received.
     queued: VecDeque<Packet>,
     frames_sent: u64,
@@ -204,7 +209,7 @@ impl Encoder {
                 "{label}: {codec} encodes frames of at least {floor} pixels a side"
             )));
         }
-        let inner = open_inner(size, rate, rate_control, settings, &label)?;
+        let (inner, threads) = open_inner(size, rate, rate_control, settings, &label)?;
         Ok(Encoder {
             settings: settings.clone(),
             size,
@@ -212,6 +217,8 @@ impl Encoder {
             rate_control,
             starts: segment_starts(codec, rate_control),
             inner,
+            threads,
+            closed_threads_cpu: std::time::Duration::ZERO,
             queued: VecDeque::new(),
             frames_sent: 0,
             packet_extradata: None,
@@ -244,6 +251,13 @@ impl Encoder {
 
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// CPU time the encoder library's own threads have used (zero for an encoder that runs
+    /// in the caller's thread only, as x264, libvpx and libaom do with one thread); the time
+    /// spent in [`send`](Self::send) and [`receive`](Self::receive) is the caller's.
+    pub fn library_threads_cpu(&self) -> std::time::Duration {
+        self.closed_threads_cpu + threads_cpu(&self.threads)
     }
 
     /// The RFC 6381 CODECS string of the stream, from its headers; `None` before the first
@@ -306,13 +320,17 @@ impl Encoder {
             self.note_packet(&packet);
             self.queued.push_back(packet);
         }
-        self.inner = open_inner(
+        // The old encoder's threads end with it: count their time first.
+        self.closed_threads_cpu += threads_cpu(&self.threads);
+        let (inner, threads) = open_inner(
             self.size,
             self.rate,
             self.rate_control,
             &self.settings,
             &self.label,
         )?;
+        self.inner = inner;
+        self.threads = threads;
         Ok(())
     }
 
@@ -329,9 +347,37 @@ impl Encoder {
     }
 }
 
+fn threads_cpu(threads: &[i32]) -> std::time::Duration {
+    threads
+        .iter()
+        .filter_map(|&t| crate::cputime::thread_cpu_time_of(t))
+        .sum()
+}
+
 /// Open one libavcodec encoder with the codec's options for reproducible, segment-aligned
-/// encodes.
+/// encodes; also the threads it started. Encoders open one at a time, so that the threads
+/// that appear while one opens are its own.
 fn open_inner(
+    size: Resolution,
+    rate: FrameRate,
+    rate_control: RateControl,
+    settings: &EncoderSettings,
+    label: &str,
+) -> Result<(encoder::Video, Vec<i32>)> {
+    static OPENING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = OPENING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let before = crate::cputime::process_threads();
+    let inner = open_unlocked(size, rate, rate_control, settings, label)?;
+    let threads = crate::cputime::process_threads()
+        .into_iter()
+        .filter(|t| before.binary_search(t).is_err())
+        .collect();
+    Ok((inner, threads))
+}
+
+fn open_unlocked(
     size: Resolution,
     rate: FrameRate,
     rate_control: RateControl,
@@ -527,6 +573,7 @@ mod tests {
         packets: Vec<Packet>,
         parameters: codec::Parameters,
         codecs: Option<String>,
+        library_cpu: std::time::Duration,
     }
 
     /// Encode `frames` frames of 96x64 at 24 fps, asking for keyframes at `starts`.
@@ -561,6 +608,7 @@ mod tests {
             packets,
             parameters: enc.parameters(),
             codecs: enc.codecs(),
+            library_cpu: enc.library_threads_cpu(),
         }
     }
 
@@ -647,6 +695,14 @@ mod tests {
                     "{what}: a second encode differs"
                 );
                 assert!(e.codecs.is_some(), "{what}: no CODECS string");
+                // x265 and SVT-AV1 encode in threads of their own, and their time counts.
+                let own_threads = matches!(codec, Codec::X265 | Codec::SvtAv1);
+                assert_eq!(
+                    !e.library_cpu.is_zero(),
+                    own_threads,
+                    "{what}: {:?}",
+                    e.library_cpu
+                );
                 // Closed GOPs: decoding from a segment's first packet on gives the very frames
                 // the whole stream gives.
                 let whole = decode(&e.parameters, &e.packets);

@@ -116,8 +116,13 @@ impl Trial {
 
     /// Flush the encoder and decoder and return the measurements.
     pub fn finish(mut self) -> Result<TrialResult> {
-        self.encoder.send_eof()?;
+        // Some encoders (libvpx) encode all the frames they hold in the end-of-stream call.
+        let t0 = thread_cpu_time();
+        let flushed = self.encoder.send_eof();
+        self.encode_cpu += thread_cpu_time().saturating_sub(t0);
+        flushed?;
         self.drain_encoder()?;
+        self.encode_cpu += self.encoder.library_threads_cpu();
         self.decoder.send_eof().map_err(|e| self.decode_error(e))?;
         self.drain_decoder()?;
         if !self.pending.is_empty() {
