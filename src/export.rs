@@ -1,6 +1,6 @@
 //! Manifests for other tools, made from a `ladder.json`.
 //!
-//! - [`points_csv`]: every measured point, one row each.
+//! - [`points_csv`]: every measured point of every codec, one row each.
 //! - [`hls_master`]: an HLS master playlist of the rungs, from the trial measurements, for a
 //!   packager that makes the renditions itself (`pertitle package` writes one measured on
 //!   its own segments).
@@ -9,21 +9,28 @@
 //!   `segment_sizes_bits[segment][rung]`, from the rungs' measured per-segment sizes.
 
 use crate::error::{Error, Result};
-use crate::manifest::Manifest;
+use crate::manifest::{CodecLadder, Manifest};
 use crate::package::PackageManifest;
 use crate::package::bandwidth::{SegmentSize, hls_peak};
 use crate::package::hls::{Variant, master_playlist};
+use crate::video_codec::Codec;
 use serde::Serialize;
 use std::fmt::Write;
 
-/// Every measured point as CSV with a header row, in the manifest's order. Columns: width,
-/// height, crf, bitrate_kbps, psnr_y, psnr_yuv, ssim_y, vmaf (empty when not measured),
-/// on_hull, and rung (the 1-based rung number when the point is a rung, else empty).
+/// Every measured point as CSV with a header row, ladder by ladder in the manifest's order.
+/// Columns: codec, width, height, crf, bitrate_kbps, psnr_y, psnr_yuv, ssim_y, vmaf (empty
+/// when not measured), on_hull (on its codec's hull), and rung (the 1-based number of the
+/// codec's rung the point is, else empty).
 pub fn points_csv(m: &Manifest) -> String {
-    let mut out =
-        String::from("width,height,crf,bitrate_kbps,psnr_y,psnr_yuv,ssim_y,vmaf,on_hull,rung\n");
-    for p in &m.points {
-        let rung = m
+    let mut out = String::from(
+        "codec,width,height,crf,bitrate_kbps,psnr_y,psnr_yuv,ssim_y,vmaf,on_hull,rung\n",
+    );
+    for (l, p) in m
+        .ladders
+        .iter()
+        .flat_map(|l| l.points.iter().map(move |p| (l, p)))
+    {
+        let rung = l
             .rungs
             .iter()
             .position(|r| {
@@ -37,7 +44,8 @@ pub fn points_csv(m: &Manifest) -> String {
         // Writing to a String cannot fail.
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{}",
+            l.codec,
             p.width,
             p.height,
             p.crf,
@@ -64,10 +72,28 @@ pub struct SabreManifest {
     pub segment_sizes_bits: Vec<Vec<u64>>,
 }
 
-/// The Sabre manifest of the ladder. Fails when a rung has no measured segment sizes (an
-/// interpolated rung, which was never encoded).
-pub fn sabre(m: &Manifest) -> Result<SabreManifest> {
-    if let Some((i, r)) = m.rungs.iter().enumerate().find(|(_, r)| r.interpolated) {
+/// The ladder of `codec` (`None`: the first).
+pub fn ladder_of(m: &Manifest, codec: Option<Codec>) -> Result<&CodecLadder> {
+    match codec {
+        None => m.ladders.first(),
+        Some(c) => m.ladder(c),
+    }
+    .ok_or_else(|| {
+        let codecs: Vec<String> = m.codecs().iter().map(|c| c.to_string()).collect();
+        Error::Export(format!(
+            "no {} ladder in the manifest (it has: {})",
+            codec.map_or("".to_string(), |c| c.to_string()),
+            codecs.join(", ")
+        ))
+    })
+}
+
+/// The Sabre manifest of the ladder of `codec` (`None`: the first; Sabre plays one ladder).
+/// Fails when a rung has no measured segment sizes (an interpolated rung, which was never
+/// encoded).
+pub fn sabre(m: &Manifest, codec: Option<Codec>) -> Result<SabreManifest> {
+    let l = ladder_of(m, codec)?;
+    if let Some((i, r)) = l.rungs.iter().enumerate().find(|(_, r)| r.interpolated) {
         return Err(Error::Export(format!(
             "rung {} ({}x{} CRF {}) is interpolated between two measured CRFs and has no measured segment sizes; choose measured rungs only with `pertitle ladder IN -o OUT --measured-only`",
             i + 1,
@@ -77,7 +103,7 @@ pub fn sabre(m: &Manifest) -> Result<SabreManifest> {
         )));
     }
     let segments = m.segments.count;
-    if let Some(r) = m
+    if let Some(r) = l
         .rungs
         .iter()
         .find(|r| r.segment_sizes_bits.len() != segments)
@@ -91,28 +117,47 @@ pub fn sabre(m: &Manifest) -> Result<SabreManifest> {
     }
     Ok(SabreManifest {
         segment_duration_ms: m.settings.segment_seconds * 1000.0,
-        bitrates_kbps: m.rungs.iter().map(|r| r.bitrate_kbps).collect(),
+        bitrates_kbps: l.rungs.iter().map(|r| r.bitrate_kbps).collect(),
         segment_sizes_bits: (0..segments)
-            .map(|s| m.rungs.iter().map(|r| r.segment_sizes_bits[s]).collect())
+            .map(|s| l.rungs.iter().map(|r| r.segment_sizes_bits[s]).collect())
             .collect(),
     })
 }
 
-/// The default media playlist URI of a rung in [`hls_master`]: where `pertitle package` puts it.
+/// The default media playlist URI of a rung in [`hls_master`]: where `pertitle package` puts
+/// it, for a manifest of one codec ...
 pub const DEFAULT_URI_TEMPLATE: &str = "rung{index}_{height}p/media.m3u8";
 
-/// An HLS master playlist of the ladder's rungs, made from the trial encodes: `BANDWIDTH` is
-/// the rung's peak segment bit rate (RFC 8216bis windows over its segment sizes) and
-/// `AVERAGE-BANDWIDTH` its average (encoded video bits;
-/// an interpolated rung's are estimates), `CODECS` the trial encode's. Each rung's URI is
-/// `uri_template` with `{index}` (1-based, by increasing bitrate), `{width}`, `{height}` and
-/// `{kbps}` (the rounded average) filled in.
+/// ... and of several.
+pub const DEFAULT_MULTI_CODEC_URI_TEMPLATE: &str = "{codec}_rung{index}_{height}p/media.m3u8";
+
+/// Where `pertitle package` puts the media playlist of a rung of `m` by default.
+pub fn default_uri_template(m: &Manifest) -> &'static str {
+    if m.ladders.len() > 1 {
+        DEFAULT_MULTI_CODEC_URI_TEMPLATE
+    } else {
+        DEFAULT_URI_TEMPLATE
+    }
+}
+
+/// An HLS master playlist of every ladder's rungs (players choose among the codecs by
+/// `CODECS`), made from the trial encodes: `BANDWIDTH` is the rung's peak segment bit rate
+/// (RFC 8216bis windows over its segment sizes) and `AVERAGE-BANDWIDTH` its average (encoded
+/// video bits; an interpolated rung's are estimates), `CODECS` the trial encode's. Each
+/// rung's URI is `uri_template` with `{codec}`, `{index}` (1-based within its codec, by
+/// increasing bitrate), `{width}`, `{height}` and `{kbps}` (the rounded average) filled in.
 pub fn hls_master(m: &Manifest, uri_template: &str) -> Result<String> {
+    if m.ladders.len() > 1 && !uri_template.contains("{codec}") {
+        return Err(Error::Export(format!(
+            "the URI template {uri_template:?} has no {{codec}}: the rungs of the {} ladders would share URIs",
+            m.ladders.len()
+        )));
+    }
     let variants = m
-        .rungs
+        .ladders
         .iter()
-        .enumerate()
-        .map(|(i, r)| {
+        .flat_map(|l| l.rungs.iter().enumerate().map(move |(i, r)| (l.codec, i, r)))
+        .map(|(codec, i, r)| {
             if r.codecs.is_empty() {
                 return Err(Error::Export(format!(
                     "rung {} ({}x{}) has no codecs string; this ladder.json predates them, run `pertitle optimize` again",
@@ -122,6 +167,7 @@ pub fn hls_master(m: &Manifest, uri_template: &str) -> Result<String> {
                 )));
             }
             let uri = uri_template
+                .replace("{codec}", codec.name())
                 .replace("{index}", &(i + 1).to_string())
                 .replace("{width}", &r.width.to_string())
                 .replace("{height}", &r.height.to_string())
@@ -154,10 +200,13 @@ pub fn hls_master(m: &Manifest, uri_template: &str) -> Result<String> {
     Ok(master_playlist(&variants, m.source.frame_rate))
 }
 
-/// The Sabre manifest of a package written by `pertitle package`: every rung (interpolated
-/// ones too, since they were encoded) with the sizes of its segment files, i.e. what a player
-/// downloads, container included.
-pub fn sabre_from_package(p: &PackageManifest) -> Result<SabreManifest> {
+/// The Sabre manifest of a package written by `pertitle package`: every rung of `codec`
+/// (`None`: the package's first codec; interpolated rungs too, since they were encoded) with
+/// the sizes of its segment files, i.e. what a player downloads, container included.
+pub fn sabre_from_package(p: &PackageManifest, codec: Option<Codec>) -> Result<SabreManifest> {
+    let Some(codec) = codec.or_else(|| p.renditions.first().map(|r| r.codec)) else {
+        return Err(Error::Export("the package has no renditions".into()));
+    };
     let segments = p.segment_durations_s.len();
     if let Some(r) = p
         .renditions
@@ -174,7 +223,12 @@ pub fn sabre_from_package(p: &PackageManifest) -> Result<SabreManifest> {
     if total.is_nan() || total <= 0.0 {
         return Err(Error::Export("the package has no segments".into()));
     }
-    let mut renditions: Vec<_> = p.renditions.iter().collect();
+    let mut renditions: Vec<_> = p.renditions.iter().filter(|r| r.codec == codec).collect();
+    if renditions.is_empty() {
+        return Err(Error::Export(format!(
+            "the package has no {codec} renditions"
+        )));
+    }
     renditions.sort_by_key(|r| r.hls_average_bandwidth);
     Ok(SabreManifest {
         segment_duration_ms: p.segment_seconds * 1000.0,

@@ -26,29 +26,75 @@ pub struct Manifest {
     pub schema_version: u32,
     pub generator: Generator,
     pub source: SourceSummary,
+    /// What every codec's ladder shares.
     pub settings: Settings,
     pub segments: Segments,
-    /// Every measured point at `settings.preset`, by height then CRF: the points the hull and
-    /// the rungs come from.
+    /// A ladder per codec, in the order the codecs were asked for.
+    pub ladders: Vec<CodecLadder>,
+    /// Each later codec's ladder against the first's (empty with one codec).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codec_comparisons: Vec<CodecComparison>,
+    /// Wall and CPU times: the only part that changes between identical runs.
+    pub timing: Timing,
+}
+
+/// One codec's measurements and ladder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodecLadder {
+    pub codec: Codec,
+    /// Its libavcodec encoder (e.g. `libx264`).
+    pub encoder: String,
+    /// The codec's preset of `points` and of the rungs.
+    pub preset: String,
+    /// The preset the search ran at (its points are `proxy_points`), when it was not
+    /// `preset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_preset: Option<String>,
+    /// Threads of each encoder (pinned: the bitstream depends on it).
+    pub encoder_threads: usize,
+    /// The GOP policy of the encodes.
+    pub keyframes: String,
+    /// The CRFs tried (the grid's, or every one the search measured).
+    pub crfs: Vec<f64>,
+    /// Every measured point at `preset`, by height then CRF: the points the hull and the
+    /// rungs come from.
     pub points: Vec<Point>,
-    /// The search's points at `settings.proxy_preset`, by height then CRF, when the search ran
-    /// at a faster proxy preset (empty otherwise): they chose the rungs' resolutions and
-    /// CRFs, which were then encoded at `settings.preset` as `points`.
+    /// The search's points at `proxy_preset`, by height then CRF, when the search ran at a
+    /// faster proxy preset (empty otherwise): they chose the rungs' resolutions and CRFs,
+    /// which were then encoded at `preset` as `points`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub proxy_points: Vec<Point>,
     /// The ladder, by increasing bitrate.
     pub rungs: Vec<Rung>,
     /// How good the ladder is for its viewers.
-    pub ladder: LadderSummary,
-    /// The per-title ladder against a fixed reference ladder encoded on the same title
-    /// (`optimize --compare-to`).
+    pub summary: LadderSummary,
+    /// The per-title ladder against a fixed reference ladder encoded on the same title with
+    /// this codec (`optimize --compare-to`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
     /// How the points were chosen and how many encodes they took.
     #[serde(default)]
     pub search: SearchSummary,
-    /// Wall and CPU times: the only part that changes between identical runs.
-    pub timing: Timing,
+}
+
+/// One codec against another on the same title: BD-rate (PCHIP) of `codec` against
+/// `against`, on their convex hulls and on their ladders, on the run's quality axis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodecComparison {
+    pub codec: Codec,
+    pub against: Codec,
+    pub method: crate::bdrate::Interpolation,
+    /// Average bitrate difference at equal quality between the hulls (negative: `codec`
+    /// needs fewer bits), percent; `None` when the hulls do not share a quality range.
+    pub hull_bd_rate_percent: Option<f64>,
+    /// Average quality difference at equal bitrate between the hulls.
+    pub hull_bd_quality: Option<f64>,
+    /// The same between the ladders' rungs.
+    pub ladder_bd_rate_percent: Option<f64>,
+    pub ladder_bd_quality: Option<f64>,
+    /// Why a figure is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,25 +128,10 @@ pub struct SourceSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
-    /// The codec of every encode.
-    pub codec: Codec,
-    /// Its libavcodec encoder (e.g. `libx264`).
-    pub encoder: String,
-    /// The codec's preset of `points` and of the rungs.
-    pub preset: String,
-    /// The preset the search ran at (its points are `proxy_points`), when it was not
-    /// `preset`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_preset: Option<String>,
-    /// Threads of each encoder (pinned: the bitstream depends on it).
-    pub encoder_threads: usize,
-    /// The GOP policy of the trial encodes.
-    pub keyframes: String,
     /// Heights asked for.
     pub heights: Vec<u32>,
     /// Resolutions measured (derived from `heights` and the source).
     pub resolutions: Vec<Resolution>,
-    pub crfs: Vec<f64>,
     pub segment_seconds: f64,
     /// The size every frame is scored at: encodes are upscaled (and the source resized) to it.
     pub display: Resolution,
@@ -170,15 +201,29 @@ pub struct Segments {
 pub struct Timing {
     pub wall_s: f64,
     pub jobs: usize,
-    /// Sum of the encoders' CPU time over all points.
+    /// Sum of the encoders' CPU time over all points of all codecs.
     pub encode_cpu_s: f64,
-    /// Encoder CPU time of each point, in the order of `points`.
+    /// Encodes read from a result cache instead of made in this run (their CPU times are
+    /// those of the original encodes).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached_encodes: usize,
+    /// Each codec's, in the order of `ladders`.
+    pub ladders: Vec<LadderTiming>,
+}
+
+/// One codec's encoder CPU times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LadderTiming {
+    pub codec: Codec,
+    /// Sum of the encoders' CPU time over the codec's points (proxy and reference encodes
+    /// included).
+    pub encode_cpu_s: f64,
+    /// Encoder CPU time of each point, in the order of the ladder's `points`.
     pub points_encode_cpu_s: Vec<f64>,
     /// Encoder CPU time of each proxy point, in the order of `proxy_points`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub proxy_points_encode_cpu_s: Vec<f64>,
-    /// Encodes read from a result cache instead of made in this run (their CPU times are
-    /// those of the original encodes).
+    /// Of the codec's encodes, those read from a result cache.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cached_encodes: usize,
 }
@@ -188,48 +233,46 @@ fn is_zero(n: &usize) -> bool {
 }
 
 impl Manifest {
-    /// Choose the rungs again from the measured points under `constraints` and `objective`
-    /// (no re-encoding), and record both in the settings. On error the manifest is unchanged.
+    /// Choose every ladder's rungs again from its measured points under `constraints` and
+    /// `objective` (no re-encoding), record both in the settings, and compare the codecs
+    /// again. On error the manifest is unchanged.
     pub fn select_rungs(&mut self, constraints: Constraints, objective: Objective) -> Result<()> {
-        let mut points = self.points.clone();
-        let ladder = ladder::build(
-            &mut points,
-            self.settings.metric,
-            &constraints,
-            &objective,
-            &self.segments.durations_s,
-            ladder::CrfValues::of(self.settings.codec),
-        )?;
-        self.points = points;
-        self.set_ladder(ladder, constraints, objective);
+        let mut ladders = self.ladders.clone();
+        for l in &mut ladders {
+            l.select_rungs(
+                self.settings.metric,
+                &constraints,
+                &objective,
+                &self.segments.durations_s,
+            )?;
+        }
+        self.ladders = ladders;
+        self.settings.constraints = constraints;
+        self.settings.objective = objective;
+        self.compare_codecs();
         Ok(())
     }
 
-    /// Make `ladder` the manifest's rungs (chosen under `constraints` and `objective`, which
-    /// are recorded), and compare it with the reference ladder if there is one.
-    pub fn set_ladder(
-        &mut self,
-        ladder: ladder::Ladder,
-        constraints: Constraints,
-        objective: Objective,
-    ) {
-        self.ladder = LadderSummary {
-            viewer_kbps: ladder.viewer_kbps.map(|k| round(k, 3)),
-            expected_quality: round(ladder.expected_quality, 4),
-            interpolated_rungs: ladder.rungs.iter().filter(|r| r.interpolated).count(),
+    /// The ladder of `codec`, if the manifest has one.
+    pub fn ladder(&self, codec: Codec) -> Option<&CodecLadder> {
+        self.ladders.iter().find(|l| l.codec == codec)
+    }
+
+    /// The codecs of the ladders, in their order.
+    pub fn codecs(&self) -> Vec<Codec> {
+        self.ladders.iter().map(|l| l.codec).collect()
+    }
+
+    /// Compare each later codec's hull and ladder with the first codec's.
+    pub fn compare_codecs(&mut self) {
+        let metric = self.settings.metric;
+        self.codec_comparisons = match self.ladders.split_first() {
+            Some((anchor, rest)) => rest
+                .iter()
+                .map(|test| CodecComparison::of(anchor, test, metric))
+                .collect(),
+            None => Vec::new(),
         };
-        self.rungs = ladder.rungs;
-        if let Some(c) = self.comparison.take() {
-            self.comparison = Some(reference::compare(
-                c.reference,
-                c.rungs,
-                &self.points,
-                &self.rungs,
-                self.settings.metric,
-            ));
-        }
-        self.settings.constraints = constraints;
-        self.settings.objective = objective;
     }
 
     /// Write as pretty JSON to `path`, atomically: a temporary file in the same directory is
@@ -264,6 +307,83 @@ impl Manifest {
             });
         }
         serde_json::from_slice(&bytes).map_err(invalid)
+    }
+}
+
+impl CodecLadder {
+    /// Choose the rungs again from the measured points under `constraints` and `objective`.
+    pub fn select_rungs(
+        &mut self,
+        metric: crate::point::Metric,
+        constraints: &Constraints,
+        objective: &Objective,
+        segment_durations_s: &[f64],
+    ) -> Result<()> {
+        let mut points = self.points.clone();
+        let ladder = ladder::build(
+            &mut points,
+            metric,
+            constraints,
+            objective,
+            segment_durations_s,
+            ladder::CrfValues::of(self.codec),
+        )?;
+        self.points = points;
+        self.set_ladder(ladder, metric);
+        Ok(())
+    }
+
+    /// Make `ladder` the rungs, and compare it with the reference ladder if there is one.
+    pub fn set_ladder(&mut self, ladder: ladder::Ladder, metric: crate::point::Metric) {
+        self.summary = LadderSummary {
+            viewer_kbps: ladder.viewer_kbps.map(|k| round(k, 3)),
+            expected_quality: round(ladder.expected_quality, 4),
+            interpolated_rungs: ladder.rungs.iter().filter(|r| r.interpolated).count(),
+        };
+        self.rungs = ladder.rungs;
+        if let Some(c) = self.comparison.take() {
+            self.comparison = Some(reference::compare(
+                c.reference,
+                c.rungs,
+                &self.points,
+                &self.rungs,
+                metric,
+            ));
+        }
+    }
+}
+
+impl CodecComparison {
+    /// BD-rate and BD-quality of `test` against `anchor`, on the hulls and on the rungs.
+    pub fn of(anchor: &CodecLadder, test: &CodecLadder, metric: crate::point::Metric) -> Self {
+        let method = crate::bdrate::Interpolation::Pchip;
+        let hull = |l: &CodecLadder| metric.rate_quality(l.points.iter().filter(|p| p.on_hull));
+        let mut notes = Vec::new();
+        let mut figures = |what: &str, a, t| match crate::bdrate::compare(a, t, method) {
+            Ok(r) => (
+                Some(round(r.bd_rate_percent, 3)),
+                Some(round(r.bd_quality, 4)),
+            ),
+            Err(e) => {
+                notes.push(format!("no BD metrics on the {what}: {e}"));
+                (None, None)
+            }
+        };
+        let (anchor_hull, test_hull) = (hull(anchor), hull(test));
+        let (hull_rate, hull_quality) = figures("hulls", &anchor_hull, &test_hull);
+        let anchor_rungs = metric.rate_quality(&anchor.rungs);
+        let test_rungs = metric.rate_quality(&test.rungs);
+        let (ladder_rate, ladder_quality) = figures("ladders", &anchor_rungs, &test_rungs);
+        CodecComparison {
+            codec: test.codec,
+            against: anchor.codec,
+            method,
+            hull_bd_rate_percent: hull_rate,
+            hull_bd_quality: hull_quality,
+            ladder_bd_rate_percent: ladder_rate,
+            ladder_bd_quality: ladder_quality,
+            note: (!notes.is_empty()).then(|| notes.join("; ")),
+        }
     }
 }
 

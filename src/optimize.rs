@@ -5,8 +5,8 @@ use crate::encode::{ENCODER_THREADS, EncoderSettings};
 use crate::error::{Error, Result};
 use crate::ladder::{self, Constraints, Objective};
 use crate::manifest::{
-    Generator, LadderSummary, Manifest, SCHEMA_VERSION, SearchSummary, Segments, Settings,
-    SourceSummary, Timing,
+    CodecLadder, Generator, LadderSummary, LadderTiming, Manifest, SCHEMA_VERSION, SearchSummary,
+    Segments, Settings, SourceSummary, Timing,
 };
 use crate::measure::{MeasureOptions, default_memory_budget, measure, unit_identity};
 use crate::metrics::vmaf::VmafModel;
@@ -30,18 +30,16 @@ use std::time::Instant;
 pub struct OptimizeOptions {
     /// Trial heights; widths follow the source's aspect ratio.
     pub heights: Vec<u32>,
-    /// The codec every point and rung is encoded with.
-    pub codec: Codec,
-    /// The codec's constant-quality values (CRF) tried at every resolution.
-    pub crfs: Vec<f64>,
-    /// The codec's preset (see [`Codec::presets`]).
-    pub preset: String,
+    /// The codecs to build a ladder with, each with its preset and CRFs; the first is the
+    /// one the others are compared against.
+    pub codecs: Vec<CodecChoice>,
     pub segment_seconds: f64,
     /// What the ladder must obey.
     pub constraints: Constraints,
     /// Whom the ladder is for.
     pub objective: Objective,
-    /// A fixed ladder to encode on this title too and compare the per-title ladder with.
+    /// A fixed ladder to encode on this title too (with every codec) and compare the
+    /// per-title ladders with.
     pub compare_to: Option<ReferenceLadder>,
     /// The hull's quality axis; VMAF is measured only when it is `Vmaf`.
     pub metric: Metric,
@@ -55,14 +53,82 @@ pub struct OptimizeOptions {
     pub points_per_pass: usize,
     /// Every resolution x CRF, or an adaptive search within the CRFs' range.
     pub search: SearchMode,
-    /// Run the search at this (faster) preset of the codec, then encode only the rungs it chooses
-    /// at `preset` (`None`: the search runs at `preset`).
-    pub proxy_preset: Option<String>,
     /// Share of the source a proxy search encodes ([`Sample`]; 1: all of it).
     pub proxy_sample: f64,
     /// A result cache ([`crate::cache`]): points measured before are read from it, new ones
     /// stored in it.
     pub cache: Option<CacheSettings>,
+}
+
+/// One codec of a run and how it is encoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodecChoice {
+    pub codec: Codec,
+    /// The codec's preset (see [`Codec::presets`]).
+    pub preset: String,
+    /// The codec's constant-quality values (CRF) tried at every resolution.
+    pub crfs: Vec<f64>,
+    /// Run the search at this (faster) preset of the codec, then encode only the rungs it
+    /// chooses at `preset` (`None`: the search runs at `preset`).
+    pub proxy_preset: Option<String>,
+}
+
+impl CodecChoice {
+    /// `codec` at its default preset and CRFs, without a proxy preset.
+    pub fn new(codec: Codec) -> Self {
+        CodecChoice {
+            codec,
+            preset: codec.default_preset().to_string(),
+            crfs: codec.default_crfs(),
+            proxy_preset: None,
+        }
+    }
+}
+
+/// One codec's run: the options as the single-codec pipeline reads them.
+#[derive(Debug, Clone)]
+struct RunOptions {
+    heights: Vec<u32>,
+    codec: Codec,
+    crfs: Vec<f64>,
+    preset: String,
+    segment_seconds: f64,
+    constraints: Constraints,
+    objective: Objective,
+    compare_to: Option<ReferenceLadder>,
+    metric: Metric,
+    vmaf_model: VmafModel,
+    display: Option<Resolution>,
+    jobs: usize,
+    points_per_pass: usize,
+    search: SearchMode,
+    proxy_preset: Option<String>,
+    proxy_sample: f64,
+    cache: Option<CacheSettings>,
+}
+
+impl RunOptions {
+    fn new(o: &OptimizeOptions, c: &CodecChoice) -> Self {
+        RunOptions {
+            heights: o.heights.clone(),
+            codec: c.codec,
+            crfs: c.crfs.clone(),
+            preset: c.preset.clone(),
+            segment_seconds: o.segment_seconds,
+            constraints: o.constraints.clone(),
+            objective: o.objective,
+            compare_to: o.compare_to,
+            metric: o.metric,
+            vmaf_model: o.vmaf_model,
+            display: o.display,
+            jobs: o.jobs,
+            points_per_pass: o.points_per_pass,
+            search: o.search,
+            proxy_preset: c.proxy_preset.clone(),
+            proxy_sample: o.proxy_sample,
+            cache: o.cache.clone(),
+        }
+    }
 }
 
 /// Where trial results are kept between runs.
@@ -92,9 +158,7 @@ impl Default for OptimizeOptions {
     fn default() -> Self {
         OptimizeOptions {
             heights: vec![1080, 720, 540, 360, 270],
-            codec: Codec::X264,
-            crfs: Codec::X264.default_crfs(),
-            preset: Codec::X264.default_preset().to_string(),
+            codecs: vec![CodecChoice::new(Codec::X264)],
             segment_seconds: 4.0,
             constraints: Constraints::default(),
             objective: Objective::default(),
@@ -105,7 +169,6 @@ impl Default for OptimizeOptions {
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             points_per_pass: 0,
             search: SearchMode::Grid,
-            proxy_preset: None,
             proxy_sample: DEFAULT_PROXY_SAMPLE,
             cache: None,
         }
@@ -114,6 +177,29 @@ impl Default for OptimizeOptions {
 
 impl OptimizeOptions {
     pub fn validate(&self) -> Result<()> {
+        if self.codecs.is_empty() {
+            return Err(Error::InvalidOption("no codec given".into()));
+        }
+        for (i, c) in self.codecs.iter().enumerate() {
+            if self.codecs[..i].iter().any(|d| d.codec == c.codec) {
+                return Err(Error::InvalidOption(format!(
+                    "codec {} given twice",
+                    c.codec
+                )));
+            }
+            RunOptions::new(self, c).validate()?;
+        }
+        Ok(())
+    }
+
+    /// One codec's run options.
+    fn run(&self, codec: &CodecChoice) -> RunOptions {
+        RunOptions::new(self, codec)
+    }
+}
+
+impl RunOptions {
+    fn validate(&self) -> Result<()> {
         if self.heights.is_empty() {
             return Err(Error::InvalidOption("no resolutions given".into()));
         }
@@ -190,9 +276,9 @@ pub fn default_proxy_preset(codec: Codec, preset: &str, search: SearchMode) -> O
     (search == SearchMode::Adaptive && slower).then(|| DEFAULT_PROXY_PRESET.to_string())
 }
 
-impl OptimizeOptions {
+impl RunOptions {
     /// The preset the search's trial encodes use.
-    pub fn search_preset(&self) -> &str {
+    fn search_preset(&self) -> &str {
         self.proxy_preset.as_deref().unwrap_or(&self.preset)
     }
 
@@ -200,7 +286,7 @@ impl OptimizeOptions {
     /// proxy preset, widened by [`PROXY_RATE_MARGIN`] either way: the final preset spends
     /// other bitrates at the same CRFs), and a tolerance of about a sixth of a
     /// just-noticeable difference on the hull metric.
-    pub fn search_settings(&self) -> SearchSettings {
+    fn search_settings(&self) -> SearchSettings {
         let lo = self.crfs.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = self.crfs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let margin = if self.proxy_preset.is_some() {
@@ -232,7 +318,7 @@ impl OptimizeOptions {
 }
 
 /// The reference ladder's rungs to encode on this source, if there is a reference ladder.
-fn reference_specs(info: &SourceInfo, options: &OptimizeOptions) -> Vec<TrialSpec> {
+fn reference_specs(info: &SourceInfo, options: &RunOptions) -> Vec<TrialSpec> {
     options.compare_to.map_or_else(Vec::new, |r| {
         r.specs(info.resolution(), parse_sar(&info.sample_aspect_ratio))
     })
@@ -243,7 +329,7 @@ fn reference_specs(info: &SourceInfo, options: &OptimizeOptions) -> Vec<TrialSpe
 /// source again).
 fn measure_options(
     input: &Path,
-    options: &OptimizeOptions,
+    options: &RunOptions,
     info: &SourceInfo,
 ) -> Result<MeasureOptions> {
     let cache = match &options.cache {
@@ -273,17 +359,37 @@ fn measure_options(
 pub struct WorkUnits {
     /// BLAKE3 of the source's bytes.
     pub source_blake3: String,
-    /// Each unit's point and its name in the cache ([`crate::cache::UnitIdentity::key`]).
-    pub units: Vec<(TrialSpec, String)>,
+    pub units: Vec<WorkUnit>,
 }
 
-/// The trial encodes of a run as independent work units, in a fixed order: the grid's
-/// points by height then CRF, then the reference ladder's rungs. Only a grid without a
-/// proxy preset is known before anything is measured (an adaptive search and a proxy's
-/// final rungs choose their points from earlier results), so other runs are refused.
-/// `options.cache` must be set: the units are named as that cache names them.
+/// One trial encode of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkUnit {
+    pub codec: Codec,
+    pub spec: TrialSpec,
+    /// Its name in the cache ([`crate::cache::UnitIdentity::key`]).
+    pub key: String,
+}
+
+/// The trial encodes of a run as independent work units, in a fixed order: codec by codec,
+/// the grid's points by height then CRF, then the reference ladder's rungs. Only a grid
+/// without a proxy preset is known before anything is measured (an adaptive search and a
+/// proxy's final rungs choose their points from earlier results), so other runs are
+/// refused. `options.cache` must be set: the units are named as that cache names them.
 pub fn work_units(input: &Path, options: &OptimizeOptions) -> Result<WorkUnits> {
     options.validate()?;
+    let mut all: Option<WorkUnits> = None;
+    for choice in &options.codecs {
+        let units = codec_work_units(input, &options.run(choice))?;
+        match &mut all {
+            Some(all) => all.units.extend(units.units),
+            None => all = Some(units),
+        }
+    }
+    all.ok_or_else(|| Error::InvalidOption("no codec given".into()))
+}
+
+fn codec_work_units(input: &Path, options: &RunOptions) -> Result<WorkUnits> {
     if options.search != SearchMode::Grid || options.proxy_preset.is_some() {
         return Err(Error::InvalidOption(
             "only the grid without a proxy preset can be planned as work units (an adaptive search and a proxy's rungs depend on earlier results)".into(),
@@ -306,9 +412,10 @@ pub fn work_units(input: &Path, options: &OptimizeOptions) -> Result<WorkUnits> 
         source_blake3: cache.source_blake3().to_string(),
         units: specs
             .into_iter()
-            .map(|spec| {
-                let key = unit_identity(cache, spec, &measure_options, scored).key();
-                (spec, key)
+            .map(|spec| WorkUnit {
+                codec: options.codec,
+                spec,
+                key: unit_identity(cache, spec, &measure_options, scored).key(),
             })
             .collect(),
     })
@@ -319,9 +426,16 @@ pub fn work_units(input: &Path, options: &OptimizeOptions) -> Result<WorkUnits> 
 pub fn run_unit(
     input: &Path,
     options: &OptimizeOptions,
+    codec: Codec,
     spec: TrialSpec,
     progress: &dyn Progress,
 ) -> Result<bool> {
+    let Some(choice) = options.codecs.iter().find(|c| c.codec == codec) else {
+        return Err(Error::InvalidOption(format!(
+            "the unit's codec {codec} is not one of the run's"
+        )));
+    };
+    let options = &options.run(choice);
     if options.cache.is_none() {
         return Err(Error::InvalidOption("a work unit needs a cache".into()));
     }
@@ -332,7 +446,7 @@ pub fn run_unit(
 }
 
 /// The trial points of a run: every resolution x every CRF, by height then CRF.
-pub fn grid(source: &SourceInfo, options: &OptimizeOptions) -> Vec<TrialSpec> {
+fn grid(source: &SourceInfo, options: &RunOptions) -> Vec<TrialSpec> {
     let sar = parse_sar(&source.sample_aspect_ratio);
     let mut crfs = options.crfs.clone();
     crfs.sort_by(f64::total_cmp);
@@ -349,7 +463,8 @@ fn parse_sar(s: &str) -> (u32, u32) {
         .unwrap_or((1, 1))
 }
 
-/// Run the whole job on `input` and return the manifest (not yet written).
+/// Run the whole job on `input` and return the manifest (not yet written): a ladder per
+/// codec, one codec after another, and the codecs compared.
 pub fn optimize(
     input: &Path,
     options: &OptimizeOptions,
@@ -364,6 +479,113 @@ pub fn optimize(
             format: info.pixel_format.clone(),
         });
     }
+    let mut runs: Vec<CodecRun> = Vec::with_capacity(options.codecs.len());
+    for choice in &options.codecs {
+        let run = run_codec(input, &info, &options.run(choice), progress)?;
+        if let Some(first) = runs.first()
+            && first.frames != run.frames
+        {
+            return Err(Error::Internal(format!(
+                "{}: {} measured {} frames, {} {}",
+                input.display(),
+                first.ladder.codec,
+                first.frames,
+                run.ladder.codec,
+                run.frames
+            )));
+        }
+        runs.push(run);
+    }
+    let Some(first) = runs.first() else {
+        return Err(Error::InvalidOption("no codec given".into()));
+    };
+    let frames = first.frames;
+    let duration_s = info.frame_rate.duration_of(frames);
+    let segmenter = Segmenter::new(info.frame_rate, options.segment_seconds);
+    let segment_frames = segmenter.frames_per_segment(frames);
+    let segment_durations: Vec<f64> = segment_frames
+        .iter()
+        .map(|&n| info.frame_rate.duration_of(n))
+        .collect();
+    let sar = parse_sar(&info.sample_aspect_ratio);
+    let resolutions = trial_resolutions(info.resolution(), sar, &options.heights);
+    let mut manifest = Manifest {
+        schema_version: SCHEMA_VERSION,
+        generator: Generator {
+            name: "pertitle".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            libavcodec: crate::encode::libavcodec_version(),
+        },
+        source: SourceSummary {
+            path: info.path.clone(),
+            width: info.width,
+            height: info.height,
+            rotation: info.rotation,
+            converted_from: info
+                .converted_to
+                .as_ref()
+                .map(|_| info.pixel_format.clone()),
+            frame_rate: info.frame_rate,
+            frames,
+            duration_s: round(duration_s, 6),
+        },
+        settings: Settings {
+            heights: options.heights.clone(),
+            resolutions,
+            segment_seconds: options.segment_seconds,
+            display: options.display.unwrap_or(info.resolution()),
+            downscale: Kernel::Lanczos.name().into(),
+            upscale: Kernel::Bicubic.name().into(),
+            metric: options.metric,
+            vmaf_model: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
+            quality_field: options.metric.field().into(),
+            constraints: options.constraints.clone(),
+            objective: options.objective,
+        },
+        segments: Segments {
+            count: segment_frames.len(),
+            frames: segment_frames,
+            durations_s: segment_durations.iter().map(|&d| round(d, 6)).collect(),
+        },
+        ladders: Vec::new(),
+        codec_comparisons: Vec::new(),
+        timing: Timing {
+            wall_s: 0.0,
+            jobs: options.jobs,
+            encode_cpu_s: 0.0,
+            cached_encodes: 0,
+            ladders: Vec::new(),
+        },
+    };
+    for run in runs {
+        manifest.timing.encode_cpu_s += run.timing.encode_cpu_s;
+        manifest.timing.cached_encodes += run.timing.cached_encodes;
+        manifest.ladders.push(run.ladder);
+        manifest.timing.ladders.push(run.timing);
+    }
+    manifest.timing.encode_cpu_s = round(manifest.timing.encode_cpu_s, 3);
+    manifest.compare_codecs();
+    manifest.timing.wall_s = round(started.elapsed().as_secs_f64(), 3);
+    Ok(manifest)
+}
+
+/// What one codec's run measured and chose.
+struct CodecRun {
+    ladder: CodecLadder,
+    timing: LadderTiming,
+    /// Frames of the source measured.
+    frames: u64,
+}
+
+/// One codec's whole run on `input` (probed as `info`): the points measured (by the grid or
+/// the search, with a proxy's final encodes), its hull and its ladder.
+fn run_codec(
+    input: &Path,
+    info: &SourceInfo,
+    options: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<CodecRun> {
+    let info = info.clone();
     let grid_specs = grid(&info, options);
     let reference_specs = reference_specs(&info, options);
     let measure_options = measure_options(input, options, &info)?;
@@ -532,87 +754,58 @@ pub fn optimize(
     crfs.dedup();
     let points_cpu = cpu_of(&grid_results);
     let proxy_cpu = cpu_of(&proxy_refs);
-    let mut manifest = Manifest {
-        schema_version: SCHEMA_VERSION,
-        generator: Generator {
-            name: "pertitle".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            libavcodec: crate::encode::libavcodec_version(),
-        },
-        source: SourceSummary {
-            path: info.path.clone(),
-            width: info.width,
-            height: info.height,
-            rotation: info.rotation,
-            converted_from: info
-                .converted_to
-                .as_ref()
-                .map(|_| info.pixel_format.clone()),
-            frame_rate: info.frame_rate,
-            frames,
-            duration_s: round(duration_s, 6),
-        },
-        settings: Settings {
-            codec: options.codec,
-            encoder: options.codec.encoder().into(),
-            preset: options.preset.clone(),
-            proxy_preset: options.proxy_preset.clone(),
-            encoder_threads: ENCODER_THREADS,
-            keyframes: options.codec.keyframe_policy().into(),
-            heights: options.heights.clone(),
-            resolutions,
-            crfs,
-            segment_seconds: options.segment_seconds,
-            display: options.display.unwrap_or(info.resolution()),
-            downscale: Kernel::Lanczos.name().into(),
-            upscale: Kernel::Bicubic.name().into(),
-            metric: options.metric,
-            vmaf_model: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
-            quality_field: options.metric.field().into(),
-            constraints: options.constraints.clone(),
-            objective: options.objective,
-        },
-        segments: Segments {
-            count: segment_frames.len(),
-            frames: segment_frames,
-            durations_s: segment_durations.iter().map(|&d| round(d, 6)).collect(),
-        },
+    let mut ladder = CodecLadder {
+        codec: options.codec,
+        encoder: options.codec.encoder().into(),
+        preset: options.preset.clone(),
+        proxy_preset: options.proxy_preset.clone(),
+        encoder_threads: ENCODER_THREADS,
+        keyframes: options.codec.keyframe_policy().into(),
+        crfs,
         points,
         proxy_points,
         rungs: Vec::new(),
-        ladder: LadderSummary::default(),
+        summary: LadderSummary::default(),
         comparison: options
             .compare_to
             .map(|r| reference::Comparison::pending(r, reference_rungs)),
         search,
-        timing: Timing {
-            wall_s: round(started.elapsed().as_secs_f64(), 3),
-            jobs: options.jobs,
-            encode_cpu_s: round(
-                results
-                    .iter()
-                    .chain(&proxy_results)
-                    .map(|r| r.encode_cpu.as_secs_f64())
-                    .sum(),
-                3,
-            ),
-            points_encode_cpu_s: points_cpu,
-            proxy_points_encode_cpu_s: proxy_cpu,
-            cached_encodes: results
+    };
+    let timing = LadderTiming {
+        codec: options.codec,
+        encode_cpu_s: round(
+            results
                 .iter()
                 .chain(&proxy_results)
-                .filter(|r| r.from_cache)
-                .count(),
-        },
+                .map(|r| r.encode_cpu.as_secs_f64())
+                .sum(),
+            3,
+        ),
+        points_encode_cpu_s: points_cpu,
+        proxy_points_encode_cpu_s: proxy_cpu,
+        cached_encodes: results
+            .iter()
+            .chain(&proxy_results)
+            .filter(|r| r.from_cache)
+            .count(),
     };
     match proxy_ladder {
-        Some(ladder) => {
-            ladder::mark_hull(&mut manifest.points, options.metric);
-            manifest.set_ladder(ladder, options.constraints.clone(), options.objective);
+        Some(chosen) => {
+            ladder::mark_hull(&mut ladder.points, options.metric);
+            ladder.set_ladder(chosen, options.metric);
         }
-        None => manifest.select_rungs(options.constraints.clone(), options.objective)?,
+        None => ladder.select_rungs(
+            options.metric,
+            &options.constraints,
+            &options.objective,
+            &segment_durations,
+        )?,
     }
-    Ok(manifest)
+    Ok(CodecRun {
+        ladder,
+        timing,
+        frames,
+    })
 }
 
 /// The resolution the proxy is first calibrated on: the smallest trial resolution at least a
@@ -645,7 +838,7 @@ const REUSE_CRF: f64 = 1.0;
 #[allow(clippy::too_many_arguments)]
 fn final_encodes(
     input: &Path,
-    options: &OptimizeOptions,
+    options: &RunOptions,
     proxy_points: &[Point],
     calibration: &[TrialSpec],
     reference: &[TrialSpec],
@@ -704,7 +897,7 @@ fn final_encodes(
 /// come from mapped points (or lie between one and another point) are marked
 /// `proxy_estimate` and `interpolated`.
 fn proxy_ladder(
-    options: &OptimizeOptions,
+    options: &RunOptions,
     finals: &[Point],
     proxy_points: &[Point],
     fit: &Calibration,
@@ -790,7 +983,7 @@ fn sort_results(results: Vec<TrialResult>) -> Vec<TrialResult> {
 fn adaptive(
     input: &Path,
     info: &SourceInfo,
-    options: &OptimizeOptions,
+    options: &RunOptions,
     ride_along: &[TrialSpec],
     measure_options: &MeasureOptions,
     progress: &dyn Progress,

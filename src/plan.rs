@@ -11,11 +11,12 @@
 use crate::error::{Error, Result};
 use crate::optimize::{CacheSettings, WorkUnits};
 use crate::trial::TrialSpec;
+use crate::video_codec::Codec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Bumped when the plan's layout changes.
-pub const PLAN_FORMAT: u32 = 1;
+pub const PLAN_FORMAT: u32 = 2;
 
 /// The file a plan directory holds.
 pub const PLAN_FILE: &str = "plan.json";
@@ -30,6 +31,8 @@ pub struct PlannedSource {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedUnit {
     pub index: usize,
+    /// The codec it is encoded with.
+    pub codec: Codec,
     pub spec: TrialSpec,
     /// The unit's result file, relative to the cache directory.
     pub result: PathBuf,
@@ -72,10 +75,11 @@ impl Plan {
                 .units
                 .into_iter()
                 .enumerate()
-                .map(|(index, (spec, key))| PlannedUnit {
+                .map(|(index, unit)| PlannedUnit {
                     index,
-                    spec,
-                    result: crate::cache::unit_file(&key),
+                    codec: unit.codec,
+                    spec: unit.spec,
+                    result: crate::cache::unit_file(&unit.key),
                 })
                 .collect(),
         })

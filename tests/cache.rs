@@ -79,12 +79,14 @@ fn a_cache_encodes_only_new_points_and_changes_nothing_else() {
     assert_eq!(without_timing(more.clone()), without_timing(fresh));
     // The cached points keep the CPU time of their original encodes.
     let cpu = |m: &Value, h: u64, crf: f64| -> f64 {
-        let points = m["points"].as_array().unwrap();
+        let points = m["ladders"][0]["points"].as_array().unwrap();
         let i = points
             .iter()
             .position(|p| p["height"] == h && p["crf"] == crf)
             .unwrap();
-        m["timing"]["points_encode_cpu_s"][i].as_f64().unwrap()
+        m["timing"]["ladders"][0]["points_encode_cpu_s"][i]
+            .as_f64()
+            .unwrap()
     };
     assert_eq!(cpu(&more, 360, 24.0), cpu(&first, 360, 24.0));
 
@@ -94,7 +96,7 @@ fn a_cache_encodes_only_new_points_and_changes_nothing_else() {
         &["--crf", "24,30,36", "--max-rungs", "2", "--cache", c],
     );
     assert_eq!(cached(&fewer), 6);
-    assert!(fewer["rungs"].as_array().unwrap().len() <= 2);
+    assert!(fewer["ladders"][0]["rungs"].as_array().unwrap().len() <= 2);
 
     // Another preset is another encode: no unit matches.
     let other = optimize(

@@ -99,13 +99,13 @@ fn every_codec_builds_a_ladder_whose_streams_decode_with_the_right_codecs_string
             .assert()
             .success();
         let manifest = common::read_manifest(&out.join("ladder.json"));
-        let settings = &manifest["settings"];
-        assert_eq!(settings["codec"], codec);
-        assert_eq!(settings["preset"], preset);
+        let ladder = &manifest["ladders"][0];
+        assert_eq!(ladder["codec"], codec);
+        assert_eq!(ladder["preset"], preset);
         let whole_crfs = !matches!(codec, "x264" | "x265");
 
         // The hull: by bitrate, quality rises at a falling rate (upper convex hull).
-        let points = manifest["points"].as_array().unwrap();
+        let points = manifest["ladders"][0]["points"].as_array().unwrap();
         assert_eq!(points.len(), 6, "{codec}: 2 resolutions x 3 CRFs");
         let mut hull: Vec<(f64, f64)> = points
             .iter()
@@ -141,7 +141,7 @@ fn every_codec_builds_a_ladder_whose_streams_decode_with_the_right_codecs_string
         }
 
         // The rungs: rising bitrate and quality, at CRFs the codec takes.
-        let rungs = manifest["rungs"].as_array().unwrap();
+        let rungs = manifest["ladders"][0]["rungs"].as_array().unwrap();
         assert!(rungs.len() >= 3, "{codec}: {} rungs", rungs.len());
         for w in rungs.windows(2) {
             assert!(

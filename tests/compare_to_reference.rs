@@ -33,7 +33,7 @@ fn compare(clip: &str, extra: &[&str]) -> Option<(Value, Value)> {
         .assert()
         .success();
     let m = common::read_manifest(&tmp.path().join("ladder.json"));
-    Some((m["comparison"].clone(), m))
+    Some((m["ladders"][0]["comparison"].clone(), m))
 }
 
 fn check(name: &str, c: &Value, m: &Value, expected_rungs: usize) {

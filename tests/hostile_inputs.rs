@@ -290,7 +290,7 @@ fn corpus() -> Vec<Case> {
                     (Some(1919), Some(1079))
                 );
                 assert_eq!(manifest["source"]["width"], 1919);
-                for rung in manifest["rungs"].as_array().unwrap() {
+                for rung in manifest["ladders"][0]["rungs"].as_array().unwrap() {
                     let (w, h) = (
                         rung["width"].as_u64().unwrap(),
                         rung["height"].as_u64().unwrap(),
@@ -417,7 +417,7 @@ fn corpus() -> Vec<Case> {
                     (Some(240), Some(320))
                 );
                 assert_eq!(manifest["source"]["rotation"], turn);
-                for rung in manifest["rungs"].as_array().unwrap() {
+                for rung in manifest["ladders"][0]["rungs"].as_array().unwrap() {
                     assert!(
                         rung["height"].as_u64() > rung["width"].as_u64(),
                         "rung not upright: {rung}"
@@ -629,7 +629,10 @@ fn check(case: &Case, dir: &Path) {
         );
         let manifest = common::read_manifest(&outdir.join("ladder.json"));
         assert!(
-            !manifest["rungs"].as_array().unwrap().is_empty(),
+            !manifest["ladders"][0]["rungs"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
             "{}: no rungs",
             case.what
         );

@@ -42,20 +42,23 @@ fn ladder_reselects_under_constraints_and_refuses_impossible_ones() {
     let original = read(&first.join("ladder.json"));
     // The schema is strict enough to catch a broken manifest.
     for (pointer, bad) in [
-        ("/rungs/0/crf", serde_json::json!(60)),
+        ("/ladders/0/rungs/0/crf", serde_json::json!(60)),
         // x264's preset names are not VP9's.
-        ("/settings/codec", serde_json::json!("vp9")),
+        ("/ladders/0/codec", serde_json::json!("vp9")),
         ("/settings/metric", serde_json::json!("mse")),
-        ("/points/0/bitrate_kbps", serde_json::json!("fast")),
+        (
+            "/ladders/0/points/0/bitrate_kbps",
+            serde_json::json!("fast"),
+        ),
     ] {
         let mut broken = original.clone();
         *broken.pointer_mut(pointer).unwrap() = bad;
         assert!(!common::schema_errors(&broken).is_empty(), "{pointer}");
     }
     let mut extra = original.clone();
-    extra["rungs"][0]["surprise"] = serde_json::json!(1);
+    extra["ladders"][0]["rungs"][0]["surprise"] = serde_json::json!(1);
     assert!(!common::schema_errors(&extra).is_empty());
-    let points = original["points"].as_array().unwrap().clone();
+    let points = original["ladders"][0]["points"].as_array().unwrap().clone();
 
     // A quality target, three rungs at most, and a forced rung at 120p.
     let out = tmp.path().join("second/ladder.json");
@@ -77,8 +80,8 @@ fn ladder_reselects_under_constraints_and_refuses_impossible_ones() {
         .success();
     let m = read(&out);
     // The points are untouched; the rungs obey every constraint.
-    assert_eq!(m["points"], original["points"]);
-    let rungs = m["rungs"].as_array().unwrap();
+    assert_eq!(m["ladders"][0]["points"], original["ladders"][0]["points"]);
+    let rungs = m["ladders"][0]["rungs"].as_array().unwrap();
     assert!(
         !rungs.is_empty() && rungs.len() <= 3,
         "{} rungs",
@@ -135,7 +138,7 @@ fn ladder_reselects_under_constraints_and_refuses_impossible_ones() {
         .assert()
         .success();
     let m = read(&measured);
-    let rungs = m["rungs"].as_array().unwrap();
+    let rungs = m["ladders"][0]["rungs"].as_array().unwrap();
     assert!(rungs.iter().all(|r| r["interpolated"] == false));
     let out = export(&measured, "sabre");
     assert!(out.status.success());
@@ -158,7 +161,7 @@ fn ladder_reselects_under_constraints_and_refuses_impossible_ones() {
             assert_eq!(bits, &rungs[k]["segment_sizes_bits"][s]);
         }
     }
-    if original["rungs"]
+    if original["ladders"][0]["rungs"]
         .as_array()
         .unwrap()
         .iter()

@@ -96,7 +96,7 @@ fn trial_points_match_an_ffmpeg_cli_reencode() {
     );
     // 150 frames at 29.97 fps, 2 s segments: segments start at frames 0, 60 and 120.
     assert_eq!(m["segments"]["frames"], serde_json::json!([60, 60, 30]));
-    let points = m["points"].as_array().unwrap();
+    let points = m["ladders"][0]["points"].as_array().unwrap();
     assert_eq!(points.len(), 2);
     for p in points {
         let (w, h) = (p["width"].as_u64().unwrap(), p["height"].as_u64().unwrap());
@@ -245,9 +245,9 @@ fn manifest_is_consistent() {
     assert_eq!(m["source"]["frames"], 150);
     assert_eq!(m["settings"]["quality_field"], "ssim_y");
     // VMAF is measured only when it is the axis.
-    assert!(m["points"][0].get("vmaf").is_none());
+    assert!(m["ladders"][0]["points"][0].get("vmaf").is_none());
     assert!(m["settings"].get("vmaf_model").is_none());
-    let points = m["points"].as_array().unwrap();
+    let points = m["ladders"][0]["points"].as_array().unwrap();
     assert_eq!(points.len(), 12);
     let duration = f(&m["source"]["duration_s"]);
     let seg_durations: Vec<f64> = m["segments"]["durations_s"]
@@ -324,7 +324,7 @@ fn manifest_is_consistent() {
     }
     // Rungs: measured points, or interpolated between two measured CRFs of one height;
     // ascending bitrate 1.5x to 2x apart (the default steps), resolution never falling.
-    let rungs = m["rungs"].as_array().unwrap();
+    let rungs = m["ladders"][0]["rungs"].as_array().unwrap();
     assert!(
         rungs.len() >= 3 && rungs.len() <= 8,
         "{} rungs",
@@ -382,7 +382,7 @@ fn manifest_is_consistent() {
         .map(|p| f(&p["ssim_y"]))
         .fold(0.0, f64::max);
     assert_eq!(f(&rungs.last().unwrap()["ssim_y"]), best);
-    assert!(f(&m["ladder"]["expected_quality"]) > 0.5);
+    assert!(f(&m["ladders"][0]["summary"]["expected_quality"]) > 0.5);
 }
 
 /// Same input and options give the same bytes (the timing section aside), whatever the
@@ -416,7 +416,7 @@ fn runs_are_byte_identical() {
         args.extend(extra.iter().copied());
         let m = run_optimize(&clip, &out, &args);
         assert_eq!(m["segments"]["frames"], serde_json::json!([24, 24, 12]));
-        assert_eq!(m["points"].as_array().unwrap().len(), 9);
+        assert_eq!(m["ladders"][0]["points"].as_array().unwrap().len(), 9);
         let text = std::fs::read_to_string(out.join("ladder.json")).unwrap();
         let cut = text.find("\"timing\"").expect("timing section");
         texts.push(text[..cut].to_string());
@@ -460,11 +460,11 @@ fn json_outputs_parse() {
         .stdout
         .clone();
     let m: Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(m["rungs"].as_array().unwrap().len(), 1);
+    assert_eq!(m["ladders"][0]["rungs"].as_array().unwrap().len(), 1);
     // VMAF is the default quality axis: points and rungs carry it, pooled four ways.
     assert_eq!(m["settings"]["quality_field"], "vmaf");
     assert_eq!(m["settings"]["vmaf_model"], "v0.6.1");
-    let rung = &m["rungs"][0];
+    let rung = &m["ladders"][0]["rungs"][0];
     let vmaf = f(&rung["vmaf"]);
     assert!(vmaf > 20.0 && vmaf <= 100.0, "{vmaf}");
     let pooling = rung["pooling"].as_object().unwrap();
@@ -554,11 +554,11 @@ fn display_size_is_applied_and_recorded() {
         serde_json::json!({"width": 640, "height": 480})
     );
     // Same encodes (same bits), different scoring size, so different scores.
-    for (a, b) in native["points"]
+    for (a, b) in native["ladders"][0]["points"]
         .as_array()
         .unwrap()
         .iter()
-        .zip(big["points"].as_array().unwrap())
+        .zip(big["ladders"][0]["points"].as_array().unwrap())
     {
         assert_eq!(a["segment_sizes_bits"], b["segment_sizes_bits"]);
         assert_ne!(a["psnr_y"], b["psnr_y"]);

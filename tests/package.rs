@@ -234,7 +234,7 @@ fn packaged_ladder_plays_in_a_real_client_with_honest_bandwidths() {
     let tmp = tempfile::tempdir().unwrap();
     let ladder = small_ladder(&sample(), &tmp.path().join("opt"), "360,270");
     let manifest = common::read_manifest(&ladder);
-    let rungs = manifest["rungs"].as_array().unwrap();
+    let rungs = manifest["ladders"][0]["rungs"].as_array().unwrap();
     let frames = manifest["source"]["frames"].as_u64().unwrap();
     assert!(rungs.len() >= 3);
 
@@ -504,7 +504,10 @@ fn ntsc_rate_dash_only_package_of_a_real_clip() {
     assert!(mpd.contains(r#"frameRate="30000/1001""#), "{mpd}");
     assert!(mpd.contains(r#"timescale="30000""#), "{mpd}");
     let streams = client_streams(&out.join("manifest.mpd"));
-    assert_eq!(streams.len(), manifest["rungs"].as_array().unwrap().len());
+    assert_eq!(
+        streams.len(),
+        manifest["ladders"][0]["rungs"].as_array().unwrap().len()
+    );
     for s in &streams {
         assert_eq!(
             s["nb_read_frames"]

@@ -98,10 +98,10 @@ fn the_page_is_self_contained_and_shows_the_manifest() {
     }
     assert!(has_text(plot, "convex hull"));
     assert!(has_text(plot, "apple-hls (measured)"));
-    if m.rungs.iter().any(|r| !r.interpolated) {
+    if m.ladders[0].rungs.iter().any(|r| !r.interpolated) {
         assert!(has_text(plot, "rungs (measured)"));
     }
-    if m.rungs.iter().any(|r| r.interpolated) {
+    if m.ladders[0].rungs.iter().any(|r| r.interpolated) {
         assert!(has_text(plot, "rungs (interpolated)"));
     }
     // Text at least 14 px.
@@ -114,7 +114,11 @@ fn the_page_is_self_contained_and_shows_the_manifest() {
     let segments = section(&html, "Bitrate of each segment", "</figure>");
     assert!(has_text(segments, "time (s)"));
     assert!(has_text(segments, "segment bitrate (kbit/s, log scale)"));
-    let measured = m.rungs.iter().filter(|r| !r.interpolated).count();
+    let measured = m.ladders[0]
+        .rungs
+        .iter()
+        .filter(|r| !r.interpolated)
+        .count();
     assert_eq!(
         texts(segments)
             .iter()
@@ -126,8 +130,8 @@ fn the_page_is_self_contained_and_shows_the_manifest() {
     // The rung table: one row per rung, with its bitrates.
     let table = section(&html, "<table class=\"rungs\">", "</table>");
     let rows: Vec<&str> = table.split("<tr><td").skip(1).collect();
-    assert_eq!(rows.len(), m.rungs.len());
-    for (row, r) in rows.iter().zip(&m.rungs) {
+    assert_eq!(rows.len(), m.ladders[0].rungs.len());
+    for (row, r) in rows.iter().zip(&m.ladders[0].rungs) {
         assert!(
             row.contains(&format!(">{}x{}<", r.width, r.height)),
             "{row}"
@@ -138,8 +142,8 @@ fn the_page_is_self_contained_and_shows_the_manifest() {
         assert_eq!(row.contains("*</span>"), r.interpolated, "{row}");
     }
     // The summary, the comparison, the source.
-    assert!(html.contains(&format!("{:.3}", m.ladder.expected_quality)));
-    let c = m.comparison.as_ref().unwrap();
+    assert!(html.contains(&format!("{:.3}", m.ladders[0].summary.expected_quality)));
+    let c = m.ladders[0].comparison.as_ref().unwrap();
     assert!(html.contains("<h2>Against apple-hls</h2>"));
     assert!(html.contains("BD-rate"));
     if let Some(bd) = c.bd_rate_percent {
@@ -156,9 +160,9 @@ fn the_page_is_self_contained_and_shows_the_manifest() {
 fn paths_are_escaped_and_missing_parts_are_left_out() {
     let mut m = manifest().clone();
     m.source.path = "clips/<b>&'quoted\".mp4".into();
-    m.comparison = None;
+    m.ladders[0].comparison = None;
     // Every rung interpolated: no segment sizes to plot.
-    for r in &mut m.rungs {
+    for r in &mut m.ladders[0].rungs {
         r.interpolated = true;
         r.segment_sizes_bits.clear();
     }
@@ -172,7 +176,7 @@ fn paths_are_escaped_and_missing_parts_are_left_out() {
     assert!(has_text(&html, "rungs (interpolated)"));
 
     m.settings.metric = Metric::Ssim;
-    let svg = pertitle::report::rate_quality_svg(&m).unwrap();
+    let svg = pertitle::report::rate_quality_svg(&m, &m.ladders[0]).unwrap();
     assert!(has_text(&svg, "SSIM-Y"));
 }
 
@@ -185,7 +189,7 @@ fn png_has_the_plot_size_and_a_clear_error_without_a_font() {
         "{} is missing: install fonts-dejavu-core (scripts/setup.sh)",
         font.display()
     );
-    let png = pertitle::report::rate_quality_png(m, font).unwrap();
+    let png = pertitle::report::rate_quality_png(m, &m.ladders[0], font).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert_eq!(&png[12..16], b"IHDR");
     let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
@@ -196,10 +200,13 @@ fn png_has_the_plot_size_and_a_clear_error_without_a_font() {
         "a plot, not a blank image: {} bytes",
         png.len()
     );
-    assert_eq!(png, pertitle::report::rate_quality_png(m, font).unwrap());
+    assert_eq!(
+        png,
+        pertitle::report::rate_quality_png(m, &m.ladders[0], font).unwrap()
+    );
 
     let missing = Path::new("/nonexistent/NoSuchFont.ttf");
-    let e = pertitle::report::rate_quality_png(m, missing)
+    let e = pertitle::report::rate_quality_png(m, &m.ladders[0], missing)
         .unwrap_err()
         .to_string();
     assert!(e.starts_with("/nonexistent/NoSuchFont.ttf: "), "{e}");
@@ -208,7 +215,7 @@ fn png_has_the_plot_size_and_a_clear_error_without_a_font() {
     let tmp = tempfile::tempdir().unwrap();
     let bogus = tmp.path().join("bogus.ttf");
     std::fs::write(&bogus, b"not a font").unwrap();
-    let e = pertitle::report::rate_quality_png(m, &bogus)
+    let e = pertitle::report::rate_quality_png(m, &m.ladders[0], &bogus)
         .unwrap_err()
         .to_string();
     assert!(e.contains("not a TrueType or OpenType font"), "{e}");

@@ -41,9 +41,9 @@ fn adaptive_search_is_deterministic_and_never_repeats_a_point() {
     let mut a = adaptive(&clip, &tmp.path().join("a"), "2");
     let mut b = adaptive(&clip, &tmp.path().join("b"), "1");
 
-    let search = &a["search"];
+    let search = &a["ladders"][0]["search"];
     assert_eq!(search["mode"], "adaptive");
-    let points = a["points"].as_array().unwrap();
+    let points = a["ladders"][0]["points"].as_array().unwrap();
     let waves: Vec<u64> = search["waves"]
         .as_array()
         .unwrap()
@@ -55,7 +55,10 @@ fn adaptive_search_is_deterministic_and_never_repeats_a_point() {
     assert_eq!(search["encodes"].as_u64().unwrap(), points.len() as u64);
     // Each encode's CPU time is accounted for.
     assert_eq!(
-        a["timing"]["points_encode_cpu_s"].as_array().unwrap().len(),
+        a["timing"]["ladders"][0]["points_encode_cpu_s"]
+            .as_array()
+            .unwrap()
+            .len(),
         points.len()
     );
 
@@ -87,7 +90,7 @@ fn adaptive_search_is_deterministic_and_never_repeats_a_point() {
 
 /// `(height, CRF)` of each point of a manifest's `field` ("points" or "proxy_points").
 fn keys(manifest: &Value, field: &str) -> Vec<(u64, f64)> {
-    manifest[field]
+    manifest["ladders"][0][field]
         .as_array()
         .unwrap()
         .iter()
@@ -117,11 +120,11 @@ fn proxy_search_encodes_the_rungs_at_the_final_preset() {
     let mut a = adaptive_with(&clip, &tmp.path().join("a"), "2", &proxy);
     let mut b = adaptive_with(&clip, &tmp.path().join("b"), "1", &proxy);
 
-    assert_eq!(a["settings"]["preset"], "veryfast");
-    assert_eq!(a["settings"]["proxy_preset"], "ultrafast");
+    assert_eq!(a["ladders"][0]["preset"], "veryfast");
+    assert_eq!(a["ladders"][0]["proxy_preset"], "ultrafast");
     let finals = keys(&a, "points");
     let proxies = keys(&a, "proxy_points");
-    let search = &a["search"];
+    let search = &a["ladders"][0]["search"];
     let n_final = search["final_encodes"].as_u64().unwrap() as usize;
     assert_eq!(n_final, finals.len());
     assert!(proxies.len() > finals.len(), "{proxies:?} {finals:?}");
@@ -137,7 +140,7 @@ fn proxy_search_encodes_the_rungs_at_the_final_preset() {
         search["encodes"].as_u64().unwrap() as usize,
         proxies.len() + finals.len()
     );
-    let timing = &a["timing"];
+    let timing = &a["timing"]["ladders"][0];
     assert_eq!(
         timing["proxy_points_encode_cpu_s"]
             .as_array()
@@ -178,7 +181,7 @@ fn proxy_search_encodes_the_rungs_at_the_final_preset() {
     };
     let rate = |p: &Value| p["bitrate_kbps"].as_f64().unwrap();
     let fps = 30000.0 / 1001.0;
-    for p in a["proxy_points"].as_array().unwrap() {
+    for p in a["ladders"][0]["proxy_points"].as_array().unwrap() {
         let b = bits(p);
         assert_eq!(b.len(), 2, "{p}");
         let expected = b.iter().sum::<u64>() as f64 / (60.0 / fps) / 1000.0;
@@ -188,7 +191,7 @@ fn proxy_search_encodes_the_rungs_at_the_final_preset() {
             rate(p)
         );
     }
-    for p in a["points"].as_array().unwrap() {
+    for p in a["ladders"][0]["points"].as_array().unwrap() {
         assert_eq!(bits(p).len(), 5, "{p}");
     }
     // The calibration: the smallest resolution at both ends of the CRF range and its
@@ -224,7 +227,7 @@ fn proxy_search_encodes_the_rungs_at_the_final_preset() {
     // The rungs come from the final preset's encodes: measured ones are points, and an
     // interpolated one lies between two points of its resolution, unless it is marked as
     // the proxy's estimate (the rounds of final encodes ran out).
-    for r in a["rungs"].as_array().unwrap() {
+    for r in a["ladders"][0]["rungs"].as_array().unwrap() {
         let (h, crf) = (r["height"].as_u64().unwrap(), r["crf"].as_f64().unwrap());
         if r["proxy_estimate"] == true {
             assert_eq!(r["interpolated"], true);
@@ -239,7 +242,11 @@ fn proxy_search_encodes_the_rungs_at_the_final_preset() {
             assert_eq!(kbps(r), kbps(&point("points", h, crf)));
         }
     }
-    assert!(a["rungs"].as_array().unwrap().len() >= 4, "{}", a["rungs"]);
+    assert!(
+        a["ladders"][0]["rungs"].as_array().unwrap().len() >= 4,
+        "{}",
+        a["ladders"][0]["rungs"]
+    );
 
     // Deterministic across thread counts.
     a.as_object_mut().unwrap().remove("timing");

@@ -3,6 +3,7 @@
 use anyhow::{Context, anyhow};
 use pertitle::bdrate::{BdError, BdReport, Curve, Interpolation};
 use pertitle::hull::RateQuality;
+use pertitle::video_codec::Codec;
 use pertitle::{Manifest, Metric};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,14 @@ pub struct Args {
     /// them on its own metric) instead of their rungs. Has no effect on curve files.
     #[arg(long)]
     hull: bool,
+    /// The codec whose ladder to take from a ladder.json A (default: its first).
+    #[arg(long, value_name = "CODEC")]
+    codec: Option<Codec>,
+    /// The codec whose ladder to take from a ladder.json B (default: --codec if given, else
+    /// its first): `compare OUT/ladder.json OUT/ladder.json --codec x264 --codec-b x265`
+    /// compares two codecs of one run.
+    #[arg(long, value_name = "CODEC")]
+    codec_b: Option<Codec>,
     /// Quality axis of a ladder.json: psnr (psnr_y), ssim (ssim_y) or vmaf (default: each
     /// ladder's own metric; two ladders of different metrics need --metric).
     #[arg(long)]
@@ -141,8 +150,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let input_a = read_input(&args.a)?;
     let input_b = read_input(&args.b)?;
     let metric = choose_metric(&args, &input_a, &input_b)?;
-    let a = side(&args.a, input_a, metric, args.hull)?;
-    let b = side(&args.b, input_b, metric, args.hull)?;
+    let a = side(&args.a, input_a, metric, args.hull, args.codec)?;
+    let b = side(
+        &args.b,
+        input_b,
+        metric,
+        args.hull,
+        args.codec_b.or(args.codec),
+    )?;
     let method = Interpolation::from(args.method);
     let report = pertitle::bdrate::compare(&a.curve(), &b.curve(), method)
         .map_err(|e| explain(e, &a, &b))?;
@@ -206,10 +221,18 @@ fn choose_metric(args: &Args, a: &Input, b: &Input) -> anyhow::Result<Option<Met
     }
 }
 
-fn side(path: &Path, input: Input, metric: Option<Metric>, hull: bool) -> anyhow::Result<Side> {
+fn side(
+    path: &Path,
+    input: Input,
+    metric: Option<Metric>,
+    hull: bool,
+    codec: Option<Codec>,
+) -> anyhow::Result<Side> {
     let (kind, points) = match input {
         Input::Curve(c) => (Kind::Curve, c.into_iter().map(|(r, q)| [r, q]).collect()),
         Input::Manifest(m) => {
+            let l = pertitle::export::ladder_of(&m, codec)
+                .with_context(|| path.display().to_string())?;
             // A manifest always has a metric: its own one if --metric was not given.
             let metric = metric.unwrap_or(m.settings.metric);
             let no_vmaf = || {
@@ -219,7 +242,7 @@ fn side(path: &Path, input: Input, metric: Option<Metric>, hull: bool) -> anyhow
                 )
             };
             if hull {
-                let points = m
+                let points = l
                     .points
                     .iter()
                     .filter(|p| p.on_hull)
@@ -228,7 +251,7 @@ fn side(path: &Path, input: Input, metric: Option<Metric>, hull: bool) -> anyhow
                     .ok_or_else(no_vmaf)?;
                 (Kind::Hull, points)
             } else {
-                let points = m
+                let points = l
                     .rungs
                     .iter()
                     .map(|r| metric.value(r).map(|q| [r.bitrate_kbps, q]))

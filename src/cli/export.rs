@@ -2,8 +2,9 @@
 
 use anyhow::Context;
 use pertitle::Manifest;
-use pertitle::export::{DEFAULT_URI_TEMPLATE, hls_master, points_csv, sabre, sabre_from_package};
+use pertitle::export::{default_uri_template, hls_master, points_csv, sabre, sabre_from_package};
 use pertitle::package::{PACKAGE_JSON, PackageManifest};
+use pertitle::video_codec::Codec;
 use std::path::PathBuf;
 
 /// Write a ladder.json in another tool's format, to stdout or to --output.
@@ -36,10 +37,17 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// hls-master: each rung's media playlist URI; {index} (1-based, by bitrate), {width},
-    /// {height} and {kbps} are filled in. The default is where `pertitle package` puts it.
-    #[arg(long, value_name = "TEMPLATE", default_value = DEFAULT_URI_TEMPLATE)]
-    uri: String,
+    /// hls-master: each rung's media playlist URI; {codec}, {index} (1-based within its
+    /// codec, by bitrate), {width}, {height} and {kbps} are filled in. The default is where
+    /// `pertitle package` puts it: rung{index}_{height}p/media.m3u8, with a `{codec}_` prefix
+    /// when the manifest has several codecs' ladders.
+    #[arg(long, value_name = "TEMPLATE")]
+    uri: Option<String>,
+
+    /// sabre: the codec whose ladder to export (Sabre plays one ladder; default: the
+    /// manifest's first).
+    #[arg(long, value_name = "CODEC")]
+    codec: Option<Codec>,
 
     /// sabre: take the segment sizes from this package directory (`pertitle package`'s
     /// output for this ladder) instead of the trial encodes.
@@ -62,17 +70,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let text = match args.format {
         Format::Csv => points_csv(&manifest),
         Format::HlsMaster => {
-            hls_master(&manifest, &args.uri).with_context(|| args.input.display().to_string())?
+            let uri = args
+                .uri
+                .clone()
+                .unwrap_or_else(|| default_uri_template(&manifest).to_string());
+            hls_master(&manifest, &uri).with_context(|| args.input.display().to_string())?
         }
         Format::Sabre => {
             let s = match &args.package {
                 Some(dir) => {
                     let package = PackageManifest::read(dir)?;
                     package.check_matches(&manifest, dir)?;
-                    sabre_from_package(&package)
+                    sabre_from_package(&package, args.codec)
                         .with_context(|| dir.join(PACKAGE_JSON).display().to_string())?
                 }
-                None => sabre(&manifest).with_context(|| args.input.display().to_string())?,
+                None => sabre(&manifest, args.codec)
+                    .with_context(|| args.input.display().to_string())?,
             };
             serde_json::to_string_pretty(&s)? + "\n"
         }

@@ -5,6 +5,7 @@ use super::progress::Bar;
 use anyhow::Context;
 use pertitle::ladder::Constraints;
 use pertitle::metrics::vmaf::VmafModel;
+use pertitle::optimize::CodecChoice;
 use pertitle::package::PackageOptions;
 use pertitle::reference::ReferenceLadder;
 use pertitle::search::SearchMode;
@@ -40,26 +41,34 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', default_value = "1080,720,540,360,270")]
     resolutions: Vec<u32>,
 
-    /// The codec of every encode: x264 (H.264), x265 (HEVC), svt-av1 or aom-av1 (AV1), vp9.
-    /// Each runs through its libavcodec encoder on one thread, with every segment opening
-    /// on a keyframe that starts a closed GOP.
-    #[arg(long, default_value = "x264", value_name = "CODEC")]
-    codec: Codec,
+    /// The codecs to build a ladder with, comma-separated: x264 (H.264), x265 (HEVC),
+    /// svt-av1 or aom-av1 (AV1), vp9. Each runs through its libavcodec encoder on one thread,
+    /// with every segment opening on a keyframe that starts a closed GOP. With several, the
+    /// manifest holds a ladder per codec and the BD-rate of each against the first.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "x264",
+        value_name = "CODEC"
+    )]
+    codec: Vec<Codec>,
 
-    /// The codec's constant-quality values tried at every resolution: CRF 0..51 for x264 and
-    /// x265 (fractions allowed), whole numbers 1..63 for svt-av1 and 0..63 for vp9 and
-    /// aom-av1 (their constant-quality mode). Default: 18,22,26,30,34,38 for x264 and x265,
-    /// 20,27,34,41,48,55 for the others.
-    #[arg(long, value_delimiter = ',')]
-    crf: Option<Vec<f64>>,
+    /// The constant-quality values tried at every resolution, on each codec's scale: CRF
+    /// 0..51 for x264 and x265 (fractions allowed), whole numbers 1..63 for svt-av1 and 0..63
+    /// for vp9 and aom-av1 (their constant-quality mode). `LIST` applies to every codec,
+    /// `CODEC=LIST` to one (repeat the option for others). Default: 18,22,26,30,34,38 for
+    /// x264 and x265, 20,27,34,41,48,55 for the others.
+    #[arg(long, value_name = "[CODEC=]LIST")]
+    crf: Vec<String>,
 
-    /// The codec's preset of the trial encodes and of the rungs: ultrafast .. placebo for
-    /// x264 and x265 (default medium); a number for the others, higher is faster: svt-av1
-    /// 0..12 (default 8), vp9 cpu-used 0..5 (default 4), aom-av1 cpu-used 0..6 (default 6).
-    #[arg(long)]
-    preset: Option<String>,
+    /// The preset of the trial encodes and of the rungs: ultrafast .. placebo for x264 and
+    /// x265 (default medium); a number for the others, higher is faster: svt-av1 0..12
+    /// (default 8), vp9 cpu-used 0..5 (default 4), aom-av1 cpu-used 0..6 (default 6).
+    /// `PRESET` applies to every codec, `CODEC=PRESET` to one (repeatable).
+    #[arg(long, value_name = "[CODEC=]PRESET")]
+    preset: Vec<String>,
 
-    /// Run the search at this faster preset of the codec, then encode only the rungs it chooses at
+    /// Run the search at this faster preset of the codec (`[CODEC=]PRESET`, as --preset), then encode only the rungs it chooses at
     /// --preset: those encodes, measured, are the ladder's points (the search's are kept
     /// apart, as proxy_points). The difference between the presets is calibrated on a small
     /// resolution (the smallest at least a third of the tallest's height) at three CRFs, then
@@ -67,8 +76,8 @@ pub struct Args {
     /// most 3 passes of final encodes).
     /// Default: superfast for an adaptive x264 or x265 search at a slower --preset; none for
     /// the grid and the other codecs.
-    #[arg(long, value_name = "PRESET")]
-    proxy_preset: Option<String>,
+    #[arg(long, value_name = "[CODEC=]PRESET")]
+    proxy_preset: Vec<String>,
 
     /// Keep every trial encode's result in DIR, named by a hash of everything that
     /// determines it (the source's bytes, resolution, CRF, preset, encoder version, segment
@@ -169,14 +178,41 @@ fn check_writable(dir: &Path) -> anyhow::Result<()> {
 pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
     let defaults = OptimizeOptions::default();
     let args = args.clone();
-    let codec = args.codec;
-    let preset = args
-        .preset
-        .unwrap_or_else(|| codec.default_preset().to_string());
+    let mut codecs: Vec<Codec> = Vec::new();
+    for &c in &args.codec {
+        if !codecs.contains(&c) {
+            codecs.push(c);
+        }
+    }
+    let presets = PerCodec::parse("--preset", &args.preset, &codecs, |v| Ok(v.to_string()))?;
+    let crfs = PerCodec::parse("--crf", &args.crf, &codecs, parse_crfs)?;
+    let proxies = PerCodec::parse("--proxy-preset", &args.proxy_preset, &codecs, |v| {
+        Ok(v.to_string())
+    })?;
+    let codecs = codecs
+        .into_iter()
+        .map(|codec| {
+            let preset = presets
+                .of(codec)
+                .unwrap_or_else(|| codec.default_preset().to_string());
+            let proxy_preset = match (args.no_proxy, proxies.of(codec)) {
+                (true, _) => None,
+                (false, Some(p)) => Some(p),
+                (false, None) => {
+                    pertitle::optimize::default_proxy_preset(codec, &preset, args.search)
+                }
+            };
+            CodecChoice {
+                codec,
+                crfs: crfs.of(codec).unwrap_or_else(|| codec.default_crfs()),
+                preset,
+                proxy_preset,
+            }
+        })
+        .collect();
     let options = OptimizeOptions {
         heights: args.resolutions,
-        codec,
-        crfs: args.crf.unwrap_or_else(|| codec.default_crfs()),
+        codecs,
         segment_seconds: args.segment_seconds,
         constraints: args.ladder.constraints(&Constraints::default()),
         objective: args.ladder.objective(defaults.objective)?,
@@ -192,15 +228,66 @@ pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
             .cache
             .clone()
             .map(pertitle::optimize::CacheSettings::new),
-        proxy_preset: match (args.no_proxy, args.proxy_preset) {
-            (true, _) => None,
-            (false, Some(p)) => Some(p),
-            (false, None) => pertitle::optimize::default_proxy_preset(codec, &preset, args.search),
-        },
-        preset,
     };
     options.validate()?;
     Ok(options)
+}
+
+/// A command-line value given for every codec (`VALUE`) or for one (`CODEC=VALUE`).
+struct PerCodec<T> {
+    all: Option<T>,
+    one: Vec<(Codec, T)>,
+}
+
+impl<T: Clone> PerCodec<T> {
+    fn parse(
+        option: &str,
+        values: &[String],
+        codecs: &[Codec],
+        parse: impl Fn(&str) -> anyhow::Result<T>,
+    ) -> anyhow::Result<Self> {
+        let mut out = PerCodec {
+            all: None,
+            one: Vec::new(),
+        };
+        for value in values {
+            let named = value.split_once('=').map(|(c, v)| (c.parse::<Codec>(), v));
+            match named {
+                Some((Ok(codec), v)) => {
+                    if !codecs.contains(&codec) {
+                        anyhow::bail!("{option} {value}: {codec} is not among --codec");
+                    }
+                    let parsed = parse(v).with_context(|| format!("{option} {value}"))?;
+                    out.one.retain(|(c, _)| *c != codec);
+                    out.one.push((codec, parsed));
+                }
+                Some((Err(e), _)) => anyhow::bail!("{option} {value}: {e}"),
+                None => out.all = Some(parse(value).with_context(|| format!("{option} {value}"))?),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The value for `codec`: its own, else the one for every codec.
+    fn of(&self, codec: Codec) -> Option<T> {
+        self.one
+            .iter()
+            .find(|(c, _)| *c == codec)
+            .map(|(_, v)| v.clone())
+            .or_else(|| self.all.clone())
+    }
+}
+
+/// A comma-separated list of CRF values.
+fn parse_crfs(list: &str) -> anyhow::Result<Vec<f64>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse::<f64>()
+                .map_err(|_| anyhow::anyhow!("{v:?} is not a number"))
+        })
+        .collect()
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {

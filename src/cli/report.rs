@@ -74,7 +74,11 @@ pub fn write(
     let html = pertitle::report::html(manifest, package)?;
     // Render everything before writing anything.
     let image = match png {
-        Some(_) => Some(pertitle::report::rate_quality_png(manifest, font)?),
+        // The first codec's plot.
+        Some(_) => match manifest.ladders.first() {
+            Some(ladder) => Some(pertitle::report::rate_quality_png(manifest, ladder, font)?),
+            None => anyhow::bail!("the manifest has no ladder"),
+        },
         None => None,
     };
     write_atomic(output, html.as_bytes())?;

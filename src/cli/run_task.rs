@@ -68,7 +68,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     options.jobs = 1;
     let started = Instant::now();
     let bar = Bar::new(std::io::stderr().is_terminal());
-    let measured = pertitle::optimize::run_unit(&optimize_args.input, &options, unit.spec, &bar);
+    let measured =
+        pertitle::optimize::run_unit(&optimize_args.input, &options, unit.codec, unit.spec, &bar);
     bar.finish();
     let what = if measured? {
         "measured"
@@ -76,8 +77,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "already done"
     };
     println!(
-        "unit {i} of {} ({}): {what} in {:.1} s; {}",
+        "unit {i} of {} ({} {}): {what} in {:.1} s; {}",
         plan.units.len(),
+        unit.codec,
         unit.spec,
         started.elapsed().as_secs_f64(),
         plan.cache.join(&unit.result).display()

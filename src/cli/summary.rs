@@ -1,27 +1,61 @@
 //! The human-readable summary of a ladder.json that `optimize` and `ladder` print.
 
 use pertitle::Manifest;
+use pertitle::manifest::{CodecLadder, LadderTiming};
 
-/// Print the source, the rung table and the ladder's expected quality.
+/// Print the source, then for each codec the rung table and the ladder's expected quality,
+/// then how the codecs compare.
 pub fn print(manifest: &Manifest) {
-    let field = manifest.settings.quality_field.as_str();
-    let on_hull = manifest.points.iter().filter(|p| p.on_hull).count();
     println!(
-        "{}: {}x{} {} fps, {} frames; {} {} points measured, {} on the hull",
+        "{}: {}x{} {} fps, {} frames",
         manifest.source.path.display(),
         manifest.source.width,
         manifest.source.height,
         manifest.source.frame_rate,
         manifest.source.frames,
-        manifest.points.len(),
-        manifest.settings.codec,
+    );
+    for (ladder, timing) in manifest.ladders.iter().zip(&manifest.timing.ladders) {
+        print_ladder(manifest, ladder, timing);
+    }
+    let field = manifest.settings.quality_field.as_str();
+    for c in &manifest.codec_comparisons {
+        let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:+.2}%"));
+        println!(
+            "{} against {}: BD-rate {} on the hulls, {} on the ladders (same {field}; negative: fewer bits){}",
+            c.codec,
+            c.against,
+            pct(c.hull_bd_rate_percent),
+            pct(c.ladder_bd_rate_percent),
+            c.note
+                .as_ref()
+                .map_or(String::new(), |n| format!("; note: {n}"))
+        );
+    }
+    if manifest.timing.ladders.len() > 1 {
+        println!(
+            "all codecs: encoder CPU {:.1} s; wall {:.1} s",
+            manifest.timing.encode_cpu_s, manifest.timing.wall_s
+        );
+    }
+}
+
+/// One codec's ladder.
+fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
+    let field = manifest.settings.quality_field.as_str();
+    let on_hull = ladder.points.iter().filter(|p| p.on_hull).count();
+    println!(
+        "{} ({}, preset {}): {} points measured, {} on the hull",
+        ladder.codec,
+        ladder.encoder,
+        ladder.preset,
+        ladder.points.len(),
         on_hull
     );
     println!(
         "{:>4}  {:>10}  {:>6}  {:>10}  {:>10}  {:>7}  {:>9}  {:>8}",
         "rung", "resolution", "crf", "kbps", "peak kbps", "vmaf", "psnr_y", "ssim_y"
     );
-    for (i, r) in manifest.rungs.iter().enumerate() {
+    for (i, r) in ladder.rungs.iter().enumerate() {
         let vmaf = r.vmaf.map_or("-".to_string(), |v| format!("{v:.2}"));
         let mark = match (r.proxy_estimate, r.interpolated) {
             (true, _) => "+",
@@ -41,22 +75,22 @@ pub fn print(manifest: &Manifest) {
             r.ssim_y
         );
     }
-    let l = &manifest.ladder;
-    if manifest
+    let l = &ladder.summary;
+    if ladder
         .rungs
         .iter()
         .any(|r| r.interpolated && !r.proxy_estimate)
     {
         println!("* interpolated between two measured CRFs (estimated, not encoded)");
     }
-    if manifest.rungs.iter().any(|r| r.proxy_estimate) {
+    if ladder.rungs.iter().any(|r| r.proxy_estimate) {
         println!("+ estimated from the proxy search (not encoded at the final preset)");
     }
     println!(
         "quality axis: {field}; expected {field} {:.3} for viewers at {:.0}-{:.0} kbps (log-uniform)",
         l.expected_quality, l.viewer_kbps[0], l.viewer_kbps[1]
     );
-    if let Some(c) = &manifest.comparison {
+    if let Some(c) = &ladder.comparison {
         println!(
             "against {} ({} rungs measured on this title, {}):",
             c.reference,
@@ -97,8 +131,7 @@ pub fn print(manifest: &Manifest) {
             println!("  note: {note}");
         }
     }
-    let search = &manifest.search;
-    let t = &manifest.timing;
+    let search = &ladder.search;
     let mode = match search.mode {
         pertitle::search::SearchMode::Grid => "grid",
         pertitle::search::SearchMode::Adaptive => "adaptive",
@@ -108,23 +141,23 @@ pub fn print(manifest: &Manifest) {
         search.waves.len(),
         if search.waves.len() == 1 { "" } else { "s" }
     );
-    match (&manifest.settings.proxy_preset, search.final_encodes) {
+    match (&ladder.proxy_preset, search.final_encodes) {
         (Some(proxy), Some(finals)) => {
             let proxy_cpu: f64 = t.proxy_points_encode_cpu_s.iter().sum();
             println!(
                 "{mode} search at {proxy}: {} encodes in {waves}, encoder CPU {proxy_cpu:.1} s; then {finals} at {}, {:.1} s; wall {:.1} s",
                 search.encodes - finals,
-                manifest.settings.preset,
+                ladder.preset,
                 t.encode_cpu_s - proxy_cpu,
-                t.wall_s
+                manifest.timing.wall_s
             );
         }
         _ => println!(
             "{mode} search: {} encodes in {waves} ({} points); encoder CPU {:.1} s; wall {:.1} s",
             search.encodes,
-            manifest.points.len(),
+            ladder.points.len(),
             t.encode_cpu_s,
-            t.wall_s
+            manifest.timing.wall_s
         ),
     }
     if t.cached_encodes > 0 {

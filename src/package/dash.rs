@@ -1,11 +1,12 @@
-//! The DASH MPD (ISO/IEC 23009-1, static, live profile): one adaptation set whose
-//! representations are the renditions, each addressed by a segment template (with an exact
+//! The DASH MPD (ISO/IEC 23009-1, static, live profile): an adaptation set per codec whose
+//! representations are its renditions, each addressed by a segment template (with an exact
 //! timeline) over the same CMAF segments the HLS playlists list.
 
 use super::PackagedRendition;
 use super::rendition::{INIT_SEGMENT, SEGMENT_TEMPLATE};
 use crate::frame_rate::FrameRate;
 use crate::resolution::Resolution;
+use crate::video_codec::Codec;
 use std::fmt::Write;
 
 /// An ISO 8601 duration, to the millisecond.
@@ -33,26 +34,9 @@ pub fn mpd(
     segment_frames: &[u64],
     min_buffer_s: f64,
 ) -> String {
-    let timescale = u64::from(rate.num);
     let frames: u64 = segment_frames.iter().sum();
     let duration = rate.duration_of(frames);
     let longest = segment_frames.iter().copied().max().unwrap_or(0);
-    let max = renditions
-        .iter()
-        .map(|r| Resolution::new(r.width, r.height))
-        .max_by_key(|r| r.pixels())
-        .unwrap_or(Resolution::new(0, 0));
-    // The picture aspect ratio, declared only when every rendition has the same one.
-    let ratio = |w: u32, h: u32| {
-        let g = gcd(u64::from(w), u64::from(h)).max(1);
-        (u64::from(w) / g, u64::from(h) / g)
-    };
-    let par = ratio(max.width, max.height);
-    let par = if renditions.iter().all(|r| ratio(r.width, r.height) == par) {
-        format!(r#" par="{}:{}""#, par.0, par.1)
-    } else {
-        String::new()
-    };
     let frame_rate = if rate.den == 1 {
         rate.num.to_string()
     } else {
@@ -69,12 +53,56 @@ pub fn mpd(
         iso_duration_up(min_buffer_s)
     );
     let _ = writeln!(out, r#"  <Period id="0" start="PT0S">"#);
+    // One adaptation set per codec, in the order the renditions name them: a player switches
+    // between representations of one codec, and picks the codec by `@codecs`.
+    let mut codecs: Vec<Codec> = Vec::new();
+    for r in renditions {
+        if !codecs.contains(&r.codec) {
+            codecs.push(r.codec);
+        }
+    }
+    for (set, codec) in codecs.into_iter().enumerate() {
+        let members: Vec<&PackagedRendition> =
+            renditions.iter().filter(|r| r.codec == codec).collect();
+        adaptation_set(&mut out, set, &members, rate, segment_frames, &frame_rate);
+    }
+    let _ = writeln!(out, "  </Period>");
+    let _ = writeln!(out, "</MPD>");
+    out
+}
+
+/// One codec's adaptation set.
+fn adaptation_set(
+    out: &mut String,
+    id: usize,
+    renditions: &[&PackagedRendition],
+    rate: FrameRate,
+    segment_frames: &[u64],
+    frame_rate: &str,
+) {
+    let timescale = u64::from(rate.num);
+    let max = renditions
+        .iter()
+        .map(|r| Resolution::new(r.width, r.height))
+        .max_by_key(|r| r.pixels())
+        .unwrap_or(Resolution::new(0, 0));
+    // The picture aspect ratio, declared only when every rendition has the same one.
+    let ratio = |w: u32, h: u32| {
+        let g = gcd(u64::from(w), u64::from(h)).max(1);
+        (u64::from(w) / g, u64::from(h) / g)
+    };
+    let par = ratio(max.width, max.height);
+    let par = if renditions.iter().all(|r| ratio(r.width, r.height) == par) {
+        format!(r#" par="{}:{}""#, par.0, par.1)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        r#"    <AdaptationSet id="0" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" frameRate="{frame_rate}" maxWidth="{}" maxHeight="{}"{par}>"#,
+        r#"    <AdaptationSet id="{id}" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1" frameRate="{frame_rate}" maxWidth="{}" maxHeight="{}"{par}>"#,
         max.width, max.height,
     );
-    let mut sorted: Vec<&PackagedRendition> = renditions.iter().collect();
+    let mut sorted: Vec<&PackagedRendition> = renditions.to_vec();
     sorted.sort_by_key(|r| r.dash_bandwidth);
     for r in sorted {
         let _ = writeln!(
@@ -87,14 +115,11 @@ pub fn mpd(
             out,
             r#"        <SegmentTemplate timescale="{timescale}" presentationTimeOffset="{offset}" initialization="$RepresentationID$/{INIT_SEGMENT}" media="$RepresentationID$/{SEGMENT_TEMPLATE}" startNumber="0">"#
         );
-        timeline(&mut out, segment_frames, rate, offset);
+        timeline(out, segment_frames, rate, offset);
         let _ = writeln!(out, "        </SegmentTemplate>");
         let _ = writeln!(out, "      </Representation>");
     }
     let _ = writeln!(out, "    </AdaptationSet>");
-    let _ = writeln!(out, "  </Period>");
-    let _ = writeln!(out, "</MPD>");
-    out
 }
 
 /// The segments' `SegmentTimeline` in units of `1 / rate.num` s, starting at `start` (the

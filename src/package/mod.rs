@@ -34,6 +34,7 @@ use crate::frame_rate::FrameRate;
 use crate::manifest::Manifest;
 use crate::measure::{bytes_per_trial_pixel, default_memory_budget, plan_passes};
 use crate::pass;
+use crate::point::Rung;
 use crate::progress::Progress;
 use crate::resolution::Resolution;
 use crate::segment::Segmenter;
@@ -91,10 +92,6 @@ impl Default for PackageOptions {
 pub struct PackageManifest {
     pub generator: String,
     pub source: PathBuf,
-    /// The codec of every rendition, and its libavcodec encoder.
-    pub codec: Codec,
-    pub encoder: String,
-    pub preset: String,
     pub frame_rate: FrameRate,
     pub segment_seconds: f64,
     /// Duration of every segment, seconds (the same in every rendition).
@@ -114,6 +111,10 @@ pub struct PackageManifest {
 /// One rung as packaged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PackagedRendition {
+    /// The codec it is encoded with, its libavcodec encoder and the codec's preset.
+    pub codec: Codec,
+    pub encoder: String,
+    pub preset: String,
     /// Its directory in the package (and its DASH representation id).
     pub name: String,
     pub width: u32,
@@ -153,11 +154,19 @@ impl PackageManifest {
         serde_json::from_slice(&bytes).map_err(|e| Error::Manifest { path, cause: e })
     }
 
-    /// Fail unless this package holds the rungs of `manifest` (same sizes and CRFs, in order).
+    /// Fail unless this package holds the rungs of `manifest` (same codecs, sizes and CRFs,
+    /// in order).
     pub fn check_matches(&self, manifest: &Manifest, dir: &Path) -> Result<()> {
-        let same = self.renditions.len() == manifest.rungs.len()
-            && self.renditions.iter().zip(&manifest.rungs).all(|(p, r)| {
-                (p.width, p.height) == (r.width, r.height) && (p.crf - r.crf).abs() < 1e-9
+        let rungs: Vec<(Codec, &Rung)> = manifest
+            .ladders
+            .iter()
+            .flat_map(|l| l.rungs.iter().map(move |r| (l.codec, r)))
+            .collect();
+        let same = self.renditions.len() == rungs.len()
+            && self.renditions.iter().zip(&rungs).all(|(p, (codec, r))| {
+                p.codec == *codec
+                    && (p.width, p.height) == (r.width, r.height)
+                    && (p.crf - r.crf).abs() < 1e-9
             });
         if same {
             Ok(())
@@ -170,9 +179,11 @@ impl PackageManifest {
     }
 }
 
-/// The directory name of rung `index` (0-based, by increasing bitrate).
-pub fn rendition_name(index: usize, resolution: Resolution) -> String {
-    format!("rung{}_{}p", index + 1, resolution.height)
+/// The directory name of rung `index` (0-based, by increasing bitrate) of a ladder; `codec`
+/// prefixes it in a package of several codecs' ladders.
+pub fn rendition_name(codec: Option<Codec>, index: usize, resolution: Resolution) -> String {
+    let prefix = codec.map_or(String::new(), |c| format!("{c}_"));
+    format!("{prefix}rung{}_{}p", index + 1, resolution.height)
 }
 
 /// Encode and package the rungs of `manifest` into `out` (created; refused if it exists and
@@ -188,7 +199,7 @@ pub fn package(
             "nothing to package: neither HLS nor DASH asked for".into(),
         ));
     }
-    if manifest.rungs.is_empty() {
+    if manifest.ladders.iter().all(|l| l.rungs.is_empty()) {
         return Err(Error::InvalidOption("the ladder has no rungs".into()));
     }
     let source = options
@@ -196,30 +207,45 @@ pub fn package(
         .clone()
         .unwrap_or_else(|| manifest.source.path.clone());
     check_source(manifest, &source)?;
-    let preset = options
-        .preset
-        .clone()
-        .unwrap_or_else(|| manifest.settings.preset.clone());
     let rate = manifest.source.frame_rate;
     let segment_seconds = manifest.settings.segment_seconds;
     let segmenter = Segmenter::new(rate, segment_seconds);
-    let codec = manifest.settings.codec;
-    let settings = EncoderSettings::for_segments(codec, &preset, &segmenter)?;
+    // Each ladder's encoder settings: its own preset unless another is asked for.
+    let settings: Vec<EncoderSettings> = manifest
+        .ladders
+        .iter()
+        .map(|l| {
+            let preset = options.preset.as_ref().unwrap_or(&l.preset);
+            EncoderSettings::for_segments(l.codec, preset, &segmenter)
+        })
+        .collect::<Result<_>>()?;
     let staging = Staging::new(out, options.force)?;
 
-    let specs: Vec<RenditionSpec> = manifest
-        .rungs
+    // Every ladder's rungs, ladder by ladder: (ladder index, rung).
+    let rungs: Vec<(usize, &Rung)> = manifest
+        .ladders
         .iter()
-        .map(|r| RenditionSpec {
+        .enumerate()
+        .flat_map(|(i, l)| l.rungs.iter().map(move |r| (i, r)))
+        .collect();
+    let specs: Vec<RenditionSpec> = rungs
+        .iter()
+        .map(|(_, r)| RenditionSpec {
             resolution: Resolution::new(r.width, r.height),
             rate: RateControl::Crf(r.crf),
         })
         .collect();
-    let names: Vec<String> = specs
-        .iter()
-        .enumerate()
-        .map(|(i, s)| rendition_name(i, s.resolution))
-        .collect();
+    let several = manifest.ladders.len() > 1;
+    let mut names: Vec<String> = Vec::with_capacity(rungs.len());
+    for (k, &(i, r)) in rungs.iter().enumerate() {
+        let index = rungs[..k].iter().filter(|(j, _)| *j == i).count();
+        let codec = several.then_some(manifest.ladders[i].codec);
+        names.push(rendition_name(
+            codec,
+            index,
+            Resolution::new(r.width, r.height),
+        ));
+    }
     for name in &names {
         let dir = staging.path().join(name);
         std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -238,9 +264,16 @@ pub fn package(
             rate: s.rate,
         })
         .collect();
+    // Planned at the hungriest codec's estimate.
+    let bytes_per_pixel = manifest
+        .ladders
+        .iter()
+        .map(|l| bytes_per_trial_pixel(l.codec))
+        .max()
+        .unwrap_or(0);
     let passes = plan_passes(
         &progress_specs,
-        bytes_per_trial_pixel(codec),
+        bytes_per_pixel,
         0,
         default_memory_budget(),
         0,
@@ -259,7 +292,7 @@ pub fn package(
                         rate,
                         segmenter,
                         segment_seconds,
-                        &settings,
+                        &settings[rungs[i].0],
                         &staging.path().join(&names[i]),
                     )
                 })
@@ -289,10 +322,12 @@ pub fn package(
         .map(|&f| rate.duration_of(f))
         .collect();
     let min_buffer_s = DASH_MIN_BUFFER_SEGMENTS * durations.iter().copied().fold(0.0, f64::max);
-    let same_settings = preset == manifest.settings.preset;
     let mut renditions = Vec::with_capacity(specs.len());
     for (i, enc) in encoded.into_iter().enumerate() {
-        let rung = &manifest.rungs[i];
+        let (ladder, rung) = (&manifest.ladders[rungs[i].0], rungs[i].1);
+        let codec = ladder.codec;
+        let preset = settings[rungs[i].0].preset.clone();
+        let same_settings = preset == ladder.preset;
         let dir = staging.path().join(&names[i]);
         if enc.frames != manifest.source.frames {
             return Err(Error::InvalidOption(format!(
@@ -344,6 +379,9 @@ pub fn package(
             std::fs::remove_file(&playlist).map_err(|e| Error::io(&playlist, e))?;
         }
         renditions.push(PackagedRendition {
+            codec,
+            encoder: codec.encoder().into(),
+            preset,
             name: names[i].clone(),
             width: rung.width,
             height: rung.height,
@@ -365,9 +403,6 @@ pub fn package(
     let result = PackageManifest {
         generator: format!("pertitle {}", env!("CARGO_PKG_VERSION")),
         source,
-        codec,
-        encoder: codec.encoder().into(),
-        preset,
         frame_rate: rate,
         segment_seconds,
         segment_durations_s: durations

@@ -3,6 +3,7 @@
 use super::plot::{self, quality_label, source_name};
 use crate::Manifest;
 use crate::error::Result;
+use crate::manifest::CodecLadder;
 use crate::package::PackageManifest;
 use crate::point::Metric;
 use std::fmt::Write;
@@ -92,239 +93,256 @@ pub fn html(manifest: &Manifest, package: Option<&PackageManifest>) -> Result<St
         m.source.height,
         esc(&m.source.frame_rate.to_string()),
         num(m.source.duration_s, 2),
-        m.rungs.len(),
+        m.ladders
+            .iter()
+            .map(|l| format!("{} {}", l.rungs.len(), l.codec))
+            .collect::<Vec<_>>()
+            .join(", "),
         esc(&m.settings.quality_field),
         esc(&m.generator.name),
         esc(&m.generator.version),
     );
 
-    // 1. Rate-quality plot.
-    out!(
-        "<h2>Rate and quality</h2>\n<figure>\n{}\n",
-        inline(&plot::rate_quality_svg(m)?, "rate-quality plot")
-    );
-    let mut caption = format!(
-        "Every trial encode ({} points) by resolution, the upper convex hull over all of them, and the {} rungs chosen from it (filled triangles: measured encodes; hollow: interpolated between two measured CRFs)",
-        m.points.len(),
-        m.rungs.len()
-    );
-    if let Some(c) = &m.comparison {
-        let _ = write!(
-            caption,
-            ", and the {} rungs of the {} reference ladder encoded and measured on this title (crosses)",
-            c.rungs.len(),
-            esc(c.reference.name())
-        );
-    }
-    out!(
-        "<figcaption>{caption}. Quality: {}, scored at {}.</figcaption>\n</figure>\n",
-        esc(quality_label(metric)),
-        m.settings.display
-    );
-
-    // 2. Segment bitrates.
-    out!("<h2>Bitrate of each segment</h2>\n");
-    let interpolated: Vec<String> = m
-        .rungs
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.segment_sizes_bits.is_empty())
-        .map(|(i, _)| (i + 1).to_string())
-        .collect();
-    let seg_note = if interpolated.is_empty() || package.is_some() {
-        String::new()
-    } else {
-        format!(
-            " Rung{} {} {} interpolated: never encoded, so {} no segment sizes and {} not shown (a report with the package shows every rung).",
-            if interpolated.len() > 1 { "s" } else { "" },
-            interpolated.join(", "),
-            if interpolated.len() > 1 { "are" } else { "is" },
-            if interpolated.len() > 1 {
-                "they have"
-            } else {
-                "it has"
-            },
-            if interpolated.len() > 1 { "are" } else { "is" },
-        )
-    };
-    let seg_text = match package {
-        Some(_) => format!(
-            "Each segment file's size over its duration, for every rung of the package ({} segments of about {} s), plotted from the segment's start time.",
-            m.segments.count,
-            num(m.settings.segment_seconds, 1)
-        ),
-        None => format!(
-            "Each segment's encoded size over its duration ({} segments of about {} s), plotted from the segment's start time.",
-            m.segments.count,
-            num(m.settings.segment_seconds, 1)
-        ),
-    };
-    match plot::segments_svg(m, package)? {
-        Some(svg) => {
-            out!(
-                "<figure>\n{}\n<figcaption>{seg_text}{seg_note}</figcaption>\n</figure>\n",
-                inline(&svg, "segment bitrates")
-            )
-        }
-        None => out!("<p class=\"note\">No rung has segment sizes.{seg_note}</p>\n"),
-    }
-
-    // 3. Tables.
-    let has_vmaf = m.rungs.iter().any(|r| r.vmaf.is_some());
-    out!(
-        "<h2>Rungs</h2>\n<table class=\"rungs\">\n<tr><th>#</th><th>resolution</th><th>CRF</th><th>bitrate (kbit/s)</th><th>peak (kbit/s)</th>"
-    );
-    if has_vmaf {
-        out!("<th>VMAF</th>");
-    }
-    out!("<th>PSNR-Y (dB)</th><th>PSNR-YUV (dB)</th><th>SSIM-Y</th></tr>\n");
-    for (i, r) in m.rungs.iter().enumerate() {
-        let crf = if r.interpolated {
-            format!("<span class=\"interp\">{}*</span>", num(r.crf, 2))
-        } else {
-            num(r.crf, 2)
-        };
-        out!(
-            "<tr><td class=\"n\">{}</td><td>{}x{}</td><td class=\"n\">{crf}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
-            i + 1,
-            r.width,
-            r.height,
-            num(r.bitrate_kbps, 1),
-            num(r.peak_kbps, 1)
-        );
-        if has_vmaf {
-            out!("<td class=\"n\">{}</td>", opt(r.vmaf, 3));
-        }
-        out!(
-            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
-            num(r.psnr_y, 3),
-            num(r.psnr_yuv, 3),
-            num(r.ssim_y, 5)
-        );
-    }
-    out!("</table>\n");
-    if m.rungs.iter().any(|r| r.interpolated) {
-        out!(
-            "<p class=\"note\"><span class=\"interp\">*</span> interpolated between two measured CRFs of its resolution: CRF, bitrate and qualities estimated, not encoded; peak estimated from the nearer measured point.</p>\n"
-        );
-    }
-
-    if let Some(p) = package {
-        package_table(w, m, p);
-    }
-
-    out!("<h2>Ladder</h2>\n<table class=\"kv\">\n");
     let kv = |w: &mut String, k: &str, v: &str| {
         let _ = writeln!(w, "<tr><th>{}</th><td>{v}</td></tr>", esc(k));
     };
-    kv(
-        w,
-        &format!("expected quality ({})", quality_label(metric)),
-        &num(m.ladder.expected_quality, qd),
-    );
-    kv(
-        w,
-        "viewer bandwidths (log-uniform)",
-        &format!(
-            "{} – {} kbit/s",
-            num(m.ladder.viewer_kbps[0], 0),
-            num(m.ladder.viewer_kbps[1], 0)
-        ),
-    );
-    kv(w, "rungs", &m.rungs.len().to_string());
-    kv(
-        w,
-        "interpolated rungs",
-        &m.ladder.interpolated_rungs.to_string(),
-    );
-    out!("</table>\n");
-
-    if let Some(c) = &m.comparison {
+    // The ladders, codec by codec.
+    let several = m.ladders.len() > 1;
+    if several {
+        codec_comparisons(w, m);
+    }
+    for l in &m.ladders {
+        let tag = if several {
+            format!("{}: ", esc(l.codec.name()))
+        } else {
+            String::new()
+        };
+        // 1. Rate-quality plot.
         out!(
-            "<h2>Against {}</h2>\n<table class=\"kv\">\n",
-            esc(c.reference.name())
+            "<h2>{tag}Rate and quality</h2>\n<figure>\n{}\n",
+            inline(&plot::rate_quality_svg(m, l)?, "rate-quality plot")
         );
-        kv(
-            w,
-            "BD-rate (negative: fewer bits)",
-            &c.bd_rate_percent
-                .map_or("–".to_string(), |v| format!("{v:+.2} %")),
+        let mut caption = format!(
+            "Every trial encode ({} points) by resolution, the upper convex hull over all of them, and the {} rungs chosen from it (filled triangles: measured encodes; hollow: interpolated between two measured CRFs)",
+            l.points.len(),
+            l.rungs.len()
         );
-        kv(
-            w,
-            &format!("BD-quality ({})", quality_label(metric)),
-            &c.bd_quality.map_or("–".to_string(), |v| format!("{v:+.3}")),
-        );
-        kv(w, "equal quality compared at", &opt(c.equal_quality, qd));
-        kv(
-            w,
-            "reference bitrate there (kbit/s)",
-            &opt(c.reference_kbps_at_equal_quality, 1),
-        );
-        kv(
-            w,
-            "per-title bitrate there (kbit/s)",
-            &opt(c.per_title_kbps_at_equal_quality, 1),
-        );
-        kv(
-            w,
-            "saving at equal quality",
-            &c.saving_at_equal_quality_percent
-                .map_or("–".to_string(), |v| format!("{v:.2} %")),
-        );
-        kv(
-            w,
-            "reference top rung",
-            &format!(
-                "{} kbit/s, quality {}",
-                opt(c.reference_top_kbps, 1),
-                opt(c.reference_top_quality, qd)
-            ),
-        );
-        kv(w, "BD interpolation", &esc(&c.method.to_string()));
-        kv(w, "reference rate control", &esc(&c.rate_control));
-        if let Some(note) = &c.note {
-            kv(w, "note", &esc(note));
+        if let Some(c) = &l.comparison {
+            let _ = write!(
+                caption,
+                ", and the {} rungs of the {} reference ladder encoded and measured on this title (crosses)",
+                c.rungs.len(),
+                esc(c.reference.name())
+            );
         }
         out!(
-            "</table>\n<table class=\"rungs\">\n<tr><th>reference rung</th><th>target (kbit/s)</th><th>bitrate (kbit/s)</th><th>peak (kbit/s)</th><th>{}</th></tr>\n",
-            esc(quality_label(metric))
+            "<figcaption>{caption}. Quality: {}, scored at {}.</figcaption>\n</figure>\n",
+            esc(quality_label(metric)),
+            m.settings.display
         );
-        for r in &c.rungs {
+
+        // 2. Segment bitrates.
+        out!("<h2>{tag}Bitrate of each segment</h2>\n");
+        let interpolated: Vec<String> = l
+            .rungs
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.segment_sizes_bits.is_empty())
+            .map(|(i, _)| (i + 1).to_string())
+            .collect();
+        let seg_note = if interpolated.is_empty() || package.is_some() {
+            String::new()
+        } else {
+            format!(
+                " Rung{} {} {} interpolated: never encoded, so {} no segment sizes and {} not shown (a report with the package shows every rung).",
+                if interpolated.len() > 1 { "s" } else { "" },
+                interpolated.join(", "),
+                if interpolated.len() > 1 { "are" } else { "is" },
+                if interpolated.len() > 1 {
+                    "they have"
+                } else {
+                    "it has"
+                },
+                if interpolated.len() > 1 { "are" } else { "is" },
+            )
+        };
+        let seg_text = match package {
+            Some(_) => format!(
+                "Each segment file's size over its duration, for every rung of the package ({} segments of about {} s), plotted from the segment's start time.",
+                m.segments.count,
+                num(m.settings.segment_seconds, 1)
+            ),
+            None => format!(
+                "Each segment's encoded size over its duration ({} segments of about {} s), plotted from the segment's start time.",
+                m.segments.count,
+                num(m.settings.segment_seconds, 1)
+            ),
+        };
+        match plot::segments_svg(m, l, package)? {
+            Some(svg) => {
+                out!(
+                    "<figure>\n{}\n<figcaption>{seg_text}{seg_note}</figcaption>\n</figure>\n",
+                    inline(&svg, "segment bitrates")
+                )
+            }
+            None => out!("<p class=\"note\">No rung has segment sizes.{seg_note}</p>\n"),
+        }
+
+        // 3. Tables.
+        let has_vmaf = l.rungs.iter().any(|r| r.vmaf.is_some());
+        out!(
+            "<h2>{tag}Rungs</h2>\n<table class=\"rungs\">\n<tr><th>#</th><th>resolution</th><th>CRF</th><th>bitrate (kbit/s)</th><th>peak (kbit/s)</th>"
+        );
+        if has_vmaf {
+            out!("<th>VMAF</th>");
+        }
+        out!("<th>PSNR-Y (dB)</th><th>PSNR-YUV (dB)</th><th>SSIM-Y</th></tr>\n");
+        for (i, r) in l.rungs.iter().enumerate() {
+            let crf = if r.interpolated {
+                format!("<span class=\"interp\">{}*</span>", num(r.crf, 2))
+            } else {
+                num(r.crf, 2)
+            };
             out!(
-                "<tr><td>{}x{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+                "<tr><td class=\"n\">{}</td><td>{}x{}</td><td class=\"n\">{crf}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+                i + 1,
                 r.width,
                 r.height,
-                num(r.target_kbps, 0),
                 num(r.bitrate_kbps, 1),
-                num(r.peak_kbps, 1),
-                num(metric.of(r), qd)
+                num(r.peak_kbps, 1)
+            );
+            if has_vmaf {
+                out!("<td class=\"n\">{}</td>", opt(r.vmaf, 3));
+            }
+            out!(
+                "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+                num(r.psnr_y, 3),
+                num(r.psnr_yuv, 3),
+                num(r.ssim_y, 5)
             );
         }
         out!("</table>\n");
+        if l.rungs.iter().any(|r| r.interpolated) {
+            out!(
+                "<p class=\"note\"><span class=\"interp\">*</span> interpolated between two measured CRFs of its resolution: CRF, bitrate and qualities estimated, not encoded; peak estimated from the nearer measured point.</p>\n"
+            );
+        }
+
+        if let Some(p) = package {
+            package_table(w, l, p, &tag);
+        }
+
+        out!("<h2>{tag}Ladder</h2>\n<table class=\"kv\">\n");
+        kv(
+            w,
+            &format!("expected quality ({})", quality_label(metric)),
+            &num(l.summary.expected_quality, qd),
+        );
+        kv(
+            w,
+            "viewer bandwidths (log-uniform)",
+            &format!(
+                "{} – {} kbit/s",
+                num(l.summary.viewer_kbps[0], 0),
+                num(l.summary.viewer_kbps[1], 0)
+            ),
+        );
+        kv(w, "rungs", &l.rungs.len().to_string());
+        kv(
+            w,
+            "interpolated rungs",
+            &l.summary.interpolated_rungs.to_string(),
+        );
+        out!("</table>\n");
+
+        if let Some(c) = &l.comparison {
+            out!(
+                "<h2>{tag}Against {}</h2>\n<table class=\"kv\">\n",
+                esc(c.reference.name())
+            );
+            kv(
+                w,
+                "BD-rate (negative: fewer bits)",
+                &c.bd_rate_percent
+                    .map_or("–".to_string(), |v| format!("{v:+.2} %")),
+            );
+            kv(
+                w,
+                &format!("BD-quality ({})", quality_label(metric)),
+                &c.bd_quality.map_or("–".to_string(), |v| format!("{v:+.3}")),
+            );
+            kv(w, "equal quality compared at", &opt(c.equal_quality, qd));
+            kv(
+                w,
+                "reference bitrate there (kbit/s)",
+                &opt(c.reference_kbps_at_equal_quality, 1),
+            );
+            kv(
+                w,
+                "per-title bitrate there (kbit/s)",
+                &opt(c.per_title_kbps_at_equal_quality, 1),
+            );
+            kv(
+                w,
+                "saving at equal quality",
+                &c.saving_at_equal_quality_percent
+                    .map_or("–".to_string(), |v| format!("{v:.2} %")),
+            );
+            kv(
+                w,
+                "reference top rung",
+                &format!(
+                    "{} kbit/s, quality {}",
+                    opt(c.reference_top_kbps, 1),
+                    opt(c.reference_top_quality, qd)
+                ),
+            );
+            kv(w, "BD interpolation", &esc(&c.method.to_string()));
+            kv(w, "reference rate control", &esc(&c.rate_control));
+            if let Some(note) = &c.note {
+                kv(w, "note", &esc(note));
+            }
+            out!(
+                "</table>\n<table class=\"rungs\">\n<tr><th>reference rung</th><th>target (kbit/s)</th><th>bitrate (kbit/s)</th><th>peak (kbit/s)</th><th>{}</th></tr>\n",
+                esc(quality_label(metric))
+            );
+            for r in &c.rungs {
+                out!(
+                    "<tr><td>{}x{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+                    r.width,
+                    r.height,
+                    num(r.target_kbps, 0),
+                    num(r.bitrate_kbps, 1),
+                    num(r.peak_kbps, 1),
+                    num(metric.of(r), qd)
+                );
+            }
+            out!("</table>\n");
+        }
     }
 
     let s = &m.settings;
     out!("<h2>Settings</h2>\n<table class=\"kv\">\n");
-    kv(
-        w,
-        "encoder",
-        &esc(&format!(
-            "{}, preset {}, {} threads",
-            s.encoder, s.preset, s.encoder_threads
-        )),
-    );
-    kv(w, "keyframes", &esc(&s.keyframes));
     let list = |v: Vec<String>| v.join(", ");
+    for l in &m.ladders {
+        kv(
+            w,
+            "encoder",
+            &esc(&format!(
+                "{}: {}, preset {}, {} threads; CRFs {}",
+                l.codec,
+                l.encoder,
+                l.preset,
+                l.encoder_threads,
+                list(l.crfs.iter().map(|c| format!("{c}")).collect())
+            )),
+        );
+        kv(w, "keyframes", &esc(&l.keyframes));
+    }
     kv(
         w,
         "resolutions measured",
         &list(s.resolutions.iter().map(|r| r.to_string()).collect()),
-    );
-    kv(
-        w,
-        "CRFs",
-        &list(s.crfs.iter().map(|c| format!("{c}")).collect()),
     );
     kv(
         w,
@@ -424,14 +442,45 @@ pub fn html(manifest: &Manifest, package: Option<&PackageManifest>) -> Result<St
 
 /// The package's renditions: what HLS and DASH declare, measured on the segment files, and
 /// how the final encodes compare with the ladder's figures.
-fn package_table(w: &mut String, m: &Manifest, p: &PackageManifest) {
+/// Each later codec against the first: BD-rate on the hulls and on the ladders.
+fn codec_comparisons(w: &mut String, m: &Manifest) {
+    let metric = m.settings.metric;
+    let _ = write!(
+        w,
+        "<h2>Codecs</h2>\n<table class=\"rungs\">\n<tr><th>codec</th><th>against</th><th>hull BD-rate</th><th>ladder BD-rate</th><th>hull BD-{q}</th><th>ladder BD-{q}</th><th>note</th></tr>\n",
+        q = esc(quality_label(metric))
+    );
+    let pct = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:+.2} %"));
+    let q = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:+.3}"));
+    for c in &m.codec_comparisons {
+        let _ = writeln!(
+            w,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            esc(c.codec.name()),
+            esc(c.against.name()),
+            pct(c.hull_bd_rate_percent),
+            pct(c.ladder_bd_rate_percent),
+            q(c.hull_bd_quality),
+            q(c.ladder_bd_quality),
+            esc(c.note.as_deref().unwrap_or(""))
+        );
+    }
+    let _ = write!(
+        w,
+        "</table>\n<p class=\"note\">BD-rate (PCHIP): the average bitrate difference at equal {} over the quality range both curves cover; negative means the codec needs fewer bits than the one it is compared with.</p>\n",
+        esc(quality_label(metric))
+    );
+}
+
+fn package_table(w: &mut String, l: &CodecLadder, p: &PackageManifest, tag: &str) {
     macro_rules! out {
         ($($t:tt)*) => {{ let _ = write!(w, $($t)*); }};
     }
     out!(
-        "<h2>Package</h2>\n<table class=\"rungs\">\n<tr><th>rendition</th><th>resolution</th><th>CODECS</th><th>AVERAGE-BANDWIDTH (kbit/s)</th><th>BANDWIDTH (kbit/s)</th><th>DASH bandwidth (kbit/s)</th><th>ladder bitrate (kbit/s)</th><th>final vs ladder</th></tr>\n"
+        "<h2>{tag}Package</h2>\n<table class=\"rungs\">\n<tr><th>rendition</th><th>resolution</th><th>CODECS</th><th>AVERAGE-BANDWIDTH (kbit/s)</th><th>BANDWIDTH (kbit/s)</th><th>DASH bandwidth (kbit/s)</th><th>ladder bitrate (kbit/s)</th><th>final vs ladder</th></tr>\n"
     );
-    for (r, rung) in p.renditions.iter().zip(&m.rungs) {
+    let renditions = p.renditions.iter().filter(|r| r.codec == l.codec);
+    for (r, rung) in renditions.zip(&l.rungs) {
         let video_kbps = r.segment_video_bits.iter().sum::<u64>() as f64
             / p.segment_durations_s
                 .iter()
@@ -468,7 +517,7 @@ fn package_table(w: &mut String, m: &Manifest, p: &PackageManifest) {
     }
     out!("</table>\n");
     out!(
-        "<p class=\"note\">Measured on the segment files (container included): AVERAGE-BANDWIDTH is all segment bits over the duration, BANDWIDTH the peak segment bit rate (RFC 8216bis), the DASH bandwidth the least rate that delivers every segment in time after {} s of buffering. {}. Final encodes: x264 preset {}; a measured rung's final encode is its trial encode (\"same bits\"); an interpolated rung's video bitrate is compared with the ladder's estimate.</p>\n",
+        "<p class=\"note\">Measured on the segment files (container included): AVERAGE-BANDWIDTH is all segment bits over the duration, BANDWIDTH the peak segment bit rate (RFC 8216bis), the DASH bandwidth the least rate that delivers every segment in time after {} s of buffering. {}. Final encodes: {} preset {}; a measured rung's final encode is its trial encode (\"same bits\"); an interpolated rung's video bitrate is compared with the ladder's estimate.</p>\n",
         num(p.dash_min_buffer_s, 3),
         [
             p.hls_master.as_deref().map(|h| format!("HLS: {}", esc(h))),
@@ -478,7 +527,12 @@ fn package_table(w: &mut String, m: &Manifest, p: &PackageManifest) {
         .flatten()
         .collect::<Vec<_>>()
         .join(", "),
-        esc(&p.preset),
+        esc(&l.encoder),
+        esc(&p
+            .renditions
+            .iter()
+            .find(|r| r.codec == l.codec)
+            .map_or(l.preset.clone(), |r| r.preset.clone())),
     );
 }
 

@@ -19,7 +19,10 @@ mod tests {
 
     use super::*;
     use crate::FrameRate;
-    use crate::manifest::{Generator, LadderSummary, Segments, Settings, SourceSummary, Timing};
+    use crate::manifest::{
+        CodecLadder, Generator, LadderSummary, LadderTiming, Segments, Settings, SourceSummary,
+        Timing,
+    };
     use crate::point::{Metric, Point, Rung};
     use crate::resolution::Resolution;
     use crate::{Manifest, ladder};
@@ -75,15 +78,8 @@ mod tests {
                 duration_s: 4.0,
             },
             settings: Settings {
-                codec: crate::video_codec::Codec::X264,
-                encoder: "libx264".into(),
-                preset: "medium".into(),
-                proxy_preset: None,
-                encoder_threads: 1,
-                keyframes: "closed GOP".into(),
                 heights: vec![720, 360],
                 resolutions: vec![Resolution::new(640, 360), Resolution::new(1280, 720)],
-                crfs: vec![24.0, 32.0],
                 segment_seconds: 2.0,
                 display: Resolution::new(1280, 720),
                 downscale: "lanczos".into(),
@@ -99,23 +95,38 @@ mod tests {
                 frames: vec![50, 50],
                 durations_s: durations,
             },
-            points,
-            proxy_points: Vec::new(),
-            rungs,
-            ladder: LadderSummary {
-                viewer_kbps: [300.0, 2500.0],
-                expected_quality: 36.5,
-                interpolated_rungs: 1,
-            },
-            comparison: None,
-            search: Default::default(),
+            ladders: vec![CodecLadder {
+                codec: crate::video_codec::Codec::X264,
+                encoder: "libx264".into(),
+                preset: "medium".into(),
+                proxy_preset: None,
+                encoder_threads: 1,
+                keyframes: "closed GOP".into(),
+                crfs: vec![24.0, 32.0],
+                points,
+                proxy_points: Vec::new(),
+                rungs,
+                summary: LadderSummary {
+                    viewer_kbps: [300.0, 2500.0],
+                    expected_quality: 36.5,
+                    interpolated_rungs: 1,
+                },
+                comparison: None,
+                search: Default::default(),
+            }],
+            codec_comparisons: Vec::new(),
             timing: Timing {
                 wall_s: 1.0,
                 jobs: 1,
                 encode_cpu_s: 1.0,
-                points_encode_cpu_s: vec![0.25; 4],
-                proxy_points_encode_cpu_s: Vec::new(),
                 cached_encodes: 0,
+                ladders: vec![LadderTiming {
+                    codec: crate::video_codec::Codec::X264,
+                    encode_cpu_s: 1.0,
+                    points_encode_cpu_s: vec![0.25; 4],
+                    proxy_points_encode_cpu_s: Vec::new(),
+                    cached_encodes: 0,
+                }],
             },
         }
     }
@@ -123,12 +134,12 @@ mod tests {
     #[test]
     fn page_and_plots_render_without_a_font() {
         let m = manifest();
-        let svg = rate_quality_svg(&m).unwrap();
+        let svg = rate_quality_svg(&m, &m.ladders[0]).unwrap();
         assert!(svg.starts_with("<svg"));
         for label in ["640x360", "1280x720", "convex hull", "rungs (interpolated)"] {
             assert!(svg.contains(&format!("\n{label}\n</text>")), "{label}");
         }
-        let segments = segments_svg(&m, None).unwrap().unwrap();
+        let segments = segments_svg(&m, &m.ladders[0], None).unwrap().unwrap();
         assert!(segments.contains("rung 1: 640x360 CRF 32"));
         assert!(segments.contains("rung 3: 1280x720 CRF 24"));
         assert!(

@@ -7,8 +7,10 @@
 
 use crate::Manifest;
 use crate::error::{Error, Result};
+use crate::manifest::CodecLadder;
 use crate::package::PackageManifest;
 use crate::point::{Measured, Metric};
+use crate::video_codec::Codec;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -69,11 +71,11 @@ pub(crate) fn source_name(manifest: &Manifest) -> String {
 }
 
 /// The rate-quality plot as an SVG document.
-pub fn rate_quality_svg(manifest: &Manifest) -> Result<String> {
+pub fn rate_quality_svg(manifest: &Manifest, ladder: &CodecLadder) -> Result<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, RATE_QUALITY_SIZE).into_drawing_area();
-        drawn(draw_rate_quality(&root, manifest))?;
+        drawn(draw_rate_quality(&root, manifest, ladder))?;
         drawn(root.present())?;
     }
     Ok(svg)
@@ -83,11 +85,12 @@ pub fn rate_quality_svg(manifest: &Manifest) -> Result<String> {
 /// (every rung interpolated).
 pub fn segments_svg(
     manifest: &Manifest,
+    ladder: &CodecLadder,
     package: Option<&PackageManifest>,
 ) -> Result<Option<String>> {
     let series = match package {
-        Some(p) => package_series(p),
-        None => trial_series(manifest),
+        Some(p) => package_series(p, ladder.codec),
+        None => trial_series(manifest, ladder),
     };
     if series.is_empty() {
         return Ok(None);
@@ -142,8 +145,9 @@ fn rung_label(index: usize, width: u32, height: u32, crf: f64) -> String {
 }
 
 /// The measured rungs' trial encodes (video bits; interpolated rungs have none).
-fn trial_series(m: &Manifest) -> Vec<SegmentSeries> {
-    m.rungs
+fn trial_series(m: &Manifest, ladder: &CodecLadder) -> Vec<SegmentSeries> {
+    ladder
+        .rungs
         .iter()
         .enumerate()
         .filter(|(_, r)| !r.segment_sizes_bits.is_empty())
@@ -158,9 +162,10 @@ fn trial_series(m: &Manifest) -> Vec<SegmentSeries> {
 }
 
 /// Every rung of a package: the sizes of its segment files.
-fn package_series(p: &PackageManifest) -> Vec<SegmentSeries> {
+fn package_series(p: &PackageManifest, codec: Codec) -> Vec<SegmentSeries> {
     p.renditions
         .iter()
+        .filter(|r| r.codec == codec)
         .enumerate()
         .map(|(i, r)| {
             let bits = r.segment_bytes.iter().map(|b| b * 8);
@@ -174,7 +179,7 @@ fn package_series(p: &PackageManifest) -> Vec<SegmentSeries> {
 
 /// The rate-quality plot as a PNG image, its text set in the TrueType font at `font`
 /// (e.g. [`DEFAULT_FONT`]). Fails when the font file is missing or not a font.
-pub fn rate_quality_png(manifest: &Manifest, font: &Path) -> Result<Vec<u8>> {
+pub fn rate_quality_png(manifest: &Manifest, ladder: &CodecLadder, font: &Path) -> Result<Vec<u8>> {
     // plotters keeps one global font table: hold it for the whole rendering.
     let mut fonts = FONTS.lock().unwrap_or_else(|e| e.into_inner());
     let bytes: &'static [u8] = match fonts.get(font) {
@@ -209,7 +214,7 @@ pub fn rate_quality_png(manifest: &Manifest, font: &Path) -> Result<Vec<u8>> {
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        drawn(draw_rate_quality(&root, manifest))?;
+        drawn(draw_rate_quality(&root, manifest, ladder))?;
         drawn(root.present())?;
     }
     drop(fonts);
@@ -359,7 +364,11 @@ fn kbps_label(v: f64) -> String {
     }
 }
 
-fn draw_rate_quality<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest) -> Drawn<DB> {
+fn draw_rate_quality<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    m: &Manifest,
+    l: &CodecLadder,
+) -> Drawn<DB> {
     let metric = m.settings.metric;
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
@@ -367,8 +376,9 @@ fn draw_rate_quality<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Mani
     title(
         root,
         &format!(
-            "{}: rate-quality ({})",
+            "{}: rate-quality, {} ({})",
             source_name(m),
+            l.codec,
             quality_label(metric)
         ),
     )?;
@@ -377,7 +387,7 @@ fn draw_rate_quality<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Mani
     let finite = |p: &(f64, f64)| p.0 > 0.0 && p.0.is_finite() && p.1.is_finite();
     // Measured points by resolution, smallest first, each by bitrate.
     let mut by_res: BTreeMap<(u32, u32), Vec<(f64, f64)>> = BTreeMap::new();
-    for p in &m.points {
+    for p in &l.points {
         let v = rq(p);
         if finite(&v) {
             by_res.entry((p.height, p.width)).or_default().push(v);
@@ -386,7 +396,7 @@ fn draw_rate_quality<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Mani
     for v in by_res.values_mut() {
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
-    let mut hull: Vec<(f64, f64)> = m
+    let mut hull: Vec<(f64, f64)> = l
         .points
         .iter()
         .filter(|p| p.on_hull)
@@ -394,13 +404,13 @@ fn draw_rate_quality<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Mani
         .filter(finite)
         .collect();
     hull.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let rungs: Vec<((f64, f64), bool)> = m
+    let rungs: Vec<((f64, f64), bool)> = l
         .rungs
         .iter()
         .map(|r| (rq(r), r.interpolated))
         .filter(|(v, _)| finite(v))
         .collect();
-    let mut reference: Vec<(f64, f64)> = m
+    let mut reference: Vec<(f64, f64)> = l
         .comparison
         .iter()
         .flat_map(|c| &c.rungs)
@@ -483,7 +493,7 @@ fn draw_rate_quality<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Mani
                 .iter()
                 .map(|&p| Cross::new(p, 6, REFERENCE.stroke_width(2))),
         )?;
-        let name = m
+        let name = l
             .comparison
             .as_ref()
             .map_or("reference", |c| c.reference.name());
