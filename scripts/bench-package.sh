@@ -21,11 +21,11 @@ if [ -z "$ladder" ]; then
   ladder="$dir/opt/ladder.json"
 fi
 src=$(jq -r .source.path "$ladder")
-preset=$(jq -r .settings.preset "$ladder")
+preset=$(jq -r ".ladders[0].preset" "$ladder")
 seg=$(jq -r .settings.segment_seconds "$ladder")
 keyint=$(jq -r '.source.frame_rate | split("/") | (.[0] | tonumber) / (.[1] | tonumber)' "$ladder" |
   awk -v s="$seg" '{ k = $1 * s; print (k == int(k)) ? k : int(k) + 1 }')
-n=$(jq '.rungs | length' "$ladder")
+n=$(jq '.ladders[0].rungs | length' "$ladder")
 echo "ladder: $ladder ($n rungs, preset $preset, ${seg} s segments), source: $src"
 
 cli_args() { # sets `cli` to the FFmpeg CLI command for the rungs; $1 = x264 threads, $2 = dir
@@ -33,8 +33,8 @@ cli_args() { # sets `cli` to the FFmpeg CLI command for the rungs; $1 = x264 thr
   for ((i = 0; i < n; i++)); do graph+="[s$i]"; done
   for ((i = 0; i < n; i++)); do
     local w h crf
-    w=$(jq ".rungs[$i].width" "$ladder"); h=$(jq ".rungs[$i].height" "$ladder")
-    crf=$(jq ".rungs[$i].crf" "$ladder")
+    w=$(jq ".ladders[0].rungs[$i].width" "$ladder"); h=$(jq ".ladders[0].rungs[$i].height" "$ladder")
+    crf=$(jq ".ladders[0].rungs[$i].crf" "$ladder")
     graph+=";[s$i]scale=$w:$h:flags=lanczos[v$i]"
     mkdir -p "$2/r$i"
     outs+=(-map "[v$i]" -c:v libx264 -preset "$preset" -crf "$crf" -threads "$1"

@@ -63,8 +63,8 @@ for clip in "${clips[@]}"; do
     continue
   fi
   "$bin" optimize "$clip" -o "$dir/$name/adaptive" "${common[@]}" --crf 16,43 "${adaptive[@]}" >/dev/null
-  dn=$(jq .search.encodes "$d") ds=$(jq .timing.encode_cpu_s "$d") dw=$(jq .timing.wall_s "$d")
-  an=$(jq .search.encodes "$a") as=$(jq .timing.encode_cpu_s "$a") aw=$(jq .timing.wall_s "$a")
+  dn=$(jq ".ladders[0].search.encodes" "$d") ds=$(jq .timing.encode_cpu_s "$d") dw=$(jq .timing.wall_s "$d")
+  an=$(jq ".ladders[0].search.encodes" "$a") as=$(jq .timing.encode_cpu_s "$a") aw=$(jq .timing.wall_s "$a")
   bd=$("$bin" compare "$d" "$a" --json | jq .bd_rate_percent)
   printf '%-28s %7d %8.1f %7d %8.1f %6.1f%% %8.1f %8.1f %+8.2f%%\n' "$name" "$dn" "$ds" "$an" "$as" \
     "$(awk -v a="$as" -v d="$ds" 'BEGIN { print 100 * a / d }')" "$dw" "$aw" "$bd"

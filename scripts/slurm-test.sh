@@ -51,5 +51,5 @@ if ! diff <(jq -S 'del(.timing)' "$work/merged/ladder.json") <(jq -S 'del(.timin
   diff <(jq -S 'del(.timing)' "$work/merged/ladder.json") <(jq -S 'del(.timing)' "$work/local/ladder.json") | head -20 >&2
   exit 1
 fi
-rungs=$(jq '.rungs | length' "$work/merged/ladder.json")
+rungs=$(jq '.ladders[0].rungs | length' "$work/merged/ladder.json")
 say "ok: $units units on Slurm, merged ladder ($rungs rungs) equals the local run's; cluster up in $((t1 - t0)) s, jobs done in $((t2 - t1)) s"

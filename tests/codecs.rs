@@ -84,6 +84,7 @@ fn every_codec_builds_a_ladder_whose_streams_decode_with_the_right_codecs_string
     let Some(source) = clip(dir.path()) else {
         return;
     };
+    let mut single: Vec<Value> = Vec::new();
     for (codec, preset, crfs) in CODECS {
         let started = std::time::Instant::now();
         let out = dir.path().join(codec);
@@ -236,5 +237,117 @@ fn every_codec_builds_a_ladder_whose_streams_decode_with_the_right_codecs_string
             }
         }
         eprintln!("{codec}: {:.1} s", started.elapsed().as_secs_f64());
+        single.push(manifest);
     }
+
+    // One run of three codecs: the ladder per codec is the single-codec run's, the codecs
+    // are compared as `pertitle compare` compares them, and one package serves them all.
+    let started = std::time::Instant::now();
+    let out = dir.path().join("three");
+    let three = &CODECS[..3];
+    let mut cmd = Command::cargo_bin("pertitle").unwrap();
+    cmd.args(["optimize", "--quiet", "--metric", "psnr"])
+        .args(["--codec", "x264,x265,svt-av1"])
+        .args(["--resolutions", "360,180", "--segment-seconds", "1"])
+        .args(["--min-rungs", "3", "--package", "--report"]);
+    for (codec, preset, crfs) in three {
+        cmd.arg("--preset").arg(format!("{codec}={preset}"));
+        cmd.arg("--crf").arg(format!("{codec}={crfs}"));
+    }
+    cmd.arg(&source).arg("-o").arg(&out).assert().success();
+    let manifest = common::read_manifest(&out.join("ladder.json"));
+    let ladders = manifest["ladders"].as_array().unwrap();
+    assert_eq!(ladders.len(), 3);
+    for (ladder, alone) in ladders.iter().zip(&single) {
+        assert_eq!(
+            ladder, &alone["ladders"][0],
+            "{}: as when run alone",
+            ladder["codec"]
+        );
+    }
+    let comparisons = manifest["codec_comparisons"].as_array().unwrap();
+    assert_eq!(comparisons.len(), 2);
+    let ladder_json = out.join("ladder.json");
+    for (c, (codec, _, _)) in comparisons.iter().zip(&three[1..]) {
+        assert_eq!(c["codec"], *codec);
+        assert_eq!(c["against"], "x264");
+        for (hull, field) in [
+            (true, "hull_bd_rate_percent"),
+            (false, "ladder_bd_rate_percent"),
+        ] {
+            let mut compare = Command::cargo_bin("pertitle").unwrap();
+            compare
+                .arg("compare")
+                .arg(&ladder_json)
+                .arg(&ladder_json)
+                .args(["--codec", "x264", "--codec-b", codec, "--json"]);
+            if hull {
+                compare.arg("--hull");
+            }
+            let output = compare.output().unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+            let expected = f(&report["bd_rate_percent"]);
+            assert!(
+                (f(&c[field]) - expected).abs() < 1e-3,
+                "{codec} {field}: {} vs {expected}",
+                c[field]
+            );
+        }
+    }
+    let master = std::fs::read_to_string(out.join("stream/master.m3u8")).unwrap();
+    let mpd = std::fs::read_to_string(out.join("stream/manifest.mpd")).unwrap();
+    for (ladder, (codec, _, _)) in ladders.iter().zip(three) {
+        let rungs = ladder["rungs"].as_array().unwrap();
+        for (i, r) in rungs.iter().enumerate() {
+            let name = format!("{codec}_rung{}_{}p", i + 1, r["height"]);
+            assert!(
+                master.contains(&format!("{name}/media.m3u8")),
+                "{name}: {master}"
+            );
+            assert!(
+                out.join("stream").join(&name).join("init.mp4").is_file(),
+                "{name}"
+            );
+        }
+    }
+    assert_eq!(mpd.matches("<AdaptationSet ").count(), 3, "{mpd}");
+    // Every variant of the master plays (the FFmpeg CLI's HLS demuxer reads them all).
+    let probe = common::ffprobe(&[
+        "-show_entries",
+        "stream=codec_name",
+        "-of",
+        "csv=p=0",
+        out.join("stream/master.m3u8").to_str().unwrap(),
+    ]);
+    let mut names: Vec<&str> = probe.lines().filter(|l| !l.is_empty()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names, ["av1", "h264", "hevc"], "{probe}");
+    // The report: the codecs' plot and table, then each codec's sections.
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("<h2>Codecs</h2>"), "no codecs section");
+    assert_eq!(
+        report.matches("<svg").count(),
+        1 + 2 * 3,
+        "codecs plot + 2 per codec"
+    );
+    for c in comparisons {
+        let bd = f(&c["ladder_bd_rate_percent"]);
+        assert!(report.contains(&format!("{bd:+.2} %")), "{bd}");
+    }
+    for (codec, _, _) in three {
+        assert!(
+            report.contains(&format!("<h2>{codec}: Rungs</h2>")),
+            "{codec}"
+        );
+    }
+    eprintln!(
+        "three codecs at once: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }

@@ -120,13 +120,14 @@ fn ladder_reselects_under_constraints_and_refuses_impossible_ones() {
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(
         rows[0],
-        "width,height,crf,bitrate_kbps,psnr_y,psnr_yuv,ssim_y,vmaf,on_hull,rung"
+        "codec,width,height,crf,bitrate_kbps,psnr_y,psnr_yuv,ssim_y,vmaf,on_hull,rung"
     );
     assert_eq!(rows.len(), points.len() + 1);
     for (row, p) in rows[1..].iter().zip(&points) {
         let cells: Vec<&str> = row.split(',').collect();
-        assert_eq!(cells[3].parse::<f64>().unwrap(), f(&p["bitrate_kbps"]));
-        assert_eq!(cells[8], p["on_hull"].to_string());
+        assert_eq!(cells[0], "x264");
+        assert_eq!(cells[4].parse::<f64>().unwrap(), f(&p["bitrate_kbps"]));
+        assert_eq!(cells[9], p["on_hull"].to_string());
     }
     let measured = tmp.path().join("measured/ladder.json");
     pertitle()

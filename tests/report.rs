@@ -87,7 +87,10 @@ fn the_page_is_self_contained_and_shows_the_manifest() {
     let plot = section(&html, "<svg", "</svg>");
     assert!(has_text(plot, "bitrate (kbit/s, log scale)"));
     assert!(has_text(plot, "PSNR-Y (dB)"));
-    assert!(has_text(plot, "synthetic.mp4: rate-quality (PSNR-Y (dB))"));
+    assert!(has_text(
+        plot,
+        "synthetic.mp4: rate-quality, x264 (PSNR-Y (dB))"
+    ));
     assert_eq!(m.settings.resolutions.len(), 2);
     for r in &m.settings.resolutions {
         assert_eq!(

@@ -201,7 +201,7 @@ fn proxy_search_encodes_the_rungs_at_the_final_preset() {
         assert!(proxies.contains(&(180, crf)), "180p CRF {crf} at ultrafast");
     }
     let point = |field: &str, h: u64, crf: f64| -> Value {
-        a[field]
+        a["ladders"][0][field]
             .as_array()
             .unwrap()
             .iter()

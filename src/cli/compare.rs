@@ -112,6 +112,9 @@ enum Kind {
 #[derive(Serialize)]
 struct Side {
     path: PathBuf,
+    /// The codec of the ladder taken from a ladder.json.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    codec: Option<Codec>,
     kind: Kind,
     /// [kbps, quality] as compared.
     points: Vec<[f64; 2]>,
@@ -132,7 +135,8 @@ impl Side {
             Kind::Hull => "hull points",
             Kind::Curve => "points",
         };
-        format!("{}: {n} {what}", self.path.display())
+        let codec = self.codec.map_or(String::new(), |c| format!(" {c}"));
+        format!("{}:{codec} {n} {what}", self.path.display())
     }
 }
 
@@ -228,11 +232,13 @@ fn side(
     hull: bool,
     codec: Option<Codec>,
 ) -> anyhow::Result<Side> {
+    let mut ladder_codec = None;
     let (kind, points) = match input {
         Input::Curve(c) => (Kind::Curve, c.into_iter().map(|(r, q)| [r, q]).collect()),
         Input::Manifest(m) => {
             let l = pertitle::export::ladder_of(&m, codec)
                 .with_context(|| path.display().to_string())?;
+            ladder_codec = Some(l.codec);
             // A manifest always has a metric: its own one if --metric was not given.
             let metric = metric.unwrap_or(m.settings.metric);
             let no_vmaf = || {
@@ -263,6 +269,7 @@ fn side(
     };
     Ok(Side {
         path: path.to_path_buf(),
+        codec: ladder_codec,
         kind,
         points,
     })

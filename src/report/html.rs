@@ -109,7 +109,7 @@ pub fn html(manifest: &Manifest, package: Option<&PackageManifest>) -> Result<St
     // The ladders, codec by codec.
     let several = m.ladders.len() > 1;
     if several {
-        codec_comparisons(w, m);
+        codec_comparisons(w, m)?;
     }
     for l in &m.ladders {
         let tag = if several {
@@ -442,12 +442,20 @@ pub fn html(manifest: &Manifest, package: Option<&PackageManifest>) -> Result<St
 
 /// The package's renditions: what HLS and DASH declare, measured on the segment files, and
 /// how the final encodes compare with the ladder's figures.
-/// Each later codec against the first: BD-rate on the hulls and on the ladders.
-fn codec_comparisons(w: &mut String, m: &Manifest) {
+/// Each later codec against the first: every codec's hull and rungs on one plot, then the
+/// BD-rates on the hulls and on the ladders.
+fn codec_comparisons(w: &mut String, m: &Manifest) -> Result<()> {
     let metric = m.settings.metric;
     let _ = write!(
         w,
-        "<h2>Codecs</h2>\n<table class=\"rungs\">\n<tr><th>codec</th><th>against</th><th>hull BD-rate</th><th>ladder BD-rate</th><th>hull BD-{q}</th><th>ladder BD-{q}</th><th>note</th></tr>\n",
+        "<h2>Codecs</h2>\n<figure>\n{}\n<figcaption>Each codec's convex hull over its trial encodes (lines) and its rungs (dots). Quality: {}, scored at {}.</figcaption>\n</figure>\n",
+        inline(&plot::codecs_svg(m)?, "codecs plot"),
+        esc(quality_label(metric)),
+        m.settings.display
+    );
+    let _ = write!(
+        w,
+        "<table class=\"rungs\">\n<tr><th>codec</th><th>against</th><th>hull BD-rate</th><th>ladder BD-rate</th><th>hull BD-{q}</th><th>ladder BD-{q}</th><th>note</th></tr>\n",
         q = esc(quality_label(metric))
     );
     let pct = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:+.2} %"));
@@ -470,6 +478,7 @@ fn codec_comparisons(w: &mut String, m: &Manifest) {
         "</table>\n<p class=\"note\">BD-rate (PCHIP): the average bitrate difference at equal {} over the quality range both curves cover; negative means the codec needs fewer bits than the one it is compared with.</p>\n",
         esc(quality_label(metric))
     );
+    Ok(())
 }
 
 fn package_table(w: &mut String, l: &CodecLadder, p: &PackageManifest, tag: &str) {

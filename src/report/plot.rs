@@ -81,6 +81,17 @@ pub fn rate_quality_svg(manifest: &Manifest, ladder: &CodecLadder) -> Result<Str
     Ok(svg)
 }
 
+/// Every codec's convex hull and rungs on one rate-quality plot, as an SVG document.
+pub fn codecs_svg(manifest: &Manifest) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, RATE_QUALITY_SIZE).into_drawing_area();
+        drawn(draw_codecs(&root, manifest))?;
+        drawn(root.present())?;
+    }
+    Ok(svg)
+}
+
 /// The per-rung segment bitrates as an SVG document, or `None` when no rung has segment sizes
 /// (every rung interpolated).
 pub fn segments_svg(
@@ -582,6 +593,95 @@ fn draw_segments<DB: DrawingBackend>(
                 .map(|&(s, _, v)| Circle::new((s, v), 4, c.filled())),
         )?;
         entries.push((label.clone(), Swatch::LineDot(c)));
+    }
+    legend(&legend_area, &entries)
+}
+
+fn draw_codecs<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest) -> Drawn<DB> {
+    let metric = m.settings.metric;
+    root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    let (plot, legend_area) = root.split_horizontally(w - LEGEND_WIDTH);
+    title(
+        root,
+        &format!(
+            "{}: codecs, hulls and rungs ({})",
+            source_name(m),
+            quality_label(metric)
+        ),
+    )?;
+    let rq = |x: &dyn Measured| (x.bitrate_kbps(), metric.of(x));
+    let finite = |p: &(f64, f64)| p.0 > 0.0 && p.0.is_finite() && p.1.is_finite();
+    // Each codec with its hull (by bitrate) and its rungs.
+    type Curves = Vec<(Codec, Vec<(f64, f64)>, Vec<(f64, f64)>)>;
+    let curves: Curves = m
+        .ladders
+        .iter()
+        .map(|l| {
+            let mut hull: Vec<(f64, f64)> = l
+                .points
+                .iter()
+                .filter(|p| p.on_hull)
+                .map(|p| rq(p))
+                .filter(finite)
+                .collect();
+            hull.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let rungs = l.rungs.iter().map(|r| rq(r)).filter(finite).collect();
+            (l.codec, hull, rungs)
+        })
+        .collect();
+    let all: Vec<(f64, f64)> = curves
+        .iter()
+        .flat_map(|(_, h, r)| h.iter().chain(r))
+        .copied()
+        .collect();
+    let (mut x0, mut x1, mut y0, mut y1) =
+        (f64::INFINITY, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in &all {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if all.is_empty() {
+        (x0, x1, y0, y1) = (100.0, 10000.0, 0.0, 1.0);
+    }
+    let (x0, x1) = (x0 / 1.25, x1 * 1.25);
+    let (y0, y1) = padded(y0, y1, 0.06);
+    let mut chart = ChartBuilder::on(&plot)
+        .margin_top(56)
+        .margin_left(12)
+        .margin_right(24)
+        .margin_bottom(8)
+        .x_label_area_size(64)
+        .y_label_area_size(86)
+        .build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
+            y0..y1,
+        )?;
+    let y_digits = match metric {
+        Metric::Vmaf => 0,
+        Metric::Psnr => 1,
+        Metric::Ssim => 3,
+    };
+    chart
+        .configure_mesh()
+        .x_desc("bitrate (kbit/s, log scale)")
+        .y_desc(quality_label(metric))
+        .label_style((FONT, TICK_SIZE))
+        .axis_desc_style((FONT, DESC_SIZE))
+        .x_label_formatter(&|v| kbps_label(*v))
+        .y_label_formatter(&|v| format!("{v:.y_digits$}"))
+        .y_labels(8)
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+    let mut entries = Vec::new();
+    for (i, (codec, hull, rungs)) in curves.iter().enumerate() {
+        let c = PALETTE[i % PALETTE.len()];
+        chart.draw_series(LineSeries::new(hull.iter().copied(), c.stroke_width(3)))?;
+        chart.draw_series(rungs.iter().map(|&p| Circle::new(p, 5, c.filled())))?;
+        entries.push((format!("{codec} hull, rungs"), Swatch::LineDot(c)));
     }
     legend(&legend_area, &entries)
 }
