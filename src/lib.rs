@@ -5,7 +5,8 @@
 //! 1. [`source`]: probe a file and stream its decoded frames ([`decode`] does the decoding),
 //!    turned upright ([`rotate`]) and in 8-bit 4:2:0 ([`scale::Converter`]);
 //! 2. [`scale`]: resize frames (Lanczos down to trial sizes, bicubic back up);
-//! 3. [`encode`]: trial encodes with libx264, keyframes on segment boundaries ([`segment`]);
+//! 3. [`encode`]: trial and final encodes with any [`video_codec::Codec`] (x264, x265,
+//!    SVT-AV1, VP9, libaom), keyframes on segment boundaries ([`segment`]);
 //! 4. [`trial`]: one (resolution, CRF) point: encode, decode back, upscale, compare
 //!    ([`metrics`]); [`measure`] runs many points over one decode of the source;
 //! 5. [`point`]: measured points; [`hull`]: their upper convex hull;

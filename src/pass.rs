@@ -72,8 +72,10 @@ pub fn run(
     let mut resolutions: Vec<Resolution> = sinks.iter().map(FrameSink::resolution).collect();
     resolutions.sort_unstable();
     resolutions.dedup();
-    // Each scaler writes into its own frame, reused for every source frame: x264 copies its
-    // input, so the frame is free again once every sink has taken it.
+    // Each scaler writes into its own frame, reused for every source frame: every encoder
+    // copies its input (x264, x265 and libvpx/libaom into their lookahead, SVT-AV1 into its
+    // input buffers) before `send` returns, so the frame is free again once every sink has
+    // taken it.
     let mut scalers: Vec<Option<Scaler>> = resolutions
         .iter()
         .map(|&r| {

@@ -19,7 +19,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Which encode a trial point is: a resolution and how x264 spends bits there (a CRF for the
+/// Which encode a trial point is: a resolution and how the encoder spends bits there (a CRF for the
 /// grid, a capped bitrate for a fixed reference ladder's rung).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TrialSpec {

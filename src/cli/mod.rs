@@ -19,9 +19,10 @@ use clap::{Parser, Subcommand};
 
 /// Per-title encoding ladder optimizer.
 ///
-/// Encodes a video at a grid of resolutions and x264 CRF values, measures every encode
-/// against the source (PSNR, SSIM), takes the upper convex hull of quality against bitrate
-/// across resolutions, and picks a bitrate ladder from it.
+/// Encodes a video at a grid of resolutions and CRF values of each chosen codec (x264, x265,
+/// SVT-AV1, VP9, libaom AV1), measures every encode against the source (VMAF, PSNR, SSIM),
+/// takes the upper convex hull of quality against bitrate across resolutions, picks a
+/// bitrate ladder from it per codec, and compares the codecs.
 #[derive(Parser)]
 #[command(name = "pertitle", version, about, long_about)]
 struct Cli {

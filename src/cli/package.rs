@@ -8,15 +8,18 @@ use std::path::PathBuf;
 /// Encode every rung of a ladder.json over the whole source and package them for HLS and
 /// DASH.
 ///
-/// Each rung (interpolated ones too) is encoded with the trial settings of the ladder: x264
-/// at the rung's CRF, the same preset, one thread, an IDR keyframe opening every segment; so
-/// a measured rung's final encode is its trial encode, bit for bit. The source is decoded
+/// Each rung (interpolated ones too) is encoded with the trial settings of its ladder: its
+/// codec at the rung's CRF, the same preset, one thread, a keyframe opening every segment;
+/// so a measured rung's final encode is its trial encode, bit for bit. The source is decoded
 /// once and all rungs encode in parallel. Segments are fragmented MP4 (CMAF), shared by HLS
-/// and DASH: OUTDIR/rungN_HEIGHTp/{init.mp4, seg_00000.m4s, ..., media.m3u8}.
+/// and DASH: OUTDIR/rungN_HEIGHTp/{init.mp4, seg_00000.m4s, ..., media.m3u8}, named
+/// CODEC_rungN_HEIGHTp when the ladder.json holds several codecs' ladders (all packaged: one
+/// master playlist, a DASH adaptation set per codec).
 ///
 /// OUTDIR/master.m3u8 declares, per rung, BANDWIDTH = the peak segment bit rate and
 /// AVERAGE-BANDWIDTH = the average segment bit rate measured on the written segments
-/// (RFC 8216bis), CODECS from the stream's own SPS (e.g. avc1.64001f), RESOLUTION and
+/// (RFC 8216bis), CODECS from the stream's own headers (e.g. avc1.64001f, hvc1.1.6.L93.90,
+/// av01.0.05M.08, vp09.00.31.08), RESOLUTION and
 /// FRAME-RATE. OUTDIR/manifest.mpd is a static DASH MPD over the same segments whose
 /// bandwidths hold for its minBufferTime (one segment). OUTDIR/package.json records all of
 /// it. The package is built under a temporary name and appears complete or not at all.
@@ -41,7 +44,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     source: Option<PathBuf>,
 
-    /// x264 preset of the final encodes (default: the trial encodes' preset). A slower
+    /// The codec's preset of the final encodes, for every codec of the ladder.json (default:
+    /// each ladder's trial preset). A slower
     /// preset spends fewer bits for the same CRF, so the measured bitrates no longer apply.
     #[arg(long)]
     preset: Option<String>,

@@ -141,23 +141,27 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
         search.waves.len(),
         if search.waves.len() == 1 { "" } else { "s" }
     );
+    // The run's wall time, here when the run had one codec (else after all codecs).
+    let wall = if manifest.ladders.len() == 1 {
+        format!("; wall {:.1} s", manifest.timing.wall_s)
+    } else {
+        String::new()
+    };
     match (&ladder.proxy_preset, search.final_encodes) {
         (Some(proxy), Some(finals)) => {
             let proxy_cpu: f64 = t.proxy_points_encode_cpu_s.iter().sum();
             println!(
-                "{mode} search at {proxy}: {} encodes in {waves}, encoder CPU {proxy_cpu:.1} s; then {finals} at {}, {:.1} s; wall {:.1} s",
+                "{mode} search at {proxy}: {} encodes in {waves}, encoder CPU {proxy_cpu:.1} s; then {finals} at {}, {:.1} s{wall}",
                 search.encodes - finals,
                 ladder.preset,
                 t.encode_cpu_s - proxy_cpu,
-                manifest.timing.wall_s
             );
         }
         _ => println!(
-            "{mode} search: {} encodes in {waves} ({} points); encoder CPU {:.1} s; wall {:.1} s",
+            "{mode} search: {} encodes in {waves} ({} points); encoder CPU {:.1} s{wall}",
             search.encodes,
             ladder.points.len(),
             t.encode_cpu_s,
-            manifest.timing.wall_s
         ),
     }
     if t.cached_encodes > 0 {

@@ -1,9 +1,9 @@
 //! `pertitle package`: the final encodes of a ladder's rungs over the whole source, packaged
 //! for streaming.
 //!
-//! Every rung is encoded with the settings its trial encode was measured with (x264 preset,
-//! one thread, an IDR keyframe opening every segment, CRF as the ladder says, interpolated
-//! CRFs included), from one decode of the source. libavformat's HLS muxer cuts each encode
+//! Every rung of every codec's ladder is encoded with the settings its trial encode was
+//! measured with (the codec and its preset, one thread, a keyframe opening every segment, CRF
+//! as the ladder says, interpolated CRFs included), from one decode of the source. libavformat's HLS muxer cuts each encode
 //! into fragmented-MP4 (CMAF) segments on those keyframes and writes its media playlist; the
 //! same segments serve DASH. The master playlist and the MPD are then written from what the
 //! segments measure ([`bandwidth`]) and from the streams' own parameter sets
