@@ -29,7 +29,8 @@ use std::path::{Path, PathBuf};
 /// its "timing" section.
 #[derive(clap::Args, Clone)]
 pub struct Args {
-    /// The source video (8-bit 4:2:0).
+    /// The source video (8-bit 4:2:0 is measured as it is; other YUV formats are converted to
+    /// it as they are decoded).
     pub(super) input: PathBuf,
 
     /// Directory to write ladder.json into (created if missing).
@@ -80,7 +81,7 @@ pub struct Args {
     proxy_preset: Vec<String>,
 
     /// Keep every trial encode's result in DIR, named by a hash of everything that
-    /// determines it (the source's bytes, resolution, CRF, preset, encoder version, segment
+    /// determines it (the source's bytes, resolution, CRF, codec, preset, encoder version, segment
     /// length, display size, metric settings), and reuse the results found there: running
     /// again with other ladder constraints, more CRFs or more resolutions encodes only the
     /// points not measured before. Runs may share one DIR.

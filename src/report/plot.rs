@@ -483,7 +483,7 @@ fn draw_rate_quality<DB: DrawingBackend>(
     let mut entries = Vec::new();
     // The hull first, wide and pale, so the measured lines stay visible on it.
     if !hull.is_empty() {
-        chart.draw_series(LineSeries::new(hull.iter().copied(), HULL.stroke_width(7)))?;
+        chart.draw_series(LineSeries::new(linear_in_rate(&hull), HULL.stroke_width(7)))?;
     }
     for (i, ((h, w), pts)) in by_res.iter().enumerate() {
         let c = PALETTE[i % PALETTE.len()];
@@ -597,6 +597,22 @@ fn draw_segments<DB: DrawingBackend>(
     legend(&legend_area, &entries)
 }
 
+/// A hull's segments as they are, straight in linear bitrate (interpolated rungs lie on
+/// them), drawn on a log-bitrate axis: each cut into short pieces.
+fn linear_in_rate(hull: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    const PIECES: usize = 24;
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(hull.len() * PIECES + 1);
+    for w in hull.windows(2) {
+        let ((r0, q0), (r1, q1)) = (w[0], w[1]);
+        for k in 0..PIECES {
+            let t = k as f64 / PIECES as f64;
+            out.push((r0 + t * (r1 - r0), q0 + t * (q1 - q0)));
+        }
+    }
+    out.extend(hull.last().copied());
+    out
+}
+
 fn draw_codecs<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest) -> Drawn<DB> {
     let metric = m.settings.metric;
     root.fill(&WHITE)?;
@@ -679,7 +695,7 @@ fn draw_codecs<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest) 
     let mut entries = Vec::new();
     for (i, (codec, hull, rungs)) in curves.iter().enumerate() {
         let c = PALETTE[i % PALETTE.len()];
-        chart.draw_series(LineSeries::new(hull.iter().copied(), c.stroke_width(3)))?;
+        chart.draw_series(LineSeries::new(linear_in_rate(hull), c.stroke_width(3)))?;
         chart.draw_series(rungs.iter().map(|&p| Circle::new(p, 5, c.filled())))?;
         entries.push((format!("{codec} hull, rungs"), Swatch::LineDot(c)));
     }
