@@ -92,6 +92,10 @@ pub struct CodecComparison {
     /// The same between the ladders' rungs.
     pub ladder_bd_rate_percent: Option<f64>,
     pub ladder_bd_quality: Option<f64>,
+    /// At each rung of `against`'s ladder: the bitrate `codec`'s hull needs for the rung's
+    /// quality.
+    #[serde(default)]
+    pub at_rungs: Vec<RungAgainst>,
     /// Why a figure is missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -310,6 +314,22 @@ impl Manifest {
     }
 }
 
+/// One rung of the anchor codec's ladder, and what another codec spends for its quality.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RungAgainst {
+    pub width: u32,
+    pub height: u32,
+    /// The anchor rung's bitrate and quality (on the run's quality axis).
+    pub kbps: f64,
+    pub quality: f64,
+    /// The bitrate at which the other codec's hull reaches `quality`; `None` when `quality`
+    /// is outside the hull's range (above its best point, or below its cheapest one, where
+    /// the codec was not measured low enough to say).
+    pub codec_kbps: Option<f64>,
+    /// `1 - codec_kbps / kbps`, percent: the bits the other codec saves at this rung.
+    pub saving_percent: Option<f64>,
+}
+
 impl CodecLadder {
     /// Choose the rungs again from the measured points under `constraints` and `objective`.
     pub fn select_rungs(
@@ -374,6 +394,29 @@ impl CodecComparison {
         let anchor_rungs = metric.rate_quality(&anchor.rungs);
         let test_rungs = metric.rate_quality(&test.rungs);
         let (ladder_rate, ladder_quality) = figures("ladders", &anchor_rungs, &test_rungs);
+        let at_rungs = anchor
+            .rungs
+            .iter()
+            .map(|r| {
+                let quality = metric.of(r);
+                let lowest = test_hull
+                    .iter()
+                    .map(|p| p.quality)
+                    .fold(f64::INFINITY, f64::min);
+                let codec_kbps =
+                    crate::hull::kbps_reaching(&test_hull, quality).filter(|_| quality >= lowest);
+                RungAgainst {
+                    width: r.width,
+                    height: r.height,
+                    kbps: r.bitrate_kbps,
+                    quality: round(quality, 4),
+                    codec_kbps: codec_kbps.map(|k| round(k, 3)),
+                    saving_percent: codec_kbps
+                        .filter(|_| r.bitrate_kbps > 0.0)
+                        .map(|k| round((1.0 - k / r.bitrate_kbps) * 100.0, 3)),
+                }
+            })
+            .collect();
         CodecComparison {
             codec: test.codec,
             against: anchor.codec,
@@ -382,6 +425,7 @@ impl CodecComparison {
             hull_bd_quality: hull_quality,
             ladder_bd_rate_percent: ladder_rate,
             ladder_bd_quality: ladder_quality,
+            at_rungs,
             note: (!notes.is_empty()).then(|| notes.join("; ")),
         }
     }

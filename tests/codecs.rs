@@ -299,6 +299,34 @@ fn every_codec_builds_a_ladder_whose_streams_decode_with_the_right_codecs_string
             );
         }
     }
+    // At each x264 rung, the bitrate the other codec's hull needs for its quality: walked
+    // along the hull points here.
+    let x264_rungs = ladders[0]["rungs"].as_array().unwrap();
+    for (c, ladder) in comparisons.iter().zip(&ladders[1..]) {
+        let mut hull: Vec<(f64, f64)> = ladder["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["on_hull"] == true)
+            .map(|p| (f(&p["bitrate_kbps"]), f(&p["psnr_y"])))
+            .collect();
+        hull.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let at = c["at_rungs"].as_array().unwrap();
+        assert_eq!(at.len(), x264_rungs.len());
+        for (a, r) in at.iter().zip(x264_rungs) {
+            let q = f(&r["psnr_y"]);
+            assert!((f(&a["quality"]) - q).abs() < 1e-3);
+            let expected = hull.windows(2).find_map(|w| {
+                let ((r0, q0), (r1, q1)) = (w[0], w[1]);
+                (q0 <= q && q <= q1).then(|| r0 + (q - q0) / (q1 - q0) * (r1 - r0))
+            });
+            match (expected, a["codec_kbps"].as_f64()) {
+                (Some(e), Some(k)) => assert!((e - k).abs() < 0.01, "{}: {e} vs {k}", c["codec"]),
+                (None, None) => {}
+                other => panic!("{}: at quality {q}: {other:?}", c["codec"]),
+            }
+        }
+    }
     let master = std::fs::read_to_string(out.join("stream/master.m3u8")).unwrap();
     let mpd = std::fs::read_to_string(out.join("stream/manifest.mpd")).unwrap();
     for (ladder, (codec, _, _)) in ladders.iter().zip(three) {
@@ -331,6 +359,7 @@ fn every_codec_builds_a_ladder_whose_streams_decode_with_the_right_codecs_string
     // The report: the codecs' plot and table, then each codec's sections.
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("<h2>Codecs</h2>"), "no codecs section");
+    assert!(report.contains("<th>fewest bits</th>"), "no per-rung table");
     assert_eq!(
         report.matches("<svg").count(),
         1 + 2 * 3,

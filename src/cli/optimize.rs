@@ -58,7 +58,7 @@ pub struct Args {
     /// 0..51 for x264 and x265 (fractions allowed), whole numbers 1..63 for svt-av1 and 0..63
     /// for vp9 and aom-av1 (their constant-quality mode). `LIST` applies to every codec,
     /// `CODEC=LIST` to one (repeat the option for others). Default: 18,22,26,30,34,38 for
-    /// x264 and x265, 20,27,34,41,48,55 for the others.
+    /// x264 and x265, 20,27,34,41,48,55,62 for the others.
     #[arg(long, value_name = "[CODEC=]LIST")]
     crf: Vec<String>,
 

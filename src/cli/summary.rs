@@ -31,6 +31,7 @@ pub fn print(manifest: &Manifest) {
                 .map_or(String::new(), |n| format!("; note: {n}"))
         );
     }
+    print_best_per_rung(manifest);
     if manifest.timing.ladders.len() > 1 {
         println!(
             "all codecs: encoder CPU {:.1} s; wall {:.1} s",
@@ -169,5 +170,63 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
             "{} of {} encodes read from the cache (their CPU time is the original encodes')",
             t.cached_encodes, search.encodes
         );
+    }
+}
+
+/// At each rung of the first codec's ladder, the bitrate every codec needs for its quality
+/// (the first codec's own, the others' on their hulls) and the codec that needs the least.
+fn print_best_per_rung(manifest: &Manifest) {
+    let (Some(anchor), false) = (
+        manifest.ladders.first(),
+        manifest.codec_comparisons.is_empty(),
+    ) else {
+        return;
+    };
+    let field = manifest.settings.quality_field.as_str();
+    let mut header = format!(
+        "{:>4}  {:>10}  {:>9}  {:>10}",
+        "rung",
+        "resolution",
+        field,
+        anchor.codec.name()
+    );
+    for c in &manifest.codec_comparisons {
+        header.push_str(&format!("  {:>10}", c.codec.name()));
+    }
+    println!(
+        "kbps each codec needs for the quality of each {} rung (-: outside its measured range):",
+        anchor.codec
+    );
+    println!("{header}  best");
+    let mut any_partial = false;
+    for (i, r) in anchor.rungs.iter().enumerate() {
+        let mut best = (anchor.codec, r.bitrate_kbps);
+        let mut row = format!(
+            "{:>4}  {:>10}  {:>9.3}  {:>10.1}",
+            i + 1,
+            format!("{}x{}", r.width, r.height),
+            manifest.settings.metric.of(r),
+            r.bitrate_kbps
+        );
+        let mut partial = false;
+        for c in &manifest.codec_comparisons {
+            match c.at_rungs.get(i).and_then(|a| a.codec_kbps) {
+                Some(k) => {
+                    row.push_str(&format!("  {k:>10.1}"));
+                    if k < best.1 {
+                        best = (c.codec, k);
+                    }
+                }
+                None => {
+                    partial = true;
+                    row.push_str(&format!("  {:>10}", "-"));
+                }
+            }
+        }
+        println!("{row}  {}{}", best.0, if partial { "*" } else { "" });
+        any_partial |= partial;
+    }
+    if any_partial {
+        println!("* best of the codecs measured at that quality");
     }
 }

@@ -478,7 +478,63 @@ fn codec_comparisons(w: &mut String, m: &Manifest) -> Result<()> {
         "</table>\n<p class=\"note\">BD-rate (PCHIP): the average bitrate difference at equal {} over the quality range both curves cover; negative means the codec needs fewer bits than the one it is compared with.</p>\n",
         esc(quality_label(metric))
     );
+    best_per_rung(w, m);
     Ok(())
+}
+
+/// At each rung of the first codec's ladder, the bitrate each codec's hull needs for its
+/// quality, the least of them marked.
+fn best_per_rung(w: &mut String, m: &Manifest) {
+    let Some(anchor) = m.ladders.first() else {
+        return;
+    };
+    let metric = m.settings.metric;
+    let _ = write!(
+        w,
+        "<table class=\"rungs\">\n<tr><th>{} rung</th><th>{}</th><th>{} (kbit/s)</th>",
+        esc(anchor.codec.name()),
+        esc(quality_label(metric)),
+        esc(anchor.codec.name())
+    );
+    for c in &m.codec_comparisons {
+        let _ = write!(w, "<th>{} (kbit/s)</th>", esc(c.codec.name()));
+    }
+    let _ = writeln!(w, "<th>fewest bits</th></tr>");
+    for (i, r) in anchor.rungs.iter().enumerate() {
+        let mut cells = vec![(anchor.codec, Some(r.bitrate_kbps))];
+        cells.extend(
+            m.codec_comparisons
+                .iter()
+                .map(|c| (c.codec, c.at_rungs.get(i).and_then(|a| a.codec_kbps))),
+        );
+        let best = cells
+            .iter()
+            .filter_map(|&(c, k)| k.map(|k| (c, k)))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        let partial = cells.iter().any(|(_, k)| k.is_none());
+        let _ = write!(
+            w,
+            "<tr><td>{} {}x{}</td><td class=\"n\">{}</td>",
+            i + 1,
+            r.width,
+            r.height,
+            num(metric.of(r), quality_digits(metric))
+        );
+        for (_, k) in &cells {
+            let _ = write!(w, "<td class=\"n\">{}</td>", opt(*k, 1));
+        }
+        let _ = writeln!(
+            w,
+            "<td>{}{}</td></tr>",
+            best.map_or(String::new(), |(c, _)| esc(c.name())),
+            if partial { "*" } else { "" }
+        );
+    }
+    let _ = writeln!(
+        w,
+        "</table>\n<p class=\"note\">The bitrate each codec's convex hull needs for the quality of each {} rung (– outside the quality range the codec was measured over; * the least among the codecs measured there).</p>",
+        esc(anchor.codec.name())
+    );
 }
 
 fn package_table(w: &mut String, l: &CodecLadder, p: &PackageManifest, tag: &str) {
