@@ -76,7 +76,8 @@ mod tests {
         assert!(process_threads().contains(&tid));
         let used = thread_cpu_time_of(tid).unwrap();
         assert!(used >= Duration::from_millis(100), "{used:?}");
-        assert!(thread_cpu_time() < used + Duration::from_secs(60));
+        // This thread only waited: its clock is well short of the worker's.
+        assert!(thread_cpu_time() < used, "{:?} {used:?}", thread_cpu_time());
         done_tx.send(()).unwrap();
         worker.join().unwrap();
         assert_eq!(thread_cpu_time_of(tid), None);

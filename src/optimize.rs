@@ -18,7 +18,7 @@ use crate::resolution::{Resolution, trial_resolutions};
 use crate::sample::Sample;
 use crate::scale::Kernel;
 use crate::search::{Measured, SearchMode, SearchSettings, first_wave, next_wave};
-use crate::segment::Segmenter;
+use crate::segment::{Segmenter, Timeline};
 use crate::source::{SourceInfo, probe};
 use crate::trial::{TrialResult, TrialSpec};
 use crate::video_codec::Codec;
@@ -483,15 +483,15 @@ pub fn optimize(
     for choice in &options.codecs {
         let run = run_codec(input, &info, &options.run(choice), progress)?;
         if let Some(first) = runs.first()
-            && first.frames != run.frames
+            && first.timeline != run.timeline
         {
             return Err(Error::Internal(format!(
                 "{}: {} measured {} frames, {} {}",
                 input.display(),
                 first.ladder.codec,
-                first.frames,
+                first.timeline.frames,
                 run.ladder.codec,
-                run.frames
+                run.timeline.frames
             )));
         }
         runs.push(run);
@@ -499,14 +499,12 @@ pub fn optimize(
     let Some(first) = runs.first() else {
         return Err(Error::InvalidOption("no codec given".into()));
     };
-    let frames = first.frames;
-    let duration_s = info.frame_rate.duration_of(frames);
-    let segmenter = Segmenter::new(info.frame_rate, options.segment_seconds);
-    let segment_frames = segmenter.frames_per_segment(frames);
-    let segment_durations: Vec<f64> = segment_frames
-        .iter()
-        .map(|&n| info.frame_rate.duration_of(n))
-        .collect();
+    let Timeline {
+        frames,
+        duration_s,
+        segment_frames,
+        segment_durations,
+    } = first.timeline.clone();
     let sar = parse_sar(&info.sample_aspect_ratio);
     let resolutions = trial_resolutions(info.resolution(), sar, &options.heights);
     let mut manifest = Manifest {
@@ -573,8 +571,8 @@ pub fn optimize(
 struct CodecRun {
     ladder: CodecLadder,
     timing: LadderTiming,
-    /// Frames of the source measured.
-    frames: u64,
+    /// The source's frames measured, and their segments.
+    timeline: Timeline,
 }
 
 /// One codec's whole run on `input` (probed as `info`): the points measured (by the grid or
@@ -679,13 +677,15 @@ fn run_codec(
     } else {
         measured_frames
     };
-    let duration_s = info.frame_rate.duration_of(frames);
     let segmenter = Segmenter::new(info.frame_rate, options.segment_seconds);
-    let segment_frames = segmenter.frames_per_segment(frames);
-    let segment_durations: Vec<f64> = segment_frames
-        .iter()
-        .map(|&n| info.frame_rate.duration_of(n))
-        .collect();
+    let timeline = Timeline::new(&segmenter, frames);
+    let Timeline {
+        duration_s,
+        segment_frames,
+        segment_durations,
+        ..
+    } = &timeline;
+    let duration_s = *duration_s;
     // Each result over the frames it measured, cut by `cut`: the source's segments, or a
     // sample's (its windows).
     let points_over = |results: &[&TrialResult], cut: Segmenter| -> Vec<Point> {
@@ -722,7 +722,7 @@ fn run_codec(
             &calibration_specs,
             &reference_specs,
             &measure_options,
-            &segment_durations,
+            segment_durations,
             &|r: &[TrialResult]| to_points(&r.iter().collect::<Vec<_>>()),
             &mut search,
             progress,
@@ -740,7 +740,7 @@ fn run_codec(
     ladder::mark_hull(&mut proxy_points, options.metric);
     let reference_rungs: Vec<ReferenceRung> = reference_results
         .iter()
-        .map(|r| ReferenceRung::from_trial(r, duration_s, &segment_frames, &segment_durations))
+        .map(|r| ReferenceRung::from_trial(r, duration_s, segment_frames, segment_durations))
         .collect();
 
     let mut resolutions: Vec<_> = grid_specs.iter().map(|s| s.resolution).collect();
@@ -798,13 +798,13 @@ fn run_codec(
             options.metric,
             &options.constraints,
             &options.objective,
-            &segment_durations,
+            segment_durations,
         )?,
     }
     Ok(CodecRun {
         ladder,
         timing,
-        frames,
+        timeline,
     })
 }
 

@@ -61,6 +61,33 @@ impl Segmenter {
     }
 }
 
+/// A clip of `frames` frames cut into segments: its duration and each segment's frames and
+/// duration, as the manifest records them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeline {
+    pub frames: u64,
+    pub duration_s: f64,
+    pub segment_frames: Vec<u64>,
+    pub segment_durations: Vec<f64>,
+}
+
+impl Timeline {
+    /// The segments `segmenter` cuts `frames` frames into.
+    pub fn new(segmenter: &Segmenter, frames: u64) -> Self {
+        let segment_frames = segmenter.frames_per_segment(frames);
+        let segment_durations = segment_frames
+            .iter()
+            .map(|&n| segmenter.rate.duration_of(n))
+            .collect();
+        Timeline {
+            frames,
+            duration_s: segmenter.rate.duration_of(frames),
+            segment_frames,
+            segment_durations,
+        }
+    }
+}
+
 /// Encoded bits per segment, counted packet by packet as an encoder emits them, checking
 /// that every segment opens on a keyframe (so renditions can switch there).
 #[derive(Debug, Clone)]

@@ -22,19 +22,7 @@ const CODECS: [(&str, &str, &str); 5] = [
 fn clip(dir: &Path) -> Option<PathBuf> {
     let clips = common::clips_dir("codecs")?;
     let out = dir.join("chaplin_2s.mkv");
-    common::ffmpeg(&[
-        "-i",
-        clips.join("chaplin_bw_film_360p25.mp4").to_str()?,
-        "-t",
-        "2",
-        "-c:v",
-        "libx264",
-        "-qp",
-        "0",
-        "-preset",
-        "ultrafast",
-        out.to_str()?,
-    ]);
+    common::lossless_cut(&clips.join("chaplin_bw_film_360p25.mp4"), 2.0, &out);
     Some(out)
 }
 

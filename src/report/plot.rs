@@ -12,6 +12,8 @@ use crate::package::PackageManifest;
 use crate::point::{Measured, Metric};
 use crate::video_codec::Codec;
 use plotters::coord::Shift;
+use plotters::coord::combinators::WithKeyPoints;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::collections::BTreeMap;
@@ -375,6 +377,60 @@ fn kbps_label(v: f64) -> String {
     }
 }
 
+/// The chart both rate-quality plots draw on: bitrate (log scale) against quality, its
+/// ranges padded around `all` the values to be drawn, with its axes and grid drawn.
+type RateQualityChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<WithKeyPoints<LogCoord<f64>>, RangedCoordf64>>;
+
+fn rate_quality_chart<'a, DB: DrawingBackend>(
+    plot: &DrawingArea<DB, Shift>,
+    metric: Metric,
+    all: &[(f64, f64)],
+) -> std::result::Result<RateQualityChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (mut x0, mut x1, mut y0, mut y1) =
+        (f64::INFINITY, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in all {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if all.is_empty() {
+        (x0, x1, y0, y1) = (100.0, 10000.0, 0.0, 1.0);
+    }
+    let (x0, x1) = (x0 / 1.25, x1 * 1.25);
+    let (y0, y1) = padded(y0, y1, 0.06);
+    let mut chart = ChartBuilder::on(plot)
+        .margin_top(56)
+        .margin_left(12)
+        .margin_right(24)
+        .margin_bottom(8)
+        .x_label_area_size(64)
+        .y_label_area_size(86)
+        .build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
+            y0..y1,
+        )?;
+    let y_digits = match metric {
+        Metric::Vmaf => 0,
+        Metric::Psnr => 1,
+        Metric::Ssim => 3,
+    };
+    chart
+        .configure_mesh()
+        .x_desc("bitrate (kbit/s, log scale)")
+        .y_desc(quality_label(metric))
+        .label_style((FONT, TICK_SIZE))
+        .axis_desc_style((FONT, DESC_SIZE))
+        .x_label_formatter(&|v| kbps_label(*v))
+        .y_label_formatter(&|v| format!("{v:.y_digits$}"))
+        .y_labels(8)
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+    Ok(chart)
+}
+
 fn draw_rate_quality<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     m: &Manifest,
@@ -437,48 +493,7 @@ fn draw_rate_quality<DB: DrawingBackend>(
         .chain(&reference)
         .copied()
         .collect();
-    let (mut x0, mut x1, mut y0, mut y1) =
-        (f64::INFINITY, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
-    for &(x, y) in &all {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(y);
-        y1 = y1.max(y);
-    }
-    if all.is_empty() {
-        (x0, x1, y0, y1) = (100.0, 10000.0, 0.0, 1.0);
-    }
-    let (x0, x1) = (x0 / 1.25, x1 * 1.25);
-    let (y0, y1) = padded(y0, y1, 0.06);
-
-    let mut chart = ChartBuilder::on(&plot)
-        .margin_top(56)
-        .margin_left(12)
-        .margin_right(24)
-        .margin_bottom(8)
-        .x_label_area_size(64)
-        .y_label_area_size(86)
-        .build_cartesian_2d(
-            (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
-            y0..y1,
-        )?;
-    let y_digits = match metric {
-        Metric::Vmaf => 0,
-        Metric::Psnr => 1,
-        Metric::Ssim => 3,
-    };
-    chart
-        .configure_mesh()
-        .x_desc("bitrate (kbit/s, log scale)")
-        .y_desc(quality_label(metric))
-        .label_style((FONT, TICK_SIZE))
-        .axis_desc_style((FONT, DESC_SIZE))
-        .x_label_formatter(&|v| kbps_label(*v))
-        .y_label_formatter(&|v| format!("{v:.y_digits$}"))
-        .y_labels(8)
-        .bold_line_style(GRID)
-        .light_line_style(TRANSPARENT)
-        .draw()?;
+    let mut chart = rate_quality_chart(&plot, metric, &all)?;
 
     let mut entries = Vec::new();
     // The hull first, wide and pale, so the measured lines stay visible on it.
@@ -651,47 +666,7 @@ fn draw_codecs<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest) 
         .flat_map(|(_, h, r)| h.iter().chain(r))
         .copied()
         .collect();
-    let (mut x0, mut x1, mut y0, mut y1) =
-        (f64::INFINITY, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
-    for &(x, y) in &all {
-        x0 = x0.min(x);
-        x1 = x1.max(x);
-        y0 = y0.min(y);
-        y1 = y1.max(y);
-    }
-    if all.is_empty() {
-        (x0, x1, y0, y1) = (100.0, 10000.0, 0.0, 1.0);
-    }
-    let (x0, x1) = (x0 / 1.25, x1 * 1.25);
-    let (y0, y1) = padded(y0, y1, 0.06);
-    let mut chart = ChartBuilder::on(&plot)
-        .margin_top(56)
-        .margin_left(12)
-        .margin_right(24)
-        .margin_bottom(8)
-        .x_label_area_size(64)
-        .y_label_area_size(86)
-        .build_cartesian_2d(
-            (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
-            y0..y1,
-        )?;
-    let y_digits = match metric {
-        Metric::Vmaf => 0,
-        Metric::Psnr => 1,
-        Metric::Ssim => 3,
-    };
-    chart
-        .configure_mesh()
-        .x_desc("bitrate (kbit/s, log scale)")
-        .y_desc(quality_label(metric))
-        .label_style((FONT, TICK_SIZE))
-        .axis_desc_style((FONT, DESC_SIZE))
-        .x_label_formatter(&|v| kbps_label(*v))
-        .y_label_formatter(&|v| format!("{v:.y_digits$}"))
-        .y_labels(8)
-        .bold_line_style(GRID)
-        .light_line_style(TRANSPARENT)
-        .draw()?;
+    let mut chart = rate_quality_chart(&plot, metric, &all)?;
     let mut entries = Vec::new();
     for (i, (codec, hull, rungs)) in curves.iter().enumerate() {
         let c = PALETTE[i % PALETTE.len()];

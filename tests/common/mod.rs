@@ -65,24 +65,26 @@ pub fn metadata_values(dump: &str, key: &str) -> Vec<f64> {
         .collect()
 }
 
+/// FFmpeg output options for a lossless H.264 fixture.
+const LOSSLESS_X264: [&str; 6] = ["-c:v", "libx264", "-qp", "0", "-preset", "ultrafast"];
+
 /// A lossless, short synthetic clip made with FFmpeg's test sources.
 pub fn synthetic_clip(path: &Path, size: &str, rate: &str, seconds: f64) {
     let src = format!("testsrc2=size={size}:rate={rate}:duration={seconds}");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        &src,
-        "-pix_fmt",
-        "yuv420p",
-        "-c:v",
-        "libx264",
-        "-qp",
-        "0",
-        "-preset",
-        "ultrafast",
-        path.to_str().expect("utf-8 path"),
-    ]);
+    let mut args = vec!["-f", "lavfi", "-i", &src, "-pix_fmt", "yuv420p"];
+    args.extend(LOSSLESS_X264);
+    args.push(path.to_str().expect("utf-8 path"));
+    ffmpeg(&args);
+}
+
+/// The first `seconds` of `input`, losslessly re-encoded to `out`.
+#[allow(dead_code)]
+pub fn lossless_cut(input: &Path, seconds: f64, out: &Path) {
+    let seconds = seconds.to_string();
+    let mut args = vec!["-i", input.to_str().expect("utf-8 path"), "-t", &seconds];
+    args.extend(LOSSLESS_X264);
+    args.push(out.to_str().expect("utf-8 path"));
+    ffmpeg(&args);
 }
 
 /// Read a ladder.json, check it against the committed JSON Schema (`src/ladder.schema.json`),
