@@ -41,6 +41,7 @@ pub mod optimize;
 pub mod overwrite;
 pub mod package;
 pub mod pass;
+pub mod picture;
 pub mod plan;
 pub mod point;
 pub mod progress;

@@ -703,6 +703,16 @@ fn run_codec(
     };
     let to_points = |results: &[&TrialResult]| points_over(results, segmenter);
     let proxy_cut = sample.as_ref().map_or(segmenter, Sample::timeline);
+    // Proxy points over a sample: their worst frames as the source's frame indices.
+    let proxy_points_over = |results: &[&TrialResult]| -> Vec<Point> {
+        let mut points = points_over(results, proxy_cut);
+        if let Some(sample) = &sample {
+            for pooled in points.iter_mut().flat_map(|p| p.pooling.values_mut()) {
+                pooled.min_frame = pooled.min_frame.and_then(|i| sample.source_frame(i));
+            }
+        }
+        points
+    };
     let cpu_of = |results: &[&TrialResult]| -> Vec<f64> {
         results
             .iter()
@@ -714,7 +724,7 @@ fn run_codec(
     // the final preset, and those encodes are the ladder's points.
     let (results, proxy_results, proxy_ladder) = if options.proxy_preset.is_some() {
         let proxy_refs: Vec<&TrialResult> = results.iter().collect();
-        let proxy_points = points_over(&proxy_refs, proxy_cut);
+        let proxy_points = proxy_points_over(&proxy_refs);
         let (finals, ladder) = final_encodes(
             input,
             options,
@@ -736,7 +746,7 @@ fn run_codec(
         results.iter().partition(|r| r.spec.rate.crf().is_some());
     let points = to_points(&grid_results);
     let proxy_refs: Vec<&TrialResult> = proxy_results.iter().collect();
-    let mut proxy_points = points_over(&proxy_refs, proxy_cut);
+    let mut proxy_points = proxy_points_over(&proxy_refs);
     ladder::mark_hull(&mut proxy_points, options.metric);
     let reference_rungs: Vec<ReferenceRung> = reference_results
         .iter()

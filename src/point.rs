@@ -291,6 +291,7 @@ impl Rung {
                         mean: round(mix(a.mean, b.mean), d),
                         harmonic_mean: round(mix(a.harmonic_mean, b.harmonic_mean), d),
                         min: round(mix(a.min, b.min), d),
+                        min_frame: a.min_frame,
                         p5: round(mix(a.p5, b.p5), d),
                     },
                 ))

@@ -77,6 +77,18 @@ impl Sample {
         self.timeline
     }
 
+    /// The source frame at `index` on the sample's timeline; `None` past its end.
+    pub fn source_frame(&self, index: u64) -> Option<u64> {
+        let mut at = 0;
+        for w in &self.windows {
+            if index < at + w.frames {
+                return Some(w.start_frame + index - at);
+            }
+            at += w.frames;
+        }
+        None
+    }
+
     /// Where source frame `index` lands on the sample's timeline, and whether it opens a
     /// segment there; `None` when the sample does not take it.
     pub fn map(&self, index: u64) -> Option<(u64, bool)> {
@@ -129,6 +141,13 @@ mod tests {
         // Brute force: every kept frame lands once, in order, on 0..frames.
         let landed: Vec<u64> = (0..1798).filter_map(|i| s.map(i).map(|m| m.0)).collect();
         assert_eq!(landed, (0..s.frames()).collect::<Vec<_>>());
+        // source_frame undoes map.
+        for i in 0..1798 {
+            if let Some((m, _)) = s.map(i) {
+                assert_eq!(s.source_frame(m), Some(i));
+            }
+        }
+        assert_eq!(s.source_frame(s.frames()), None);
     }
 
     #[test]

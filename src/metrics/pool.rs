@@ -10,8 +10,12 @@ pub struct Pooled {
     /// Harmonic mean as libvmaf pools it: `n / sum(1 / (x + 1)) - 1` (the shift by one keeps
     /// zero scores finite); it leans toward the worst frames.
     pub harmonic_mean: f64,
-    /// The worst frame.
+    /// The worst frame's value.
     pub min: f64,
+    /// The worst frame's index (the first, when several share the value); for an
+    /// interpolated rung, the worst frame of the lower of its two points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_frame: Option<u64>,
     /// 5th percentile, linear interpolation between the closest ranks (the value below which
     /// 5% of frames fall).
     pub p5: f64,
@@ -26,6 +30,7 @@ impl Pooled {
             mean: r(self.mean),
             harmonic_mean: r(self.harmonic_mean),
             min: r(self.min),
+            min_frame: self.min_frame,
             p5: r(self.p5),
         }
     }
@@ -41,10 +46,15 @@ pub fn pool(values: &[f64]) -> Option<Pooled> {
     let harmonic_mean = n / values.iter().map(|v| 1.0 / (v + 1.0)).sum::<f64>() - 1.0;
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
+    let min_frame = values
+        .iter()
+        .position(|v| v.total_cmp(&sorted[0]).is_eq())
+        .map(|i| i as u64);
     Some(Pooled {
         mean,
         harmonic_mean,
         min: sorted[0],
+        min_frame,
         p5: percentile(&sorted, 5.0),
     })
 }
@@ -72,6 +82,8 @@ mod tests {
         let p = pool(&v).unwrap();
         assert_eq!(p.mean, 50.0);
         assert_eq!(p.min, 0.0);
+        assert_eq!(p.min_frame, Some(100));
+        assert_eq!(pool(&[2.0, 1.0, 3.0, 1.0]).unwrap().min_frame, Some(1));
         assert!((p.p5 - 5.0).abs() < 1e-12);
         // Harmonic mean of x+1 over {0, 2}: 2 / (1 + 1/3) - 1 = 0.5.
         let p = pool(&[0.0, 2.0]).unwrap();

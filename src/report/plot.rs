@@ -17,19 +17,18 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
 /// Size of the rate-quality plot, pixels (SVG and PNG).
 pub const RATE_QUALITY_SIZE: (u32, u32) = (960, 560);
 /// Size of the segment-bitrate plot, pixels.
 pub const SEGMENTS_SIZE: (u32, u32) = (960, 460);
 /// The font `--png` uses by default (Debian package `fonts-dejavu-core`).
-pub const DEFAULT_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+pub use crate::picture::text::DEFAULT_FONT;
 
 /// Width of the legend column on the right of each plot.
 const LEGEND_WIDTH: u32 = 250;
-const FONT: &str = "sans-serif";
+const FONT: &str = crate::picture::text::FAMILY;
 /// Text sizes as `plotters` counts them; the SVG backend writes `size / 1.24` px, so 18 gives
 /// 14.5 px text.
 const TICK_SIZE: f64 = 18.0;
@@ -193,44 +192,17 @@ fn package_series(p: &PackageManifest, codec: Codec) -> Vec<SegmentSeries> {
 /// The rate-quality plot as a PNG image, its text set in the TrueType font at `font`
 /// (e.g. [`DEFAULT_FONT`]). Fails when the font file is missing or not a font.
 pub fn rate_quality_png(manifest: &Manifest, ladder: &CodecLadder, font: &Path) -> Result<Vec<u8>> {
-    // plotters keeps one global font table: hold it for the whole rendering.
-    let mut fonts = FONTS.lock().unwrap_or_else(|e| e.into_inner());
-    let bytes: &'static [u8] = match fonts.get(font) {
-        Some(b) => b,
-        None => {
-            let data = std::fs::read(font).map_err(|e| {
-                Error::io(
-                    font,
-                    std::io::Error::new(
-                        e.kind(),
-                        format!(
-                            "cannot read the font for the PNG's text ({e}; Debian package fonts-dejavu-core provides {DEFAULT_FONT})"
-                        ),
-                    ),
-                )
-            })?;
-            let leaked: &'static [u8] = Box::leak(data.into_boxed_slice());
-            fonts.insert(font.to_path_buf(), leaked);
-            leaked
+    let rgb = crate::picture::text::with_font(font, || {
+        let (w, h) = RATE_QUALITY_SIZE;
+        let mut rgb = vec![0u8; (w * h * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+            drawn(draw_rate_quality(&root, manifest, ladder))?;
+            drawn(root.present())?;
         }
-    };
-    plotters::style::register_font(FONT, FontStyle::Normal, bytes).map_err(|_| {
-        Error::io(
-            font,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "not a TrueType or OpenType font",
-            ),
-        )
+        Ok(rgb)
     })?;
     let (w, h) = RATE_QUALITY_SIZE;
-    let mut rgb = vec![0u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        drawn(draw_rate_quality(&root, manifest, ladder))?;
-        drawn(root.present())?;
-    }
-    drop(fonts);
     let mut png = Vec::new();
     image::ImageEncoder::write_image(
         image::codecs::png::PngEncoder::new(&mut png),
@@ -243,8 +215,6 @@ pub fn rate_quality_png(manifest: &Manifest, ladder: &CodecLadder, font: &Path) 
     Ok(png)
 }
 
-/// Font files read so far (plotters needs them for the life of the program).
-static FONTS: Mutex<BTreeMap<PathBuf, &'static [u8]>> = Mutex::new(BTreeMap::new());
 
 /// A plotters result as ours.
 fn drawn<T, E: std::error::Error + Send + Sync>(
