@@ -31,6 +31,7 @@ pub mod error;
 pub mod export;
 pub mod ffmpeg_log;
 pub mod frame_rate;
+pub mod frames;
 pub mod hull;
 pub mod interrupt;
 pub mod ladder;
@@ -58,6 +59,7 @@ pub mod segment;
 pub mod source;
 pub mod trial;
 pub mod video_codec;
+pub mod worst;
 
 pub use error::{Error, Result};
 pub use frame_rate::FrameRate;

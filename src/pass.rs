@@ -32,6 +32,9 @@ pub enum Frames<'a> {
     All(Segmenter),
     /// The frames of a sample, numbered on its own timeline, a keyframe opening every window.
     Sample(&'a Sample),
+    /// Source frames `first..end` (`first` opening a segment), numbered as in the whole
+    /// source, a keyframe opening every segment; decoding stops after them.
+    Span(Segmenter, u64, u64),
 }
 
 impl Frames<'_> {
@@ -41,6 +44,17 @@ impl Frames<'_> {
         match self {
             Frames::All(s) => Some((index, s.starts_segment(index))),
             Frames::Sample(sample) => sample.map(index),
+            Frames::Span(s, first, end) => (*first..*end)
+                .contains(&index)
+                .then(|| (index, s.starts_segment(index))),
+        }
+    }
+
+    /// The last source frame the pass needs, when it needs no more than a part.
+    fn last(&self) -> Option<u64> {
+        match self {
+            Frames::Span(_, _, end) => Some(end.saturating_sub(1)),
+            _ => None,
         }
     }
 
@@ -49,6 +63,7 @@ impl Frames<'_> {
         match self {
             Frames::All(s) => *s,
             Frames::Sample(sample) => sample.timeline(),
+            Frames::Span(s, _, _) => *s,
         }
     }
 }
@@ -115,7 +130,10 @@ pub fn run(
             });
             Ok(f)
         });
-        for item in rx.iter() {
+        for (index, item) in rx.iter().enumerate() {
+            if frames.last().is_some_and(|last| index as u64 > last) {
+                break;
+            }
             let item = item?;
             if item.pts().is_none() {
                 continue;

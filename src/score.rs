@@ -181,7 +181,7 @@ pub fn compare(
 
 /// A `read_ahead` step that resizes frames to `display` (bicubic), reusing the frames sent
 /// back on `recycled`; frames already at that size pass through.
-fn to_display(
+pub(crate) fn to_display(
     display: Resolution,
     recycled: std::sync::mpsc::Receiver<frame::Video>,
 ) -> impl FnMut(u64, frame::Video) -> Result<frame::Video> + Send {

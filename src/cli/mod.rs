@@ -2,6 +2,7 @@
 
 mod compare;
 mod export;
+mod frames;
 mod ladder;
 mod ladder_args;
 mod merge;
@@ -40,6 +41,7 @@ enum Command {
     Export(export::Args),
     Package(package::Args),
     Report(report::Args),
+    Frames(frames::Args),
     Plan(plan::Args),
     RunTask(run_task::Args),
     Merge(merge::Args),
@@ -57,6 +59,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Export(args) => export::run(args),
         Command::Package(args) => package::run(args),
         Command::Report(args) => report::run(args),
+        Command::Frames(args) => frames::run(args),
         Command::Plan(args) => plan::run(args),
         Command::RunTask(args) => run_task::run(args),
         Command::Merge(args) => merge::run(args),

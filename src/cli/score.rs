@@ -17,6 +17,11 @@ use std::path::PathBuf;
 /// A DISTORTED of another size is resized to REFERENCE's size with a bicubic filter first, as
 /// a player would. When the files differ in length, their common leading frames are compared
 /// and a warning is printed. Both files must be 8-bit 4:2:0 video.
+///
+/// With --worst N -o DIR, the N frames lowest in --worst-by are written to DIR as PNG
+/// composites: the reference frame, the distorted frame and a heat map of 1 - SSIM over
+/// 8x8 blocks (dark: alike, bright: damaged), named by rank, frame index and value, with
+/// every frame's index, time and metrics in DIR/worst.json.
 #[derive(clap::Args)]
 pub struct Args {
     /// The original video.
@@ -42,6 +47,19 @@ pub struct Args {
     /// Print CSV: one row per frame with --per-frame, else one row per metric.
     #[arg(long)]
     csv: bool,
+    /// Write pictures of the N worst frames (see --worst-by) into the -o directory.
+    #[arg(long, value_name = "N", requires = "output")]
+    worst: Option<usize>,
+    /// The metric --worst ranks frames by: vmaf, ssim, psnr or msssim (default: vmaf if
+    /// measured, else ssim, else psnr, else msssim).
+    #[arg(long, requires = "worst")]
+    worst_by: Option<MetricName>,
+    /// Directory for the --worst pictures and worst.json (created if missing).
+    #[arg(short, long, value_name = "DIR", requires = "worst")]
+    output: Option<PathBuf>,
+    /// TrueType font for the pictures' labels.
+    #[arg(long, default_value = pertitle::picture::text::DEFAULT_FONT)]
+    font: PathBuf,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -50,6 +68,18 @@ enum MetricName {
     Ssim,
     Msssim,
     Vmaf,
+}
+
+impl MetricName {
+    /// The per-frame field the metric is ranked by.
+    fn field(self) -> &'static str {
+        match self {
+            MetricName::Psnr => "psnr_y",
+            MetricName::Ssim => "ssim_y",
+            MetricName::Msssim => "ms_ssim_y",
+            MetricName::Vmaf => "vmaf",
+        }
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -64,8 +94,43 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         display: args.display,
         ..ScoreOptions::default()
     };
-    let report =
-        pertitle::score::score_with(&args.reference, &args.distorted, &options, args.per_frame)?;
+    let worst_by = match args.worst_by {
+        Some(m) if !args.metrics.contains(&m) => {
+            anyhow::bail!("--worst-by {}: add it to --metrics", m.field())
+        }
+        Some(m) => Some(m),
+        None => [
+            MetricName::Vmaf,
+            MetricName::Ssim,
+            MetricName::Psnr,
+            MetricName::Msssim,
+        ]
+        .into_iter()
+        .find(|m| args.metrics.contains(m)),
+    };
+    if args.worst == Some(0) {
+        anyhow::bail!("--worst 0: ask for at least one frame");
+    }
+    let keep_frames = args.per_frame || args.worst.is_some();
+    let mut report =
+        pertitle::score::score_with(&args.reference, &args.distorted, &options, keep_frames)?;
+    if let (Some(n), Some(dir), Some(by)) = (args.worst, &args.output, worst_by) {
+        let worst = pertitle::worst::write_worst(&report, by.field(), n, dir, &args.font)?;
+        for w in &worst.frames {
+            eprintln!(
+                "pertitle: worst {}: frame {} at {:.3} s, {} {:.4}: {}",
+                w.rank,
+                w.frame,
+                w.time_s,
+                worst.ranked_by,
+                w.metrics.get(&worst.ranked_by).copied().unwrap_or(f64::NAN),
+                dir.join(&w.file).display()
+            );
+        }
+    }
+    if !args.per_frame {
+        report.per_frame.clear();
+    }
     for (path, format) in [
         (&report.reference, &report.reference_pixel_format),
         (&report.distorted, &report.distorted_pixel_format),

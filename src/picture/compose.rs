@@ -32,9 +32,14 @@ pub fn zoom(picture: &RgbImage, factor: u32) -> RgbImage {
 
 /// `picture` shrunk (or grown) to `width` pixels wide, its aspect kept (Lanczos).
 pub fn fit_width(picture: &RgbImage, width: u32) -> RgbImage {
-    let height = (u64::from(picture.height()) * u64::from(width) / u64::from(picture.width()))
-        .max(1) as u32;
-    image::imageops::resize(picture, width, height, image::imageops::FilterType::Lanczos3)
+    let height =
+        (u64::from(picture.height()) * u64::from(width) / u64::from(picture.width())).max(1) as u32;
+    image::imageops::resize(
+        picture,
+        width,
+        height,
+        image::imageops::FilterType::Lanczos3,
+    )
 }
 
 /// Draw the outline of `rect`, `thickness` pixels wide inside it, in `colour`.
@@ -59,9 +64,7 @@ pub fn outline(picture: &mut RgbImage, rect: Rect, thickness: u32, colour: Rgb<u
 /// from one another: the largest sum over its pixels of the variance across the planes
 /// (all of one size). Ties go to the first window in raster order.
 pub fn most_different(planes: &[Plane<'_>], width: usize, height: usize) -> Rect {
-    let (pw, ph) = planes
-        .first()
-        .map_or((0, 0), |p| (p.width(), p.height()));
+    let (pw, ph) = planes.first().map_or((0, 0), |p| (p.width(), p.height()));
     let (ww, wh) = (width.min(pw), height.min(ph));
     if planes.len() < 2 || ww == 0 || wh == 0 {
         return Rect {
@@ -149,7 +152,13 @@ pub fn grid(tiles: &[Tile], columns: usize, font: &std::path::Path) -> Result<Rg
         for (i, tile) in tiles.iter().enumerate() {
             let x = GAP + (i % columns) as u32 * (cell_w + GAP);
             let y = GAP + (i / columns) as u32 * (cell_h + GAP) + tile.picture.height() + GAP / 2;
-            text::draw_lines(&mut out, &tile.label, (x as i32, y as i32), LABEL_SIZE, TEXT)?;
+            text::draw_lines(
+                &mut out,
+                &tile.label,
+                (x as i32, y as i32),
+                LABEL_SIZE,
+                TEXT,
+            )?;
         }
         Ok(())
     })?;
@@ -244,11 +253,20 @@ mod tests {
         };
         let g = grid(&[tile(255), tile(128), tile(0)], 2, font).unwrap();
         let cell_h = 30 + label_height(2);
-        assert_eq!(g.dimensions(), (GAP + 2 * (40 + GAP), GAP + 2 * (cell_h + GAP)));
+        assert_eq!(
+            g.dimensions(),
+            (GAP + 2 * (40 + GAP), GAP + 2 * (cell_h + GAP))
+        );
         assert_eq!(*g.get_pixel(GAP + 5, GAP + 5), Rgb([255, 255, 255]));
-        assert_eq!(*g.get_pixel(2 * GAP + 40 + 5, GAP + 5), Rgb([128, 128, 128]));
+        assert_eq!(
+            *g.get_pixel(2 * GAP + 40 + 5, GAP + 5),
+            Rgb([128, 128, 128])
+        );
         // Text was drawn in the label band under the first tile.
         let band = (GAP..GAP + 40).flat_map(|x| (GAP + 30..GAP + cell_h).map(move |y| (x, y)));
-        assert!(band.into_iter().any(|(x, y)| *g.get_pixel(x, y) != BACKGROUND));
+        assert!(
+            band.into_iter()
+                .any(|(x, y)| *g.get_pixel(x, y) != BACKGROUND)
+        );
     }
 }

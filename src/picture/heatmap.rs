@@ -142,8 +142,12 @@ mod tests {
 
     #[test]
     fn inferno_runs_dark_to_bright() {
-        let luma = |c: Rgb<u8>| 0.2126 * f64::from(c[0]) + 0.7152 * f64::from(c[1]) + 0.0722 * f64::from(c[2]);
-        let steps: Vec<f64> = (0..=100).map(|i| luma(inferno(f64::from(i) / 100.0))).collect();
+        let luma = |c: Rgb<u8>| {
+            0.2126 * f64::from(c[0]) + 0.7152 * f64::from(c[1]) + 0.0722 * f64::from(c[2])
+        };
+        let steps: Vec<f64> = (0..=100)
+            .map(|i| luma(inferno(f64::from(i) / 100.0)))
+            .collect();
         assert!(steps.windows(2).all(|w| w[1] >= w[0]), "{steps:?}");
         assert_eq!(inferno(-1.0), inferno(0.0));
         assert_eq!(inferno(2.0).0, [252, 255, 164]);

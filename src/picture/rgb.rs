@@ -132,7 +132,10 @@ mod tests {
             full_range: false,
         };
         let green = px(173, 42, 26, c709).0;
-        assert!(green[0] <= 2 && green[1] >= 253 && green[2] <= 2, "{green:?}");
+        assert!(
+            green[0] <= 2 && green[1] >= 253 && green[2] <= 2,
+            "{green:?}"
+        );
         // Full range: 0 and 255 as they are.
         let full = Colour {
             matrix: Matrix::Bt601,
@@ -153,8 +156,14 @@ mod tests {
         let img = to_rgb(&f, LIMITED_601);
         let red = |x: u32| img.get_pixel(x, 0).0[0];
         assert!(red(0) == red(2) && red(2) < red(3) && red(3) < red(4) && red(4) == red(7));
-        let mid = to_rgb(&flat(8, 2, 128, 128, 150), LIMITED_601).get_pixel(0, 0).0[0];
-        assert!((i32::from(red(3)) - i32::from(mid)).abs() <= 1, "{} {mid}", red(3));
+        let mid = to_rgb(&flat(8, 2, 128, 128, 150), LIMITED_601)
+            .get_pixel(0, 0)
+            .0[0];
+        assert!(
+            (i32::from(red(3)) - i32::from(mid)).abs() <= 1,
+            "{} {mid}",
+            red(3)
+        );
     }
 
     #[test]

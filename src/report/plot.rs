@@ -215,7 +215,6 @@ pub fn rate_quality_png(manifest: &Manifest, ladder: &CodecLadder, font: &Path) 
     Ok(png)
 }
 
-
 /// A plotters result as ours.
 fn drawn<T, E: std::error::Error + Send + Sync>(
     r: std::result::Result<T, DrawingAreaErrorKind<E>>,

@@ -1,0 +1,548 @@
+//! One frame at every rung: the source frame and each rung's encode of it, upscaled to the
+//! display size, and a strip of zoomed crops of the region where they differ most, so
+//! compression artefacts show at a glance (the `frames` command, and the report's strip).
+//!
+//! Trial encodes are not kept, so each rung's encode of the frame's segment is made again,
+//! at the rung's size and CRF with the ladder's codec and preset, from the source resized as
+//! the trials resized it. Every segment opens a closed GOP, so the frame depends on no other
+//! segment's pictures, but an encoder's rate control carries state across segments (x264
+//! sets a keyframe's quantizer from the P frames before it). So the encode starts
+//! [`WARM_UP_SECONDS`] or more earlier, at a segment start (or at the first frame, which
+//! makes it the trial encode exactly), and only the frame's segment is kept.
+
+use crate::decode::VideoDecoder;
+use crate::encode::{Encoder, EncoderSettings, RateControl};
+use crate::error::{Error, Result};
+use crate::manifest::{CodecLadder, Manifest};
+use crate::metrics::{FrameScores, Plane};
+use crate::pass::{self, FrameSink};
+use crate::picture::compose::{self, Rect, Tile};
+use crate::picture::rgb::{Colour, to_rgb};
+use crate::point::{Metric, round};
+use crate::resolution::Resolution;
+use crate::scale::{Kernel, Scaler};
+use crate::segment::Segmenter;
+use crate::source::FrameReader;
+use crate::video_codec::Codec;
+use ffmpeg_next::frame;
+use image::{Rgb, RgbImage};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// At least this much of the source before the frame's segment is encoded too (from a segment
+/// start), so that the encoder's state reaches the segment as in the whole encode.
+pub const WARM_UP_SECONDS: f64 = 4.0;
+
+/// The file that lists the pictures.
+pub const FRAMES_JSON: &str = "frames.json";
+pub const SOURCE_PNG: &str = "source.png";
+pub const STRIP_PNG: &str = "strip.png";
+
+/// What to picture.
+#[derive(Debug, Clone)]
+pub struct FramesOptions {
+    /// The time of the frame, seconds (the frame starting nearest it); `None`: the frame
+    /// where the top rung's quality is lowest.
+    pub at: Option<f64>,
+    /// The ladder of this codec; `None`: the first.
+    pub codec: Option<Codec>,
+    /// The source; `None`: the path the ladder records.
+    pub source: Option<PathBuf>,
+    /// Enlargement of the crops (nearest neighbour).
+    pub zoom: u32,
+    /// TrueType font for the strip's labels.
+    pub font: PathBuf,
+}
+
+impl Default for FramesOptions {
+    fn default() -> Self {
+        FramesOptions {
+            at: None,
+            codec: None,
+            source: None,
+            zoom: 2,
+            font: PathBuf::from(crate::picture::text::DEFAULT_FONT),
+        }
+    }
+}
+
+/// One rung's picture, as `frames.json` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RungFrame {
+    /// 1 for the lowest rung.
+    pub rung: usize,
+    pub width: u32,
+    pub height: u32,
+    pub crf: f64,
+    /// The rung's average bitrate over the whole source, kbit/s (from ladder.json).
+    pub bitrate_kbps: f64,
+    /// The rung's mean quality over the whole source (ladder.json's metric).
+    pub quality: f64,
+    /// Bits of the segment's encode made here, and (for a measured rung) what the trial
+    /// encode's segment had: they differ only where the warm-up did not reach the start.
+    pub segment_bits: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trial_segment_bits: Option<u64>,
+    /// This frame's luma PSNR (dB) and SSIM against the source, at the display size.
+    pub frame_psnr_y: f64,
+    pub frame_ssim_y: f64,
+    /// Its full-size picture, relative to the output directory.
+    pub file: String,
+}
+
+/// `frames.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FramesReport {
+    pub source: PathBuf,
+    pub codec: Codec,
+    pub preset: String,
+    /// The frame's index in display order (from 0) and its start time.
+    pub frame: u64,
+    pub time_s: f64,
+    /// Why this frame.
+    pub chosen: String,
+    /// The frame's segment: its index and frames `first..end`; the encodes ran from
+    /// `encoded_from_frame` to `encoded_end_frame` (segment starts, or the source's end).
+    pub segment: u64,
+    pub segment_first_frame: u64,
+    pub segment_end_frame: u64,
+    pub encoded_from_frame: u64,
+    pub encoded_end_frame: u64,
+    /// Size of every full picture (the ladder's display size).
+    pub display: Resolution,
+    pub quality_metric: Metric,
+    /// The region of the crops, in display pixels, and their enlargement.
+    pub crop: Rect,
+    pub zoom: u32,
+    pub source_file: String,
+    pub rungs: Vec<RungFrame>,
+    pub strip_file: String,
+}
+
+/// The pictures of one frame, in memory.
+pub struct Snapshot {
+    pub report: FramesReport,
+    pub source: RgbImage,
+    pub rungs: Vec<RgbImage>,
+    pub strip: RgbImage,
+}
+
+impl Snapshot {
+    /// Write every picture and `frames.json` into `out` (created if missing). Files that
+    /// would land on `inputs` are refused.
+    pub fn write(&self, out: &Path, inputs: &[&Path]) -> Result<()> {
+        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+        let mut files: Vec<(&str, &RgbImage)> = vec![
+            (&self.report.source_file, &self.source),
+            (&self.report.strip_file, &self.strip),
+        ];
+        files.extend(
+            self.report
+                .rungs
+                .iter()
+                .map(|r| r.file.as_str())
+                .zip(&self.rungs),
+        );
+        for (name, picture) in files {
+            let path = out.join(name);
+            crate::overwrite::refuse_input_overwrite(&path, inputs, false)?;
+            compose::write_png(&path, picture)?;
+        }
+        let json = serde_json::to_vec_pretty(&self.report)
+            .map_err(|e| Error::Internal(format!("cannot serialise {FRAMES_JSON}: {e}")))?;
+        let path = out.join(FRAMES_JSON);
+        crate::overwrite::refuse_input_overwrite(&path, inputs, false)?;
+        crate::atomic::write_atomic(&path, ".pertitle-frames-", &json)
+    }
+}
+
+/// The frame `options` asks for, and why: the frame starting nearest `at`, or the frame
+/// where the top rung's quality is lowest.
+fn choose_frame(m: &Manifest, ladder: &CodecLadder, at: Option<f64>) -> Result<(u64, String)> {
+    let frames = m.source.frames;
+    let rate = m.source.frame_rate;
+    if let Some(t) = at {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(Error::InvalidOption(format!(
+                "--at {t}: a time of at least 0 seconds"
+            )));
+        }
+        let index = (t * rate.fps()).round() as u64;
+        if index >= frames {
+            return Err(Error::InvalidOption(format!(
+                "--at {t}: the source lasts {} s ({frames} frames)",
+                m.source.duration_s
+            )));
+        }
+        return Ok((index, format!("the frame starting nearest {t} s")));
+    }
+    let metric = m.settings.metric;
+    let top = ladder
+        .rungs
+        .last()
+        .ok_or_else(|| Error::InvalidOption("the ladder has no rungs".into()))?;
+    let field = metric.field();
+    if let Some(pooled) = top.pooling.get(field)
+        && let Some(index) = pooled.min_frame.filter(|&i| i < frames)
+    {
+        return Ok((
+            index,
+            format!(
+                "the top rung's lowest {field} ({:.4}{})",
+                pooled.min,
+                if top.interpolated {
+                    ", at its lower measured point"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    // A ladder.json without worst frames: the middle of the top rung's worst segment.
+    let segmenter = Segmenter::new(rate, m.settings.segment_seconds);
+    let means = top.segment_means.get(field).cloned().unwrap_or_default();
+    let worst = means
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(k, _)| k as u64);
+    let first = segmenter.first_frame(worst);
+    let end = segmenter.first_frame(worst + 1).min(frames);
+    Ok((
+        (first + end.saturating_sub(1)) / 2,
+        format!("the middle of the top rung's lowest-{field} segment"),
+    ))
+}
+
+/// One rung's encode of the segment, decoded back and upscaled to the display size, keeping
+/// the frame wanted.
+struct RungShot {
+    resolution: Resolution,
+    encoder: Encoder,
+    decoder: VideoDecoder,
+    upscaler: Option<Scaler>,
+    /// The first frame encoded, and the first of the frame's segment.
+    start: u64,
+    first: u64,
+    /// The end of the frame's segment (exclusive).
+    end: u64,
+    wanted: u64,
+    decoded: u64,
+    bits: u64,
+    picture: Option<frame::Video>,
+    reference: Option<Arc<frame::Video>>,
+}
+
+impl RungShot {
+    fn drain(&mut self) -> Result<()> {
+        while let Some(packet) = self.encoder.receive()? {
+            if packet
+                .pts()
+                .is_some_and(|p| (self.first as i64..self.end as i64).contains(&p))
+            {
+                self.bits += packet.size() as u64 * 8;
+            }
+            self.decoder
+                .send(&packet)
+                .map_err(|e| Error::ffmpeg(format!("decoding {}", self.encoder.label()), e))?;
+            self.take_decoded()?;
+        }
+        Ok(())
+    }
+
+    fn take_decoded(&mut self) -> Result<()> {
+        while let Some(f) = self
+            .decoder
+            .receive()
+            .map_err(|e| Error::ffmpeg(format!("decoding {}", self.encoder.label()), e))?
+        {
+            if self.start + self.decoded == self.wanted {
+                self.picture = Some(match self.upscaler.as_mut() {
+                    Some(s) => s.scale(&f)?,
+                    None => f,
+                });
+            }
+            self.decoded += 1;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(frame::Video, Option<Arc<frame::Video>>, u64)> {
+        self.encoder.send_eof()?;
+        self.drain()?;
+        self.decoder
+            .send_eof()
+            .map_err(|e| Error::ffmpeg(format!("decoding {}", self.encoder.label()), e))?;
+        self.take_decoded()?;
+        let picture = self.picture.ok_or_else(|| {
+            Error::Internal(format!(
+                "{}: frame {} never came back from the decoder ({} decoded)",
+                self.encoder.label(),
+                self.wanted,
+                self.decoded
+            ))
+        })?;
+        Ok((picture, self.reference, self.bits))
+    }
+}
+
+impl FrameSink for RungShot {
+    fn resolution(&self) -> Resolution {
+        self.resolution
+    }
+
+    fn push(&mut self, reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()> {
+        if input.pts() == Some(self.wanted as i64) {
+            self.reference = Some(Arc::clone(reference));
+        }
+        self.encoder.send(input)?;
+        self.drain()
+    }
+}
+
+/// The source must be the one the ladder measured: same size and frame rate.
+fn check_source(m: &Manifest, source: &Path) -> Result<Colour> {
+    let mut reader = FrameReader::open(source, 0)?;
+    let expected = Resolution::new(m.source.width, m.source.height);
+    if reader.resolution() != expected || reader.frame_rate() != m.source.frame_rate {
+        return Err(Error::InvalidOption(format!(
+            "{}: {} at {} fps is not the source the ladder measured ({} at {} fps)",
+            source.display(),
+            reader.resolution(),
+            reader.frame_rate(),
+            expected,
+            m.source.frame_rate
+        )));
+    }
+    // The colour its frames state (resizing drops it).
+    let first = reader.next_frame()?.ok_or_else(|| Error::NoFrames {
+        path: source.to_path_buf(),
+    })?;
+    Ok(Colour::of(&first))
+}
+
+/// The crop's size: a quarter of the display's width and height, even.
+fn crop_size(display: Resolution) -> (usize, usize) {
+    let even = |v: u32| ((v / 4) & !1).max(2) as usize;
+    (even(display.width), even(display.height))
+}
+
+/// Picture one frame of `manifest`'s ladder at every rung.
+pub fn snapshot(manifest: &Manifest, options: &FramesOptions) -> Result<Snapshot> {
+    let m = manifest;
+    let ladder = match options.codec {
+        Some(c) => m.ladder(c).ok_or_else(|| {
+            Error::InvalidOption(format!(
+                "the manifest has no {c} ladder (it has {})",
+                m.codecs()
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?,
+        None => m
+            .ladders
+            .first()
+            .ok_or_else(|| Error::InvalidOption("the manifest has no ladder".into()))?,
+    };
+    if ladder.rungs.is_empty() {
+        return Err(Error::InvalidOption(format!(
+            "the {} ladder has no rungs",
+            ladder.codec
+        )));
+    }
+    let (wanted, chosen) = choose_frame(m, ladder, options.at)?;
+    let source = options
+        .source
+        .clone()
+        .unwrap_or_else(|| m.source.path.clone());
+    let colour = check_source(m, &source)?;
+    let rate = m.source.frame_rate;
+    let segmenter = Segmenter::new(rate, m.settings.segment_seconds);
+    let segment = segmenter.segment_of(wanted);
+    let first = segmenter.first_frame(segment);
+    let end = segmenter.first_frame(segment + 1).min(m.source.frames);
+    let warm_up = rate.first_frame_at_ms((WARM_UP_SECONDS * 1000.0) as u64);
+    let start_segment = (0..=segment)
+        .rev()
+        .find(|&k| first - segmenter.first_frame(k) >= warm_up)
+        .unwrap_or(0);
+    let start = segmenter.first_frame(start_segment);
+    // And on past it, as far: encoders look ahead (frame types, x264's macroblock tree), so
+    // the frames after a segment change its encode.
+    let stop = (segment + 1..=segmenter.count(m.source.frames))
+        .map(|k| segmenter.first_frame(k).min(m.source.frames))
+        .find(|&f| f - end >= warm_up || f == m.source.frames)
+        .unwrap_or(m.source.frames);
+    let display = m.settings.display;
+    let settings = EncoderSettings::for_segments(ladder.codec, &ladder.preset, &segmenter)?;
+
+    let mut shots: Vec<RungShot> = ladder
+        .rungs
+        .iter()
+        .map(|r| {
+            let resolution = Resolution::new(r.width, r.height);
+            let encoder = Encoder::open(resolution, rate, RateControl::Crf(r.crf), &settings)?;
+            let decoder = VideoDecoder::open(encoder.parameters(), 1)
+                .map_err(|e| Error::ffmpeg(format!("decoding {}", encoder.label()), e))?;
+            Ok(RungShot {
+                resolution,
+                upscaler: (resolution != display)
+                    .then(|| Scaler::new(resolution, display, Kernel::Bicubic))
+                    .transpose()?,
+                encoder,
+                decoder,
+                start,
+                first,
+                end,
+                wanted,
+                decoded: 0,
+                bits: 0,
+                picture: None,
+                reference: None,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let reader = FrameReader::open(&source, 0)?;
+    pass::run(
+        reader,
+        &mut shots,
+        Some(display),
+        pass::Frames::Span(segmenter, start, stop),
+        &|| {},
+    )?;
+    let mut reference: Option<Arc<frame::Video>> = None;
+    let mut decoded: Vec<(frame::Video, u64)> = Vec::with_capacity(shots.len());
+    for shot in shots {
+        let (picture, r, bits) = shot.finish()?;
+        reference = reference.or(r);
+        decoded.push((picture, bits));
+    }
+    let reference = reference.ok_or_else(|| {
+        Error::Internal(format!("{}: frame {wanted} was not read", source.display()))
+    })?;
+
+    // The region where the pictures' luma differ most.
+    let (cw, ch) = crop_size(display);
+    let planes: Vec<Plane<'_>> = std::iter::once(&*reference)
+        .chain(decoded.iter().map(|(f, _)| f))
+        .map(|f| Plane::of_frame(f, 0))
+        .collect();
+    let crop = compose::most_different(&planes, cw, ch);
+
+    let metric = m.settings.metric;
+    let source_rgb = to_rgb(&reference, colour);
+    let time_s = rate.duration_of(wanted);
+    let zoom = options.zoom.clamp(1, 16);
+    let mut rungs = Vec::with_capacity(decoded.len());
+    let mut pictures = Vec::with_capacity(decoded.len());
+    for (i, ((picture, bits), r)) in decoded.iter().zip(&ladder.rungs).enumerate() {
+        let scores = FrameScores::compare(&reference, picture);
+        rungs.push(RungFrame {
+            rung: i + 1,
+            width: r.width,
+            height: r.height,
+            crf: r.crf,
+            bitrate_kbps: r.bitrate_kbps,
+            quality: metric.of(r),
+            segment_bits: *bits,
+            trial_segment_bits: r.segment_sizes_bits.get(segment as usize).copied(),
+            frame_psnr_y: round(scores.psnr[0], 4),
+            frame_ssim_y: round(scores.ssim_y, 6),
+            file: format!("rung{}_{}p.png", i + 1, r.height),
+        });
+        pictures.push(to_rgb(picture, colour));
+    }
+
+    // The strip: the whole source frame with the crop marked, then the crop of the source
+    // and of every rung, enlarged.
+    let tile_w = crop.width * zoom;
+    let mut overview = compose::fit_width(&source_rgb, tile_w);
+    let scale = f64::from(tile_w) / f64::from(display.width);
+    let scaled = |v: u32| (f64::from(v) * scale).round() as u32;
+    compose::outline(
+        &mut overview,
+        Rect {
+            x: scaled(crop.x),
+            y: scaled(crop.y),
+            width: scaled(crop.width).max(4),
+            height: scaled(crop.height).max(4),
+        },
+        2,
+        Rgb([255, 214, 0]),
+    );
+    let mut tiles = vec![
+        Tile {
+            picture: overview,
+            label: vec![
+                format!(
+                    "frame {wanted} at {time_s:.3} s ({}x{})",
+                    display.width, display.height
+                ),
+                chosen.clone(),
+                format!(
+                    "crop {}x{} at ({}, {}), {zoom}x",
+                    crop.width, crop.height, crop.x, crop.y
+                ),
+            ],
+        },
+        Tile {
+            picture: compose::zoom(&compose::crop(&source_rgb, crop), zoom),
+            label: vec![
+                format!("source {}x{}", m.source.width, m.source.height),
+                format!("{} {}", ladder.codec, ladder.preset),
+                format!("segment {segment}: frames {first}..{}", end - 1),
+            ],
+        },
+    ];
+    let qd = if metric == Metric::Ssim { 4 } else { 2 };
+    for (r, picture) in rungs.iter().zip(&pictures) {
+        tiles.push(Tile {
+            picture: compose::zoom(&compose::crop(picture, crop), zoom),
+            label: vec![
+                format!("rung {}: {}x{}, CRF {}", r.rung, r.width, r.height, r.crf),
+                format!(
+                    "{:.0} kbit/s, {} {:.qd$}",
+                    r.bitrate_kbps,
+                    metric.field(),
+                    r.quality
+                ),
+                format!(
+                    "this frame: PSNR-Y {:.2} dB, SSIM {:.4}",
+                    r.frame_psnr_y, r.frame_ssim_y
+                ),
+            ],
+        });
+    }
+    // Rows of at most five tiles, as even as they come.
+    let rows = tiles.len().div_ceil(5);
+    let columns = tiles.len().div_ceil(rows);
+    let strip = compose::grid(&tiles, columns, &options.font)?;
+    Ok(Snapshot {
+        report: FramesReport {
+            source,
+            codec: ladder.codec,
+            preset: ladder.preset.clone(),
+            frame: wanted,
+            time_s: round(time_s, 6),
+            chosen,
+            segment,
+            segment_first_frame: first,
+            segment_end_frame: end,
+            encoded_from_frame: start,
+            encoded_end_frame: stop,
+            display,
+            quality_metric: metric,
+            crop,
+            zoom,
+            source_file: SOURCE_PNG.into(),
+            rungs,
+            strip_file: STRIP_PNG.into(),
+        },
+        source: source_rgb,
+        rungs: pictures,
+        strip,
+    })
+}
