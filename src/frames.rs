@@ -19,10 +19,12 @@ use crate::pass::{self, FrameSink};
 use crate::picture::compose::{self, Rect, Tile};
 use crate::picture::rgb::{Colour, to_rgb};
 use crate::point::{Metric, round};
+use crate::progress::Progress;
 use crate::resolution::Resolution;
 use crate::scale::{Kernel, Scaler};
 use crate::segment::Segmenter;
 use crate::source::FrameReader;
+use crate::trial::TrialSpec;
 use crate::video_codec::Codec;
 use ffmpeg_next::frame;
 use image::{Rgb, RgbImage};
@@ -328,8 +330,13 @@ fn crop_size(display: Resolution) -> (usize, usize) {
     (even(display.width), even(display.height))
 }
 
-/// Picture one frame of `manifest`'s ladder at every rung.
-pub fn snapshot(manifest: &Manifest, options: &FramesOptions) -> Result<Snapshot> {
+/// Picture one frame of `manifest`'s ladder at every rung, reporting the encodes' frames to
+/// `progress`.
+pub fn snapshot(
+    manifest: &Manifest,
+    options: &FramesOptions,
+    progress: &dyn Progress,
+) -> Result<Snapshot> {
     let m = manifest;
     let ladder = match options.codec {
         Some(c) => m.ladder(c).ok_or_else(|| {
@@ -406,13 +413,20 @@ pub fn snapshot(manifest: &Manifest, options: &FramesOptions) -> Result<Snapshot
         })
         .collect::<Result<_>>()?;
     let reader = FrameReader::open(&source, 0)?;
+    let specs: Vec<TrialSpec> = ladder
+        .rungs
+        .iter()
+        .map(|r| TrialSpec::crf(Resolution::new(r.width, r.height), r.crf))
+        .collect();
+    progress.pass_started(&specs, 0, specs.len(), stop - start);
     pass::run(
         reader,
         &mut shots,
         Some(display),
         pass::Frames::Span(segmenter, start, stop),
-        &|| {},
+        &|| progress.frame(),
     )?;
+    progress.pass_finished(specs.len(), specs.len());
     let mut reference: Option<Arc<frame::Video>> = None;
     let mut decoded: Vec<(frame::Video, u64)> = Vec::with_capacity(shots.len());
     for shot in shots {

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::picture::compose::{self, Tile};
-use crate::picture::heatmap::{self, BlockSsim};
+use crate::picture::heatmap::{self, BlockMap, HeatMap};
 use crate::picture::rgb::{Colour, to_rgb};
 use crate::resolution::Resolution;
 use crate::score::{FrameRecord, ScoreReport, to_display};
@@ -29,11 +29,10 @@ pub struct WorstFrame {
     pub file: String,
     /// Every metric measured on the frame.
     pub metrics: BTreeMap<String, f64>,
-    /// Mean luma SSIM of the heat map's 8x8 blocks.
-    pub block_ssim_mean: f64,
-    /// The lowest block SSIM, and where its block starts (x, y in pixels).
-    pub block_ssim_min: f64,
-    pub block_ssim_min_at: [u32; 2],
+    /// The heat map's lowest block value (SSIM, or PSNR in dB), and where its block
+    /// starts (x, y in pixels).
+    pub worst_block: f64,
+    pub worst_block_at: [u32; 2],
 }
 
 /// `worst.json`.
@@ -80,6 +79,7 @@ pub fn write_worst(
     report: &ScoreReport,
     metric: &str,
     count: usize,
+    heat_map: HeatMap,
     out: &Path,
     font: &Path,
 ) -> Result<WorstReport> {
@@ -101,7 +101,8 @@ pub fn write_worst(
     for (rank, ((index, value), (colour, r, d))) in worst.iter().zip(&pairs).enumerate() {
         let (rank, colour) = (rank + 1, *colour);
         let record = &report.per_frame[*index as usize];
-        let map = BlockSsim::of(
+        let map = BlockMap::of(
+            heat_map,
             crate::metrics::Plane::of_frame(r, 0),
             crate::metrics::Plane::of_frame(d, 0),
         );
@@ -113,7 +114,6 @@ pub fn write_worst(
                     (0, f64::INFINITY),
                     |best, (i, &v)| if v < best.1 { (i, v) } else { best },
                 );
-        let mean = map.values.iter().sum::<f64>() / map.values.len().max(1) as f64;
         let time_s = rate.duration_of(*index);
         let values: Vec<String> = record
             .values()
@@ -138,12 +138,11 @@ pub fn write_worst(
             Tile {
                 picture: map.picture(display.width, display.height),
                 label: vec![
-                    format!(
-                        "1 - SSIM per {0}x{0} block: black 0, brightest {1} or more",
-                        heatmap::BLOCK,
-                        heatmap::FULL_SCALE
-                    ),
-                    format!("block SSIM mean {mean:.4}, min {min_v:.4}"),
+                    heat_map.legend(),
+                    match heat_map {
+                        HeatMap::Ssim => format!("lowest block SSIM {min_v:.4}"),
+                        HeatMap::Error => format!("lowest block PSNR {min_v:.2} dB"),
+                    },
                 ],
             },
         ];
@@ -166,9 +165,9 @@ pub fn write_worst(
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
-            block_ssim_mean: crate::point::round(mean, 6),
-            block_ssim_min: crate::point::round(min_v, 6),
-            block_ssim_min_at: [block(min_i % map.columns), block(min_i / map.columns)],
+            // An infinite PSNR (equal frames) is recorded as 100 dB, which JSON can hold.
+            worst_block: crate::point::round(min_v.min(100.0), 6),
+            worst_block_at: [block(min_i % map.columns), block(min_i / map.columns)],
         });
     }
     let worst = WorstReport {
@@ -177,11 +176,7 @@ pub fn write_worst(
         ranked_by: metric.to_string(),
         width: display.width,
         height: display.height,
-        heat_map: format!(
-            "luma SSIM of each {0}x{0} block, drawn as 1 - SSIM on the inferno colour map from 0 (black) to {1} (brightest)",
-            heatmap::BLOCK,
-            heatmap::FULL_SCALE
-        ),
+        heat_map: heat_map.describe(),
         frames,
     };
     let json = serde_json::to_vec_pretty(&worst)

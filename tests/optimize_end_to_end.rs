@@ -215,6 +215,17 @@ fn trial_points_match_an_ffmpeg_cli_reencode() {
             "{w}x{h}: psnr {} vs {mean}",
             p["psnr_y"]
         );
+        // The frame the manifest calls the worst is the worst (or within 0.1 dB of it) in
+        // the FFmpeg CLI's per-frame values too.
+        let worst = p["pooling"]["psnr_y"]["min_frame"]
+            .as_u64()
+            .expect("min_frame") as usize;
+        let lowest = per_frame.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(
+            per_frame[worst] - lowest < 0.1,
+            "{w}x{h}: frame {worst} has {} dB, the lowest is {lowest}",
+            per_frame[worst]
+        );
     }
 }
 

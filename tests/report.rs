@@ -69,7 +69,7 @@ fn has_text(svg: &str, s: &str) -> bool {
 #[test]
 fn the_page_is_self_contained_and_shows_the_manifest() {
     let m = manifest();
-    let html = pertitle::report::html(m, None).unwrap();
+    let html = pertitle::report::html(m, None, &[]).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.trim_end().ends_with("</html>"));
     // Self-contained: inline SVG, no URL anywhere, no scripts.
@@ -155,8 +155,8 @@ fn the_page_is_self_contained_and_shows_the_manifest() {
     assert!(html.contains(&m.source.path.display().to_string()));
 
     // Deterministic.
-    assert_eq!(html, pertitle::report::html(m, None).unwrap());
-    assert_eq!(html, pertitle::report::html(&m.clone(), None).unwrap());
+    assert_eq!(html, pertitle::report::html(m, None, &[]).unwrap());
+    assert_eq!(html, pertitle::report::html(&m.clone(), None, &[]).unwrap());
 }
 
 #[test]
@@ -169,7 +169,7 @@ fn paths_are_escaped_and_missing_parts_are_left_out() {
         r.interpolated = true;
         r.segment_sizes_bits.clear();
     }
-    let html = pertitle::report::html(&m, None).unwrap();
+    let html = pertitle::report::html(&m, None, &[]).unwrap();
     assert!(html.contains("clips/&lt;b&gt;&amp;&#39;quoted&quot;.mp4"));
     assert!(!html.contains("<b>"));
     assert!(!html.contains("apple-hls"));

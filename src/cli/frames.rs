@@ -1,5 +1,6 @@
 //! `pertitle frames`: one frame of the source at every rung, as pictures.
 
+use super::progress::Bar;
 use pertitle::Manifest;
 use pertitle::frames::{FramesOptions, snapshot};
 use pertitle::video_codec::Codec;
@@ -52,6 +53,10 @@ pub struct Args {
     /// Print frames.json to stdout.
     #[arg(long)]
     json: bool,
+
+    /// No progress bar.
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -63,7 +68,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         zoom: args.zoom,
         font: args.font,
     };
-    let shot = snapshot(&manifest, &options)?;
+    let bar = Bar::counting(!args.quiet, "rungs");
+    let shot = snapshot(&manifest, &options, &bar);
+    bar.finish();
+    let shot = shot?;
     let source = shot.report.source.clone();
     shot.write(&args.output, &[&args.ladder, &source])?;
     let r = &shot.report;

@@ -346,11 +346,14 @@ pub(super) fn run_with(args: Args, options: OptimizeOptions) -> anyhow::Result<(
     }
     if args.report {
         let report = args.output.join("report.html");
+        let font = Path::new(pertitle::report::DEFAULT_FONT);
+        let show = !args.quiet && !args.json;
+        let strips = super::report::strips(&manifest, Some(args.input.clone()), None, font, show);
         if args.json {
-            let html = pertitle::report::html(&manifest, packaged.as_ref())?;
+            let html = pertitle::report::html(&manifest, packaged.as_ref(), &strips)?;
             super::report::write_atomic(&report, html.as_bytes())?;
         } else {
-            super::report::write(&manifest, packaged.as_ref(), &report, None, Path::new(""))?;
+            super::report::write(&manifest, packaged.as_ref(), &strips, &report, None, font)?;
         }
     }
     Ok(())

@@ -2,7 +2,9 @@
 
 use anyhow::Context;
 use pertitle::Manifest;
+use pertitle::frames::FramesOptions;
 use pertitle::package::PackageManifest;
+use pertitle::report::Strip;
 use std::path::{Path, PathBuf};
 
 /// Write an HTML report of a ladder.json: plots and tables in one file.
@@ -14,10 +16,17 @@ use std::path::{Path, PathBuf};
 /// from its segment files, with --package), and tables of the rungs, the package, the
 /// ladder's expected quality, the comparison, the settings and the source.
 ///
-/// The file is self-contained (inline SVG and CSS, no scripts, nothing fetched), the same
-/// manifest always gives the same bytes, and it is written atomically: on any error nothing
-/// is left at OUTPUT. --png also writes the rate-quality plot as a 960x560 PNG image; its
-/// text needs a TrueType font (--font; Debian's fonts-dejavu-core by default).
+/// Each ladder's section also pictures one frame at every rung (as `pertitle frames` does):
+/// the frame where the top rung's quality is lowest (or --frames-at), its crop where the
+/// rungs differ most, enlarged, as an embedded PNG. That re-encodes the frame's segment at
+/// every rung from the source (--source, or the path in the ladder.json); without the
+/// source the page says so and shows the rest. --no-frames leaves the pictures out.
+///
+/// The file is self-contained (inline SVG, PNG and CSS, no scripts, nothing fetched), the
+/// same manifest always gives the same bytes, and it is written atomically: on any error
+/// nothing is left at OUTPUT. --png also writes the rate-quality plot as a 960x560 PNG
+/// image. The pictures' text needs a TrueType font (--font; Debian's fonts-dejavu-core by
+/// default).
 #[derive(clap::Args)]
 pub struct Args {
     /// A ladder.json written by `pertitle optimize` or `pertitle ladder`.
@@ -36,9 +45,21 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     png: Option<PathBuf>,
 
-    /// TrueType font for the PNG's text.
-    #[arg(long, value_name = "FILE", default_value = pertitle::report::DEFAULT_FONT, requires = "png")]
+    /// TrueType font for the pictures' text.
+    #[arg(long, value_name = "FILE", default_value = pertitle::report::DEFAULT_FONT)]
     font: PathBuf,
+
+    /// Leave out the pictures of a frame at every rung (and the encodes they take).
+    #[arg(long)]
+    no_frames: bool,
+
+    /// Time of the pictured frame, seconds (default: the top rung's worst frame).
+    #[arg(long, value_name = "SECONDS", conflicts_with = "no_frames")]
+    frames_at: Option<f64>,
+
+    /// The source video, for the pictures (default: the path recorded in the ladder.json).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_frames")]
+    source: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -54,24 +75,59 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for out in std::iter::once(&args.output).chain(&args.png) {
         pertitle::overwrite::refuse_input_overwrite(out, &[&args.input], false)?;
     }
+    let strips = if args.no_frames {
+        Vec::new()
+    } else {
+        strips(&manifest, args.source, args.frames_at, &args.font, true)
+    };
     write(
         &manifest,
         package.as_ref(),
+        &strips,
         &args.output,
         args.png.as_deref(),
         &args.font,
     )
 }
 
+/// Every ladder's frame strip, warning on stderr of each that could not be made.
+pub fn strips(
+    manifest: &Manifest,
+    source: Option<PathBuf>,
+    at: Option<f64>,
+    font: &Path,
+    show_progress: bool,
+) -> Vec<Strip> {
+    let options = FramesOptions {
+        at,
+        source,
+        font: font.to_path_buf(),
+        ..FramesOptions::default()
+    };
+    let bar = super::progress::Bar::counting(show_progress, "rungs");
+    let strips = pertitle::report::strips(manifest, &options, &bar);
+    bar.finish();
+    for s in &strips {
+        if let Err(why) = &s.picture {
+            eprintln!(
+                "pertitle: warning: no {} frame pictures in the report: {why}",
+                s.codec
+            );
+        }
+    }
+    strips
+}
+
 /// Write the report of `manifest` to `output` (and its plot to `png`), saying so on stdout.
 pub fn write(
     manifest: &Manifest,
     package: Option<&PackageManifest>,
+    strips: &[Strip],
     output: &Path,
     png: Option<&Path>,
     font: &Path,
 ) -> anyhow::Result<()> {
-    let html = pertitle::report::html(manifest, package)?;
+    let html = pertitle::report::html(manifest, package, strips)?;
     // Render everything before writing anything.
     let image = match png {
         // The first codec's plot.

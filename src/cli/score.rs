@@ -19,8 +19,8 @@ use std::path::PathBuf;
 /// and a warning is printed. Both files must be 8-bit 4:2:0 video.
 ///
 /// With --worst N -o DIR, the N frames lowest in --worst-by are written to DIR as PNG
-/// composites: the reference frame, the distorted frame and a heat map of 1 - SSIM over
-/// 8x8 blocks (dark: alike, bright: damaged), named by rank, frame index and value, with
+/// composites: the reference frame, the distorted frame and a heat map of each 8x8 block's
+/// error (--heat-map; dark: alike, bright: damaged), named by rank, frame index and value, with
 /// every frame's index, time and metrics in DIR/worst.json.
 #[derive(clap::Args)]
 pub struct Args {
@@ -54,6 +54,10 @@ pub struct Args {
     /// measured, else ssim, else psnr, else msssim).
     #[arg(long, requires = "worst")]
     worst_by: Option<MetricName>,
+    /// The --worst heat map: ssim (1 - SSIM per 8x8 block: blur, blocking, ringing) or
+    /// error (PSNR per 8x8 block: any change of value, in flat areas too).
+    #[arg(long, value_enum, default_value_t = HeatMapName::Ssim, requires = "worst")]
+    heat_map: HeatMapName,
     /// Directory for the --worst pictures and worst.json (created if missing).
     #[arg(short, long, value_name = "DIR", requires = "worst")]
     output: Option<PathBuf>,
@@ -68,6 +72,12 @@ enum MetricName {
     Ssim,
     Msssim,
     Vmaf,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum HeatMapName {
+    Ssim,
+    Error,
 }
 
 impl MetricName {
@@ -115,7 +125,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut report =
         pertitle::score::score_with(&args.reference, &args.distorted, &options, keep_frames)?;
     if let (Some(n), Some(dir), Some(by)) = (args.worst, &args.output, worst_by) {
-        let worst = pertitle::worst::write_worst(&report, by.field(), n, dir, &args.font)?;
+        let heat_map = match args.heat_map {
+            HeatMapName::Ssim => pertitle::picture::heatmap::HeatMap::Ssim,
+            HeatMapName::Error => pertitle::picture::heatmap::HeatMap::Error,
+        };
+        let worst =
+            pertitle::worst::write_worst(&report, by.field(), n, heat_map, dir, &args.font)?;
         for w in &worst.frames {
             eprintln!(
                 "pertitle: worst {}: frame {} at {:.3} s, {} {:.4}: {}",

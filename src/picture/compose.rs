@@ -132,37 +132,32 @@ fn label_height(lines: usize) -> u32 {
 }
 
 /// The tiles in rows of `columns` on a dark background, each labelled under its picture
-/// in the font at `font`. Each cell is as wide as the widest picture and as tall as the
-/// tallest picture plus the longest label.
+/// in the font at `font`, the labels wrapped to the tiles' width. Each cell is as wide as
+/// the widest picture and as tall as the tallest picture plus the longest label.
 pub fn grid(tiles: &[Tile], columns: usize, font: &std::path::Path) -> Result<RgbImage> {
     let columns = columns.clamp(1, tiles.len().max(1));
     let rows = tiles.len().div_ceil(columns);
     let cell_w = tiles.iter().map(|t| t.picture.width()).max().unwrap_or(0);
-    let lines = tiles.iter().map(|t| t.label.len()).max().unwrap_or(0);
-    let cell_h = tiles.iter().map(|t| t.picture.height()).max().unwrap_or(0) + label_height(lines);
-    let width = GAP + columns as u32 * (cell_w + GAP);
-    let height = GAP + rows as u32 * (cell_h + GAP);
-    let mut out = RgbImage::from_pixel(width, height, BACKGROUND);
-    for (i, tile) in tiles.iter().enumerate() {
-        let x = GAP + (i % columns) as u32 * (cell_w + GAP);
-        let y = GAP + (i / columns) as u32 * (cell_h + GAP);
-        image::imageops::replace(&mut out, &tile.picture, i64::from(x), i64::from(y));
-    }
     text::with_font(font, || {
-        for (i, tile) in tiles.iter().enumerate() {
+        let labels: Vec<Vec<String>> = tiles
+            .iter()
+            .map(|t| text::wrap(&t.label, cell_w.saturating_sub(2), LABEL_SIZE))
+            .collect::<Result<_>>()?;
+        let lines = labels.iter().map(Vec::len).max().unwrap_or(0);
+        let picture_h = tiles.iter().map(|t| t.picture.height()).max().unwrap_or(0);
+        let cell_h = picture_h + label_height(lines);
+        let width = GAP + columns as u32 * (cell_w + GAP);
+        let height = GAP + rows as u32 * (cell_h + GAP);
+        let mut out = RgbImage::from_pixel(width, height, BACKGROUND);
+        for (i, (tile, label)) in tiles.iter().zip(&labels).enumerate() {
             let x = GAP + (i % columns) as u32 * (cell_w + GAP);
-            let y = GAP + (i / columns) as u32 * (cell_h + GAP) + tile.picture.height() + GAP / 2;
-            text::draw_lines(
-                &mut out,
-                &tile.label,
-                (x as i32, y as i32),
-                LABEL_SIZE,
-                TEXT,
-            )?;
+            let y = GAP + (i / columns) as u32 * (cell_h + GAP);
+            image::imageops::replace(&mut out, &tile.picture, i64::from(x), i64::from(y));
+            let text_y = y + tile.picture.height() + GAP / 2;
+            text::draw_lines(&mut out, label, (x as i32, text_y as i32), LABEL_SIZE, TEXT)?;
         }
-        Ok(())
-    })?;
-    Ok(out)
+        Ok(out)
+    })
 }
 
 /// `picture` as PNG bytes.
@@ -252,6 +247,17 @@ mod tests {
             label: vec!["one".into(), "two".into()],
         };
         let g = grid(&[tile(255), tile(128), tile(0)], 2, font).unwrap();
+        // A label wider than its tile is wrapped onto more lines.
+        let long = Tile {
+            picture: RgbImage::from_pixel(40, 30, Rgb([9, 9, 9])),
+            label: vec!["a label far wider than forty pixels".into()],
+        };
+        let wrapped = grid(&[long], 1, font).unwrap();
+        assert!(
+            wrapped.height() >= 30 + label_height(4),
+            "{}",
+            wrapped.height()
+        );
         let cell_h = 30 + label_height(2);
         assert_eq!(
             g.dimensions(),

@@ -54,6 +54,47 @@ pub fn with_font<T>(font: &Path, draw: impl FnOnce() -> Result<T>) -> Result<T> 
     out
 }
 
+/// `lines` broken into lines of at most `width` pixels at `size` pixels high: at spaces,
+/// or anywhere in a word longer than the width. Call inside [`with_font`].
+pub fn wrap(lines: &[String], width: u32, size: u32) -> Result<Vec<String>> {
+    let font = (FAMILY, f64::from(size)).into_font();
+    let fits = |text: &str| -> Result<bool> {
+        let (w, _) = font
+            .box_size(text)
+            .map_err(|e| Error::Internal(format!("measuring text: {e:?}")))?;
+        Ok(w <= width)
+    };
+    let mut out = Vec::new();
+    for line in lines {
+        let mut current = String::new();
+        for word in line.split(' ') {
+            let joined = if current.is_empty() {
+                word.to_string()
+            } else {
+                format!("{current} {word}")
+            };
+            if fits(&joined)? {
+                current = joined;
+                continue;
+            }
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            // The word alone, broken where it does not fit.
+            for c in word.chars() {
+                let longer = format!("{current}{c}");
+                if !current.is_empty() && !fits(&longer)? {
+                    out.push(std::mem::replace(&mut current, c.to_string()));
+                } else {
+                    current = longer;
+                }
+            }
+        }
+        out.push(current);
+    }
+    Ok(out)
+}
+
 /// Draw `lines` of text `size` pixels high in `colour` into `picture`, the first line's top
 /// left corner at (`x`, `y`). Call inside [`with_font`].
 pub fn draw_lines(

@@ -1,5 +1,6 @@
 //! The report page.
 
+use super::Strip;
 use super::plot::{self, quality_label, source_name};
 use crate::Manifest;
 use crate::error::Result;
@@ -7,6 +8,62 @@ use crate::manifest::CodecLadder;
 use crate::package::PackageManifest;
 use crate::point::Metric;
 use std::fmt::Write;
+
+/// `bytes` in base64 (RFC 4648, with padding).
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The section picturing one frame at every rung of a ladder.
+fn frame_strip(w: &mut String, strip: &Strip, tag: &str) {
+    let _ = writeln!(w, "<h2>{tag}One frame at every rung</h2>");
+    match &strip.picture {
+        Ok((png, r)) => {
+            let _ = write!(
+                w,
+                "<figure>\n<img src=\"data:image/png;base64,{}\" alt=\"frame {} at every rung\">\n",
+                base64(png),
+                r.frame
+            );
+            let _ = writeln!(
+                w,
+                "<figcaption>Frame {} at {:.3} s: {}. First the whole frame with the crop marked, then the {}x{} crop where the rungs differ most, of the source and of every rung upscaled to {} (bicubic), enlarged {}x (nearest neighbour). Each rung's encode of segment {} (frames {} to {}) was made again for this picture, from frame {} to frame {}; <code>pertitle frames</code> writes the full-size pictures.</figcaption>\n</figure>",
+                r.frame,
+                r.time_s,
+                esc(&r.chosen),
+                r.crop.width,
+                r.crop.height,
+                r.display,
+                r.zoom,
+                r.segment,
+                r.segment_first_frame,
+                r.segment_end_frame.saturating_sub(1),
+                r.encoded_from_frame,
+                r.encoded_end_frame.saturating_sub(1),
+            );
+        }
+        Err(why) => {
+            let _ = writeln!(w, "<p class=\"note\">No pictures: {}</p>", esc(why));
+        }
+    }
+}
 
 /// Escape text for HTML content and attribute values.
 pub(crate) fn esc(s: &str) -> String {
@@ -59,6 +116,7 @@ h2 { font-size: 20px; margin-top: 32px; border-bottom: 1px solid #ccc; padding-b
 .sub { color: #555; margin-top: 0; }
 figure { margin: 12px 0; }
 figure svg { max-width: 100%; height: auto; border: 1px solid #e4e4e4; }
+figure img { max-width: 100%; height: auto; image-rendering: pixelated; }
 figcaption { color: #444; font-size: 15px; margin-top: 6px; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 15px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e4e4e4; }
@@ -72,7 +130,11 @@ table.kv th { width: 280px; }
 /// The report page for `manifest`, with the figures of its package (`pertitle package`'s
 /// `package.json`) when given: every rung's real segment bitrates and what HLS and DASH
 /// declare.
-pub fn html(manifest: &Manifest, package: Option<&PackageManifest>) -> Result<String> {
+pub fn html(
+    manifest: &Manifest,
+    package: Option<&PackageManifest>,
+    strips: &[Strip],
+) -> Result<String> {
     let m = manifest;
     let metric = m.settings.metric;
     let qd = quality_digits(metric);
@@ -141,7 +203,12 @@ pub fn html(manifest: &Manifest, package: Option<&PackageManifest>) -> Result<St
             m.settings.display
         );
 
-        // 2. Segment bitrates.
+        // 2. One frame at every rung.
+        if let Some(strip) = strips.iter().find(|s| s.codec == l.codec) {
+            frame_strip(w, strip, &tag);
+        }
+
+        // 3. Segment bitrates.
         out!("<h2>{tag}Bitrate of each segment</h2>\n");
         let interpolated: Vec<String> = l
             .rungs
@@ -604,6 +671,22 @@ fn package_table(w: &mut String, l: &CodecLadder, p: &PackageManifest, tag: &str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), coded);
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0xfd]), "//79");
+    }
 
     #[test]
     fn escapes_markup() {

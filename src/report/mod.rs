@@ -13,6 +13,45 @@ pub mod plot;
 pub use html::html;
 pub use plot::{DEFAULT_FONT, quality_label, rate_quality_png, rate_quality_svg, segments_svg};
 
+use crate::Manifest;
+use crate::frames::{FramesOptions, FramesReport, snapshot};
+use crate::video_codec::Codec;
+
+/// One ladder's picture of one frame at every rung (the strip of [`crate::frames`]) for the
+/// page, or why there is none.
+pub struct Strip {
+    pub codec: Codec,
+    /// The strip as PNG bytes and what it shows, or the error that stopped it.
+    pub picture: std::result::Result<(Vec<u8>, FramesReport), String>,
+}
+
+/// The strip of every ladder of `manifest` (`options.codec` is ignored). A ladder whose
+/// strip cannot be made (no source at hand, no font) gets the error instead, so the rest of
+/// the page is still written.
+pub fn strips(
+    manifest: &Manifest,
+    options: &FramesOptions,
+    progress: &dyn crate::progress::Progress,
+) -> Vec<Strip> {
+    manifest
+        .ladders
+        .iter()
+        .map(|l| {
+            let options = FramesOptions {
+                codec: Some(l.codec),
+                ..options.clone()
+            };
+            let picture = snapshot(manifest, &options, progress)
+                .and_then(|s| Ok((crate::picture::compose::png(&s.strip)?, s.report)))
+                .map_err(|e| e.to_string());
+            Strip {
+                codec: l.codec,
+                picture,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     //! The SVG and the page need no font: nothing in this test binary registers one.
@@ -146,10 +185,10 @@ mod tests {
             !segments.contains("rung 2:"),
             "interpolated: no segment sizes"
         );
-        let page = html(&m, None).unwrap();
+        let page = html(&m, None, &[]).unwrap();
         assert!(page.contains("clips/a&amp;b.mp4"));
         assert!(page.contains("Rung 2 is interpolated"));
         assert!(page.contains(">330.0<"));
-        assert_eq!(page, html(&m, None).unwrap());
+        assert_eq!(page, html(&m, None, &[]).unwrap());
     }
 }
