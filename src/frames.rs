@@ -28,6 +28,7 @@ use crate::trial::TrialSpec;
 use crate::video_codec::Codec;
 use ffmpeg_next::frame;
 use image::{Rgb, RgbImage};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -146,11 +147,13 @@ impl Snapshot {
                 .map(|r| r.file.as_str())
                 .zip(&self.rungs),
         );
-        for (name, picture) in files {
-            let path = out.join(name);
-            crate::overwrite::refuse_input_overwrite(&path, inputs, false)?;
-            compose::write_png(&path, picture)?;
+        for (name, _) in &files {
+            crate::overwrite::refuse_input_overwrite(&out.join(name), inputs, false)?;
         }
+        // PNG compression is the slow part: one picture per core.
+        files
+            .par_iter()
+            .try_for_each(|(name, picture)| compose::write_png(&out.join(name), picture))?;
         let json = serde_json::to_vec_pretty(&self.report)
             .map_err(|e| Error::Internal(format!("cannot serialise {FRAMES_JSON}: {e}")))?;
         let path = out.join(FRAMES_JSON);
@@ -224,31 +227,46 @@ struct RungShot {
     encoder: Encoder,
     decoder: VideoDecoder,
     upscaler: Option<Scaler>,
-    /// The first frame encoded, and the first of the frame's segment.
-    start: u64,
+    /// The first frame of the frame's segment.
     first: u64,
     /// The end of the frame's segment (exclusive).
     end: u64,
     wanted: u64,
+    /// Packets from the segment's keyframe on go to the decoder, which has returned
+    /// `decoded` frames.
+    decoding: bool,
     decoded: u64,
+    /// A packet of a frame after the segment has come out.
+    past_segment: bool,
     bits: u64,
     picture: Option<frame::Video>,
     reference: Option<Arc<frame::Video>>,
 }
 
 impl RungShot {
+    /// Whether the encode is done with: the frame is decoded and the segment's last packet
+    /// is out (the next segment's keyframe has come, and GOPs are closed). The frames after
+    /// that changed the segment through the encoder's look-ahead; no later one can.
+    fn done(&self) -> bool {
+        self.picture.is_some() && self.past_segment
+    }
+
     fn drain(&mut self) -> Result<()> {
         while let Some(packet) = self.encoder.receive()? {
-            if packet
-                .pts()
-                .is_some_and(|p| (self.first as i64..self.end as i64).contains(&p))
-            {
+            let pts = packet.pts().unwrap_or(i64::MIN);
+            if (self.first as i64..self.end as i64).contains(&pts) {
                 self.bits += packet.size() as u64 * 8;
             }
-            self.decoder
-                .send(&packet)
-                .map_err(|e| Error::ffmpeg(format!("decoding {}", self.encoder.label()), e))?;
-            self.take_decoded()?;
+            self.past_segment |= pts >= self.end as i64;
+            // Only the segment is decoded: from its keyframe (its closed GOP needs nothing
+            // before it) to the wanted frame.
+            self.decoding |= packet.is_key() && pts == self.first as i64;
+            if self.decoding && self.picture.is_none() {
+                self.decoder
+                    .send(&packet)
+                    .map_err(|e| Error::ffmpeg(format!("decoding {}", self.encoder.label()), e))?;
+                self.take_decoded()?;
+            }
         }
         Ok(())
     }
@@ -259,7 +277,7 @@ impl RungShot {
             .receive()
             .map_err(|e| Error::ffmpeg(format!("decoding {}", self.encoder.label()), e))?
         {
-            if self.start + self.decoded == self.wanted {
+            if self.first + self.decoded == self.wanted {
                 self.picture = Some(match self.upscaler.as_mut() {
                     Some(s) => s.scale(&f)?,
                     None => f,
@@ -271,12 +289,16 @@ impl RungShot {
     }
 
     fn finish(mut self) -> Result<(frame::Video, Option<Arc<frame::Video>>, u64)> {
-        self.encoder.send_eof()?;
-        self.drain()?;
-        self.decoder
-            .send_eof()
-            .map_err(|e| Error::ffmpeg(format!("decoding {}", self.encoder.label()), e))?;
-        self.take_decoded()?;
+        if !self.done() {
+            self.encoder.send_eof()?;
+            self.drain()?;
+        }
+        if self.picture.is_none() {
+            self.decoder
+                .send_eof()
+                .map_err(|e| Error::ffmpeg(format!("decoding {}", self.encoder.label()), e))?;
+            self.take_decoded()?;
+        }
         let picture = self.picture.ok_or_else(|| {
             Error::Internal(format!(
                 "{}: frame {} never came back from the decoder ({} decoded)",
@@ -297,6 +319,9 @@ impl FrameSink for RungShot {
     fn push(&mut self, reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()> {
         if input.pts() == Some(self.wanted as i64) {
             self.reference = Some(Arc::clone(reference));
+        }
+        if self.done() {
+            return Ok(());
         }
         self.encoder.send(input)?;
         self.drain()
@@ -401,11 +426,12 @@ pub fn snapshot(
                     .transpose()?,
                 encoder,
                 decoder,
-                start,
                 first,
                 end,
                 wanted,
+                decoding: false,
                 decoded: 0,
+                past_segment: false,
                 bits: 0,
                 picture: None,
                 reference: None,
@@ -427,10 +453,14 @@ pub fn snapshot(
         &|| progress.frame(),
     )?;
     progress.pass_finished(specs.len(), specs.len());
+    // Flushing an encoder encodes the frames its look-ahead holds: one rung per core.
+    let finished: Vec<_> = shots
+        .into_par_iter()
+        .map(RungShot::finish)
+        .collect::<Result<_>>()?;
     let mut reference: Option<Arc<frame::Video>> = None;
-    let mut decoded: Vec<(frame::Video, u64)> = Vec::with_capacity(shots.len());
-    for shot in shots {
-        let (picture, r, bits) = shot.finish()?;
+    let mut decoded: Vec<(frame::Video, u64)> = Vec::with_capacity(finished.len());
+    for (picture, r, bits) in finished {
         reference = reference.or(r);
         decoded.push((picture, bits));
     }
@@ -450,25 +480,29 @@ pub fn snapshot(
     let source_rgb = to_rgb(&reference, colour);
     let time_s = rate.duration_of(wanted);
     let zoom = options.zoom.clamp(1, 16);
-    let mut rungs = Vec::with_capacity(decoded.len());
-    let mut pictures = Vec::with_capacity(decoded.len());
-    for (i, ((picture, bits), r)) in decoded.iter().zip(&ladder.rungs).enumerate() {
-        let scores = FrameScores::compare(&reference, picture);
-        rungs.push(RungFrame {
-            rung: i + 1,
-            width: r.width,
-            height: r.height,
-            crf: r.crf,
-            bitrate_kbps: r.bitrate_kbps,
-            quality: metric.of(r),
-            segment_bits: *bits,
-            trial_segment_bits: r.segment_sizes_bits.get(segment as usize).copied(),
-            frame_psnr_y: round(scores.psnr[0], 4),
-            frame_ssim_y: round(scores.ssim_y, 6),
-            file: format!("rung{}_{}p.png", i + 1, r.height),
-        });
-        pictures.push(to_rgb(picture, colour));
-    }
+    // Every rung's scores and picture, in parallel.
+    let (rungs, pictures): (Vec<RungFrame>, Vec<RgbImage>) = decoded
+        .par_iter()
+        .zip(&ladder.rungs)
+        .enumerate()
+        .map(|(i, ((picture, bits), r))| {
+            let scores = FrameScores::compare(&reference, picture);
+            let listed = RungFrame {
+                rung: i + 1,
+                width: r.width,
+                height: r.height,
+                crf: r.crf,
+                bitrate_kbps: r.bitrate_kbps,
+                quality: metric.of(r),
+                segment_bits: *bits,
+                trial_segment_bits: r.segment_sizes_bits.get(segment as usize).copied(),
+                frame_psnr_y: round(scores.psnr[0], 4),
+                frame_ssim_y: round(scores.ssim_y, 6),
+                file: format!("rung{}_{}p.png", i + 1, r.height),
+            };
+            (listed, to_rgb(picture, colour))
+        })
+        .unzip();
 
     // The strip: the whole source frame with the crop marked, then the crop of the source
     // and of every rung, enlarged.

@@ -224,6 +224,33 @@ fn every_codec_builds_a_ladder_whose_streams_decode_with_the_right_codecs_string
                 assert_eq!(rendition["matches_trial"], true, "{codec} {name}");
             }
         }
+        // `pertitle frames`: each rung's encode of segment 1 made again is, for a measured
+        // rung, its trial encode's segment to the bit, and its picture has the display size.
+        let pictures = dir.path().join(format!("{codec}_frames"));
+        Command::cargo_bin("pertitle")
+            .unwrap()
+            .args(["frames", "--quiet", "--at", "1.2"])
+            .arg(out.join("ladder.json"))
+            .arg("-o")
+            .arg(&pictures)
+            .assert()
+            .success();
+        let shot: Value =
+            serde_json::from_slice(&std::fs::read(pictures.join("frames.json")).unwrap()).unwrap();
+        assert_eq!(
+            (shot["frame"].as_u64(), shot["segment"].as_u64()),
+            (Some(30), Some(1))
+        );
+        for (r, rung) in shot["rungs"].as_array().unwrap().iter().zip(rungs) {
+            if rung["interpolated"] == false {
+                assert_eq!(
+                    r["segment_bits"], rung["segment_sizes_bits"][1],
+                    "{codec}: {r}"
+                );
+            }
+            let png = image::open(pictures.join(r["file"].as_str().unwrap())).unwrap();
+            assert_eq!((png.width(), png.height()), (640, 360), "{codec}");
+        }
         eprintln!("{codec}: {:.1} s", started.elapsed().as_secs_f64());
         single.push(manifest);
     }
@@ -362,7 +389,12 @@ fn every_codec_builds_a_ladder_whose_streams_decode_with_the_right_codecs_string
             report.contains(&format!("<h2>{codec}: Rungs</h2>")),
             "{codec}"
         );
+        assert!(
+            report.contains(&format!("<h2>{codec}: One frame at every rung</h2>")),
+            "{codec}"
+        );
     }
+    assert_eq!(report.matches("data:image/png;base64,").count(), 3);
     eprintln!(
         "three codecs at once: {:.1} s",
         started.elapsed().as_secs_f64()
