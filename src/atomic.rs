@@ -35,6 +35,39 @@ pub fn write_atomic(path: &Path, prefix: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A set of files written into `dir` (created if missing) with an index file that lists
+/// them: every file atomically, the index last; then the files an earlier index in `dir`
+/// listed that this set does not hold are removed, so reruns leave no stale pictures.
+/// `listed` reads the file names out of an index's bytes. Every file is in memory before
+/// the first is written, so a failure to make one leaves `dir` as it was.
+pub fn write_listed(
+    dir: &Path,
+    prefix: &str,
+    files: &[(String, Vec<u8>)],
+    index: (&str, &[u8]),
+    listed: impl Fn(&[u8]) -> Vec<String>,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let index_path = dir.join(index.0);
+    let earlier = std::fs::read(&index_path)
+        .map(|b| listed(&b))
+        .unwrap_or_default();
+    for (name, bytes) in files {
+        write_atomic(&dir.join(name), prefix, bytes)?;
+    }
+    write_atomic(&index_path, prefix, index.1)?;
+    for name in earlier {
+        // Only plain names: an index is not trusted to point elsewhere.
+        let plain_name = Path::new(&name)
+            .file_name()
+            .is_some_and(|f| f == name.as_str());
+        if plain_name && name != index.0 && !files.iter().any(|(n, _)| *n == name) {
+            let _ = std::fs::remove_file(dir.join(&name));
+        }
+    }
+    Ok(())
+}
+
 /// The operating system's error without the temporary file's path that `tempfile` adds
 /// to it (`Read-only file system (os error 30) at path "/dir/.ladder.Xy12.tmp"`).
 pub(crate) fn plain(e: std::io::Error) -> std::io::Error {

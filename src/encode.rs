@@ -131,6 +131,12 @@ enum SegmentStarts {
     NewEncoder,
 }
 
+/// Whether an encode of `codec` at `rate_control` gets a new encoder at every segment start
+/// (so no segment's encode depends on another's frames).
+pub fn restarts_per_segment(codec: Codec, rate_control: RateControl) -> bool {
+    segment_starts(codec, rate_control) == SegmentStarts::NewEncoder
+}
+
 fn segment_starts(codec: Codec, rate_control: RateControl) -> SegmentStarts {
     match (codec, rate_control) {
         (Codec::AomAv1, _) | (Codec::SvtAv1, RateControl::CappedKbps(_)) => {

@@ -83,7 +83,9 @@ pub struct RungFrame {
     /// The rung's mean quality over the whole source (ladder.json's metric).
     pub quality: f64,
     /// Bits of the segment's encode made here, and (for a measured rung) what the trial
-    /// encode's segment had: they differ only where the warm-up did not reach the start.
+    /// encode's segment had: equal when the encode ran from the source's first frame, and
+    /// usually within a fraction of a percent otherwise (state older than the warm-up fades
+    /// but does not vanish).
     pub segment_bits: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trial_segment_bits: Option<u64>,
@@ -135,31 +137,51 @@ impl Snapshot {
     /// Write every picture and `frames.json` into `out` (created if missing). Files that
     /// would land on `inputs` are refused.
     pub fn write(&self, out: &Path, inputs: &[&Path]) -> Result<()> {
-        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-        let mut files: Vec<(&str, &RgbImage)> = vec![
+        let mut pictures: Vec<(&str, &RgbImage)> = vec![
             (&self.report.source_file, &self.source),
             (&self.report.strip_file, &self.strip),
         ];
-        files.extend(
+        pictures.extend(
             self.report
                 .rungs
                 .iter()
                 .map(|r| r.file.as_str())
                 .zip(&self.rungs),
         );
-        for (name, _) in &files {
+        for name in pictures.iter().map(|p| p.0).chain([FRAMES_JSON]) {
             crate::overwrite::refuse_input_overwrite(&out.join(name), inputs, false)?;
         }
         // PNG compression is the slow part: one picture per core.
-        files
+        let files: Vec<(String, Vec<u8>)> = pictures
             .par_iter()
-            .try_for_each(|(name, picture)| compose::write_png(&out.join(name), picture))?;
+            .map(|(name, picture)| Ok((name.to_string(), compose::png(picture)?)))
+            .collect::<Result<_>>()?;
         let json = serde_json::to_vec_pretty(&self.report)
             .map_err(|e| Error::Internal(format!("cannot serialise {FRAMES_JSON}: {e}")))?;
-        let path = out.join(FRAMES_JSON);
-        crate::overwrite::refuse_input_overwrite(&path, inputs, false)?;
-        crate::atomic::write_atomic(&path, ".pertitle-frames-", &json)
+        crate::atomic::write_listed(
+            out,
+            ".pertitle-frames-",
+            &files,
+            (FRAMES_JSON, &json),
+            listed_pictures,
+        )
     }
+}
+
+/// The pictures a `frames.json` lists.
+fn listed_pictures(json: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(json) else {
+        return Vec::new();
+    };
+    let name = |x: &serde_json::Value| x.as_str().map(str::to_string);
+    let mut names: Vec<String> = [&v["source_file"], &v["strip_file"]]
+        .into_iter()
+        .filter_map(name)
+        .collect();
+    if let Some(rungs) = v["rungs"].as_array() {
+        names.extend(rungs.iter().filter_map(|r| name(&r["file"])));
+    }
+    names
 }
 
 /// The frame `options` asks for, and why: the frame starting nearest `at`, or the frame
@@ -328,31 +350,17 @@ impl FrameSink for RungShot {
     }
 }
 
-/// The source must be the one the ladder measured: same size and frame rate.
-fn check_source(m: &Manifest, source: &Path) -> Result<Colour> {
-    let mut reader = FrameReader::open(source, 0)?;
-    let expected = Resolution::new(m.source.width, m.source.height);
-    if reader.resolution() != expected || reader.frame_rate() != m.source.frame_rate {
-        return Err(Error::InvalidOption(format!(
-            "{}: {} at {} fps is not the source the ladder measured ({} at {} fps)",
-            source.display(),
-            reader.resolution(),
-            reader.frame_rate(),
-            expected,
-            m.source.frame_rate
-        )));
-    }
-    // The colour its frames state (resizing drops it).
-    let first = reader.next_frame()?.ok_or_else(|| Error::NoFrames {
-        path: source.to_path_buf(),
-    })?;
-    Ok(Colour::of(&first))
-}
+/// The widest crop, display pixels (so a strip of a 4K ladder stays a few thousand pixels
+/// wide).
+pub const MAX_CROP_WIDTH: u32 = 320;
 
-/// The crop's size: a quarter of the display's width and height, even.
+/// The crop's size: a quarter of the display's width (at most [`MAX_CROP_WIDTH`]) and the
+/// height of the display's shape, both even.
 fn crop_size(display: Resolution) -> (usize, usize) {
-    let even = |v: u32| ((v / 4) & !1).max(2) as usize;
-    (even(display.width), even(display.height))
+    let w = (display.width / 4).min(MAX_CROP_WIDTH);
+    let h = (u64::from(w) * u64::from(display.height) / u64::from(display.width.max(1))) as u32;
+    let even = |v: u32| (v & !1).max(2) as usize;
+    (even(w), even(h))
 }
 
 /// Picture one frame of `manifest`'s ladder at every rung, reporting the encodes' frames to
@@ -390,13 +398,18 @@ pub fn snapshot(
         .source
         .clone()
         .unwrap_or_else(|| m.source.path.clone());
-    let colour = check_source(m, &source)?;
+    m.check_source(&source)?;
     let rate = m.source.frame_rate;
     let segmenter = Segmenter::new(rate, m.settings.segment_seconds);
     let segment = segmenter.segment_of(wanted);
     let first = segmenter.first_frame(segment);
     let end = segmenter.first_frame(segment + 1).min(m.source.frames);
-    let warm_up = rate.first_frame_at_ms((WARM_UP_SECONDS * 1000.0) as u64);
+    // An encoder made anew at every segment start needs neither.
+    let warm_up = if crate::encode::restarts_per_segment(ladder.codec, RateControl::Crf(0.0)) {
+        0
+    } else {
+        rate.first_frame_at_ms((WARM_UP_SECONDS * 1000.0) as u64)
+    };
     let start_segment = (0..=segment)
         .rev()
         .find(|&k| first - segmenter.first_frame(k) >= warm_up)
@@ -406,7 +419,7 @@ pub fn snapshot(
     // the frames after a segment change its encode.
     let stop = (segment + 1..=segmenter.count(m.source.frames))
         .map(|k| segmenter.first_frame(k).min(m.source.frames))
-        .find(|&f| f - end >= warm_up || f == m.source.frames)
+        .find(|&f| f >= end && (f - end >= warm_up || f == m.source.frames))
         .unwrap_or(m.source.frames);
     let display = m.settings.display;
     let settings = EncoderSettings::for_segments(ladder.codec, &ladder.preset, &segmenter)?;
@@ -445,13 +458,25 @@ pub fn snapshot(
         .map(|r| TrialSpec::crf(Resolution::new(r.width, r.height), r.crf))
         .collect();
     progress.pass_started(&specs, 0, specs.len(), stop - start);
+    let read = std::sync::atomic::AtomicU64::new(0);
     pass::run(
         reader,
         &mut shots,
         Some(display),
         pass::Frames::Span(segmenter, start, stop),
-        &|| progress.frame(),
+        &|| {
+            read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            progress.frame();
+        },
     )?;
+    let read = read.into_inner();
+    if read < stop - start {
+        return Err(Error::Truncated {
+            path: source.clone(),
+            expected: m.source.frames,
+            found: start + read,
+        });
+    }
     progress.pass_finished(specs.len(), specs.len());
     // Flushing an encoder encodes the frames its look-ahead holds: one rung per core.
     let finished: Vec<_> = shots
@@ -464,9 +489,13 @@ pub fn snapshot(
         reference = reference.or(r);
         decoded.push((picture, bits));
     }
-    let reference = reference.ok_or_else(|| {
-        Error::Internal(format!("{}: frame {wanted} was not read", source.display()))
+    let reference = reference.ok_or_else(|| Error::Truncated {
+        path: source.clone(),
+        expected: m.source.frames,
+        found: wanted,
     })?;
+    // The colour the source states (carried through resizing).
+    let colour = Colour::of(&reference);
 
     // The region where the pictures' luma differ most.
     let (cw, ch) = crop_size(display);

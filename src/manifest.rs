@@ -262,6 +262,30 @@ impl Manifest {
         self.ladders.iter().find(|l| l.codec == codec)
     }
 
+    /// Fail unless `source` is the source this ladder measured: the same size and frame
+    /// rate, and at least as many frames (`probe` counts packets, which a file's decoded
+    /// frames never outnumber).
+    pub fn check_source(&self, source: &Path) -> Result<()> {
+        let info = crate::source::probe(source)?;
+        let expected = Resolution::new(self.source.width, self.source.height);
+        if info.resolution() != expected
+            || info.frame_rate != self.source.frame_rate
+            || info.frame_count < self.source.frames
+        {
+            return Err(Error::InvalidOption(format!(
+                "{}: {} at {} fps, {} frames, is not the source the ladder measured ({} at {} fps, {} frames)",
+                source.display(),
+                info.resolution(),
+                info.frame_rate,
+                info.frame_count,
+                expected,
+                self.source.frame_rate,
+                self.source.frames
+            )));
+        }
+        Ok(())
+    }
+
     /// The codecs of the ladders, in their order.
     pub fn codecs(&self) -> Vec<Codec> {
         self.ladders.iter().map(|l| l.codec).collect()

@@ -121,6 +121,7 @@ impl Rotation {
         }
         out.set_pts(input.pts());
         out.set_kind(input.kind());
+        crate::scale::copy_colour(input, &mut out);
         out
     }
 }

@@ -76,8 +76,18 @@ impl Scaler {
             .map_err(|e| Error::ffmpeg(format!("swscale to {}", self.to), e))?;
         out.set_pts(input.pts());
         out.set_kind(input.kind());
+        copy_colour(input, out);
         Ok(())
     }
+}
+
+/// Give `to` the colour description of `from` (range, matrix, primaries, transfer), which a
+/// new frame lacks: pictures of it are drawn with these.
+pub fn copy_colour(from: &frame::Video, to: &mut frame::Video) {
+    to.set_color_range(from.color_range());
+    to.set_color_space(from.color_space());
+    to.set_color_primaries(from.color_primaries());
+    to.set_color_transfer_characteristic(from.color_transfer_characteristic());
 }
 
 /// Converts frames of another YUV pixel format (4:2:2, 4:4:4, 10 or 12 bits, gray) to 8-bit
@@ -135,6 +145,7 @@ impl Converter {
         out.set_format(format::Pixel::YUV420P);
         out.set_pts(input.pts());
         out.set_kind(input.kind());
+        copy_colour(input, &mut out);
         Ok(out)
     }
 }

@@ -93,11 +93,11 @@ pub fn write_worst(
             "cannot rank frames by {metric}: it was not measured"
         )));
     }
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let display = Resolution::new(report.width, report.height);
     let wanted: Vec<u64> = worst.iter().map(|w| w.0).collect();
     let (rate, pairs) = frames_at(&report.reference, &report.distorted, display, &wanted)?;
     let mut frames = Vec::with_capacity(worst.len());
+    let mut pictures: Vec<(String, Vec<u8>)> = Vec::with_capacity(worst.len());
     for (rank, ((index, value), (colour, r, d))) in worst.iter().zip(&pairs).enumerate() {
         let (rank, colour) = (rank + 1, *colour);
         let record = &report.per_frame[*index as usize];
@@ -153,7 +153,10 @@ pub fn write_worst(
             &[&report.reference, &report.distorted],
             false,
         )?;
-        compose::write_png(&path, &compose::grid(&tiles, 3, font)?)?;
+        pictures.push((
+            file.clone(),
+            compose::png(&compose::grid(&tiles, 3, font)?)?,
+        ));
         let block = |i: usize| (i * heatmap::BLOCK) as u32;
         frames.push(WorstFrame {
             rank,
@@ -187,7 +190,24 @@ pub fn write_worst(
         &[&report.reference, &report.distorted],
         false,
     )?;
-    crate::atomic::write_atomic(&path, ".pertitle-worst-", &json)?;
+    crate::atomic::write_listed(
+        out,
+        ".pertitle-worst-",
+        &pictures,
+        (WORST_JSON, &json),
+        |earlier| {
+            serde_json::from_slice::<serde_json::Value>(earlier)
+                .ok()
+                .and_then(|v| {
+                    v["frames"].as_array().map(|f| {
+                        f.iter()
+                            .filter_map(|x| x["file"].as_str().map(str::to_string))
+                            .collect()
+                    })
+                })
+                .unwrap_or_default()
+        },
+    )?;
     Ok(worst)
 }
 

@@ -31,14 +31,14 @@ fn label_height(lines: u32) -> u32 {
     lines * 15 * 5 / 4 + GAP
 }
 
-/// A 3-second synthetic clip (640x360, 25 fps) and its ladder (two sizes, two CRFs, 1 s
+/// An 8-second synthetic clip (640x360, 25 fps) and its ladder (two sizes, two CRFs, 1 s
 /// segments, PSNR), made once for all the tests here.
 fn ladder() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
     static L: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
     L.get_or_init(|| {
         let tmp = tempfile::tempdir().unwrap();
         let clip = tmp.path().join("clip.mkv");
-        common::synthetic_clip(&clip, "640x360", "25", 3.0);
+        common::synthetic_clip(&clip, "640x360", "25", 8.0);
         let out = tmp.path().join("out");
         pertitle()
             .args([
@@ -100,9 +100,9 @@ fn frames_pictures_every_rung_at_a_time_and_at_the_top_rungs_worst_frame() {
     assert_eq!(report["segment"], 1);
     assert_eq!(report["segment_first_frame"], 25);
     assert_eq!(report["segment_end_frame"], 50);
-    // The clip is shorter than the warm-up and look-ahead: the encodes ran over all of it.
+    // The warm-up reaches the first frame; the look-ahead span runs 4 s past the segment.
     assert_eq!(report["encoded_from_frame"], 0);
-    assert_eq!(report["encoded_end_frame"], 75);
+    assert_eq!(report["encoded_end_frame"], 150);
 
     // Full-size pictures at the display size; the source frame as the FFmpeg CLI decodes
     // and converts it (BT.601, limited range, chroma interpolated).
@@ -129,7 +129,7 @@ fn frames_pictures_every_rung_at_a_time_and_at_the_top_rungs_worst_frame() {
         assert_eq!(r["crf"], m["crf"]);
         let picture = png(&out.join(r["file"].as_str().unwrap()));
         assert_eq!(picture.dimensions(), (W, H), "{}", r["file"]);
-        // A measured rung's segment, encoded again over the whole clip, is its trial
+        // A measured rung's segment, encoded again from the first frame, is its trial
         // encode's segment to the bit.
         if !m["interpolated"].as_bool().unwrap() {
             assert_eq!(
@@ -214,8 +214,68 @@ fn frames_pictures_every_rung_at_a_time_and_at_the_top_rungs_worst_frame() {
         .stderr
         .clone();
     let err = String::from_utf8_lossy(&err);
-    assert!(err.contains("lasts 3 s"), "{err}");
+    assert!(err.contains("lasts 8 s"), "{err}");
     assert!(!out.exists());
+
+    // A source shorter than the one measured is refused, naming it.
+    let short = tmp.path().join("short.mkv");
+    common::synthetic_clip(&short, "640x360", "25", 2.0);
+    let err = pertitle()
+        .args(["frames", "--at", "1"])
+        .arg(ladder)
+        .arg("--source")
+        .arg(&short)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .failure()
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&err);
+    assert!(
+        err.contains("short.mkv") && err.contains("is not the source"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn frames_late_in_the_clip_warm_the_encoders_up_from_an_earlier_segment() {
+    let (tmp, _, ladder) = ladder();
+    let manifest = read_json(ladder);
+    let rungs = manifest["ladders"][0]["rungs"].as_array().unwrap().clone();
+    let out = tmp.path().join("frames_late_in_clip");
+    pertitle()
+        .args(["frames", "--quiet", "--at", "5.5"])
+        .arg(ladder)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let report = read_json(&out.join("frames.json"));
+    // Frame 138 (5.52 s) of segment 5 (frames 125..150); the encodes start 4 s before it,
+    // at segment 1, and may run to the end.
+    assert_eq!(report["frame"], 138);
+    assert_eq!(report["segment"], 5);
+    assert_eq!(report["encoded_from_frame"], 25);
+    assert_eq!(report["encoded_end_frame"], 200);
+    // A measured rung's segment is its trial encode's within 1% (what happened before the
+    // warm-up fades out of the encoder's state).
+    for (r, m) in report["rungs"].as_array().unwrap().iter().zip(&rungs) {
+        if m["interpolated"] == false {
+            let (got, trial) = (
+                r["segment_bits"].as_f64().unwrap(),
+                m["segment_sizes_bits"][5].as_f64().unwrap(),
+            );
+            eprintln!("{}: segment 5 {got} bits, trial {trial}", r["file"]);
+            assert!(
+                (got / trial - 1.0).abs() < 0.01,
+                "{}: {got} vs {trial}",
+                r["file"]
+            );
+        }
+    }
 }
 
 #[test]
@@ -339,6 +399,11 @@ fn worst_frames_include_a_damaged_frame_and_a_frame_against_itself_maps_uniform(
         .success();
     let worst = read_json(&out.join("worst.json"));
     assert_eq!(worst["ranked_by"], "ssim_y");
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        4,
+        "3 pictures and worst.json"
+    );
     let frames = worst["frames"].as_array().unwrap();
     assert_eq!(frames.len(), 3);
     assert_eq!(frames[0]["frame"], 29, "{worst:#}");
@@ -368,7 +433,7 @@ fn worst_frames_include_a_damaged_frame_and_a_frame_against_itself_maps_uniform(
     assert!(in_box(at.0, at.1) && bright > 500, "{bright} at {at:?}");
 
     // The squared-error map marks all of the box, flat inside as it is.
-    let out = tmp.path().join("worst_error");
+    // (Into the same directory: the three earlier pictures go.)
     pertitle()
         .args([
             "score",
@@ -388,6 +453,11 @@ fn worst_frames_include_a_damaged_frame_and_a_frame_against_itself_maps_uniform(
     let worst = read_json(&out.join("worst.json"));
     let f = &worst["frames"][0];
     assert_eq!(f["frame"], 29);
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        2,
+        "1 picture and worst.json"
+    );
     let picture = png(&out.join(f["file"].as_str().unwrap()));
     let (mut inside, mut outside) = ((0u64, 0u64), (0u64, 0u64));
     for y in 0..240 {

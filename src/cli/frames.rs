@@ -12,15 +12,17 @@ use std::path::PathBuf;
 ///
 /// The frame is the one starting nearest --at, or by default the frame where the top rung's
 /// quality (the ladder's metric) is lowest. Its segment is encoded again at every rung, with
-/// the ladder's codec, preset and each rung's CRF (a segment opens a closed GOP, so it
-/// decodes alone), decoded back and upscaled as the trials were.
+/// the ladder's codec, preset and each rung's CRF, from 4 s before it (so the encoder's state
+/// reaches it as in the whole encode) until the encoder's look-ahead has settled it; only the
+/// segment (a closed GOP) is decoded back, and the frame upscaled as the trials were.
 ///
 /// OUTDIR receives source.png, rungN_HEIGHTp.png (full display size), strip.png and
 /// frames.json. The strip shows the whole frame with the crop marked, then the crop of the
 /// source and of every rung enlarged --zoom times (nearest neighbour, so every coded pixel
 /// stays visible), labelled with the rung's size, CRF, bitrate, mean quality and this
-/// frame's PSNR and SSIM. The crop is the quarter-size window where the pictures' luma
-/// differ most across the rungs.
+/// frame's PSNR and SSIM. The crop, a quarter of the display's width (at most 320 pixels),
+/// is the window where the pictures' luma differ most across the rungs. Pictures an earlier
+/// frames.json in OUTDIR listed that this run does not write are removed.
 #[derive(clap::Args)]
 pub struct Args {
     /// A ladder.json written by `pertitle optimize` or `pertitle ladder`.

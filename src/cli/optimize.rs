@@ -348,7 +348,7 @@ pub(super) fn run_with(args: Args, options: OptimizeOptions) -> anyhow::Result<(
         let report = args.output.join("report.html");
         let font = Path::new(pertitle::report::DEFAULT_FONT);
         let show = !args.quiet && !args.json;
-        let strips = super::report::strips(&manifest, Some(args.input.clone()), None, font, show);
+        let strips = super::report::strips(&manifest, Some(args.input.clone()), None, font, show)?;
         if args.json {
             let html = pertitle::report::html(&manifest, packaged.as_ref(), &strips)?;
             super::report::write_atomic(&report, html.as_bytes())?;

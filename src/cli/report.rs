@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 /// source the page says so and shows the rest. --no-frames leaves the pictures out.
 ///
 /// The file is self-contained (inline SVG, PNG and CSS, no scripts, nothing fetched), the
-/// same manifest always gives the same bytes, and it is written atomically: on any error
-/// nothing is left at OUTPUT. --png also writes the rate-quality plot as a 960x560 PNG
+/// same manifest (with the same source and font at hand for the pictures) always gives the
+/// same bytes, and it is written atomically: on any error nothing is left at OUTPUT. --png also writes the rate-quality plot as a 960x560 PNG
 /// image. The pictures' text needs a TrueType font (--font; Debian's fonts-dejavu-core by
 /// default).
 #[derive(clap::Args)]
@@ -78,7 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let strips = if args.no_frames {
         Vec::new()
     } else {
-        strips(&manifest, args.source, args.frames_at, &args.font, true)
+        strips(&manifest, args.source, args.frames_at, &args.font, true)?
     };
     write(
         &manifest,
@@ -97,7 +97,7 @@ pub fn strips(
     at: Option<f64>,
     font: &Path,
     show_progress: bool,
-) -> Vec<Strip> {
+) -> anyhow::Result<Vec<Strip>> {
     let options = FramesOptions {
         at,
         source,
@@ -107,6 +107,7 @@ pub fn strips(
     let bar = super::progress::Bar::counting(show_progress, "rungs");
     let strips = pertitle::report::strips(manifest, &options, &bar);
     bar.finish();
+    let strips = strips?;
     for s in &strips {
         if let Err(why) = &s.picture {
             eprintln!(
@@ -115,7 +116,7 @@ pub fn strips(
             );
         }
     }
-    strips
+    Ok(strips)
 }
 
 /// Write the report of `manifest` to `output` (and its plot to `png`), saying so on stdout.

@@ -38,7 +38,7 @@ use crate::point::Rung;
 use crate::progress::Progress;
 use crate::resolution::Resolution;
 use crate::segment::Segmenter;
-use crate::source::{FrameReader, probe};
+use crate::source::FrameReader;
 use crate::trial::TrialSpec;
 use crate::video_codec::Codec;
 use bandwidth::SegmentSize;
@@ -206,7 +206,7 @@ pub fn package(
         .source
         .clone()
         .unwrap_or_else(|| manifest.source.path.clone());
-    check_source(manifest, &source)?;
+    manifest.check_source(&source)?;
     let rate = manifest.source.frame_rate;
     let segment_seconds = manifest.settings.segment_seconds;
     let segmenter = Segmenter::new(rate, segment_seconds);
@@ -439,23 +439,6 @@ pub fn package(
     staging.write(PACKAGE_JSON, &json)?;
     staging.commit()?;
     Ok(result)
-}
-
-/// The source must be the one the ladder measured: same size and frame rate.
-fn check_source(manifest: &Manifest, source: &Path) -> Result<()> {
-    let info = probe(source)?;
-    let expected = Resolution::new(manifest.source.width, manifest.source.height);
-    if info.resolution() != expected || info.frame_rate != manifest.source.frame_rate {
-        return Err(Error::InvalidOption(format!(
-            "{}: {} at {} fps is not the source the ladder measured ({} at {} fps)",
-            source.display(),
-            info.resolution(),
-            info.frame_rate,
-            expected,
-            manifest.source.frame_rate
-        )));
-    }
-    Ok(())
 }
 
 fn file_size(path: &Path) -> Result<u64> {

@@ -10,16 +10,19 @@ pub enum Matrix {
     Bt601,
     /// ITU-R BT.709 (high definition).
     Bt709,
+    /// ITU-R BT.2020, non-constant luminance (UHD).
+    Bt2020,
 }
 
 impl Matrix {
-    /// The matrix a frame states, or else the usual one for its height (BT.709 from 720
-    /// lines up), as players guess it.
+    /// The matrix a frame states, or else the usual one for its size (BT.709 from 1280
+    /// columns or above 576 lines), as players guess it.
     pub fn of(frame: &frame::Video) -> Matrix {
         match frame.color_space() {
             color::Space::BT709 => Matrix::Bt709,
             color::Space::BT470BG | color::Space::SMPTE170M | color::Space::FCC => Matrix::Bt601,
-            _ if frame.height() >= 720 => Matrix::Bt709,
+            color::Space::BT2020NCL | color::Space::BT2020CL => Matrix::Bt2020,
+            _ if frame.width() >= 1280 || frame.height() > 576 => Matrix::Bt709,
             _ => Matrix::Bt601,
         }
     }
@@ -29,6 +32,7 @@ impl Matrix {
         match self {
             Matrix::Bt601 => (0.299, 0.114),
             Matrix::Bt709 => (0.2126, 0.0722),
+            Matrix::Bt2020 => (0.2627, 0.0593),
         }
     }
 }
@@ -174,5 +178,11 @@ mod tests {
         assert_eq!(Matrix::of(&f), Matrix::Bt709);
         let hd = flat(1280, 720, 16, 128, 128);
         assert_eq!(Matrix::of(&hd), Matrix::Bt709);
+        let scope = flat(1280, 544, 16, 128, 128);
+        assert_eq!(Matrix::of(&scope), Matrix::Bt709);
+        let pal = flat(720, 576, 16, 128, 128);
+        assert_eq!(Matrix::of(&pal), Matrix::Bt601);
+        f.set_color_space(color::Space::BT2020NCL);
+        assert_eq!(Matrix::of(&f), Matrix::Bt2020);
     }
 }

@@ -3,9 +3,9 @@
 //! bitrate of each segment of each rung, and tables of the rungs, the ladder's expected
 //! quality, the comparison, the settings and the source.
 //!
-//! The page has no scripts and no external resources: the plots are inline SVG, the style
-//! inline CSS. The same manifest always gives the same bytes (the manifest's `timing` is not
-//! shown).
+//! The page has no scripts and no external resources: the plots are inline SVG, the frame
+//! pictures inline PNG, the style inline CSS. The same manifest (and, for the pictures, the
+//! same source and font) always gives the same bytes (the manifest's `timing` is not shown).
 
 mod html;
 pub mod plot;
@@ -27,29 +27,30 @@ pub struct Strip {
 
 /// The strip of every ladder of `manifest` (`options.codec` is ignored). A ladder whose
 /// strip cannot be made (no source at hand, no font) gets the error instead, so the rest of
-/// the page is still written.
+/// the page is still written; an interruption (Ctrl-C) stops it all.
 pub fn strips(
     manifest: &Manifest,
     options: &FramesOptions,
     progress: &dyn crate::progress::Progress,
-) -> Vec<Strip> {
-    manifest
-        .ladders
-        .iter()
-        .map(|l| {
-            let options = FramesOptions {
-                codec: Some(l.codec),
-                ..options.clone()
-            };
-            let picture = snapshot(manifest, &options, progress)
-                .and_then(|s| Ok((crate::picture::compose::png(&s.strip)?, s.report)))
-                .map_err(|e| e.to_string());
-            Strip {
-                codec: l.codec,
-                picture,
-            }
-        })
-        .collect()
+) -> crate::Result<Vec<Strip>> {
+    let mut strips = Vec::with_capacity(manifest.ladders.len());
+    for l in &manifest.ladders {
+        let options = FramesOptions {
+            codec: Some(l.codec),
+            ..options.clone()
+        };
+        let picture = match snapshot(manifest, &options, progress)
+            .and_then(|s| Ok((crate::picture::compose::png(&s.strip)?, s.report)))
+        {
+            Err(crate::Error::Interrupted) => return Err(crate::Error::Interrupted),
+            other => other.map_err(|e| e.to_string()),
+        };
+        strips.push(Strip {
+            codec: l.codec,
+            picture,
+        });
+    }
+    Ok(strips)
 }
 
 #[cfg(test)]

@@ -203,16 +203,9 @@ pub fn rate_quality_png(manifest: &Manifest, ladder: &CodecLadder, font: &Path) 
         Ok(rgb)
     })?;
     let (w, h) = RATE_QUALITY_SIZE;
-    let mut png = Vec::new();
-    image::ImageEncoder::write_image(
-        image::codecs::png::PngEncoder::new(&mut png),
-        &rgb,
-        w,
-        h,
-        image::ColorType::Rgb8,
-    )
-    .map_err(|e| Error::Internal(format!("encoding the PNG: {e}")))?;
-    Ok(png)
+    let picture = image::RgbImage::from_raw(w, h, rgb)
+        .ok_or_else(|| Error::Internal("the plot's pixels do not fill the image".into()))?;
+    crate::picture::compose::png(&picture)
 }
 
 /// A plotters result as ours.

@@ -255,6 +255,7 @@ fn top_down_copy(frame: &frame::Video, path: &Path) -> Result<frame::Video> {
     }
     out.set_pts(frame.pts());
     out.set_kind(frame.kind());
+    crate::scale::copy_colour(frame, &mut out);
     Ok(out)
 }
 
