@@ -395,6 +395,16 @@ fn every_codec_builds_a_ladder_whose_streams_decode_with_the_right_codecs_string
         );
     }
     assert_eq!(report.matches("data:image/png;base64,").count(), 3);
+    // All three at one frame, the first codec's pick.
+    let mut frames: Vec<&str> = report
+        .split("<figcaption>Frame ")
+        .skip(1)
+        .map(|t| t.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(frames.len(), 3, "{frames:?}");
+    frames.dedup();
+    assert_eq!(frames.len(), 1, "{frames:?}");
+    assert!(report.contains("the x264 strip&#39;s frame: "));
     eprintln!(
         "three codecs at once: {:.1} s",
         started.elapsed().as_secs_f64()

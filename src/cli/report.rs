@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 /// ladder's expected quality, the comparison, the settings and the source.
 ///
 /// Each ladder's section also pictures one frame at every rung (as `pertitle frames` does):
-/// the frame where the top rung's quality is lowest (or --frames-at), its crop where the
+/// the frame where the first ladder's top rung's quality is lowest (or --frames-at), the same
+/// frame for every codec, its crop where the
 /// rungs differ most, enlarged, as an embedded PNG. That re-encodes the frame's segment at
 /// every rung from the source (--source, or the path in the ladder.json); without the
 /// source the page says so and shows the rest. --no-frames leaves the pictures out.

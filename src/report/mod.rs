@@ -25,26 +25,41 @@ pub struct Strip {
     pub picture: std::result::Result<(Vec<u8>, FramesReport), String>,
 }
 
-/// The strip of every ladder of `manifest` (`options.codec` is ignored). A ladder whose
-/// strip cannot be made (no source at hand, no font) gets the error instead, so the rest of
-/// the page is still written; an interruption (Ctrl-C) stops it all.
+/// The strip of every ladder of `manifest` (`options.codec` is ignored), all at one frame:
+/// `options.at`, or else the frame the first ladder's strip chose, so the codecs are seen
+/// side by side. A ladder whose strip cannot be made (no source at hand, no font) gets the
+/// error instead, so the rest of the page is still written; an interruption (Ctrl-C) stops
+/// it all.
 pub fn strips(
     manifest: &Manifest,
     options: &FramesOptions,
     progress: &dyn crate::progress::Progress,
 ) -> crate::Result<Vec<Strip>> {
     let mut strips = Vec::with_capacity(manifest.ladders.len());
+    // The first strip made: its time, codec and why its frame was chosen.
+    let mut first: Option<(f64, Codec, String)> = None;
     for l in &manifest.ladders {
-        let options = FramesOptions {
+        let frame_options = FramesOptions {
             codec: Some(l.codec),
+            at: options.at.or(first.as_ref().map(|f| f.0)),
             ..options.clone()
         };
-        let picture = match snapshot(manifest, &options, progress)
+        let picture = match snapshot(manifest, &frame_options, progress)
             .and_then(|s| Ok((crate::picture::compose::png(&s.strip)?, s.report)))
         {
             Err(crate::Error::Interrupted) => return Err(crate::Error::Interrupted),
             other => other.map_err(|e| e.to_string()),
         };
+        let picture = picture.map(|(png, mut report)| {
+            match (&first, options.at) {
+                (None, _) => first = Some((report.time_s, l.codec, report.chosen.clone())),
+                (Some((_, codec, why)), None) => {
+                    report.chosen = format!("the {codec} strip's frame: {why}");
+                }
+                (Some(_), Some(_)) => {}
+            }
+            (png, report)
+        });
         strips.push(Strip {
             codec: l.codec,
             picture,
