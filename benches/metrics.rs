@@ -2,7 +2,7 @@
 //! iteration; throughput is reported over both).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use pertitle::metrics::{Plane, ms_ssim, sse, ssim};
+use pertitle::measure::metrics::{Plane, ms_ssim, sse, ssim};
 use std::hint::black_box;
 
 const W: usize = 1920;

@@ -3,9 +3,9 @@
 //! Usage: cargo run --release --example vmaf_alone -- REFERENCE DISTORTED
 //! Prints the seconds libvmaf took (scorer set-up, every frame pair, flush and scores).
 
-use pertitle::metrics::vmaf::{VmafModel, VmafScorer};
-use pertitle::scale::{Kernel, Scaler};
+use pertitle::measure::metrics::vmaf::{VmafModel, VmafScorer};
 use pertitle::source::FrameReader;
+use pertitle::source::scale::{Kernel, Scaler};
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {

@@ -1,70 +1,45 @@
 //! # pertitle
 //!
-//! Per-title encoding ladder optimization. The modules follow the data flow:
+//! Per-title encoding ladder optimization. The modules follow the data flow, one folder a
+//! stage:
 //!
-//! 1. [`source`]: probe a file and stream its decoded frames ([`decode`] does the decoding),
-//!    turned upright ([`rotate`]) and in 8-bit 4:2:0 ([`scale::Converter`]);
-//! 2. [`scale`]: resize frames (Lanczos down to trial sizes, bicubic back up);
-//! 3. [`encode`]: trial and final encodes with any [`video_codec::Codec`] (x264, x265,
-//!    SVT-AV1, VP9, libaom), keyframes on segment boundaries ([`segment`]);
-//! 4. [`trial`]: one (resolution, CRF) point: encode, decode back, upscale, compare
-//!    ([`metrics`]); [`measure`] runs many points over one decode of the source;
-//! 5. [`point`]: measured points; [`hull`]: their upper convex hull;
-//! 6. [`ladder`]: rungs picked from the hull; [`manifest`]: `ladder.json`;
-//! 7. [`optimize`]: the whole run, over a grid or an adaptive [`search`] (at a faster
-//!    [`proxy`] preset, calibrated against the final one); [`score`]: one file against another.
-//! 8. [`bdrate`]: Bjontegaard delta rate and quality of one rate-quality curve against another.
-//! 9. [`report`]: a `ladder.json` as one self-contained HTML page of plots and tables.
+//! 1. [`source`]: probe a file and stream its decoded frames, turned upright and in 8-bit
+//!    4:2:0; resize them (Lanczos down to trial sizes, bicubic back up);
+//! 2. [`encode`]: trial and final encodes with any [`Codec`] (x264, x265, SVT-AV1, VP9,
+//!    libaom), keyframes on segment boundaries;
+//! 3. [`measure`]: trial points (encode, decode back, upscale, compare with the metrics),
+//!    many per pass over one decode of the source, cached by content;
+//! 4. [`search`]: which points to encode: a grid, an adaptive search, a proxy preset, or work
+//!    units for a cluster;
+//! 5. [`ladder`]: the upper convex hull of the points and the rungs picked from it, fixed
+//!    reference ladders and the Bjontegaard metrics;
+//! 6. [`manifest`]: `ladder.json`; [`optimize`] runs the whole job and [`score`] compares one
+//!    file with another;
+//! 7. [`package`]: the ladder encoded and packaged for HLS and DASH, exported for other tools;
+//! 8. [`report`]: a `ladder.json` as one self-contained HTML page of plots, tables and
+//!    pictures.
 //!
 //! FFmpeg is used through its libraries (ffmpeg-next); nothing runs the `ffmpeg` program.
-//! [`ffmpeg_log`] keeps FFmpeg's error lines for the errors; [`atomic`] writes every file;
-//! [`interrupt`] stops work on Ctrl-C; [`overwrite`] keeps outputs off inputs.
+//! [`util`] holds atomic writes, the overwrite guard, Ctrl-C handling and FFmpeg's log.
 
-pub mod atomic;
-pub mod bdrate;
-pub mod cache;
-pub mod codecs;
-pub mod cputime;
-pub mod decode;
 pub mod encode;
 pub mod error;
-pub mod export;
-pub mod ffmpeg_log;
-pub mod frame_rate;
-pub mod frames;
-pub mod hull;
-pub mod interrupt;
 pub mod ladder;
 pub mod manifest;
 pub mod measure;
-pub mod metrics;
 pub mod optimize;
-pub mod overwrite;
 pub mod package;
-pub mod pass;
-pub mod picture;
-pub mod plan;
-pub mod point;
-pub mod progress;
-pub mod proxy;
-pub mod reference;
 pub mod report;
-pub mod resolution;
-pub mod rotate;
-pub mod sample;
-pub mod scale;
 pub mod score;
 pub mod search;
-pub mod segment;
 pub mod source;
-pub mod trial;
-pub mod video_codec;
-pub mod worst;
+pub mod util;
 
+pub use encode::codec::Codec;
 pub use error::{Error, Result};
-pub use frame_rate::FrameRate;
 pub use manifest::Manifest;
+pub use measure::point::{Metric, Point, Rung};
 pub use optimize::{OptimizeOptions, optimize};
-pub use point::{Metric, Point, Rung};
-pub use resolution::Resolution;
+pub use source::frame_rate::FrameRate;
+pub use source::resolution::Resolution;
 pub use source::{SourceInfo, probe};

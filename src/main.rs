@@ -13,8 +13,8 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     // Before any thread starts: it sets an environment variable.
-    pertitle::encode::quiet_encoder_logs();
-    pertitle::interrupt::install();
+    pertitle::encode::encoder::quiet_encoder_logs();
+    pertitle::util::interrupt::install();
     match cli::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,11 +1,13 @@
 //! Scoring one file against another (the `score` command).
 
 use crate::error::{Error, Result};
-use crate::metrics::pool::{Pooled, pool};
-use crate::metrics::vmaf::{VmafModel, VmafScorer};
-use crate::metrics::{MS_SSIM_MIN_SIDE, Plane, ms_ssim, psnr_from_sse, sse, ssim, ssim_and_sse};
-use crate::resolution::Resolution;
-use crate::scale::{Kernel, Scaler};
+use crate::measure::metrics::pool::{Pooled, pool};
+use crate::measure::metrics::vmaf::{VmafModel, VmafScorer};
+use crate::measure::metrics::{
+    MS_SSIM_MIN_SIDE, Plane, ms_ssim, psnr_from_sse, sse, ssim, ssim_and_sse,
+};
+use crate::source::resolution::Resolution;
+use crate::source::scale::{Kernel, Scaler};
 use crate::source::{FrameReader, read_ahead};
 use ffmpeg_next::frame;
 use serde::Serialize;

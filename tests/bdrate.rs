@@ -1,12 +1,14 @@
-//! Bjontegaard delta metrics (`pertitle::bdrate`) through the public API: exact cases,
+//! Bjontegaard delta metrics (`pertitle::ladder::bdrate`) through the public API: exact cases,
 //! invariants over random curves (proptest), error cases, and values pinned from SciPy; then
 //! `pertitle compare` end to end, on curve files and on ladder.json files from tiny
 //! `optimize` runs of a shared clip (SKIP without the clips).
 
 mod common;
 
-use pertitle::bdrate::{BdError, Curve, Interpolation, MIN_POINTS, bd_quality, bd_rate, compare};
-use pertitle::hull::RateQuality;
+use pertitle::ladder::bdrate::{
+    BdError, Curve, Interpolation, MIN_POINTS, bd_quality, bd_rate, compare,
+};
+use pertitle::ladder::hull::RateQuality;
 use proptest::prelude::*;
 
 fn rq(v: &[(f64, f64)]) -> Vec<RateQuality> {

@@ -514,7 +514,7 @@ fn frames_equal_ffmpegs_decode(file: &Path) {
     let min = &report["pooling"]["psnr_y"]["min"];
     assert_eq!(
         min,
-        pertitle::metrics::PSNR_CAP_DB,
+        pertitle::measure::metrics::PSNR_CAP_DB,
         "{}: {report}",
         file.display()
     );
@@ -623,7 +623,7 @@ fn check(case: &Case, dir: &Path) {
         // A file against itself: every frame at the PSNR cap.
         assert_eq!(
             score["pooling"]["psnr_y"]["min"],
-            pertitle::metrics::PSNR_CAP_DB,
+            pertitle::measure::metrics::PSNR_CAP_DB,
             "{}: {score}",
             case.what
         );

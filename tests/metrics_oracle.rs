@@ -5,7 +5,7 @@
 mod common;
 
 use common::{all_clips, clips_dir, ffmpeg, metadata_values};
-use pertitle::metrics::PSNR_CAP_DB;
+use pertitle::measure::metrics::PSNR_CAP_DB;
 use std::path::Path;
 
 const FRAMES: &str = "24";

@@ -4,7 +4,7 @@ mod common;
 
 use assert_cmd::Command;
 use pertitle::Manifest;
-use pertitle::point::Metric;
+use pertitle::measure::point::Metric;
 use std::path::Path;
 use std::sync::OnceLock;
 

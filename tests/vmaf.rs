@@ -3,7 +3,7 @@
 mod common;
 
 use common::{clips_dir, ffmpeg};
-use pertitle::metrics::vmaf::VmafModel;
+use pertitle::measure::metrics::vmaf::VmafModel;
 use pertitle::score::{ScoreOptions, score_with};
 use std::path::Path;
 

@@ -13,7 +13,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pertitle::metrics::Plane;
+use pertitle::measure::metrics::Plane;
 use pertitle::source::FrameReader;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

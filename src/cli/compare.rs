@@ -1,9 +1,9 @@
 //! `pertitle compare`: Bjontegaard delta rate of one ladder (or curve) against another.
 
 use anyhow::{Context, anyhow};
-use pertitle::bdrate::{BdError, BdReport, Curve, Interpolation};
-use pertitle::hull::RateQuality;
-use pertitle::video_codec::Codec;
+use pertitle::encode::codec::Codec;
+use pertitle::ladder::bdrate::{BdError, BdReport, Curve, Interpolation};
+use pertitle::ladder::hull::RateQuality;
 use pertitle::{Manifest, Metric};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -163,7 +163,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.codec_b.or(args.codec),
     )?;
     let method = Interpolation::from(args.method);
-    let report = pertitle::bdrate::compare(&a.curve(), &b.curve(), method)
+    let report = pertitle::ladder::bdrate::compare(&a.curve(), &b.curve(), method)
         .map_err(|e| explain(e, &a, &b))?;
     if args.json {
         let json = JsonReport {
@@ -236,7 +236,7 @@ fn side(
     let (kind, points) = match input {
         Input::Curve(c) => (Kind::Curve, c.into_iter().map(|(r, q)| [r, q]).collect()),
         Input::Manifest(m) => {
-            let l = pertitle::export::ladder_of(&m, codec)
+            let l = pertitle::package::export::ladder_of(&m, codec)
                 .with_context(|| path.display().to_string())?;
             ladder_codec = Some(l.codec);
             // A manifest always has a metric: its own one if --metric was not given.

@@ -2,9 +2,11 @@
 
 use anyhow::Context;
 use pertitle::Manifest;
-use pertitle::export::{default_uri_template, hls_master, points_csv, sabre, sabre_from_package};
+use pertitle::encode::codec::Codec;
+use pertitle::package::export::{
+    default_uri_template, hls_master, points_csv, sabre, sabre_from_package,
+};
 use pertitle::package::{PACKAGE_JSON, PackageManifest};
-use pertitle::video_codec::Codec;
 use std::path::PathBuf;
 
 /// Write a ladder.json in another tool's format, to stdout or to --output.
@@ -92,8 +94,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     match &args.output {
         Some(path) => {
-            pertitle::overwrite::refuse_input_overwrite(path, &[&args.input], false)?;
-            pertitle::atomic::write_atomic(path, ".export.", text.as_bytes())?;
+            pertitle::util::overwrite::refuse_input_overwrite(path, &[&args.input], false)?;
+            pertitle::util::atomic::write_atomic(path, ".export.", text.as_bytes())?;
         }
         None => print!("{text}"),
     }

@@ -2,8 +2,8 @@
 
 use super::progress::Bar;
 use pertitle::Manifest;
-use pertitle::frames::{FramesOptions, snapshot};
-use pertitle::video_codec::Codec;
+use pertitle::encode::codec::Codec;
+use pertitle::report::frames::{FramesOptions, snapshot};
 use std::path::PathBuf;
 
 /// Picture one frame at every rung of a ladder: the source frame and each rung's encode of
@@ -49,7 +49,7 @@ pub struct Args {
     zoom: u32,
 
     /// TrueType font for the strip's labels.
-    #[arg(long, value_name = "FILE", default_value = pertitle::picture::text::DEFAULT_FONT)]
+    #[arg(long, value_name = "FILE", default_value = pertitle::report::picture::text::DEFAULT_FONT)]
     font: PathBuf,
 
     /// Print frames.json to stdout.

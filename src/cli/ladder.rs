@@ -30,7 +30,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    pertitle::overwrite::refuse_input_overwrite(&args.output, &[&args.input], false)?;
+    pertitle::util::overwrite::refuse_input_overwrite(&args.output, &[&args.input], false)?;
     let mut manifest = Manifest::read(&args.input)?;
     let constraints = args.ladder.constraints(&manifest.settings.constraints);
     let objective = args.ladder.objective(manifest.settings.objective)?;

@@ -1,7 +1,7 @@
 //! `pertitle merge`: the ladder from a plan's finished work units.
 
 use super::plan::optimize_args_of;
-use pertitle::plan::Plan;
+use pertitle::search::plan::Plan;
 use std::path::PathBuf;
 
 /// Build OUTDIR/ladder.json from a plan's finished work units, encoding nothing.

@@ -3,13 +3,13 @@
 use super::ladder_args::LadderArgs;
 use super::progress::Bar;
 use anyhow::Context;
+use pertitle::encode::codec::Codec;
 use pertitle::ladder::Constraints;
-use pertitle::metrics::vmaf::VmafModel;
+use pertitle::ladder::fixed::ReferenceLadder;
+use pertitle::measure::metrics::vmaf::VmafModel;
 use pertitle::optimize::CodecChoice;
 use pertitle::package::PackageOptions;
-use pertitle::reference::ReferenceLadder;
-use pertitle::search::SearchMode;
-use pertitle::video_codec::Codec;
+use pertitle::search::adaptive::SearchMode;
 use pertitle::{Metric, OptimizeOptions, Resolution};
 use std::path::{Path, PathBuf};
 
@@ -298,7 +298,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 /// `optimize` with `options` (from `args`, perhaps adjusted: a merge reads a plan's cache).
 pub(super) fn run_with(args: Args, options: OptimizeOptions) -> anyhow::Result<()> {
-    use pertitle::overwrite::refuse_input_overwrite;
+    use pertitle::util::overwrite::refuse_input_overwrite;
     let input: &Path = &args.input;
     refuse_input_overwrite(&args.output.join("ladder.json"), &[input], false)?;
     if args.package {

@@ -73,7 +73,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .source
         .clone()
         .unwrap_or_else(|| manifest.source.path.clone());
-    pertitle::overwrite::refuse_input_overwrite(&args.output, &[&args.ladder, &source], true)?;
+    pertitle::util::overwrite::refuse_input_overwrite(
+        &args.output,
+        &[&args.ladder, &source],
+        true,
+    )?;
     let defaults = PackageOptions::default();
     let (hls, dash) = match (args.hls, args.dash) {
         (false, false) => (true, true),

@@ -3,7 +3,7 @@
 use super::optimize;
 use clap::Parser;
 use pertitle::optimize::CacheSettings;
-use pertitle::plan::Plan;
+use pertitle::search::plan::Plan;
 use std::path::{Path, PathBuf};
 
 /// Write a run's trial encodes as independent work units: PLAN/plan.json.
@@ -31,8 +31,8 @@ fn optimize_args() -> Vec<String> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let dir = args.optimize.output.clone();
-    pertitle::overwrite::refuse_input_overwrite(
-        &dir.join(pertitle::plan::PLAN_FILE),
+    pertitle::util::overwrite::refuse_input_overwrite(
+        &dir.join(pertitle::search::plan::PLAN_FILE),
         &[&args.optimize.input],
         false,
     )?;

@@ -1,8 +1,8 @@
 //! Progress bars for long runs (drawn on stderr, hidden when stdout is not a terminal).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use pertitle::progress::Progress;
-use pertitle::trial::TrialSpec;
+use pertitle::measure::trial::TrialSpec;
+use pertitle::util::progress::Progress;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -2,9 +2,9 @@
 
 use anyhow::Context;
 use pertitle::Manifest;
-use pertitle::frames::FramesOptions;
 use pertitle::package::PackageManifest;
 use pertitle::report::Strip;
+use pertitle::report::frames::FramesOptions;
 use std::path::{Path, PathBuf};
 
 /// Write an HTML report of a ladder.json: plots and tables in one file.
@@ -74,7 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => None,
     };
     for out in std::iter::once(&args.output).chain(&args.png) {
-        pertitle::overwrite::refuse_input_overwrite(out, &[&args.input], false)?;
+        pertitle::util::overwrite::refuse_input_overwrite(out, &[&args.input], false)?;
     }
     let strips = if args.no_frames {
         Vec::new()
@@ -148,7 +148,7 @@ pub fn write(
     Ok(())
 }
 
-/// Write `bytes` to `path` atomically (see `pertitle::atomic`), creating its directory.
+/// Write `bytes` to `path` atomically (see `pertitle::util::atomic`), creating its directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -156,6 +156,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("{}: cannot create output directory", dir.display()))?;
-    pertitle::atomic::write_atomic(path, ".report.", bytes)?;
+    pertitle::util::atomic::write_atomic(path, ".report.", bytes)?;
     Ok(())
 }

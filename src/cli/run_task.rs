@@ -3,7 +3,7 @@
 use super::plan::optimize_args_of;
 use super::progress::Bar;
 use anyhow::Context;
-use pertitle::plan::Plan;
+use pertitle::search::plan::Plan;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;

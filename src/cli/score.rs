@@ -1,8 +1,8 @@
 //! `pertitle score`: quality of one file against another.
 
 use pertitle::Resolution;
-use pertitle::metrics::pool::Pooled;
-use pertitle::metrics::vmaf::VmafModel;
+use pertitle::measure::metrics::pool::Pooled;
+use pertitle::measure::metrics::vmaf::VmafModel;
 use pertitle::score::{METRIC_ORDER, ScoreOptions, ScoreReport};
 use std::path::PathBuf;
 
@@ -62,7 +62,7 @@ pub struct Args {
     #[arg(short, long, value_name = "DIR", requires = "worst")]
     output: Option<PathBuf>,
     /// TrueType font for the pictures' labels.
-    #[arg(long, default_value = pertitle::picture::text::DEFAULT_FONT)]
+    #[arg(long, default_value = pertitle::report::picture::text::DEFAULT_FONT)]
     font: PathBuf,
 }
 
@@ -126,11 +126,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         pertitle::score::score_with(&args.reference, &args.distorted, &options, keep_frames)?;
     if let (Some(n), Some(dir), Some(by)) = (args.worst, &args.output, worst_by) {
         let heat_map = match args.heat_map {
-            HeatMapName::Ssim => pertitle::picture::heatmap::HeatMap::Ssim,
-            HeatMapName::Error => pertitle::picture::heatmap::HeatMap::Error,
+            HeatMapName::Ssim => pertitle::report::picture::heatmap::HeatMap::Ssim,
+            HeatMapName::Error => pertitle::report::picture::heatmap::HeatMap::Error,
         };
-        let worst =
-            pertitle::worst::write_worst(&report, by.field(), n, heat_map, dir, &args.font)?;
+        let worst = pertitle::report::worst::write_worst(
+            &report,
+            by.field(),
+            n,
+            heat_map,
+            dir,
+            &args.font,
+        )?;
         for w in &worst.frames {
             eprintln!(
                 "pertitle: worst {}: frame {} at {:.3} s, {} {:.4}: {}",

@@ -10,8 +10,8 @@
 
 use super::constraints::{Constraints, ForcedRung};
 use crate::error::{Error, Result};
-use crate::hull::{kbps_reaching, upper_hull};
-use crate::point::{Metric, Point};
+use crate::ladder::hull::{kbps_reaching, upper_hull};
+use crate::measure::point::{Metric, Point};
 
 /// Which CRFs a rung may have: any value (x264, x265), or whole numbers only (the codecs whose
 /// constant-quality level is an integer): then candidates are interpolated at every whole
@@ -27,7 +27,7 @@ pub enum CrfValues {
 
 impl CrfValues {
     /// The CRFs a codec takes.
-    pub fn of(codec: crate::video_codec::Codec) -> Self {
+    pub fn of(codec: crate::encode::codec::Codec) -> Self {
         if codec.quality().fractional {
             CrfValues::Any
         } else {

@@ -6,8 +6,11 @@
 //!    solved exactly.
 //! 3. [`build`]: marks the overall hull on the points and turns the selection into rungs.
 
+pub mod bdrate;
 pub mod candidates;
 pub mod constraints;
+pub mod fixed;
+pub mod hull;
 pub mod select;
 
 pub use candidates::{Candidate, CrfValues, Origin};
@@ -15,8 +18,8 @@ pub use constraints::{Constraints, ForcedRung};
 pub use select::{Objective, Selection};
 
 use crate::error::Result;
-use crate::hull::upper_hull;
-use crate::point::{Metric, Point, Rung};
+use crate::ladder::hull::upper_hull;
+use crate::measure::point::{Metric, Point, Rung};
 
 /// A chosen ladder.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,7 +222,7 @@ mod tests {
             // The top-quality target: nothing above the cheapest point of the hull reaching it.
             if let Some(target) = c.top_quality {
                 let allowed = metric.rate_quality(points.iter().filter(|p| c.max_height.is_none_or(|m| p.height <= m)));
-                if let Some(cap) = crate::hull::kbps_reaching(&allowed, target) {
+                if let Some(cap) = crate::ladder::hull::kbps_reaching(&allowed, target) {
                     prop_assert!(r.last().unwrap().bitrate_kbps <= cap + 1e-3);
                 }
             }

@@ -4,9 +4,9 @@
 
 use super::PackagedRendition;
 use super::rendition::{INIT_SEGMENT, SEGMENT_TEMPLATE};
-use crate::frame_rate::FrameRate;
-use crate::resolution::Resolution;
-use crate::video_codec::Codec;
+use crate::encode::codec::Codec;
+use crate::source::frame_rate::FrameRate;
+use crate::source::resolution::Resolution;
 use std::fmt::Write;
 
 /// An ISO 8601 duration, to the millisecond.

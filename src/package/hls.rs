@@ -1,6 +1,6 @@
 //! The HLS master playlist (RFC 8216bis). The media playlists are the HLS muxer's.
 
-use crate::frame_rate::FrameRate;
+use crate::source::frame_rate::FrameRate;
 use std::fmt::Write;
 
 /// One variant stream of a master playlist.

@@ -7,7 +7,7 @@
 //! into fragmented-MP4 (CMAF) segments on those keyframes and writes its media playlist; the
 //! same segments serve DASH. The master playlist and the MPD are then written from what the
 //! segments measure ([`bandwidth`]) and from the streams' own parameter sets
-//! ([`crate::codecs`]).
+//! ([`crate::encode::codecs_string`]).
 //!
 //! Layout of the output directory:
 //!
@@ -25,22 +25,23 @@
 
 pub mod bandwidth;
 mod dash;
+pub mod export;
 pub mod hls;
 pub mod rendition;
 
-use crate::encode::{EncoderSettings, RateControl};
+use crate::encode::codec::Codec;
+use crate::encode::encoder::{EncoderSettings, RateControl};
+use crate::encode::segment::Segmenter;
 use crate::error::{Error, Result};
-use crate::frame_rate::FrameRate;
 use crate::manifest::Manifest;
+use crate::measure::point::Rung;
+use crate::measure::source_pass;
+use crate::measure::trial::TrialSpec;
 use crate::measure::{bytes_per_trial_pixel, default_memory_budget, plan_passes};
-use crate::pass;
-use crate::point::Rung;
-use crate::progress::Progress;
-use crate::resolution::Resolution;
-use crate::segment::Segmenter;
 use crate::source::FrameReader;
-use crate::trial::TrialSpec;
-use crate::video_codec::Codec;
+use crate::source::frame_rate::FrameRate;
+use crate::source::resolution::Resolution;
+use crate::util::progress::Progress;
 use bandwidth::SegmentSize;
 use rayon::prelude::*;
 use rendition::{Encoded, INIT_SEGMENT, MEDIA_PLAYLIST, Rendition, RenditionSpec, segment_name};
@@ -303,11 +304,11 @@ pub fn package(
                 specs.len(),
                 manifest.source.frames,
             );
-            pass::run(
+            source_pass::run(
                 reader,
                 &mut renditions,
                 None,
-                pass::Frames::All(segmenter),
+                source_pass::Frames::All(segmenter),
                 &|| progress.frame(),
             )?;
             renditions.into_par_iter().map(Rendition::finish).collect()
@@ -407,11 +408,11 @@ pub fn package(
         segment_seconds,
         segment_durations_s: durations
             .iter()
-            .map(|&d| crate::point::round(d, 6))
+            .map(|&d| crate::measure::point::round(d, 6))
             .collect(),
         hls_master: options.hls.then(|| MASTER_PLAYLIST.to_string()),
         dash_mpd: options.dash.then(|| MPD.to_string()),
-        dash_min_buffer_s: crate::point::round(min_buffer_s, 6),
+        dash_min_buffer_s: crate::measure::point::round(min_buffer_s, 6),
         renditions,
     };
     if options.hls {

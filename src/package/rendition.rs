@@ -1,12 +1,12 @@
 //! One rung's final encode: encoded frames straight into libavformat's HLS muxer, which cuts
 //! fragmented-MP4 (CMAF) segments on the segment keyframes and writes the media playlist.
 
-use crate::encode::{Encoder, EncoderSettings, RateControl};
+use crate::encode::encoder::{Encoder, EncoderSettings, RateControl};
+use crate::encode::segment::{SegmentBits, Segmenter};
 use crate::error::{Error, Result};
-use crate::frame_rate::FrameRate;
-use crate::pass::FrameSink;
-use crate::resolution::Resolution;
-use crate::segment::{SegmentBits, Segmenter};
+use crate::measure::source_pass::FrameSink;
+use crate::source::frame_rate::FrameRate;
+use crate::source::resolution::Resolution;
 use ffmpeg_next::{Dictionary, Rational, format, frame};
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
@@ -46,7 +46,7 @@ pub struct Encoded {
     pub presentation_delay_frames: u64,
 }
 
-/// The encoder and muxer of one rung, fed by a [`crate::pass`].
+/// The encoder and muxer of one rung, fed by a [`crate::measure::source_pass`].
 pub struct Rendition {
     spec: RenditionSpec,
     encoder: Encoder,
@@ -167,9 +167,9 @@ impl FrameSink for Rendition {
 /// Make the MP4 muxer write the codec's sample entry: `hvc1` for HEVC (parameter sets only
 /// in the sample entry, as Apple's HLS requires; the muxer's default is `hev1`); the other
 /// codecs have one sample entry each, which the muxer picks itself.
-fn set_sample_entry(stream: &mut format::stream::StreamMut, codec: crate::video_codec::Codec) {
+fn set_sample_entry(stream: &mut format::stream::StreamMut, codec: crate::encode::codec::Codec) {
     let entry = codec.sample_entry().as_bytes();
-    if codec == crate::video_codec::Codec::X265 {
+    if codec == crate::encode::codec::Codec::X265 {
         let tag = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
         // SAFETY: the stream belongs to the muxer being set up and its codec parameters
         // exist; codec_tag is a plain field the muxer reads when it writes the header.

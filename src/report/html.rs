@@ -5,8 +5,8 @@ use super::plot::{self, quality_label, source_name};
 use crate::Manifest;
 use crate::error::Result;
 use crate::manifest::CodecLadder;
+use crate::measure::point::Metric;
 use crate::package::PackageManifest;
-use crate::point::Metric;
 use std::fmt::Write;
 
 /// `bytes` in base64 (RFC 4648, with padding).

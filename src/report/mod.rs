@@ -7,17 +7,20 @@
 //! pictures inline PNG, the style inline CSS. The same manifest (and, for the pictures, the
 //! same source and font) always gives the same bytes (the manifest's `timing` is not shown).
 
+pub mod frames;
 mod html;
+pub mod picture;
 pub mod plot;
+pub mod worst;
 
 pub use html::html;
 pub use plot::{DEFAULT_FONT, quality_label, rate_quality_png, rate_quality_svg, segments_svg};
 
 use crate::Manifest;
-use crate::frames::{FramesOptions, FramesReport, snapshot};
-use crate::video_codec::Codec;
+use crate::encode::codec::Codec;
+use crate::report::frames::{FramesOptions, FramesReport, snapshot};
 
-/// One ladder's picture of one frame at every rung (the strip of [`crate::frames`]) for the
+/// One ladder's picture of one frame at every rung (the strip of [`crate::report::frames`]) for the
 /// page, or why there is none.
 pub struct Strip {
     pub codec: Codec,
@@ -33,7 +36,7 @@ pub struct Strip {
 pub fn strips(
     manifest: &Manifest,
     options: &FramesOptions,
-    progress: &dyn crate::progress::Progress,
+    progress: &dyn crate::util::progress::Progress,
 ) -> crate::Result<Vec<Strip>> {
     let mut strips = Vec::with_capacity(manifest.ladders.len());
     // The first strip made: its time, codec and why its frame was chosen.
@@ -45,7 +48,7 @@ pub fn strips(
             ..options.clone()
         };
         let picture = match snapshot(manifest, &frame_options, progress)
-            .and_then(|s| Ok((crate::picture::compose::png(&s.strip)?, s.report)))
+            .and_then(|s| Ok((crate::report::picture::compose::png(&s.strip)?, s.report)))
         {
             Err(crate::Error::Interrupted) => return Err(crate::Error::Interrupted),
             other => other.map_err(|e| e.to_string()),
@@ -78,8 +81,8 @@ mod tests {
         CodecLadder, Generator, LadderSummary, LadderTiming, Segments, Settings, SourceSummary,
         Timing,
     };
-    use crate::point::{Metric, Point, Rung};
-    use crate::resolution::Resolution;
+    use crate::measure::point::{Metric, Point, Rung};
+    use crate::source::resolution::Resolution;
     use crate::{Manifest, ladder};
     use std::collections::BTreeMap;
 
@@ -151,7 +154,7 @@ mod tests {
                 durations_s: durations,
             },
             ladders: vec![CodecLadder {
-                codec: crate::video_codec::Codec::X264,
+                codec: crate::encode::codec::Codec::X264,
                 encoder: "libx264".into(),
                 preset: "medium".into(),
                 proxy_preset: None,
@@ -176,7 +179,7 @@ mod tests {
                 encode_cpu_s: 1.0,
                 cached_encodes: 0,
                 ladders: vec![LadderTiming {
-                    codec: crate::video_codec::Codec::X264,
+                    codec: crate::encode::codec::Codec::X264,
                     encode_cpu_s: 1.0,
                     points_encode_cpu_s: vec![0.25; 4],
                     proxy_points_encode_cpu_s: Vec::new(),

@@ -6,11 +6,11 @@
 //! rasterized here, needs a TrueType font file.
 
 use crate::Manifest;
+use crate::encode::codec::Codec;
 use crate::error::{Error, Result};
 use crate::manifest::CodecLadder;
+use crate::measure::point::{Measured, Metric};
 use crate::package::PackageManifest;
-use crate::point::{Measured, Metric};
-use crate::video_codec::Codec;
 use plotters::coord::Shift;
 use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::types::RangedCoordf64;
@@ -24,11 +24,11 @@ pub const RATE_QUALITY_SIZE: (u32, u32) = (960, 560);
 /// Size of the segment-bitrate plot, pixels.
 pub const SEGMENTS_SIZE: (u32, u32) = (960, 460);
 /// The font `--png` uses by default (Debian package `fonts-dejavu-core`).
-pub use crate::picture::text::DEFAULT_FONT;
+pub use crate::report::picture::text::DEFAULT_FONT;
 
 /// Width of the legend column on the right of each plot.
 const LEGEND_WIDTH: u32 = 250;
-const FONT: &str = crate::picture::text::FAMILY;
+const FONT: &str = crate::report::picture::text::FAMILY;
 /// Text sizes as `plotters` counts them; the SVG backend writes `size / 1.24` px, so 18 gives
 /// 14.5 px text.
 const TICK_SIZE: f64 = 18.0;
@@ -192,7 +192,7 @@ fn package_series(p: &PackageManifest, codec: Codec) -> Vec<SegmentSeries> {
 /// The rate-quality plot as a PNG image, its text set in the TrueType font at `font`
 /// (e.g. [`DEFAULT_FONT`]). Fails when the font file is missing or not a font.
 pub fn rate_quality_png(manifest: &Manifest, ladder: &CodecLadder, font: &Path) -> Result<Vec<u8>> {
-    let rgb = crate::picture::text::with_font(font, || {
+    let rgb = crate::report::picture::text::with_font(font, || {
         let (w, h) = RATE_QUALITY_SIZE;
         let mut rgb = vec![0u8; (w * h * 3) as usize];
         {
@@ -205,7 +205,7 @@ pub fn rate_quality_png(manifest: &Manifest, ladder: &CodecLadder, font: &Path) 
     let (w, h) = RATE_QUALITY_SIZE;
     let picture = image::RgbImage::from_raw(w, h, rgb)
         .ok_or_else(|| Error::Internal("the plot's pixels do not fill the image".into()))?;
-    crate::picture::compose::png(&picture)
+    crate::report::picture::compose::png(&picture)
 }
 
 /// A plotters result as ours.

@@ -1,6 +1,12 @@
 //! The source file: probing it ([`probe`]) and streaming its decoded frames, one at a time
 //! ([`FrameReader`]), turned upright, the right way up and in 8-bit 4:2:0.
 
+pub mod decode;
+pub mod frame_rate;
+pub mod resolution;
+pub mod rotate;
+pub mod scale;
+
 mod probe;
 mod reader;
 
@@ -8,9 +14,9 @@ pub use probe::{SourceInfo, probe};
 pub use reader::{FrameReader, read_ahead};
 
 use crate::error::{Error, Result};
-use crate::frame_rate::FrameRate;
-use crate::resolution::Resolution;
-use crate::rotate::Rotation;
+use crate::source::frame_rate::FrameRate;
+use crate::source::resolution::Resolution;
+use crate::source::rotate::Rotation;
 use ffmpeg_next::{format, media};
 use std::path::Path;
 
@@ -22,7 +28,7 @@ pub fn init() {
         // Only fails if FFmpeg cannot register its components, which is a broken install.
         if ffmpeg_next::init().is_ok() {
             ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Error);
-            crate::ffmpeg_log::install();
+            crate::util::ffmpeg_log::install();
         }
     });
 }
@@ -45,7 +51,7 @@ fn open_input(path: &Path) -> Result<format::context::Input> {
     }
     // Reading a byte first turns a permission problem into a clear I/O error.
     std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let (input, said) = crate::ffmpeg_log::capture(|| format::input(path));
+    let (input, said) = crate::util::ffmpeg_log::capture(|| format::input(path));
     input.map_err(|cause| Error::Open {
         path: path.to_path_buf(),
         cause,
@@ -133,7 +139,7 @@ pub fn is_native_format(format: format::Pixel) -> bool {
 }
 
 /// Whether frames of this format can be measured: as they are, or converted to 8-bit 4:2:0
-/// first ([`crate::scale::Converter`]: other YUV layouts and bit depths, gray).
+/// first ([`crate::source::scale::Converter`]: other YUV layouts and bit depths, gray).
 pub fn is_measurable(format: format::Pixel) -> bool {
-    is_native_format(format) || crate::scale::is_convertible(format)
+    is_native_format(format) || crate::source::scale::is_convertible(format)
 }

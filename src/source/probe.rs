@@ -5,8 +5,8 @@ use super::{
     pixel_format_name, stream_frame_rate, stream_rotation,
 };
 use crate::error::{Error, Result};
-use crate::frame_rate::FrameRate;
-use crate::resolution::Resolution;
+use crate::source::frame_rate::FrameRate;
+use crate::source::resolution::Resolution;
 use ffmpeg_next::Packet;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ pub struct SourceInfo {
     /// Frame height as displayed.
     pub height: u32,
     /// Degrees of clockwise turn applied to every decoded frame, from the stream's display
-    /// matrix (phone video): 0, 90, 180 or 270. See [`crate::rotate`].
+    /// matrix (phone video): 0, 90, 180 or 270. See [`crate::source::rotate`].
     pub rotation: u32,
     /// `progressive`, `tff`, `bff` (interlaced, top or bottom field first), `tb`, `bt`, or
     /// `unknown`: what the stream declares. Interlaced frames are measured as they are
@@ -117,7 +117,7 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
     let mut frame_count = 0u64;
     let mut bytes = 0u64;
     loop {
-        crate::interrupt::check()?;
+        crate::util::interrupt::check()?;
         // A fresh packet per read: FFmpeg 5.1's demuxers re-initialise the packet they are
         // given without releasing it, so reusing one would leak every packet.
         let mut packet = Packet::empty();

@@ -4,12 +4,12 @@ use super::{
     best_video_stream, check_size, is_measurable, is_native_format, open_input, pixel_format_name,
     stream_frame_rate, stream_rotation,
 };
-use crate::decode::VideoDecoder;
 use crate::error::{Error, Result};
-use crate::frame_rate::FrameRate;
-use crate::resolution::Resolution;
-use crate::rotate::Rotation;
-use crate::scale::Converter;
+use crate::source::decode::VideoDecoder;
+use crate::source::frame_rate::FrameRate;
+use crate::source::resolution::Resolution;
+use crate::source::rotate::Rotation;
+use crate::source::scale::Converter;
 use ffmpeg_next::{Packet, format, frame};
 use std::path::{Path, PathBuf};
 
@@ -255,7 +255,7 @@ fn top_down_copy(frame: &frame::Video, path: &Path) -> Result<frame::Video> {
     }
     out.set_pts(frame.pts());
     out.set_kind(frame.kind());
-    crate::scale::copy_colour(frame, &mut out);
+    crate::source::scale::copy_colour(frame, &mut out);
     Ok(out)
 }
 
@@ -277,7 +277,7 @@ where
         let mut index = 0u64;
         loop {
             // A signal stops the decoding, and so every consumer, with an error.
-            if let Err(e) = crate::interrupt::check() {
+            if let Err(e) = crate::util::interrupt::check() {
                 let _ = tx.send(Err(e));
                 break;
             }

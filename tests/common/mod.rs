@@ -87,7 +87,7 @@ pub fn lossless_cut(input: &Path, seconds: f64, out: &Path) {
     ffmpeg(&args);
 }
 
-/// Read a ladder.json, check it against the committed JSON Schema (`src/ladder.schema.json`),
+/// Read a ladder.json, check it against the committed JSON Schema (`src/manifest/ladder.schema.json`),
 /// and return it. Every test that has pertitle write a manifest reads it through here.
 #[allow(dead_code)]
 pub fn read_manifest(path: &Path) -> serde_json::Value {
@@ -103,7 +103,7 @@ pub fn read_manifest(path: &Path) -> serde_json::Value {
         .collect();
     assert!(
         errors.is_empty(),
-        "{} does not match src/ladder.schema.json:\n{}",
+        "{} does not match src/manifest/ladder.schema.json:\n{}",
         path.display(),
         errors.join("\n")
     );

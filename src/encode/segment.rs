@@ -2,7 +2,7 @@
 //! that renditions can switch at segment boundaries.
 
 use crate::error::{Error, Result};
-use crate::frame_rate::FrameRate;
+use crate::source::frame_rate::FrameRate;
 
 /// Maps frame indices to segments for a frame rate and a segment duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

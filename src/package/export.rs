@@ -8,12 +8,12 @@
 //!   `segment_duration_ms`, `bitrates_kbps` (ascending, one per rung) and
 //!   `segment_sizes_bits[segment][rung]`, from the rungs' measured per-segment sizes.
 
+use crate::encode::codec::Codec;
 use crate::error::{Error, Result};
 use crate::manifest::{CodecLadder, Manifest};
 use crate::package::PackageManifest;
 use crate::package::bandwidth::{SegmentSize, hls_peak};
 use crate::package::hls::{Variant, master_playlist};
-use crate::video_codec::Codec;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -236,7 +236,7 @@ pub fn sabre_from_package(p: &PackageManifest, codec: Option<Codec>) -> Result<S
             .iter()
             .map(|r| {
                 let bits: u64 = r.segment_bytes.iter().map(|b| b * 8).sum();
-                crate::point::round(bits as f64 / total / 1000.0, 3)
+                crate::measure::point::round(bits as f64 / total / 1000.0, 3)
             })
             .collect(),
         segment_sizes_bits: (0..segments)

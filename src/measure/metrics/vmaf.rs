@@ -5,7 +5,7 @@
 //! have the same size: callers upscale the distorted frame to the display size first.
 
 use crate::error::{Error, Result};
-use crate::metrics::Plane;
+use crate::measure::metrics::Plane;
 use ffmpeg_next::frame;
 use libvmaf_sys as sys;
 use serde::{Deserialize, Serialize};

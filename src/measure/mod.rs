@@ -1,20 +1,26 @@
-//! Measuring trial points: the source is decoded once per pass ([`crate::pass`]) and every
+//! Measuring trial points: the source is decoded once per pass ([`crate::measure::source_pass`]) and every
 //! frame fans out to all the points of the pass, which encode, decode back and score it in
 //! parallel.
 
-use crate::cache::{Cache, UNIT_FORMAT, UnitIdentity};
-use crate::encode::{ENCODER_THREADS, EncoderSettings};
+pub mod cache;
+pub mod metrics;
+pub mod point;
+pub mod sample;
+pub mod source_pass;
+pub mod trial;
+
+use crate::encode::codec::Codec;
+use crate::encode::encoder::{ENCODER_THREADS, EncoderSettings};
+use crate::encode::segment::Segmenter;
 use crate::error::{Error, Result};
-use crate::metrics::vmaf::VmafModel;
-use crate::pass;
-use crate::pass::Frames;
-use crate::progress::Progress;
-use crate::resolution::Resolution;
-use crate::sample::Sample;
-use crate::segment::Segmenter;
+use crate::measure::cache::{Cache, UNIT_FORMAT, UnitIdentity};
+use crate::measure::metrics::vmaf::VmafModel;
+use crate::measure::sample::Sample;
+use crate::measure::source_pass::Frames;
+use crate::measure::trial::{Trial, TrialResult, TrialSpec};
+use crate::source::resolution::Resolution;
 use crate::source::{FrameReader, probe};
-use crate::trial::{Trial, TrialResult, TrialSpec};
-use crate::video_codec::Codec;
+use crate::util::progress::Progress;
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -230,13 +236,13 @@ pub fn unit_identity(
         source_blake3: cache.source_blake3().to_string(),
         spec,
         encoder: options.codec.encoder().into(),
-        libavcodec: crate::encode::libavcodec_version(),
+        libavcodec: crate::encode::encoder::libavcodec_version(),
         preset: options.preset.clone(),
         encoder_threads: ENCODER_THREADS,
         segment_seconds: options.segment_seconds,
         display: scored,
-        downscale: crate::scale::Kernel::Lanczos.name().into(),
-        upscale: crate::scale::Kernel::Bicubic.name().into(),
+        downscale: crate::source::scale::Kernel::Lanczos.name().into(),
+        upscale: crate::source::scale::Kernel::Bicubic.name().into(),
         vmaf_model: options.vmaf,
         sample: options
             .sample
@@ -274,7 +280,7 @@ fn measure_pass(
         None => reader.expected_frames().unwrap_or(0),
     };
     progress.pass_started(specs, done, total, expected);
-    pass::run(reader, &mut trials, Some(display), frames, &|| {
+    source_pass::run(reader, &mut trials, Some(display), frames, &|| {
         progress.frame()
     })?;
     trials.into_par_iter().map(Trial::finish).collect()
@@ -283,7 +289,7 @@ fn measure_pass(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolution::Resolution;
+    use crate::source::resolution::Resolution;
 
     fn specs(heights: &[u32]) -> Vec<TrialSpec> {
         heights

@@ -8,10 +8,10 @@
 //! appear atomically, so they can run in any order, on any machine that sees the source
 //! and the cache at the same paths, and again without effect once done.
 
+use crate::encode::codec::Codec;
 use crate::error::{Error, Result};
+use crate::measure::trial::TrialSpec;
 use crate::optimize::{CacheSettings, WorkUnits};
-use crate::trial::TrialSpec;
-use crate::video_codec::Codec;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -79,7 +79,7 @@ impl Plan {
                     index,
                     codec: unit.codec,
                     spec: unit.spec,
-                    result: crate::cache::unit_file(&unit.key),
+                    result: crate::measure::cache::unit_file(&unit.key),
                 })
                 .collect(),
         })
@@ -127,7 +127,7 @@ impl Plan {
         let mut json = serde_json::to_vec_pretty(self)
             .map_err(|e| Error::Internal(format!("cannot serialise the plan: {e}")))?;
         json.push(b'\n');
-        crate::atomic::write_atomic(&path, ".plan.", &json)?;
+        crate::util::atomic::write_atomic(&path, ".plan.", &json)?;
         Ok(path)
     }
 

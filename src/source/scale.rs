@@ -1,7 +1,7 @@
 //! Resizing frames with libswscale.
 
 use crate::error::{Error, Result};
-use crate::resolution::Resolution;
+use crate::source::resolution::Resolution;
 use ffmpeg_next::{format, frame, software::scaling};
 
 /// The resampling filter of a [`Scaler`].

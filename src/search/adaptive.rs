@@ -26,9 +26,9 @@
 //! It is a pure function of the measurements, so the same measurements give the same plan,
 //! and it never proposes a point already measured.
 
-use crate::hull::{RateQuality, upper_hull};
-use crate::resolution::Resolution;
-use crate::trial::TrialSpec;
+use crate::ladder::hull::{RateQuality, upper_hull};
+use crate::measure::trial::TrialSpec;
+use crate::source::resolution::Resolution;
 use serde::{Deserialize, Serialize};
 
 /// How trial points are chosen.

@@ -1,23 +1,23 @@
 //! `ladder.json`: the run's result, written atomically. See README.md for the schema.
 
+use crate::encode::codec::Codec;
 use crate::error::{Error, Result};
-use crate::frame_rate::FrameRate;
+use crate::ladder::fixed::{self, Comparison};
 use crate::ladder::{self, Constraints, Objective};
-use crate::metrics::vmaf::VmafModel;
-use crate::point::{Metric, Point, Rung, round};
-use crate::proxy::CalibrationSample;
-use crate::reference::{self, Comparison};
-use crate::resolution::Resolution;
-use crate::sample::Window;
-use crate::search::{SearchMode, SearchSettings};
-use crate::video_codec::Codec;
+use crate::measure::metrics::vmaf::VmafModel;
+use crate::measure::point::{Metric, Point, Rung, round};
+use crate::measure::sample::Window;
+use crate::search::adaptive::{SearchMode, SearchSettings};
+use crate::search::proxy::CalibrationSample;
+use crate::source::frame_rate::FrameRate;
+use crate::source::resolution::Resolution;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Version of the manifest layout; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 3;
 
-/// The JSON Schema (draft 2020-12) of `ladder.json`, `src/ladder.schema.json`. The test
+/// The JSON Schema (draft 2020-12) of `ladder.json`, `src/manifest/ladder.schema.json`. The test
 /// suite validates every manifest it writes against it.
 pub const JSON_SCHEMA: &str = include_str!("ladder.schema.json");
 
@@ -83,7 +83,7 @@ pub struct CodecLadder {
 pub struct CodecComparison {
     pub codec: Codec,
     pub against: Codec,
-    pub method: crate::bdrate::Interpolation,
+    pub method: crate::ladder::bdrate::Interpolation,
     /// Average bitrate difference at equal quality between the hulls (negative: `codec`
     /// needs fewer bits), percent; `None` when the hulls do not share a quality range.
     pub hull_bd_rate_percent: Option<f64>,
@@ -311,7 +311,7 @@ impl Manifest {
             cause: e,
         })?;
         json.push(b'\n');
-        crate::atomic::write_atomic(path, ".ladder.", &json)
+        crate::util::atomic::write_atomic(path, ".ladder.", &json)
     }
 
     /// Read a manifest written by [`write_atomic`](Self::write_atomic).
@@ -358,7 +358,7 @@ impl CodecLadder {
     /// Choose the rungs again from the measured points under `constraints` and `objective`.
     pub fn select_rungs(
         &mut self,
-        metric: crate::point::Metric,
+        metric: crate::measure::point::Metric,
         constraints: &Constraints,
         objective: &Objective,
         segment_durations_s: &[f64],
@@ -378,7 +378,7 @@ impl CodecLadder {
     }
 
     /// Make `ladder` the rungs, and compare it with the reference ladder if there is one.
-    pub fn set_ladder(&mut self, ladder: ladder::Ladder, metric: crate::point::Metric) {
+    pub fn set_ladder(&mut self, ladder: ladder::Ladder, metric: crate::measure::point::Metric) {
         self.summary = LadderSummary {
             viewer_kbps: ladder.viewer_kbps.map(|k| round(k, 3)),
             expected_quality: round(ladder.expected_quality, 4),
@@ -386,7 +386,7 @@ impl CodecLadder {
         };
         self.rungs = ladder.rungs;
         if let Some(c) = self.comparison.take() {
-            self.comparison = Some(reference::compare(
+            self.comparison = Some(fixed::compare(
                 c.reference,
                 c.rungs,
                 &self.points,
@@ -399,11 +399,15 @@ impl CodecLadder {
 
 impl CodecComparison {
     /// BD-rate and BD-quality of `test` against `anchor`, on the hulls and on the rungs.
-    pub fn of(anchor: &CodecLadder, test: &CodecLadder, metric: crate::point::Metric) -> Self {
-        let method = crate::bdrate::Interpolation::Pchip;
+    pub fn of(
+        anchor: &CodecLadder,
+        test: &CodecLadder,
+        metric: crate::measure::point::Metric,
+    ) -> Self {
+        let method = crate::ladder::bdrate::Interpolation::Pchip;
         let hull = |l: &CodecLadder| metric.rate_quality(l.points.iter().filter(|p| p.on_hull));
         let mut notes = Vec::new();
-        let mut figures = |what: &str, a, t| match crate::bdrate::compare(a, t, method) {
+        let mut figures = |what: &str, a, t| match crate::ladder::bdrate::compare(a, t, method) {
             Ok(r) => (
                 Some(round(r.bd_rate_percent, 3)),
                 Some(round(r.bd_quality, 4)),
@@ -427,8 +431,8 @@ impl CodecComparison {
                     .iter()
                     .map(|p| p.quality)
                     .fold(f64::INFINITY, f64::min);
-                let codec_kbps =
-                    crate::hull::kbps_reaching(&test_hull, quality).filter(|_| quality >= lowest);
+                let codec_kbps = crate::ladder::hull::kbps_reaching(&test_hull, quality)
+                    .filter(|_| quality >= lowest);
                 RungAgainst {
                     width: r.width,
                     height: r.height,

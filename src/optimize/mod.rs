@@ -1,27 +1,27 @@
 //! The whole per-title run: probe, measure the grid, build the hull and the ladder.
 
-use crate::cache::Cache;
-use crate::encode::{ENCODER_THREADS, EncoderSettings};
+use crate::encode::codec::Codec;
+use crate::encode::encoder::{ENCODER_THREADS, EncoderSettings};
+use crate::encode::segment::{Segmenter, Timeline};
 use crate::error::{Error, Result};
+use crate::ladder::fixed::{self, ReferenceLadder, ReferenceRung};
 use crate::ladder::{self, Constraints, Objective};
 use crate::manifest::{
     CodecLadder, Generator, LadderSummary, LadderTiming, Manifest, SCHEMA_VERSION, SearchSummary,
     Segments, Settings, SourceSummary, Timing,
 };
+use crate::measure::cache::Cache;
+use crate::measure::metrics::vmaf::VmafModel;
+use crate::measure::point::{Metric, Point, Rung, round};
+use crate::measure::sample::Sample;
+use crate::measure::trial::{TrialResult, TrialSpec};
 use crate::measure::{MeasureOptions, default_memory_budget, measure, unit_identity};
-use crate::metrics::vmaf::VmafModel;
-use crate::point::{Metric, Point, Rung, round};
-use crate::progress::Progress;
-use crate::proxy::{self, Calibration};
-use crate::reference::{self, ReferenceLadder, ReferenceRung};
-use crate::resolution::{Resolution, trial_resolutions};
-use crate::sample::Sample;
-use crate::scale::Kernel;
-use crate::search::{Measured, SearchMode, SearchSettings, first_wave, next_wave};
-use crate::segment::{Segmenter, Timeline};
+use crate::search::adaptive::{Measured, SearchMode, SearchSettings, first_wave, next_wave};
+use crate::search::proxy::{self, Calibration};
+use crate::source::resolution::{Resolution, trial_resolutions};
+use crate::source::scale::Kernel;
 use crate::source::{SourceInfo, probe};
-use crate::trial::{TrialResult, TrialSpec};
-use crate::video_codec::Codec;
+use crate::util::progress::Progress;
 use std::path::Path;
 use std::time::Instant;
 
@@ -55,7 +55,7 @@ pub struct OptimizeOptions {
     pub search: SearchMode,
     /// Share of the source a proxy search encodes ([`Sample`]; 1: all of it).
     pub proxy_sample: f64,
-    /// A result cache ([`crate::cache`]): points measured before are read from it, new ones
+    /// A result cache ([`crate::measure::cache`]): points measured before are read from it, new ones
     /// stored in it.
     pub cache: Option<CacheSettings>,
 }
@@ -222,7 +222,7 @@ impl RunOptions {
             }
             .validate()?;
         }
-        let floor = crate::encode::min_side(self.codec);
+        let floor = crate::encode::encoder::min_side(self.codec);
         if let Some(h) = self.heights.iter().find(|&&h| h < floor) {
             return Err(Error::InvalidOption(format!(
                 "resolution height {h} is below {floor}, the smallest {} encodes",
@@ -367,7 +367,7 @@ pub struct WorkUnits {
 pub struct WorkUnit {
     pub codec: Codec,
     pub spec: TrialSpec,
-    /// Its name in the cache ([`crate::cache::UnitIdentity::key`]).
+    /// Its name in the cache ([`crate::measure::cache::UnitIdentity::key`]).
     pub key: String,
 }
 
@@ -512,7 +512,7 @@ pub fn optimize(
         generator: Generator {
             name: "pertitle".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            libavcodec: crate::encode::libavcodec_version(),
+            libavcodec: crate::encode::encoder::libavcodec_version(),
         },
         source: SourceSummary {
             path: info.path.clone(),
@@ -611,7 +611,11 @@ fn run_codec(
                 SearchMode::Adaptive => {
                     let s = options.search_settings();
                     let [lo, hi] = s.crf_range;
-                    vec![lo, crate::search::snap((lo + hi) / 2.0, s.crf_step), hi]
+                    vec![
+                        lo,
+                        crate::search::adaptive::snap((lo + hi) / 2.0, s.crf_step),
+                        hi,
+                    ]
                 }
             };
             cheapest.map_or_else(Vec::new, |r| proxy::calibration_specs(r, &crfs))
@@ -778,7 +782,7 @@ fn run_codec(
         summary: LadderSummary::default(),
         comparison: options
             .compare_to
-            .map(|r| reference::Comparison::pending(r, reference_rungs)),
+            .map(|r| fixed::Comparison::pending(r, reference_rungs)),
         search,
     };
     let timing = LadderTiming {
@@ -986,7 +990,7 @@ fn sort_results(results: Vec<TrialResult>) -> Vec<TrialResult> {
     grid
 }
 
-/// The adaptive search ([`crate::search`]): waves of points, each measured in one pass over
+/// The adaptive search ([`crate::search::adaptive`]): waves of points, each measured in one pass over
 /// the source, until the planner has nothing left worth encoding. `ride_along` (the
 /// reference ladder's rungs, or the calibration's proxy points) joins the first wave. Grid results come back by resolution then
 /// CRF, like the grid's, followed by the reference rungs.

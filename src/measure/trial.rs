@@ -1,17 +1,17 @@
 //! One trial point: encode at (resolution, CRF), decode the packets back, upscale to the source
 //! size and compare with the source, frame by frame, as frames stream through.
 
-use crate::cputime::thread_cpu_time;
-use crate::decode::VideoDecoder;
-use crate::encode::{Encoder, EncoderSettings, RateControl};
+use crate::encode::cputime::thread_cpu_time;
+use crate::encode::encoder::{Encoder, EncoderSettings, RateControl};
+use crate::encode::segment::{SegmentBits, Segmenter};
 use crate::error::{Error, Result};
-use crate::frame_rate::FrameRate;
-use crate::metrics::vmaf::{VmafModel, VmafScorer};
-use crate::metrics::{FrameScores, FrameSeries};
-use crate::pass::FrameSink;
-use crate::resolution::Resolution;
-use crate::scale::{Kernel, Scaler};
-use crate::segment::{SegmentBits, Segmenter};
+use crate::measure::metrics::vmaf::{VmafModel, VmafScorer};
+use crate::measure::metrics::{FrameScores, FrameSeries};
+use crate::measure::source_pass::FrameSink;
+use crate::source::decode::VideoDecoder;
+use crate::source::frame_rate::FrameRate;
+use crate::source::resolution::Resolution;
+use crate::source::scale::{Kernel, Scaler};
 use ffmpeg_next::frame;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;

@@ -7,7 +7,7 @@
 //! Only quarter turns are applied (the only kind cameras write); a matrix with another
 //! angle, or with a mirror, is left alone, as the FFmpeg 5.1 program leaves it.
 
-use crate::resolution::Resolution;
+use crate::source::resolution::Resolution;
 use ffmpeg_next::{format, frame};
 use serde::Serialize;
 
@@ -121,7 +121,7 @@ impl Rotation {
         }
         out.set_pts(input.pts());
         out.set_kind(input.kind());
-        crate::scale::copy_colour(input, &mut out);
+        crate::source::scale::copy_colour(input, &mut out);
         out
     }
 }

@@ -10,22 +10,22 @@
 //! [`WARM_UP_SECONDS`] or more earlier, at a segment start (or at the first frame, which
 //! makes it the trial encode exactly), and only the frame's segment is kept.
 
-use crate::decode::VideoDecoder;
-use crate::encode::{Encoder, EncoderSettings, RateControl};
+use crate::encode::codec::Codec;
+use crate::encode::encoder::{Encoder, EncoderSettings, RateControl};
+use crate::encode::segment::Segmenter;
 use crate::error::{Error, Result};
 use crate::manifest::{CodecLadder, Manifest};
-use crate::metrics::{FrameScores, Plane};
-use crate::pass::{self, FrameSink};
-use crate::picture::compose::{self, Rect, Tile};
-use crate::picture::rgb::{Colour, to_rgb};
-use crate::point::{Metric, round};
-use crate::progress::Progress;
-use crate::resolution::Resolution;
-use crate::scale::{Kernel, Scaler};
-use crate::segment::Segmenter;
+use crate::measure::metrics::{FrameScores, Plane};
+use crate::measure::point::{Metric, round};
+use crate::measure::source_pass::{self, FrameSink};
+use crate::measure::trial::TrialSpec;
+use crate::report::picture::compose::{self, Rect, Tile};
+use crate::report::picture::rgb::{Colour, to_rgb};
 use crate::source::FrameReader;
-use crate::trial::TrialSpec;
-use crate::video_codec::Codec;
+use crate::source::decode::VideoDecoder;
+use crate::source::resolution::Resolution;
+use crate::source::scale::{Kernel, Scaler};
+use crate::util::progress::Progress;
 use ffmpeg_next::frame;
 use image::{Rgb, RgbImage};
 use rayon::prelude::*;
@@ -65,7 +65,7 @@ impl Default for FramesOptions {
             codec: None,
             source: None,
             zoom: 2,
-            font: PathBuf::from(crate::picture::text::DEFAULT_FONT),
+            font: PathBuf::from(crate::report::picture::text::DEFAULT_FONT),
         }
     }
 }
@@ -149,7 +149,7 @@ impl Snapshot {
                 .zip(&self.rungs),
         );
         for name in pictures.iter().map(|p| p.0).chain([FRAMES_JSON]) {
-            crate::overwrite::refuse_input_overwrite(&out.join(name), inputs, false)?;
+            crate::util::overwrite::refuse_input_overwrite(&out.join(name), inputs, false)?;
         }
         // PNG compression is the slow part: one picture per core.
         let files: Vec<(String, Vec<u8>)> = pictures
@@ -158,7 +158,7 @@ impl Snapshot {
             .collect::<Result<_>>()?;
         let json = serde_json::to_vec_pretty(&self.report)
             .map_err(|e| Error::Internal(format!("cannot serialise {FRAMES_JSON}: {e}")))?;
-        crate::atomic::write_listed(
+        crate::util::atomic::write_listed(
             out,
             ".pertitle-frames-",
             &files,
@@ -405,11 +405,12 @@ pub fn snapshot(
     let first = segmenter.first_frame(segment);
     let end = segmenter.first_frame(segment + 1).min(m.source.frames);
     // An encoder made anew at every segment start needs neither.
-    let warm_up = if crate::encode::restarts_per_segment(ladder.codec, RateControl::Crf(0.0)) {
-        0
-    } else {
-        rate.first_frame_at_ms((WARM_UP_SECONDS * 1000.0) as u64)
-    };
+    let warm_up =
+        if crate::encode::encoder::restarts_per_segment(ladder.codec, RateControl::Crf(0.0)) {
+            0
+        } else {
+            rate.first_frame_at_ms((WARM_UP_SECONDS * 1000.0) as u64)
+        };
     let start_segment = (0..=segment)
         .rev()
         .find(|&k| first - segmenter.first_frame(k) >= warm_up)
@@ -459,11 +460,11 @@ pub fn snapshot(
         .collect();
     progress.pass_started(&specs, 0, specs.len(), stop - start);
     let read = std::sync::atomic::AtomicU64::new(0);
-    pass::run(
+    source_pass::run(
         reader,
         &mut shots,
         Some(display),
-        pass::Frames::Span(segmenter, start, stop),
+        source_pass::Frames::Span(segmenter, start, stop),
         &|| {
             read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             progress.frame();

@@ -5,17 +5,17 @@
 //! bitrate the per-title hull saves at the reference's top quality (or at the per-title
 //! hull's best, when that is lower), both bitrates read off each side's hull. Reference rungs are encoded
 //! at their target bitrates with one-pass average-bitrate x264 capped by the VBV (maximum rate
-//! 110% of the target, buffer of two seconds of it: see [`crate::encode::RateControl`]), as a
+//! 110% of the target, buffer of two seconds of it: see [`crate::encode::encoder::RateControl`]), as a
 //! fixed ladder is usually encoded; rungs taller than the source are left out, and each rung
 //! keeps its height with the source's display aspect ratio.
 
-use crate::bdrate::{self, Interpolation};
-use crate::encode::{RateControl, VBV_BUFFER_SECONDS, VBV_MAXRATE_FACTOR};
-use crate::hull;
-use crate::metrics::pool::Pooled;
-use crate::point::{Metric, Point, Rung, round};
-use crate::resolution::{Resolution, trial_resolutions};
-use crate::trial::{TrialResult, TrialSpec};
+use crate::encode::encoder::{RateControl, VBV_BUFFER_SECONDS, VBV_MAXRATE_FACTOR};
+use crate::ladder::bdrate::{self, Interpolation};
+use crate::ladder::hull;
+use crate::measure::metrics::pool::Pooled;
+use crate::measure::point::{Metric, Point, Rung, round};
+use crate::measure::trial::{TrialResult, TrialSpec};
+use crate::source::resolution::{Resolution, trial_resolutions};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -153,7 +153,7 @@ impl ReferenceRung {
     }
 }
 
-crate::point::measured_fields!(ReferenceRung);
+crate::measure::point::measured_fields!(ReferenceRung);
 
 /// The per-title ladder against a reference ladder on the same title.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

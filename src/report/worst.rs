@@ -2,11 +2,11 @@
 //! and a heat map of local error side by side, with the frame's numbers.
 
 use crate::error::{Error, Result};
-use crate::picture::compose::{self, Tile};
-use crate::picture::heatmap::{self, BlockMap, HeatMap};
-use crate::picture::rgb::{Colour, to_rgb};
-use crate::resolution::Resolution;
+use crate::report::picture::compose::{self, Tile};
+use crate::report::picture::heatmap::{self, BlockMap, HeatMap};
+use crate::report::picture::rgb::{Colour, to_rgb};
 use crate::score::{FrameRecord, ScoreReport, to_display};
+use crate::source::resolution::Resolution;
 use crate::source::{FrameReader, read_ahead};
 use ffmpeg_next::frame;
 use serde::Serialize;
@@ -103,8 +103,8 @@ pub fn write_worst(
         let record = &report.per_frame[*index as usize];
         let map = BlockMap::of(
             heat_map,
-            crate::metrics::Plane::of_frame(r, 0),
-            crate::metrics::Plane::of_frame(d, 0),
+            crate::measure::metrics::Plane::of_frame(r, 0),
+            crate::measure::metrics::Plane::of_frame(d, 0),
         );
         let (min_i, min_v) =
             map.values
@@ -148,7 +148,7 @@ pub fn write_worst(
         ];
         let file = file_name(rank, *index, metric, *value);
         let path = out.join(&file);
-        crate::overwrite::refuse_input_overwrite(
+        crate::util::overwrite::refuse_input_overwrite(
             &path,
             &[&report.reference, &report.distorted],
             false,
@@ -161,7 +161,7 @@ pub fn write_worst(
         frames.push(WorstFrame {
             rank,
             frame: *index,
-            time_s: crate::point::round(time_s, 6),
+            time_s: crate::measure::point::round(time_s, 6),
             file,
             metrics: record
                 .values()
@@ -169,7 +169,7 @@ pub fn write_worst(
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
             // An infinite PSNR (equal frames) is recorded as 100 dB, which JSON can hold.
-            worst_block: crate::point::round(min_v.min(100.0), 6),
+            worst_block: crate::measure::point::round(min_v.min(100.0), 6),
             worst_block_at: [block(min_i % map.columns), block(min_i / map.columns)],
         });
     }
@@ -185,12 +185,12 @@ pub fn write_worst(
     let json = serde_json::to_vec_pretty(&worst)
         .map_err(|e| Error::Internal(format!("cannot serialise {WORST_JSON}: {e}")))?;
     let path = out.join(WORST_JSON);
-    crate::overwrite::refuse_input_overwrite(
+    crate::util::overwrite::refuse_input_overwrite(
         &path,
         &[&report.reference, &report.distorted],
         false,
     )?;
-    crate::atomic::write_listed(
+    crate::util::atomic::write_listed(
         out,
         ".pertitle-worst-",
         &pictures,

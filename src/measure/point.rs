@@ -1,8 +1,8 @@
 //! Measured points and rungs as the manifest records them, and the quality axis.
 
-use crate::hull::RateQuality;
-use crate::metrics::pool::Pooled;
-use crate::trial::TrialResult;
+use crate::ladder::hull::RateQuality;
+use crate::measure::metrics::pool::Pooled;
+use crate::measure::trial::TrialResult;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -72,7 +72,7 @@ pub trait Measured {
 /// Implements [`Measured`] for a type with the fields of the same names.
 macro_rules! measured_fields {
     ($($t:ty),*) => {$(
-        impl $crate::point::Measured for $t {
+        impl $crate::measure::point::Measured for $t {
             fn bitrate_kbps(&self) -> f64 {
                 self.bitrate_kbps
             }

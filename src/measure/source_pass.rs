@@ -4,11 +4,11 @@
 //! Memory stays flat with the length of the clip: a pass holds one source frame per
 //! resolution plus the frames the sinks keep (encoders' lookahead), never the clip.
 
+use crate::encode::segment::Segmenter;
 use crate::error::Result;
-use crate::resolution::Resolution;
-use crate::sample::Sample;
-use crate::scale::{Kernel, Scaler};
-use crate::segment::Segmenter;
+use crate::measure::sample::Sample;
+use crate::source::resolution::Resolution;
+use crate::source::scale::{Kernel, Scaler};
 use crate::source::{FrameReader, read_ahead};
 use ffmpeg_next::{frame, picture};
 use rayon::prelude::*;

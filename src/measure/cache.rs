@@ -10,9 +10,9 @@
 //! unit write the same bytes.
 
 use crate::error::{Error, Result};
-use crate::metrics::FrameSeries;
-use crate::sample::Window;
-use crate::trial::{TrialResult, TrialSpec};
+use crate::measure::metrics::FrameSeries;
+use crate::measure::sample::Window;
+use crate::measure::trial::{TrialResult, TrialSpec};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -35,11 +35,11 @@ pub struct UnitIdentity {
     pub encoder_threads: usize,
     pub segment_seconds: f64,
     /// The size frames are scored at.
-    pub display: crate::resolution::Resolution,
+    pub display: crate::source::resolution::Resolution,
     pub downscale: String,
     pub upscale: String,
     /// VMAF model, when VMAF is measured.
-    pub vmaf_model: Option<crate::metrics::vmaf::VmafModel>,
+    pub vmaf_model: Option<crate::measure::metrics::vmaf::VmafModel>,
     /// The source segments encoded, when only a sample is.
     pub sample: Vec<Window>,
 }
@@ -104,7 +104,7 @@ impl Cache {
             .suffix(".tmp")
             .tempfile_in(&units)
             .map(drop)
-            .map_err(|e| Error::io(&units, crate::atomic::plain(e)))
+            .map_err(|e| Error::io(&units, crate::util::atomic::plain(e)))
     }
 
     /// BLAKE3 of the source's bytes.
@@ -160,7 +160,7 @@ impl Cache {
         };
         let json = serde_json::to_vec(&unit)
             .map_err(|e| Error::Internal(format!("cannot serialise a cache unit: {e}")))?;
-        crate::atomic::write_atomic(&path, UNIT_TEMP_PREFIX, &json)
+        crate::util::atomic::write_atomic(&path, UNIT_TEMP_PREFIX, &json)
     }
 }
 
@@ -175,17 +175,17 @@ pub fn unit_file(key: &str) -> PathBuf {
 const UNIT_TEMP_PREFIX: &str = ".unit.";
 
 /// Remove the temporary unit files a killed writer left in the shard directories of `units`
-/// (see [`crate::atomic::remove_stale`]); one directory listing per shard in use.
+/// (see [`crate::util::atomic::remove_stale`]); one directory listing per shard in use.
 fn sweep_stale(units: &Path) {
     let Ok(shards) = std::fs::read_dir(units) else {
         return;
     };
     for shard in shards.flatten() {
         if shard.file_type().is_ok_and(|t| t.is_dir()) {
-            crate::atomic::remove_stale(
+            crate::util::atomic::remove_stale(
                 &shard.path(),
                 UNIT_TEMP_PREFIX,
-                crate::atomic::STALE_AFTER,
+                crate::util::atomic::STALE_AFTER,
             );
         }
     }
@@ -202,7 +202,7 @@ pub fn file_blake3(path: &Path) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolution::Resolution;
+    use crate::source::resolution::Resolution;
 
     fn identity(crf: f64) -> UnitIdentity {
         UnitIdentity {
@@ -217,7 +217,7 @@ mod tests {
             display: Resolution::new(1280, 720),
             downscale: "lanczos".into(),
             upscale: "bicubic".into(),
-            vmaf_model: Some(crate::metrics::vmaf::VmafModel::default()),
+            vmaf_model: Some(crate::measure::metrics::vmaf::VmafModel::default()),
             sample: Vec::new(),
         }
     }

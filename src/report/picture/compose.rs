@@ -3,7 +3,7 @@
 
 use super::text;
 use crate::error::{Error, Result};
-use crate::metrics::Plane;
+use crate::measure::metrics::Plane;
 use image::{Rgb, RgbImage};
 use plotters::style::RGBColor;
 use serde::{Deserialize, Serialize};
@@ -176,7 +176,7 @@ pub fn png(picture: &RgbImage) -> Result<Vec<u8>> {
 
 /// Write `picture` as a PNG at `path`, atomically.
 pub fn write_png(path: &std::path::Path, picture: &RgbImage) -> Result<()> {
-    crate::atomic::write_atomic(path, ".pertitle-png-", &png(picture)?)
+    crate::util::atomic::write_atomic(path, ".pertitle-png-", &png(picture)?)
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //!
 //! See [`Encoder`] for the GOP structure every codec is given.
 
+use crate::encode::codec::{Codec, Presets};
 use crate::error::{Error, Result};
-use crate::frame_rate::FrameRate;
-use crate::resolution::Resolution;
-use crate::video_codec::{Codec, Presets};
+use crate::source::frame_rate::FrameRate;
+use crate::source::resolution::Resolution;
 use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format, frame, picture};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -54,7 +54,7 @@ impl EncoderSettings {
     pub fn for_segments(
         codec: Codec,
         preset: &str,
-        segmenter: &crate::segment::Segmenter,
+        segmenter: &crate::encode::segment::Segmenter,
     ) -> Result<Self> {
         let settings = EncoderSettings {
             codec,
@@ -270,7 +270,7 @@ impl Encoder {
     /// packet (or if the headers cannot be read).
     pub fn codecs(&self) -> Option<String> {
         let first = self.first_packet.as_deref()?;
-        crate::codecs::of_stream(
+        crate::encode::codecs_string::of_stream(
             self.settings.codec,
             &self.extradata(),
             first,
@@ -356,7 +356,7 @@ impl Encoder {
 fn threads_cpu(threads: &[i32]) -> std::time::Duration {
     threads
         .iter()
-        .filter_map(|&t| crate::cputime::thread_cpu_time_of(t))
+        .filter_map(|&t| crate::encode::cputime::thread_cpu_time_of(t))
         .sum()
 }
 
@@ -374,9 +374,9 @@ fn open_inner(
     let _one_at_a_time = OPENING
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let before = crate::cputime::process_threads();
+    let before = crate::encode::cputime::process_threads();
     let inner = open_unlocked(size, rate, rate_control, settings, label)?;
-    let threads = crate::cputime::process_threads()
+    let threads = crate::encode::cputime::process_threads()
         .into_iter()
         .filter(|t| before.binary_search(t).is_err())
         .collect();
@@ -551,7 +551,7 @@ pub fn libavcodec_version() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::VideoDecoder;
+    use crate::source::decode::VideoDecoder;
 
     /// A smooth moving gradient (no scene cuts), yuv420p.
     fn frame(size: Resolution, index: u64) -> frame::Video {

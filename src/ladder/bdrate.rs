@@ -40,7 +40,7 @@
 //! (1980); H. Akima, "A new method of interpolation and smooth curve fitting based on local
 //! procedures" (1970); JVET common test conditions; AOM common test conditions (AWCY).
 
-use crate::hull::RateQuality;
+use crate::ladder::hull::RateQuality;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;

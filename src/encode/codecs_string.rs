@@ -3,9 +3,9 @@
 //! ISO/IEC 14496-15), `hvc1` (HEVC, ISO/IEC 14496-15 Annex E), `av01` (AV1, the AV1 ISOBMFF
 //! binding) and `vp09` (VP9, the VP codec ISOBMFF binding).
 
-use crate::frame_rate::FrameRate;
-use crate::resolution::Resolution;
-use crate::video_codec::Codec;
+use crate::encode::codec::Codec;
+use crate::source::frame_rate::FrameRate;
+use crate::source::resolution::Resolution;
 
 /// The CODECS string of a stream of `codec` from its headers: `extradata` (the encoder's
 /// global header) and `first_packet` (its first keyframe, which carries AV1's sequence header

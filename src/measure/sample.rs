@@ -11,8 +11,8 @@
 //! another, so it is cut into windows exactly as a source is cut into segments
 //! ([`Segmenter`]).
 
-use crate::frame_rate::FrameRate;
-use crate::segment::Segmenter;
+use crate::encode::segment::Segmenter;
+use crate::source::frame_rate::FrameRate;
 use serde::{Deserialize, Serialize};
 
 /// One window: where it starts in the source and how many frames it takes.

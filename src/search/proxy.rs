@@ -10,9 +10,9 @@
 //! Every proxy point is mapped to what the final preset would give ([`Calibration::predict`])
 //! and the ladder chosen on those predictions names the points to encode at the final preset.
 
-use crate::point::{Metric, Point, round};
-use crate::resolution::Resolution;
-use crate::trial::TrialSpec;
+use crate::measure::point::{Metric, Point, round};
+use crate::measure::trial::TrialSpec;
+use crate::source::resolution::Resolution;
 use serde::{Deserialize, Serialize};
 
 /// The points the calibration measures at both presets: the cheapest resolution at the

@@ -1,6 +1,6 @@
 //! Progress reporting hooks. The library only calls them; the CLI draws bars.
 
-use crate::trial::TrialSpec;
+use crate::measure::trial::TrialSpec;
 
 /// Receives progress events from a measurement run. Implementations must be cheap: `frame`
 /// is called once per source frame of every pass.

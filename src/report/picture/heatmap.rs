@@ -1,7 +1,7 @@
 //! Heat maps of local error: luma SSIM or squared error over 8x8 blocks, on a perceptually
 //! ordered colour map.
 
-use crate::metrics::Plane;
+use crate::measure::metrics::Plane;
 use image::{Rgb, RgbImage};
 
 /// Side of the blocks SSIM is computed over, pixels.

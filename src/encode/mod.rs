@@ -1,0 +1,10 @@
+//! Encoding: the codecs pertitle drives ([`codec`]), one [`encoder::Encoder`] for all of
+//! them with keyframes on segment boundaries ([`segment`]), the CPU time an encode costs
+//! ([`cputime`], the encoder library's own threads included), and the RFC 6381 `CODECS`
+//! strings read back from the encoded streams' headers ([`codecs_string`]).
+
+pub mod codec;
+pub mod codecs_string;
+pub mod cputime;
+pub mod encoder;
+pub mod segment;
