@@ -15,7 +15,7 @@ use crate::ladder::hull;
 use crate::measure::metrics::pool::Pooled;
 use crate::measure::point::{Metric, Point, Rung, round};
 use crate::measure::trial::{TrialResult, TrialSpec};
-use crate::source::resolution::{Resolution, trial_resolutions};
+use crate::source::resolution::{Resolution, SampleAspectRatio, trial_resolutions};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -71,7 +71,7 @@ impl ReferenceLadder {
     }
 
     /// The trial encodes of the rungs that fit a source of this size.
-    pub fn specs(self, source: Resolution, sar: (u32, u32)) -> Vec<TrialSpec> {
+    pub fn specs(self, source: Resolution, sar: SampleAspectRatio) -> Vec<TrialSpec> {
         self.table()
             .iter()
             .filter(|&&(_, h, _)| h <= source.height)
@@ -286,12 +286,14 @@ mod tests {
 
     #[test]
     fn rungs_taller_than_the_source_are_left_out() {
-        let specs = ReferenceLadder::AppleHls.specs(Resolution::new(1280, 720), (1, 1));
+        let specs =
+            ReferenceLadder::AppleHls.specs(Resolution::new(1280, 720), SampleAspectRatio::SQUARE);
         let heights: Vec<u32> = specs.iter().map(|s| s.resolution.height).collect();
         assert_eq!(heights, vec![234, 360, 432, 432, 540, 720, 720]);
         assert_eq!(specs[0].rate, RateControl::CappedKbps(145.0));
         // 4:3 source: the rung keeps its height and takes the source's aspect ratio.
-        let specs = ReferenceLadder::Netflix2015.specs(Resolution::new(640, 480), (1, 1));
+        let specs = ReferenceLadder::Netflix2015
+            .specs(Resolution::new(640, 480), SampleAspectRatio::SQUARE);
         assert_eq!(specs.len(), 6);
         assert_eq!(specs[0].resolution, Resolution::new(320, 240));
         assert_eq!(

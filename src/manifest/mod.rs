@@ -1,4 +1,5 @@
-//! `ladder.json`: the run's result, written atomically. See README.md for the schema.
+//! `ladder.json`: the run's result, written atomically. Its fields are explained in
+//! `docs/manifest.md`; their exact types in `ladder.schema.json` beside this file.
 
 use crate::encode::codec::Codec;
 use crate::error::{Error, Result};
@@ -13,6 +14,8 @@ use crate::source::frame_rate::FrameRate;
 use crate::source::resolution::Resolution;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+mod build;
 
 /// Version of the manifest layout; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 3;

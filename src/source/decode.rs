@@ -1,6 +1,7 @@
 //! A video decoder that turns packets into frames, used both for the source file and for
 //! decoding trial encodes back from memory.
 
+use crate::source::resolution::SampleAspectRatio;
 use ffmpeg_next::{Packet, codec, decoder, frame};
 
 /// Wraps an opened FFmpeg video decoder with the send/receive loop.
@@ -28,9 +29,10 @@ impl VideoDecoder {
         self.inner.format()
     }
 
-    pub fn sample_aspect_ratio(&self) -> (u32, u32) {
+    /// The sample aspect ratio the stream declares (square pixels when it declares none).
+    pub fn sample_aspect_ratio(&self) -> SampleAspectRatio {
         let r = self.inner.aspect_ratio();
-        (r.numerator().max(0) as u32, r.denominator().max(0) as u32)
+        SampleAspectRatio::new(r.numerator().max(0) as u32, r.denominator().max(0) as u32)
     }
 
     /// Feed one packet; decoded frames are then taken with [`receive`](Self::receive).

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::source::frame_rate::FrameRate;
-use crate::source::resolution::Resolution;
+use crate::source::resolution::{Resolution, SampleAspectRatio};
 use ffmpeg_next::Packet;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -39,8 +39,8 @@ pub struct SourceInfo {
     /// source is 4:2:2, 4:4:4, 10-bit, ...); absent when they are measured as they are.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub converted_to: Option<String>,
-    /// Sample (pixel) aspect ratio as `num:den` (as displayed); `1:1` for square pixels.
-    pub sample_aspect_ratio: String,
+    /// Sample (pixel) aspect ratio as displayed (`num:den` in JSON); `1:1` for square pixels.
+    pub sample_aspect_ratio: SampleAspectRatio,
     pub frame_rate: FrameRate,
     /// Frames per second as a number (the same rate as `frame_rate`).
     pub fps: f64,
@@ -96,13 +96,10 @@ pub fn probe(path: &Path) -> Result<SourceInfo> {
     let converted_to =
         (supported_format && !is_native_format(decoder.format())).then(|| "yuv420p".to_string());
     let sar = decoder.aspect_ratio();
-    let sample_aspect_ratio = match rotation.apply_to_sar((
+    let sample_aspect_ratio = rotation.apply_to_sar(SampleAspectRatio::new(
         sar.numerator().max(0) as u32,
         sar.denominator().max(0) as u32,
-    )) {
-        (n, d) if n > 0 && d > 0 => format!("{n}:{d}"),
-        _ => "1:1".to_string(),
-    };
+    ));
     if displayed.width == 0 || displayed.height == 0 {
         return Err(Error::NoFrames {
             path: path.to_path_buf(),

@@ -7,7 +7,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::source::decode::VideoDecoder;
 use crate::source::frame_rate::FrameRate;
-use crate::source::resolution::Resolution;
+use crate::source::resolution::{Resolution, SampleAspectRatio};
 use crate::source::rotate::Rotation;
 use crate::source::scale::Converter;
 use ffmpeg_next::{Packet, format, frame};
@@ -31,7 +31,7 @@ pub struct FrameReader {
     /// The stream's own pixel format (FFmpeg's name).
     format: String,
     frame_rate: FrameRate,
-    sar: (u32, u32),
+    sar: SampleAspectRatio,
     expected_frames: Option<u64>,
     decoded: u64,
 }
@@ -114,7 +114,7 @@ impl FrameReader {
     }
 
     /// Sample aspect ratio `(num, den)`; `(0, 1)` or `(1, 1)` for square pixels.
-    pub fn sample_aspect_ratio(&self) -> (u32, u32) {
+    pub fn sample_aspect_ratio(&self) -> SampleAspectRatio {
         self.sar
     }
 

@@ -53,18 +53,74 @@ fn round_even(x: f64) -> u32 {
     if v < 2.0 { 2 } else { v as u32 }
 }
 
+/// The shape of a pixel: the sample aspect ratio `num:den` as displayed (`1:1` for square
+/// pixels; anamorphic DVD video is e.g. `16:15`). Written as `num:den` in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SampleAspectRatio {
+    pub num: u32,
+    pub den: u32,
+}
+
+impl SampleAspectRatio {
+    /// Square pixels.
+    pub const SQUARE: SampleAspectRatio = SampleAspectRatio { num: 1, den: 1 };
+
+    /// `num:den`, or square pixels when either is 0 (how FFmpeg says "unknown").
+    pub fn new(num: u32, den: u32) -> Self {
+        if num == 0 || den == 0 {
+            Self::SQUARE
+        } else {
+            SampleAspectRatio { num, den }
+        }
+    }
+
+    /// Whether a pixel is as wide as it is tall.
+    pub fn is_square(self) -> bool {
+        self.num == self.den
+    }
+
+    /// The ratio once the picture is turned a quarter: width and height swap.
+    pub fn quarter_turned(self) -> Self {
+        SampleAspectRatio {
+            num: self.den,
+            den: self.num,
+        }
+    }
+}
+
+impl Default for SampleAspectRatio {
+    fn default() -> Self {
+        Self::SQUARE
+    }
+}
+
+impl fmt::Display for SampleAspectRatio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.num, self.den)
+    }
+}
+
+impl Serialize for SampleAspectRatio {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// The trial resolutions for a source: one per requested height, the width keeping the
 /// source's display aspect ratio (sample aspect ratio included) rounded to even.
 ///
 /// Heights above the source are skipped. When that skips any, the source's own height is
 /// added so that the ladder can reach the source's full resolution. The result is sorted by
 /// height, ascending, without duplicates.
-pub fn trial_resolutions(source: Resolution, sar: (u32, u32), heights: &[u32]) -> Vec<Resolution> {
-    let (sar_num, sar_den) = if sar.0 == 0 || sar.1 == 0 {
-        (1, 1)
-    } else {
-        sar
-    };
+pub fn trial_resolutions(
+    source: Resolution,
+    sar: SampleAspectRatio,
+    heights: &[u32],
+) -> Vec<Resolution> {
+    let SampleAspectRatio {
+        num: sar_num,
+        den: sar_den,
+    } = sar;
     let display_aspect = f64::from(source.width) * f64::from(sar_num)
         / (f64::from(source.height) * f64::from(sar_den));
     let source_height = source.height - source.height % 2;
@@ -82,7 +138,7 @@ pub fn trial_resolutions(source: Resolution, sar: (u32, u32), heights: &[u32]) -
     chosen
         .into_iter()
         .map(|h| {
-            let at_source = h == source_height && sar_num == sar_den;
+            let at_source = h == source_height && sar.is_square();
             let width = if at_source {
                 source.width - source.width % 2
             } else {
@@ -102,7 +158,7 @@ mod tests {
     fn keeps_aspect_and_skips_heights_above_source() {
         let r = trial_resolutions(
             Resolution::new(1920, 1080),
-            (1, 1),
+            SampleAspectRatio::SQUARE,
             &[1080, 720, 540, 360, 270, 2160],
         );
         let got: Vec<String> = r.iter().map(|r| r.to_string()).collect();
@@ -114,7 +170,11 @@ mod tests {
 
     #[test]
     fn adds_source_height_when_list_reaches_above_it() {
-        let r = trial_resolutions(Resolution::new(640, 480), (1, 1), &[1080, 720, 360, 270]);
+        let r = trial_resolutions(
+            Resolution::new(640, 480),
+            SampleAspectRatio::SQUARE,
+            &[1080, 720, 360, 270],
+        );
         let got: Vec<String> = r.iter().map(|r| r.to_string()).collect();
         assert_eq!(got, ["360x270", "480x360", "640x480"]);
     }
@@ -122,11 +182,19 @@ mod tests {
     #[test]
     fn widths_are_even_for_odd_aspects() {
         // 1080x1080 square and an odd-sized source.
-        for r in trial_resolutions(Resolution::new(1081, 721), (1, 1), &[720, 541, 270]) {
+        for r in trial_resolutions(
+            Resolution::new(1081, 721),
+            SampleAspectRatio::SQUARE,
+            &[720, 541, 270],
+        ) {
             assert_eq!(r.width % 2, 0, "{r}");
             assert_eq!(r.height % 2, 0, "{r}");
         }
-        let sq = trial_resolutions(Resolution::new(1080, 1080), (1, 1), &[720]);
+        let sq = trial_resolutions(
+            Resolution::new(1080, 1080),
+            SampleAspectRatio::SQUARE,
+            &[720],
+        );
         assert_eq!(sq, vec![Resolution::new(720, 720)]);
     }
 
@@ -148,7 +216,11 @@ mod tests {
     #[test]
     fn anamorphic_source_uses_display_aspect() {
         // 720x576 with SAR 16:15 displays at 768x576 (4:3).
-        let r = trial_resolutions(Resolution::new(720, 576), (16, 15), &[288]);
+        let r = trial_resolutions(
+            Resolution::new(720, 576),
+            SampleAspectRatio::new(16, 15),
+            &[288],
+        );
         assert_eq!(r, vec![Resolution::new(384, 288)]);
     }
 }

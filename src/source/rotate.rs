@@ -7,7 +7,7 @@
 //! Only quarter turns are applied (the only kind cameras write); a matrix with another
 //! angle, or with a mirror, is left alone, as the FFmpeg 5.1 program leaves it.
 
-use crate::source::resolution::Resolution;
+use crate::source::resolution::{Resolution, SampleAspectRatio};
 use ffmpeg_next::{format, frame};
 use serde::Serialize;
 
@@ -82,12 +82,12 @@ impl Rotation {
         }
     }
 
-    /// The sample aspect ratio `(num, den)` once turned: a quarter turn inverts it.
-    pub fn apply_to_sar(self, (num, den): (u32, u32)) -> (u32, u32) {
-        if self.swaps_sides() && num > 0 && den > 0 {
-            (den, num)
+    /// The sample aspect ratio once turned: a quarter turn inverts it.
+    pub fn apply_to_sar(self, sar: SampleAspectRatio) -> SampleAspectRatio {
+        if self.swaps_sides() {
+            sar.quarter_turned()
         } else {
-            (num, den)
+            sar
         }
     }
 
@@ -237,7 +237,13 @@ mod tests {
         let bytes: Vec<u8> = matrix(90.0).iter().flat_map(|v| v.to_ne_bytes()).collect();
         assert_eq!(Rotation::from_side_data(&bytes), Rotation::Clockwise90);
         assert_eq!(Rotation::from_side_data(&bytes[..20]), Rotation::None);
-        assert_eq!(Rotation::Clockwise90.apply_to_sar((4, 3)), (3, 4));
-        assert_eq!(Rotation::Half.apply_to_sar((4, 3)), (4, 3));
+        assert_eq!(
+            Rotation::Clockwise90.apply_to_sar(SampleAspectRatio::new(4, 3)),
+            SampleAspectRatio::new(3, 4)
+        );
+        assert_eq!(
+            Rotation::Half.apply_to_sar(SampleAspectRatio::new(4, 3)),
+            SampleAspectRatio::new(4, 3)
+        );
     }
 }

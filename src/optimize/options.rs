@@ -1,0 +1,281 @@
+//! What `optimize` can be told ([`OptimizeOptions`]), its defaults and its checks, and the
+//! view of one codec's run ([`CodecOptions`]) the pipeline reads.
+
+use crate::encode::codec::Codec;
+use crate::encode::encoder::EncoderSettings;
+use crate::error::{Error, Result};
+use crate::ladder::fixed::ReferenceLadder;
+use crate::ladder::{Constraints, Objective};
+use crate::measure::metrics::vmaf::VmafModel;
+use crate::measure::point::Metric;
+use crate::search::adaptive::{SearchMode, SearchSettings};
+use crate::source::resolution::Resolution;
+
+/// Everything `optimize` can be told. `Default` gives the CLI's defaults.
+#[derive(Debug, Clone)]
+pub struct OptimizeOptions {
+    /// Trial heights; widths follow the source's aspect ratio.
+    pub heights: Vec<u32>,
+    /// The codecs to build a ladder with, each with its preset and CRFs; the first is the
+    /// one the others are compared against.
+    pub codecs: Vec<CodecChoice>,
+    pub segment_seconds: f64,
+    /// What the ladder must obey.
+    pub constraints: Constraints,
+    /// Whom the ladder is for.
+    pub objective: Objective,
+    /// A fixed ladder to encode on this title too (with every codec) and compare the
+    /// per-title ladders with.
+    pub compare_to: Option<ReferenceLadder>,
+    /// The hull's quality axis; VMAF is measured only when it is `Vmaf`.
+    pub metric: Metric,
+    pub vmaf_model: VmafModel,
+    /// Size scores are computed at; `None` = the source's size.
+    pub display: Option<Resolution>,
+    /// Parallel trial encodes.
+    pub jobs: usize,
+    /// Most points encoded in one pass over the source (0 = as many as fit in half the
+    /// available memory).
+    pub points_per_pass: usize,
+    /// Every resolution x CRF, or an adaptive search within the CRFs' range.
+    pub search: SearchMode,
+    /// Share of the source a proxy search encodes ([`Sample`]; 1: all of it).
+    pub proxy_sample: f64,
+    /// A result cache ([`crate::measure::cache`]): points measured before are read from it, new ones
+    /// stored in it.
+    pub cache: Option<CacheSettings>,
+}
+
+/// One codec of a run and how it is encoded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodecChoice {
+    pub codec: Codec,
+    /// The codec's preset (see [`Codec::presets`]).
+    pub preset: String,
+    /// The codec's constant-quality values (CRF) tried at every resolution.
+    pub crfs: Vec<f64>,
+    /// Run the search at this (faster) preset of the codec, then encode only the rungs it
+    /// chooses at `preset` (`None`: the search runs at `preset`).
+    pub proxy_preset: Option<String>,
+}
+
+impl CodecChoice {
+    /// `codec` at its default preset and CRFs, without a proxy preset.
+    pub fn new(codec: Codec) -> Self {
+        CodecChoice {
+            codec,
+            preset: codec.default_preset().to_string(),
+            crfs: codec.default_crfs(),
+            proxy_preset: None,
+        }
+    }
+}
+
+/// One codec's run: the run's options seen with one of its codecs.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CodecOptions<'a> {
+    /// The whole run's options.
+    pub all: &'a OptimizeOptions,
+    /// The codec this run encodes with, its preset and CRFs.
+    pub choice: &'a CodecChoice,
+}
+
+/// Where trial results are kept between runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheSettings {
+    pub dir: std::path::PathBuf,
+    /// The source's BLAKE3 when it is already known (a plan's); otherwise the source is
+    /// hashed.
+    pub source_blake3: Option<String>,
+    /// Measure nothing: every point must be in the cache (merging work units run
+    /// elsewhere), and the missing ones are an error naming them.
+    pub read_only: bool,
+}
+
+impl CacheSettings {
+    /// A cache in `dir` that is read and written.
+    pub fn new(dir: impl Into<std::path::PathBuf>) -> Self {
+        CacheSettings {
+            dir: dir.into(),
+            source_blake3: None,
+            read_only: false,
+        }
+    }
+}
+
+impl Default for OptimizeOptions {
+    fn default() -> Self {
+        OptimizeOptions {
+            heights: vec![1080, 720, 540, 360, 270],
+            codecs: vec![CodecChoice::new(Codec::X264)],
+            segment_seconds: 4.0,
+            constraints: Constraints::default(),
+            objective: Objective::default(),
+            compare_to: None,
+            metric: Metric::Vmaf,
+            vmaf_model: VmafModel::default(),
+            display: None,
+            jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            points_per_pass: 0,
+            search: SearchMode::Grid,
+            proxy_sample: DEFAULT_PROXY_SAMPLE,
+            cache: None,
+        }
+    }
+}
+
+impl OptimizeOptions {
+    /// Check every option before anything is measured.
+    pub fn validate(&self) -> Result<()> {
+        if self.codecs.is_empty() {
+            return Err(Error::InvalidOption("no codec given".into()));
+        }
+        for (i, c) in self.codecs.iter().enumerate() {
+            if self.codecs[..i].iter().any(|d| d.codec == c.codec) {
+                return Err(Error::InvalidOption(format!(
+                    "codec {} given twice",
+                    c.codec
+                )));
+            }
+            self.codec_options(c).validate()?;
+        }
+        Ok(())
+    }
+
+    /// The options of one codec's run: this run's, with `choice`'s codec.
+    pub(super) fn codec_options<'a>(&'a self, choice: &'a CodecChoice) -> CodecOptions<'a> {
+        CodecOptions { all: self, choice }
+    }
+}
+
+impl CodecOptions<'_> {
+    pub(super) fn validate(&self) -> Result<()> {
+        if self.all.heights.is_empty() {
+            return Err(Error::InvalidOption("no resolutions given".into()));
+        }
+        if let Some(h) = self.all.heights.iter().find(|&&h| h < 16) {
+            return Err(Error::InvalidOption(format!(
+                "resolution height {h} is below 16"
+            )));
+        }
+        if self.choice.crfs.is_empty() {
+            return Err(Error::InvalidOption("no CRF values given".into()));
+        }
+        for &c in &self.choice.crfs {
+            self.choice.codec.validate_quality(c)?;
+        }
+        for preset in std::iter::once(&self.choice.preset).chain(&self.choice.proxy_preset) {
+            EncoderSettings {
+                codec: self.choice.codec,
+                preset: preset.clone(),
+                keyint: 1,
+            }
+            .validate()?;
+        }
+        let floor = crate::encode::encoder::min_side(self.choice.codec);
+        if let Some(h) = self.all.heights.iter().find(|&&h| h < floor) {
+            return Err(Error::InvalidOption(format!(
+                "resolution height {h} is below {floor}, the smallest {} encodes",
+                self.choice.codec
+            )));
+        }
+        if !(self.all.segment_seconds.is_finite() && self.all.segment_seconds >= 0.1) {
+            return Err(Error::InvalidOption(format!(
+                "segment duration {} s is too short (at least 0.1 s)",
+                self.all.segment_seconds
+            )));
+        }
+        if !(self.all.proxy_sample > 0.0 && self.all.proxy_sample <= 1.0) {
+            return Err(Error::InvalidOption(format!(
+                "proxy sample {} is not a share of the source (above 0, at most 1)",
+                self.all.proxy_sample
+            )));
+        }
+        self.all.constraints.validate()?;
+        if self.all.jobs == 0 {
+            return Err(Error::InvalidOption("--jobs must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Widest CRF gap an adaptive search at a proxy preset leaves where a resolution competes
+/// for the hull (4 without a proxy).
+const PROXY_MAX_CRF_GAP: f64 = 6.0;
+
+/// How far the proxy's bitrates may stray from the final preset's at one CRF (superfast
+/// spends up to 1.9 times medium's bits on three of the shared clips).
+const PROXY_RATE_MARGIN: f64 = 2.0;
+
+/// Share of the source a proxy search encodes unless told otherwise: all of it (a sample
+/// has not been measured against the whole on long titles yet).
+pub const DEFAULT_PROXY_SAMPLE: f64 = 1.0;
+
+/// The proxy preset an adaptive search uses unless told otherwise.
+pub const DEFAULT_PROXY_PRESET: &str = "superfast";
+
+/// The proxy preset by default: [`DEFAULT_PROXY_PRESET`] for an adaptive search with x264 or
+/// x265 whose final preset is slower than it; none for the grid (the exhaustive reference),
+/// a preset as fast already, or the other codecs (their proxies are not calibrated yet).
+pub fn default_proxy_preset(codec: Codec, preset: &str, search: SearchMode) -> Option<String> {
+    let rank = |p: &str| codec.preset_speed(p);
+    let slower = matches!(codec, Codec::X264 | Codec::X265)
+        && rank(preset)
+            .zip(rank(DEFAULT_PROXY_PRESET))
+            .is_some_and(|(a, b)| a < b);
+    (search == SearchMode::Adaptive && slower).then(|| DEFAULT_PROXY_PRESET.to_string())
+}
+
+impl CodecOptions<'_> {
+    /// The preset the search's trial encodes use.
+    pub(super) fn search_preset(&self) -> &str {
+        self.choice
+            .proxy_preset
+            .as_deref()
+            .unwrap_or(&self.choice.preset)
+    }
+
+    /// What the adaptive search aims at: the CRFs' range, the ladder's bitrate range (at a
+    /// proxy preset, widened by [`PROXY_RATE_MARGIN`] either way: the final preset spends
+    /// other bitrates at the same CRFs), and a tolerance of about a sixth of a
+    /// just-noticeable difference on the hull metric.
+    pub(super) fn search_settings(&self) -> SearchSettings {
+        let lo = self
+            .choice
+            .crfs
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let hi = self
+            .choice
+            .crfs
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let margin = if self.choice.proxy_preset.is_some() {
+            PROXY_RATE_MARGIN
+        } else {
+            1.0
+        };
+        SearchSettings {
+            crf_range: [lo, hi],
+            min_kbps: self.all.constraints.min_kbps / margin,
+            max_kbps: self.all.constraints.max_kbps.map(|k| k * margin),
+            tolerance: match self.all.metric {
+                Metric::Vmaf => 1.0,
+                Metric::Psnr => 0.2,
+                Metric::Ssim => 0.002,
+            },
+            min_crf_gap: 1.0,
+            // A proxy search only has to place the rungs, which the final preset then
+            // measures: its curves may be coarser.
+            max_crf_gap: if self.choice.proxy_preset.is_some() {
+                PROXY_MAX_CRF_GAP
+            } else {
+                4.0
+            },
+            crf_step: 0.5,
+            max_waves: 12,
+        }
+    }
+}
