@@ -98,8 +98,75 @@ pub enum Error {
         cause: serde_json::Error,
     },
 
-    #[error("invalid option: {0}")]
-    InvalidOption(String),
+    /// A setting's value cannot be used; `problem` explains why and shows the value. The
+    /// message names the setting in words; the command line names its flag instead.
+    #[error("{}: {problem}", setting.name())]
+    InvalidSetting { setting: Setting, problem: String },
+
+    /// A ladder.json, package or file is not of the source it is used with.
+    #[error("{}: not the source the ladder measured: {problem}", path.display())]
+    MismatchedSource { path: PathBuf, problem: String },
+
+    /// The manifest has no ladder of the codec asked for (`None`: no ladder at all).
+    #[error("{}", no_ladder(*codec, available))]
+    NoLadder {
+        codec: Option<crate::encode::codec::Codec>,
+        available: Vec<crate::encode::codec::Codec>,
+    },
+
+    /// A ladder without rungs (of one codec, when named) where rungs are needed.
+    #[error("the {}ladder has no rungs", codec.map(|c| format!("{c} ")).unwrap_or_default())]
+    EmptyLadder {
+        codec: Option<crate::encode::codec::Codec>,
+    },
+
+    /// A package written for another ladder than the one it is used with.
+    #[error("{}: this package does not hold the ladder's rungs (package it again)", path.display())]
+    StalePackage { path: PathBuf },
+
+    /// A package's output directory holds files, and no earlier package is to be replaced.
+    #[error("{}: output directory exists and is not empty", path.display())]
+    OutputNotEmpty { path: PathBuf },
+
+    /// Only an earlier package may be replaced, and this directory holds something else.
+    #[error("{}: not a package (no {file}); only an earlier package is replaced", path.display())]
+    NotAPackage { path: PathBuf, file: &'static str },
+
+    /// The new package could not replace the old one, which was set aside and kept.
+    #[error("{}: cannot put the new package in place ({cause}); the old one is at {}", path.display(), aside.display())]
+    PackageSwap {
+        path: PathBuf,
+        aside: PathBuf,
+        cause: std::io::Error,
+    },
+
+    /// Work units can be listed only for a run whose points are known before any is
+    /// measured.
+    #[error("cannot plan work units: {0}")]
+    NotPlannable(String),
+
+    /// An encoder refused the frames or the options it was given.
+    #[error("{what}: {problem}")]
+    Encoder { what: String, problem: String },
+
+    /// libvmaf failed.
+    #[error("libvmaf: {what} failed (error {code})")]
+    Vmaf { what: String, code: i32 },
+
+    /// A picture or a plot could not be drawn or encoded.
+    #[error("{what}: {cause}")]
+    Picture { what: String, cause: String },
+
+    /// A result could not be turned into JSON.
+    #[error("cannot serialise {what}: {cause}")]
+    Serialize {
+        what: String,
+        cause: serde_json::Error,
+    },
+
+    /// Worker threads could not be started.
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
 
     #[error("{}: ladder.json schema version {found}; this pertitle reads version {expected} (run `pertitle optimize` again)", path.display())]
     UnsupportedSchema {
@@ -116,6 +183,7 @@ pub enum Error {
     #[error("cannot build a ladder: {0}")]
     Ladder(String),
 
+    /// Something that cannot happen did: a bug to report, with what was seen.
     #[error("internal error: {0}")]
     Internal(String),
 
@@ -136,6 +204,127 @@ impl Error {
         Error::Io {
             path: path.into(),
             cause,
+        }
+    }
+}
+
+/// A setting of a library call, named in the errors about its value
+/// ([`Error::InvalidSetting`]). [`Setting::name`] says it in words; the command line names
+/// each by its flag instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Setting {
+    /// The codecs of a run.
+    Codecs,
+    /// The trial heights.
+    Heights,
+    /// The constant-quality values tried.
+    Crf,
+    /// The final preset.
+    Preset,
+    /// The preset a search runs at before the rungs are encoded at the final preset.
+    ProxyPreset,
+    /// The segment duration.
+    SegmentSeconds,
+    /// The share of the source a proxy search encodes.
+    ProxySample,
+    /// Parallel encodes.
+    Jobs,
+    /// The result cache.
+    Cache,
+    /// The most rungs a ladder may have.
+    MaxRungs,
+    /// The fewest rungs a ladder may have.
+    MinRungs,
+    /// The most bitrate ratio between neighbouring rungs.
+    MaxStep,
+    /// The lowest rung's least bitrate.
+    MinKbps,
+    /// The top rung's most bitrate.
+    MaxKbps,
+    /// The least bitrate ratio between neighbouring rungs.
+    MinStep,
+    /// The lowest rung's most bitrate.
+    MaxBottomKbps,
+    /// The least quality gap between neighbouring rungs.
+    MinQualityGap,
+    /// Quality targets rungs must reach.
+    QualityTargets,
+    /// The smallest rung height.
+    MinHeight,
+    /// The largest rung height.
+    MaxHeight,
+    /// Rungs forced into the ladder.
+    ForcedRungs,
+    /// A bitrate an encode aims at.
+    TargetBitrate,
+    /// The time of the frame to picture.
+    FrameTime,
+    /// The metrics to measure.
+    Metrics,
+    /// The metric frames are ranked by.
+    RankBy,
+    /// The packaging formats (HLS, DASH).
+    Formats,
+}
+
+impl Setting {
+    /// The setting in words, as library messages name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::Codecs => "codecs",
+            Setting::Heights => "resolution heights",
+            Setting::Crf => "CRF values",
+            Setting::Preset => "preset",
+            Setting::ProxyPreset => "proxy preset",
+            Setting::SegmentSeconds => "segment duration",
+            Setting::ProxySample => "proxy sample",
+            Setting::Jobs => "parallel jobs",
+            Setting::Cache => "cache",
+            Setting::MaxRungs => "most rungs",
+            Setting::MinRungs => "fewest rungs",
+            Setting::MaxStep => "most rung step",
+            Setting::MinKbps => "least bitrate",
+            Setting::MaxKbps => "most bitrate",
+            Setting::MinStep => "least rung step",
+            Setting::MaxBottomKbps => "most bottom-rung bitrate",
+            Setting::MinQualityGap => "least quality gap",
+            Setting::QualityTargets => "quality targets",
+            Setting::MinHeight => "least rung height",
+            Setting::MaxHeight => "most rung height",
+            Setting::ForcedRungs => "forced rungs",
+            Setting::TargetBitrate => "target bitrate",
+            Setting::FrameTime => "frame time",
+            Setting::Metrics => "metrics",
+            Setting::RankBy => "ranking metric",
+            Setting::Formats => "package formats",
+        }
+    }
+}
+
+/// The message of [`Error::NoLadder`].
+fn no_ladder(
+    codec: Option<crate::encode::codec::Codec>,
+    available: &[crate::encode::codec::Codec],
+) -> String {
+    match codec {
+        None => "the manifest has no ladder".into(),
+        Some(c) => {
+            let have: Vec<String> = available.iter().map(ToString::to_string).collect();
+            format!(
+                "the manifest has no {c} ladder (it has {})",
+                have.join(", ")
+            )
+        }
+    }
+}
+
+impl Error {
+    /// An [`Error::InvalidSetting`].
+    pub(crate) fn setting(setting: Setting, problem: impl Into<String>) -> Self {
+        Error::InvalidSetting {
+            setting,
+            problem: problem.into(),
         }
     }
 }

@@ -36,7 +36,7 @@ pub mod source;
 pub mod util;
 
 pub use encode::codec::Codec;
-pub use error::{Error, Result};
+pub use error::{Error, Result, Setting};
 pub use manifest::Manifest;
 pub use measure::point::{Metric, Point, Rung};
 pub use optimize::{OptimizeOptions, optimize};

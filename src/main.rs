@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     match cli::run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pertitle: error: {e:#}");
+            eprintln!("pertitle: error: {}", cli::error_message(&e));
             let interrupted = e
                 .downcast_ref::<pertitle::Error>()
                 .is_some_and(|e| matches!(e, pertitle::Error::Interrupted));

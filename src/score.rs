@@ -1,6 +1,6 @@
 //! Scoring one file against another (the `score` command).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::measure::metrics::pool::{Pooled, pool};
 use crate::measure::metrics::vmaf::{VmafModel, VmafScorer};
 use crate::measure::metrics::{
@@ -225,9 +225,12 @@ pub fn score_with(
     let display = options.display.unwrap_or(ref_size);
     let smaller_side = display.width.min(display.height) as usize;
     if options.ms_ssim && smaller_side < MS_SSIM_MIN_SIDE {
-        return Err(Error::InvalidOption(format!(
-            "MS-SSIM needs frames of at least {MS_SSIM_MIN_SIDE}x{MS_SSIM_MIN_SIDE}; scoring at {display}"
-        )));
+        return Err(Error::setting(
+            Setting::Metrics,
+            format!(
+                "MS-SSIM needs frames of at least {MS_SSIM_MIN_SIDE}x{MS_SSIM_MIN_SIDE}; scoring at {display}"
+            ),
+        ));
     }
     let mut vmaf = options
         .vmaf

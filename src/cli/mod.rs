@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch.
 
 mod compare;
+mod errors;
 mod export;
 mod frames;
 mod ladder;
@@ -47,8 +48,31 @@ enum Command {
     Merge(merge::Args),
 }
 
+impl Command {
+    /// The subcommand's name as typed.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Probe(_) => "probe",
+            Command::Score(_) => "score",
+            Command::Optimize(_) => "optimize",
+            Command::Compare(_) => "compare",
+            Command::Ladder(_) => "ladder",
+            Command::Export(_) => "export",
+            Command::Package(_) => "package",
+            Command::Report(_) => "report",
+            Command::Frames(_) => "frames",
+            Command::Plan(_) => "plan",
+            Command::RunTask(_) => "run-task",
+            Command::Merge(_) => "merge",
+        }
+    }
+}
+
+pub use errors::message as error_message;
+
 pub fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    errors::set_command(cli.command.name());
     pertitle::source::init();
     match cli.command {
         Command::Probe(args) => probe::run(args),

@@ -5,7 +5,7 @@
 //! A [`Codec`] only describes; `encode` opens the encoder it names. (RFC 6381 CODECS
 //! strings of encoded streams are `codecs`'s.)
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -217,14 +217,17 @@ impl Codec {
         let q = self.quality();
         let in_range = value.is_finite() && (q.min..=q.max).contains(&value);
         if !in_range || (!q.fractional && value.fract() != 0.0) {
-            return Err(Error::InvalidOption(format!(
-                "{} {value} is outside {}'s range {}..{}{}",
-                q.option.to_uppercase(),
-                self.name(),
-                q.min,
-                q.max,
-                if q.fractional { "" } else { " (whole numbers)" }
-            )));
+            return Err(Error::setting(
+                Setting::Crf,
+                format!(
+                    "{} {value} is outside {}'s range {}..{}{}",
+                    q.option.to_uppercase(),
+                    self.name(),
+                    q.min,
+                    q.max,
+                    if q.fractional { "" } else { " (whole numbers)" }
+                ),
+            ));
         }
         Ok(())
     }
@@ -250,10 +253,13 @@ impl Codec {
                 fastest,
             } => format!("{slowest} (slowest) to {fastest} (fastest), its {option}"),
         };
-        Err(Error::InvalidOption(format!(
-            "unknown {} preset {preset:?} (one of: {choices})",
-            self.name()
-        )))
+        Err(Error::setting(
+            Setting::Preset,
+            format!(
+                "unknown {} preset {preset:?} (one of: {choices})",
+                self.name()
+            ),
+        ))
     }
 
     /// Parse a comma-separated list (`x264,x265`): each codec once, in the order given.

@@ -3,7 +3,7 @@
 //! See [`Encoder`] for the GOP structure every codec is given.
 
 use crate::encode::codec::{Codec, Presets};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::source::frame_rate::FrameRate;
 use crate::source::resolution::Resolution;
 use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format, frame, picture};
@@ -103,9 +103,10 @@ impl RateControl {
         match self {
             RateControl::Crf(c) => codec.validate_quality(c),
             RateControl::CappedKbps(k) if k.is_finite() && k > 0.0 => Ok(()),
-            RateControl::CappedKbps(k) => Err(Error::InvalidOption(format!(
-                "target bitrate {k} kbps must be positive"
-            ))),
+            RateControl::CappedKbps(k) => Err(Error::setting(
+                Setting::TargetBitrate,
+                format!("{k} kbps must be positive"),
+            )),
         }
     }
 }
@@ -211,9 +212,10 @@ impl Encoder {
         let label = format!("{codec} {size} {rate_control}");
         let floor = min_side(codec);
         if size.width < floor || size.height < floor {
-            return Err(Error::InvalidOption(format!(
-                "{label}: {codec} encodes frames of at least {floor} pixels a side"
-            )));
+            return Err(Error::Encoder {
+                what: label,
+                problem: format!("{codec} encodes frames of at least {floor} pixels a side"),
+            });
         }
         let (inner, threads) = open_inner(size, rate, rate_control, settings, &label)?;
         Ok(Encoder {
@@ -440,10 +442,10 @@ fn check_options(
             )
         };
         if found.is_null() {
-            return Err(Error::InvalidOption(format!(
-                "{label}: {} takes no option {name:?}",
-                codec.encoder()
-            )));
+            return Err(Error::Encoder {
+                what: label.to_string(),
+                problem: format!("{} takes no option {name:?}", codec.encoder()),
+            });
         }
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! The rules a ladder must obey, as commercial per-title services let users set them.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -126,75 +126,94 @@ impl Constraints {
 
     /// Check that the constraints make sense on their own (before looking at any point).
     pub fn validate(&self) -> Result<()> {
-        let bad = |msg: String| Err(Error::InvalidOption(msg));
+        let bad = |setting: Setting, problem: String| Err(Error::setting(setting, problem));
         let positive = |v: Option<f64>| v.is_none_or(|v| v.is_finite() && v > 0.0);
         if self.max_rungs == 0 {
-            return bad("--max-rungs must be at least 1".into());
+            return bad(Setting::MaxRungs, "must be at least 1".into());
         }
         if self.min_rungs > self.max_rungs {
-            return bad(format!(
-                "--min-rungs {} is more than --max-rungs {}",
-                self.min_rungs, self.max_rungs
-            ));
+            return bad(
+                Setting::MinRungs,
+                format!(
+                    "{} is more than the most rungs, {}",
+                    self.min_rungs, self.max_rungs
+                ),
+            );
         }
         if !(self.min_kbps.is_finite() && self.min_kbps >= 0.0 && positive(self.max_kbps)) {
-            return bad("--min-kbps and --max-kbps must be positive numbers".into());
+            return bad(
+                Setting::MinKbps,
+                "the least and most bitrates must be positive numbers".into(),
+            );
         }
         if let Some(max) = self.max_kbps
             && self.min_kbps > max
         {
-            return bad(format!(
-                "--min-kbps {} is above --max-kbps {max}",
-                self.min_kbps
-            ));
+            return bad(
+                Setting::MinKbps,
+                format!("{} is above the most bitrate, {max}", self.min_kbps),
+            );
         }
         if !(self.min_step.is_finite() && self.min_step >= 1.0) {
-            return bad(format!("--min-step {} must be at least 1", self.min_step));
+            return bad(
+                Setting::MinStep,
+                format!("{} must be at least 1", self.min_step),
+            );
         }
         if let Some(max) = self.max_step
             && !(max.is_finite() && max >= self.min_step)
         {
-            return bad(format!(
-                "--max-step {max} must be at least --min-step {}",
-                self.min_step
-            ));
+            return bad(
+                Setting::MaxStep,
+                format!("{max} must be at least the least step, {}", self.min_step),
+            );
         }
         if !positive(self.max_bottom_kbps) {
-            return bad("--max-bottom-kbps must be positive".into());
+            return bad(Setting::MaxBottomKbps, "must be positive".into());
         }
         if !(self.min_quality_gap.is_finite() && self.min_quality_gap >= 0.0) {
-            return bad("--min-quality-gap must be zero or more".into());
+            return bad(Setting::MinQualityGap, "must be zero or more".into());
         }
         for q in [self.top_quality, self.min_bottom_quality]
             .into_iter()
             .flatten()
         {
             if !q.is_finite() {
-                return bad("quality targets must be finite numbers".into());
+                return bad(Setting::QualityTargets, "must be finite numbers".into());
             }
         }
         if let (Some(lo), Some(hi)) = (self.min_height, self.max_height)
             && lo > hi
         {
-            return bad(format!("--min-height {lo} is above --max-height {hi}"));
+            return bad(
+                Setting::MinHeight,
+                format!("{lo} is above the most height, {hi}"),
+            );
         }
         if self.forced.len() > self.max_rungs {
-            return bad(format!(
-                "{} forced rungs do not fit in --max-rungs {}",
-                self.forced.len(),
-                self.max_rungs
-            ));
+            return bad(
+                Setting::ForcedRungs,
+                format!(
+                    "{} do not fit in the most rungs, {}",
+                    self.forced.len(),
+                    self.max_rungs
+                ),
+            );
         }
         for f in &self.forced {
             if !self.allows_kbps(f.kbps) {
-                return bad(format!("forced rung {f} is outside --min-kbps/--max-kbps"));
+                return bad(
+                    Setting::ForcedRungs,
+                    format!("{f} is outside the least and most bitrates"),
+                );
             }
             if let Some(h) = f.height
                 && !self.allows_height(h)
             {
-                return bad(format!(
-                    "forced rung {f} has a height the constraints exclude"
-                ));
+                return bad(
+                    Setting::ForcedRungs,
+                    format!("{f} has a height the constraints exclude"),
+                );
             }
         }
         Ok(())

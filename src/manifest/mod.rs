@@ -275,16 +275,18 @@ impl Manifest {
             || info.frame_rate != self.source.frame_rate
             || info.frame_count < self.source.frames
         {
-            return Err(Error::InvalidOption(format!(
-                "{}: {} at {} fps, {} frames, is not the source the ladder measured ({} at {} fps, {} frames)",
-                source.display(),
-                info.resolution(),
-                info.frame_rate,
-                info.frame_count,
-                expected,
-                self.source.frame_rate,
-                self.source.frames
-            )));
+            return Err(Error::MismatchedSource {
+                path: source.to_path_buf(),
+                problem: format!(
+                    "{} at {} fps, {} frames; the ladder measured {} at {} fps, {} frames",
+                    info.resolution(),
+                    info.frame_rate,
+                    info.frame_count,
+                    expected,
+                    self.source.frame_rate,
+                    self.source.frames
+                ),
+            });
         }
         Ok(())
     }

@@ -158,8 +158,10 @@ impl Cache {
                 codecs: result.codecs.clone(),
             },
         };
-        let json = serde_json::to_vec(&unit)
-            .map_err(|e| Error::Internal(format!("cannot serialise a cache unit: {e}")))?;
+        let json = serde_json::to_vec(&unit).map_err(|cause| Error::Serialize {
+            what: "a cache unit".into(),
+            cause,
+        })?;
         crate::util::atomic::write_atomic(&path, UNIT_TEMP_PREFIX, &json)
     }
 }

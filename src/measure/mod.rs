@@ -12,7 +12,7 @@ pub mod trial;
 use crate::encode::codec::Codec;
 use crate::encode::encoder::{ENCODER_THREADS, EncoderSettings};
 use crate::encode::segment::Segmenter;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::measure::cache::{Cache, UNIT_FORMAT, UnitIdentity};
 use crate::measure::metrics::vmaf::VmafModel;
 use crate::measure::sample::Sample;
@@ -131,16 +131,16 @@ pub fn measure(
     progress: &dyn Progress,
 ) -> Result<Vec<TrialResult>> {
     if options.segment_seconds.is_nan() || options.segment_seconds <= 0.0 {
-        return Err(Error::InvalidOption(format!(
-            "segment duration must be positive, not {}",
-            options.segment_seconds
-        )));
+        return Err(Error::setting(
+            Setting::SegmentSeconds,
+            format!("must be positive, not {}", options.segment_seconds),
+        ));
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.max(1))
         .thread_name(|i| format!("pertitle-worker-{i}"))
         .build()
-        .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
+        .map_err(|e| Error::Threads(e.to_string()))?;
     let scored = match (options.display, options.vmaf, &options.cache) {
         (Some(d), _, _) => Some(d),
         (None, None, None) => None,

@@ -64,7 +64,7 @@ pub fn optimize(
         runs.push(run);
     }
     let Some(first) = runs.first() else {
-        return Err(Error::InvalidOption("no codec given".into()));
+        return Err(Error::setting(crate::error::Setting::Codecs, "none given"));
     };
     let settings = Settings {
         heights: options.heights.clone(),

@@ -3,7 +3,7 @@
 
 use crate::encode::codec::Codec;
 use crate::encode::encoder::EncoderSettings;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::ladder::fixed::ReferenceLadder;
 use crate::ladder::{Constraints, Objective};
 use crate::measure::metrics::vmaf::VmafModel;
@@ -128,14 +128,14 @@ impl OptimizeOptions {
     /// Check every option before anything is measured.
     pub fn validate(&self) -> Result<()> {
         if self.codecs.is_empty() {
-            return Err(Error::InvalidOption("no codec given".into()));
+            return Err(Error::setting(Setting::Codecs, "none given"));
         }
         for (i, c) in self.codecs.iter().enumerate() {
             if self.codecs[..i].iter().any(|d| d.codec == c.codec) {
-                return Err(Error::InvalidOption(format!(
-                    "codec {} given twice",
-                    c.codec
-                )));
+                return Err(Error::setting(
+                    Setting::Codecs,
+                    format!("{} given twice", c.codec),
+                ));
             }
             self.codec_options(c).validate()?;
         }
@@ -151,49 +151,67 @@ impl OptimizeOptions {
 impl CodecOptions<'_> {
     pub(super) fn validate(&self) -> Result<()> {
         if self.all.heights.is_empty() {
-            return Err(Error::InvalidOption("no resolutions given".into()));
+            return Err(Error::setting(Setting::Heights, "none given"));
         }
         if let Some(h) = self.all.heights.iter().find(|&&h| h < 16) {
-            return Err(Error::InvalidOption(format!(
-                "resolution height {h} is below 16"
-            )));
+            return Err(Error::setting(
+                Setting::Heights,
+                format!("height {h} is below 16"),
+            ));
         }
         if self.choice.crfs.is_empty() {
-            return Err(Error::InvalidOption("no CRF values given".into()));
+            return Err(Error::setting(Setting::Crf, "none given"));
         }
         for &c in &self.choice.crfs {
             self.choice.codec.validate_quality(c)?;
         }
-        for preset in std::iter::once(&self.choice.preset).chain(&self.choice.proxy_preset) {
+        let presets = [(Setting::Preset, Some(&self.choice.preset))]
+            .into_iter()
+            .chain([(Setting::ProxyPreset, self.choice.proxy_preset.as_ref())]);
+        for (setting, preset) in presets {
+            let Some(preset) = preset else { continue };
             EncoderSettings {
                 codec: self.choice.codec,
                 preset: preset.clone(),
                 keyint: 1,
             }
-            .validate()?;
+            .validate()
+            .map_err(|e| match e {
+                Error::InvalidSetting { problem, .. } => Error::InvalidSetting { setting, problem },
+                e => e,
+            })?;
         }
         let floor = crate::encode::encoder::min_side(self.choice.codec);
         if let Some(h) = self.all.heights.iter().find(|&&h| h < floor) {
-            return Err(Error::InvalidOption(format!(
-                "resolution height {h} is below {floor}, the smallest {} encodes",
-                self.choice.codec
-            )));
+            return Err(Error::setting(
+                Setting::Heights,
+                format!(
+                    "height {h} is below {floor}, the smallest {} encodes",
+                    self.choice.codec
+                ),
+            ));
         }
         if !(self.all.segment_seconds.is_finite() && self.all.segment_seconds >= 0.1) {
-            return Err(Error::InvalidOption(format!(
-                "segment duration {} s is too short (at least 0.1 s)",
-                self.all.segment_seconds
-            )));
+            return Err(Error::setting(
+                Setting::SegmentSeconds,
+                format!(
+                    "{} s is too short (at least 0.1 s)",
+                    self.all.segment_seconds
+                ),
+            ));
         }
         if !(self.all.proxy_sample > 0.0 && self.all.proxy_sample <= 1.0) {
-            return Err(Error::InvalidOption(format!(
-                "proxy sample {} is not a share of the source (above 0, at most 1)",
-                self.all.proxy_sample
-            )));
+            return Err(Error::setting(
+                Setting::ProxySample,
+                format!(
+                    "{} is not a share of the source (above 0, at most 1)",
+                    self.all.proxy_sample
+                ),
+            ));
         }
         self.all.constraints.validate()?;
         if self.all.jobs == 0 {
-            return Err(Error::InvalidOption("--jobs must be at least 1".into()));
+            return Err(Error::setting(Setting::Jobs, "must be at least 1"));
         }
         Ok(())
     }

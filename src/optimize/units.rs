@@ -4,7 +4,7 @@
 use super::codec_run::{measure_options, reference_specs};
 use super::options::{CodecOptions, OptimizeOptions};
 use crate::encode::codec::Codec;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::measure::trial::TrialSpec;
 use crate::measure::{measure, unit_identity};
 use crate::search::adaptive::SearchMode;
@@ -45,13 +45,13 @@ pub fn work_units(input: &Path, options: &OptimizeOptions) -> Result<WorkUnits> 
             None => all = Some(units),
         }
     }
-    all.ok_or_else(|| Error::InvalidOption("no codec given".into()))
+    all.ok_or_else(|| Error::setting(Setting::Codecs, "none given"))
 }
 
 fn codec_work_units(input: &Path, options: &CodecOptions<'_>) -> Result<WorkUnits> {
     if options.all.search != SearchMode::Grid || options.choice.proxy_preset.is_some() {
-        return Err(Error::InvalidOption(
-            "only the grid without a proxy preset can be planned as work units (an adaptive search and a proxy's rungs depend on earlier results)".into(),
+        return Err(Error::NotPlannable(
+            "only the grid without a proxy preset can be planned (an adaptive search and a proxy's rungs depend on earlier results)".into(),
         ));
     }
     let info = probe(input)?;
@@ -64,7 +64,7 @@ fn codec_work_units(input: &Path, options: &CodecOptions<'_>) -> Result<WorkUnit
     );
     let measure_options = measure_options(input, options, &info)?;
     let Some(cache) = &measure_options.cache else {
-        return Err(Error::InvalidOption("work units need a cache".into()));
+        return Err(Error::setting(Setting::Cache, "work units need one"));
     };
     let scored = options.all.display.unwrap_or(info.resolution());
     Ok(WorkUnits {
@@ -90,13 +90,14 @@ pub fn run_unit(
     progress: &dyn Progress,
 ) -> Result<bool> {
     let Some(choice) = options.codecs.iter().find(|c| c.codec == codec) else {
-        return Err(Error::InvalidOption(format!(
-            "the unit's codec {codec} is not one of the run's"
-        )));
+        return Err(Error::setting(
+            Setting::Codecs,
+            format!("the unit's codec {codec} is not one of the run's"),
+        ));
     };
     let options = &options.codec_options(choice);
     if options.all.cache.is_none() {
-        return Err(Error::InvalidOption("a work unit needs a cache".into()));
+        return Err(Error::setting(Setting::Cache, "a work unit needs one"));
     }
     let info = probe(input)?;
     let measure_options = measure_options(input, options, &info)?;

@@ -108,7 +108,7 @@ pub fn sabre(m: &Manifest, codec: Option<Codec>) -> Result<SabreManifest> {
         .iter()
         .find(|r| r.segment_sizes_bits.len() != segments)
     {
-        return Err(Error::Internal(format!(
+        return Err(Error::Export(format!(
             "rung {}x{} has {} segment sizes for {segments} segments",
             r.width,
             r.height,
@@ -213,7 +213,7 @@ pub fn sabre_from_package(p: &PackageManifest, codec: Option<Codec>) -> Result<S
         .iter()
         .find(|r| r.segment_bytes.len() != segments)
     {
-        return Err(Error::Internal(format!(
+        return Err(Error::Export(format!(
             "rendition {} has {} segments, the package {segments}",
             r.name,
             r.segment_bytes.len()

@@ -32,7 +32,7 @@ pub mod rendition;
 use crate::encode::codec::Codec;
 use crate::encode::encoder::{EncoderSettings, RateControl};
 use crate::encode::segment::Segmenter;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::manifest::Manifest;
 use crate::measure::point::Rung;
 use crate::measure::source_pass;
@@ -172,10 +172,9 @@ impl PackageManifest {
         if same {
             Ok(())
         } else {
-            Err(Error::InvalidOption(format!(
-                "{}: this package does not hold the ladder's rungs (package it again)",
-                dir.display()
-            )))
+            Err(Error::StalePackage {
+                path: dir.to_path_buf(),
+            })
         }
     }
 }
@@ -196,12 +195,13 @@ pub fn package(
     progress: &dyn Progress,
 ) -> Result<PackageManifest> {
     if !options.hls && !options.dash {
-        return Err(Error::InvalidOption(
-            "nothing to package: neither HLS nor DASH asked for".into(),
+        return Err(Error::setting(
+            Setting::Formats,
+            "nothing to package: neither HLS nor DASH asked for",
         ));
     }
     if manifest.ladders.iter().all(|l| l.rungs.is_empty()) {
-        return Err(Error::InvalidOption("the ladder has no rungs".into()));
+        return Err(Error::EmptyLadder { codec: None });
     }
     let source = options
         .source
@@ -256,7 +256,7 @@ pub fn package(
         .num_threads(options.jobs.max(1))
         .thread_name(|i| format!("pertitle-encoder-{i}"))
         .build()
-        .map_err(|e| Error::Internal(format!("cannot start encoder threads: {e}")))?;
+        .map_err(|e| Error::Threads(e.to_string()))?;
     // Progress speaks of trial specs; a rendition is one.
     let progress_specs: Vec<TrialSpec> = specs
         .iter()
@@ -331,12 +331,13 @@ pub fn package(
         let same_settings = preset == ladder.preset;
         let dir = staging.path().join(&names[i]);
         if enc.frames != manifest.source.frames {
-            return Err(Error::InvalidOption(format!(
-                "{}: {} frames, but the ladder measured {}: not the source the ladder measured",
-                source.display(),
-                enc.frames,
-                manifest.source.frames
-            )));
+            return Err(Error::MismatchedSource {
+                path: source.clone(),
+                problem: format!(
+                    "{} frames; the ladder measured {}",
+                    enc.frames, manifest.source.frames
+                ),
+            });
         }
         let init_bytes = file_size(&dir.join(INIT_SEGMENT))?;
         let segment_bytes = (0..durations.len())
@@ -434,8 +435,10 @@ pub fn package(
         let text = dash::mpd(&result.renditions, rate, &frames_per_segment, min_buffer_s);
         staging.write(MPD, &text)?;
     }
-    let mut json = serde_json::to_string_pretty(&result)
-        .map_err(|e| Error::Internal(format!("cannot serialize {PACKAGE_JSON}: {e}")))?;
+    let mut json = serde_json::to_string_pretty(&result).map_err(|cause| Error::Serialize {
+        what: PACKAGE_JSON.into(),
+        cause,
+    })?;
     json.push('\n');
     staging.write(PACKAGE_JSON, &json)?;
     staging.commit()?;
@@ -462,17 +465,16 @@ impl Staging {
             Ok(mut entries) => {
                 if entries.next().is_some() {
                     if !force {
-                        return Err(Error::InvalidOption(format!(
-                            "{}: output directory exists and is not empty (use --force to replace it)",
-                            out.display()
-                        )));
+                        return Err(Error::OutputNotEmpty {
+                            path: out.to_path_buf(),
+                        });
                     }
                     // Only ever replace an earlier package, never a directory of other files.
                     if !out.join(PACKAGE_JSON).is_file() {
-                        return Err(Error::InvalidOption(format!(
-                            "{}: not a package (no {PACKAGE_JSON}); --force only replaces an earlier package",
-                            out.display()
-                        )));
+                        return Err(Error::NotAPackage {
+                            path: out.to_path_buf(),
+                            file: PACKAGE_JSON,
+                        });
                     }
                 }
                 true
@@ -530,11 +532,11 @@ impl Staging {
                 // even that fails, keep the old package where it was moved and say where.
                 if std::fs::rename(&target, &self.out).is_err() {
                     let _ = aside.keep();
-                    return Err(Error::Internal(format!(
-                        "{}: cannot put the new package in place ({e}); the old one is at {}",
-                        self.out.display(),
-                        target.display()
-                    )));
+                    return Err(Error::PackageSwap {
+                        path: self.out.clone(),
+                        aside: target.to_path_buf(),
+                        cause: e,
+                    });
                 }
             }
             return Err(Error::io(&self.out, e));

@@ -13,7 +13,7 @@
 use crate::encode::codec::Codec;
 use crate::encode::encoder::{Encoder, EncoderSettings, RateControl};
 use crate::encode::segment::Segmenter;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::manifest::{CodecLadder, Manifest};
 use crate::measure::metrics::{FrameScores, Plane};
 use crate::measure::point::{Metric, round};
@@ -156,8 +156,10 @@ impl Snapshot {
             .par_iter()
             .map(|(name, picture)| Ok((name.to_string(), compose::png(picture)?)))
             .collect::<Result<_>>()?;
-        let json = serde_json::to_vec_pretty(&self.report)
-            .map_err(|e| Error::Internal(format!("cannot serialise {FRAMES_JSON}: {e}")))?;
+        let json = serde_json::to_vec_pretty(&self.report).map_err(|cause| Error::Serialize {
+            what: FRAMES_JSON.into(),
+            cause,
+        })?;
         crate::util::atomic::write_listed(
             out,
             ".pertitle-frames-",
@@ -191,24 +193,27 @@ fn choose_frame(m: &Manifest, ladder: &CodecLadder, at: Option<f64>) -> Result<(
     let rate = m.source.frame_rate;
     if let Some(t) = at {
         if !(t.is_finite() && t >= 0.0) {
-            return Err(Error::InvalidOption(format!(
-                "--at {t}: a time of at least 0 seconds"
-            )));
+            return Err(Error::setting(
+                Setting::FrameTime,
+                format!("{t}: a time of at least 0 seconds"),
+            ));
         }
         let index = (t * rate.fps()).round() as u64;
         if index >= frames {
-            return Err(Error::InvalidOption(format!(
-                "--at {t}: the source lasts {} s ({frames} frames)",
-                m.source.duration_s
-            )));
+            return Err(Error::setting(
+                Setting::FrameTime,
+                format!(
+                    "{t}: the source lasts {} s ({frames} frames)",
+                    m.source.duration_s
+                ),
+            ));
         }
         return Ok((index, format!("the frame starting nearest {t} s")));
     }
     let metric = m.settings.metric;
-    let top = ladder
-        .rungs
-        .last()
-        .ok_or_else(|| Error::InvalidOption("the ladder has no rungs".into()))?;
+    let top = ladder.rungs.last().ok_or(Error::EmptyLadder {
+        codec: Some(ladder.codec),
+    })?;
     let field = metric.field();
     if let Some(pooled) = top.pooling.get(field)
         && let Some(index) = pooled.min_frame.filter(|&i| i < frames)
@@ -372,26 +377,19 @@ pub fn snapshot(
 ) -> Result<Snapshot> {
     let m = manifest;
     let ladder = match options.codec {
-        Some(c) => m.ladder(c).ok_or_else(|| {
-            Error::InvalidOption(format!(
-                "the manifest has no {c} ladder (it has {})",
-                m.codecs()
-                    .iter()
-                    .map(|c| c.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
+        Some(c) => m.ladder(c).ok_or_else(|| Error::NoLadder {
+            codec: Some(c),
+            available: m.codecs(),
         })?,
-        None => m
-            .ladders
-            .first()
-            .ok_or_else(|| Error::InvalidOption("the manifest has no ladder".into()))?,
+        None => m.ladders.first().ok_or(Error::NoLadder {
+            codec: None,
+            available: Vec::new(),
+        })?,
     };
     if ladder.rungs.is_empty() {
-        return Err(Error::InvalidOption(format!(
-            "the {} ladder has no rungs",
-            ladder.codec
-        )));
+        return Err(Error::EmptyLadder {
+            codec: Some(ladder.codec),
+        });
     }
     let (wanted, chosen) = choose_frame(m, ladder, options.at)?;
     let source = options

@@ -212,7 +212,10 @@ pub fn rate_quality_png(manifest: &Manifest, ladder: &CodecLadder, font: &Path) 
 fn drawn<T, E: std::error::Error + Send + Sync>(
     r: std::result::Result<T, DrawingAreaErrorKind<E>>,
 ) -> Result<T> {
-    r.map_err(|e| Error::Internal(format!("drawing the plot: {e}")))
+    r.map_err(|e| Error::Picture {
+        what: "drawing the plot".into(),
+        cause: e.to_string(),
+    })
 }
 
 type Drawn<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;

@@ -1,7 +1,7 @@
 //! The worst frames of a score, as pictures: for each, the reference, the distorted frame
 //! and a heat map of local error side by side, with the frame's numbers.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::report::picture::compose::{self, Tile};
 use crate::report::picture::heatmap::{self, BlockMap, HeatMap};
 use crate::report::picture::rgb::{Colour, to_rgb};
@@ -89,9 +89,10 @@ pub fn write_worst(
     let worst = pick(&report.per_frame, metric, count);
     let count = worst.len();
     if worst.is_empty() {
-        return Err(Error::InvalidOption(format!(
-            "cannot rank frames by {metric}: it was not measured"
-        )));
+        return Err(Error::setting(
+            Setting::RankBy,
+            format!("cannot rank frames by {metric}: it was not measured"),
+        ));
     }
     let display = Resolution::new(report.width, report.height);
     let wanted: Vec<u64> = worst.iter().map(|w| w.0).collect();
@@ -182,8 +183,10 @@ pub fn write_worst(
         heat_map: heat_map.describe(),
         frames,
     };
-    let json = serde_json::to_vec_pretty(&worst)
-        .map_err(|e| Error::Internal(format!("cannot serialise {WORST_JSON}: {e}")))?;
+    let json = serde_json::to_vec_pretty(&worst).map_err(|cause| Error::Serialize {
+        what: WORST_JSON.into(),
+        cause,
+    })?;
     let path = out.join(WORST_JSON);
     crate::util::overwrite::refuse_input_overwrite(
         &path,

@@ -124,8 +124,10 @@ impl Plan {
     pub fn write(&self, dir: &Path) -> Result<PathBuf> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let path = dir.join(PLAN_FILE);
-        let mut json = serde_json::to_vec_pretty(self)
-            .map_err(|e| Error::Internal(format!("cannot serialise the plan: {e}")))?;
+        let mut json = serde_json::to_vec_pretty(self).map_err(|cause| Error::Serialize {
+            what: "the plan".into(),
+            cause,
+        })?;
         json.push(b'\n');
         crate::util::atomic::write_atomic(&path, ".plan.", &json)?;
         Ok(path)

@@ -90,7 +90,10 @@ pub fn libvmaf_version() -> String {
 }
 
 fn vmaf_error(what: &str, code: i32) -> Error {
-    Error::Internal(format!("libvmaf: {what} failed (error {code})"))
+    Error::Vmaf {
+        what: what.into(),
+        code,
+    }
 }
 
 /// Scores a stream of frame pairs with one VMAF model.

@@ -170,7 +170,10 @@ pub fn png(picture: &RgbImage) -> Result<Vec<u8>> {
         picture.height(),
         image::ColorType::Rgb8,
     )
-    .map_err(|e| Error::Internal(format!("encoding a PNG: {e}")))?;
+    .map_err(|e| Error::Picture {
+        what: "encoding a PNG".into(),
+        cause: e.to_string(),
+    })?;
     Ok(bytes)
 }
 

@@ -59,9 +59,10 @@ pub fn with_font<T>(font: &Path, draw: impl FnOnce() -> Result<T>) -> Result<T> 
 pub fn wrap(lines: &[String], width: u32, size: u32) -> Result<Vec<String>> {
     let font = (FAMILY, f64::from(size)).into_font();
     let fits = |text: &str| -> Result<bool> {
-        let (w, _) = font
-            .box_size(text)
-            .map_err(|e| Error::Internal(format!("measuring text: {e:?}")))?;
+        let (w, _) = font.box_size(text).map_err(|e| Error::Picture {
+            what: "measuring text".into(),
+            cause: format!("{e:?}"),
+        })?;
         Ok(w <= width)
     };
     let mut out = Vec::new();
@@ -112,8 +113,15 @@ pub fn draw_lines(
     let step = (size * 5 / 4) as i32;
     for (i, line) in lines.iter().enumerate() {
         root.draw_text(line, &style, (x, y + i as i32 * step))
-            .map_err(|e| Error::Internal(format!("drawing text: {e}")))?;
+            .map_err(drawing_text)?;
     }
-    root.present()
-        .map_err(|e| Error::Internal(format!("drawing text: {e}")))
+    root.present().map_err(drawing_text)
+}
+
+/// A failure to draw text, as ours.
+fn drawing_text(e: impl std::fmt::Display) -> Error {
+    Error::Picture {
+        what: "drawing text".into(),
+        cause: e.to_string(),
+    }
 }

@@ -1,0 +1,75 @@
+//! Library errors in the command line's words: a setting is named by its flag
+//! (`--max-rungs`, not "most rungs"), and where a flag can change the outcome the message
+//! says which.
+
+use pertitle::{Error, Setting};
+use std::sync::OnceLock;
+
+/// The subcommand being run (its name as typed), for settings whose flag differs between
+/// commands.
+static COMMAND: OnceLock<&'static str> = OnceLock::new();
+
+/// Record the subcommand being run.
+pub fn set_command(name: &'static str) {
+    let _ = COMMAND.set(name);
+}
+
+/// The flag (or flags) that set `setting` in the running subcommand.
+fn flag(setting: Setting) -> &'static str {
+    let command = COMMAND.get().copied().unwrap_or("");
+    match setting {
+        Setting::Codecs => "--codec",
+        Setting::Heights => "--resolutions",
+        Setting::Crf => "--crf",
+        Setting::Preset => "--preset",
+        Setting::ProxyPreset => "--proxy-preset",
+        Setting::SegmentSeconds => "--segment-seconds",
+        Setting::ProxySample => "--proxy-sample",
+        Setting::Jobs => "--jobs",
+        Setting::Cache => "--cache",
+        Setting::MaxRungs => "--max-rungs",
+        Setting::MinRungs => "--min-rungs",
+        Setting::MaxStep => "--max-step",
+        Setting::MinKbps => "--min-kbps",
+        Setting::MaxKbps => "--max-kbps",
+        Setting::MinStep => "--min-step",
+        Setting::MaxBottomKbps => "--max-bottom-kbps",
+        Setting::MinQualityGap => "--min-quality-gap",
+        Setting::QualityTargets => "--top-quality/--min-bottom-quality",
+        Setting::MinHeight => "--min-height",
+        Setting::MaxHeight => "--max-height",
+        Setting::ForcedRungs => "--force-rung",
+        Setting::TargetBitrate => "target bitrate",
+        Setting::FrameTime if command == "report" => "--frames-at",
+        Setting::FrameTime => "--at",
+        Setting::Metrics => "--metrics",
+        Setting::RankBy => "--worst-by",
+        Setting::Formats => "--hls/--dash",
+        _ => setting.name(),
+    }
+}
+
+/// `e` as one line for the user: its context chain, outermost first, with the library's
+/// errors in flag words (a setting named by a context already is not named again).
+pub fn message(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let Some(lib) = cause.downcast_ref::<Error>() else {
+            parts.push(cause.to_string());
+            continue;
+        };
+        parts.push(match lib {
+            Error::InvalidSetting { problem, .. } if !parts.is_empty() => problem.clone(),
+            Error::InvalidSetting { setting, problem } => format!("{}: {problem}", flag(*setting)),
+            Error::OutputNotEmpty { .. } => format!("{lib} (use --force to replace it)"),
+            Error::NotAPackage { path, file } => format!(
+                "{}: not a package (no {file}); --force only replaces an earlier package",
+                path.display()
+            ),
+            _ => lib.to_string(),
+        });
+        // A library error's message holds its causes.
+        break;
+    }
+    parts.join(": ")
+}
