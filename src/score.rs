@@ -45,6 +45,78 @@ impl Default for ScoreOptions {
     }
 }
 
+/// A metric `score` can measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScoreMetric {
+    /// PSNR of Y, U and V, and the 6:1:1 `psnr_yuv`.
+    Psnr,
+    /// Luma SSIM.
+    Ssim,
+    /// Luma MS-SSIM.
+    MsSsim,
+    /// VMAF.
+    Vmaf,
+}
+
+impl ScoreMetric {
+    /// Every metric, in the order reports list them.
+    pub const ALL: [ScoreMetric; 4] = [
+        ScoreMetric::Psnr,
+        ScoreMetric::Ssim,
+        ScoreMetric::MsSsim,
+        ScoreMetric::Vmaf,
+    ];
+
+    /// The per-frame field frames are ranked by on this metric.
+    pub fn field(self) -> &'static str {
+        match self {
+            ScoreMetric::Psnr => "psnr_y",
+            ScoreMetric::Ssim => "ssim_y",
+            ScoreMetric::MsSsim => "ms_ssim_y",
+            ScoreMetric::Vmaf => "vmaf",
+        }
+    }
+}
+
+impl std::fmt::Display for ScoreMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ScoreMetric::Psnr => "psnr",
+            ScoreMetric::Ssim => "ssim",
+            ScoreMetric::MsSsim => "msssim",
+            ScoreMetric::Vmaf => "vmaf",
+        })
+    }
+}
+
+impl ScoreOptions {
+    /// The metrics these options measure, in [`ScoreMetric::ALL`]'s order.
+    pub fn metrics(&self) -> Vec<ScoreMetric> {
+        ScoreMetric::ALL
+            .into_iter()
+            .filter(|m| self.measures(*m))
+            .collect()
+    }
+
+    /// Whether these options measure `metric`.
+    pub fn measures(&self, metric: ScoreMetric) -> bool {
+        match metric {
+            ScoreMetric::Psnr => self.psnr,
+            ScoreMetric::Ssim => self.ssim,
+            ScoreMetric::MsSsim => self.ms_ssim,
+            ScoreMetric::Vmaf => self.vmaf.is_some(),
+        }
+    }
+
+    /// Measure exactly `metrics` (VMAF with `vmaf_model`).
+    pub fn set_metrics(&mut self, metrics: &[ScoreMetric], vmaf_model: VmafModel) {
+        self.psnr = metrics.contains(&ScoreMetric::Psnr);
+        self.ssim = metrics.contains(&ScoreMetric::Ssim);
+        self.ms_ssim = metrics.contains(&ScoreMetric::MsSsim);
+        self.vmaf = metrics.contains(&ScoreMetric::Vmaf).then_some(vmaf_model);
+    }
+}
+
 /// Every metric of one frame; `None` for metrics not computed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct FrameRecord {

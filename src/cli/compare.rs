@@ -43,51 +43,20 @@ pub struct Args {
     codec_b: Option<Codec>,
     /// Quality axis of a ladder.json: psnr (psnr_y), ssim (ssim_y) or vmaf (default: each
     /// ladder's own metric; two ladders of different metrics need --metric).
-    #[arg(long)]
-    metric: Option<MetricName>,
-    /// How each curve is fitted before integrating.
-    #[arg(long, default_value = "pchip")]
-    method: Method,
+    #[arg(long, value_parser = super::values::one_of(&Metric::ALL))]
+    metric: Option<Metric>,
+    /// How each curve is fitted before integrating: pchip (piecewise cubic Hermite,
+    /// monotone slopes: JVET / JCT-VC CTC, AOM AWCY), cubic (one least-squares cubic
+    /// polynomial: VCEG-M33, the original BD-rate) or akima (Akima's 1970 spline).
+    #[arg(
+        long,
+        value_parser = super::values::one_of(&Interpolation::ALL),
+        default_value_t = Interpolation::default()
+    )]
+    method: Interpolation,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum MetricName {
-    Psnr,
-    Ssim,
-    Vmaf,
-}
-
-impl From<MetricName> for Metric {
-    fn from(m: MetricName) -> Metric {
-        match m {
-            MetricName::Psnr => Metric::Psnr,
-            MetricName::Ssim => Metric::Ssim,
-            MetricName::Vmaf => Metric::Vmaf,
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Method {
-    /// Piecewise cubic Hermite, monotone slopes (JVET / JCT-VC CTC, AOM AWCY).
-    Pchip,
-    /// One least-squares cubic polynomial (VCEG-M33, the original BD-rate).
-    Cubic,
-    /// Akima (1970) spline.
-    Akima,
-}
-
-impl From<Method> for Interpolation {
-    fn from(m: Method) -> Interpolation {
-        match m {
-            Method::Pchip => Interpolation::Pchip,
-            Method::Cubic => Interpolation::Cubic,
-            Method::Akima => Interpolation::Akima,
-        }
-    }
 }
 
 /// What a file holds before the quality axis is chosen.

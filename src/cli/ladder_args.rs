@@ -7,22 +7,22 @@ use pertitle::ladder::{Constraints, ForcedRung, Objective};
 #[derive(clap::Args, Debug, Default, Clone)]
 #[command(next_help_heading = "Ladder constraints")]
 pub struct LadderArgs {
-    /// Fewest rungs [default: 1].
+    /// Fewest rungs.
     #[arg(long, value_name = "N")]
     min_rungs: Option<usize>,
-    /// Most rungs [default: 8].
+    /// Most rungs.
     #[arg(long, value_name = "N")]
     max_rungs: Option<usize>,
-    /// No rung below this average bitrate, kbit/s [default: 0].
+    /// No rung below this average bitrate, kbit/s.
     #[arg(long, value_name = "KBPS")]
     min_kbps: Option<f64>,
-    /// No rung above this average bitrate, kbit/s [default: 8000].
+    /// No rung above this average bitrate, kbit/s.
     #[arg(long, value_name = "KBPS")]
     max_kbps: Option<f64>,
-    /// Adjacent rungs at least this bitrate ratio apart [default: 1.5].
+    /// Adjacent rungs at least this bitrate ratio apart.
     #[arg(long, value_name = "RATIO")]
     min_step: Option<f64>,
-    /// Adjacent rungs at most this bitrate ratio apart [default: 2.0]; see --no-max-step.
+    /// Adjacent rungs at most this bitrate ratio apart; see --no-max-step.
     #[arg(long, value_name = "RATIO", conflicts_with = "no_max_step")]
     max_step: Option<f64>,
     /// No upper bound on the step between adjacent rungs.
@@ -39,7 +39,7 @@ pub struct LadderArgs {
     #[arg(long, value_name = "KBPS")]
     max_bottom_kbps: Option<f64>,
     /// Adjacent rungs must differ by at least this much quality (e.g. 6 VMAF points, about
-    /// one just-noticeable difference) [default: 0].
+    /// one just-noticeable difference).
     #[arg(long, value_name = "QUALITY")]
     min_quality_gap: Option<f64>,
     /// Smallest frame height of a rung.
@@ -63,6 +63,28 @@ pub struct LadderArgs {
     /// (log-uniform) [default: the candidates' bitrate range].
     #[arg(long, value_delimiter = ',', value_name = "LO,HI", num_args = 1)]
     viewer_kbps: Vec<f64>,
+}
+
+/// `command` (a subcommand taking [`LadderArgs`]) with each constraint's help ending in
+/// its default, read from [`Constraints::default`], so the help cannot drift from it.
+pub fn with_defaults(command: clap::Command) -> clap::Command {
+    let d = Constraints::default();
+    let or_none = |v: Option<f64>| v.map_or("none".to_string(), |v| v.to_string());
+    let defaults = [
+        ("min_rungs", d.min_rungs.to_string()),
+        ("max_rungs", d.max_rungs.to_string()),
+        ("min_kbps", d.min_kbps.to_string()),
+        ("max_kbps", or_none(d.max_kbps)),
+        ("min_step", d.min_step.to_string()),
+        ("max_step", or_none(d.max_step)),
+        ("min_quality_gap", d.min_quality_gap.to_string()),
+    ];
+    defaults.into_iter().fold(command, |command, (id, value)| {
+        command.mut_arg(id, |arg| {
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            arg.help(format!("{help} [default: {value}]"))
+        })
+    })
 }
 
 impl LadderArgs {

@@ -16,8 +16,9 @@ mod report;
 mod run_task;
 mod score;
 mod summary;
+mod values;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Per-title encoding ladder optimizer.
 ///
@@ -70,8 +71,20 @@ impl Command {
 
 pub use errors::message as error_message;
 
+/// The command line's definition, with the help of the options whose defaults live in the
+/// library completed from it.
+fn command() -> clap::Command {
+    ["optimize", "plan", "ladder"]
+        .into_iter()
+        .fold(Cli::command(), |cli, name| {
+            cli.mut_subcommand(name, ladder_args::with_defaults)
+        })
+        .mut_subcommand("optimize", optimize::with_defaults)
+        .mut_subcommand("plan", optimize::with_defaults)
+}
+
 pub fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     errors::set_command(cli.command.name());
     pertitle::source::init();
     match cli.command {

@@ -9,7 +9,7 @@ use pertitle::ladder::fixed::ReferenceLadder;
 use pertitle::measure::metrics::vmaf::VmafModel;
 use pertitle::optimize::CodecChoice;
 use pertitle::package::PackageOptions;
-use pertitle::search::adaptive::SearchMode;
+use pertitle::search::SearchMode;
 use pertitle::{Metric, OptimizeOptions, Resolution};
 use std::path::{Path, PathBuf};
 
@@ -39,7 +39,7 @@ pub struct Args {
 
     /// Trial heights in pixels; widths keep the source's aspect ratio, rounded to even.
     /// Heights above the source are skipped and the source's own height is added instead.
-    #[arg(long, value_delimiter = ',', default_value = "1080,720,540,360,270")]
+    #[arg(long, value_delimiter = ',', default_values_t = OptimizeOptions::default().heights)]
     resolutions: Vec<u32>,
 
     /// The codecs to build a ladder with, comma-separated: x264 (H.264), x265 (HEVC),
@@ -49,7 +49,7 @@ pub struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "x264",
+        default_values_t = OptimizeOptions::default().codecs.iter().map(|c| c.codec),
         value_name = "CODEC"
     )]
     codec: Vec<Codec>,
@@ -57,15 +57,14 @@ pub struct Args {
     /// The constant-quality values tried at every resolution, on each codec's scale: CRF
     /// 0..51 for x264 and x265 (fractions allowed), whole numbers 1..63 for svt-av1 and 0..63
     /// for vp9 and aom-av1 (their constant-quality mode). `LIST` applies to every codec,
-    /// `CODEC=LIST` to one (repeat the option for others). Default: 18,22,26,30,34,38 for
-    /// x264 and x265, 20,27,34,41,48,55,62 for the others.
+    /// `CODEC=LIST` to one (repeat the option for others).
     #[arg(long, value_name = "[CODEC=]LIST")]
     crf: Vec<String>,
 
     /// The preset of the trial encodes and of the rungs: ultrafast .. placebo for x264 and
-    /// x265 (default medium); a number for the others, higher is faster: svt-av1 0..12
-    /// (default 8), vp9 cpu-used 0..5 (default 4), aom-av1 cpu-used 0..6 (default 6).
-    /// `PRESET` applies to every codec, `CODEC=PRESET` to one (repeatable).
+    /// x265; a number for the others, higher is faster: svt-av1 0..12, vp9 cpu-used 0..5,
+    /// aom-av1 cpu-used 0..6. `PRESET` applies to every codec, `CODEC=PRESET` to one
+    /// (repeatable).
     #[arg(long, value_name = "[CODEC=]PRESET")]
     preset: Vec<String>,
 
@@ -100,16 +99,20 @@ pub struct Args {
     proxy_sample: f64,
 
     /// Segment duration in seconds; every segment starts with a keyframe.
-    #[arg(long, default_value_t = 4.0)]
+    #[arg(long, default_value_t = OptimizeOptions::default().segment_seconds)]
     segment_seconds: f64,
 
     /// Quality axis of the hull: vmaf (mean VMAF), psnr (mean luma PSNR) or ssim (mean luma
     /// SSIM). PSNR and SSIM are always measured; VMAF only when it is the axis.
-    #[arg(long, default_value = "vmaf")]
+    #[arg(
+        long,
+        value_parser = super::values::one_of(&Metric::ALL),
+        default_value_t = OptimizeOptions::default().metric
+    )]
     metric: Metric,
 
     /// VMAF model: v0.6.1 (1080p display), v0.6.1neg, phone or 4k.
-    #[arg(long, default_value = "v0.6.1")]
+    #[arg(long, default_value_t = OptimizeOptions::default().vmaf_model)]
     vmaf_model: VmafModel,
 
     /// Display size frames are scored at, WIDTHxHEIGHT: every encode is upscaled (bicubic)
@@ -124,7 +127,7 @@ pub struct Args {
     /// Most points encoded in one pass over the source (each point holds an open encoder,
     /// about 400 bytes per pixel of its resolution); 0 = as many as fit in half the available
     /// memory. More passes decode the source more often but never change the results.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = OptimizeOptions::default().points_per_pass)]
     points_per_pass: usize,
 
     /// How trial points are chosen: grid = every resolution at every --crf; adaptive =
@@ -134,7 +137,11 @@ pub struct Args {
     /// CRF gaps are split only where that resolution competes for the hull (at most 4 CRF
     /// apart there, 6 at a proxy preset, and finely where resolutions cross over). With
     /// adaptive, the search runs at --proxy-preset (superfast by default).
-    #[arg(long, default_value = "grid", value_name = "grid|adaptive")]
+    #[arg(
+        long,
+        value_parser = super::values::one_of(&SearchMode::ALL),
+        default_value_t = OptimizeOptions::default().search
+    )]
     search: SearchMode,
 
     /// Also encode a fixed reference ladder on this title (apple-hls: Apple's HLS H.264
@@ -164,6 +171,32 @@ pub struct Args {
 
     #[command(flatten)]
     ladder: LadderArgs,
+}
+
+/// `command` (`optimize` or `plan`) with the help of --crf and --preset ending in each
+/// codec's defaults, read from the codecs' descriptions.
+pub(super) fn with_defaults(command: clap::Command) -> clap::Command {
+    let each = |value: fn(Codec) -> String| -> String {
+        let list: Vec<String> = Codec::ALL
+            .iter()
+            .map(|&c| format!("{c} {}", value(c)))
+            .collect();
+        list.join("; ")
+    };
+    let crfs = each(|c| {
+        let crfs: Vec<String> = c.default_crfs().iter().map(f64::to_string).collect();
+        crfs.join(",")
+    });
+    let presets = each(|c| c.default_preset().to_string());
+    let append = |extra: String| {
+        move |arg: clap::Arg| {
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            arg.help(format!("{help}. Defaults: {extra}."))
+        }
+    };
+    command
+        .mut_arg("crf", append(crfs))
+        .mut_arg("preset", append(presets))
 }
 
 /// Fail early, before any encoding, if OUTDIR cannot hold ladder.json.

@@ -1,9 +1,11 @@
 //! `pertitle score`: quality of one file against another.
 
+use super::values::one_of;
 use pertitle::Resolution;
 use pertitle::measure::metrics::pool::Pooled;
 use pertitle::measure::metrics::vmaf::VmafModel;
-use pertitle::score::{METRIC_ORDER, ScoreOptions, ScoreReport};
+use pertitle::report::picture::heatmap::HeatMap;
+use pertitle::score::{METRIC_ORDER, ScoreMetric, ScoreOptions, ScoreReport};
 use std::path::PathBuf;
 
 /// Measure the quality of DISTORTED against REFERENCE.
@@ -29,10 +31,15 @@ pub struct Args {
     /// The encoded (distorted) video.
     distorted: PathBuf,
     /// Metrics to compute, comma-separated: psnr, ssim, msssim, vmaf.
-    #[arg(long, value_delimiter = ',', default_value = "psnr,ssim,vmaf")]
-    metrics: Vec<MetricName>,
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_parser = one_of(&ScoreMetric::ALL),
+        default_values_t = ScoreOptions::default().metrics()
+    )]
+    metrics: Vec<ScoreMetric>,
     /// VMAF model: v0.6.1 (1080p display), v0.6.1neg (no enhancement gain), phone, 4k.
-    #[arg(long, default_value = "v0.6.1")]
+    #[arg(long, default_value_t = VmafModel::default())]
     vmaf_model: VmafModel,
     /// Display size to score at, WIDTHxHEIGHT: both files are resized (bicubic) to it
     /// (default: REFERENCE's size). vmaf_v0.6.1 assumes a 1080p display, the 4k model a 2160p one.
@@ -52,12 +59,17 @@ pub struct Args {
     worst: Option<usize>,
     /// The metric --worst ranks frames by: vmaf, ssim, psnr or msssim (default: vmaf if
     /// measured, else ssim, else psnr, else msssim).
-    #[arg(long, requires = "worst")]
-    worst_by: Option<MetricName>,
+    #[arg(long, value_parser = one_of(&ScoreMetric::ALL), requires = "worst")]
+    worst_by: Option<ScoreMetric>,
     /// The --worst heat map: ssim (1 - SSIM per 8x8 block: blur, blocking, ringing) or
     /// error (PSNR per 8x8 block: any change of value, in flat areas too).
-    #[arg(long, value_enum, default_value_t = HeatMapName::Ssim, requires = "worst")]
-    heat_map: HeatMapName,
+    #[arg(
+        long,
+        value_parser = one_of(&HeatMap::ALL),
+        default_value_t = HeatMap::default(),
+        requires = "worst"
+    )]
+    heat_map: HeatMap,
     /// Directory for the --worst pictures and worst.json (created if missing).
     #[arg(short, long, value_name = "DIR", requires = "worst")]
     output: Option<PathBuf>,
@@ -66,54 +78,22 @@ pub struct Args {
     font: PathBuf,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum MetricName {
-    Psnr,
-    Ssim,
-    Msssim,
-    Vmaf,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum HeatMapName {
-    Ssim,
-    Error,
-}
-
-impl MetricName {
-    /// The per-frame field the metric is ranked by.
-    fn field(self) -> &'static str {
-        match self {
-            MetricName::Psnr => "psnr_y",
-            MetricName::Ssim => "ssim_y",
-            MetricName::Msssim => "ms_ssim_y",
-            MetricName::Vmaf => "vmaf",
-        }
-    }
-}
-
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let options = ScoreOptions {
-        psnr: args.metrics.contains(&MetricName::Psnr),
-        ssim: args.metrics.contains(&MetricName::Ssim),
-        ms_ssim: args.metrics.contains(&MetricName::Msssim),
-        vmaf: args
-            .metrics
-            .contains(&MetricName::Vmaf)
-            .then_some(args.vmaf_model),
+    let mut options = ScoreOptions {
         display: args.display,
         ..ScoreOptions::default()
     };
+    options.set_metrics(&args.metrics, args.vmaf_model);
     let worst_by = match args.worst_by {
         Some(m) if !args.metrics.contains(&m) => {
             anyhow::bail!("--worst-by {}: add it to --metrics", m.field())
         }
         Some(m) => Some(m),
         None => [
-            MetricName::Vmaf,
-            MetricName::Ssim,
-            MetricName::Psnr,
-            MetricName::Msssim,
+            ScoreMetric::Vmaf,
+            ScoreMetric::Ssim,
+            ScoreMetric::Psnr,
+            ScoreMetric::MsSsim,
         ]
         .into_iter()
         .find(|m| args.metrics.contains(m)),
@@ -125,10 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut report =
         pertitle::score::score_with(&args.reference, &args.distorted, &options, keep_frames)?;
     if let (Some(n), Some(dir), Some(by)) = (args.worst, &args.output, worst_by) {
-        let heat_map = match args.heat_map {
-            HeatMapName::Ssim => pertitle::report::picture::heatmap::HeatMap::Ssim,
-            HeatMapName::Error => pertitle::report::picture::heatmap::HeatMap::Error,
-        };
+        let heat_map = args.heat_map;
         let worst = pertitle::report::worst::write_worst(
             &report,
             by.field(),

@@ -134,8 +134,8 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
     }
     let search = &ladder.search;
     let mode = match search.mode {
-        pertitle::search::adaptive::SearchMode::Grid => "grid",
-        pertitle::search::adaptive::SearchMode::Adaptive => "adaptive",
+        pertitle::search::SearchMode::Grid => "grid",
+        pertitle::search::SearchMode::Adaptive => "adaptive",
     };
     let waves = format!(
         "{} wave{}",

@@ -92,6 +92,11 @@ pub(crate) use measured_fields;
 
 measured_fields!(Point, Rung);
 
+impl Metric {
+    /// Every metric a hull can be taken on.
+    pub const ALL: [Metric; 3] = [Metric::Vmaf, Metric::Psnr, Metric::Ssim];
+}
+
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -15,7 +15,7 @@ use crate::measure::point::{Metric, Point, round};
 use crate::measure::sample::Sample;
 use crate::measure::trial::{TrialResult, TrialSpec};
 use crate::measure::{MeasureOptions, default_memory_budget, measure};
-use crate::search::adaptive::SearchMode;
+use crate::search::SearchMode;
 use crate::search::grid::grid;
 use crate::search::proxy;
 use crate::source::SourceInfo;

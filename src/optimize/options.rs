@@ -8,7 +8,8 @@ use crate::ladder::fixed::ReferenceLadder;
 use crate::ladder::{Constraints, Objective};
 use crate::measure::metrics::vmaf::VmafModel;
 use crate::measure::point::Metric;
-use crate::search::adaptive::{SearchMode, SearchSettings};
+use crate::search::SearchMode;
+use crate::search::adaptive::SearchSettings;
 use crate::source::resolution::Resolution;
 
 /// Everything `optimize` can be told. `Default` gives the CLI's defaults.

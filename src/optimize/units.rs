@@ -7,7 +7,7 @@ use crate::encode::codec::Codec;
 use crate::error::{Error, Result, Setting};
 use crate::measure::trial::TrialSpec;
 use crate::measure::{measure, unit_identity};
-use crate::search::adaptive::SearchMode;
+use crate::search::SearchMode;
 use crate::search::grid::grid;
 use crate::source::probe;
 use crate::util::progress::Progress;

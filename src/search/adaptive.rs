@@ -32,27 +32,6 @@ use crate::source::resolution::Resolution;
 use serde::{Deserialize, Serialize};
 
 /// How trial points are chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SearchMode {
-    /// Every resolution at every CRF.
-    #[default]
-    Grid,
-    /// Waves of points chosen from the measurements so far ([`next_wave`]).
-    Adaptive,
-}
-
-impl std::str::FromStr for SearchMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "grid" => Ok(SearchMode::Grid),
-            "adaptive" => Ok(SearchMode::Adaptive),
-            other => Err(format!("unknown search {other:?} (grid or adaptive)")),
-        }
-    }
-}
-
 /// What the adaptive search aims at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchSettings {

@@ -24,6 +24,20 @@ pub enum HeatMap {
 }
 
 impl HeatMap {
+    /// Every kind of map, default first.
+    pub const ALL: [HeatMap; 2] = [HeatMap::Ssim, HeatMap::Error];
+}
+
+impl std::fmt::Display for HeatMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HeatMap::Ssim => "ssim",
+            HeatMap::Error => "error",
+        })
+    }
+}
+
+impl HeatMap {
     /// What the map shows, in words.
     pub fn describe(self) -> String {
         match self {
