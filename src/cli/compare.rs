@@ -131,7 +131,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.hull,
         args.codec_b.or(args.codec),
     )?;
-    let method = Interpolation::from(args.method);
+    let method = args.method;
     let report = pertitle::ladder::bdrate::compare(&a.curve(), &b.curve(), method)
         .map_err(|e| explain(e, &a, &b))?;
     if args.json {
@@ -178,7 +178,7 @@ fn read_input(path: &Path) -> anyhow::Result<Input> {
 /// --metric, else the ladders' own metric (which must agree), else unknown (two curve files).
 fn choose_metric(args: &Args, a: &Input, b: &Input) -> anyhow::Result<Option<Metric>> {
     if let Some(m) = args.metric {
-        return Ok(Some(m.into()));
+        return Ok(Some(m));
     }
     let own = |input: &Input| match input {
         Input::Manifest(m) => Some(m.settings.metric),
