@@ -1,13 +1,14 @@
 //! `pertitle merge`: the ladder from a plan's finished work units.
 
-use super::plan::optimize_args_of;
-use pertitle::search::plan::Plan;
+use super::optimize::{Outputs, run_with};
+use pertitle::optimize::plan::Plan;
 use std::path::PathBuf;
 
 /// Build OUTDIR/ladder.json from a plan's finished work units, encoding nothing.
 ///
-/// The file is the one `optimize` with the plan's arguments writes, apart from its "timing"
-/// section. When units have no result yet it fails, naming them, and writes nothing.
+/// The file is the one `optimize` with the plan's options writes, apart from its "timing"
+/// section (and the package and report, when the plan was made with --package or
+/// --report). When units have no result yet it fails, naming them, and writes nothing.
 #[derive(clap::Args)]
 pub struct Args {
     /// The plan directory (or its plan.json).
@@ -16,6 +17,14 @@ pub struct Args {
     /// Directory to write ladder.json into (created if missing).
     #[arg(short, long, value_name = "OUTDIR")]
     output: PathBuf,
+
+    /// Print ladder.json to stdout instead of the summary table.
+    #[arg(long)]
+    json: bool,
+
+    /// No progress bar.
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -36,8 +45,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     plan.check_source()?;
-    let optimize_args = optimize_args_of(&plan, &args.output)?;
-    let mut options = super::optimize::options(&optimize_args)?;
-    options.cache = Some(plan.cache_settings(true));
-    super::optimize::run_with(optimize_args, options)
+    let then = Outputs {
+        package: plan.merge_writes.package,
+        report: plan.merge_writes.report,
+        json: args.json,
+        quiet: args.quiet,
+    };
+    run_with(&plan.input(), &args.output, &plan.options(true), then)
 }

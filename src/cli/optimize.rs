@@ -155,11 +155,11 @@ pub struct Args {
     /// Then encode the rungs over the whole source and package them for HLS and DASH into
     /// OUTDIR/stream (replacing it), as `pertitle package` does.
     #[arg(long)]
-    package: bool,
+    pub(super) package: bool,
 
     /// Then write the HTML report to OUTDIR/report.html, as `pertitle report` does.
     #[arg(long)]
-    report: bool,
+    pub(super) report: bool,
 
     /// Print ladder.json to stdout instead of the summary table.
     #[arg(long)]
@@ -326,32 +326,61 @@ fn parse_crfs(list: &str) -> anyhow::Result<Vec<f64>> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let options = options(&args)?;
-    run_with(args, options)
+    run_with(&args.input, &args.output, &options, Outputs::of(&args))
 }
 
-/// `optimize` with `options` (from `args`, perhaps adjusted: a merge reads a plan's cache).
-pub(super) fn run_with(args: Args, options: OptimizeOptions) -> anyhow::Result<()> {
-    use pertitle::util::overwrite::refuse_input_overwrite;
-    let input: &Path = &args.input;
-    refuse_input_overwrite(&args.output.join("ladder.json"), &[input], false)?;
-    if args.package {
-        refuse_input_overwrite(&args.output.join("stream"), &[input], true)?;
+/// What `optimize` writes besides OUTDIR/ladder.json, and how it reports.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Outputs {
+    /// Package the rungs into OUTDIR/stream.
+    pub package: bool,
+    /// Write OUTDIR/report.html.
+    pub report: bool,
+    /// Print ladder.json instead of the summary.
+    pub json: bool,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+impl Outputs {
+    /// What `args` asks for.
+    pub(super) fn of(args: &Args) -> Self {
+        Outputs {
+            package: args.package,
+            report: args.report,
+            json: args.json,
+            quiet: args.quiet,
+        }
     }
-    if args.report {
-        refuse_input_overwrite(&args.output.join("report.html"), &[input], false)?;
+}
+
+/// `optimize` of `input` into `output` with `options` (perhaps a plan's).
+pub(super) fn run_with(
+    input: &Path,
+    output: &Path,
+    options: &OptimizeOptions,
+    then: Outputs,
+) -> anyhow::Result<()> {
+    use pertitle::util::overwrite::refuse_input_overwrite;
+    refuse_input_overwrite(&output.join("ladder.json"), &[input], false)?;
+    if then.package {
+        refuse_input_overwrite(&output.join("stream"), &[input], true)?;
+    }
+    if then.report {
+        refuse_input_overwrite(&output.join("report.html"), &[input], false)?;
     }
     // Probe first so a bad input fails before the output directory is touched.
-    pertitle::probe(&args.input)?;
-    check_writable(&args.output)?;
+    pertitle::probe(input)?;
+    check_writable(output)?;
 
-    let bar = Bar::new(!args.quiet);
-    let result = pertitle::optimize(&args.input, &options, &bar);
+    let bar = Bar::new(!then.quiet);
+    let result = pertitle::optimize(input, options, &bar);
     bar.finish();
     let manifest = result?;
-    let path = args.output.join("ladder.json");
+    let path = output.join("ladder.json");
     manifest.write_atomic(&path)?;
 
-    if args.json {
+    if then.json {
         println!("{}", serde_json::to_string_pretty(&manifest)?);
     } else {
         super::summary::print(&manifest);
@@ -359,30 +388,30 @@ pub(super) fn run_with(args: Args, options: OptimizeOptions) -> anyhow::Result<(
     }
     // With --json, stdout holds only the manifest.
     let mut packaged = None;
-    if args.package {
-        let stream = args.output.join("stream");
+    if then.package {
+        let stream = output.join("stream");
         let package_options = PackageOptions {
-            source: Some(args.input.clone()),
+            source: Some(input.to_path_buf()),
             jobs: options.jobs,
             force: true,
             ..PackageOptions::default()
         };
-        let bar = Bar::counting(!args.quiet, "rungs");
+        let bar = Bar::counting(!then.quiet, "rungs");
         let result = pertitle::package::package(&manifest, &stream, &package_options, &bar);
         bar.finish();
         let p = result?;
-        if !args.json {
+        if !then.json {
             super::package::print_summary(&p);
             println!("wrote {}", stream.display());
         }
         packaged = Some(p);
     }
-    if args.report {
-        let report = args.output.join("report.html");
+    if then.report {
+        let report = output.join("report.html");
         let font = Path::new(pertitle::report::DEFAULT_FONT);
-        let show = !args.quiet && !args.json;
-        let strips = super::report::strips(&manifest, Some(args.input.clone()), None, font, show)?;
-        if args.json {
+        let show = !then.quiet && !then.json;
+        let strips = super::report::strips(&manifest, Some(input.to_path_buf()), None, font, show)?;
+        if then.json {
             let html = pertitle::report::html(&manifest, packaged.as_ref(), &strips)?;
             super::report::write_atomic(&report, html.as_bytes())?;
         } else {

@@ -1,9 +1,8 @@
 //! `pertitle run-task`: one work unit of a plan.
 
-use super::plan::optimize_args_of;
 use super::progress::Bar;
 use anyhow::Context;
-use pertitle::search::plan::Plan;
+use pertitle::optimize::plan::Plan;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -61,15 +60,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         )
     })?;
     plan.check_source()?;
-    let optimize_args = optimize_args_of(&plan, &args.plan)?;
-    let mut options = super::optimize::options(&optimize_args)?;
-    options.cache = Some(plan.cache_settings(false));
+    let mut options = plan.options(false);
     // One unit is one encode: one worker thread (ask the engine for one CPU per task).
     options.jobs = 1;
     let started = Instant::now();
     let bar = Bar::new(std::io::stderr().is_terminal());
     let measured =
-        pertitle::optimize::run_unit(&optimize_args.input, &options, unit.codec, unit.spec, &bar);
+        pertitle::optimize::run_unit(&plan.input(), &options, unit.codec, unit.spec, &bar);
     bar.finish();
     let what = if measured? {
         "measured"

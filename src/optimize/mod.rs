@@ -5,11 +5,13 @@
 //! - [`options`]: what a run can be told, its defaults and checks;
 //! - `codec_run`: one codec's run, step by step; `adaptive`: the adaptive search's loop;
 //!   `proxy_finals`: the final preset's encodes after a proxy search;
-//! - [`units`]: the same run cut into independent work units for a cluster.
+//! - [`units`]: the same run cut into independent work units for a cluster, written down
+//!   as a [`plan`] for a cluster's job array.
 
 mod adaptive;
 mod codec_run;
 pub mod options;
+pub mod plan;
 mod proxy_finals;
 pub mod units;
 

@@ -11,9 +11,10 @@ use crate::measure::point::Metric;
 use crate::search::SearchMode;
 use crate::search::adaptive::SearchSettings;
 use crate::source::resolution::Resolution;
+use serde::{Deserialize, Serialize};
 
 /// Everything `optimize` can be told. `Default` gives the CLI's defaults.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OptimizeOptions {
     /// Trial heights; widths follow the source's aspect ratio.
     pub heights: Vec<u32>,
@@ -48,7 +49,7 @@ pub struct OptimizeOptions {
 }
 
 /// One codec of a run and how it is encoded.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodecChoice {
     pub codec: Codec,
     /// The codec's preset (see [`Codec::presets`]).
@@ -82,7 +83,7 @@ pub(super) struct CodecOptions<'a> {
 }
 
 /// Where trial results are kept between runs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CacheSettings {
     pub dir: std::path::PathBuf,
     /// The source's BLAKE3 when it is already known (a plan's); otherwise the source is

@@ -2,28 +2,32 @@
 //! job array to run (`pertitle run-task`), then merged into the ladder (`pertitle merge`).
 //!
 //! `PLAN/plan.json` names the source (path, size, BLAKE3), the `optimize` options the plan
-//! was made with (as command-line arguments, so every worker and the merge rebuild the
-//! same options), the cache the units write their results to, and every unit: its index,
-//! its point and its file in the cache. Units share nothing but the cache, whose files
+//! was made with (resolved, as data: every worker and the merge run with exactly these),
+//! what the merge writes besides the ladder, the cache the units write their results to,
+//! and every unit: its index, its point and its file in the cache. Units share nothing but the cache, whose files
 //! appear atomically, so they can run in any order, on any machine that sees the source
 //! and the cache at the same paths, and again without effect once done.
 
 use crate::encode::codec::Codec;
 use crate::error::{Error, Result};
 use crate::measure::trial::TrialSpec;
-use crate::optimize::{CacheSettings, WorkUnits};
+use crate::optimize::{CacheSettings, OptimizeOptions, WorkUnits};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Bumped when the plan's layout changes.
-pub const PLAN_FORMAT: u32 = 2;
+pub const PLAN_FORMAT: u32 = 3;
 
 /// The file a plan directory holds.
 pub const PLAN_FILE: &str = "plan.json";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedSource {
+    /// The source's absolute path.
     pub path: PathBuf,
+    /// The path as the plan was given it (perhaps relative): a merge that reaches the same
+    /// file by it names the source so in the ladder, as a local run would.
+    pub given: PathBuf,
     pub bytes: u64,
     pub blake3: String,
 }
@@ -42,19 +46,31 @@ pub struct PlannedUnit {
 pub struct Plan {
     pub format: u32,
     pub source: PlannedSource,
-    /// `optimize`'s arguments (after the subcommand, without the output directory).
-    pub optimize_args: Vec<String>,
+    /// The run's options, resolved (without a cache: see `cache`).
+    pub options: OptimizeOptions,
+    /// What the merge writes besides ladder.json.
+    pub merge_writes: MergeOutputs,
     /// Where the units' results go (absolute).
     pub cache: PathBuf,
     pub units: Vec<PlannedUnit>,
 }
 
+/// What a merge writes besides ladder.json, as `optimize --package --report` would.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct MergeOutputs {
+    /// The rungs encoded and packaged for HLS and DASH.
+    pub package: bool,
+    /// The HTML report.
+    pub report: bool,
+}
+
 impl Plan {
-    /// A plan of `units` for the source at `input`, made with `optimize_args`, whose
-    /// results go to `cache`.
+    /// A plan of `units` for the source at `input`, made with `options` (their cache is not
+    /// kept: the results go to `cache`), whose merge also writes `merge_writes`.
     pub fn new(
         input: &Path,
-        optimize_args: Vec<String>,
+        options: &OptimizeOptions,
+        merge_writes: MergeOutputs,
         cache: &Path,
         units: WorkUnits,
     ) -> Result<Self> {
@@ -66,10 +82,15 @@ impl Plan {
             format: PLAN_FORMAT,
             source: PlannedSource {
                 path: absolute(input)?,
+                given: input.to_path_buf(),
                 bytes,
                 blake3: units.source_blake3,
             },
-            optimize_args,
+            options: OptimizeOptions {
+                cache: None,
+                ..options.clone()
+            },
+            merge_writes,
             cache: absolute(cache)?,
             units: units
                 .units
@@ -92,6 +113,28 @@ impl Plan {
             dir: self.cache.clone(),
             source_blake3: Some(self.source.blake3.clone()),
             read_only,
+        }
+    }
+
+    /// The run's options with the plan's cache (`read_only` for the merge).
+    pub fn options(&self, read_only: bool) -> OptimizeOptions {
+        OptimizeOptions {
+            cache: Some(self.cache_settings(read_only)),
+            ..self.options.clone()
+        }
+    }
+
+    /// The path to read the source by: as the plan was given it when that still reaches
+    /// the planned file (so the manifest names the source as a local run would), the
+    /// absolute path otherwise.
+    pub fn input(&self) -> PathBuf {
+        let given = &self.source.given;
+        let same = std::path::absolute(given).ok().as_ref() == Some(&self.source.path)
+            || std::fs::metadata(given).is_ok_and(|m| m.len() == self.source.bytes);
+        if same {
+            given.clone()
+        } else {
+            self.source.path.clone()
         }
     }
 
