@@ -4,7 +4,7 @@
 //! strings read back from the encoded streams' headers ([`codecs_string`]).
 
 pub mod codec;
-pub mod codecs_string;
-pub mod cputime;
+pub(crate) mod codecs_string;
+pub(crate) mod cputime;
 pub mod encoder;
-pub mod segment;
+pub(crate) mod segment;

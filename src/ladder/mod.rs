@@ -7,11 +7,11 @@
 //! 3. [`build`]: marks the overall hull on the points and turns the selection into rungs.
 
 pub mod bdrate;
-pub mod candidates;
-pub mod constraints;
+pub(crate) mod candidates;
+mod constraints;
 pub mod fixed;
 pub mod hull;
-pub mod select;
+mod select;
 
 pub use candidates::{Candidate, CrfValues, Origin};
 pub use constraints::{Constraints, ForcedRung};

@@ -2,11 +2,11 @@
 //! frame fans out to all the points of the pass, which encode, decode back and score it in
 //! parallel.
 
-pub mod cache;
+pub(crate) mod cache;
 pub mod metrics;
 pub mod point;
-pub mod sample;
-pub mod source_pass;
+pub(crate) mod sample;
+pub(crate) mod source_pass;
 pub mod trial;
 
 use crate::encode::codec::Codec;

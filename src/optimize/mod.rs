@@ -10,10 +10,10 @@
 
 mod adaptive;
 mod codec_run;
-pub mod options;
+mod options;
 pub mod plan;
 mod proxy_finals;
-pub mod units;
+mod units;
 
 pub use options::{
     CacheSettings, CodecChoice, DEFAULT_PROXY_PRESET, DEFAULT_PROXY_SAMPLE, OptimizeOptions,

@@ -3,8 +3,8 @@
 //! [`proxy`] preset calibrated against the final one.
 
 pub mod adaptive;
-pub mod grid;
-pub mod proxy;
+pub(crate) mod grid;
+pub(crate) mod proxy;
 
 use serde::{Deserialize, Serialize};
 
