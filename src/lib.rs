@@ -21,6 +21,32 @@
 //!
 //! FFmpeg is used through its libraries (ffmpeg-next); nothing runs the `ffmpeg` program.
 //! [`util`] holds atomic writes, the overwrite guard, Ctrl-C handling and FFmpeg's log.
+//!
+//! A run in a few lines:
+//!
+//! ```no_run
+//! use pertitle::{Metric, OptimizeOptions};
+//! # fn main() -> pertitle::Result<()> {
+//! pertitle::source::init();
+//! let options = OptimizeOptions {
+//!     metric: Metric::Psnr,
+//!     ..OptimizeOptions::default()
+//! };
+//! let manifest = pertitle::optimize(
+//!     std::path::Path::new("title.mp4"),
+//!     &options,
+//!     &pertitle::util::progress::Silent,
+//! )?;
+//! for rung in &manifest.ladders[0].rungs {
+//!     println!("{}x{} at {:.0} kbit/s", rung.width, rung.height, rung.bitrate_kbps);
+//! }
+//! manifest.write_atomic(std::path::Path::new("ladder.json"))?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The `pertitle` binary is built with the default `cli` feature; the library itself does
+//! not depend on the command line's crates.
 
 pub mod encode;
 pub mod error;
@@ -35,11 +61,18 @@ pub mod search;
 pub mod source;
 pub mod util;
 
+// The front door: the types and calls a user of the library starts from.
 pub use encode::codec::Codec;
 pub use error::{Error, Result, Setting};
+pub use ladder::fixed::ReferenceLadder;
+pub use ladder::{Constraints, ForcedRung, Objective};
 pub use manifest::Manifest;
+pub use measure::metrics::vmaf::VmafModel;
 pub use measure::point::{Metric, Point, Rung};
-pub use optimize::{OptimizeOptions, optimize};
+pub use optimize::{CacheSettings, CodecChoice, OptimizeOptions, optimize};
+pub use score::{ScoreOptions, ScoreReport, score};
+pub use search::SearchMode;
 pub use source::frame_rate::FrameRate;
 pub use source::resolution::Resolution;
 pub use source::{SourceInfo, probe};
+pub use util::progress::Progress;
