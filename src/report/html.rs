@@ -4,6 +4,8 @@ use super::Strip;
 use super::plot::{self, quality_label, source_name};
 use crate::Manifest;
 use crate::error::Result;
+use crate::ladder::Constraints;
+use crate::ladder::fixed::Comparison;
 use crate::manifest::CodecLadder;
 use crate::measure::point::Metric;
 use crate::package::PackageManifest;
@@ -127,6 +129,11 @@ table.kv th { width: 280px; }
 .note { color: #444; font-size: 15px; }
 ";
 
+/// Write to the page; writing to a String cannot fail.
+macro_rules! out {
+    ($w:expr, $($t:tt)*) => {{ let _ = write!($w, $($t)*); }};
+}
+
 /// The report page for `manifest`, with the figures of its package (`pertitle package`'s
 /// `package.json`) when given: every rung's real segment bitrates and what HLS and DASH
 /// declare.
@@ -136,19 +143,70 @@ pub fn html(
     strips: &[Strip],
 ) -> Result<String> {
     let m = manifest;
-    let metric = m.settings.metric;
-    let qd = quality_digits(metric);
-    let name = esc(&source_name(m));
     let mut h = String::new();
     let w = &mut h;
-    // Writing to a String cannot fail.
-    macro_rules! out {
-        ($($t:tt)*) => {{ let _ = write!(w, $($t)*); }};
+    head(w, m);
+
+    // The ladders, codec by codec.
+    let several = m.ladders.len() > 1;
+    if several {
+        codec_comparisons(w, m)?;
     }
-    out!("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    out!("<title>pertitle report: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n");
-    out!("<h1>Per-title ladder: {name}</h1>\n");
+    for l in &m.ladders {
+        let tag = if several {
+            format!("{}: ", esc(l.codec.name()))
+        } else {
+            String::new()
+        };
+        // 1. Rate-quality plot.
+        rate_quality(w, m, l, &tag)?;
+        // 2. One frame at every rung.
+        if let Some(strip) = strips.iter().find(|s| s.codec == l.codec) {
+            frame_strip(w, strip, &tag);
+        }
+        // 3. Segment bitrates.
+        segment_bitrates(w, m, l, package, &tag)?;
+        // 4. Tables.
+        rungs_table(w, l, &tag);
+        if let Some(p) = package {
+            package_table(w, l, p, &tag);
+        }
+        ladder_summary(w, m, l, &tag);
+        if let Some(c) = &l.comparison {
+            reference_comparison(w, m, c, &tag);
+        }
+    }
+
+    settings_table(w, m);
+    source_table(w, m);
+    out!(w, "</body>\n</html>\n");
+    Ok(h)
+}
+
+/// One row of a key-value table: the key as text, the value as HTML.
+fn kv(w: &mut String, k: &str, v: &str) {
+    let _ = writeln!(w, "<tr><th>{}</th><td>{v}</td></tr>", esc(k));
+}
+
+/// Items joined with commas.
+fn list(v: Vec<String>) -> String {
+    v.join(", ")
+}
+
+/// The document head with the style, the title, and a line on the source and its ladders.
+fn head(w: &mut String, m: &Manifest) {
+    let name = esc(&source_name(m));
     out!(
+        w,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    );
+    out!(
+        w,
+        "<title>pertitle report: {name}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+    );
+    out!(w, "<h1>Per-title ladder: {name}</h1>\n");
+    out!(
+        w,
         "<p class=\"sub\">{} &middot; {}x{} &middot; {} fps &middot; {} s &middot; {} rungs on {} &middot; {} {}</p>\n",
         esc(&m.source.path.display().to_string()),
         m.source.width,
@@ -164,233 +222,255 @@ pub fn html(
         esc(&m.generator.name),
         esc(&m.generator.version),
     );
+}
 
-    let kv = |w: &mut String, k: &str, v: &str| {
-        let _ = writeln!(w, "<tr><th>{}</th><td>{v}</td></tr>", esc(k));
-    };
-    // The ladders, codec by codec.
-    let several = m.ladders.len() > 1;
-    if several {
-        codec_comparisons(w, m)?;
+/// The section plotting a ladder's trial encodes, hull and rungs (and the reference's rungs).
+fn rate_quality(w: &mut String, m: &Manifest, l: &CodecLadder, tag: &str) -> Result<()> {
+    out!(
+        w,
+        "<h2>{tag}Rate and quality</h2>\n<figure>\n{}\n",
+        inline(&plot::rate_quality_svg(m, l)?, "rate-quality plot")
+    );
+    let mut caption = format!(
+        "Every trial encode ({} points) by resolution, the upper convex hull over all of them, and the {} rungs chosen from it (filled triangles: measured encodes; hollow: interpolated between two measured CRFs)",
+        l.points.len(),
+        l.rungs.len()
+    );
+    if let Some(c) = &l.comparison {
+        out!(
+            caption,
+            ", and the {} rungs of the {} reference ladder encoded and measured on this title (crosses)",
+            c.rungs.len(),
+            esc(c.reference.name())
+        );
     }
-    for l in &m.ladders {
-        let tag = if several {
-            format!("{}: ", esc(l.codec.name()))
-        } else {
-            String::new()
-        };
-        // 1. Rate-quality plot.
-        out!(
-            "<h2>{tag}Rate and quality</h2>\n<figure>\n{}\n",
-            inline(&plot::rate_quality_svg(m, l)?, "rate-quality plot")
-        );
-        let mut caption = format!(
-            "Every trial encode ({} points) by resolution, the upper convex hull over all of them, and the {} rungs chosen from it (filled triangles: measured encodes; hollow: interpolated between two measured CRFs)",
-            l.points.len(),
-            l.rungs.len()
-        );
-        if let Some(c) = &l.comparison {
-            let _ = write!(
-                caption,
-                ", and the {} rungs of the {} reference ladder encoded and measured on this title (crosses)",
-                c.rungs.len(),
-                esc(c.reference.name())
-            );
-        }
-        out!(
-            "<figcaption>{caption}. Quality: {}, scored at {}.</figcaption>\n</figure>\n",
-            esc(quality_label(metric)),
-            m.settings.display
-        );
+    out!(
+        w,
+        "<figcaption>{caption}. Quality: {}, scored at {}.</figcaption>\n</figure>\n",
+        esc(quality_label(m.settings.metric)),
+        m.settings.display
+    );
+    Ok(())
+}
 
-        // 2. One frame at every rung.
-        if let Some(strip) = strips.iter().find(|s| s.codec == l.codec) {
-            frame_strip(w, strip, &tag);
-        }
-
-        // 3. Segment bitrates.
-        out!("<h2>{tag}Bitrate of each segment</h2>\n");
-        let interpolated: Vec<String> = l
-            .rungs
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.segment_sizes_bits.is_empty())
-            .map(|(i, _)| (i + 1).to_string())
-            .collect();
-        let seg_note = if interpolated.is_empty() || package.is_some() {
-            String::new()
-        } else {
-            format!(
-                " Rung{} {} {} interpolated: never encoded, so {} no segment sizes and {} not shown (a report with the package shows every rung).",
-                if interpolated.len() > 1 { "s" } else { "" },
-                interpolated.join(", "),
-                if interpolated.len() > 1 { "are" } else { "is" },
-                if interpolated.len() > 1 {
-                    "they have"
-                } else {
-                    "it has"
-                },
-                if interpolated.len() > 1 { "are" } else { "is" },
+/// The section plotting the bitrate of each segment of each rung of a ladder.
+fn segment_bitrates(
+    w: &mut String,
+    m: &Manifest,
+    l: &CodecLadder,
+    package: Option<&PackageManifest>,
+    tag: &str,
+) -> Result<()> {
+    out!(w, "<h2>{tag}Bitrate of each segment</h2>\n");
+    let seg_note = unplotted_rungs_note(l, package);
+    let seg_text = match package {
+        Some(_) => format!(
+            "Each segment file's size over its duration, for every rung of the package ({} segments of about {} s), plotted from the segment's start time.",
+            m.segments.count,
+            num(m.settings.segment_seconds, 1)
+        ),
+        None => format!(
+            "Each segment's encoded size over its duration ({} segments of about {} s), plotted from the segment's start time.",
+            m.segments.count,
+            num(m.settings.segment_seconds, 1)
+        ),
+    };
+    match plot::segments_svg(m, l, package)? {
+        Some(svg) => {
+            out!(
+                w,
+                "<figure>\n{}\n<figcaption>{seg_text}{seg_note}</figcaption>\n</figure>\n",
+                inline(&svg, "segment bitrates")
             )
-        };
-        let seg_text = match package {
-            Some(_) => format!(
-                "Each segment file's size over its duration, for every rung of the package ({} segments of about {} s), plotted from the segment's start time.",
-                m.segments.count,
-                num(m.settings.segment_seconds, 1)
-            ),
-            None => format!(
-                "Each segment's encoded size over its duration ({} segments of about {} s), plotted from the segment's start time.",
-                m.segments.count,
-                num(m.settings.segment_seconds, 1)
-            ),
-        };
-        match plot::segments_svg(m, l, package)? {
-            Some(svg) => {
-                out!(
-                    "<figure>\n{}\n<figcaption>{seg_text}{seg_note}</figcaption>\n</figure>\n",
-                    inline(&svg, "segment bitrates")
-                )
-            }
-            None => out!("<p class=\"note\">No rung has segment sizes.{seg_note}</p>\n"),
         }
+        None => out!(
+            w,
+            "<p class=\"note\">No rung has segment sizes.{seg_note}</p>\n"
+        ),
+    }
+    Ok(())
+}
 
-        // 3. Tables.
-        let has_vmaf = l.rungs.iter().any(|r| r.vmaf.is_some());
+/// Which rungs the segment plot leaves out (interpolated, never encoded), when it has no
+/// package to take their sizes from; else nothing.
+fn unplotted_rungs_note(l: &CodecLadder, package: Option<&PackageManifest>) -> String {
+    let interpolated: Vec<String> = l
+        .rungs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.segment_sizes_bits.is_empty())
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
+    if interpolated.is_empty() || package.is_some() {
+        String::new()
+    } else {
+        format!(
+            " Rung{} {} {} interpolated: never encoded, so {} no segment sizes and {} not shown (a report with the package shows every rung).",
+            if interpolated.len() > 1 { "s" } else { "" },
+            interpolated.join(", "),
+            if interpolated.len() > 1 { "are" } else { "is" },
+            if interpolated.len() > 1 {
+                "they have"
+            } else {
+                "it has"
+            },
+            if interpolated.len() > 1 { "are" } else { "is" },
+        )
+    }
+}
+
+/// The table of a ladder's rungs: resolution, CRF, bitrates and qualities.
+fn rungs_table(w: &mut String, l: &CodecLadder, tag: &str) {
+    let has_vmaf = l.rungs.iter().any(|r| r.vmaf.is_some());
+    out!(
+        w,
+        "<h2>{tag}Rungs</h2>\n<table class=\"rungs\">\n<tr><th>#</th><th>resolution</th><th>CRF</th><th>bitrate (kbit/s)</th><th>peak (kbit/s)</th>"
+    );
+    if has_vmaf {
+        out!(w, "<th>VMAF</th>");
+    }
+    out!(
+        w,
+        "<th>PSNR-Y (dB)</th><th>PSNR-YUV (dB)</th><th>SSIM-Y</th></tr>\n"
+    );
+    for (i, r) in l.rungs.iter().enumerate() {
+        let crf = if r.interpolated {
+            format!("<span class=\"interp\">{}*</span>", num(r.crf, 2))
+        } else {
+            num(r.crf, 2)
+        };
         out!(
-            "<h2>{tag}Rungs</h2>\n<table class=\"rungs\">\n<tr><th>#</th><th>resolution</th><th>CRF</th><th>bitrate (kbit/s)</th><th>peak (kbit/s)</th>"
+            w,
+            "<tr><td class=\"n\">{}</td><td>{}x{}</td><td class=\"n\">{crf}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            i + 1,
+            r.width,
+            r.height,
+            num(r.bitrate_kbps, 1),
+            num(r.peak_kbps, 1)
         );
         if has_vmaf {
-            out!("<th>VMAF</th>");
+            out!(w, "<td class=\"n\">{}</td>", opt(r.vmaf, 3));
         }
-        out!("<th>PSNR-Y (dB)</th><th>PSNR-YUV (dB)</th><th>SSIM-Y</th></tr>\n");
-        for (i, r) in l.rungs.iter().enumerate() {
-            let crf = if r.interpolated {
-                format!("<span class=\"interp\">{}*</span>", num(r.crf, 2))
-            } else {
-                num(r.crf, 2)
-            };
-            out!(
-                "<tr><td class=\"n\">{}</td><td>{}x{}</td><td class=\"n\">{crf}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
-                i + 1,
-                r.width,
-                r.height,
-                num(r.bitrate_kbps, 1),
-                num(r.peak_kbps, 1)
-            );
-            if has_vmaf {
-                out!("<td class=\"n\">{}</td>", opt(r.vmaf, 3));
-            }
-            out!(
-                "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
-                num(r.psnr_y, 3),
-                num(r.psnr_yuv, 3),
-                num(r.ssim_y, 5)
-            );
-        }
-        out!("</table>\n");
-        if l.rungs.iter().any(|r| r.interpolated) {
-            out!(
-                "<p class=\"note\"><span class=\"interp\">*</span> interpolated between two measured CRFs of its resolution: CRF, bitrate and qualities estimated, not encoded; peak estimated from the nearer measured point.</p>\n"
-            );
-        }
-
-        if let Some(p) = package {
-            package_table(w, l, p, &tag);
-        }
-
-        out!("<h2>{tag}Ladder</h2>\n<table class=\"kv\">\n");
-        kv(
+        out!(
             w,
-            &format!("expected quality ({})", quality_label(metric)),
-            &num(l.summary.expected_quality, qd),
+            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            num(r.psnr_y, 3),
+            num(r.psnr_yuv, 3),
+            num(r.ssim_y, 5)
         );
-        kv(
-            w,
-            "viewer bandwidths (log-uniform)",
-            &format!(
-                "{} – {} kbit/s",
-                num(l.summary.viewer_kbps[0], 0),
-                num(l.summary.viewer_kbps[1], 0)
-            ),
-        );
-        kv(w, "rungs", &l.rungs.len().to_string());
-        kv(
-            w,
-            "interpolated rungs",
-            &l.summary.interpolated_rungs.to_string(),
-        );
-        out!("</table>\n");
-
-        if let Some(c) = &l.comparison {
-            out!(
-                "<h2>{tag}Against {}</h2>\n<table class=\"kv\">\n",
-                esc(c.reference.name())
-            );
-            kv(
-                w,
-                "BD-rate (negative: fewer bits)",
-                &c.bd_rate_percent
-                    .map_or("–".to_string(), |v| format!("{v:+.2} %")),
-            );
-            kv(
-                w,
-                &format!("BD-quality ({})", quality_label(metric)),
-                &c.bd_quality.map_or("–".to_string(), |v| format!("{v:+.3}")),
-            );
-            kv(w, "equal quality compared at", &opt(c.equal_quality, qd));
-            kv(
-                w,
-                "reference bitrate there (kbit/s)",
-                &opt(c.reference_kbps_at_equal_quality, 1),
-            );
-            kv(
-                w,
-                "per-title bitrate there (kbit/s)",
-                &opt(c.per_title_kbps_at_equal_quality, 1),
-            );
-            kv(
-                w,
-                "saving at equal quality",
-                &c.saving_at_equal_quality_percent
-                    .map_or("–".to_string(), |v| format!("{v:.2} %")),
-            );
-            kv(
-                w,
-                "reference top rung",
-                &format!(
-                    "{} kbit/s, quality {}",
-                    opt(c.reference_top_kbps, 1),
-                    opt(c.reference_top_quality, qd)
-                ),
-            );
-            kv(w, "BD interpolation", &esc(&c.method.to_string()));
-            kv(w, "reference rate control", &esc(&c.rate_control));
-            if let Some(note) = &c.note {
-                kv(w, "note", &esc(note));
-            }
-            out!(
-                "</table>\n<table class=\"rungs\">\n<tr><th>reference rung</th><th>target (kbit/s)</th><th>bitrate (kbit/s)</th><th>peak (kbit/s)</th><th>{}</th></tr>\n",
-                esc(quality_label(metric))
-            );
-            for r in &c.rungs {
-                out!(
-                    "<tr><td>{}x{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
-                    r.width,
-                    r.height,
-                    num(r.target_kbps, 0),
-                    num(r.bitrate_kbps, 1),
-                    num(r.peak_kbps, 1),
-                    num(metric.of(r), qd)
-                );
-            }
-            out!("</table>\n");
-        }
     }
+    out!(w, "</table>\n");
+    if l.rungs.iter().any(|r| r.interpolated) {
+        out!(
+            w,
+            "<p class=\"note\"><span class=\"interp\">*</span> interpolated between two measured CRFs of its resolution: CRF, bitrate and qualities estimated, not encoded; peak estimated from the nearer measured point.</p>\n"
+        );
+    }
+}
 
+/// The table of a ladder's expected quality over its viewers' bandwidths.
+fn ladder_summary(w: &mut String, m: &Manifest, l: &CodecLadder, tag: &str) {
+    let metric = m.settings.metric;
+    out!(w, "<h2>{tag}Ladder</h2>\n<table class=\"kv\">\n");
+    kv(
+        w,
+        &format!("expected quality ({})", quality_label(metric)),
+        &num(l.summary.expected_quality, quality_digits(metric)),
+    );
+    kv(
+        w,
+        "viewer bandwidths (log-uniform)",
+        &format!(
+            "{} – {} kbit/s",
+            num(l.summary.viewer_kbps[0], 0),
+            num(l.summary.viewer_kbps[1], 0)
+        ),
+    );
+    kv(w, "rungs", &l.rungs.len().to_string());
+    kv(
+        w,
+        "interpolated rungs",
+        &l.summary.interpolated_rungs.to_string(),
+    );
+    out!(w, "</table>\n");
+}
+
+/// The section comparing a ladder with a reference ladder: the BD figures, then the
+/// reference's rungs as encoded and measured on this title.
+fn reference_comparison(w: &mut String, m: &Manifest, c: &Comparison, tag: &str) {
+    let metric = m.settings.metric;
+    let qd = quality_digits(metric);
+    out!(
+        w,
+        "<h2>{tag}Against {}</h2>\n<table class=\"kv\">\n",
+        esc(c.reference.name())
+    );
+    kv(
+        w,
+        "BD-rate (negative: fewer bits)",
+        &c.bd_rate_percent
+            .map_or("–".to_string(), |v| format!("{v:+.2} %")),
+    );
+    kv(
+        w,
+        &format!("BD-quality ({})", quality_label(metric)),
+        &c.bd_quality.map_or("–".to_string(), |v| format!("{v:+.3}")),
+    );
+    kv(w, "equal quality compared at", &opt(c.equal_quality, qd));
+    kv(
+        w,
+        "reference bitrate there (kbit/s)",
+        &opt(c.reference_kbps_at_equal_quality, 1),
+    );
+    kv(
+        w,
+        "per-title bitrate there (kbit/s)",
+        &opt(c.per_title_kbps_at_equal_quality, 1),
+    );
+    kv(
+        w,
+        "saving at equal quality",
+        &c.saving_at_equal_quality_percent
+            .map_or("–".to_string(), |v| format!("{v:.2} %")),
+    );
+    kv(
+        w,
+        "reference top rung",
+        &format!(
+            "{} kbit/s, quality {}",
+            opt(c.reference_top_kbps, 1),
+            opt(c.reference_top_quality, qd)
+        ),
+    );
+    kv(w, "BD interpolation", &esc(&c.method.to_string()));
+    kv(w, "reference rate control", &esc(&c.rate_control));
+    if let Some(note) = &c.note {
+        kv(w, "note", &esc(note));
+    }
+    out!(
+        w,
+        "</table>\n<table class=\"rungs\">\n<tr><th>reference rung</th><th>target (kbit/s)</th><th>bitrate (kbit/s)</th><th>peak (kbit/s)</th><th>{}</th></tr>\n",
+        esc(quality_label(metric))
+    );
+    for r in &c.rungs {
+        out!(
+            w,
+            "<tr><td>{}x{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            r.width,
+            r.height,
+            num(r.target_kbps, 0),
+            num(r.bitrate_kbps, 1),
+            num(r.peak_kbps, 1),
+            num(metric.of(r), qd)
+        );
+    }
+    out!(w, "</table>\n");
+}
+
+/// The table of the run's settings: encoders, resolutions, segments, scoring, constraints.
+fn settings_table(w: &mut String, m: &Manifest) {
     let s = &m.settings;
-    out!("<h2>Settings</h2>\n<table class=\"kv\">\n");
-    let list = |v: Vec<String>| v.join(", ");
+    out!(w, "<h2>Settings</h2>\n<table class=\"kv\">\n");
     for l in &m.ladders {
         kv(
             w,
@@ -432,7 +512,15 @@ pub fn html(
                 .map_or(String::new(), |v| format!(", VMAF model {v}"))
         )),
     );
-    let c = &s.constraints;
+    kv(w, "constraints", &esc(&constraints_text(&s.constraints)));
+    if let Some([lo, hi]) = s.objective.viewer_kbps {
+        kv(w, "objective", &format!("viewers at {lo}–{hi} kbit/s"));
+    }
+    out!(w, "</table>\n");
+}
+
+/// The ladder constraints in words, the unset ones left out.
+fn constraints_text(c: &Constraints) -> String {
     let mut cs = vec![
         format!("{}–{} rungs", c.min_rungs, c.max_rungs),
         format!(
@@ -479,14 +567,13 @@ pub fn html(
     if c.measured_only {
         cs.push("measured rungs only".to_string());
     }
-    kv(w, "constraints", &esc(&cs.join("; ")));
-    if let Some([lo, hi]) = s.objective.viewer_kbps {
-        kv(w, "objective", &format!("viewers at {lo}–{hi} kbit/s"));
-    }
-    out!("</table>\n");
+    cs.join("; ")
+}
 
+/// The table of the source and of the program that made the manifest.
+fn source_table(w: &mut String, m: &Manifest) {
     let src = &m.source;
-    out!("<h2>Source</h2>\n<table class=\"kv\">\n");
+    out!(w, "<h2>Source</h2>\n<table class=\"kv\">\n");
     kv(w, "path", &esc(&src.path.display().to_string()));
     kv(w, "size", &format!("{}x{}", src.width, src.height));
     kv(w, "frame rate", &esc(&src.frame_rate.to_string()));
@@ -503,12 +590,9 @@ pub fn html(
             m.generator.name, m.generator.version, m.generator.libavcodec
         )),
     );
-    out!("</table>\n</body>\n</html>\n");
-    Ok(h)
+    out!(w, "</table>\n");
 }
 
-/// The package's renditions: what HLS and DASH declare, measured on the segment files, and
-/// how the final encodes compare with the ladder's figures.
 /// Each later codec against the first: every codec's hull and rungs on one plot, then the
 /// BD-rates on the hulls and on the ladders.
 fn codec_comparisons(w: &mut String, m: &Manifest) -> Result<()> {
@@ -604,11 +688,11 @@ fn best_per_rung(w: &mut String, m: &Manifest) {
     );
 }
 
+/// The package's renditions: what HLS and DASH declare, measured on the segment files, and
+/// how the final encodes compare with the ladder's figures.
 fn package_table(w: &mut String, l: &CodecLadder, p: &PackageManifest, tag: &str) {
-    macro_rules! out {
-        ($($t:tt)*) => {{ let _ = write!(w, $($t)*); }};
-    }
     out!(
+        w,
         "<h2>{tag}Package</h2>\n<table class=\"rungs\">\n<tr><th>rendition</th><th>resolution</th><th>CODECS</th><th>AVERAGE-BANDWIDTH (kbit/s)</th><th>BANDWIDTH (kbit/s)</th><th>DASH bandwidth (kbit/s)</th><th>ladder bitrate (kbit/s)</th><th>final vs ladder</th></tr>\n"
     );
     let renditions = p.renditions.iter().filter(|r| r.codec == l.codec);
@@ -637,6 +721,7 @@ fn package_table(w: &mut String, l: &CodecLadder, p: &PackageManifest, tag: &str
             num(rung.bitrate_kbps, 1)
         };
         out!(
+            w,
             "<tr><td>{}</td><td>{}x{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{ladder}</td><td>{versus}</td></tr>\n",
             esc(&r.name),
             r.width,
@@ -647,8 +732,9 @@ fn package_table(w: &mut String, l: &CodecLadder, p: &PackageManifest, tag: &str
             num(r.dash_bandwidth as f64 / 1000.0, 1),
         );
     }
-    out!("</table>\n");
+    out!(w, "</table>\n");
     out!(
+        w,
         "<p class=\"note\">Measured on the segment files (container included): AVERAGE-BANDWIDTH is all segment bits over the duration, BANDWIDTH the peak segment bit rate (RFC 8216bis), the DASH bandwidth the least rate that delivers every segment in time after {} s of buffering. {}. Final encodes: {} preset {}; a measured rung's final encode is its trial encode (\"same bits\"); an interpolated rung's video bitrate is compared with the ladder's estimate.</p>\n",
         num(p.dash_min_buffer_s, 3),
         [
