@@ -46,6 +46,7 @@ use bandwidth::SegmentSize;
 use rayon::prelude::*;
 use rendition::{Encoded, INIT_SEGMENT, MEDIA_PLAYLIST, Rendition, RenditionSpec, segment_name};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// File names at the top of a package.
@@ -203,166 +204,208 @@ pub fn package(
     if manifest.ladders.iter().all(|l| l.rungs.is_empty()) {
         return Err(Error::EmptyLadder { codec: None });
     }
-    let source = options
-        .source
-        .clone()
-        .unwrap_or_else(|| manifest.source.path.clone());
-    manifest.check_source(&source)?;
-    let rate = manifest.source.frame_rate;
-    let segment_seconds = manifest.settings.segment_seconds;
-    let segmenter = Segmenter::new(rate, segment_seconds);
-    // Each ladder's encoder settings: its own preset unless another is asked for.
-    let settings: Vec<EncoderSettings> = manifest
-        .ladders
-        .iter()
-        .map(|l| {
-            let preset = options.preset.as_ref().unwrap_or(&l.preset);
-            EncoderSettings::for_segments(l.codec, preset, &segmenter)
-        })
-        .collect::<Result<_>>()?;
+    let plan = Plan::new(manifest, options)?;
     let staging = Staging::new(out, options.force)?;
-
-    // Every ladder's rungs, ladder by ladder: (ladder index, rung).
-    let rungs: Vec<(usize, &Rung)> = manifest
-        .ladders
-        .iter()
+    plan.create_directories(&staging)?;
+    let encoded = plan.encode(&staging, options.jobs, progress)?;
+    let timeline = Timeline::new(manifest, &plan.segmenter);
+    let renditions = encoded
+        .into_iter()
         .enumerate()
-        .flat_map(|(i, l)| l.rungs.iter().map(move |r| (i, r)))
-        .collect();
-    let specs: Vec<RenditionSpec> = rungs
-        .iter()
-        .map(|(_, r)| RenditionSpec {
-            resolution: Resolution::new(r.width, r.height),
-            rate: RateControl::Crf(r.crf),
+        .map(|(i, enc)| plan.rendition(i, enc, &staging, &timeline, options.hls))
+        .collect::<Result<Vec<_>>>()?;
+    let result = plan.into_manifest(renditions, &timeline, options);
+    write_top_files(&staging, &result, &timeline, options)?;
+    staging.commit()?;
+    Ok(result)
+}
+
+/// What a package holds and how each rendition is encoded, before anything is written.
+struct Plan<'a> {
+    manifest: &'a Manifest,
+    source: PathBuf,
+    segmenter: Segmenter,
+    /// Each ladder's encoder settings.
+    settings: Vec<EncoderSettings>,
+    /// Every ladder's rungs, ladder by ladder: (ladder index, rung).
+    rungs: Vec<(usize, &'a Rung)>,
+    specs: Vec<RenditionSpec>,
+    /// Each rendition's directory in the package.
+    names: Vec<String>,
+}
+
+impl<'a> Plan<'a> {
+    /// The renditions of `manifest`'s rungs as `options` asks, once the source is checked.
+    fn new(manifest: &'a Manifest, options: &PackageOptions) -> Result<Self> {
+        let source = options
+            .source
+            .clone()
+            .unwrap_or_else(|| manifest.source.path.clone());
+        manifest.check_source(&source)?;
+        let segmenter = Segmenter::new(
+            manifest.source.frame_rate,
+            manifest.settings.segment_seconds,
+        );
+        // Each ladder's encoder settings: its own preset unless another is asked for.
+        let settings: Vec<EncoderSettings> = manifest
+            .ladders
+            .iter()
+            .map(|l| {
+                let preset = options.preset.as_ref().unwrap_or(&l.preset);
+                EncoderSettings::for_segments(l.codec, preset, &segmenter)
+            })
+            .collect::<Result<_>>()?;
+        let rungs: Vec<(usize, &Rung)> = manifest
+            .ladders
+            .iter()
+            .enumerate()
+            .flat_map(|(i, l)| l.rungs.iter().map(move |r| (i, r)))
+            .collect();
+        let specs: Vec<RenditionSpec> = rungs
+            .iter()
+            .map(|(_, r)| RenditionSpec {
+                resolution: Resolution::new(r.width, r.height),
+                rate: RateControl::Crf(r.crf),
+            })
+            .collect();
+        let names = rendition_names(manifest, &rungs);
+        Ok(Plan {
+            manifest,
+            source,
+            segmenter,
+            settings,
+            rungs,
+            specs,
+            names,
         })
-        .collect();
-    let several = manifest.ladders.len() > 1;
-    let mut names: Vec<String> = Vec::with_capacity(rungs.len());
-    for (k, &(i, r)) in rungs.iter().enumerate() {
-        let index = rungs[..k].iter().filter(|(j, _)| *j == i).count();
-        let codec = several.then_some(manifest.ladders[i].codec);
-        names.push(rendition_name(
-            codec,
-            index,
-            Resolution::new(r.width, r.height),
-        ));
-    }
-    for name in &names {
-        let dir = staging.path().join(name);
-        std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
     }
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
-        .thread_name(|i| format!("pertitle-encoder-{i}"))
-        .build()
-        .map_err(|e| Error::Threads(e.to_string()))?;
-    // Progress speaks of trial specs; a rendition is one.
-    let progress_specs: Vec<TrialSpec> = specs
-        .iter()
-        .map(|s| TrialSpec {
-            resolution: s.resolution,
-            rate: s.rate,
-        })
-        .collect();
-    // Planned at the hungriest codec's estimate.
-    let bytes_per_pixel = manifest
-        .ladders
-        .iter()
-        .map(|l| bytes_per_trial_pixel(l.codec))
-        .max()
-        .unwrap_or(0);
-    let passes = plan_passes(
-        &progress_specs,
-        bytes_per_pixel,
-        0,
-        default_memory_budget(),
-        0,
-    );
-    let mut encoded: Vec<Encoded> = Vec::with_capacity(specs.len());
-    for range in passes {
-        let done = encoded.len();
-        let pass = pool.install(|| -> Result<Vec<Encoded>> {
-            let reader = FrameReader::open(&source, 0)?;
-            let mut renditions: Vec<Rendition> = range
-                .clone()
-                .into_par_iter()
-                .map(|i| {
-                    Rendition::open(
-                        specs[i],
-                        rate,
-                        segmenter,
-                        segment_seconds,
-                        &settings[rungs[i].0],
-                        &staging.path().join(&names[i]),
-                    )
-                })
-                .collect::<Result<_>>()?;
-            progress.pass_started(
-                &progress_specs[range.clone()],
-                done,
-                specs.len(),
-                manifest.source.frames,
-            );
-            source_pass::run(
-                reader,
-                &mut renditions,
-                None,
-                source_pass::Frames::All(segmenter),
-                &|| progress.frame(),
-            )?;
-            renditions.into_par_iter().map(Rendition::finish).collect()
-        })?;
-        encoded.extend(pass);
-        progress.pass_finished(encoded.len(), specs.len());
+    /// Create every rendition's directory in the staging directory.
+    fn create_directories(&self, staging: &Staging) -> Result<()> {
+        for name in &self.names {
+            let dir = staging.path().join(name);
+            std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        Ok(())
     }
 
-    let frames_per_segment = segmenter.frames_per_segment(manifest.source.frames);
-    let durations: Vec<f64> = frames_per_segment
-        .iter()
-        .map(|&f| rate.duration_of(f))
-        .collect();
-    let min_buffer_s = DASH_MIN_BUFFER_SEGMENTS * durations.iter().copied().fold(0.0, f64::max);
-    let mut renditions = Vec::with_capacity(specs.len());
-    for (i, enc) in encoded.into_iter().enumerate() {
-        let (ladder, rung) = (&manifest.ladders[rungs[i].0], rungs[i].1);
+    /// Encode every rendition into its directory, in passes memory allows, `jobs` at a time.
+    fn encode(
+        &self,
+        staging: &Staging,
+        jobs: usize,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Encoded>> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.max(1))
+            .thread_name(|i| format!("pertitle-encoder-{i}"))
+            .build()
+            .map_err(|e| Error::Threads(e.to_string()))?;
+        // Progress speaks of trial specs; a rendition is one.
+        let progress_specs: Vec<TrialSpec> = self
+            .specs
+            .iter()
+            .map(|s| TrialSpec {
+                resolution: s.resolution,
+                rate: s.rate,
+            })
+            .collect();
+        // Planned at the hungriest codec's estimate.
+        let bytes_per_pixel = self
+            .manifest
+            .ladders
+            .iter()
+            .map(|l| bytes_per_trial_pixel(l.codec))
+            .max()
+            .unwrap_or(0);
+        let passes = plan_passes(
+            &progress_specs,
+            bytes_per_pixel,
+            0,
+            default_memory_budget(),
+            0,
+        );
+        let mut encoded: Vec<Encoded> = Vec::with_capacity(self.specs.len());
+        for range in passes {
+            let done = encoded.len();
+            let pass =
+                pool.install(|| self.encode_pass(range, &progress_specs, done, staging, progress))?;
+            encoded.extend(pass);
+            progress.pass_finished(encoded.len(), self.specs.len());
+        }
+        Ok(encoded)
+    }
+
+    /// One pass over the source, encoding the renditions in `range` (`done` already encoded).
+    fn encode_pass(
+        &self,
+        range: Range<usize>,
+        progress_specs: &[TrialSpec],
+        done: usize,
+        staging: &Staging,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Encoded>> {
+        let rate = self.manifest.source.frame_rate;
+        let segment_seconds = self.manifest.settings.segment_seconds;
+        let reader = FrameReader::open(&self.source, 0)?;
+        let mut renditions: Vec<Rendition> = range
+            .clone()
+            .into_par_iter()
+            .map(|i| {
+                Rendition::open(
+                    self.specs[i],
+                    rate,
+                    self.segmenter,
+                    segment_seconds,
+                    &self.settings[self.rungs[i].0],
+                    &staging.path().join(&self.names[i]),
+                )
+            })
+            .collect::<Result<_>>()?;
+        progress.pass_started(
+            &progress_specs[range],
+            done,
+            self.specs.len(),
+            self.manifest.source.frames,
+        );
+        source_pass::run(
+            reader,
+            &mut renditions,
+            None,
+            source_pass::Frames::All(self.segmenter),
+            &|| progress.frame(),
+        )?;
+        renditions.into_par_iter().map(Rendition::finish).collect()
+    }
+
+    /// Rendition `i` as packaged, measured on its files (its playlist kept only with `hls`).
+    fn rendition(
+        &self,
+        i: usize,
+        enc: Encoded,
+        staging: &Staging,
+        timeline: &Timeline,
+        hls: bool,
+    ) -> Result<PackagedRendition> {
+        let (ladder, rung) = (&self.manifest.ladders[self.rungs[i].0], self.rungs[i].1);
         let codec = ladder.codec;
-        let preset = settings[rungs[i].0].preset.clone();
+        let preset = self.settings[self.rungs[i].0].preset.clone();
         let same_settings = preset == ladder.preset;
-        let dir = staging.path().join(&names[i]);
-        if enc.frames != manifest.source.frames {
+        let dir = staging.path().join(&self.names[i]);
+        if enc.frames != self.manifest.source.frames {
             return Err(Error::MismatchedSource {
-                path: source.clone(),
+                path: self.source.clone(),
                 problem: format!(
                     "{} frames; the ladder measured {}",
-                    enc.frames, manifest.source.frames
+                    enc.frames, self.manifest.source.frames
                 ),
             });
         }
         let init_bytes = file_size(&dir.join(INIT_SEGMENT))?;
-        let segment_bytes = (0..durations.len())
-            .map(|k| file_size(&dir.join(segment_name(k))))
-            .collect::<Result<Vec<u64>>>()?;
-        if !dir
-            .join(segment_name(durations.len().saturating_sub(1)))
-            .exists()
-        {
-            return Err(Error::Internal(format!(
-                "{}: the HLS muxer cut fewer segments than the ladder's {}",
-                dir.display(),
-                durations.len()
-            )));
-        }
-        if dir.join(segment_name(durations.len())).exists() {
-            return Err(Error::Internal(format!(
-                "{}: the HLS muxer cut more segments than the ladder's {}",
-                dir.display(),
-                durations.len()
-            )));
-        }
+        let segment_bytes = segment_bytes(&dir, timeline.durations.len())?;
         let sizes: Vec<SegmentSize> = segment_bytes
             .iter()
-            .zip(&durations)
+            .zip(&timeline.durations)
             .map(|(&bytes, &duration_s)| SegmentSize {
                 bits: bytes * 8,
                 duration_s,
@@ -376,15 +419,15 @@ pub fn package(
         })?;
         let matches_trial = (same_settings && !rung.interpolated)
             .then(|| enc.segment_bits == rung.segment_sizes_bits);
-        if !options.hls {
+        if !hls {
             let playlist = dir.join(MEDIA_PLAYLIST);
             std::fs::remove_file(&playlist).map_err(|e| Error::io(&playlist, e))?;
         }
-        renditions.push(PackagedRendition {
+        Ok(PackagedRendition {
             codec,
             encoder: codec.encoder().into(),
             preset,
-            name: names[i].clone(),
+            name: self.names[i].clone(),
             width: rung.width,
             height: rung.height,
             crf: rung.crf,
@@ -397,25 +440,105 @@ pub fn package(
             segment_video_bits: enc.segment_bits,
             hls_bandwidth: bandwidth::hls_peak(&sizes).ceil() as u64,
             hls_average_bandwidth: bandwidth::hls_average(&sizes).ceil() as u64,
-            dash_bandwidth: bandwidth::dash_bandwidth(&sizes, min_buffer_s).ceil() as u64,
+            dash_bandwidth: bandwidth::dash_bandwidth(&sizes, timeline.min_buffer_s).ceil() as u64,
             matches_trial,
-        });
+        })
     }
 
-    let result = PackageManifest {
-        generator: format!("pertitle {}", env!("CARGO_PKG_VERSION")),
-        source,
-        frame_rate: rate,
-        segment_seconds,
-        segment_durations_s: durations
+    /// `package.json` for `renditions`.
+    fn into_manifest(
+        self,
+        renditions: Vec<PackagedRendition>,
+        timeline: &Timeline,
+        options: &PackageOptions,
+    ) -> PackageManifest {
+        PackageManifest {
+            generator: format!("pertitle {}", env!("CARGO_PKG_VERSION")),
+            source: self.source,
+            frame_rate: self.manifest.source.frame_rate,
+            segment_seconds: self.manifest.settings.segment_seconds,
+            segment_durations_s: timeline
+                .durations
+                .iter()
+                .map(|&d| crate::measure::point::round(d, 6))
+                .collect(),
+            hls_master: options.hls.then(|| MASTER_PLAYLIST.to_string()),
+            dash_mpd: options.dash.then(|| MPD.to_string()),
+            dash_min_buffer_s: crate::measure::point::round(timeline.min_buffer_s, 6),
+            renditions,
+        }
+    }
+}
+
+/// The directory names of `rungs` (ladder index, rung), numbered within each ladder.
+fn rendition_names(manifest: &Manifest, rungs: &[(usize, &Rung)]) -> Vec<String> {
+    let several = manifest.ladders.len() > 1;
+    let mut names: Vec<String> = Vec::with_capacity(rungs.len());
+    for (k, &(i, r)) in rungs.iter().enumerate() {
+        let index = rungs[..k].iter().filter(|(j, _)| *j == i).count();
+        let codec = several.then_some(manifest.ladders[i].codec);
+        names.push(rendition_name(
+            codec,
+            index,
+            Resolution::new(r.width, r.height),
+        ));
+    }
+    names
+}
+
+/// The segments every rendition shares: frames, durations, and the DASH `@minBufferTime`.
+struct Timeline {
+    frames_per_segment: Vec<u64>,
+    durations: Vec<f64>,
+    min_buffer_s: f64,
+}
+
+impl Timeline {
+    /// The segments of `manifest`'s source as `segmenter` cuts it.
+    fn new(manifest: &Manifest, segmenter: &Segmenter) -> Self {
+        let rate = manifest.source.frame_rate;
+        let frames_per_segment = segmenter.frames_per_segment(manifest.source.frames);
+        let durations: Vec<f64> = frames_per_segment
             .iter()
-            .map(|&d| crate::measure::point::round(d, 6))
-            .collect(),
-        hls_master: options.hls.then(|| MASTER_PLAYLIST.to_string()),
-        dash_mpd: options.dash.then(|| MPD.to_string()),
-        dash_min_buffer_s: crate::measure::point::round(min_buffer_s, 6),
-        renditions,
-    };
+            .map(|&f| rate.duration_of(f))
+            .collect();
+        let min_buffer_s = DASH_MIN_BUFFER_SEGMENTS * durations.iter().copied().fold(0.0, f64::max);
+        Timeline {
+            frames_per_segment,
+            durations,
+            min_buffer_s,
+        }
+    }
+}
+
+/// The sizes of the media segment files in `dir`, bytes, checking the muxer cut `count`.
+fn segment_bytes(dir: &Path, count: usize) -> Result<Vec<u64>> {
+    let segment_bytes = (0..count)
+        .map(|k| file_size(&dir.join(segment_name(k))))
+        .collect::<Result<Vec<u64>>>()?;
+    if !dir.join(segment_name(count.saturating_sub(1))).exists() {
+        return Err(Error::Internal(format!(
+            "{}: the HLS muxer cut fewer segments than the ladder's {count}",
+            dir.display()
+        )));
+    }
+    if dir.join(segment_name(count)).exists() {
+        return Err(Error::Internal(format!(
+            "{}: the HLS muxer cut more segments than the ladder's {count}",
+            dir.display()
+        )));
+    }
+    Ok(segment_bytes)
+}
+
+/// Write the master playlist and MPD (as `options` asks) and `package.json` into `staging`.
+fn write_top_files(
+    staging: &Staging,
+    result: &PackageManifest,
+    timeline: &Timeline,
+    options: &PackageOptions,
+) -> Result<()> {
+    let rate = result.frame_rate;
     if options.hls {
         let variants: Vec<hls::Variant> = result
             .renditions
@@ -432,17 +555,20 @@ pub fn package(
         staging.write(MASTER_PLAYLIST, &hls::master_playlist(&variants, rate))?;
     }
     if options.dash {
-        let text = dash::mpd(&result.renditions, rate, &frames_per_segment, min_buffer_s);
+        let text = dash::mpd(
+            &result.renditions,
+            rate,
+            &timeline.frames_per_segment,
+            timeline.min_buffer_s,
+        );
         staging.write(MPD, &text)?;
     }
-    let mut json = serde_json::to_string_pretty(&result).map_err(|cause| Error::Serialize {
+    let mut json = serde_json::to_string_pretty(result).map_err(|cause| Error::Serialize {
         what: PACKAGE_JSON.into(),
         cause,
     })?;
     json.push('\n');
-    staging.write(PACKAGE_JSON, &json)?;
-    staging.commit()?;
-    Ok(result)
+    staging.write(PACKAGE_JSON, &json)
 }
 
 fn file_size(path: &Path) -> Result<u64> {

@@ -16,13 +16,14 @@ use crate::encode::segment::Segmenter;
 use crate::error::{Error, Result, Setting};
 use crate::manifest::{CodecLadder, Manifest};
 use crate::measure::metrics::{FrameScores, Plane};
-use crate::measure::point::{Metric, round};
+use crate::measure::point::{Metric, Rung, round};
 use crate::measure::source_pass::{self, FrameSink};
 use crate::measure::trial::TrialSpec;
 use crate::report::picture::compose::{self, Rect, Tile};
 use crate::report::picture::rgb::{Colour, to_rgb};
 use crate::source::FrameReader;
 use crate::source::decode::VideoDecoder;
+use crate::source::frame_rate::FrameRate;
 use crate::source::resolution::Resolution;
 use crate::source::scale::{Kernel, Scaler};
 use crate::util::progress::Progress;
@@ -376,7 +377,54 @@ pub fn snapshot(
     progress: &dyn Progress,
 ) -> Result<Snapshot> {
     let m = manifest;
-    let ladder = match options.codec {
+    let ladder = pick_ladder(m, options.codec)?;
+    let (wanted, chosen) = choose_frame(m, ladder, options.at)?;
+    let source = options
+        .source
+        .clone()
+        .unwrap_or_else(|| m.source.path.clone());
+    m.check_source(&source)?;
+    let span = Span::around(m, ladder.codec, wanted);
+    let shots = encode_span(m, ladder, &source, &span, progress)?;
+    let (reference, decoded) = finish_shots(m, &source, wanted, shots)?;
+    // The colour the source states (carried through resizing).
+    let colour = Colour::of(&reference);
+    let display = m.settings.display;
+    let crop = most_different(display, &reference, &decoded);
+    let source_rgb = to_rgb(&reference, colour);
+    let (rungs, pictures) = rung_frames(m, ladder, span.segment, &reference, &decoded, colour);
+    let report = FramesReport {
+        source,
+        codec: ladder.codec,
+        preset: ladder.preset.clone(),
+        frame: wanted,
+        time_s: round(m.source.frame_rate.duration_of(wanted), 6),
+        chosen,
+        segment: span.segment,
+        segment_first_frame: span.first,
+        segment_end_frame: span.end,
+        encoded_from_frame: span.start,
+        encoded_end_frame: span.stop,
+        display,
+        quality_metric: m.settings.metric,
+        crop,
+        zoom: options.zoom.clamp(1, 16),
+        source_file: SOURCE_PNG.into(),
+        rungs,
+        strip_file: STRIP_PNG.into(),
+    };
+    let strip = strip(m, &report, &source_rgb, &pictures, &options.font)?;
+    Ok(Snapshot {
+        report,
+        source: source_rgb,
+        rungs: pictures,
+        strip,
+    })
+}
+
+/// The ladder of `codec` (`None`: the first), which must have rungs.
+fn pick_ladder(m: &Manifest, codec: Option<Codec>) -> Result<&CodecLadder> {
+    let ladder = match codec {
         Some(c) => m.ladder(c).ok_or_else(|| Error::NoLadder {
             codec: Some(c),
             available: m.codecs(),
@@ -391,78 +439,123 @@ pub fn snapshot(
             codec: Some(ladder.codec),
         });
     }
-    let (wanted, chosen) = choose_frame(m, ladder, options.at)?;
-    let source = options
-        .source
-        .clone()
-        .unwrap_or_else(|| m.source.path.clone());
-    m.check_source(&source)?;
-    let rate = m.source.frame_rate;
-    let segmenter = Segmenter::new(rate, m.settings.segment_seconds);
-    let segment = segmenter.segment_of(wanted);
-    let first = segmenter.first_frame(segment);
-    let end = segmenter.first_frame(segment + 1).min(m.source.frames);
-    // An encoder made anew at every segment start needs neither.
-    let warm_up =
-        if crate::encode::encoder::restarts_per_segment(ladder.codec, RateControl::Crf(0.0)) {
+    Ok(ladder)
+}
+
+/// The frame's segment, and the frames encoded around it.
+struct Span {
+    segmenter: Segmenter,
+    wanted: u64,
+    /// The frame's segment and its frames `first..end`.
+    segment: u64,
+    first: u64,
+    end: u64,
+    /// The frames encoded, `start..stop` (segment starts, or the source's end).
+    start: u64,
+    stop: u64,
+}
+
+impl Span {
+    /// The span `codec`'s encodes need for frame `wanted` of `m`'s source.
+    fn around(m: &Manifest, codec: Codec, wanted: u64) -> Span {
+        let rate = m.source.frame_rate;
+        let segmenter = Segmenter::new(rate, m.settings.segment_seconds);
+        let segment = segmenter.segment_of(wanted);
+        let first = segmenter.first_frame(segment);
+        let end = segmenter.first_frame(segment + 1).min(m.source.frames);
+        // An encoder made anew at every segment start needs neither.
+        let warm_up = if crate::encode::encoder::restarts_per_segment(codec, RateControl::Crf(0.0))
+        {
             0
         } else {
             rate.first_frame_at_ms((WARM_UP_SECONDS * 1000.0) as u64)
         };
-    let start_segment = (0..=segment)
-        .rev()
-        .find(|&k| first - segmenter.first_frame(k) >= warm_up)
-        .unwrap_or(0);
-    let start = segmenter.first_frame(start_segment);
-    // And on past it, as far: encoders look ahead (frame types, x264's macroblock tree), so
-    // the frames after a segment change its encode.
-    let stop = (segment + 1..=segmenter.count(m.source.frames))
-        .map(|k| segmenter.first_frame(k).min(m.source.frames))
-        .find(|&f| f >= end && (f - end >= warm_up || f == m.source.frames))
-        .unwrap_or(m.source.frames);
-    let display = m.settings.display;
-    let settings = EncoderSettings::for_segments(ladder.codec, &ladder.preset, &segmenter)?;
+        let start_segment = (0..=segment)
+            .rev()
+            .find(|&k| first - segmenter.first_frame(k) >= warm_up)
+            .unwrap_or(0);
+        let start = segmenter.first_frame(start_segment);
+        // And on past it, as far: encoders look ahead (frame types, x264's macroblock tree), so
+        // the frames after a segment change its encode.
+        let stop = (segment + 1..=segmenter.count(m.source.frames))
+            .map(|k| segmenter.first_frame(k).min(m.source.frames))
+            .find(|&f| f >= end && (f - end >= warm_up || f == m.source.frames))
+            .unwrap_or(m.source.frames);
+        Span {
+            segmenter,
+            wanted,
+            segment,
+            first,
+            end,
+            start,
+            stop,
+        }
+    }
+}
 
+impl RungShot {
+    /// Rung `r`'s encoder, decoder and upscaler to the display size, for `span`.
+    fn open(
+        r: &Rung,
+        rate: FrameRate,
+        settings: &EncoderSettings,
+        display: Resolution,
+        span: &Span,
+    ) -> Result<RungShot> {
+        let resolution = Resolution::new(r.width, r.height);
+        let encoder = Encoder::open(resolution, rate, RateControl::Crf(r.crf), settings)?;
+        let decoder = VideoDecoder::open(encoder.parameters(), 1)
+            .map_err(|e| Error::ffmpeg(format!("decoding {}", encoder.label()), e))?;
+        Ok(RungShot {
+            resolution,
+            upscaler: (resolution != display)
+                .then(|| Scaler::new(resolution, display, Kernel::Bicubic))
+                .transpose()?,
+            encoder,
+            decoder,
+            first: span.first,
+            end: span.end,
+            wanted: span.wanted,
+            decoding: false,
+            decoded: 0,
+            past_segment: false,
+            bits: 0,
+            picture: None,
+            reference: None,
+        })
+    }
+}
+
+/// Encode `span` of `source` at every rung of `ladder`, in one pass over the source.
+fn encode_span(
+    m: &Manifest,
+    ladder: &CodecLadder,
+    source: &Path,
+    span: &Span,
+    progress: &dyn Progress,
+) -> Result<Vec<RungShot>> {
+    let rate = m.source.frame_rate;
+    let display = m.settings.display;
+    let settings = EncoderSettings::for_segments(ladder.codec, &ladder.preset, &span.segmenter)?;
     let mut shots: Vec<RungShot> = ladder
         .rungs
         .iter()
-        .map(|r| {
-            let resolution = Resolution::new(r.width, r.height);
-            let encoder = Encoder::open(resolution, rate, RateControl::Crf(r.crf), &settings)?;
-            let decoder = VideoDecoder::open(encoder.parameters(), 1)
-                .map_err(|e| Error::ffmpeg(format!("decoding {}", encoder.label()), e))?;
-            Ok(RungShot {
-                resolution,
-                upscaler: (resolution != display)
-                    .then(|| Scaler::new(resolution, display, Kernel::Bicubic))
-                    .transpose()?,
-                encoder,
-                decoder,
-                first,
-                end,
-                wanted,
-                decoding: false,
-                decoded: 0,
-                past_segment: false,
-                bits: 0,
-                picture: None,
-                reference: None,
-            })
-        })
+        .map(|r| RungShot::open(r, rate, &settings, display, span))
         .collect::<Result<_>>()?;
-    let reader = FrameReader::open(&source, 0)?;
+    let reader = FrameReader::open(source, 0)?;
     let specs: Vec<TrialSpec> = ladder
         .rungs
         .iter()
         .map(|r| TrialSpec::crf(Resolution::new(r.width, r.height), r.crf))
         .collect();
+    let (start, stop) = (span.start, span.stop);
     progress.pass_started(&specs, 0, specs.len(), stop - start);
     let read = std::sync::atomic::AtomicU64::new(0);
     source_pass::run(
         reader,
         &mut shots,
         Some(display),
-        source_pass::Frames::Span(segmenter, start, stop),
+        source_pass::Frames::Span(span.segmenter, start, stop),
         &|| {
             read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             progress.frame();
@@ -471,50 +564,71 @@ pub fn snapshot(
     let read = read.into_inner();
     if read < stop - start {
         return Err(Error::Truncated {
-            path: source.clone(),
+            path: source.to_path_buf(),
             expected: m.source.frames,
             found: start + read,
         });
     }
     progress.pass_finished(specs.len(), specs.len());
+    Ok(shots)
+}
+
+/// A rung's frame, decoded back at the display size, and the bits of its segment.
+type Decoded = (frame::Video, u64);
+
+/// Finish every rung's encode: the source's frame `wanted`, and each rung's frame with its
+/// segment's bits.
+fn finish_shots(
+    m: &Manifest,
+    source: &Path,
+    wanted: u64,
+    shots: Vec<RungShot>,
+) -> Result<(Arc<frame::Video>, Vec<Decoded>)> {
     // Flushing an encoder encodes the frames its look-ahead holds: one rung per core.
     let finished: Vec<_> = shots
         .into_par_iter()
         .map(RungShot::finish)
         .collect::<Result<_>>()?;
     let mut reference: Option<Arc<frame::Video>> = None;
-    let mut decoded: Vec<(frame::Video, u64)> = Vec::with_capacity(finished.len());
+    let mut decoded: Vec<Decoded> = Vec::with_capacity(finished.len());
     for (picture, r, bits) in finished {
         reference = reference.or(r);
         decoded.push((picture, bits));
     }
     let reference = reference.ok_or_else(|| Error::Truncated {
-        path: source.clone(),
+        path: source.to_path_buf(),
         expected: m.source.frames,
         found: wanted,
     })?;
-    // The colour the source states (carried through resizing).
-    let colour = Colour::of(&reference);
+    Ok((reference, decoded))
+}
 
-    // The region where the pictures' luma differ most.
+/// The region where the pictures' luma differ most.
+fn most_different(display: Resolution, reference: &frame::Video, decoded: &[Decoded]) -> Rect {
     let (cw, ch) = crop_size(display);
-    let planes: Vec<Plane<'_>> = std::iter::once(&*reference)
+    let planes: Vec<Plane<'_>> = std::iter::once(reference)
         .chain(decoded.iter().map(|(f, _)| f))
         .map(|f| Plane::of_frame(f, 0))
         .collect();
-    let crop = compose::most_different(&planes, cw, ch);
+    compose::most_different(&planes, cw, ch)
+}
 
+/// Every rung's scores and picture, in parallel.
+fn rung_frames(
+    m: &Manifest,
+    ladder: &CodecLadder,
+    segment: u64,
+    reference: &frame::Video,
+    decoded: &[Decoded],
+    colour: Colour,
+) -> (Vec<RungFrame>, Vec<RgbImage>) {
     let metric = m.settings.metric;
-    let source_rgb = to_rgb(&reference, colour);
-    let time_s = rate.duration_of(wanted);
-    let zoom = options.zoom.clamp(1, 16);
-    // Every rung's scores and picture, in parallel.
-    let (rungs, pictures): (Vec<RungFrame>, Vec<RgbImage>) = decoded
+    decoded
         .par_iter()
         .zip(&ladder.rungs)
         .enumerate()
         .map(|(i, ((picture, bits), r))| {
-            let scores = FrameScores::compare(&reference, picture);
+            let scores = FrameScores::compare(reference, picture);
             let listed = RungFrame {
                 rung: i + 1,
                 width: r.width,
@@ -530,51 +644,38 @@ pub fn snapshot(
             };
             (listed, to_rgb(picture, colour))
         })
-        .unzip();
+        .unzip()
+}
 
-    // The strip: the whole source frame with the crop marked, then the crop of the source
-    // and of every rung, enlarged.
-    let tile_w = crop.width * zoom;
-    let mut overview = compose::fit_width(&source_rgb, tile_w);
-    let scale = f64::from(tile_w) / f64::from(display.width);
-    let scaled = |v: u32| (f64::from(v) * scale).round() as u32;
-    compose::outline(
-        &mut overview,
-        Rect {
-            x: scaled(crop.x),
-            y: scaled(crop.y),
-            width: scaled(crop.width).max(4),
-            height: scaled(crop.height).max(4),
-        },
-        2,
-        Rgb([255, 214, 0]),
-    );
+/// The strip: the whole source frame with the crop marked, then the crop of the source
+/// and of every rung, enlarged.
+fn strip(
+    m: &Manifest,
+    report: &FramesReport,
+    source_rgb: &RgbImage,
+    pictures: &[RgbImage],
+    font: &Path,
+) -> Result<RgbImage> {
+    let (crop, zoom) = (report.crop, report.zoom);
     let mut tiles = vec![
+        overview_tile(m, report, source_rgb),
         Tile {
-            picture: overview,
-            label: vec![
-                format!(
-                    "frame {wanted} at {time_s:.3} s ({}x{})",
-                    display.width, display.height
-                ),
-                chosen.clone(),
-                format!(
-                    "crop {}x{} at ({}, {}), {zoom}x",
-                    crop.width, crop.height, crop.x, crop.y
-                ),
-            ],
-        },
-        Tile {
-            picture: compose::zoom(&compose::crop(&source_rgb, crop), zoom),
+            picture: compose::zoom(&compose::crop(source_rgb, crop), zoom),
             label: vec![
                 format!("source {}x{}", m.source.width, m.source.height),
-                format!("{} {}", ladder.codec, ladder.preset),
-                format!("segment {segment}: frames {first}..{}", end - 1),
+                format!("{} {}", report.codec, report.preset),
+                format!(
+                    "segment {}: frames {}..{}",
+                    report.segment,
+                    report.segment_first_frame,
+                    report.segment_end_frame - 1
+                ),
             ],
         },
     ];
+    let metric = report.quality_metric;
     let qd = if metric == Metric::Ssim { 4 } else { 2 };
-    for (r, picture) in rungs.iter().zip(&pictures) {
+    for (r, picture) in report.rungs.iter().zip(pictures) {
         tiles.push(Tile {
             picture: compose::zoom(&compose::crop(picture, crop), zoom),
             label: vec![
@@ -595,30 +696,41 @@ pub fn snapshot(
     // Rows of at most five tiles, as even as they come.
     let rows = tiles.len().div_ceil(5);
     let columns = tiles.len().div_ceil(rows);
-    let strip = compose::grid(&tiles, columns, &options.font)?;
-    Ok(Snapshot {
-        report: FramesReport {
-            source,
-            codec: ladder.codec,
-            preset: ladder.preset.clone(),
-            frame: wanted,
-            time_s: round(time_s, 6),
-            chosen,
-            segment,
-            segment_first_frame: first,
-            segment_end_frame: end,
-            encoded_from_frame: start,
-            encoded_end_frame: stop,
-            display,
-            quality_metric: metric,
-            crop,
-            zoom,
-            source_file: SOURCE_PNG.into(),
-            rungs,
-            strip_file: STRIP_PNG.into(),
+    compose::grid(&tiles, columns, font)
+}
+
+/// The strip's first tile: the whole source frame, fitted to a tile, with the crop marked.
+fn overview_tile(m: &Manifest, report: &FramesReport, source_rgb: &RgbImage) -> Tile {
+    let (display, crop, zoom, wanted) = (report.display, report.crop, report.zoom, report.frame);
+    // Unrounded: frames.json's `time_s` is rounded to the microsecond.
+    let time_s = m.source.frame_rate.duration_of(wanted);
+    let tile_w = crop.width * zoom;
+    let mut overview = compose::fit_width(source_rgb, tile_w);
+    let scale = f64::from(tile_w) / f64::from(display.width);
+    let scaled = |v: u32| (f64::from(v) * scale).round() as u32;
+    compose::outline(
+        &mut overview,
+        Rect {
+            x: scaled(crop.x),
+            y: scaled(crop.y),
+            width: scaled(crop.width).max(4),
+            height: scaled(crop.height).max(4),
         },
-        source: source_rgb,
-        rungs: pictures,
-        strip,
-    })
+        2,
+        Rgb([255, 214, 0]),
+    );
+    Tile {
+        picture: overview,
+        label: vec![
+            format!(
+                "frame {wanted} at {time_s:.3} s ({}x{})",
+                display.width, display.height
+            ),
+            report.chosen.clone(),
+            format!(
+                "crop {}x{} at ({}, {}), {zoom}x",
+                crop.width, crop.height, crop.x, crop.y
+            ),
+        ],
+    }
 }
