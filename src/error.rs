@@ -10,133 +10,232 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong while probing, measuring or writing a ladder.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The input file does not exist.
     #[error("{}: no such file", path.display())]
-    NotFound { path: PathBuf },
+    NotFound {
+        /// The file.
+        path: PathBuf,
+    },
 
+    /// FFmpeg cannot open the file as a video.
     #[error("{}: cannot open as video: {}", path.display(), explained(cause, said))]
     Open {
+        /// The file.
         path: PathBuf,
+        /// The error code FFmpeg returned.
         cause: ffmpeg_next::Error,
         /// The last error line FFmpeg logged while failing, when it logged one.
         said: Option<String>,
     },
 
+    /// Not every work unit of a run has a result yet.
     #[error("{}: {} of the run's units have no result yet: {}", dir.display(), units.len(), units.join(", "))]
-    MissingUnits { dir: PathBuf, units: Vec<String> },
+    MissingUnits {
+        /// The run's directory.
+        dir: PathBuf,
+        /// The names of the units without a result.
+        units: Vec<String>,
+    },
 
+    /// The source file changed since the run was planned.
     #[error("{}: the source has {found} bytes, the plan {expected} (the file changed since it was planned)", path.display())]
     SourceChanged {
+        /// The source file.
         path: PathBuf,
+        /// The size in bytes the plan recorded.
         expected: u64,
+        /// The size in bytes the file has now.
         found: u64,
     },
 
+    /// An output path is the input file itself.
     #[error("{}: would overwrite the input {}; write the output elsewhere", output.display(), input.display())]
-    WouldOverwriteInput { output: PathBuf, input: PathBuf },
+    WouldOverwriteInput {
+        /// The output path asked for.
+        output: PathBuf,
+        /// The input it is the same file as.
+        input: PathBuf,
+    },
 
+    /// A plan.json cannot be read.
     #[error("{}: not a pertitle plan: {cause}", path.display())]
-    InvalidPlan { path: PathBuf, cause: String },
+    InvalidPlan {
+        /// The file.
+        path: PathBuf,
+        /// Why it cannot be read as a plan.
+        cause: String,
+    },
 
+    /// The file has no video stream.
     #[error("{}: no video stream in the file", path.display())]
-    NoVideoStream { path: PathBuf },
+    NoVideoStream {
+        /// The file.
+        path: PathBuf,
+    },
 
+    /// Demuxing or decoding failed partway through the file.
     #[error("{}: corrupt or truncated video ({what}): {cause}", path.display())]
     Corrupt {
+        /// The file.
         path: PathBuf,
+        /// What was being done when it failed (e.g. "reading packets").
         what: &'static str,
+        /// What FFmpeg reported.
         cause: ffmpeg_next::Error,
     },
 
+    /// The file holds fewer frames than its header declares.
     #[error("{}: truncated video: the header promises {expected} frames, the file holds {found}", path.display())]
     Truncated {
+        /// The file.
         path: PathBuf,
+        /// The frame count the container header declares.
         expected: u64,
+        /// The frames actually decoded.
         found: u64,
     },
 
+    /// The video stream has no frame rate.
     #[error("{}: the video stream declares no frame rate", path.display())]
-    NoFrameRate { path: PathBuf },
+    NoFrameRate {
+        /// The file.
+        path: PathBuf,
+    },
 
+    /// Not one frame of the video stream decodes.
     #[error("{}: no decodable video frames", path.display())]
-    NoFrames { path: PathBuf },
+    NoFrames {
+        /// The file.
+        path: PathBuf,
+    },
 
+    /// The source's pixel format is RGB, paletted or otherwise not YUV or gray.
     #[error(
         "{}: unsupported pixel format {format} (pertitle measures YUV and gray sources, converted to 8-bit 4:2:0; not RGB or paletted ones)",
         path.display()
     )]
-    UnsupportedPixelFormat { path: PathBuf, format: String },
+    UnsupportedPixelFormat {
+        /// The file.
+        path: PathBuf,
+        /// The pixel format's FFmpeg name.
+        format: String,
+    },
 
+    /// The frame size is too small or too large to measure.
     #[error("{}: frame size {size} is out of range: pertitle measures frames of {limit}", path.display())]
     FrameSizeOutOfRange {
+        /// The file.
         path: PathBuf,
+        /// The frame size, as `WIDTHxHEIGHT`.
         size: String,
+        /// The limit it breaks, in words.
         limit: String,
     },
 
+    /// The frame size changes within the stream.
     #[error("{}: frame size changes mid-stream ({from} -> {to}); pertitle needs a constant frame size", path.display())]
     FrameSizeChanged {
+        /// The file.
         path: PathBuf,
+        /// The frame size before the change, as `WIDTHxHEIGHT`.
         from: String,
+        /// The frame size after the change, as `WIDTHxHEIGHT`.
         to: String,
     },
 
+    /// An FFmpeg call failed outside of reading a file (encoder, scaler, decoder of our own packets).
     #[error("{context}: {cause}")]
     Ffmpeg {
+        /// What was being done.
         context: String,
+        /// What FFmpeg reported.
         cause: ffmpeg_next::Error,
     },
 
+    /// A file or directory could not be read or written.
     #[error("{}: {cause}", path.display())]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// What the system reported.
         cause: std::io::Error,
     },
 
+    /// A ladder.json is not valid JSON of the manifest's shape.
     #[error("{}: invalid ladder manifest: {cause}", path.display())]
     Manifest {
+        /// The file.
         path: PathBuf,
+        /// What the JSON parser reported.
         cause: serde_json::Error,
     },
 
     /// A setting's value cannot be used; `problem` explains why and shows the value. The
     /// message names the setting in words; the command line names its flag instead.
     #[error("{}: {problem}", setting.name())]
-    InvalidSetting { setting: Setting, problem: String },
+    InvalidSetting {
+        /// The setting.
+        setting: Setting,
+        /// Why its value cannot be used, with the value.
+        problem: String,
+    },
 
     /// A ladder.json, package or file is not of the source it is used with.
     #[error("{}: not the source the ladder measured: {problem}", path.display())]
-    MismatchedSource { path: PathBuf, problem: String },
+    MismatchedSource {
+        /// The ladder.json, package or file.
+        path: PathBuf,
+        /// How it differs from the source.
+        problem: String,
+    },
 
     /// The manifest has no ladder of the codec asked for (`None`: no ladder at all).
     #[error("{}", no_ladder(*codec, available))]
     NoLadder {
+        /// The codec asked for; `None` when any ladder would do.
         codec: Option<crate::encode::codec::Codec>,
+        /// The codecs the manifest has ladders of.
         available: Vec<crate::encode::codec::Codec>,
     },
 
     /// A ladder without rungs (of one codec, when named) where rungs are needed.
     #[error("the {}ladder has no rungs", codec.map(|c| format!("{c} ")).unwrap_or_default())]
     EmptyLadder {
+        /// The ladder's codec, when known.
         codec: Option<crate::encode::codec::Codec>,
     },
 
     /// A package written for another ladder than the one it is used with.
     #[error("{}: this package does not hold the ladder's rungs (package it again)", path.display())]
-    StalePackage { path: PathBuf },
+    StalePackage {
+        /// The package directory.
+        path: PathBuf,
+    },
 
     /// A package's output directory holds files, and no earlier package is to be replaced.
     #[error("{}: output directory exists and is not empty", path.display())]
-    OutputNotEmpty { path: PathBuf },
+    OutputNotEmpty {
+        /// The output directory.
+        path: PathBuf,
+    },
 
     /// Only an earlier package may be replaced, and this directory holds something else.
     #[error("{}: not a package (no {file}); only an earlier package is replaced", path.display())]
-    NotAPackage { path: PathBuf, file: &'static str },
+    NotAPackage {
+        /// The output directory.
+        path: PathBuf,
+        /// The file every package holds, missing here.
+        file: &'static str,
+    },
 
     /// The new package could not replace the old one, which was set aside and kept.
     #[error("{}: cannot put the new package in place ({cause}); the old one is at {}", path.display(), aside.display())]
     PackageSwap {
+        /// The package directory.
         path: PathBuf,
+        /// Where the old package was moved and kept.
         aside: PathBuf,
+        /// What the system reported.
         cause: std::io::Error,
     },
 
@@ -147,20 +246,37 @@ pub enum Error {
 
     /// An encoder refused the frames or the options it was given.
     #[error("{what}: {problem}")]
-    Encoder { what: String, problem: String },
+    Encoder {
+        /// The encode (codec and rendition).
+        what: String,
+        /// What was refused.
+        problem: String,
+    },
 
     /// libvmaf failed.
     #[error("libvmaf: {what} failed (error {code})")]
-    Vmaf { what: String, code: i32 },
+    Vmaf {
+        /// The libvmaf call that failed.
+        what: String,
+        /// The error code it returned.
+        code: i32,
+    },
 
     /// A picture or a plot could not be drawn or encoded.
     #[error("{what}: {cause}")]
-    Picture { what: String, cause: String },
+    Picture {
+        /// What was being drawn or encoded.
+        what: String,
+        /// What the drawing or PNG library reported.
+        cause: String,
+    },
 
     /// A result could not be turned into JSON.
     #[error("cannot serialise {what}: {cause}")]
     Serialize {
+        /// The file or value being serialised.
         what: String,
+        /// What the JSON serialiser reported.
         cause: serde_json::Error,
     },
 
@@ -168,10 +284,14 @@ pub enum Error {
     #[error("cannot start worker threads: {0}")]
     Threads(String),
 
+    /// A ladder.json of another schema version than this build reads.
     #[error("{}: ladder.json schema version {found}; this pertitle reads version {expected} (run `pertitle optimize` again)", path.display())]
     UnsupportedSchema {
+        /// The file.
         path: PathBuf,
+        /// The file's schema version.
         found: u32,
+        /// The version this build reads.
         expected: u32,
     },
 
@@ -187,6 +307,7 @@ pub enum Error {
     #[error("internal error: {0}")]
     Internal(String),
 
+    /// The run was interrupted (Ctrl-C).
     #[error("interrupted (finished trial results are kept in the cache, if one was given)")]
     Interrupted,
 }

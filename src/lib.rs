@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! # pertitle
 //!
 //! Per-title encoding ladder optimization. The modules follow the data flow, one folder a

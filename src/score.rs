@@ -120,19 +120,27 @@ impl ScoreOptions {
 /// Every metric of one frame; `None` for metrics not computed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct FrameRecord {
+    /// Index of the frame, from 0.
     pub frame: u64,
+    /// Luma PSNR, dB (capped at 60 dB).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub psnr_y: Option<f64>,
+    /// Cb PSNR, dB (capped at 60 dB).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub psnr_u: Option<f64>,
+    /// Cr PSNR, dB (capped at 60 dB).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub psnr_v: Option<f64>,
+    /// `(6Y + U + V) / 8` PSNR, dB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub psnr_yuv: Option<f64>,
+    /// Luma SSIM (0 to 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ssim_y: Option<f64>,
+    /// Luma MS-SSIM (0 to 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ms_ssim_y: Option<f64>,
+    /// VMAF (0 to 100).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vmaf: Option<f64>,
 }
@@ -169,24 +177,34 @@ impl FrameRecord {
 /// The result of comparing a distorted file with its reference.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScoreReport {
+    /// The reference file.
     pub reference: PathBuf,
+    /// The distorted file, scored against the reference.
     pub distorted: PathBuf,
     /// The size scores are computed at: the display size (by default the reference's).
     pub width: u32,
+    /// The display height, pixels.
     pub height: u32,
+    /// The distorted file's frame width, pixels.
     pub distorted_width: u32,
+    /// The distorted file's frame height, pixels.
     pub distorted_height: u32,
+    /// The reference file's frame width, pixels.
     pub reference_width: u32,
+    /// The reference file's frame height, pixels.
     pub reference_height: u32,
-    /// The files' own pixel formats. Frames other than 8-bit 4:2:0 (yuv420p, yuvj420p) are
+    /// The reference file's own pixel format. Frames (of either file) other than 8-bit 4:2:0 (yuv420p, yuvj420p) are
     /// converted to yuv420p before they are compared, as FFmpeg's `format=yuv420p` does.
     pub reference_pixel_format: String,
+    /// The distorted file's pixel format.
     pub distorted_pixel_format: String,
     /// Whether the distorted frames were resized (bicubic) to the display size.
     pub scaled: bool,
     /// Frames compared: the shorter file's frame count.
     pub frames: u64,
+    /// Frames decoded from the reference.
     pub reference_frames: u64,
+    /// Frames decoded from the distorted file.
     pub distorted_frames: u64,
     /// The VMAF model used, when VMAF was computed.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -46,7 +46,9 @@ pub enum Codec {
 pub struct QualityScale {
     /// The libavcodec option, e.g. `crf`.
     pub option: &'static str,
+    /// The lowest value (best quality) the encoder takes.
     pub min: f64,
+    /// The highest value (lowest quality) the encoder takes.
     pub max: f64,
     /// Whether values between integers mean something (x264's and x265's CRF do).
     pub fractional: bool,
@@ -59,13 +61,17 @@ pub enum Presets {
     Named(&'static [&'static str]),
     /// Integers from `slowest` to `fastest` of the libavcodec option `option`.
     Numbered {
+        /// The libavcodec option that takes the number (e.g. `preset`, `cpu-used`).
         option: &'static str,
+        /// The slowest preset's number (best compression).
         slowest: i32,
+        /// The fastest preset's number.
         fastest: i32,
     },
 }
 
 impl Codec {
+    /// Every codec.
     pub const ALL: [Codec; 5] = [
         Codec::X264,
         Codec::X265,

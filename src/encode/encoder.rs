@@ -40,6 +40,7 @@ pub const ENCODER_THREADS: usize = 1;
 /// Settings shared by every encode of a run with one codec.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncoderSettings {
+    /// The codec of every encode.
     pub codec: Codec,
     /// The codec's speed preset (a name for x264 and x265, a number for the others).
     pub preset: String,
@@ -65,6 +66,7 @@ impl EncoderSettings {
         Ok(settings)
     }
 
+    /// Fail unless the preset is one the codec takes.
     pub fn validate(&self) -> Result<()> {
         self.codec.validate_preset(&self.preset)
     }
@@ -235,6 +237,7 @@ impl Encoder {
         })
     }
 
+    /// The codec it encodes with.
     pub fn codec(&self) -> Codec {
         self.settings.codec
     }
@@ -257,6 +260,7 @@ impl Encoder {
         }
     }
 
+    /// The encode in words (codec, size, rate control), as its errors name it.
     pub fn label(&self) -> &str {
         &self.label
     }
@@ -301,6 +305,7 @@ impl Encoder {
         sent.map_err(|e| Error::ffmpeg(&self.label, e))
     }
 
+    /// Signal the end of the frames, so that [`receive`](Self::receive) drains the encoder.
     pub fn send_eof(&mut self) -> Result<()> {
         self.inner
             .send_eof()

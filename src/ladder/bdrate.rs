@@ -114,7 +114,9 @@ impl FromStr for Interpolation {
 /// Which of the two curves an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Curve {
+    /// The reference curve the test is compared against.
     Anchor,
+    /// The curve compared.
     Test,
 }
 
@@ -130,45 +132,80 @@ impl fmt::Display for Curve {
 /// Why BD metrics cannot be computed. Each message is one line naming the curve and the cause.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BdError {
+    /// A curve has fewer than [`MIN_POINTS`] points.
     #[error("{curve} curve: {count} points, BD metrics need at least {MIN_POINTS}")]
-    TooFewPoints { curve: Curve, count: usize },
+    TooFewPoints {
+        /// The curve.
+        curve: Curve,
+        /// The points it has.
+        count: usize,
+    },
 
+    /// A point's bitrate is zero, negative or not finite.
     #[error(
         "{curve} curve: point {index} has bitrate {kbps:?} kbps; bitrates must be finite and positive"
     )]
     BadRate {
+        /// The curve.
         curve: Curve,
         /// Position in the curve as given (0-based).
         index: usize,
+        /// The bitrate, kbit/s.
         kbps: f64,
     },
 
+    /// A point's quality is not finite.
     #[error("{curve} curve: point {index} has quality {quality:?}; qualities must be finite")]
     BadQuality {
+        /// The curve.
         curve: Curve,
+        /// Position in the curve as given (0-based).
         index: usize,
+        /// The quality.
         quality: f64,
     },
 
     /// BD-rate integrates over quality, so each quality may appear once.
     #[error("{curve} curve: two points share quality {quality:?}")]
-    DuplicateQuality { curve: Curve, quality: f64 },
+    DuplicateQuality {
+        /// The curve.
+        curve: Curve,
+        /// The quality two points share.
+        quality: f64,
+    },
 
     /// BD-quality integrates over log bitrate, so each bitrate may appear once.
     #[error("{curve} curve: two points share bitrate {kbps:?} kbps")]
-    DuplicateRate { curve: Curve, kbps: f64 },
+    DuplicateRate {
+        /// The curve.
+        curve: Curve,
+        /// The bitrate two points share, kbit/s.
+        kbps: f64,
+    },
 
+    /// The curves share no quality range, which BD-rate averages over.
     #[error(
         "the curves do not overlap in quality (anchor {:?}-{:?}, test {:?}-{:?})",
         anchor[0], anchor[1], test[0], test[1]
     )]
-    NoQualityOverlap { anchor: [f64; 2], test: [f64; 2] },
+    NoQualityOverlap {
+        /// The anchor's quality range, lowest and highest.
+        anchor: [f64; 2],
+        /// The test's quality range, lowest and highest.
+        test: [f64; 2],
+    },
 
+    /// The curves share no bitrate range, which BD-quality averages over.
     #[error(
         "the curves do not overlap in bitrate (anchor {:?}-{:?} kbps, test {:?}-{:?} kbps)",
         anchor[0], anchor[1], test[0], test[1]
     )]
-    NoRateOverlap { anchor: [f64; 2], test: [f64; 2] },
+    NoRateOverlap {
+        /// The anchor's bitrate range, lowest and highest, kbit/s.
+        anchor: [f64; 2],
+        /// The test's bitrate range, lowest and highest, kbit/s.
+        test: [f64; 2],
+    },
 }
 
 impl BdError {
@@ -211,6 +248,7 @@ pub fn bd_quality(
 /// Both BD metrics of one comparison, and the ranges they were averaged over.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BdReport {
+    /// How the curves were fitted.
     pub method: Interpolation,
     /// BD-rate of the test against the anchor, percent; negative = the test needs fewer bits.
     pub bd_rate_percent: f64,

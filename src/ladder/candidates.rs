@@ -20,8 +20,10 @@ use crate::measure::point::{Metric, Point};
 /// CRF that keeps within them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CrfValues {
+    /// Any value, fractional included (x264, x265).
     #[default]
     Any,
+    /// Whole numbers only (SVT-AV1, VP9, libaom).
     Whole,
 }
 
@@ -102,9 +104,13 @@ pub enum Origin {
     /// Between two measured points of one resolution, `lower` and `upper` (indices into the
     /// points): at fraction `t` of the way in bitrate and `s` of the way in log-bitrate.
     Interpolated {
+        /// Index of the lower-bitrate point.
         lower: usize,
+        /// Index of the higher-bitrate point.
         upper: usize,
+        /// Fraction of the way from `lower` to `upper` in bitrate (0 to 1).
         t: f64,
+        /// Fraction of the way from `lower` to `upper` in log-bitrate (0 to 1).
         s: f64,
     },
 }
@@ -112,11 +118,17 @@ pub enum Origin {
 /// A possible rung.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
+    /// Bitrate, kbit/s.
     pub kbps: f64,
+    /// Quality on the hull's metric.
     pub quality: f64,
+    /// Width, pixels.
     pub width: u32,
+    /// Height, pixels.
     pub height: u32,
+    /// The codec's constant-quality value (fractional when interpolated with [`CrfValues::Any`]).
     pub crf: f64,
+    /// The point it is, or the two points it lies between.
     pub origin: Origin,
     /// Asked for by the user: must be in the ladder.
     pub forced: bool,

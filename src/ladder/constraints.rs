@@ -70,7 +70,9 @@ impl Default for Constraints {
 /// at (otherwise the resolution that gives the best quality at that bitrate).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ForcedRung {
+    /// The rung's bitrate, kbit/s.
     pub kbps: f64,
+    /// The frame height to encode it at; `None`: the best resolution at that bitrate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
 }

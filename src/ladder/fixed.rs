@@ -32,8 +32,10 @@ pub enum ReferenceLadder {
 }
 
 impl ReferenceLadder {
+    /// Every built-in ladder.
     pub const ALL: [ReferenceLadder; 2] = [ReferenceLadder::AppleHls, ReferenceLadder::Netflix2015];
 
+    /// The name `--compare-to` takes (`apple-hls`, `netflix-2015`).
     pub fn name(self) -> &'static str {
         match self {
             ReferenceLadder::AppleHls => "apple-hls",
@@ -105,25 +107,37 @@ impl FromStr for ReferenceLadder {
 /// One measured rung of the reference ladder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReferenceRung {
+    /// Encoded width, pixels.
     pub width: u32,
+    /// Encoded height, pixels.
     pub height: u32,
     /// The bitrate it was encoded for, kbit/s.
     pub target_kbps: f64,
     /// What it came to, kbit/s.
     pub bitrate_kbps: f64,
+    /// Highest per-segment bitrate, kbit/s.
     pub peak_kbps: f64,
+    /// Mean per-frame luma PSNR, dB (each frame capped at 60 dB).
     pub psnr_y: f64,
+    /// Mean per-frame `(6Y + U + V) / 8` PSNR, dB.
     pub psnr_yuv: f64,
+    /// Mean per-frame luma SSIM (0 to 1).
     pub ssim_y: f64,
+    /// Mean per-frame VMAF, when VMAF was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vmaf: Option<f64>,
+    /// Every measured metric pooled four ways (mean, harmonic mean, min, 5th percentile).
     pub pooling: BTreeMap<String, Pooled>,
+    /// Encoded size of each segment, bits.
     pub segment_sizes_bits: Vec<u64>,
+    /// Every measured metric's mean over each segment.
     #[serde(default)]
     pub segment_means: BTreeMap<String, Vec<f64>>,
 }
 
 impl ReferenceRung {
+    /// The rung from its trial encode's measurements; `duration_s` is the clip's duration, the
+    /// slices have one entry per segment.
     pub fn from_trial(
         t: &TrialResult,
         duration_s: f64,
@@ -158,9 +172,11 @@ crate::measure::point::measured_fields!(ReferenceRung);
 /// The per-title ladder against a reference ladder on the same title.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
+    /// The reference ladder.
     pub reference: ReferenceLadder,
     /// How the reference rungs were encoded.
     pub rate_control: String,
+    /// Its rungs that fit the source, encoded on the title and measured.
     pub rungs: Vec<ReferenceRung>,
     /// The interpolation of the BD metrics.
     pub method: Interpolation,
@@ -170,16 +186,18 @@ pub struct Comparison {
     pub bd_rate_percent: Option<f64>,
     /// BD-quality of the per-title rungs against the reference rungs (per-title minus reference).
     pub bd_quality: Option<f64>,
-    /// The quality of the reference's top rung, and its bitrate (`None` when no reference
-    /// rung fits the source).
+    /// The quality of the reference's top rung (`None` when no reference rung fits the
+    /// source).
     pub reference_top_quality: Option<f64>,
+    /// The bitrate of the reference's top rung, kbit/s.
     pub reference_top_kbps: Option<f64>,
     /// The quality the two are compared at for the saving: the reference's top quality, or
     /// the per-title hull's best when that is lower.
     pub equal_quality: Option<f64>,
-    /// The cheapest bitrates reaching `equal_quality` on the reference rungs' hull and on the
-    /// per-title hull (all measured points).
+    /// The cheapest bitrate reaching `equal_quality` on the reference rungs' hull, kbit/s.
     pub reference_kbps_at_equal_quality: Option<f64>,
+    /// The cheapest bitrate reaching `equal_quality` on the per-title hull (all measured
+    /// points), kbit/s.
     pub per_title_kbps_at_equal_quality: Option<f64>,
     /// `1 - per_title / reference` at `equal_quality`, percent (positive: bits saved).
     pub saving_at_equal_quality_percent: Option<f64>,

@@ -7,7 +7,9 @@
 /// A point in rate-quality space.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateQuality {
+    /// Bitrate, kbit/s.
     pub kbps: f64,
+    /// Quality, in the metric's own units.
     pub quality: f64,
 }
 

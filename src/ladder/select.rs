@@ -31,7 +31,9 @@ pub struct Objective {
 /// quality.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Selection {
+    /// The chosen candidates' indices, by increasing bitrate.
     pub rungs: Vec<usize>,
+    /// Mean quality a viewer gets over `viewer_kbps` (0 below the lowest rung).
     pub expected_quality: f64,
     /// The bandwidth range the expectation is over.
     pub viewer_kbps: [f64; 2],

@@ -25,13 +25,18 @@ pub const SCHEMA_VERSION: u32 = 3;
 /// suite validates every manifest it writes against it.
 pub const JSON_SCHEMA: &str = include_str!("ladder.schema.json");
 
+/// The contents of `ladder.json`: what was measured, a ladder per codec, and how long it took.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// The layout's version, [`SCHEMA_VERSION`] when written by this build.
     pub schema_version: u32,
+    /// The program that wrote the file.
     pub generator: Generator,
+    /// The source as measured.
     pub source: SourceSummary,
     /// What every codec's ladder shares.
     pub settings: Settings,
+    /// How the source divides into segments.
     pub segments: Segments,
     /// A ladder per codec, in the order the codecs were asked for.
     pub ladders: Vec<CodecLadder>,
@@ -45,6 +50,7 @@ pub struct Manifest {
 /// One codec's measurements and ladder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodecLadder {
+    /// The codec of every encode of this ladder.
     pub codec: Codec,
     /// Its libavcodec encoder (e.g. `libx264`).
     pub encoder: String,
@@ -85,16 +91,21 @@ pub struct CodecLadder {
 /// `against`, on their convex hulls and on their ladders, on the run's quality axis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodecComparison {
+    /// The codec compared.
     pub codec: Codec,
+    /// The codec it is compared against (the run's first).
     pub against: Codec,
+    /// How the rate-quality curves are interpolated for the BD figures.
     pub method: crate::ladder::bdrate::Interpolation,
     /// Average bitrate difference at equal quality between the hulls (negative: `codec`
     /// needs fewer bits), percent; `None` when the hulls do not share a quality range.
     pub hull_bd_rate_percent: Option<f64>,
-    /// Average quality difference at equal bitrate between the hulls.
+    /// Average quality difference at equal bitrate between the hulls (positive: `codec` is
+    /// better), on the run's quality axis; `None` when it cannot be computed (see `note`).
     pub hull_bd_quality: Option<f64>,
-    /// The same between the ladders' rungs.
+    /// Average bitrate difference at equal quality between the ladders' rungs, percent.
     pub ladder_bd_rate_percent: Option<f64>,
+    /// Average quality difference at equal bitrate between the ladders' rungs.
     pub ladder_bd_quality: Option<f64>,
     /// At each rung of `against`'s ladder: the bitrate `codec`'s hull needs for the rung's
     /// quality.
@@ -105,19 +116,25 @@ pub struct CodecComparison {
     pub note: Option<String>,
 }
 
+/// The program that wrote a manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Generator {
+    /// The program's name (`pertitle`).
     pub name: String,
+    /// The program's version.
     pub version: String,
     /// libavcodec's version (the encoders come through it).
     pub libavcodec: String,
 }
 
+/// The source file as measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceSummary {
+    /// The source's path, as given.
     pub path: PathBuf,
     /// Frame size as displayed, after `rotation`: the size every rung keeps the shape of.
     pub width: u32,
+    /// Frame height as displayed, after `rotation`.
     pub height: u32,
     /// Degrees of clockwise turn applied to the decoded frames (the source's display
     /// matrix); absent when 0. Rungs are upright and carry no rotation of their own.
@@ -127,6 +144,7 @@ pub struct SourceSummary {
     /// being measured and encoded (e.g. `yuv422p10le`); absent for 8-bit 4:2:0 sources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub converted_from: Option<String>,
+    /// The exact frame rate.
     pub frame_rate: FrameRate,
     /// Frames decoded and measured.
     pub frames: u64,
@@ -134,17 +152,22 @@ pub struct SourceSummary {
     pub duration_s: f64,
 }
 
+/// What every codec's ladder of a run shares.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     /// Heights asked for.
     pub heights: Vec<u32>,
     /// Resolutions measured (derived from `heights` and the source).
     pub resolutions: Vec<Resolution>,
+    /// Segment length asked for, seconds; each segment starts with a keyframe.
     pub segment_seconds: f64,
     /// The size every frame is scored at: encodes are upscaled (and the source resized) to it.
     pub display: Resolution,
+    /// Scaling filter from the source to the trial sizes (`lanczos`).
     pub downscale: String,
+    /// Scaling filter from the trial sizes back to `display` (`bicubic`).
     pub upscale: String,
+    /// The quality metric of the hull and the ladder.
     pub metric: Metric,
     /// The VMAF model, when VMAF was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,6 +194,7 @@ pub struct LadderSummary {
 /// How the trial points were chosen.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SearchSummary {
+    /// Grid or adaptive search.
     pub mode: SearchMode,
     /// The adaptive search's aims (absent for the grid).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -196,8 +220,10 @@ pub struct SearchSummary {
     pub sample: Vec<Window>,
 }
 
+/// How the source divides into segments; per-segment arrays have one entry per segment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Segments {
+    /// Number of segments.
     pub count: usize,
     /// Frames in each segment.
     pub frames: Vec<u64>,
@@ -205,9 +231,12 @@ pub struct Segments {
     pub durations_s: Vec<f64>,
 }
 
+/// Wall and CPU times of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timing {
+    /// Wall-clock time of the run, seconds.
     pub wall_s: f64,
+    /// Encodes run in parallel (`--jobs`).
     pub jobs: usize,
     /// Sum of the encoders' CPU time over all points of all codecs.
     pub encode_cpu_s: f64,
@@ -222,6 +251,7 @@ pub struct Timing {
 /// One codec's encoder CPU times.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LadderTiming {
+    /// The codec.
     pub codec: Codec,
     /// Sum of the encoders' CPU time over the codec's points (proxy and reference encodes
     /// included).
@@ -347,10 +377,13 @@ impl Manifest {
 /// One rung of the anchor codec's ladder, and what another codec spends for its quality.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RungAgainst {
+    /// The anchor rung's width, pixels.
     pub width: u32,
+    /// The anchor rung's height, pixels.
     pub height: u32,
-    /// The anchor rung's bitrate and quality (on the run's quality axis).
+    /// The anchor rung's bitrate, kbit/s.
     pub kbps: f64,
+    /// The anchor rung's quality, on the run's quality axis.
     pub quality: f64,
     /// The bitrate at which the other codec's hull reaches `quality`; `None` when `quality`
     /// is outside the hull's range (above its best point, or below its cheapest one, where

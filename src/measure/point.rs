@@ -63,7 +63,9 @@ impl Metric {
 pub trait Measured {
     /// Average bitrate, kbit/s.
     fn bitrate_kbps(&self) -> f64;
+    /// Mean per-frame luma PSNR, dB.
     fn psnr_y(&self) -> f64;
+    /// Mean per-frame luma SSIM (0 to 1).
     fn ssim_y(&self) -> f64;
     /// `None` when VMAF was not measured.
     fn vmaf(&self) -> Option<f64>;
@@ -128,13 +130,19 @@ pub(crate) fn round(x: f64, digits: i32) -> f64 {
 /// One measured trial encode.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Point {
+    /// Encoded width, pixels.
     pub width: u32,
+    /// Encoded height, pixels.
     pub height: u32,
+    /// The codec's constant-quality value the encode was made at.
     pub crf: f64,
     /// Total encoded bits over the clip's duration, kbit/s.
     pub bitrate_kbps: f64,
+    /// Mean per-frame luma PSNR, dB (each frame capped at 60 dB).
     pub psnr_y: f64,
+    /// Mean per-frame `(6Y + U + V) / 8` PSNR, dB.
     pub psnr_yuv: f64,
+    /// Mean per-frame luma SSIM (0 to 1).
     pub ssim_y: f64,
     /// Mean per-frame VMAF, when VMAF was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,18 +212,26 @@ impl Point {
 /// One rung of the ladder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rung {
+    /// Encoded width, pixels.
     pub width: u32,
+    /// Encoded height, pixels.
     pub height: u32,
+    /// The codec's constant-quality value (between two measured CRFs when interpolated).
     pub crf: f64,
     /// Average bitrate, kbit/s.
     pub bitrate_kbps: f64,
     /// Highest per-segment bitrate, kbit/s.
     pub peak_kbps: f64,
+    /// Mean per-frame luma PSNR, dB (each frame capped at 60 dB).
     pub psnr_y: f64,
+    /// Mean per-frame `(6Y + U + V) / 8` PSNR, dB.
     pub psnr_yuv: f64,
+    /// Mean per-frame luma SSIM (0 to 1).
     pub ssim_y: f64,
+    /// Mean per-frame VMAF, when VMAF was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vmaf: Option<f64>,
+    /// Every measured metric pooled four ways (mean, harmonic mean, min, 5th percentile).
     pub pooling: BTreeMap<String, Pooled>,
     /// Encoded size of each segment, bits (empty for an interpolated rung).
     pub segment_sizes_bits: Vec<u64>,

@@ -23,7 +23,9 @@ use std::time::Duration;
 /// grid, a capped bitrate for a fixed reference ladder's rung).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TrialSpec {
+    /// The encoded size.
     pub resolution: Resolution,
+    /// How the encoder spends bits: a CRF or a capped bitrate.
     pub rate: RateControl,
 }
 
@@ -46,8 +48,9 @@ impl fmt::Display for TrialSpec {
 /// What a trial point measured.
 #[derive(Debug, Clone)]
 pub struct TrialResult {
+    /// The encode measured.
     pub spec: TrialSpec,
-    /// Every frame's quality, measured at the source resolution.
+    /// Every frame's quality, measured at the display size (by default the source's).
     pub series: FrameSeries,
     /// Encoded size of each segment, in bits.
     pub segment_bits: Vec<u64>,
@@ -110,6 +113,7 @@ impl Trial {
         })
     }
 
+    /// The encode this trial makes.
     pub fn spec(&self) -> TrialSpec {
         self.spec
     }

@@ -21,6 +21,7 @@ pub struct OptimizeOptions {
     /// The codecs to build a ladder with, each with its preset and CRFs; the first is the
     /// one the others are compared against.
     pub codecs: Vec<CodecChoice>,
+    /// Segment length, seconds: every segment starts with a keyframe.
     pub segment_seconds: f64,
     /// What the ladder must obey.
     pub constraints: Constraints,
@@ -31,6 +32,7 @@ pub struct OptimizeOptions {
     pub compare_to: Option<ReferenceLadder>,
     /// The hull's quality axis; VMAF is measured only when it is `Vmaf`.
     pub metric: Metric,
+    /// The VMAF model, used when VMAF is measured.
     pub vmaf_model: VmafModel,
     /// Size scores are computed at; `None` = the source's size.
     pub display: Option<Resolution>,
@@ -51,6 +53,7 @@ pub struct OptimizeOptions {
 /// One codec of a run and how it is encoded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CodecChoice {
+    /// The codec.
     pub codec: Codec,
     /// The codec's preset (see [`Codec::presets`]).
     pub preset: String,
@@ -85,6 +88,7 @@ pub(super) struct CodecOptions<'a> {
 /// Where trial results are kept between runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CacheSettings {
+    /// The cache directory.
     pub dir: std::path::PathBuf,
     /// The source's BLAKE3 when it is already known (a plan's); otherwise the source is
     /// hashed.

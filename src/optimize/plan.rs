@@ -21,6 +21,7 @@ pub const PLAN_FORMAT: u32 = 3;
 /// The file a plan directory holds.
 pub const PLAN_FILE: &str = "plan.json";
 
+/// The source a plan was made for, identified by its size and content hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedSource {
     /// The source's absolute path.
@@ -28,23 +29,31 @@ pub struct PlannedSource {
     /// The path as the plan was given it (perhaps relative): a merge that reaches the same
     /// file by it names the source so in the ladder, as a local run would.
     pub given: PathBuf,
+    /// The source's size, bytes.
     pub bytes: u64,
+    /// The BLAKE3 hash of the source's bytes, hex.
     pub blake3: String,
 }
 
+/// One work unit: a trial encode of one codec at one point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedUnit {
+    /// The unit's position in `units`, from 0 (the job array index `run-task` is given).
     pub index: usize,
     /// The codec it is encoded with.
     pub codec: Codec,
+    /// The resolution and rate control of the trial encode.
     pub spec: TrialSpec,
     /// The unit's result file, relative to the cache directory.
     pub result: PathBuf,
 }
 
+/// `plan.json`: a run's trial encodes as independent work units.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
+    /// The layout's version, [`PLAN_FORMAT`] when written by this build.
     pub format: u32,
+    /// The source the plan was made for.
     pub source: PlannedSource,
     /// The run's options, resolved (without a cache: see `cache`).
     pub options: OptimizeOptions,
@@ -52,6 +61,7 @@ pub struct Plan {
     pub merge_writes: MergeOutputs,
     /// Where the units' results go (absolute).
     pub cache: PathBuf,
+    /// Every unit of the run.
     pub units: Vec<PlannedUnit>,
 }
 

@@ -18,13 +18,16 @@ use std::path::Path;
 pub struct WorkUnits {
     /// BLAKE3 of the source's bytes.
     pub source_blake3: String,
+    /// Every unit, one per trial encode.
     pub units: Vec<WorkUnit>,
 }
 
 /// One trial encode of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkUnit {
+    /// The codec it is encoded with.
     pub codec: Codec,
+    /// The resolution and rate control of the trial encode.
     pub spec: TrialSpec,
     /// Its name in the cache ([`crate::measure::cache::UnitIdentity::key`]).
     pub key: String,

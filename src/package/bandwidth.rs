@@ -13,7 +13,9 @@
 /// One segment: its size in bits and its duration.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SegmentSize {
+    /// The segment's size, bits.
     pub bits: u64,
+    /// The segment's duration, seconds.
     pub duration_s: f64,
 }
 

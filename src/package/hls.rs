@@ -12,7 +12,9 @@ pub struct Variant {
     pub average_bandwidth: u64,
     /// `CODECS`, RFC 6381.
     pub codecs: String,
+    /// `RESOLUTION` width, pixels.
     pub width: u32,
+    /// `RESOLUTION` height, pixels.
     pub height: u32,
     /// The media playlist, relative to the master playlist.
     pub uri: String,

@@ -12,11 +12,13 @@ use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// File names inside a rendition's directory.
+/// The media playlist's file name inside a rendition's directory.
 pub const MEDIA_PLAYLIST: &str = "media.m3u8";
+/// The initialization segment's file name inside a rendition's directory.
 pub const INIT_SEGMENT: &str = "init.mp4";
-/// `printf` pattern of the media segments (numbered from 0), and its DASH template form.
+/// `printf` pattern of the media segments' file names (numbered from 0).
 pub const SEGMENT_PATTERN: &str = "seg_%05d.m4s";
+/// [`SEGMENT_PATTERN`] as a DASH `SegmentTemplate` `@media`.
 pub const SEGMENT_TEMPLATE: &str = "seg_$Number%05d$.m4s";
 
 /// The name of media segment `k`.
@@ -27,7 +29,9 @@ pub fn segment_name(k: usize) -> String {
 /// What to encode for one rung.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RenditionSpec {
+    /// The encoded size.
     pub resolution: Resolution,
+    /// How the encoder spends bits (the rung's CRF).
     pub rate: RateControl,
 }
 

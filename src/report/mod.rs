@@ -23,6 +23,7 @@ use crate::report::frames::{FramesOptions, FramesReport, snapshot};
 /// One ladder's picture of one frame at every rung (the strip of [`crate::report::frames`]) for the
 /// page, or why there is none.
 pub struct Strip {
+    /// The ladder's codec.
     pub codec: Codec,
     /// The strip as PNG bytes and what it shows, or the error that stopped it.
     pub picture: std::result::Result<(Vec<u8>, FramesReport), String>,

@@ -29,24 +29,28 @@ pub struct WorstFrame {
     pub file: String,
     /// Every metric measured on the frame.
     pub metrics: BTreeMap<String, f64>,
-    /// The heat map's lowest block value (SSIM, or PSNR in dB), and where its block
-    /// starts (x, y in pixels).
+    /// The heat map's lowest block value (SSIM, or PSNR in dB).
     pub worst_block: f64,
+    /// Where the worst block starts: x and y, pixels.
     pub worst_block_at: [u32; 2],
 }
 
 /// `worst.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct WorstReport {
+    /// The reference file.
     pub reference: PathBuf,
+    /// The distorted file.
     pub distorted: PathBuf,
     /// The metric the frames are ranked by (lowest first).
     pub ranked_by: String,
-    /// Size of the pictures (the size the frames were scored at).
+    /// Width of the pictures, pixels (the size the frames were scored at).
     pub width: u32,
+    /// Height of the pictures, pixels.
     pub height: u32,
     /// What the heat map shows.
     pub heat_map: String,
+    /// The worst frames, worst first.
     pub frames: Vec<WorstFrame>,
 }
 

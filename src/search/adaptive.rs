@@ -37,8 +37,9 @@ use serde::{Deserialize, Serialize};
 pub struct SearchSettings {
     /// CRFs searched: `[lowest, highest]`.
     pub crf_range: [f64; 2],
-    /// Bitrates the ladder may use, kbit/s (no upper limit when `max_kbps` is absent).
+    /// The lowest bitrate the ladder may use, kbit/s.
     pub min_kbps: f64,
+    /// The highest bitrate the ladder may use, kbit/s; `None`: no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_kbps: Option<f64>,
     /// A gap is split while the hull could still rise by more than this (quality units).
@@ -56,9 +57,13 @@ pub struct SearchSettings {
 /// One measured point, as the search sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Measured {
+    /// The encoded size.
     pub resolution: Resolution,
+    /// The CRF it was encoded at.
     pub crf: f64,
+    /// Bitrate, kbit/s.
     pub kbps: f64,
+    /// Quality on the hull's metric.
     pub quality: f64,
 }
 

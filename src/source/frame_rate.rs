@@ -7,7 +7,9 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub struct FrameRate {
+    /// The numerator: frames per `den` seconds.
     pub num: u32,
+    /// The denominator, seconds.
     pub den: u32,
 }
 

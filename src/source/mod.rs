@@ -73,6 +73,7 @@ fn best_video_stream(input: &format::context::Input, path: &Path) -> Result<usiz
 /// wavelets) on a side of 16 pixels, so 32 leaves room; above 16384 the frame is beyond any
 /// delivery format, and a header declaring it is far more likely damaged than real.
 pub const MIN_SIDE: u32 = 32;
+/// The largest frame side measured, pixels (see [`MIN_SIDE`]).
 pub const MAX_SIDE: u32 = 16384;
 
 /// Refuse a frame size outside [`MIN_SIDE`]..=[`MAX_SIDE`].

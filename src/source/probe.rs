@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 /// What `pertitle probe` reports about a file.
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceInfo {
+    /// The file, as given.
     pub path: PathBuf,
     /// The demuxer's name, e.g. `mov,mp4,m4a,3gp,3g2,mj2`.
     pub container: String,
@@ -41,6 +42,7 @@ pub struct SourceInfo {
     pub converted_to: Option<String>,
     /// Sample (pixel) aspect ratio as displayed (`num:den` in JSON); `1:1` for square pixels.
     pub sample_aspect_ratio: SampleAspectRatio,
+    /// The stream's exact frame rate.
     pub frame_rate: FrameRate,
     /// Frames per second as a number (the same rate as `frame_rate`).
     pub fps: f64,
@@ -54,6 +56,7 @@ pub struct SourceInfo {
 }
 
 impl SourceInfo {
+    /// The frame size as displayed (`width` x `height`).
     pub fn resolution(&self) -> Resolution {
         Resolution::new(self.width, self.height)
     }

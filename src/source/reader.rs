@@ -94,6 +94,7 @@ impl FrameReader {
         })
     }
 
+    /// The file being read.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -109,6 +110,7 @@ impl FrameReader {
         self.resolution
     }
 
+    /// The stream's exact frame rate.
     pub fn frame_rate(&self) -> FrameRate {
         self.frame_rate
     }

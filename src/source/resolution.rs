@@ -6,11 +6,14 @@ use std::fmt;
 /// A frame size in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Resolution {
+    /// Width, pixels.
     pub width: u32,
+    /// Height, pixels.
     pub height: u32,
 }
 
 impl Resolution {
+    /// A `width` x `height` frame size.
     pub fn new(width: u32, height: u32) -> Self {
         Resolution { width, height }
     }
@@ -57,7 +60,9 @@ fn round_even(x: f64) -> u32 {
 /// pixels; anamorphic DVD video is e.g. `16:15`). Written as `num:den` in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SampleAspectRatio {
+    /// The pixel's displayed width, relative to `den`.
     pub num: u32,
+    /// The pixel's displayed height, relative to `num`.
     pub den: u32,
 }
 

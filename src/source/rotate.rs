@@ -14,10 +14,14 @@ use serde::Serialize;
 /// A clockwise quarter turn that makes a decoded frame upright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum Rotation {
+    /// Already upright (no display matrix, or no turn).
     #[default]
     None,
+    /// A quarter turn clockwise.
     Clockwise90,
+    /// A half turn.
     Half,
+    /// Three quarter turns clockwise (a quarter turn counterclockwise).
     Clockwise270,
 }
 

@@ -15,6 +15,7 @@ pub enum Kernel {
 }
 
 impl Kernel {
+    /// The filter's libswscale name (`lanczos`, `bicubic`), as the manifest records it.
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Lanczos => "lanczos",
@@ -41,6 +42,7 @@ pub struct Scaler {
 unsafe impl Send for Scaler {}
 
 impl Scaler {
+    /// A scaler of yuv420p frames from `from` to `to` with `kernel`.
     pub fn new(from: Resolution, to: Resolution, kernel: Kernel) -> Result<Self> {
         let ctx = scaling::Context::get(
             format::Pixel::YUV420P,
@@ -107,6 +109,8 @@ pub struct Converter {
 unsafe impl Send for Converter {}
 
 impl Converter {
+    /// A converter of `size` frames of pixel format `from` to `yuv420p` (`yuvj420p` for
+    /// full-range formats).
     pub fn new(from: format::Pixel, size: Resolution) -> Result<Self> {
         let to = if is_full_range(from) {
             format::Pixel::YUVJ420P

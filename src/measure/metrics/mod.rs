@@ -87,10 +87,12 @@ impl<'a> Plane<'a> {
         )
     }
 
+    /// Width, pixels.
     pub fn width(&self) -> usize {
         self.width
     }
 
+    /// Height, pixels.
     pub fn height(&self) -> usize {
         self.height
     }
@@ -157,16 +159,22 @@ impl FrameScores {
 /// that percentiles can be pooled exactly).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FrameSeries {
+    /// Luma PSNR of each frame, dB (capped).
     pub psnr_y: Vec<f64>,
+    /// Cb PSNR of each frame, dB (capped).
     pub psnr_u: Vec<f64>,
+    /// Cr PSNR of each frame, dB (capped).
     pub psnr_v: Vec<f64>,
+    /// `(6Y + U + V) / 8` PSNR of each frame, dB.
     pub psnr_yuv: Vec<f64>,
+    /// Luma SSIM of each frame.
     pub ssim_y: Vec<f64>,
     /// Empty when VMAF was not measured.
     pub vmaf: Vec<f64>,
 }
 
 impl FrameSeries {
+    /// Append one frame's PSNR and SSIM (VMAF is added separately).
     pub fn push(&mut self, s: &FrameScores) {
         self.psnr_y.push(s.psnr[0]);
         self.psnr_u.push(s.psnr[1]);
@@ -175,11 +183,11 @@ impl FrameSeries {
         self.ssim_y.push(s.ssim_y);
     }
 
+    /// Frames recorded.
     pub fn frames(&self) -> u64 {
         self.psnr_y.len() as u64
     }
 
-    /// Every measured metric pooled, by name (`psnr_y`, ..., `vmaf`).
     /// Every measured metric's mean over each segment, by name; `segment_frames` gives each
     /// segment's frame count, in order (frames beyond their sum are left out).
     pub fn segment_means(
@@ -220,6 +228,8 @@ impl FrameSeries {
         ]
     }
 
+    /// Every measured metric pooled, by name (`psnr_y`, ..., `vmaf`); metrics not measured
+    /// are left out.
     pub fn pooled(&self) -> std::collections::BTreeMap<&'static str, pool::Pooled> {
         self.columns()
             .into_iter()

@@ -11,9 +11,13 @@ use serde::{Deserialize, Serialize};
 /// A rectangle of a picture, pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rect {
+    /// Left edge, pixels from the picture's left.
     pub x: u32,
+    /// Top edge, pixels from the picture's top.
     pub y: u32,
+    /// Width, pixels.
     pub width: u32,
+    /// Height, pixels.
     pub height: u32,
 }
 
@@ -116,7 +120,9 @@ pub fn most_different(planes: &[Plane<'_>], width: usize, height: usize) -> Rect
 
 /// A picture with lines of text under it.
 pub struct Tile {
+    /// The picture.
     pub picture: RgbImage,
+    /// The lines of text drawn under it, top first.
     pub label: Vec<String>,
 }
 

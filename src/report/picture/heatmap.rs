@@ -147,13 +147,18 @@ fn block_ssim(a: Plane<'_>, b: Plane<'_>) -> f64 {
 /// A value (SSIM or PSNR) of every 8x8 block of `distorted` against `reference` (same
 /// size), row by row; the blocks at the right and bottom edges may be smaller.
 pub struct BlockMap {
+    /// What each value is.
     pub kind: HeatMap,
+    /// Blocks across.
     pub columns: usize,
+    /// Blocks down.
     pub rows: usize,
+    /// One value per block, row by row (`columns` x `rows`).
     pub values: Vec<f64>,
 }
 
 impl BlockMap {
+    /// The map of `distorted` against `reference` (planes of the same size).
     pub fn of(kind: HeatMap, reference: Plane<'_>, distorted: Plane<'_>) -> BlockMap {
         let (w, h) = (reference.width(), reference.height());
         let (columns, rows) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));

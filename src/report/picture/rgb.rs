@@ -40,6 +40,7 @@ impl Matrix {
 /// How a frame's samples are to be read as colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Colour {
+    /// The Y'CbCr matrix.
     pub matrix: Matrix,
     /// Samples span 0..255 (JPEG range) rather than 16..235 (luma) and 16..240 (chroma).
     pub full_range: bool,
