@@ -7,7 +7,7 @@
 # Needs root (it installs Debian packages and starts daemons); skips, saying so, otherwise,
 # or when ../shared/clips is absent. Times each step.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 say() { echo "[slurm test] $*"; }
 clip=../shared/clips/talking_head_480p30.mp4
 if [ "$(id -u)" != 0 ]; then say "SKIP: needs root to install and start Slurm"; exit 0; fi
