@@ -1,10 +1,9 @@
 //! `optimize --compare-to apple-hls` on real clips: the fixed ladder is encoded on the title,
 //! measured, and the per-title ladder's saving against it is reported.
 
-mod common;
-
+use crate::common;
+use crate::common::clips_dir;
 use assert_cmd::Command;
-use common::clips_dir;
 use serde_json::Value;
 
 fn f(v: &Value) -> f64 {

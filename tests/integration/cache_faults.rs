@@ -1,8 +1,7 @@
 //! The result cache under faults: a run killed midway resumes, encoding only what is
 //! missing; two runs sharing one cache at the same time both finish correctly.
 
-mod common;
-
+use crate::common;
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
