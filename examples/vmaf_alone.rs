@@ -1,5 +1,5 @@
 //! Times libvmaf alone on frames already decoded and resized in memory: the "libvmaf's own
-//! speed" that `pertitle score --metrics vmaf` is compared with in scripts/bench-metrics.sh.
+//! speed" that `pertitle score --metrics vmaf` is compared with in scripts/bench/metrics.sh.
 //! Usage: cargo run --release --example vmaf_alone -- REFERENCE DISTORTED
 //! Prints the seconds libvmaf took (scorer set-up, every frame pair, flush and scores).
 

@@ -72,7 +72,7 @@ rm "$seeds/odd.mov"
 ff -f lavfi -i "testsrc2=size=48x32:rate=25:duration=0.08" "${meta[@]}" -pix_fmt yuv420p "$seeds/raw.y4m"
 ff "${src[@]}" "${meta[@]}" -frames:v 1 "$seeds/frame.png"
 # Raw frames FFmpeg decodes bottom-up (negative line sizes): a crash this harness's author
-# found, fixed in source::FrameReader; tests/hostile_inputs.rs makes the same file.
+# found, fixed in source::FrameReader; tests/integration/hostile_inputs.rs makes the same file.
 if command -v python3 >/dev/null; then
   python3 "$fuzz_dir/tools/bottomup_mkv.py" "$seeds/bottomup_i420.mkv" 64 48 2
 fi

@@ -11,4 +11,4 @@ cargo fmt --all -- --check
 cargo clippy --release --locked --all-targets -- -D warnings
 cargo test --release --locked
 # The distributed run on a real one-node Slurm cluster (root only; it says when it skips).
-./scripts/slurm-test.sh
+./scripts/slurm/test.sh

@@ -2,8 +2,7 @@
 //! sizes, against the FFmpeg CLI's own decode of the frame, against the trial encodes, and on
 //! a clip with a deliberately damaged frame.
 
-mod common;
-
+use crate::common;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -2,10 +2,9 @@
 //! ffprobe for probing, and the FFmpeg CLI re-doing a trial point (same x264 settings, same
 //! scaler) for bitrate, segment sizes and PSNR.
 
-mod common;
-
+use crate::common;
+use crate::common::{all_clips, clips_dir, ffmpeg, ffprobe, metadata_values};
 use assert_cmd::Command;
-use common::{all_clips, clips_dir, ffmpeg, ffprobe, metadata_values};
 use serde_json::Value;
 use std::path::Path;
 

@@ -5,28 +5,16 @@
 # the FFmpeg CLI doing the same work (one command encoding the same frames at every rung with
 # one thread per encoder, then one command per rung decoding its encode and writing the frame,
 # upscaled, as a PNG), in 3 interleaved rounds; prints the best wall time of each and the ratio.
-# Usage: scripts/bench-frames.sh [LADDER.json]   (default: a ladder of the shipped sample, made
+# Usage: scripts/bench/frames.sh [LADDER.json]   (default: a ladder of the shipped sample, made
 # first with `pertitle optimize --metric psnr`). x264 ladders only. Needs the ffmpeg CLI and jq.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-command -v jq >/dev/null || { echo "installing jq"; ${SUDO:-$( [ "$(id -u)" = 0 ] || echo sudo )} apt-get install -y -qq jq >/dev/null; }
-cargo build --release --locked --quiet
-bin=$PWD/target/release/pertitle
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-ladder="${1:-}"
-if [ -z "$ladder" ]; then
-  "$bin" optimize samples/sample_720p25.mp4 -o "$dir/opt" --metric psnr --quiet >/dev/null
-  ladder="$dir/opt/ladder.json"
-fi
+source "$(dirname "$0")/common.sh"
+need_jq
+build
+temp_dir
+ladder_or_default "${1:-}"
 [ "$(jq -r '.ladders[0].codec' "$ladder")" = x264 ] || { echo "an x264 ladder, please" >&2; exit 1; }
-src=$(jq -r .source.path "$ladder")
-preset=$(jq -r ".ladders[0].preset" "$ladder")
-seg=$(jq -r .settings.segment_seconds "$ladder")
+ladder_settings
 display=$(jq -r '"\(.settings.display.width):\(.settings.display.height)"' "$ladder")
-keyint=$(jq -r '.source.frame_rate | split("/") | (.[0] | tonumber) / (.[1] | tonumber)' "$ladder" |
-  awk -v s="$seg" '{ k = $1 * s; print (k == int(k)) ? k : int(k) + 1 }')
-n=$(jq '.ladders[0].rungs | length' "$ladder")
 "$bin" frames "$ladder" -o "$dir/probe" --json >"$dir/frames.json"
 frame=$(jq .frame "$dir/frames.json")
 from=$(jq .encoded_from_frame "$dir/frames.json")
@@ -57,12 +45,6 @@ run_cli() {
   done
 }
 run_pertitle() { rm -rf "$dir/p"; "$bin" frames "$ladder" -o "$dir/p"; }
-seconds() { # wall time of one run of the command, in seconds
-  local s e
-  s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-  awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'
-}
-min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
 p="" c=""
 for round in 1 2 3; do
   p=$(min "$p" "$(seconds run_pertitle)")

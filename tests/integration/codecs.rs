@@ -3,8 +3,7 @@
 //! keyframe, carry the CODECS string their headers call for (checked against ffprobe's
 //! reading of them and against the VP9 level table), and give a well-formed hull.
 
-mod common;
-
+use crate::common;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

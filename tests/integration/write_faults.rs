@@ -4,8 +4,7 @@
 //! leave what earlier runs wrote (cache units, ladder.json) byte for byte as it was, with no
 //! temporary file behind.
 
-mod common;
-
+use crate::common;
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -174,12 +173,13 @@ fn a_full_disk_fails_cleanly_and_keeps_earlier_results() {
     let before = snapshot(&disk.mount);
     assert_eq!(before.len(), 3, "two units and a ladder.json: {before:?}");
     // Written files get the usual permissions, not a temporary file's 0600.
-    // SAFETY: umask only swaps the process's mask; it is put back at once.
-    let umask = unsafe {
-        let mask = libc::umask(0o022);
-        libc::umask(mask);
-        mask
-    };
+    // The process's mask, read without setting it (other tests run on other threads).
+    let umask = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .map(|m| u32::from_str_radix(m.trim(), 8).unwrap())
+        .expect("Umask in /proc/self/status");
     for path in before.keys() {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;

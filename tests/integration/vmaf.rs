@@ -1,8 +1,6 @@
 //! VMAF through libvmaf: identical input, monotonic behaviour with CRF, and a pinned value.
 
-mod common;
-
-use common::{clips_dir, ffmpeg};
+use crate::common::{clips_dir, ffmpeg};
 use pertitle::measure::metrics::vmaf::VmafModel;
 use pertitle::score::{ScoreOptions, score_with};
 use std::path::Path;

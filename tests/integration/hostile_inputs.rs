@@ -6,7 +6,7 @@
 //! How each kind of file is handled (README "Inputs" says the same):
 //! - a still image is a one-frame video (a JPEG); RGB (a PNG) and paletted sources are
 //!   refused by name; 10-bit, 4:2:2 and other YUV sources are converted to 8-bit 4:2:0
-//!   (tests/metrics_oracle.rs checks the conversion against FFmpeg's);
+//!   (tests/integration/metrics_oracle.rs checks the conversion against FFmpeg's);
 //! - odd frame sizes (1919x1079) are measured at their own size; the rungs are even;
 //! - frames smaller than 32 pixels a side or larger than 16384 are refused, as are headers
 //!   FFmpeg itself rejects;
@@ -20,8 +20,7 @@
 //!
 //! Without the `ffmpeg` program the test prints SKIP and passes.
 
-mod common;
-
+use crate::common;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

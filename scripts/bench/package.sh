@@ -6,26 +6,14 @@
 # 3 interleaved rounds; prints the best wall time of each and the ratio. The CLI runs twice:
 # with x264's default threads (what a user would run) and with one thread per encoder, as
 # pertitle does.
-# Usage: scripts/bench-package.sh [LADDER.json]   (default: a ladder of the shipped sample,
+# Usage: scripts/bench/package.sh [LADDER.json]   (default: a ladder of the shipped sample,
 # made first with `pertitle optimize --metric psnr`). Needs the ffmpeg CLI and jq.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-command -v jq >/dev/null || { echo "installing jq"; ${SUDO:-$( [ "$(id -u)" = 0 ] || echo sudo )} apt-get install -y -qq jq >/dev/null; }
-cargo build --release --locked --quiet
-bin=$PWD/target/release/pertitle
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-ladder="${1:-}"
-if [ -z "$ladder" ]; then
-  "$bin" optimize samples/sample_720p25.mp4 -o "$dir/opt" --metric psnr --quiet >/dev/null
-  ladder="$dir/opt/ladder.json"
-fi
-src=$(jq -r .source.path "$ladder")
-preset=$(jq -r ".ladders[0].preset" "$ladder")
-seg=$(jq -r .settings.segment_seconds "$ladder")
-keyint=$(jq -r '.source.frame_rate | split("/") | (.[0] | tonumber) / (.[1] | tonumber)' "$ladder" |
-  awk -v s="$seg" '{ k = $1 * s; print (k == int(k)) ? k : int(k) + 1 }')
-n=$(jq '.ladders[0].rungs | length' "$ladder")
+source "$(dirname "$0")/common.sh"
+need_jq
+build
+temp_dir
+ladder_or_default "${1:-}"
+ladder_settings
 echo "ladder: $ladder ($n rungs, preset $preset, ${seg} s segments), source: $src"
 
 cli_args() { # sets `cli` to the FFmpeg CLI command for the rungs; $1 = x264 threads, $2 = dir
@@ -45,12 +33,6 @@ cli_args() { # sets `cli` to the FFmpeg CLI command for the rungs; $1 = x264 thr
   done
   cli=(ffmpeg -hide_banner -nostdin -loglevel error -y -i "$src" -filter_complex "$graph" "${outs[@]}")
 }
-seconds() { # wall time of one run of the command, in seconds
-  local s e
-  s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-  awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'
-}
-min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
 run_pertitle() { rm -rf "$dir/p"; "$bin" package "$ladder" -o "$dir/p" --quiet --hls; }
 run_cli() { rm -rf "$dir/c$1"; mkdir -p "$dir/c$1"; cli_args "$1" "$dir/c$1"; "${cli[@]}"; }
 p="" a="" o=""

@@ -1,7 +1,6 @@
 //! `pertitle::report`: the HTML report and the PNG plot of a real ladder.json.
 
-mod common;
-
+use crate::common;
 use assert_cmd::Command;
 use pertitle::Manifest;
 use pertitle::measure::point::Metric;

@@ -7,13 +7,15 @@
 # Needs root (it installs Debian packages and starts daemons); skips, saying so, otherwise,
 # or when ../shared/clips is absent. Times each step.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 say() { echo "[slurm test] $*"; }
 clip=../shared/clips/talking_head_480p30.mp4
 if [ "$(id -u)" != 0 ]; then say "SKIP: needs root to install and start Slurm"; exit 0; fi
 if [ ! -f "$clip" ]; then say "SKIP: $clip is absent"; exit 0; fi
 command -v jq >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -qq jq >/dev/null
-cargo build --release --locked --quiet
+# Built as `cargo test --release` builds it (with the test targets, so with the features the
+# dev-dependencies add to shared crates): after the test suite, nothing is compiled again.
+cargo build --release --locked --quiet --tests
 bin=$PWD/target/release/pertitle
 work=$(mktemp -d /tmp/pertitle-slurm-test.XXXXXX)
 export SLURM_CI_DIR=$work/cluster

@@ -2,9 +2,8 @@
 //! on every shared clip, at the source size, at a size that is not a multiple of 8 or 16,
 //! and with a smaller distorted file that is upscaled (bicubic) before comparison.
 
-mod common;
-
-use common::{all_clips, clips_dir, ffmpeg, metadata_values};
+use crate::common;
+use crate::common::{all_clips, clips_dir, ffmpeg, metadata_values};
 use pertitle::measure::metrics::PSNR_CAP_DB;
 use std::path::Path;
 

@@ -3,8 +3,7 @@
 //! `pertitle compare` end to end, on curve files and on ladder.json files from tiny
 //! `optimize` runs of a shared clip (SKIP without the clips).
 
-mod common;
-
+use crate::common;
 use pertitle::ladder::bdrate::{
     BdError, Curve, Interpolation, MIN_POINTS, bd_quality, bd_rate, compare,
 };

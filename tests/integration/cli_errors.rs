@@ -10,8 +10,7 @@
 //! Without the clips, a test prints `SKIP` and passes; without `ffmpeg`, so do the cases
 //! that need it.
 
-mod common;
-
+use crate::common;
 use assert_cmd::Command;
 use std::ffi::OsStr;
 use std::fs;
@@ -456,7 +455,7 @@ fn optimize_invalid_options() {
 
 /// RGB and paletted sources are refused, never scored after a guessed colour matrix: as
 /// either side of `score`, and as the source of `optimize`. (YUV layouts and bit depths other
-/// than 8-bit 4:2:0 are converted: tests/metrics_oracle.rs.)
+/// than 8-bit 4:2:0 are converted: tests/integration/metrics_oracle.rs.)
 #[test]
 fn unsupported_pixel_formats_are_refused() {
     let dir = tempfile::tempdir().unwrap();

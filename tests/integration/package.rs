@@ -1,8 +1,7 @@
 //! `pertitle package`: the packaged ladder is played back by a real client (the FFmpeg CLI's
 //! HLS and DASH demuxers) and its declared figures are checked against the written files.
 
-mod common;
-
+use crate::common;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -11,14 +11,11 @@
 # Last, VMAF on the clean pair: `pertitle score --metrics vmaf` against libvmaf alone on the
 # same frames already decoded and resized in memory (examples/vmaf_alone.rs). Needs the
 # ffmpeg CLI.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo build --release --locked --quiet
+source "$(dirname "$0")/common.sh"
+build
 cargo build --release --locked --quiet --example vmaf_alone
-bin=$PWD/target/release/pertitle
 alone=$PWD/target/release/examples/vmaf_alone
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+temp_dir
 q=(-hide_banner -nostdin -loglevel error)
 ffmpeg "${q[@]}" -y -f lavfi -i "testsrc2=size=1920x1080:rate=30" -t 5 \
   -pix_fmt yuv420p -c:v libx264 -preset veryfast -crf 16 "$dir/clean.mp4"
@@ -31,17 +28,6 @@ done
 ffmpeg "${q[@]}" -y -i "$dir/clean.mp4" -f yuv4mpegpipe "$dir/raw.y4m"
 cp "$dir/clean_540p.mp4" "$dir/raw_540p.mp4"
 reference() { if [ "$1" = raw ]; then echo "$dir/raw.y4m"; else echo "$dir/$1.mp4"; fi; }
-seconds() { # wall time of one run of the command, in seconds
-  local s e
-  s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-  awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'
-}
-min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
-best() { # best wall time of 5 runs of the command
-  local b=""
-  for _ in 1 2 3 4 5; do b=$(min "$b" "$(seconds "$@")"); done
-  echo "$b"
-}
 runs=7
 echo "PSNR+SSIM: best of $runs rounds, each round running the three commands in turn"
 printf '%-6s %10s %10s %12s %8s\n' pair pertitle ffmpeg "decode only" ratio
@@ -60,7 +46,7 @@ for s in raw clean noisy; do
 done
 echo "ratio = ffmpeg / pertitle for PSNR+SSIM of 150 frames at 1080p (above 1: pertitle is faster)"
 printf 'start-up alone (both load FFmpeg'"'"'s shared libraries): pertitle %.3fs, ffmpeg %.3fs\n' \
-  "$(best "$bin" --version)" "$(best ffmpeg -version)"
+  "$(best_of 5 "$bin" --version)" "$(best_of 5 ffmpeg -version)"
 vmaf=""; lib=""
 for _ in $(seq "$runs"); do
   vmaf=$(min "$vmaf" "$(seconds "$bin" score "$dir/clean.mp4" "$dir/clean_540p.mp4" --metrics vmaf)")

@@ -1,7 +1,6 @@
 //! `optimize --cache DIR`: results reused across runs, the same ladder as without a cache.
 
-mod common;
-
+use crate::common;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

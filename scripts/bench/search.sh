@@ -22,10 +22,9 @@
 #             running it again
 #   DENSE_ONLY=1   run the dense grids only (to reuse later)
 # Needs jq.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-command -v jq >/dev/null || { echo "installing jq"; ${SUDO:-$( [ "$(id -u)" = 0 ] || echo sudo )} apt-get install -y -qq jq >/dev/null; }
-cargo build --release --locked --quiet
+source "$(dirname "$0")/common.sh"
+need_jq
+build
 if [ -n "${OUT:-}" ]; then
   dir=$OUT
   mkdir -p "$dir"

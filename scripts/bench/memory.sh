@@ -2,13 +2,10 @@
 # Peak memory of `pertitle optimize` on a 5 s and a 60 s 1080p source made by the same
 # generator: with streaming, the two peaks should differ by a small margin only.
 # Prints both peak RSS values and their ratio. Needs the ffmpeg CLI (scripts/setup.sh).
-# Usage: ./scripts/bench-memory.sh [extra optimize options]   (default grid below)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo build --release --locked --quiet
-bin=$PWD/target/release/pertitle
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+# Usage: ./scripts/bench/memory.sh [extra optimize options]   (default grid below)
+source "$(dirname "$0")/common.sh"
+build
+temp_dir
 grid=(--resolutions 1080,540 --crf 23,33 --preset ultrafast)
 [ $# -gt 0 ] && grid=("$@")
 declare -A rss

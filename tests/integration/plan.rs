@@ -1,8 +1,7 @@
 //! `plan`, `run-task` and `merge`: a run as independent work units, merged into the ladder a
 //! local `optimize` writes.
 
-mod common;
-
+use crate::common;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

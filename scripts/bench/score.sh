@@ -3,31 +3,19 @@
 # doing the same work with its psnr and ssim filters, on every clip in ../shared/clips
 # against an x264 encode of it. Prints both times (best of 3) and the ratio per clip.
 # Needs the ffmpeg CLI (scripts/setup.sh).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 clips=../shared/clips
 if [ ! -d "$clips" ]; then echo "SKIP: $clips is absent"; exit 0; fi
-cargo build --release --locked --quiet
-bin=$PWD/target/release/pertitle
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-best() { # best wall time of 3 runs of the command
-  local b=""
-  for _ in 1 2 3; do
-    local s e
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    b=$(awk -v b="$b" -v t="$(awk -v s="$s" -v e="$e" 'BEGIN{print e-s}')" 'BEGIN{ if (b=="" || t<b) print t; else print b }')
-  done
-  echo "$b"
-}
+build
+temp_dir
 printf '%-36s %7s %10s %10s %7s\n' clip frames pertitle ffmpeg ratio
 for ref in "$clips"/*.mp4; do
   name=$(basename "$ref" .mp4)
   dist="$dir/$name.mp4"
   ffmpeg -hide_banner -loglevel error -y -i "$ref" -c:v libx264 -preset ultrafast -crf 30 "$dist"
   frames=$("$bin" probe "$ref" | awk -F': ' '/frame_count/ {gsub(",","",$2); print $2}')
-  ours=$(best "$bin" score "$ref" "$dist" --json)
-  theirs=$(best ffmpeg -hide_banner -nostdin -loglevel error -i "$ref" -i "$dist" \
+  ours=$(best_of 3 "$bin" score "$ref" "$dist" --json)
+  theirs=$(best_of 3 ffmpeg -hide_banner -nostdin -loglevel error -i "$ref" -i "$dist" \
     -filter_complex "[0:v]split[r1][r2];[1:v]split[d1][d2];[d1][r1]psnr[o1];[d2][r2]ssim[o2]" \
     -map "[o1]" -f null - -map "[o2]" -f null -)
   printf '%-36s %7s %9.2fs %9.2fs %6.2fx\n' "$name" "$frames" "$ours" "$theirs" \

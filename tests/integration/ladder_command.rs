@@ -1,7 +1,6 @@
 //! `pertitle ladder`: re-selecting rungs from a ladder.json under constraints, without encoding.
 
-mod common;
-
+use crate::common;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;

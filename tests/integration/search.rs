@@ -2,8 +2,7 @@
 //! the manifest accounts for every encode; with `--proxy-preset`, the search's points and
 //! the final preset's are kept apart and the rungs are final-preset encodes.
 
-mod common;
-
+use crate::common;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
