@@ -51,7 +51,9 @@ use std::path::{Path, PathBuf};
 
 /// File names at the top of a package.
 pub const MASTER_PLAYLIST: &str = "master.m3u8";
+/// The DASH manifest of a package.
 pub const MPD: &str = "manifest.mpd";
+/// The package's own record of what it holds.
 pub const PACKAGE_JSON: &str = "package.json";
 
 /// The DASH `@minBufferTime`, in durations of the longest segment: a client buffers one
@@ -92,9 +94,13 @@ impl Default for PackageOptions {
 /// `package.json`: what a package holds, as measured on the written files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PackageManifest {
+    /// The pertitle version that wrote the package.
     pub generator: String,
+    /// The source the rungs were encoded from.
     pub source: PathBuf,
+    /// The source's frame rate.
     pub frame_rate: FrameRate,
+    /// Segment duration, seconds.
     pub segment_seconds: f64,
     /// Duration of every segment, seconds (the same in every rendition).
     pub segment_durations_s: Vec<f64>,
@@ -115,17 +121,23 @@ pub struct PackageManifest {
 pub struct PackagedRendition {
     /// The codec it is encoded with, its libavcodec encoder and the codec's preset.
     pub codec: Codec,
+    /// The libavcodec encoder (e.g. `libx264`).
     pub encoder: String,
+    /// The encoder's preset.
     pub preset: String,
     /// Its directory in the package (and its DASH representation id).
     pub name: String,
+    /// Frame width, pixels.
     pub width: u32,
+    /// Frame height, pixels.
     pub height: u32,
+    /// The constant-quality value it was encoded at.
     pub crf: f64,
     /// The rung's CRF lies between measured ones (see ladder.json).
     pub interpolated: bool,
     /// RFC 6381 codecs string from the stream's sequence parameter set.
     pub codecs: String,
+    /// Frames encoded.
     pub frames: u64,
     /// Frames by which the first frame is presented after the timeline's start (the
     /// encoder's B-frame delay; the DASH `@presentationTimeOffset`).

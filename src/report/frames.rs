@@ -40,7 +40,9 @@ pub const WARM_UP_SECONDS: f64 = 4.0;
 
 /// The file that lists the pictures.
 pub const FRAMES_JSON: &str = "frames.json";
+/// The source frame's full-size picture.
 pub const SOURCE_PNG: &str = "source.png";
+/// The strip of zoomed crops, source and every rung.
 pub const STRIP_PNG: &str = "strip.png";
 
 /// What to picture.
@@ -76,8 +78,11 @@ impl Default for FramesOptions {
 pub struct RungFrame {
     /// 1 for the lowest rung.
     pub rung: usize,
+    /// Frame width, pixels.
     pub width: u32,
+    /// Frame height, pixels.
     pub height: u32,
+    /// The constant-quality value of the rung.
     pub crf: f64,
     /// The rung's average bitrate over the whole source, kbit/s (from ladder.json).
     pub bitrate_kbps: f64,
@@ -88,10 +93,12 @@ pub struct RungFrame {
     /// usually within a fraction of a percent otherwise (state older than the warm-up fades
     /// but does not vanish).
     pub segment_bits: u64,
+    /// The segment's size in the rung's trial encode, bits (absent for interpolated rungs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trial_segment_bits: Option<u64>,
-    /// This frame's luma PSNR (dB) and SSIM against the source, at the display size.
+    /// This frame's luma PSNR (dB) against the source, at the display size.
     pub frame_psnr_y: f64,
+    /// This frame's luma SSIM against the source, at the display size.
     pub frame_ssim_y: f64,
     /// Its full-size picture, relative to the output directory.
     pub file: String,
@@ -100,37 +107,54 @@ pub struct RungFrame {
 /// `frames.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct FramesReport {
+    /// The source video.
     pub source: PathBuf,
+    /// The codec of the pictured ladder.
     pub codec: Codec,
+    /// The preset of the re-encodes.
     pub preset: String,
     /// The frame's index in display order (from 0) and its start time.
     pub frame: u64,
+    /// When the frame starts, seconds.
     pub time_s: f64,
     /// Why this frame.
     pub chosen: String,
     /// The frame's segment: its index and frames `first..end`; the encodes ran from
     /// `encoded_from_frame` to `encoded_end_frame` (segment starts, or the source's end).
     pub segment: u64,
+    /// The segment's first frame.
     pub segment_first_frame: u64,
+    /// The frame after the segment's last.
     pub segment_end_frame: u64,
+    /// The first frame encoded (the warm-up starts there).
     pub encoded_from_frame: u64,
+    /// The frame after the last one encoded.
     pub encoded_end_frame: u64,
     /// Size of every full picture (the ladder's display size).
     pub display: Resolution,
+    /// The metric the rungs' mean quality is given in.
     pub quality_metric: Metric,
     /// The region of the crops, in display pixels, and their enlargement.
     pub crop: Rect,
+    /// How much the strip's crops are enlarged (nearest neighbour).
     pub zoom: u32,
+    /// The source's full-size picture, relative to the output directory.
     pub source_file: String,
+    /// Every rung, lowest first.
     pub rungs: Vec<RungFrame>,
+    /// The strip, relative to the output directory.
     pub strip_file: String,
 }
 
 /// The pictures of one frame, in memory.
 pub struct Snapshot {
+    /// What the pictures show.
     pub report: FramesReport,
+    /// The source frame at the display size.
     pub source: RgbImage,
+    /// Each rung's frame at the display size, lowest rung first.
     pub rungs: Vec<RgbImage>,
+    /// The strip of zoomed crops.
     pub strip: RgbImage,
 }
 

@@ -233,7 +233,7 @@ fn frames_pictures_every_rung_at_a_time_and_at_the_top_rungs_worst_frame() {
         .clone();
     let err = String::from_utf8_lossy(&err);
     assert!(
-        err.contains("short.mkv") && err.contains("is not the source"),
+        err.contains("short.mkv") && err.contains("not the source"),
         "{err}"
     );
     assert!(!out.exists());
