@@ -10,6 +10,6 @@ cargo build --release --locked
 out="${1:-out/demo}"
 ./target/release/pertitle optimize samples/sample_720p25.mp4 -o "$out" --package --report
 echo
-echo "The manifest: $out/ladder.json (schema in README.md)."
+echo "The manifest: $out/ladder.json (fields in docs/manifest.md)."
 echo "HLS: $out/stream/master.m3u8, DASH: $out/stream/manifest.mpd (play with: ffplay $out/stream/master.m3u8)."
 echo "The report: $out/report.html"
