@@ -248,23 +248,22 @@ mod tests {
     }
 
     #[test]
-    fn validation_names_the_option() {
+    fn validation_names_the_setting() {
+        let setting = |c: Constraints| match c.validate() {
+            Err(Error::InvalidSetting { setting, .. }) => Some(setting),
+            _ => None,
+        };
         let c = Constraints {
             min_rungs: 5,
             max_rungs: 3,
             ..Constraints::default()
         };
-        assert!(
-            c.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("--min-rungs")
-        );
+        assert_eq!(setting(c), Some(Setting::MinRungs));
         let c = Constraints {
             max_step: Some(1.2),
             ..Constraints::default()
         };
-        assert!(c.validate().unwrap_err().to_string().contains("--max-step"));
+        assert_eq!(setting(c), Some(Setting::MaxStep));
         assert!(Constraints::default().validate().is_ok());
     }
 }
