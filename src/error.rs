@@ -303,6 +303,35 @@ pub enum Error {
     #[error("cannot build a ladder: {0}")]
     Ladder(String),
 
+    /// No ladder meets all the constraints together. `blocking` lists the constraints
+    /// without any one of which a ladder would exist (empty: dropping a single one would
+    /// not help).
+    #[error("cannot build a ladder: {}", infeasible(blocking, *candidates, *kbps, |s| s.name()))]
+    Infeasible {
+        /// The constraints that each, dropped alone, would let a ladder exist.
+        blocking: Vec<Blocking>,
+        /// How many candidate rungs there were.
+        candidates: usize,
+        /// The candidates' bitrate range, lowest and highest, in kbps.
+        kbps: [f64; 2],
+    },
+
+    /// A rung interpolated between two measured CRFs, which was never encoded, where
+    /// measured sizes are needed (the ladder can be chosen among measured points only).
+    #[error(
+        "rung {rung} ({width}x{height} CRF {crf}) is interpolated between two measured CRFs and has no measured segment sizes; choose measured rungs only"
+    )]
+    InterpolatedRung {
+        /// The rung's position in its ladder, from 1.
+        rung: usize,
+        /// The rung's width.
+        width: u32,
+        /// The rung's height.
+        height: u32,
+        /// The rung's (interpolated) CRF.
+        crf: f64,
+    },
+
     /// Something that cannot happen did: a bug to report, with what was seen.
     #[error("internal error: {0}")]
     Internal(String),
@@ -375,8 +404,12 @@ pub enum Setting {
     MinHeight,
     /// The largest rung height.
     MaxHeight,
+    /// The lowest rung's least quality.
+    MinBottomQuality,
     /// Rungs forced into the ladder.
     ForcedRungs,
+    /// Rungs chosen among measured points only (no interpolated rung).
+    MeasuredOnly,
     /// A bitrate an encode aims at.
     TargetBitrate,
     /// The time of the frame to picture.
@@ -413,7 +446,9 @@ impl Setting {
             Setting::QualityTargets => "quality targets",
             Setting::MinHeight => "least rung height",
             Setting::MaxHeight => "most rung height",
+            Setting::MinBottomQuality => "least bottom-rung quality",
             Setting::ForcedRungs => "forced rungs",
+            Setting::MeasuredOnly => "measured points only",
             Setting::TargetBitrate => "target bitrate",
             Setting::FrameTime => "frame time",
             Setting::Metrics => "metrics",
@@ -421,6 +456,48 @@ impl Setting {
             Setting::Formats => "package formats",
         }
     }
+}
+
+/// A ladder constraint that stands in the way of every ladder: one setting or a group that is
+/// dropped together, with the value it has (none for a group).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Blocking {
+    /// The setting or settings.
+    pub settings: Vec<Setting>,
+    /// The value set, as written (`None` for a group of settings).
+    pub value: Option<String>,
+}
+
+/// The message of [`Error::Infeasible`], with each setting named by `name`.
+fn infeasible(
+    blocking: &[Blocking],
+    candidates: usize,
+    kbps: [f64; 2],
+    name: impl Fn(Setting) -> &'static str,
+) -> String {
+    let context = format!(
+        "{candidates} candidate rungs from {:.1} to {:.1} kbps",
+        kbps[0], kbps[1]
+    );
+    if blocking.is_empty() {
+        return format!(
+            "no ladder meets all the constraints together with its top rung at the best candidate, and dropping any single constraint would not help ({context})"
+        );
+    }
+    let each: Vec<String> = blocking
+        .iter()
+        .map(|b| {
+            let names: Vec<&str> = b.settings.iter().map(|s| name(*s)).collect();
+            match &b.value {
+                Some(v) => format!("{} {v}", names.join(", ")),
+                None => names.join(", "),
+            }
+        })
+        .collect();
+    format!(
+        "no ladder meets all the constraints together; one would exist without {} ({context})",
+        each.join(", or without ")
+    )
 }
 
 /// The message of [`Error::NoLadder`].
@@ -441,6 +518,23 @@ fn no_ladder(
 }
 
 impl Error {
+    /// The message with each setting named by `name` instead of in words (the command line
+    /// names its flags): the same as `to_string()` for errors that name no setting.
+    pub fn worded(&self, name: impl Fn(Setting) -> &'static str) -> String {
+        match self {
+            Error::InvalidSetting { setting, problem } => format!("{}: {problem}", name(*setting)),
+            Error::Infeasible {
+                blocking,
+                candidates,
+                kbps,
+            } => format!(
+                "cannot build a ladder: {}",
+                infeasible(blocking, *candidates, *kbps, name)
+            ),
+            _ => self.to_string(),
+        }
+    }
+
     /// An [`Error::InvalidSetting`].
     pub(crate) fn setting(setting: Setting, problem: impl Into<String>) -> Self {
         Error::InvalidSetting {

@@ -64,7 +64,7 @@ pub mod util;
 
 // The front door: the types and calls a user of the library starts from.
 pub use encode::codec::Codec;
-pub use error::{Error, Result, Setting};
+pub use error::{Blocking, Error, Result, Setting};
 pub use ladder::fixed::ReferenceLadder;
 pub use ladder::{Constraints, ForcedRung, Objective};
 pub use manifest::Manifest;

@@ -38,7 +38,9 @@ fn flag(setting: Setting) -> &'static str {
         Setting::QualityTargets => "--top-quality/--min-bottom-quality",
         Setting::MinHeight => "--min-height",
         Setting::MaxHeight => "--max-height",
+        Setting::MinBottomQuality => "--min-bottom-quality",
         Setting::ForcedRungs => "--force-rung",
+        Setting::MeasuredOnly => "--measured-only",
         Setting::TargetBitrate => "target bitrate",
         Setting::FrameTime if command == "report" => "--frames-at",
         Setting::FrameTime => "--at",
@@ -60,7 +62,10 @@ pub fn message(e: &anyhow::Error) -> String {
         };
         parts.push(match lib {
             Error::InvalidSetting { problem, .. } if !parts.is_empty() => problem.clone(),
-            Error::InvalidSetting { setting, problem } => format!("{}: {problem}", flag(*setting)),
+            Error::InvalidSetting { .. } | Error::Infeasible { .. } => lib.worded(flag),
+            Error::InterpolatedRung { .. } => {
+                format!("{lib} (`pertitle ladder LADDER -o OUT --measured-only`)")
+            }
             Error::OutputNotEmpty { .. } => format!("{lib} (use --force to replace it)"),
             Error::NotAPackage { path, file } => format!(
                 "{}: not a package (no {file}); --force only replaces an earlier package",
@@ -72,4 +77,21 @@ pub fn message(e: &anyhow::Error) -> String {
         break;
     }
     parts.join(": ")
+}
+
+/// A library error in the command line's words: settings named by their flags, and the
+/// flag that changes the outcome where there is one.
+pub fn worded(lib: &Error) -> String {
+    match lib {
+        Error::InvalidSetting { .. } | Error::Infeasible { .. } => lib.worded(flag),
+        Error::InterpolatedRung { .. } => {
+            format!("{lib} (`pertitle ladder LADDER -o OUT --measured-only`)")
+        }
+        Error::OutputNotEmpty { .. } => format!("{lib} (use --force to replace it)"),
+        Error::NotAPackage { path, file } => format!(
+            "{}: not a package (no {file}); --force only replaces an earlier package",
+            path.display()
+        ),
+        _ => lib.to_string(),
+    }
 }

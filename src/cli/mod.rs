@@ -102,3 +102,16 @@ pub fn run() -> anyhow::Result<()> {
         Command::Merge(args) => merge::run(args),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own checks of the whole command line (unique names and groups, valid
+    /// defaults), which clap makes in debug builds only (`cargo test`, not `--release`) and
+    /// otherwise only for the subcommand being run.
+    #[test]
+    fn command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

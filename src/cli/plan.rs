@@ -16,6 +16,7 @@ use pertitle::optimize::plan::{MergeOutputs, Plan};
 /// an adaptive search or a proxy preset chooses later points from earlier results. Give
 /// INPUT as a path every worker and the merge see (an absolute path on shared storage).
 #[derive(clap::Args)]
+#[group(skip)] // the flattened optimize::Args is already a group of that name
 pub struct Args {
     #[command(flatten)]
     optimize: optimize::Args,

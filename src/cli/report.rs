@@ -112,8 +112,9 @@ pub fn strips(
     for s in &strips {
         if let Err(why) = &s.picture {
             eprintln!(
-                "pertitle: warning: no {} frame pictures in the report: {why}",
-                s.codec
+                "pertitle: warning: no {} frame pictures in the report: {}",
+                s.codec,
+                super::errors::worded(why)
             );
         }
     }

@@ -9,7 +9,7 @@
 //! the constraints: allowed heights, the bitrate range, and the top-quality cap.
 
 use super::constraints::{Constraints, ForcedRung};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Setting};
 use crate::ladder::hull::{kbps_reaching, upper_hull};
 use crate::measure::point::{Metric, Point};
 
@@ -309,19 +309,25 @@ pub fn candidates(
             ..whole(points, metric, c, values, Snap::Nearest)
         };
         if constraints.measured_only && matches!(c.origin, Origin::Interpolated { .. }) {
-            return Err(Error::Ladder(format!(
-                "forced rung {f} lies between two measured CRFs, and --measured-only allows measured points only"
-            )));
+            return Err(Error::setting(
+                Setting::MeasuredOnly,
+                format!(
+                    "forced rung {f} lies between two measured CRFs, and only measured points are allowed"
+                ),
+            ));
         }
         out.push(c);
     }
     let limit = cap.map_or(f64::INFINITY, |c| c * (1.0 + 1e-9));
     if let Some(f) = constraints.forced.iter().find(|f| f.kbps > limit) {
-        return Err(Error::Ladder(format!(
-            "forced rung {f} spends more than the top-quality target allows: the hull reaches {} at {:.1} kbps",
-            constraints.top_quality.unwrap_or_default(),
-            limit
-        )));
+        return Err(Error::setting(
+            Setting::ForcedRungs,
+            format!(
+                "rung {f} spends more than the top-quality target allows: the hull reaches {} at {:.1} kbps",
+                constraints.top_quality.unwrap_or_default(),
+                limit
+            ),
+        ));
     }
     out.retain(|c| c.forced || (constraints.allows_kbps(c.kbps) && c.kbps <= limit));
     if out.is_empty() {
@@ -330,13 +336,20 @@ pub fn candidates(
             .map(|p| p.bitrate_kbps)
             .fold(f64::INFINITY, f64::min);
         let hi = points.iter().map(|p| p.bitrate_kbps).fold(0.0, f64::max);
-        return Err(Error::Ladder(format!(
-            "no point between --min-kbps {} and --max-kbps {} (measured {lo:.1} to {hi:.1} kbps)",
-            constraints.min_kbps,
-            constraints
-                .max_kbps
-                .map_or("none".to_string(), |m| m.to_string())
-        )));
+        return Err(Error::setting(
+            if constraints.min_kbps > 0.0 {
+                Setting::MinKbps
+            } else {
+                Setting::MaxKbps
+            },
+            format!(
+                "no point between {} and {} kbps (measured {lo:.1} to {hi:.1} kbps)",
+                constraints.min_kbps,
+                constraints
+                    .max_kbps
+                    .map_or("any".to_string(), |m| m.to_string())
+            ),
+        ));
     }
     out.sort_by(|a, b| {
         a.kbps

@@ -15,7 +15,7 @@
 
 use super::candidates::Candidate;
 use super::constraints::Constraints;
-use crate::error::{Error, Result};
+use crate::error::{Blocking, Error, Result, Setting};
 use serde::{Deserialize, Serialize};
 
 /// Who the ladder is for: the range of viewers' bandwidths.
@@ -165,45 +165,58 @@ pub fn select(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Re
     if let Some(s) = solve(cands, c, objective) {
         return Ok(s);
     }
-    Err(Error::Ladder(diagnose(cands, c, objective)))
+    Err(diagnose(cands, c, objective))
 }
 
 /// Which constraints stand in the way: each is dropped in turn and the problem solved again.
-fn diagnose(cands: &[Candidate], c: &Constraints, objective: &Objective) -> String {
+fn diagnose(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Error {
     let lo = cands.iter().map(|x| x.kbps).fold(f64::INFINITY, f64::min);
     let hi = cands.iter().map(|x| x.kbps).fold(0.0, f64::max);
-    let mut culprits = Vec::new();
+    let one = |setting: Setting, value: String| Blocking {
+        settings: vec![setting],
+        value: Some(value),
+    };
     type Relax = Box<dyn Fn(&mut Constraints)>;
-    let relaxations: [(String, Relax); 6] = [
+    let relaxations: [(Blocking, Relax); 6] = [
         (
-            format!("--min-rungs {}", c.min_rungs),
+            one(Setting::MinRungs, c.min_rungs.to_string()),
             Box::new(|r: &mut Constraints| r.min_rungs = 1),
         ),
         (
-            format!("--max-step {}", c.max_step.unwrap_or(f64::INFINITY)),
+            one(
+                Setting::MaxStep,
+                c.max_step.unwrap_or(f64::INFINITY).to_string(),
+            ),
             Box::new(|r: &mut Constraints| r.max_step = None),
         ),
         (
-            format!("--min-step {}", c.min_step),
+            one(Setting::MinStep, c.min_step.to_string()),
             Box::new(|r: &mut Constraints| r.min_step = 1.0),
         ),
         (
-            format!("--min-quality-gap {}", c.min_quality_gap),
+            one(Setting::MinQualityGap, c.min_quality_gap.to_string()),
             Box::new(|r: &mut Constraints| r.min_quality_gap = 0.0),
         ),
         (
-            "the bottom-rung limits (--max-bottom-kbps, --min-bottom-quality)".to_string(),
+            Blocking {
+                settings: vec![Setting::MaxBottomKbps, Setting::MinBottomQuality],
+                value: None,
+            },
             Box::new(|r: &mut Constraints| {
                 r.max_bottom_kbps = None;
                 r.min_bottom_quality = None;
             }),
         ),
         (
-            "the forced rungs".to_string(),
+            Blocking {
+                settings: vec![Setting::ForcedRungs],
+                value: None,
+            },
             Box::new(|r: &mut Constraints| r.forced.clear()),
         ),
     ];
-    for (name, relax) in &relaxations {
+    let mut blocking = Vec::new();
+    for (culprit, relax) in relaxations {
         let mut r = c.clone();
         relax(&mut r);
         if r == *c {
@@ -223,22 +236,13 @@ fn diagnose(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Stri
             cands
         };
         if solve(cands, &r, objective).is_some() {
-            culprits.push(name.clone());
+            blocking.push(culprit);
         }
     }
-    let context = format!(
-        "{} candidate rungs from {lo:.1} to {hi:.1} kbps",
-        cands.len()
-    );
-    if culprits.is_empty() {
-        format!(
-            "no ladder meets all the constraints together with its top rung at the best candidate, and dropping any single constraint would not help ({context})"
-        )
-    } else {
-        format!(
-            "no ladder meets all the constraints together; one would exist without {} ({context})",
-            culprits.join(", or without ")
-        )
+    Error::Infeasible {
+        blocking,
+        candidates: cands.len(),
+        kbps: [lo, hi],
     }
 }
 
@@ -395,12 +399,25 @@ mod tests {
             min_rungs: 2,
             ..Constraints::default()
         };
-        let err = select(&cands, &c, &Objective::default())
-            .unwrap_err()
-            .to_string();
+        let err = select(&cands, &c, &Objective::default()).unwrap_err();
+        let Error::Infeasible { blocking, .. } = &err else {
+            panic!("{err}");
+        };
+        let named: Vec<(Vec<Setting>, Option<String>)> = blocking
+            .iter()
+            .map(|b| (b.settings.clone(), b.value.clone()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                (vec![Setting::MinRungs], Some("2".to_string())),
+                (vec![Setting::MaxStep], Some("2".to_string())),
+            ]
+        );
+        let text = err.to_string();
         assert!(
-            err.contains("--min-rungs 2") && err.contains("--max-step 2"),
-            "{err}"
+            text.contains("without fewest rungs 2, or without most rung step 2"),
+            "{text}"
         );
     }
 }

@@ -94,13 +94,12 @@ pub fn ladder_of(m: &Manifest, codec: Option<Codec>) -> Result<&CodecLadder> {
 pub fn sabre(m: &Manifest, codec: Option<Codec>) -> Result<SabreManifest> {
     let l = ladder_of(m, codec)?;
     if let Some((i, r)) = l.rungs.iter().enumerate().find(|(_, r)| r.interpolated) {
-        return Err(Error::Export(format!(
-            "rung {} ({}x{} CRF {}) is interpolated between two measured CRFs and has no measured segment sizes; choose measured rungs only with `pertitle ladder IN -o OUT --measured-only`",
-            i + 1,
-            r.width,
-            r.height,
-            r.crf
-        )));
+        return Err(Error::InterpolatedRung {
+            rung: i + 1,
+            width: r.width,
+            height: r.height,
+            crf: r.crf,
+        });
     }
     let segments = m.segments.count;
     if let Some(r) = l

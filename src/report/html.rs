@@ -62,7 +62,11 @@ fn frame_strip(w: &mut String, strip: &Strip, tag: &str) {
             );
         }
         Err(why) => {
-            let _ = writeln!(w, "<p class=\"note\">No pictures: {}</p>", esc(why));
+            let _ = writeln!(
+                w,
+                "<p class=\"note\">No pictures: {}</p>",
+                esc(&why.to_string())
+            );
         }
     }
 }

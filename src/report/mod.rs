@@ -26,7 +26,7 @@ pub struct Strip {
     /// The ladder's codec.
     pub codec: Codec,
     /// The strip as PNG bytes and what it shows, or the error that stopped it.
-    pub picture: std::result::Result<(Vec<u8>, FramesReport), String>,
+    pub picture: std::result::Result<(Vec<u8>, FramesReport), crate::Error>,
 }
 
 /// The strip of every ladder of `manifest` (`options.codec` is ignored), all at one frame:
@@ -52,7 +52,7 @@ pub fn strips(
             .and_then(|s| Ok((crate::report::picture::compose::png(&s.strip)?, s.report)))
         {
             Err(crate::Error::Interrupted) => return Err(crate::Error::Interrupted),
-            other => other.map_err(|e| e.to_string()),
+            other => other,
         };
         let picture = picture.map(|(png, mut report)| {
             match (&first, options.at) {
