@@ -40,6 +40,9 @@ pub struct UnitIdentity {
     pub upscale: String,
     /// VMAF model, when VMAF is measured.
     pub vmaf_model: Option<crate::measure::metrics::vmaf::VmafModel>,
+    /// The VMAF implementation and its version (`libvmaf 3.2.0`), when VMAF is measured:
+    /// another version may score differently.
+    pub vmaf_engine: Option<String>,
     /// The source segments encoded, when only a sample is.
     pub sample: Vec<Window>,
 }
@@ -220,6 +223,7 @@ mod tests {
             downscale: "lanczos".into(),
             upscale: "bicubic".into(),
             vmaf_model: Some(crate::measure::metrics::vmaf::VmafModel::default()),
+            vmaf_engine: Some("libvmaf 3.2.0".into()),
             sample: Vec::new(),
         }
     }

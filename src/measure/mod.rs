@@ -244,6 +244,12 @@ pub fn unit_identity(
         downscale: crate::source::scale::Kernel::Lanczos.name().into(),
         upscale: crate::source::scale::Kernel::Bicubic.name().into(),
         vmaf_model: options.vmaf,
+        vmaf_engine: options.vmaf.map(|_| {
+            format!(
+                "libvmaf {}",
+                crate::measure::metrics::vmaf::libvmaf_version()
+            )
+        }),
         sample: options
             .sample
             .as_ref()

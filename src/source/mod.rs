@@ -69,7 +69,7 @@ fn best_video_stream(input: &format::context::Input, path: &Path) -> Result<usiz
         })
 }
 
-/// The smallest and largest frame sides pertitle measures. libvmaf 2.3 crashes (in its ADM
+/// The smallest and largest frame sides pertitle measures. libvmaf 2.3 crashed (in its ADM
 /// wavelets) on a side of 16 pixels, so 32 leaves room; above 16384 the frame is beyond any
 /// delivery format, and a header declaring it is far more likely damaged than real.
 pub const MIN_SIDE: u32 = 32;

@@ -102,10 +102,10 @@ fn falls_with_crf_on_real_clips() {
 /// A pinned value. The pair: the first 30 frames of talking_head_480p30.mp4 against
 /// `ffmpeg -i talking_head_480p30.mp4 -frames:v 30 -c:v libx264 -preset ultrafast -crf 30`
 /// (ultrafast has no macroblock-tree, so this encode is the same bits on every run). Its mean
-/// vmaf_v0.6.1 score, 91.064363, was computed once with pertitle 0.1.0 over libvmaf 2.3.1
-/// (libvmaf-sys 0.4.4, built with its default options); that build matched the upstream `vmaf`
-/// tool to 4 decimals on other pairs (see ../shared/notes/stack.md). A change here means the
-/// VMAF pipeline (picture copy, libvmaf version or build options) changed.
+/// vmaf_v0.6.1 score, 91.064363, was computed once with pertitle 0.1.0 over libvmaf 2.3.1, which
+/// matched the upstream `vmaf` tool to 4 decimals on other pairs (see
+/// ../shared/notes/stack.md); libvmaf 3.2.0 (vmaf-head-sys) gives the same to 1e-4. A change
+/// here means the VMAF pipeline (picture copy, libvmaf version or build options) changed.
 #[test]
 fn pinned_value_for_a_known_pair() {
     let Some(dir) = clips_dir("pinned_value_for_a_known_pair") else {
