@@ -3,5 +3,6 @@
 //! work is done once per source frame and shared by every point of a pass.
 
 pub mod adm;
+pub mod model;
 pub mod motion;
 pub mod vif;
