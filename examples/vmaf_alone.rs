@@ -3,7 +3,8 @@
 //! Usage: cargo run --release --example vmaf_alone -- REFERENCE DISTORTED
 //! Prints the seconds libvmaf took (scorer set-up, every frame pair, flush and scores).
 
-use pertitle::measure::metrics::vmaf::{VmafModel, VmafScorer};
+use pertitle::measure::metrics::vmaf::VmafModel;
+use pertitle::measure::metrics::vmaf::libvmaf::LibvmafScorer;
 use pertitle::source::FrameReader;
 use pertitle::source::scale::{Kernel, Scaler};
 use std::time::Instant;
@@ -26,7 +27,7 @@ fn main() -> anyhow::Result<()> {
     }
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
     let start = Instant::now();
-    let mut vmaf = VmafScorer::new(VmafModel::V061, threads)?;
+    let mut vmaf = LibvmafScorer::new(VmafModel::V061, threads, 1)?;
     for (r, d) in &pairs {
         vmaf.push(r, d)?;
     }

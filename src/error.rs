@@ -416,6 +416,8 @@ pub enum Setting {
     FrameTime,
     /// The metrics to measure.
     Metrics,
+    /// Every how many frames VMAF is scored.
+    VmafSubsample,
     /// The metric frames are ranked by.
     RankBy,
     /// The packaging formats (HLS, DASH).
@@ -452,6 +454,7 @@ impl Setting {
             Setting::TargetBitrate => "target bitrate",
             Setting::FrameTime => "frame time",
             Setting::Metrics => "metrics",
+            Setting::VmafSubsample => "VMAF subsample",
             Setting::RankBy => "ranking metric",
             Setting::Formats => "package formats",
         }

@@ -2,7 +2,8 @@
 
 use crate::error::{Error, Result, Setting};
 use crate::measure::metrics::pool::{Pooled, pool};
-use crate::measure::metrics::vmaf::{VmafModel, VmafScorer};
+use crate::measure::metrics::vmaf::native::{FrameReference, MotionTrack};
+use crate::measure::metrics::vmaf::{VmafEngine, VmafModel, VmafScorer, VmafSettings};
 use crate::measure::metrics::{
     MS_SSIM_MIN_SIDE, Plane, ms_ssim, psnr_from_sse, sse, ssim, ssim_and_sse,
 };
@@ -24,7 +25,7 @@ pub struct ScoreOptions {
     /// Luma MS-SSIM (planes of at least 176x176).
     pub ms_ssim: bool,
     /// VMAF with this model.
-    pub vmaf: Option<VmafModel>,
+    pub vmaf: Option<VmafSettings>,
     /// libvmaf's feature-extraction threads (0 = in the calling thread).
     pub vmaf_threads: u32,
     /// Size frames are scored at (both files resized to it, bicubic); `None` = the
@@ -38,7 +39,7 @@ impl Default for ScoreOptions {
             psnr: true,
             ssim: true,
             ms_ssim: false,
-            vmaf: Some(VmafModel::default()),
+            vmaf: Some(VmafSettings::default()),
             vmaf_threads: std::thread::available_parallelism().map_or(2, |n| n.get() as u32),
             display: None,
         }
@@ -108,12 +109,12 @@ impl ScoreOptions {
         }
     }
 
-    /// Measure exactly `metrics` (VMAF with `vmaf_model`).
-    pub fn set_metrics(&mut self, metrics: &[ScoreMetric], vmaf_model: VmafModel) {
+    /// Measure exactly `metrics` (VMAF with `vmaf`).
+    pub fn set_metrics(&mut self, metrics: &[ScoreMetric], vmaf: VmafSettings) {
         self.psnr = metrics.contains(&ScoreMetric::Psnr);
         self.ssim = metrics.contains(&ScoreMetric::Ssim);
         self.ms_ssim = metrics.contains(&ScoreMetric::MsSsim);
-        self.vmaf = metrics.contains(&ScoreMetric::Vmaf).then_some(vmaf_model);
+        self.vmaf = metrics.contains(&ScoreMetric::Vmaf).then_some(vmaf);
     }
 }
 
@@ -324,8 +325,13 @@ pub fn score_with(
     }
     let mut vmaf = options
         .vmaf
-        .map(|m| VmafScorer::new(m, options.vmaf_threads))
+        .map(|v| VmafScorer::new(&v, display.width, display.height, options.vmaf_threads))
         .transpose()?;
+    // The native engine's reference side, one frame at a time.
+    let native = options.vmaf.filter(|v| v.engine == VmafEngine::Native);
+    let (dw, dh) = (display.width as usize, display.height as usize);
+    let mut motion = native.map(|_| MotionTrack::new(dw, dh));
+    let mut shared = native.map(|_| FrameReference::new(dw, dh));
     let mut records: Vec<FrameRecord> = Vec::new();
     let (mut n_ref, mut n_dist) = (0u64, 0u64);
     std::thread::scope(|scope| -> Result<()> {
@@ -355,8 +361,21 @@ pub fn score_with(
                     d.height()
                 )));
             }
-            if let Some(v) = vmaf.as_mut() {
-                v.push(&r, &d)?;
+            let position = records.len();
+            if let (Some(v), Some(settings)) = (vmaf.as_mut(), options.vmaf) {
+                let scored = settings.scores(position as u64);
+                let luma = crate::measure::metrics::Plane::of_frame(&r, 0);
+                if let Some(m) = motion.as_mut() {
+                    m.push(position as u64, luma, true);
+                }
+                let shared = match shared.as_mut() {
+                    Some(s) if scored => {
+                        s.compute(luma);
+                        Some(&*s)
+                    }
+                    _ => None,
+                };
+                v.push(position, scored, &r, shared, &d)?;
             }
             let mut record = compare(&r, &d, options);
             record.frame = records.len() as u64;
@@ -371,8 +390,13 @@ pub fn score_with(
         }
         Ok(())
     })?;
-    if let Some(v) = vmaf {
-        for (record, score) in records.iter_mut().zip(v.finish()?) {
+    if let (Some(v), Some(settings)) = (vmaf, options.vmaf) {
+        let motion2 = match motion {
+            Some(m) => m.motion2()?,
+            None => Vec::new(),
+        };
+        let every = settings.subsample.max(1) as usize;
+        for (record, score) in records.iter_mut().step_by(every).zip(v.finish(&motion2)?) {
             record.vmaf = Some(score);
         }
     }
@@ -401,7 +425,7 @@ pub fn score_with(
         frames: records.len() as u64,
         reference_frames: n_ref,
         distorted_frames: n_dist,
-        vmaf_model: options.vmaf.map(|m| {
+        vmaf_model: options.vmaf.map(|v| v.model).map(|m| {
             m.version().to_string()
                 + if m == VmafModel::Phone {
                     " (phone)"

@@ -45,6 +45,7 @@ fn flag(setting: Setting) -> &'static str {
         Setting::FrameTime if command == "report" => "--frames-at",
         Setting::FrameTime => "--at",
         Setting::Metrics => "--metrics",
+        Setting::VmafSubsample => "--vmaf-subsample",
         Setting::RankBy => "--worst-by",
         Setting::Formats => "--hls/--dash",
         _ => setting.name(),

@@ -6,7 +6,7 @@ use anyhow::Context;
 use pertitle::encode::codec::Codec;
 use pertitle::ladder::Constraints;
 use pertitle::ladder::fixed::ReferenceLadder;
-use pertitle::measure::metrics::vmaf::VmafModel;
+use pertitle::measure::metrics::vmaf::{VmafEngine, VmafModel};
 use pertitle::optimize::CodecChoice;
 use pertitle::package::PackageOptions;
 use pertitle::search::SearchMode;
@@ -114,6 +114,18 @@ pub struct Args {
     /// VMAF model: v0.6.1 (1080p display), v0.6.1neg, phone or 4k.
     #[arg(long, default_value_t = OptimizeOptions::default().vmaf_model)]
     vmaf_model: VmafModel,
+
+    /// VMAF implementation: native (pertitle's own; the reference frame's work is shared by
+    /// every point of a pass) or libvmaf (libvmaf 3.2.0, one context per point). Both give
+    /// the same scores.
+    #[arg(long, default_value_t = OptimizeOptions::default().vmaf_engine)]
+    vmaf_engine: VmafEngine,
+
+    /// Score VMAF on every Nth frame only (frames 0, N, 2N, ... of each pass), the other
+    /// metrics on every frame. A scored frame's motion still compares it with its true
+    /// neighbours, so its score is the one it gets with N = 1.
+    #[arg(long, value_name = "N", default_value_t = OptimizeOptions::default().vmaf_subsample)]
+    vmaf_subsample: u32,
 
     /// Display size frames are scored at, WIDTHxHEIGHT: every encode is upscaled (bicubic)
     /// to it, and so is the source when its size differs (default: the source's size).
@@ -253,6 +265,8 @@ pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
         compare_to: args.compare_to,
         metric: args.metric,
         vmaf_model: args.vmaf_model,
+        vmaf_engine: args.vmaf_engine,
+        vmaf_subsample: args.vmaf_subsample,
         display: args.display,
         jobs: args.jobs.unwrap_or(defaults.jobs),
         points_per_pass: args.points_per_pass,

@@ -3,7 +3,7 @@
 use super::values::one_of;
 use pertitle::Resolution;
 use pertitle::measure::metrics::pool::Pooled;
-use pertitle::measure::metrics::vmaf::VmafModel;
+use pertitle::measure::metrics::vmaf::{VmafEngine, VmafModel, VmafSettings};
 use pertitle::report::picture::heatmap::HeatMap;
 use pertitle::score::{METRIC_ORDER, ScoreMetric, ScoreOptions, ScoreReport};
 use std::path::PathBuf;
@@ -41,6 +41,14 @@ pub struct Args {
     /// VMAF model: v0.6.1 (1080p display), v0.6.1neg (no enhancement gain), phone, 4k.
     #[arg(long, default_value_t = VmafModel::default())]
     vmaf_model: VmafModel,
+    /// VMAF implementation: native (pertitle's own) or libvmaf (libvmaf 3.2.0). Both give the
+    /// same scores.
+    #[arg(long, default_value_t = VmafEngine::default())]
+    vmaf_engine: VmafEngine,
+    /// Score VMAF on every Nth frame only (frames 0, N, 2N, ...); the other metrics on every
+    /// frame. A scored frame's motion still compares it with its true neighbours.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    vmaf_subsample: u32,
     /// Display size to score at, WIDTHxHEIGHT: both files are resized (bicubic) to it
     /// (default: REFERENCE's size). vmaf_v0.6.1 assumes a 1080p display, the 4k model a 2160p one.
     #[arg(long, value_name = "WxH")]
@@ -83,7 +91,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         display: args.display,
         ..ScoreOptions::default()
     };
-    options.set_metrics(&args.metrics, args.vmaf_model);
+    if args.vmaf_subsample == 0 {
+        anyhow::bail!("--vmaf-subsample: must be at least 1 (1: every frame)");
+    }
+    options.set_metrics(
+        &args.metrics,
+        VmafSettings {
+            model: args.vmaf_model,
+            engine: args.vmaf_engine,
+            subsample: args.vmaf_subsample,
+        },
+    );
     let worst_by = match args.worst_by {
         Some(m) if !args.metrics.contains(&m) => {
             anyhow::bail!("--worst-by {}: add it to --metrics", m.field())

@@ -5,7 +5,7 @@ use crate::encode::codec::Codec;
 use crate::error::{Error, Result};
 use crate::ladder::fixed::{self, Comparison};
 use crate::ladder::{self, Constraints, Objective};
-use crate::measure::metrics::vmaf::VmafModel;
+use crate::measure::metrics::vmaf::{VmafEngine, VmafModel};
 use crate::measure::point::{Metric, Point, Rung, round};
 use crate::measure::sample::Window;
 use crate::search::SearchMode;
@@ -172,6 +172,12 @@ pub struct Settings {
     /// The VMAF model, when VMAF was measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vmaf_model: Option<VmafModel>,
+    /// The VMAF implementation, when VMAF was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmaf_engine: Option<VmafEngine>,
+    /// VMAF was scored on every this many frames, when VMAF was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmaf_subsample: Option<u32>,
     /// The point field the hull and ladder use as quality.
     pub quality_field: String,
     /// The constraints the rungs obey.

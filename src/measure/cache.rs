@@ -43,6 +43,8 @@ pub struct UnitIdentity {
     /// The VMAF implementation and its version (`libvmaf 3.2.0`), when VMAF is measured:
     /// another version may score differently.
     pub vmaf_engine: Option<String>,
+    /// VMAF scored every this many frames (1: all).
+    pub vmaf_subsample: u32,
     /// The source segments encoded, when only a sample is.
     pub sample: Vec<Window>,
 }
@@ -224,6 +226,7 @@ mod tests {
             upscale: "bicubic".into(),
             vmaf_model: Some(crate::measure::metrics::vmaf::VmafModel::default()),
             vmaf_engine: Some("libvmaf 3.2.0".into()),
+            vmaf_subsample: 1,
             sample: Vec::new(),
         }
     }
@@ -238,6 +241,7 @@ mod tests {
                 psnr_yuv: vec![40.5, 40.6],
                 ssim_y: vec![0.987654321, 0.99],
                 vmaf: vec![91.25, 92.0 + 64.0 * f64::EPSILON],
+                vmaf_every: 1,
             },
             segment_bits: vec![123456, 7890],
             encode_cpu: Duration::from_millis(1500),

@@ -14,7 +14,7 @@ use crate::encode::encoder::{ENCODER_THREADS, EncoderSettings};
 use crate::encode::segment::Segmenter;
 use crate::error::{Error, Result, Setting};
 use crate::measure::cache::{Cache, UNIT_FORMAT, UnitIdentity};
-use crate::measure::metrics::vmaf::VmafModel;
+use crate::measure::metrics::vmaf::VmafSettings;
 use crate::measure::sample::Sample;
 use crate::measure::source_pass::Frames;
 use crate::measure::trial::{Trial, TrialResult, TrialSpec};
@@ -40,8 +40,8 @@ pub struct MeasureOptions {
     pub points_per_pass: usize,
     /// Memory the points of one pass may use, bytes (used when `points_per_pass` is 0).
     pub memory_budget: u64,
-    /// Also score VMAF with this model.
-    pub vmaf: Option<VmafModel>,
+    /// Also score VMAF, so.
+    pub vmaf: Option<VmafSettings>,
     /// Size frames are scored at (both the source and the decoded encodes are resized to it,
     /// bicubic); `None` = the source's size.
     pub display: Option<Resolution>,
@@ -243,13 +243,9 @@ pub fn unit_identity(
         display: scored,
         downscale: crate::source::scale::Kernel::Lanczos.name().into(),
         upscale: crate::source::scale::Kernel::Bicubic.name().into(),
-        vmaf_model: options.vmaf,
-        vmaf_engine: options.vmaf.map(|_| {
-            format!(
-                "libvmaf {}",
-                crate::measure::metrics::vmaf::libvmaf_version()
-            )
-        }),
+        vmaf_model: options.vmaf.map(|v| v.model),
+        vmaf_engine: options.vmaf.map(|v| v.engine.version()),
+        vmaf_subsample: options.vmaf.map_or(1, |v| v.subsample),
         sample: options
             .sample
             .as_ref()
@@ -286,10 +282,15 @@ fn measure_pass(
         None => reader.expected_frames().unwrap_or(0),
     };
     progress.pass_started(specs, done, total, expected);
-    source_pass::run(reader, &mut trials, Some(display), frames, &|| {
-        progress.frame()
-    })?;
-    trials.into_par_iter().map(Trial::finish).collect()
+    let outcome = source_pass::run(
+        reader,
+        &mut trials,
+        Some(display),
+        frames,
+        options.vmaf,
+        &|| progress.frame(),
+    )?;
+    trials.into_par_iter().map(|t| t.finish(&outcome)).collect()
 }
 
 #[cfg(test)]

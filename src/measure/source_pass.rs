@@ -6,6 +6,9 @@
 
 use crate::encode::segment::Segmenter;
 use crate::error::Result;
+use crate::measure::metrics::Plane;
+use crate::measure::metrics::vmaf::native::{FrameReference, MotionTrack};
+use crate::measure::metrics::vmaf::{VmafEngine, VmafSettings};
 use crate::measure::sample::Sample;
 use crate::source::resolution::Resolution;
 use crate::source::scale::{Kernel, Scaler};
@@ -19,10 +22,31 @@ pub trait FrameSink: Send {
     /// The size its input frames must have.
     fn resolution(&self) -> Resolution;
 
-    /// Take the next frame. `reference` is the source frame at the pass's display size and
-    /// `input` the source frame resized (Lanczos) to [`resolution`](Self::resolution). Both
-    /// carry the frame index as pts and picture type `I` on the first frame of a segment.
-    fn push(&mut self, reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()>;
+    /// Take the next frame. `reference` holds the source frame at the pass's display size and
+    /// `input` is the source frame resized (Lanczos) to [`resolution`](Self::resolution). Both
+    /// frames carry the frame index as pts and picture type `I` on the first frame of a
+    /// segment.
+    fn push(&mut self, reference: &Arc<Reference>, input: &frame::Video) -> Result<()>;
+}
+
+/// A source frame at the display size, as every sink of a pass compares against it, with the
+/// work on it that they share. Held by the sinks until their encode of it comes back.
+pub struct Reference {
+    /// The frame (the source frame itself when the display size is the source's).
+    pub frame: Arc<frame::Video>,
+    /// Its position among the frames the pass feeds (0 for the first).
+    pub position: usize,
+    /// Whether VMAF scores this frame (`VmafSettings::subsample`).
+    pub vmaf_scored: bool,
+    /// The native VMAF engine's reference work on it, when that engine scores it.
+    pub vmaf: Option<FrameReference>,
+}
+
+/// What a pass measured itself (as opposed to its sinks).
+#[derive(Debug, Default)]
+pub struct PassOutcome {
+    /// The native VMAF engine's motion2 of every fed frame, in order (empty otherwise).
+    pub motion2: Vec<f64>,
 }
 
 /// Which source frames a pass feeds its sinks, and as which frames.
@@ -73,14 +97,17 @@ const DECODE_AHEAD: usize = 4;
 
 /// Decode `reader` once and feed its `frames` to all `sinks` (in parallel on the current
 /// rayon pool). `display` is the size of the reference frames (`None`: the source's size, no
-/// resizing). `frame_done` is called after each frame fed has reached every sink.
+/// resizing). With `vmaf` scored by the native engine, the pass also computes each fed
+/// frame's motion and, on the frames VMAF scores, the reference side of VIF and ADM, once for
+/// all sinks. `frame_done` is called after each frame fed has reached every sink.
 pub fn run(
     reader: FrameReader,
     sinks: &mut [impl FrameSink],
     display: Option<Resolution>,
     frames: Frames<'_>,
+    vmaf: Option<VmafSettings>,
     frame_done: &(dyn Fn() + Sync),
-) -> Result<()> {
+) -> Result<PassOutcome> {
     let size = reader.resolution();
     // One downscaler per distinct resolution below the source; each sink reads its input
     // from its resolution's slot.
@@ -111,8 +138,15 @@ pub fn run(
         .iter()
         .map(|s| resolutions.binary_search(&s.resolution()).unwrap_or(0))
         .collect();
+    let native = vmaf.filter(|v| v.engine == VmafEngine::Native);
+    let (dw, dh) = (display.width as usize, display.height as usize);
+    let mut motion = native.map(|_| MotionTrack::new(dw, dh));
+    let fed = |i: u64| frames.map(i).is_some();
+    // References the sinks have let go of are reused, buffers and all.
+    let mut pool: Vec<Arc<Reference>> = Vec::new();
+    let mut position = 0usize;
 
-    std::thread::scope(|scope| -> Result<()> {
+    std::thread::scope(|scope| -> Result<PassOutcome> {
         // Frame index as pts; keyframes exactly where segments start (the source's own
         // picture types must not leak into the encoders); frames skipped get no pts. The
         // receiver is owned by this closure, so an early return unblocks the decoding thread
@@ -131,20 +165,40 @@ pub fn run(
             Ok(f)
         });
         for (index, item) in rx.iter().enumerate() {
-            if frames.last().is_some_and(|last| index as u64 > last) {
+            let index = index as u64;
+            if frames.last().is_some_and(|last| index > last) {
                 break;
             }
             let item = item?;
-            if item.pts().is_none() {
+            let is_fed = item.pts().is_some();
+            // A frame not fed may still be the neighbour whose motion a fed frame needs.
+            if !(is_fed || motion.is_some() && MotionTrack::needed(index, fed)) {
                 continue;
             }
+            let vmaf_scored = is_fed && vmaf.is_some_and(|v| v.scores(position as u64));
+            let mut reference = recycled(&mut pool);
+            // The recycled reference's display-size frame, when no one else holds it.
+            let buffer = reference
+                .as_mut()
+                .and_then(Arc::get_mut)
+                .and_then(|r| Arc::get_mut(&mut r.frame));
             let source = Arc::new(item);
-            let (reference, downscaled) = rayon::join(
-                || match display_scaler.as_mut() {
-                    Some(s) => s.scale(&source).map(Arc::new),
-                    None => Ok(Arc::clone(&source)),
+            let (frame, downscaled) = rayon::join(
+                || -> Result<Arc<frame::Video>> {
+                    match (display_scaler.as_mut(), buffer) {
+                        (None, _) => Ok(Arc::clone(&source)),
+                        (Some(scaler), Some(f)) => {
+                            let mut f = std::mem::replace(f, frame::Video::empty());
+                            scaler.scale_into(&source, &mut f)?;
+                            Ok(Arc::new(f))
+                        }
+                        (Some(scaler), None) => scaler.scale(&source).map(Arc::new),
+                    }
                 },
                 || {
+                    if !is_fed {
+                        return Ok(());
+                    }
                     scalers
                         .par_iter_mut()
                         .zip(scaled.par_iter_mut())
@@ -154,17 +208,80 @@ pub fn run(
                         })
                 },
             );
-            let reference = reference?;
+            let frame = frame?;
             downscaled?;
+            let fresh = |frame| {
+                Arc::new(Reference {
+                    frame,
+                    position,
+                    vmaf_scored,
+                    vmaf: None,
+                })
+            };
+            let mut r = match reference.take() {
+                Some(mut old) => match Arc::get_mut(&mut old) {
+                    Some(slot) => {
+                        slot.frame = frame;
+                        slot.position = position;
+                        slot.vmaf_scored = vmaf_scored;
+                        old
+                    }
+                    None => fresh(frame),
+                },
+                None => fresh(frame),
+            };
+            let Some(r_mut) = Arc::get_mut(&mut r) else {
+                return Err(crate::Error::Internal(
+                    "a reference frame in use was reused".into(),
+                ));
+            };
+            let luma = Plane::of_frame(&r_mut.frame, 0);
+            let shared = if vmaf_scored && native.is_some() {
+                Some(
+                    r_mut
+                        .vmaf
+                        .get_or_insert_with(|| FrameReference::new(dw, dh)),
+                )
+            } else {
+                None
+            };
+            rayon::join(
+                || {
+                    if let Some(m) = motion.as_mut() {
+                        m.push(index, luma, is_fed);
+                    }
+                },
+                || {
+                    if let Some(shared) = shared {
+                        shared.compute(luma);
+                    }
+                },
+            );
+            if !is_fed {
+                continue;
+            }
+            pool.push(Arc::clone(&r));
             sinks
                 .par_iter_mut()
                 .zip(slots.par_iter())
                 .try_for_each(|(sink, &slot)| {
                     let input = scaled[slot].as_ref().unwrap_or(&source);
-                    sink.push(&reference, input)
+                    sink.push(&r, input)
                 })?;
+            position += 1;
             frame_done();
         }
-        Ok(())
+        Ok(PassOutcome {
+            motion2: match motion {
+                Some(m) => m.motion2()?,
+                None => Vec::new(),
+            },
+        })
     })
+}
+
+/// A reference no sink holds any more, taken out of `pool` for reuse.
+fn recycled(pool: &mut Vec<Arc<Reference>>) -> Option<Arc<Reference>> {
+    let i = pool.iter().position(|r| Arc::strong_count(r) == 1)?;
+    Some(pool.swap_remove(i))
 }

@@ -5,9 +5,9 @@ use crate::encode::cputime::thread_cpu_time;
 use crate::encode::encoder::{Encoder, EncoderSettings, RateControl};
 use crate::encode::segment::{SegmentBits, Segmenter};
 use crate::error::{Error, Result};
-use crate::measure::metrics::vmaf::{VmafModel, VmafScorer};
+use crate::measure::metrics::vmaf::{VmafScorer, VmafSettings};
 use crate::measure::metrics::{FrameScores, FrameSeries};
-use crate::measure::source_pass::FrameSink;
+use crate::measure::source_pass::{FrameSink, PassOutcome, Reference};
 use crate::source::decode::VideoDecoder;
 use crate::source::frame_rate::FrameRate;
 use crate::source::resolution::Resolution;
@@ -72,10 +72,12 @@ pub struct Trial {
     upscaler: Option<(Scaler, frame::Video)>,
     /// Source frames sent to the encoder whose decoded counterpart has not come back yet
     /// (the encoder's lookahead); shared with the other points of the pass.
-    pending: VecDeque<Arc<frame::Video>>,
+    pending: VecDeque<Arc<Reference>>,
     segment_bits: SegmentBits,
     series: FrameSeries,
     vmaf: Option<VmafScorer>,
+    /// Every this many frames is scored by VMAF.
+    vmaf_every: u32,
     encode_cpu: Duration,
 }
 
@@ -87,7 +89,7 @@ impl Trial {
         rate: FrameRate,
         segmenter: Segmenter,
         settings: &EncoderSettings,
-        vmaf: Option<VmafModel>,
+        vmaf: Option<VmafSettings>,
     ) -> Result<Self> {
         let encoder = Encoder::open(spec.resolution, rate, spec.rate, settings)?;
         let decoder = VideoDecoder::open(encoder.parameters(), 1)
@@ -108,7 +110,10 @@ impl Trial {
             segment_bits: SegmentBits::new(segmenter),
             series: FrameSeries::default(),
             // Scored in the worker's own thread: the workers already keep every core busy.
-            vmaf: vmaf.map(|m| VmafScorer::new(m, 0)).transpose()?,
+            vmaf: vmaf
+                .map(|v| VmafScorer::new(&v, display.width, display.height, 0))
+                .transpose()?,
+            vmaf_every: vmaf.map_or(1, |v| v.subsample.max(1)),
             encode_cpu: Duration::ZERO,
         })
     }
@@ -118,8 +123,9 @@ impl Trial {
         self.spec
     }
 
-    /// Flush the encoder and decoder and return the measurements.
-    pub fn finish(mut self) -> Result<TrialResult> {
+    /// Flush the encoder and decoder and return the measurements; `pass` is what the pass
+    /// measured itself (the native VMAF engine's motion).
+    pub fn finish(mut self, pass: &PassOutcome) -> Result<TrialResult> {
         // Some encoders (libvpx) encode all the frames they hold in the end-of-stream call.
         let t0 = thread_cpu_time();
         let flushed = self.encoder.send_eof();
@@ -137,7 +143,8 @@ impl Trial {
             )));
         }
         if let Some(v) = self.vmaf.take() {
-            self.series.vmaf = v.finish()?;
+            self.series.vmaf = v.finish(&pass.motion2)?;
+            self.series.vmaf_every = self.vmaf_every;
         }
         Ok(TrialResult {
             spec: self.spec,
@@ -195,9 +202,15 @@ impl Trial {
                 None => &decoded,
             };
             self.series
-                .push(&FrameScores::compare(&reference, distorted));
+                .push(&FrameScores::compare(&reference.frame, distorted));
             if let Some(v) = self.vmaf.as_mut() {
-                v.push(&reference, distorted)?;
+                v.push(
+                    reference.position,
+                    reference.vmaf_scored,
+                    &reference.frame,
+                    reference.vmaf.as_ref(),
+                    distorted,
+                )?;
             }
         }
         Ok(())
@@ -211,7 +224,7 @@ impl FrameSink for Trial {
 
     /// Encode the next frame; its decoded counterpart is scored against `reference` (the
     /// source frame at the display size).
-    fn push(&mut self, reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()> {
+    fn push(&mut self, reference: &Arc<Reference>, input: &frame::Video) -> Result<()> {
         self.pending.push_back(Arc::clone(reference));
         let t0 = thread_cpu_time();
         let sent = self.encoder.send(input);

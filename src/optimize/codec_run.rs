@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::ladder::{self, fixed};
 use crate::manifest::{CodecLadder, LadderSummary, LadderTiming, SearchSummary};
 use crate::measure::cache::Cache;
-use crate::measure::point::{Metric, Point, round};
+use crate::measure::point::{Point, round};
 use crate::measure::sample::Sample;
 use crate::measure::trial::{TrialResult, TrialSpec};
 use crate::measure::{MeasureOptions, default_memory_budget, measure};
@@ -399,7 +399,7 @@ pub(super) fn measure_options(
         jobs: all.jobs,
         points_per_pass: all.points_per_pass,
         memory_budget: default_memory_budget(),
-        vmaf: (all.metric == Metric::Vmaf).then_some(all.vmaf_model),
+        vmaf: all.vmaf(),
         display: Some(all.display.unwrap_or(info.resolution())),
         sample: None,
         cache,

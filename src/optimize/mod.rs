@@ -23,7 +23,6 @@ pub use units::{WorkUnit, WorkUnits, run_unit, work_units};
 
 use crate::error::{Error, Result};
 use crate::manifest::{Manifest, Settings};
-use crate::measure::point::Metric;
 use crate::source::probe;
 use crate::source::resolution::trial_resolutions;
 use crate::source::scale::Kernel;
@@ -80,7 +79,9 @@ pub fn optimize(
         downscale: Kernel::Lanczos.name().into(),
         upscale: Kernel::Bicubic.name().into(),
         metric: options.metric,
-        vmaf_model: (options.metric == Metric::Vmaf).then_some(options.vmaf_model),
+        vmaf_model: options.vmaf().map(|v| v.model),
+        vmaf_engine: options.vmaf().map(|v| v.engine),
+        vmaf_subsample: options.vmaf().map(|v| v.subsample),
         quality_field: options.metric.field().into(),
         constraints: options.constraints.clone(),
         objective: options.objective,

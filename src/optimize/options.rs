@@ -6,7 +6,7 @@ use crate::encode::encoder::EncoderSettings;
 use crate::error::{Error, Result, Setting};
 use crate::ladder::fixed::ReferenceLadder;
 use crate::ladder::{Constraints, Objective};
-use crate::measure::metrics::vmaf::VmafModel;
+use crate::measure::metrics::vmaf::{VmafEngine, VmafModel, VmafSettings};
 use crate::measure::point::Metric;
 use crate::search::SearchMode;
 use crate::search::adaptive::SearchSettings;
@@ -34,6 +34,12 @@ pub struct OptimizeOptions {
     pub metric: Metric,
     /// The VMAF model, used when VMAF is measured.
     pub vmaf_model: VmafModel,
+    /// The VMAF implementation.
+    #[serde(default)]
+    pub vmaf_engine: VmafEngine,
+    /// VMAF is scored on every this many frames (the other metrics on every frame).
+    #[serde(default = "one")]
+    pub vmaf_subsample: u32,
     /// Size scores are computed at; `None` = the source's size.
     pub display: Option<Resolution>,
     /// Parallel trial encodes.
@@ -48,6 +54,21 @@ pub struct OptimizeOptions {
     /// A result cache ([`crate::measure::cache`]): points measured before are read from it, new ones
     /// stored in it.
     pub cache: Option<CacheSettings>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl OptimizeOptions {
+    /// How VMAF is measured, when it is (`metric` is VMAF).
+    pub fn vmaf(&self) -> Option<VmafSettings> {
+        (self.metric == Metric::Vmaf).then_some(VmafSettings {
+            model: self.vmaf_model,
+            engine: self.vmaf_engine,
+            subsample: self.vmaf_subsample,
+        })
+    }
 }
 
 /// One codec of a run and how it is encoded.
@@ -120,6 +141,8 @@ impl Default for OptimizeOptions {
             compare_to: None,
             metric: Metric::Vmaf,
             vmaf_model: VmafModel::default(),
+            vmaf_engine: VmafEngine::default(),
+            vmaf_subsample: 1,
             display: None,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             points_per_pass: 0,
@@ -216,6 +239,12 @@ impl CodecOptions<'_> {
             ));
         }
         self.all.constraints.validate()?;
+        if self.all.vmaf_subsample == 0 {
+            return Err(Error::setting(
+                Setting::VmafSubsample,
+                "must be at least 1 (1: every frame)",
+            ));
+        }
         if self.all.jobs == 0 {
             return Err(Error::setting(Setting::Jobs, "must be at least 1"));
         }

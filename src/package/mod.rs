@@ -385,6 +385,7 @@ impl<'a> Plan<'a> {
             &mut renditions,
             None,
             source_pass::Frames::All(self.segmenter),
+            None,
             &|| progress.frame(),
         )?;
         renditions.into_par_iter().map(Rendition::finish).collect()

@@ -4,7 +4,7 @@
 use crate::encode::encoder::{Encoder, EncoderSettings, RateControl};
 use crate::encode::segment::{SegmentBits, Segmenter};
 use crate::error::{Error, Result};
-use crate::measure::source_pass::FrameSink;
+use crate::measure::source_pass::{FrameSink, Reference};
 use crate::source::frame_rate::FrameRate;
 use crate::source::resolution::Resolution;
 use ffmpeg_next::{Dictionary, Rational, format, frame};
@@ -162,7 +162,7 @@ impl FrameSink for Rendition {
         self.spec.resolution
     }
 
-    fn push(&mut self, _reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()> {
+    fn push(&mut self, _reference: &Arc<Reference>, input: &frame::Video) -> Result<()> {
         self.encoder.send(input)?;
         self.drain()
     }

@@ -17,7 +17,7 @@ use crate::error::{Error, Result, Setting};
 use crate::manifest::{CodecLadder, Manifest};
 use crate::measure::metrics::{FrameScores, Plane};
 use crate::measure::point::{Metric, Rung, round};
-use crate::measure::source_pass::{self, FrameSink};
+use crate::measure::source_pass::{self, FrameSink, Reference};
 use crate::measure::trial::TrialSpec;
 use crate::report::picture::compose::{self, Rect, Tile};
 use crate::report::picture::rgb::{Colour, to_rgb};
@@ -368,9 +368,9 @@ impl FrameSink for RungShot {
         self.resolution
     }
 
-    fn push(&mut self, reference: &Arc<frame::Video>, input: &frame::Video) -> Result<()> {
+    fn push(&mut self, reference: &Arc<Reference>, input: &frame::Video) -> Result<()> {
         if input.pts() == Some(self.wanted as i64) {
-            self.reference = Some(Arc::clone(reference));
+            self.reference = Some(Arc::clone(&reference.frame));
         }
         if self.done() {
             return Ok(());
@@ -580,6 +580,7 @@ fn encode_span(
         &mut shots,
         Some(display),
         source_pass::Frames::Span(span.segmenter, start, stop),
+        None,
         &|| {
             read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             progress.frame();

@@ -145,6 +145,8 @@ mod tests {
                 upscale: "bicubic".into(),
                 metric: Metric::Psnr,
                 vmaf_model: None,
+                vmaf_engine: None,
+                vmaf_subsample: None,
                 quality_field: "psnr_y".into(),
                 constraints: ladder::Constraints::default(),
                 objective: ladder::Objective::default(),

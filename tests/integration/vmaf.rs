@@ -1,16 +1,29 @@
 //! VMAF through libvmaf: identical input, monotonic behaviour with CRF, and a pinned value.
 
 use crate::common::{clips_dir, ffmpeg};
-use pertitle::measure::metrics::vmaf::VmafModel;
+use pertitle::measure::metrics::vmaf::{VmafEngine, VmafModel, VmafSettings};
 use pertitle::score::{ScoreOptions, score_with};
 use std::path::Path;
 
 fn vmaf_frames(reference: &Path, distorted: &Path, model: VmafModel) -> Vec<f64> {
+    vmaf_frames_by(reference, distorted, model, VmafEngine::Libvmaf)
+}
+
+fn vmaf_frames_by(
+    reference: &Path,
+    distorted: &Path,
+    model: VmafModel,
+    engine: VmafEngine,
+) -> Vec<f64> {
     let options = ScoreOptions {
         psnr: false,
         ssim: false,
         ms_ssim: false,
-        vmaf: Some(model),
+        vmaf: Some(VmafSettings {
+            model,
+            engine,
+            subsample: 1,
+        }),
         vmaf_threads: 2,
         display: None,
     };

@@ -157,7 +157,7 @@ impl FrameScores {
 
 /// Every metric's per-frame values over a clip, in frame order (48 bytes per frame: kept so
 /// that percentiles can be pooled exactly).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FrameSeries {
     /// Luma PSNR of each frame, dB (capped).
     pub psnr_y: Vec<f64>,
@@ -169,8 +169,34 @@ pub struct FrameSeries {
     pub psnr_yuv: Vec<f64>,
     /// Luma SSIM of each frame.
     pub ssim_y: Vec<f64>,
-    /// Empty when VMAF was not measured.
+    /// Empty when VMAF was not measured. With a VMAF subsample, only frames
+    /// `0, vmaf_every, 2 * vmaf_every, ...` are here.
     pub vmaf: Vec<f64>,
+    /// VMAF was scored on every this many frames (1: all).
+    #[serde(default = "every_frame", skip_serializing_if = "is_every_frame")]
+    pub vmaf_every: u32,
+}
+
+impl Default for FrameSeries {
+    fn default() -> Self {
+        FrameSeries {
+            psnr_y: Vec::new(),
+            psnr_u: Vec::new(),
+            psnr_v: Vec::new(),
+            psnr_yuv: Vec::new(),
+            ssim_y: Vec::new(),
+            vmaf: Vec::new(),
+            vmaf_every: 1,
+        }
+    }
+}
+
+fn every_frame() -> u32 {
+    1
+}
+
+fn is_every_frame(n: &u32) -> bool {
+    *n == 1
 }
 
 impl FrameSeries {
@@ -198,13 +224,21 @@ impl FrameSeries {
             .into_iter()
             .filter(|(_, v)| !v.is_empty())
             .map(|(name, v)| {
-                let mut start = 0usize;
+                // Values of frames `k * every`; a segment holds those with k * every in it.
+                let every = if name == "vmaf" {
+                    self.vmaf_every.max(1) as usize
+                } else {
+                    1
+                };
+                let mut frame = 0usize;
                 let means = segment_frames
                     .iter()
                     .map(|&n| {
-                        let end = (start + n as usize).min(v.len());
-                        let seg = &v[start..end];
-                        start = end;
+                        let (first, end) = (frame, frame + n as usize);
+                        frame = end;
+                        let lo = first.div_ceil(every).min(v.len());
+                        let hi = end.div_ceil(every).min(v.len());
+                        let seg = &v[lo..hi];
                         if seg.is_empty() {
                             f64::NAN
                         } else {

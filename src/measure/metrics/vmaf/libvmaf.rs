@@ -44,23 +44,28 @@ fn vmaf_error(what: &str, code: i32) -> Error {
 }
 
 /// Scores a stream of frame pairs with one VMAF model.
-pub struct VmafScorer {
+pub struct LibvmafScorer {
     ctx: *mut sys::VmafContext,
     model: *mut sys::VmafModel,
     frames: u32,
+    /// Every this many frames is scored (libvmaf still computes motion on every frame).
+    subsample: u32,
 }
 
 // SAFETY: a VmafContext and VmafModel are plain heap objects with no thread affinity; `&mut
 // self` on every use rules out concurrent access.
-unsafe impl Send for VmafScorer {}
+unsafe impl Send for LibvmafScorer {}
 
-impl VmafScorer {
-    /// A scorer for `model`; `threads` feature-extraction threads (0 = in the calling thread).
-    pub fn new(model: VmafModel, threads: u32) -> Result<Self> {
+impl LibvmafScorer {
+    /// A scorer for `model`; `threads` feature-extraction threads (0 = in the calling thread);
+    /// frames `0, subsample, 2 * subsample, ...` are scored (libvmaf's own subsampling, which
+    /// still computes motion from every frame).
+    pub fn new(model: VmafModel, threads: u32, subsample: u32) -> Result<Self> {
+        let subsample = subsample.max(1);
         let cfg = sys::VmafConfiguration {
             log_level: sys::VmafLogLevel_VMAF_LOG_LEVEL_NONE,
             n_threads: threads,
-            n_subsample: 1,
+            n_subsample: subsample,
             cpumask: 0,
             gpumask: 0,
         };
@@ -70,10 +75,11 @@ impl VmafScorer {
         if rc < 0 || ctx.is_null() {
             return Err(vmaf_error("init", rc));
         }
-        let mut scorer = VmafScorer {
+        let mut scorer = LibvmafScorer {
             ctx,
             model: ptr::null_mut(),
             frames: 0,
+            subsample,
         };
         let name = CString::new("vmaf").map_err(|e| Error::Internal(e.to_string()))?;
         let version = CString::new(model.version()).map_err(|e| Error::Internal(e.to_string()))?;
@@ -112,7 +118,7 @@ impl VmafScorer {
         Ok(())
     }
 
-    /// Flush and return the score of every frame, in order.
+    /// Flush and return the score of every scored frame, in order.
     pub fn finish(mut self) -> Result<Vec<f64>> {
         if self.frames == 0 {
             return Ok(Vec::new());
@@ -123,6 +129,7 @@ impl VmafScorer {
             return Err(vmaf_error("flushing", rc));
         }
         (0..self.frames)
+            .step_by(self.subsample as usize)
             .map(|i| {
                 let mut score = 0.0;
                 // SAFETY: every index below `frames` was read and flushed.
@@ -138,7 +145,7 @@ impl VmafScorer {
     }
 }
 
-impl Drop for VmafScorer {
+impl Drop for LibvmafScorer {
     fn drop(&mut self) {
         // SAFETY: both were created by libvmaf and are released exactly once.
         unsafe {

@@ -1,8 +1,182 @@
 //! pertitle's own VMAF: libvmaf's integer feature extractors (VIF, ADM, motion) and the
 //! models' support-vector regression, computed so that the reference frame's share of the
 //! work is done once per source frame and shared by every point of a pass.
+//!
+//! The split follows what each feature reads:
+//! - **motion** reads the reference alone: [`MotionTrack`] computes it once per source frame;
+//! - **VIF** and **ADM** read both frames, but the reference's filtered planes, local
+//!   statistics, wavelet bands and the denominators are the same for every point:
+//!   [`FrameReference`] holds them, computed once per scored source frame;
+//! - each point keeps only scratch buffers and its frames' features ([`NativeScorer`]), and
+//!   fuses them with the model once the pass has given every frame's motion.
 
 pub mod adm;
 pub mod model;
 pub mod motion;
 pub mod vif;
+
+use crate::error::{Error, Result};
+use crate::measure::metrics::Plane;
+use crate::measure::metrics::vmaf::VmafModel;
+use adm::{AdmReference, AdmScratch};
+use model::{Features, Model};
+use motion::Motion;
+use vif::{VifReference, VifScratch};
+
+/// The reference side of VIF and ADM for one source frame at the display size.
+pub struct FrameReference {
+    vif: VifReference,
+    adm: AdmReference,
+}
+
+impl FrameReference {
+    /// Buffers for frames of `width` x `height`.
+    pub fn new(width: usize, height: usize) -> Self {
+        FrameReference {
+            vif: VifReference::new(width, height),
+            adm: AdmReference::new(width, height),
+        }
+    }
+
+    /// Prepare for scoring against `luma` (the reference frame's luma plane).
+    pub fn compute(&mut self, luma: Plane<'_>) {
+        self.vif.compute(luma);
+        self.adm.compute(luma);
+    }
+}
+
+/// Motion of a stream of reference frames (source frames at the display size), in source
+/// order, giving each fed frame's `motion2` at the end.
+///
+/// A frame's motion compares it with the source frame just before it, whether or not that
+/// frame is fed to the points (a sample's windows start mid-source), so a frame's motion is
+/// the same in every pass layout.
+pub struct MotionTrack {
+    motion: Motion,
+    /// The source index of the frame pushed last.
+    last: Option<u64>,
+    /// Each fed frame's source index and motion, in feeding order.
+    fed: Vec<(u64, f64)>,
+    /// The motion of the source frame after the last fed one, once pushed.
+    after: Vec<Option<f64>>,
+}
+
+impl MotionTrack {
+    /// A track of frames of `width` x `height`.
+    pub fn new(width: usize, height: usize) -> Self {
+        MotionTrack {
+            motion: Motion::new(width, height),
+            last: None,
+            fed: Vec::new(),
+            after: Vec::new(),
+        }
+    }
+
+    /// Push source frame `index` (increasing), `fed` when the points score it. A frame that
+    /// is not fed is pushed only as the neighbour of one that is.
+    pub fn push(&mut self, index: u64, luma: Plane<'_>, fed: bool) {
+        let follows = index > 0 && self.last == Some(index - 1);
+        if !follows {
+            // No previous frame pushed: the motion of this frame is not defined here; frame 0
+            // has none by definition.
+            self.motion.forget();
+        }
+        let m = self.motion.push(luma);
+        let m = if index == 0 { 0.0 } else { m };
+        if let Some(&(prev, _)) = self.fed.last()
+            && prev + 1 == index
+            && follows
+        {
+            let k = self.fed.len() - 1;
+            self.after[k] = Some(m);
+        }
+        if fed {
+            self.fed
+                .push((index, if follows || index == 0 { m } else { f64::NAN }));
+            self.after.push(None);
+        }
+        self.last = Some(index);
+    }
+
+    /// Whether the frame `index` is needed when `fed(i)` says which frames are fed: a fed
+    /// frame, or the frame just before or just after one.
+    pub fn needed(index: u64, fed: impl Fn(u64) -> bool) -> bool {
+        fed(index) || fed(index + 1) || (index > 0 && fed(index - 1))
+    }
+
+    /// Every fed frame's `motion2`, in feeding order.
+    pub fn motion2(&self) -> Result<Vec<f64>> {
+        self.fed
+            .iter()
+            .zip(&self.after)
+            .map(|(&(index, m), next)| {
+                if m.is_nan() {
+                    return Err(Error::Internal(format!(
+                        "motion of frame {index} without its previous frame"
+                    )));
+                }
+                Ok(motion::motion2(index, m, *next))
+            })
+            .collect()
+    }
+}
+
+/// One point's native VMAF: the features of each scored frame, fused when motion is known.
+pub struct NativeScorer {
+    model: &'static Model,
+    vif: VifScratch,
+    adm: AdmScratch,
+    /// Each scored frame's position in the pass and its features (motion still 0).
+    frames: Vec<(usize, Features)>,
+}
+
+impl NativeScorer {
+    /// A scorer for `model` of frames of `width` x `height`.
+    pub fn new(model: VmafModel, width: usize, height: usize) -> Result<Self> {
+        Ok(NativeScorer {
+            model: Model::get(model)?,
+            vif: VifScratch::new(width, height),
+            adm: AdmScratch::new(width, height),
+            frames: Vec::new(),
+        })
+    }
+
+    /// Score the fed frame at `position` (0 for the first frame of the pass) against its
+    /// prepared reference.
+    pub fn push(&mut self, position: usize, reference: &FrameReference, distorted: Plane<'_>) {
+        let v = vif::vif(
+            &reference.vif,
+            distorted,
+            &mut self.vif,
+            self.model.vif_enhn_gain_limit(),
+        );
+        let a = adm::adm(
+            &reference.adm,
+            distorted,
+            &mut self.adm,
+            self.model.adm_enhn_gain_limit(),
+        );
+        self.frames.push((
+            position,
+            Features {
+                adm2: a.adm2(),
+                motion2: 0.0,
+                vif: [v.scale(0), v.scale(1), v.scale(2), v.scale(3)],
+            },
+        ));
+    }
+
+    /// The score of every scored frame, in order; `motion2[p]` is the motion2 of the fed
+    /// frame at position `p`.
+    pub fn finish(self, motion2: &[f64]) -> Result<Vec<f64>> {
+        self.frames
+            .into_iter()
+            .map(|(p, mut f)| {
+                f.motion2 = *motion2.get(p).ok_or_else(|| {
+                    Error::Internal(format!("no motion for frame {p} of the pass"))
+                })?;
+                Ok(self.model.predict(&f))
+            })
+            .collect()
+    }
+}

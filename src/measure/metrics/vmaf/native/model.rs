@@ -290,7 +290,7 @@ impl Svm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measure::metrics::vmaf::VmafScorer;
+    use crate::measure::metrics::vmaf::libvmaf::LibvmafScorer;
     use crate::measure::metrics::vmaf::libvmaf::{Extractor, features};
     use crate::measure::metrics::vmaf::test_pairs::{CLIPS, Pairs, clips_dir};
 
@@ -389,7 +389,7 @@ mod tests {
                     &pairs.luma(None),
                 )
                 .unwrap();
-                let mut scorer = VmafScorer::new(model, 0).unwrap();
+                let mut scorer = LibvmafScorer::new(model, 0, 1).unwrap();
                 for (r, d) in pairs.reference.iter().zip(&pairs.distorted) {
                     scorer.push(r, d).unwrap();
                 }

@@ -41,6 +41,11 @@ impl Motion {
         }
     }
 
+    /// Forget the previous frame: the next one pushed scores 0, as a first frame.
+    pub fn forget(&mut self) {
+        self.has_previous = false;
+    }
+
     /// The motion of `luma` against the frame pushed before it (0 for the first), which it
     /// then replaces.
     ///
@@ -91,7 +96,7 @@ fn mirror(i: isize, n: usize) -> usize {
 
 /// The sum over the frame of |blur(previous - current)| in libvmaf's fixed point.
 fn blurred_sad(previous: Plane<'_>, current: Plane<'_>, row: &mut [i32]) -> u64 {
-    let (w, h) = (current.width(), current.height());
+    let h = current.height();
     let mut sad = 0u64;
     for y in 0..h {
         let rows: [usize; 5] = std::array::from_fn(|k| mirror(y as isize - 2 + k as isize, h));
