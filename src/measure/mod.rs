@@ -14,7 +14,7 @@ use crate::encode::encoder::{ENCODER_THREADS, EncoderSettings};
 use crate::encode::segment::Segmenter;
 use crate::error::{Error, Result, Setting};
 use crate::measure::cache::{Cache, UNIT_FORMAT, UnitIdentity};
-use crate::measure::metrics::vmaf::VmafSettings;
+use crate::measure::metrics::vmaf::{VmafEngine, VmafSettings};
 use crate::measure::sample::Sample;
 use crate::measure::source_pass::Frames;
 use crate::measure::trial::{Trial, TrialResult, TrialSpec};
@@ -76,6 +76,10 @@ pub fn bytes_per_trial_pixel(codec: Codec) -> u64 {
 /// feature buffers work at the reference size). Measured: peak RSS rose from 3.8 to 5.3 GB
 /// for 24 points over a 0.92 Mpixel (720p) source, i.e. ~68 bytes per source pixel; rounded up.
 pub const VMAF_BYTES_PER_SOURCE_PIXEL: u64 = 80;
+
+/// Extra memory of a point that scores VMAF with the native engine, bytes per pixel of the
+/// display size: its VIF and ADM scratch buffers (the reference side is shared by the pass).
+pub const NATIVE_VMAF_BYTES_PER_PIXEL: u64 = 40;
 
 /// Half of the memory the system reports as available, or 4 GiB when it cannot be read.
 pub fn default_memory_budget() -> u64 {
@@ -192,7 +196,13 @@ pub fn measure(
     }
     let mut measured = Vec::with_capacity(missing.len());
     let vmaf_bytes = match (options.vmaf, scored) {
-        (Some(_), Some(scored)) => scored.pixels() * VMAF_BYTES_PER_SOURCE_PIXEL,
+        (Some(v), Some(scored)) => {
+            scored.pixels()
+                * match v.engine {
+                    VmafEngine::Libvmaf => VMAF_BYTES_PER_SOURCE_PIXEL,
+                    VmafEngine::Native => NATIVE_VMAF_BYTES_PER_PIXEL,
+                }
+        }
         _ => 0,
     };
     let passes = plan_passes(
