@@ -23,13 +23,17 @@
 //!    the same pooling of the reference's weighted coefficients (no masking).
 //!
 //! ADM2 is the sum of the numerators over the sum of the denominators. Every fixed-point width,
-//! rounding and shift follows libvmaf, so that the scores agree with it bit for bit.
+//! rounding and shift follows libvmaf's C code, so that the scores agree with it bit for bit.
+//! (libvmaf's own AVX2 and AVX-512 kernels depart from its C code on some frame widths, where
+//! a band at scale 1 or 2 is one more than a multiple of 4 or 8 wide: they read unreflected
+//! samples for the last column. Common widths are not affected.)
 //!
 //! The reference's share (its bands at every scale, what decoupling needs of each reference
 //! coefficient, and the denominators) is computed once per frame by
 //! [`AdmReference::compute`] and read by every distorted frame scored against it by [`adm`].
 //! Both stream the transform row by row; only the approximation bands and the reference's
-//! pooled region are kept whole.
+//! decoupled region are kept whole. The kernels come portable and, on x86-64 CPUs that have
+//! it, in AVX2, with the same results.
 
 use crate::measure::metrics::Plane;
 
@@ -48,7 +52,7 @@ const NOISE_WEIGHT: f64 = 0.03125;
 /// The pooling exponent's inverse, in `f32`.
 const THIRD: f32 = 1.0 / 3.0;
 
-/// Contrast sensitivity weights per scale for (h, v, d): the inverse of Watson et al.'s
+/// Contrast sensitivity weights per scale for h/v and d: the inverse of Watson et al.'s
 /// quantization threshold `Q = 2 a 10^(k log10(2^(scale+1) f0 g / r)^2) / A(scale, theta)`
 /// (luma parameters a = 0.495, k = 0.466, f0 = 0.401, g = 1 for h/v and 0.534 for d; r the
 /// display's 56.55 pixels per degree), as libvmaf rounds it to `f32`.
@@ -242,34 +246,318 @@ impl Isa {
 }
 
 // ------------------------------------------------------------------------------------------
-// The wavelet transform, one output row at a time.
+// Per-coefficient arithmetic, shared by the portable kernels and the SIMD kernels' tails.
 // ------------------------------------------------------------------------------------------
 
-/// Fills the reflected taps of a row buffer whose samples are `buf[1..=n]`: `buf[0]` is
-/// sample -1, `buf[n + 1]` and `buf[n + 2]` are samples `n` and `n + 1`.
+/// Scale 0's column filters of four 8-bit samples: (low-pass, high-pass).
 #[inline(always)]
-fn pad<T: Copy>(buf: &mut [T], n: usize) {
-    buf[0] = buf[1 + mirror(-1, n)];
-    buf[n + 1] = buf[1 + mirror(n as isize, n)];
-    buf[n + 2] = buf[1 + mirror(n as isize + 1, n)];
+fn col_u8(p: [i32; 4]) -> (i16, i16) {
+    let l = LO[0] * p[0] + LO[1] * p[1] + LO[2] * p[2] + LO[3] * p[3] - LO_CENTRE;
+    let h = HI[0] * p[0] + HI[1] * p[1] + HI[2] * p[2] + HI[3] * p[3];
+    (((l + 128) >> 8) as i16, ((h + 128) >> 8) as i16)
 }
 
-/// The row filters of the 16-bit stage: output `j` reads padded samples `2j..2j + 4` of
-/// `src`, low-pass into `lo` and high-pass into `hi`.
+/// Scale 0's row filters of four column-filtered samples: (low-pass, high-pass).
 #[inline(always)]
-fn rows16(src: &[i16], lo: &mut [i16], hi: &mut [i16]) {
-    let w = lo.len();
-    let (pairs, _) = src[..2 * w + 2].as_chunks::<2>();
-    let (p, q) = (&pairs[..w], &pairs[1..w + 1]);
-    let hi = &mut hi[..w];
-    for j in 0..w {
-        let s = [p[j][0], p[j][1], q[j][0], q[j][1]].map(i32::from);
-        let l = LO[0] * s[0] + LO[1] * s[1] + LO[2] * s[2] + LO[3] * s[3];
-        let h = HI[0] * s[0] + HI[1] * s[1] + HI[2] * s[2] + HI[3] * s[3];
-        lo[j] = ((l + 32768) >> 16) as i16;
-        hi[j] = ((h + 32768) >> 16) as i16;
+fn row_i16(s: [i32; 4]) -> (i16, i16) {
+    let l = LO[0] * s[0] + LO[1] * s[1] + LO[2] * s[2] + LO[3] * s[3];
+    let h = HI[0] * s[0] + HI[1] * s[1] + HI[2] * s[2] + HI[3] * s[3];
+    (((l + 32768) >> 16) as i16, ((h + 32768) >> 16) as i16)
+}
+
+/// The rounding and shift of the column and row filters at scales 1, 2 and 3.
+const COL_ROUND: [(i64, u32); 3] = [(0, 0), (32768, 16), (32768, 16)];
+const ROW_ROUND: [(i64, u32); 3] = [(16384, 15), (32768, 16), (16384, 15)];
+
+/// A coarser scale's filters (columns or rows) of four samples: (low-pass, high-pass).
+#[inline(always)]
+fn filt_n(s: [i64; 4], (round, sh): (i64, u32)) -> (i32, i32) {
+    let l = LO.map(i64::from);
+    let h = HI.map(i64::from);
+    let vl = l[0] * s[0] + l[1] * s[1] + l[2] * s[2] + l[3] * s[3];
+    let vh = h[0] * s[0] + h[1] * s[1] + h[2] * s[2] + h[3] * s[3];
+    (((vl + round) >> sh) as i32, ((vh + round) >> sh) as i32)
+}
+
+/// `floor(2^30 / m)` for `m` in 1..=32768 (exact: the quotient's rounding error is far below
+/// the distance `1/m` to the next integer).
+#[inline(always)]
+fn recip_q30(m: i32) -> i32 {
+    (1_073_741_824.0 / f64::from(m)) as i32
+}
+
+/// Scale 0's Q30 reciprocal of a reference coefficient, signed (0 for 0).
+#[inline(always)]
+fn recip0(v: i32) -> i32 {
+    let q = recip_q30(v.abs().max(1));
+    if v == 0 {
+        0
+    } else if v < 0 {
+        -q
+    } else {
+        q
     }
 }
+
+/// A coarser scale's reciprocal of a reference coefficient: `|v|` rounded to 15 significant
+/// bits and the shift that took, then the signed Q30 reciprocal of that (0 for 0).
+#[inline(always)]
+fn recip_n(v: i32) -> (i32, u8) {
+    let m = v.unsigned_abs();
+    let (m, sh) = if m < 32768 {
+        (m, 0)
+    } else {
+        let sh = 17 - m.leading_zeros();
+        ((m + (1 << (sh - 1))) >> sh, sh)
+    };
+    let q = recip_q30(m.max(1) as i32);
+    let q = if v == 0 {
+        0
+    } else if v < 0 {
+        -q
+    } else {
+        q
+    };
+    (q, sh as u8)
+}
+
+/// The enhancement gain limit applied to a restored coefficient `r` (in the direction of the
+/// reference `o`) that the distorted `t` enhances: `min(gain * r, t)` for `o > 0`,
+/// `max(gain * r, t)` for `o < 0`, truncated toward zero.
+trait Gain: Copy {
+    /// Whether the gain is an integer (exact in integer arithmetic).
+    const INTEGRAL: bool;
+    fn int(self) -> i64;
+    fn float(self) -> f64;
+    fn up(self, r: i32, t: i32) -> i32;
+    fn down(self, r: i32, t: i32) -> i32;
+}
+
+/// An integral gain (1 to 100): exact in integers.
+#[derive(Clone, Copy)]
+struct IntGain(i64);
+
+impl Gain for IntGain {
+    const INTEGRAL: bool = true;
+    fn int(self) -> i64 {
+        self.0
+    }
+    fn float(self) -> f64 {
+        self.0 as f64
+    }
+    #[inline(always)]
+    fn up(self, r: i32, t: i32) -> i32 {
+        (i64::from(r) * self.0).min(i64::from(t)) as i32
+    }
+    #[inline(always)]
+    fn down(self, r: i32, t: i32) -> i32 {
+        (i64::from(r) * self.0).max(i64::from(t)) as i32
+    }
+}
+
+/// Any other gain, in `f64` as libvmaf computes it.
+#[derive(Clone, Copy)]
+struct FloatGain(f64);
+
+impl Gain for FloatGain {
+    const INTEGRAL: bool = false;
+    fn int(self) -> i64 {
+        self.0 as i64
+    }
+    fn float(self) -> f64 {
+        self.0
+    }
+    #[inline(always)]
+    fn up(self, r: i32, t: i32) -> i32 {
+        let g = f64::from(r) * self.0;
+        (if g < f64::from(t) { g } else { f64::from(t) }) as i32
+    }
+    #[inline(always)]
+    fn down(self, r: i32, t: i32) -> i32 {
+        let g = f64::from(r) * self.0;
+        (if g > f64::from(t) { g } else { f64::from(t) }) as i32
+    }
+}
+
+/// `true` where the (h, v) vectors of the reference (`|o|^2 = mag`) and the distorted
+/// coefficient (`o . t = dot`, `|t|^2 = tmag`), all rounded to `f32`, are within one degree:
+/// `dot >= 0` and `dot^2 >= cos^2(1 deg) |o|^2 |t|^2`, in `f64` as libvmaf tests it.
+#[inline(always)]
+fn aligned(dot: f32, mag: f32, tmag: f32) -> bool {
+    let dot = f64::from(dot);
+    dot >= 0.0 && dot * dot >= f64::from(COS_1DEG_SQ) * f64::from(mag) * f64::from(tmag)
+}
+
+/// What the masking reads of one decoupled coefficient: the neighbour weight sum `f`, the
+/// centre correction `d` and the weighted restored parts `x` (h, v, d).
+type Masked = (i32, i32, [i32; 3]);
+
+/// Decouples, weights and masks one coefficient of scale 0. The dot products are exact in 32
+/// bits: 8-bit input bounds every scale-0 coefficient by 22915 in magnitude.
+#[inline(always)]
+fn decouple0_at<G: Gain>(gain: G, o: [i32; 3], rcp: [i32; 3], mag: f32, t: [i32; 3]) -> Masked {
+    let dot = o[0].wrapping_mul(t[0]).wrapping_add(o[1].wrapping_mul(t[1]));
+    let tmag = t[0].wrapping_mul(t[0]).wrapping_add(t[1].wrapping_mul(t[1]));
+    let angle = aligned(dot as f32, mag, tmag as u32 as f32);
+    let (mut f, mut c, mut x) = (0i32, 0i32, [0i32; 3]);
+    for k in 0..3 {
+        let (o, t, rc) = (o[k], t[k], rcp[k]);
+        // The ratio t / o in Q15, `(rc * t + 2^14) >> 15`, split to stay in 32 bits.
+        let q = (rc >> 15) * t + (((rc & 0x7fff) * t + 16384) >> 15);
+        let q = if o == 0 { 32768 } else { q.clamp(0, 32768) };
+        let r = i32::from(((q * o + 16384) >> 15) as i16);
+        let enhanced = angle && q > 0;
+        let r = if enhanced && o > 0 {
+            gain.up(r, t)
+        } else if enhanced && o < 0 {
+            gain.down(r, t)
+        } else {
+            r
+        };
+        let r = i32::from(r as i16);
+        let a = i32::from((t - r) as i16);
+        let w = i32::from(((RF0[k] * a + RF0_ROUND[k]) >> RF0_SHIFT[k]) as i16).abs();
+        f += i32::from(((MASK0_NEIGHBOUR * w + 2048) >> 12) as i16);
+        c += i32::from(((MASK0_CENTRE * w + 2048) >> 12) as i16);
+        x[k] = r * RF0[k];
+    }
+    (f, c - f, x)
+}
+
+/// Decouples, weights and masks one coefficient of scale 1, 2 or 3 (`w`: the scale's weights,
+/// Q32; `angle` from [`aligned`]).
+#[inline(always)]
+fn decouple_n_at<G: Gain>(
+    gain: G,
+    o: [i32; 3],
+    rcp: [i32; 3],
+    shift: [u8; 3],
+    angle: bool,
+    t: [i32; 3],
+    w: [i64; 3],
+) -> Masked {
+    let (mut f, mut c, mut x) = (0i32, 0i32, [0i32; 3]);
+    for k in 0..3 {
+        let (ok, tk) = (o[k], t[k]);
+        let (o, t) = (i64::from(ok), i64::from(tk));
+        let sh = u32::from(shift[k]);
+        let q = (i64::from(rcp[k]) * t + (1 << (14 + sh))) >> (15 + sh);
+        let q = if o == 0 { 32768 } else { q.clamp(0, 32768) };
+        let r = ((q * o + 16384) >> 15) as i32;
+        let enhanced = angle && q > 0;
+        let r = if enhanced && o > 0 {
+            gain.up(r, tk)
+        } else if enhanced && o < 0 {
+            gain.down(r, tk)
+        } else {
+            r
+        };
+        let a = i64::from(tk.wrapping_sub(r));
+        let cw = i64::from((((w[k] * a + (1 << 27)) >> 28) as i32).wrapping_abs());
+        f = f.wrapping_add(((MASKN_NEIGHBOUR * cw + MASKN_ROUND) >> 32) as i32);
+        c = c.wrapping_add(((MASKN_CENTRE * cw + MASKN_ROUND) >> 32) as i32);
+        x[k] = ((i64::from(r) * w[k] + (1 << 27)) >> 28) as i32;
+    }
+    (f, c.wrapping_sub(f), x)
+}
+
+/// Fixed-point constants of one scale's masked pooling, per orientation.
+#[derive(Clone, Copy)]
+struct CmParams {
+    /// Left shift bringing the mask to the restored part's format.
+    mask_shift: [u32; 3],
+    sq_round: [i64; 3],
+    sq_shift: [u32; 3],
+    cube_round: [i64; 3],
+    cube_shift: [u32; 3],
+    row_round: i64,
+    row_shift: u32,
+}
+
+impl CmParams {
+    fn scale0(g: &Geom) -> Self {
+        let (c4, c3) = (
+            ceil_log2(g.w).saturating_sub(4),
+            ceil_log2(g.w).saturating_sub(3),
+        );
+        let row_shift = ceil_log2(g.h);
+        CmParams {
+            mask_shift: [10, 10, 12],
+            sq_round: [1 << 28, 1 << 28, 1 << 29],
+            sq_shift: [29, 29, 30],
+            cube_round: [half(c4), half(c4), half(c3)],
+            cube_shift: [c4, c4, c3],
+            row_round: half(row_shift),
+            row_shift,
+        }
+    }
+
+    fn scale_n(g: &Geom) -> Self {
+        let c = ceil_log2(g.w);
+        let row_shift = ceil_log2(g.h);
+        CmParams {
+            mask_shift: [0; 3],
+            sq_round: [1 << 29; 3],
+            sq_shift: [30; 3],
+            cube_round: [half(c); 3],
+            cube_shift: [c; 3],
+            row_round: half(row_shift),
+            row_shift,
+        }
+    }
+}
+
+/// The masked, cubed restored part of one coefficient per orientation, given its mask `thr`.
+#[inline(always)]
+fn mask_at(thr: i32, x: [i32; 3], p: &CmParams) -> [i64; 3] {
+    let mut out = [0i64; 3];
+    for k in 0..3 {
+        let e = x[k]
+            .wrapping_abs()
+            .wrapping_sub(thr << p.mask_shift[k])
+            .max(0);
+        let e = i64::from(e);
+        let sq = i64::from(((e * e + p.sq_round[k]) >> p.sq_shift[k]) as i32);
+        out[k] = (sq * e + p.cube_round[k]) >> p.cube_shift[k];
+    }
+    out
+}
+
+/// Fixed-point constants of a coarser scale's denominator.
+struct DenParams {
+    sq_round: u64,
+    sq_shift: u32,
+    cube_round: u64,
+    cube_shift: u32,
+    row_round: u64,
+    row_shift: u32,
+    /// The binary exponent of the sums' unit.
+    exponent: u32,
+}
+
+impl DenParams {
+    fn new(g: &Geom, s: usize) -> Self {
+        let sq_shift = [31, 30, 31][s - 1];
+        let cube_shift = ceil_log2(g.right - g.left);
+        let row_shift = ceil_log2(g.bottom - g.top);
+        DenParams {
+            // libvmaf adds a whole unit here, not a half.
+            sq_round: 1 << sq_shift,
+            sq_shift,
+            cube_round: half(cube_shift) as u64,
+            cube_shift,
+            row_round: half(row_shift) as u64,
+            row_shift,
+            exponent: [32u32, 27, 23][s - 1]
+                .wrapping_sub(row_shift)
+                .wrapping_sub(cube_shift),
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The kernels: whole rows.
+// ------------------------------------------------------------------------------------------
 
 /// Scratch rows of the transform.
 struct Rows<T> {
@@ -290,79 +578,1125 @@ impl<T: Copy + Default> Rows<T> {
     }
 }
 
-/// One output row of scale 0 from four (reflected) frame rows: the approximation into `a`,
-/// the detail bands into `rows.band`.
+/// Fills the reflected taps of a row buffer whose samples are `buf[1..=n]`: `buf[0]` is
+/// sample -1, `buf[n + 1]` and `buf[n + 2]` are samples `n` and `n + 1`.
 #[inline(always)]
-fn dwt_row_u8(src: [&[u8]; 4], rows: &mut Rows<i16>, a: &mut [i16]) {
-    let n = src[0].len();
-    {
-        let (s0, s1, s2, s3) = (&src[0][..n], &src[1][..n], &src[2][..n], &src[3][..n]);
-        let lo = &mut rows.lo[1..n + 1];
-        let hi = &mut rows.hi[1..n + 1];
-        for j in 0..n {
-            let p = [s0[j], s1[j], s2[j], s3[j]].map(i32::from);
-            let l = LO[0] * p[0] + LO[1] * p[1] + LO[2] * p[2] + LO[3] * p[3] - LO_CENTRE;
-            let h = HI[0] * p[0] + HI[1] * p[1] + HI[2] * p[2] + HI[3] * p[3];
-            lo[j] = ((l + 128) >> 8) as i16;
-            hi[j] = ((h + 128) >> 8) as i16;
-        }
-    }
-    pad(&mut rows.lo, n);
-    pad(&mut rows.hi, n);
-    let [bh, bv, bd] = &mut rows.band;
-    rows16(&rows.lo, a, bv);
-    rows16(&rows.hi, bh, bd);
+fn pad<T: Copy>(buf: &mut [T], n: usize) {
+    buf[0] = buf[1 + mirror(-1, n)];
+    buf[n + 1] = buf[1 + mirror(n as isize, n)];
+    buf[n + 2] = buf[1 + mirror(n as isize + 1, n)];
 }
 
-/// The rounding and shift of the column and row filters at scales 1, 2 and 3.
-const COL_ROUND: [(i64, u32); 3] = [(0, 0), (32768, 16), (32768, 16)];
-const ROW_ROUND: [(i64, u32); 3] = [(16384, 15), (32768, 16), (16384, 15)];
+/// What decoupling reads of each reference coefficient in the decoupled region, row-major,
+/// `Geom::rw` wide.
+struct RefBands<T> {
+    /// The coefficients: h, v, d.
+    o: [Vec<T>; 3],
+    /// Their reciprocals in Q30, `sign(o) * floor(2^30 / m)`, where `m` is `|o|` (scale 0) or
+    /// `|o|` rounded to 15 significant bits (scales 1 to 3); 0 for `o = 0`.
+    rcp: [Vec<i32>; 3],
+    /// The right shift that rounding to 15 bits took (scales 1 to 3; empty at scale 0).
+    shift: [Vec<u8>; 3],
+    /// `h^2 + v^2`, rounded to `f32`.
+    mag: Vec<f32>,
+}
 
-/// The row filters of the 32-bit stages (see [`rows16`]).
+impl<T: Copy + Default> RefBands<T> {
+    fn new(g: &Geom, shifts: bool) -> Self {
+        let n = g.region();
+        RefBands {
+            o: std::array::from_fn(|_| vec![T::default(); n]),
+            rcp: std::array::from_fn(|_| vec![0; n]),
+            shift: std::array::from_fn(|_| vec![0; if shifts { n } else { 0 }]),
+            mag: vec![0.0; n],
+        }
+    }
+
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        let n = self.mag.len();
+        n * (3 * std::mem::size_of::<T>() + 3 * 4 + 4) + 3 * self.shift[0].len()
+    }
+}
+
+/// One decoupled row, in the decoupled region's columns: what the masking reads.
+struct MaskRow {
+    /// Sum over the orientations of the weighted additive part's neighbour weights (1/30).
+    f: Vec<i32>,
+    /// The centre's correction: the sum of the centre weights (1/15) less `f`.
+    d: Vec<i32>,
+    /// The weighted restored part, h, v, d.
+    x: [Vec<i32>; 3],
+}
+
+impl MaskRow {
+    fn new(n: usize) -> Self {
+        MaskRow {
+            f: vec![0; n],
+            d: vec![0; n],
+            x: std::array::from_fn(|_| vec![0; n]),
+        }
+    }
+
+    #[inline(always)]
+    fn set(&mut self, j: usize, (f, d, x): Masked) {
+        self.f[j] = f;
+        self.d[j] = d;
+        self.x[0][j] = x[0];
+        self.x[1][j] = x[1];
+        self.x[2][j] = x[2];
+    }
+}
+
+/// One reference row of a coarser scale, as decoupling reads it.
+struct RefRow<'a> {
+    o: [&'a [i32]; 3],
+    rcp: [&'a [i32]; 3],
+    shift: [&'a [u8]; 3],
+    mag: &'a [f32],
+}
+
+impl<'a> RefRow<'a> {
+    fn of(b: &'a RefBands<i32>, at: usize, n: usize) -> Self {
+        let r = at..at + n;
+        RefRow {
+            o: [0, 1, 2].map(|k| &b.o[k][r.clone()]),
+            rcp: [0, 1, 2].map(|k| &b.rcp[k][r.clone()]),
+            shift: [0, 1, 2].map(|k| &b.shift[k][r.clone()]),
+            mag: &b.mag[r],
+        }
+    }
+}
+
+/// The row kernels, in one instruction set. Every implementation gives the same results.
+trait Kernels {
+    /// One output row of scale 0 from four (reflected) frame rows: the approximation into
+    /// `a`, the detail bands into `rows.band`.
+    fn dwt_row_u8(src: [&[u8]; 4], rows: &mut Rows<i16>, a: &mut [i16]);
+    /// One output row of scale 1 from four (reflected) rows of scale 0's approximation.
+    fn dwt_row_i16(src: [&[i16]; 4], rows: &mut Rows<i32>, a: &mut [i32]);
+    /// One output row of scale `s` (2 or 3) from four rows of the previous approximation.
+    fn dwt_row_i32(src: [&[i32]; 4], s: usize, rows: &mut Rows<i32>, a: &mut [i32]);
+    /// Stores one row of scale 0's reference coefficients at `at` in `dst`.
+    fn store_ref0(band: [&[i16]; 3], dst: &mut RefBands<i16>, at: usize);
+    /// Adds one row of scale 0's denominator sums (pooled columns of the reference bands).
+    fn den_row0(band: [&[i16]; 3], round: u64, sh: u32, tot: &mut [u64; 3]);
+    /// Decouples one row of scale 0 (decoupled region's columns).
+    fn decouple_row0<G: Gain>(
+        gain: G,
+        o: [&[i16]; 3],
+        rcp: [&[i32]; 3],
+        mag: &[f32],
+        t: [&[i16]; 3],
+        out: &mut MaskRow,
+    );
+    /// Decouples one row of a coarser scale; `conv` is scratch for two `f32` rows.
+    fn decouple_row_n<G: Gain>(
+        gain: G,
+        r: &RefRow<'_>,
+        t: [&[i32]; 3],
+        w: [i64; 3],
+        conv: &mut [Vec<f32>; 2],
+        out: &mut MaskRow,
+    );
+    /// The masked pooling of one row: `v` holds the vertical sums of the mask weights with a
+    /// reflected column on each side (`v[q + 1]` for region column `q`); pools region columns
+    /// `lo..hi`, adding each orientation's row sum (rounded, shifted) to `tot`.
+    fn mask_row(v: &[i32], cur: &MaskRow, lo: usize, hi: usize, p: &CmParams, tot: &mut [i64; 3]);
+}
+
+/// The kernels in portable Rust.
+struct Portable;
+
+/// The row filters of the 16-bit stage: output `j` reads padded samples `2j..2j + 4`.
 #[inline(always)]
-fn rows32(src: &[i32], (round, sh): (i64, u32), lo: &mut [i32], hi: &mut [i32]) {
+fn rows16_portable(src: &[i16], lo: &mut [i16], hi: &mut [i16]) {
     let w = lo.len();
     let (pairs, _) = src[..2 * w + 2].as_chunks::<2>();
     let (p, q) = (&pairs[..w], &pairs[1..w + 1]);
     let hi = &mut hi[..w];
     for j in 0..w {
-        let s = [p[j][0], p[j][1], q[j][0], q[j][1]].map(i64::from);
-        let l = LO.map(i64::from);
-        let h = HI.map(i64::from);
-        let vl = l[0] * s[0] + l[1] * s[1] + l[2] * s[2] + l[3] * s[3];
-        let vh = h[0] * s[0] + h[1] * s[1] + h[2] * s[2] + h[3] * s[3];
-        lo[j] = ((vl + round) >> sh) as i32;
-        hi[j] = ((vh + round) >> sh) as i32;
+        (lo[j], hi[j]) = row_i16([p[j][0], p[j][1], q[j][0], q[j][1]].map(i32::from));
     }
 }
 
-/// One output row of scale `s` (1 to 3) from four (reflected) rows of the previous
-/// approximation band.
+/// The row filters of the 32-bit stages.
 #[inline(always)]
-fn dwt_row_n<T: Copy + Into<i64>>(src: [&[T]; 4], s: usize, rows: &mut Rows<i32>, a: &mut [i32]) {
-    let n = src[0].len();
-    let (round, sh) = COL_ROUND[s - 1];
-    {
-        let (s0, s1, s2, s3) = (&src[0][..n], &src[1][..n], &src[2][..n], &src[3][..n]);
-        let lo = &mut rows.lo[1..n + 1];
-        let hi = &mut rows.hi[1..n + 1];
-        let l = LO.map(i64::from);
-        let h = HI.map(i64::from);
-        for j in 0..n {
-            let p: [i64; 4] = [s0[j].into(), s1[j].into(), s2[j].into(), s3[j].into()];
-            let vl = l[0] * p[0] + l[1] * p[1] + l[2] * p[2] + l[3] * p[3];
-            let vh = h[0] * p[0] + h[1] * p[1] + h[2] * p[2] + h[3] * p[3];
-            lo[j] = ((vl + round) >> sh) as i32;
-            hi[j] = ((vh + round) >> sh) as i32;
-        }
+fn rows32_portable(src: &[i32], round: (i64, u32), lo: &mut [i32], hi: &mut [i32]) {
+    let w = lo.len();
+    let (pairs, _) = src[..2 * w + 2].as_chunks::<2>();
+    let (p, q) = (&pairs[..w], &pairs[1..w + 1]);
+    let hi = &mut hi[..w];
+    for j in 0..w {
+        (lo[j], hi[j]) = filt_n([p[j][0], p[j][1], q[j][0], q[j][1]].map(i64::from), round);
     }
+}
+
+/// A coarser scale's column filters into the padded row buffers.
+#[inline(always)]
+fn cols_n_portable<T: Copy + Into<i64>>(src: [&[T]; 4], s: usize, rows: &mut Rows<i32>) {
+    let n = src[0].len();
+    let (s0, s1, s2, s3) = (&src[0][..n], &src[1][..n], &src[2][..n], &src[3][..n]);
+    let lo = &mut rows.lo[1..n + 1];
+    let hi = &mut rows.hi[1..n + 1];
+    for j in 0..n {
+        let p = [s0[j].into(), s1[j].into(), s2[j].into(), s3[j].into()];
+        (lo[j], hi[j]) = filt_n(p, COL_ROUND[s - 1]);
+    }
+}
+
+/// Pads the column-filtered rows and runs a coarser scale's row filters.
+#[inline(always)]
+fn finish_rows_n_portable(rows: &mut Rows<i32>, n: usize, s: usize, a: &mut [i32]) {
     pad(&mut rows.lo, n);
     pad(&mut rows.hi, n);
     let [bh, bv, bd] = &mut rows.band;
     let r = ROW_ROUND[s - 1];
-    rows32(&rows.lo, r, a, bv);
-    rows32(&rows.hi, r, bh, bd);
+    rows32_portable(&rows.lo, r, a, bv);
+    rows32_portable(&rows.hi, r, bh, bd);
 }
+
+/// The masked pooling's row sums for region columns `lo..hi` from index `from` (the SIMD
+/// kernels' tail).
+#[inline(always)]
+fn mask_tail(v: &[i32], cur: &MaskRow, from: usize, hi: usize, p: &CmParams) -> [i64; 3] {
+    let mut acc = [0i64; 3];
+    for q in from..hi {
+        let thr = v[q]
+            .wrapping_add(v[q + 1])
+            .wrapping_add(v[q + 2])
+            .wrapping_add(cur.d[q]);
+        let m = mask_at(thr, [cur.x[0][q], cur.x[1][q], cur.x[2][q]], p);
+        for k in 0..3 {
+            acc[k] = acc[k].wrapping_add(m[k]);
+        }
+    }
+    acc
+}
+
+/// Adds a row's sums to the totals, rounded and shifted.
+#[inline(always)]
+fn add_row(acc: [i64; 3], p: &CmParams, tot: &mut [i64; 3]) {
+    for k in 0..3 {
+        tot[k] = tot[k].wrapping_add(acc[k].wrapping_add(p.row_round) >> p.row_shift);
+    }
+}
+
+impl Kernels for Portable {
+    #[inline(always)]
+    fn dwt_row_u8(src: [&[u8]; 4], rows: &mut Rows<i16>, a: &mut [i16]) {
+        let n = src[0].len();
+        {
+            let (s0, s1, s2, s3) = (&src[0][..n], &src[1][..n], &src[2][..n], &src[3][..n]);
+            let lo = &mut rows.lo[1..n + 1];
+            let hi = &mut rows.hi[1..n + 1];
+            for j in 0..n {
+                (lo[j], hi[j]) = col_u8([s0[j], s1[j], s2[j], s3[j]].map(i32::from));
+            }
+        }
+        pad(&mut rows.lo, n);
+        pad(&mut rows.hi, n);
+        let [bh, bv, bd] = &mut rows.band;
+        rows16_portable(&rows.lo, a, bv);
+        rows16_portable(&rows.hi, bh, bd);
+    }
+
+    #[inline(always)]
+    fn dwt_row_i16(src: [&[i16]; 4], rows: &mut Rows<i32>, a: &mut [i32]) {
+        cols_n_portable(src, 1, rows);
+        finish_rows_n_portable(rows, src[0].len(), 1, a);
+    }
+
+    #[inline(always)]
+    fn dwt_row_i32(src: [&[i32]; 4], s: usize, rows: &mut Rows<i32>, a: &mut [i32]) {
+        cols_n_portable(src, s, rows);
+        finish_rows_n_portable(rows, src[0].len(), s, a);
+    }
+
+    #[inline(always)]
+    fn store_ref0(band: [&[i16]; 3], dst: &mut RefBands<i16>, at: usize) {
+        let n = band[0].len();
+        for (k, b) in band.iter().enumerate() {
+            let b = &b[..n];
+            dst.o[k][at..at + n].copy_from_slice(b);
+            let rcp = &mut dst.rcp[k][at..at + n];
+            for j in 0..n {
+                rcp[j] = recip0(i32::from(b[j]));
+            }
+        }
+        let (h, v) = (&band[0][..n], &band[1][..n]);
+        let mag = &mut dst.mag[at..at + n];
+        for j in 0..n {
+            let (h, v) = (i64::from(h[j]), i64::from(v[j]));
+            mag[j] = (h * h + v * v) as f32;
+        }
+    }
+
+    #[inline(always)]
+    fn den_row0(band: [&[i16]; 3], round: u64, sh: u32, tot: &mut [u64; 3]) {
+        for (k, b) in band.iter().enumerate() {
+            let mut acc = 0u64;
+            for &x in *b {
+                let x = u64::from(x.unsigned_abs());
+                acc += x * x * x;
+            }
+            tot[k] += (acc + round) >> sh;
+        }
+    }
+
+    #[inline(always)]
+    fn decouple_row0<G: Gain>(
+        gain: G,
+        o: [&[i16]; 3],
+        rcp: [&[i32]; 3],
+        mag: &[f32],
+        t: [&[i16]; 3],
+        out: &mut MaskRow,
+    ) {
+        for j in 0..mag.len() {
+            let at = |b: [&[i16]; 3]| [b[0][j], b[1][j], b[2][j]].map(i32::from);
+            let r = [rcp[0][j], rcp[1][j], rcp[2][j]];
+            out.set(j, decouple0_at(gain, at(o), r, mag[j], at(t)));
+        }
+    }
+
+    #[inline(always)]
+    fn decouple_row_n<G: Gain>(
+        gain: G,
+        r: &RefRow<'_>,
+        t: [&[i32]; 3],
+        w: [i64; 3],
+        _conv: &mut [Vec<f32>; 2],
+        out: &mut MaskRow,
+    ) {
+        for j in 0..r.mag.len() {
+            let o = [r.o[0][j], r.o[1][j], r.o[2][j]];
+            let tj = [t[0][j], t[1][j], t[2][j]];
+            let (oh, ov, th, tv) = (o[0], o[1], tj[0], tj[1]).map_i64();
+            let angle = aligned((oh * th + ov * tv) as f32, r.mag[j], (th * th + tv * tv) as f32);
+            let rc = [r.rcp[0][j], r.rcp[1][j], r.rcp[2][j]];
+            let sh = [r.shift[0][j], r.shift[1][j], r.shift[2][j]];
+            out.set(j, decouple_n_at(gain, o, rc, sh, angle, tj, w));
+        }
+    }
+
+    #[inline(always)]
+    fn mask_row(v: &[i32], cur: &MaskRow, lo: usize, hi: usize, p: &CmParams, tot: &mut [i64; 3]) {
+        add_row(mask_tail(v, cur, lo, hi, p), p, tot);
+    }
+}
+
+/// Widens four `i32` to `i64`.
+trait MapI64 {
+    fn map_i64(self) -> (i64, i64, i64, i64);
+}
+
+impl MapI64 for (i32, i32, i32, i32) {
+    #[inline(always)]
+    fn map_i64(self) -> (i64, i64, i64, i64) {
+        (self.0.into(), self.1.into(), self.2.into(), self.3.into())
+    }
+}
+
+/// The vertical sums of a row's mask weights: `v[q + 1] = prev[q] + cur[q] + next[q]`, with
+/// the reflected columns when the region touches the band's edges.
+#[inline(always)]
+fn mask_sums(prev: &[i32], cur: &[i32], next: &[i32], v: &mut [i32], edges: (bool, bool)) {
+    let n = prev.len();
+    let (cur, next) = (&cur[..n], &next[..n]);
+    let vs = &mut v[1..n + 1];
+    for j in 0..n {
+        vs[j] = prev[j].wrapping_add(cur[j]).wrapping_add(next[j]);
+    }
+    if edges.0 {
+        v[0] = v[1 + mirror(-1, n)];
+    }
+    if edges.1 {
+        v[n + 1] = v[1 + mirror(n as isize, n)];
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// AVX2 kernels.
+// ------------------------------------------------------------------------------------------
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::*;
+    use std::arch::x86_64::*;
+
+    /// 8 `i32` from the start of `s`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn ld(s: &[i32]) -> __m256i {
+        let s = &s[..8];
+        // SAFETY: `s` holds 8 readable `i32`.
+        unsafe { _mm256_loadu_si256(s.as_ptr().cast()) }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn st(d: &mut [i32], v: __m256i) {
+        let d = &mut d[..8];
+        // SAFETY: `d` holds 8 writable `i32`.
+        unsafe { _mm256_storeu_si256(d.as_mut_ptr().cast(), v) }
+    }
+
+    /// 16 `i16` from the start of `s`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn ld16(s: &[i16]) -> __m256i {
+        let s = &s[..16];
+        // SAFETY: `s` holds 16 readable `i16`.
+        unsafe { _mm256_loadu_si256(s.as_ptr().cast()) }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn st16(d: &mut [i16], v: __m256i) {
+        let d = &mut d[..16];
+        // SAFETY: `d` holds 16 writable `i16`.
+        unsafe { _mm256_storeu_si256(d.as_mut_ptr().cast(), v) }
+    }
+
+    /// 8 `i16` from the start of `s`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn ld16x8(s: &[i16]) -> __m128i {
+        let s = &s[..8];
+        // SAFETY: `s` holds 8 readable `i16`.
+        unsafe { _mm_loadu_si128(s.as_ptr().cast()) }
+    }
+
+    /// 16 bytes from the start of `s`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn ld8x16(s: &[u8]) -> __m128i {
+        let s = &s[..16];
+        // SAFETY: `s` holds 16 readable bytes.
+        unsafe { _mm_loadu_si128(s.as_ptr().cast()) }
+    }
+
+    /// 8 bytes from the start of `s`, zero-extended to `i32`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn ld8x8(s: &[u8]) -> __m256i {
+        let s = &s[..8];
+        // SAFETY: `s` holds 8 readable bytes.
+        _mm256_cvtepu8_epi32(unsafe { _mm_loadl_epi64(s.as_ptr().cast()) })
+    }
+
+    /// 8 `f32` from the start of `s`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn ldf(s: &[f32]) -> __m256 {
+        let s = &s[..8];
+        // SAFETY: `s` holds 8 readable `f32`.
+        unsafe { _mm256_loadu_ps(s.as_ptr()) }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn stf(d: &mut [f32], v: __m256) {
+        let d = &mut d[..8];
+        // SAFETY: `d` holds 8 writable `f32`.
+        unsafe { _mm256_storeu_ps(d.as_mut_ptr(), v) }
+    }
+
+    /// Two `i16` as the pair `madd` multiplies a pair of samples by.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn pair(a: i32, b: i32) -> __m256i {
+        _mm256_set1_epi32((a & 0xffff) | (b << 16))
+    }
+
+    /// Sign-extends the low 16 bits of each `i32` lane (a cast to `i16` and back).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn wrap16(x: __m256i) -> __m256i {
+        _mm256_srai_epi32::<16>(_mm256_slli_epi32::<16>(x))
+    }
+
+    /// Arithmetic right shift of 64-bit lanes by `n` (0 to 63): AVX2 has only the logical
+    /// one, so the sign bit is biased away and back.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn sra64(x: __m256i, n: __m128i) -> __m256i {
+        let b = _mm256_set1_epi64x(i64::MIN);
+        _mm256_sub_epi64(
+            _mm256_srl_epi64(_mm256_xor_si256(x, b), n),
+            _mm256_srl_epi64(b, n),
+        )
+    }
+
+    /// A shift count.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn count(n: u32) -> __m128i {
+        _mm_cvtsi32_si128(n as i32)
+    }
+
+    /// The low 32 bits of each 64-bit lane of `lo` and of `hi`, in order (8 `i32`).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn low_halves(lo: __m256i, hi: __m256i) -> __m256i {
+        let idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+        let a = _mm256_permutevar8x32_epi32(lo, idx);
+        let b = _mm256_permutevar8x32_epi32(hi, idx);
+        _mm256_permute2x128_si256::<0x20>(a, b)
+    }
+
+    /// The high 32 bits of each 64-bit lane of `lo` and of `hi`, in order (8 `i32`).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn high_halves(lo: __m256i, hi: __m256i) -> __m256i {
+        let idx = _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7);
+        let a = _mm256_permutevar8x32_epi32(lo, idx);
+        let b = _mm256_permutevar8x32_epi32(hi, idx);
+        _mm256_permute2x128_si256::<0x20>(a, b)
+    }
+
+    /// Sign-extends 8 `i32` to two vectors of 4 `i64` (lanes 0 to 3, 4 to 7).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn widen(x: __m256i) -> [__m256i; 2] {
+        [
+            _mm256_cvtepi32_epi64(_mm256_castsi256_si128(x)),
+            _mm256_cvtepi32_epi64(_mm256_extracti128_si256::<1>(x)),
+        ]
+    }
+
+    /// Sum of the four 64-bit lanes.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn hsum64(x: __m256i) -> i64 {
+        let s = _mm_add_epi64(_mm256_castsi256_si128(x), _mm256_extracti128_si256::<1>(x));
+        _mm_cvtsi128_si64(s).wrapping_add(_mm_extract_epi64::<1>(s))
+    }
+
+    /// The 16-bit row filters (see `rows16_portable`), 16 outputs at a time.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn rows16(src: &[i16], lo: &mut [i16], hi: &mut [i16]) {
+        let w = lo.len();
+        let (src, hi) = (&src[..2 * w + 2], &mut hi[..w]);
+        let (l01, l23) = (pair(LO[0], LO[1]), pair(LO[2], LO[3]));
+        let (h01, h23) = (pair(HI[0], HI[1]), pair(HI[2], HI[3]));
+        let round = _mm256_set1_epi32(32768);
+        let mut j = 0;
+        while j + 16 <= w {
+            let a0 = ld16(&src[2 * j..]);
+            let b0 = ld16(&src[2 * j + 2..]);
+            let a1 = ld16(&src[2 * j + 16..]);
+            let b1 = ld16(&src[2 * j + 18..]);
+            for (c01, c23, out) in [(l01, l23, &mut *lo), (h01, h23, &mut *hi)] {
+                let r0 = _mm256_add_epi32(_mm256_madd_epi16(a0, c01), _mm256_madd_epi16(b0, c23));
+                let r1 = _mm256_add_epi32(_mm256_madd_epi16(a1, c01), _mm256_madd_epi16(b1, c23));
+                let r0 = _mm256_srai_epi32::<16>(_mm256_add_epi32(r0, round));
+                let r1 = _mm256_srai_epi32::<16>(_mm256_add_epi32(r1, round));
+                let packed = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(r0, r1));
+                st16(&mut out[j..], packed);
+            }
+            j += 16;
+        }
+        for j in j..w {
+            let s = [src[2 * j], src[2 * j + 1], src[2 * j + 2], src[2 * j + 3]];
+            (lo[j], hi[j]) = row_i16(s.map(i32::from));
+        }
+    }
+
+    /// Scale 0's transform row (see `Kernels::dwt_row_u8`).
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dwt_row_u8(src: [&[u8]; 4], rows: &mut Rows<i16>, a: &mut [i16]) {
+        let n = src[0].len();
+        let s = src.map(|r| &r[..n]);
+        {
+            let lo = &mut rows.lo[1..n + 1];
+            let hi = &mut rows.hi[1..n + 1];
+            let (l01, l23) = (pair(LO[0], LO[1]), pair(LO[2], LO[3]));
+            let (h01, h23) = (pair(HI[0], HI[1]), pair(HI[2], HI[3]));
+            let lo_off = _mm256_set1_epi32(128 - LO_CENTRE);
+            let hi_off = _mm256_set1_epi32(128);
+            let mut j = 0;
+            while j + 16 <= n {
+                let p = [0, 1, 2, 3].map(|k| _mm256_cvtepu8_epi16(ld8x16(&s[k][j..])));
+                let u01 = [_mm256_unpacklo_epi16(p[0], p[1]), _mm256_unpackhi_epi16(p[0], p[1])];
+                let u23 = [_mm256_unpacklo_epi16(p[2], p[3]), _mm256_unpackhi_epi16(p[2], p[3])];
+                for (c01, c23, off, out) in [(l01, l23, lo_off, &mut *lo), (h01, h23, hi_off, &mut *hi)] {
+                    let half = |u: usize| {
+                        let v = _mm256_add_epi32(
+                            _mm256_madd_epi16(u01[u], c01),
+                            _mm256_madd_epi16(u23[u], c23),
+                        );
+                        _mm256_srai_epi32::<8>(_mm256_add_epi32(v, off))
+                    };
+                    st16(&mut out[j..], _mm256_packs_epi32(half(0), half(1)));
+                }
+                j += 16;
+            }
+            for j in j..n {
+                (lo[j], hi[j]) = col_u8([s[0][j], s[1][j], s[2][j], s[3][j]].map(i32::from));
+            }
+        }
+        pad(&mut rows.lo, n);
+        pad(&mut rows.hi, n);
+        let [bh, bv, bd] = &mut rows.band;
+        rows16(&rows.lo, a, bv);
+        rows16(&rows.hi, bh, bd);
+    }
+
+    /// The 32-bit row filters (see `rows32_portable`), 8 outputs at a time in 64-bit lanes.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn rows32(src: &[i32], (round, sh): (i64, u32), lo: &mut [i32], hi: &mut [i32]) {
+        let w = lo.len();
+        let (src, hi) = (&src[..2 * w + 2], &mut hi[..w]);
+        let lc = LO.map(|c| _mm256_set1_epi64x(i64::from(c)));
+        let hc = HI.map(|c| _mm256_set1_epi64x(i64::from(c)));
+        let r = _mm256_set1_epi64x(round);
+        let n = count(sh);
+        let mut j = 0;
+        while j + 8 <= w {
+            let mut res = [[_mm256_setzero_si256(); 2]; 2];
+            for g in 0..2 {
+                let a = ld(&src[2 * j + 8 * g..]);
+                let b = ld(&src[2 * j + 8 * g + 2..]);
+                let s = [a, _mm256_srli_epi64::<32>(a), b, _mm256_srli_epi64::<32>(b)];
+                for (f, c) in [lc, hc].iter().enumerate() {
+                    let mut acc = r;
+                    for k in 0..4 {
+                        acc = _mm256_add_epi64(acc, _mm256_mul_epi32(s[k], c[k]));
+                    }
+                    res[f][g] = sra64(acc, n);
+                }
+            }
+            st(&mut lo[j..], low_halves(res[0][0], res[0][1]));
+            st(&mut hi[j..], low_halves(res[1][0], res[1][1]));
+            j += 8;
+        }
+        for j in j..w {
+            let s = [src[2 * j], src[2 * j + 1], src[2 * j + 2], src[2 * j + 3]];
+            (lo[j], hi[j]) = filt_n(s.map(i64::from), (round, sh));
+        }
+    }
+
+    /// Pads the column-filtered rows and runs a coarser scale's row filters.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn finish_rows_n(rows: &mut Rows<i32>, n: usize, s: usize, a: &mut [i32]) {
+        pad(&mut rows.lo, n);
+        pad(&mut rows.hi, n);
+        let [bh, bv, bd] = &mut rows.band;
+        let r = ROW_ROUND[s - 1];
+        rows32(&rows.lo, r, a, bv);
+        rows32(&rows.hi, r, bh, bd);
+    }
+
+    /// Scale 1's column filters: its 16-bit input keeps every sum within 32 bits (no shift).
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dwt_row_i16(src: [&[i16]; 4], rows: &mut Rows<i32>, a: &mut [i32]) {
+        let n = src[0].len();
+        let s = src.map(|r| &r[..n]);
+        {
+            let lo = &mut rows.lo[1..n + 1];
+            let hi = &mut rows.hi[1..n + 1];
+            let lc = LO.map(|c| _mm256_set1_epi32(c));
+            let hc = HI.map(|c| _mm256_set1_epi32(c));
+            let mut j = 0;
+            while j + 8 <= n {
+                let p = [0, 1, 2, 3].map(|k| _mm256_cvtepi16_epi32(ld16x8(&s[k][j..])));
+                let (mut l, mut h) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+                for k in 0..4 {
+                    l = _mm256_add_epi32(l, _mm256_mullo_epi32(p[k], lc[k]));
+                    h = _mm256_add_epi32(h, _mm256_mullo_epi32(p[k], hc[k]));
+                }
+                st(&mut lo[j..], l);
+                st(&mut hi[j..], h);
+                j += 8;
+            }
+            for j in j..n {
+                let p = [s[0][j], s[1][j], s[2][j], s[3][j]].map(i64::from);
+                (lo[j], hi[j]) = filt_n(p, COL_ROUND[0]);
+            }
+        }
+        finish_rows_n(rows, n, 1, a);
+    }
+
+    /// Scales 2 and 3's column filters, in 64-bit lanes.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn dwt_row_i32(src: [&[i32]; 4], sc: usize, rows: &mut Rows<i32>, a: &mut [i32]) {
+        let n = src[0].len();
+        let s = src.map(|r| &r[..n]);
+        {
+            let lo = &mut rows.lo[1..n + 1];
+            let hi = &mut rows.hi[1..n + 1];
+            let lc = LO.map(|c| _mm256_set1_epi64x(i64::from(c)));
+            let hc = HI.map(|c| _mm256_set1_epi64x(i64::from(c)));
+            let (round, sh) = COL_ROUND[sc - 1];
+            let r = _mm256_set1_epi64x(round);
+            let cnt = count(sh);
+            let mut j = 0;
+            while j + 8 <= n {
+                let p = [0, 1, 2, 3].map(|k| ld(&s[k][j..]));
+                let po = p.map(|x| _mm256_srli_epi64::<32>(x));
+                let mut res = [_mm256_setzero_si256(); 2];
+                for (f, c) in [lc, hc].iter().enumerate() {
+                    let (mut even, mut odd) = (r, r);
+                    for k in 0..4 {
+                        even = _mm256_add_epi64(even, _mm256_mul_epi32(p[k], c[k]));
+                        odd = _mm256_add_epi64(odd, _mm256_mul_epi32(po[k], c[k]));
+                    }
+                    let (even, odd) = (sra64(even, cnt), sra64(odd, cnt));
+                    res[f] = _mm256_blend_epi32::<0b1010_1010>(even, _mm256_slli_epi64::<32>(odd));
+                }
+                st(&mut lo[j..], res[0]);
+                st(&mut hi[j..], res[1]);
+                j += 8;
+            }
+            for j in j..n {
+                let p = [s[0][j], s[1][j], s[2][j], s[3][j]].map(i64::from);
+                (lo[j], hi[j]) = filt_n(p, (round, sh));
+            }
+        }
+        finish_rows_n(rows, n, sc, a);
+    }
+
+    /// `x` as `f32`, exact for the values a sum of two squares of `i16` takes (up to 2^31).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn squares_f32(x: __m256i) -> __m256 {
+        let f = _mm256_cvtepi32_ps(x);
+        let wrapped = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_setzero_si256(), x));
+        _mm256_blendv_ps(f, _mm256_set1_ps(2_147_483_648.0), wrapped)
+    }
+
+    /// Scale 0's reference row (see `Kernels::store_ref0`).
+    #[target_feature(enable = "avx2")]
+    pub(super) fn store_ref0(band: [&[i16]; 3], dst: &mut RefBands<i16>, at: usize) {
+        let n = band[0].len();
+        let q30 = _mm256_set1_pd(1_073_741_824.0);
+        let one = _mm256_set1_epi32(1);
+        for (k, b) in band.iter().enumerate() {
+            let b = &b[..n];
+            dst.o[k][at..at + n].copy_from_slice(b);
+            let rcp = &mut dst.rcp[k][at..at + n];
+            let mut j = 0;
+            while j + 8 <= n {
+                let v = _mm256_cvtepi16_epi32(ld16x8(&b[j..]));
+                let m = _mm256_max_epi32(_mm256_abs_epi32(v), one);
+                let half = |x: __m128i| _mm256_cvttpd_epi32(_mm256_div_pd(q30, _mm256_cvtepi32_pd(x)));
+                let q = _mm256_set_m128i(
+                    half(_mm256_extracti128_si256::<1>(m)),
+                    half(_mm256_castsi256_si128(m)),
+                );
+                st(&mut rcp[j..], _mm256_sign_epi32(q, v));
+                j += 8;
+            }
+            for j in j..n {
+                rcp[j] = recip0(i32::from(b[j]));
+            }
+        }
+        let (h, v) = (&band[0][..n], &band[1][..n]);
+        let mag = &mut dst.mag[at..at + n];
+        let mut j = 0;
+        while j + 8 <= n {
+            let (hx, vx) = (ld16x8(&h[j..]), ld16x8(&v[j..]));
+            let pairs = _mm256_set_m128i(_mm_unpackhi_epi16(hx, vx), _mm_unpacklo_epi16(hx, vx));
+            stf(&mut mag[j..], squares_f32(_mm256_madd_epi16(pairs, pairs)));
+            j += 8;
+        }
+        for j in j..n {
+            let (h, v) = (i64::from(h[j]), i64::from(v[j]));
+            mag[j] = (h * h + v * v) as f32;
+        }
+    }
+
+    /// Scale 0's denominator row (see `Kernels::den_row0`).
+    #[target_feature(enable = "avx2")]
+    pub(super) fn den_row0(band: [&[i16]; 3], round: u64, sh: u32, tot: &mut [u64; 3]) {
+        for (k, b) in band.iter().enumerate() {
+            let n = b.len();
+            let mut acc = _mm256_setzero_si256();
+            let mut j = 0;
+            while j + 8 <= n {
+                let x = _mm256_cvtepu16_epi32(_mm_abs_epi16(ld16x8(&b[j..])));
+                let sq = _mm256_mullo_epi32(x, x);
+                let even = _mm256_mul_epu32(sq, x);
+                let odd = _mm256_mul_epu32(_mm256_srli_epi64::<32>(sq), _mm256_srli_epi64::<32>(x));
+                acc = _mm256_add_epi64(acc, _mm256_add_epi64(even, odd));
+                j += 8;
+            }
+            let mut sum = hsum64(acc) as u64;
+            for &x in &b[j..] {
+                let x = u64::from(x.unsigned_abs());
+                sum += x * x * x;
+            }
+            tot[k] += (sum + round) >> sh;
+        }
+    }
+
+    /// The angle test (see `aligned`) of 8 coefficients, as 8 `i32` masks.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn aligned8(dot: __m256, mag: __m256, tmag: __m256) -> __m256i {
+        let cos = _mm256_set1_pd(f64::from(COS_1DEG_SQ));
+        let zero = _mm256_setzero_pd();
+        let test = |d: __m128, m: __m128, t: __m128| {
+            let (d, m, t) = (_mm256_cvtps_pd(d), _mm256_cvtps_pd(m), _mm256_cvtps_pd(t));
+            let rhs = _mm256_mul_pd(_mm256_mul_pd(cos, m), t);
+            _mm256_and_pd(
+                _mm256_cmp_pd::<_CMP_GE_OQ>(_mm256_mul_pd(d, d), rhs),
+                _mm256_cmp_pd::<_CMP_GE_OQ>(d, zero),
+            )
+        };
+        let lo = test(
+            _mm256_castps256_ps128(dot),
+            _mm256_castps256_ps128(mag),
+            _mm256_castps256_ps128(tmag),
+        );
+        let hi = test(
+            _mm256_extractf128_ps::<1>(dot),
+            _mm256_extractf128_ps::<1>(mag),
+            _mm256_extractf128_ps::<1>(tmag),
+        );
+        let picked = _mm256_shuffle_ps::<0b10_00_10_00>(_mm256_castpd_ps(lo), _mm256_castpd_ps(hi));
+        _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_castps_si256(picked))
+    }
+
+    /// The gain limit on 8 restored coefficients that fit 16 bits: (for `o > 0`, for `o < 0`).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn gain8<G: Gain>(gain: G, r: __m256i, t: __m256i) -> (__m256i, __m256i) {
+        if G::INTEGRAL {
+            let m = _mm256_mullo_epi32(r, _mm256_set1_epi32(gain.int() as i32));
+            (_mm256_min_epi32(m, t), _mm256_max_epi32(m, t))
+        } else {
+            let g = _mm256_set1_pd(gain.float());
+            let part = |r: __m128i, t: __m128i| {
+                let (m, t) = (_mm256_mul_pd(_mm256_cvtepi32_pd(r), g), _mm256_cvtepi32_pd(t));
+                let up = _mm256_blendv_pd(t, m, _mm256_cmp_pd::<_CMP_LT_OQ>(m, t));
+                let down = _mm256_blendv_pd(t, m, _mm256_cmp_pd::<_CMP_GT_OQ>(m, t));
+                (_mm256_cvttpd_epi32(up), _mm256_cvttpd_epi32(down))
+            };
+            let (lu, ld) = part(_mm256_castsi256_si128(r), _mm256_castsi256_si128(t));
+            let (hu, hd) = part(_mm256_extracti128_si256::<1>(r), _mm256_extracti128_si256::<1>(t));
+            (_mm256_set_m128i(hu, lu), _mm256_set_m128i(hd, ld))
+        }
+    }
+
+    /// Scale 0's decoupling (see `decouple0_at`), 8 coefficients at a time.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn decouple_row0<G: Gain>(
+        gain: G,
+        o: [&[i16]; 3],
+        rcp: [&[i32]; 3],
+        mag: &[f32],
+        t: [&[i16]; 3],
+        out: &mut MaskRow,
+    ) {
+        let n = mag.len();
+        let zero = _mm256_setzero_si256();
+        let full = _mm256_set1_epi32(32768);
+        let r14 = _mm256_set1_epi32(16384);
+        let low15 = _mm256_set1_epi32(0x7fff);
+        let r11 = _mm256_set1_epi32(2048);
+        let mut j = 0;
+        while j + 8 <= n {
+            let o16 = o.map(|b| ld16x8(&b[j..]));
+            let t16 = t.map(|b| ld16x8(&b[j..]));
+            let op = _mm256_set_m128i(
+                _mm_unpackhi_epi16(o16[0], o16[1]),
+                _mm_unpacklo_epi16(o16[0], o16[1]),
+            );
+            let tp = _mm256_set_m128i(
+                _mm_unpackhi_epi16(t16[0], t16[1]),
+                _mm_unpacklo_epi16(t16[0], t16[1]),
+            );
+            let dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(op, tp));
+            let tmag = squares_f32(_mm256_madd_epi16(tp, tp));
+            let angle = aligned8(dot, ldf(&mag[j..]), tmag);
+            let (mut f, mut c) = (zero, zero);
+            for k in 0..3 {
+                let (ov, tv, rc) = (
+                    _mm256_cvtepi16_epi32(o16[k]),
+                    _mm256_cvtepi16_epi32(t16[k]),
+                    ld(&rcp[k][j..]),
+                );
+                let q = _mm256_add_epi32(
+                    _mm256_mullo_epi32(_mm256_srai_epi32::<15>(rc), tv),
+                    _mm256_srai_epi32::<15>(_mm256_add_epi32(
+                        _mm256_mullo_epi32(_mm256_and_si256(rc, low15), tv),
+                        r14,
+                    )),
+                );
+                let q = _mm256_min_epi32(_mm256_max_epi32(q, zero), full);
+                let q = _mm256_blendv_epi8(q, full, _mm256_cmpeq_epi32(ov, zero));
+                let r = wrap16(_mm256_srai_epi32::<15>(_mm256_add_epi32(
+                    _mm256_mullo_epi32(q, ov),
+                    r14,
+                )));
+                let enhanced = _mm256_and_si256(angle, _mm256_cmpgt_epi32(q, zero));
+                let (up, down) = gain8(gain, r, tv);
+                let r = _mm256_blendv_epi8(
+                    r,
+                    up,
+                    _mm256_and_si256(enhanced, _mm256_cmpgt_epi32(ov, zero)),
+                );
+                let r = wrap16(_mm256_blendv_epi8(
+                    r,
+                    down,
+                    _mm256_and_si256(enhanced, _mm256_cmpgt_epi32(zero, ov)),
+                ));
+                let a = wrap16(_mm256_sub_epi32(tv, r));
+                let w = _mm256_add_epi32(
+                    _mm256_mullo_epi32(a, _mm256_set1_epi32(RF0[k])),
+                    _mm256_set1_epi32(RF0_ROUND[k]),
+                );
+                let w = _mm256_abs_epi32(wrap16(_mm256_sra_epi32(w, count(RF0_SHIFT[k]))));
+                let weigh = |m: i32| {
+                    let v = _mm256_mullo_epi32(w, _mm256_set1_epi32(m));
+                    wrap16(_mm256_srai_epi32::<12>(_mm256_add_epi32(v, r11)))
+                };
+                f = _mm256_add_epi32(f, weigh(MASK0_NEIGHBOUR));
+                c = _mm256_add_epi32(c, weigh(MASK0_CENTRE));
+                st(&mut out.x[k][j..], _mm256_mullo_epi32(r, _mm256_set1_epi32(RF0[k])));
+            }
+            st(&mut out.f[j..], f);
+            st(&mut out.d[j..], _mm256_sub_epi32(c, f));
+            j += 8;
+        }
+        for j in j..n {
+            let at = |b: [&[i16]; 3]| [b[0][j], b[1][j], b[2][j]].map(i32::from);
+            let r = [rcp[0][j], rcp[1][j], rcp[2][j]];
+            out.set(j, decouple0_at(gain, at(o), r, mag[j], at(t)));
+        }
+    }
+
+    /// The gain limit on 4 restored coefficients in 64-bit lanes: (for `o > 0`, for `o < 0`).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn gain4<G: Gain>(gain: G, r: __m256i, t: __m256i) -> (__m256i, __m256i) {
+        if G::INTEGRAL {
+            let m = _mm256_mul_epi32(r, _mm256_set1_epi64x(gain.int()));
+            let gt = _mm256_cmpgt_epi64(m, t);
+            (_mm256_blendv_epi8(m, t, gt), _mm256_blendv_epi8(t, m, gt))
+        } else {
+            let idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+            let lo32 = |x: __m256i| _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(x, idx));
+            let (rd, td) = (_mm256_cvtepi32_pd(lo32(r)), _mm256_cvtepi32_pd(lo32(t)));
+            let m = _mm256_mul_pd(rd, _mm256_set1_pd(gain.float()));
+            let up = _mm256_blendv_pd(td, m, _mm256_cmp_pd::<_CMP_LT_OQ>(m, td));
+            let down = _mm256_blendv_pd(td, m, _mm256_cmp_pd::<_CMP_GT_OQ>(m, td));
+            (
+                _mm256_cvtepi32_epi64(_mm256_cvttpd_epi32(up)),
+                _mm256_cvtepi32_epi64(_mm256_cvttpd_epi32(down)),
+            )
+        }
+    }
+
+    /// A coarser scale's decoupling (see `decouple_n_at`), 8 coefficients at a time in two
+    /// halves of 64-bit lanes. The angle's `f32` roundings of 64-bit products are scalar.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn decouple_row_n<G: Gain>(
+        gain: G,
+        rr: &RefRow<'_>,
+        t: [&[i32]; 3],
+        w: [i64; 3],
+        conv: &mut [Vec<f32>; 2],
+        out: &mut MaskRow,
+    ) {
+        let n = rr.mag.len();
+        let t = t.map(|b| &b[..n]);
+        let [dots, tmags] = conv;
+        let (dots, tmags) = (&mut dots[..n], &mut tmags[..n]);
+        let (oh, ov, th, tv) = (&rr.o[0][..n], &rr.o[1][..n], &t[0][..n], &t[1][..n]);
+        for j in 0..n {
+            let (oh, ov, th, tv) = (oh[j], ov[j], th[j], tv[j]).map_i64();
+            dots[j] = (oh * th + ov * tv) as f32;
+            tmags[j] = (th * th + tv * tv) as f32;
+        }
+        let zero = _mm256_setzero_si256();
+        let full = _mm256_set1_epi64x(32768);
+        let one = _mm256_set1_epi64x(1);
+        let r14 = _mm256_set1_epi64x(16384);
+        let r27 = _mm256_set1_epi64x(1 << 27);
+        let mround = _mm256_set1_epi64x(MASKN_ROUND);
+        let (s15, s28) = (count(15), count(28));
+        let (k14, k15) = (_mm256_set1_epi64x(14), _mm256_set1_epi64x(15));
+        let (mn, mc) = (
+            _mm256_set1_epi64x(MASKN_NEIGHBOUR),
+            _mm256_set1_epi64x(MASKN_CENTRE),
+        );
+        let mut j = 0;
+        while j + 8 <= n {
+            let angle = aligned8(ldf(&dots[j..]), ldf(&rr.mag[j..]), ldf(&tmags[j..]));
+            let angle = widen(angle);
+            let mut f = [zero; 2];
+            let mut c = [zero; 2];
+            for k in 0..3 {
+                let ow = widen(ld(&rr.o[k][j..]));
+                let tw = widen(ld(&t[k][j..]));
+                let rw = widen(ld(&rr.rcp[k][j..]));
+                let sw = widen(ld8x8(&rr.shift[k][j..]));
+                let wk = _mm256_set1_epi64x(w[k]);
+                let mut x = [zero; 2];
+                for h in 0..2 {
+                    let (o, tk, sh) = (ow[h], tw[h], sw[h]);
+                    let p = _mm256_add_epi64(
+                        _mm256_mul_epi32(rw[h], tk),
+                        _mm256_sllv_epi64(one, _mm256_add_epi64(sh, k14)),
+                    );
+                    let q = _mm256_srlv_epi64(p, _mm256_add_epi64(sh, k15));
+                    let q = _mm256_blendv_epi8(q, zero, _mm256_cmpgt_epi64(zero, p));
+                    let q = _mm256_blendv_epi8(q, full, _mm256_cmpgt_epi64(q, full));
+                    let q = _mm256_blendv_epi8(q, full, _mm256_cmpeq_epi64(o, zero));
+                    let r = sra64(_mm256_add_epi64(_mm256_mul_epi32(q, o), r14), s15);
+                    let r = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(
+                        _mm256_permutevar8x32_epi32(r, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)),
+                    ));
+                    let enhanced = _mm256_and_si256(angle[h], _mm256_cmpgt_epi64(q, zero));
+                    let (up, down) = gain4(gain, r, tk);
+                    let r = _mm256_blendv_epi8(
+                        r,
+                        up,
+                        _mm256_and_si256(enhanced, _mm256_cmpgt_epi64(o, zero)),
+                    );
+                    let r = _mm256_blendv_epi8(
+                        r,
+                        down,
+                        _mm256_and_si256(enhanced, _mm256_cmpgt_epi64(zero, o)),
+                    );
+                    let a = _mm256_sub_epi32(tk, r);
+                    let cw = sra64(_mm256_add_epi64(_mm256_mul_epi32(a, wk), r27), s28);
+                    let cw = _mm256_abs_epi32(cw);
+                    f[h] = _mm256_add_epi32(f[h], _mm256_add_epi64(_mm256_mul_epi32(cw, mn), mround));
+                    c[h] = _mm256_add_epi32(c[h], _mm256_add_epi64(_mm256_mul_epi32(cw, mc), mround));
+                    x[h] = sra64(_mm256_add_epi64(_mm256_mul_epi32(r, wk), r27), s28);
+                }
+                st(&mut out.x[k][j..], low_halves(x[0], x[1]));
+            }
+            let (f, c) = (high_halves(f[0], f[1]), high_halves(c[0], c[1]));
+            st(&mut out.f[j..], f);
+            st(&mut out.d[j..], _mm256_sub_epi32(c, f));
+            j += 8;
+        }
+        for j in j..n {
+            let o = [rr.o[0][j], rr.o[1][j], rr.o[2][j]];
+            let angle = aligned(dots[j], rr.mag[j], tmags[j]);
+            let rc = [rr.rcp[0][j], rr.rcp[1][j], rr.rcp[2][j]];
+            let sh = [rr.shift[0][j], rr.shift[1][j], rr.shift[2][j]];
+            let tj = [t[0][j], t[1][j], t[2][j]];
+            out.set(j, decouple_n_at(gain, o, rc, sh, angle, tj, w));
+        }
+    }
+
+    /// The masked pooling of one row (see `Kernels::mask_row`), 8 coefficients at a time.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn mask_row(
+        v: &[i32],
+        cur: &MaskRow,
+        lo: usize,
+        hi: usize,
+        p: &CmParams,
+        tot: &mut [i64; 3],
+    ) {
+        let zero = _mm256_setzero_si256();
+        let ms = p.mask_shift.map(|n| count(n));
+        let sqr = p.sq_round.map(|r| _mm256_set1_epi64x(r));
+        let sqs = p.sq_shift.map(|n| count(n));
+        let cr = p.cube_round.map(|r| _mm256_set1_epi64x(r));
+        let cs = p.cube_shift.map(|n| count(n));
+        let mut acc = [zero; 3];
+        let mut q = lo;
+        while q + 8 <= hi {
+            let thr = _mm256_add_epi32(
+                _mm256_add_epi32(ld(&v[q..]), ld(&v[q + 1..])),
+                _mm256_add_epi32(ld(&v[q + 2..]), ld(&cur.d[q..])),
+            );
+            for k in 0..3 {
+                let x = _mm256_abs_epi32(ld(&cur.x[k][q..]));
+                let e = _mm256_max_epi32(_mm256_sub_epi32(x, _mm256_sll_epi32(thr, ms[k])), zero);
+                for h in [e, _mm256_srli_epi64::<32>(e)] {
+                    let sq = _mm256_srl_epi64(_mm256_add_epi64(_mm256_mul_epu32(h, h), sqr[k]), sqs[k]);
+                    let cube = sra64(_mm256_add_epi64(_mm256_mul_epi32(sq, h), cr[k]), cs[k]);
+                    acc[k] = _mm256_add_epi64(acc[k], cube);
+                }
+            }
+            q += 8;
+        }
+        let tail = mask_tail(v, cur, q, hi, p);
+        let sums = [0, 1, 2].map(|k| hsum64(acc[k]).wrapping_add(tail[k]));
+        add_row(sums, p, tot);
+    }
+}
+
+/// The kernels in AVX2 (x86-64 CPUs that have it).
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+
+// SAFETY (every method): `Avx2` kernels run only inside `compute_avx2` and `score_avx2`,
+// which are entered only when the CPU has AVX2 (`Isa::Avx2`).
+#[cfg(target_arch = "x86_64")]
+impl Kernels for Avx2 {
+    #[inline(always)]
+    fn dwt_row_u8(src: [&[u8]; 4], rows: &mut Rows<i16>, a: &mut [i16]) {
+        // SAFETY: see the impl.
+        unsafe { avx2::dwt_row_u8(src, rows, a) }
+    }
+    #[inline(always)]
+    fn dwt_row_i16(src: [&[i16]; 4], rows: &mut Rows<i32>, a: &mut [i32]) {
+        // SAFETY: see the impl.
+        unsafe { avx2::dwt_row_i16(src, rows, a) }
+    }
+    #[inline(always)]
+    fn dwt_row_i32(src: [&[i32]; 4], s: usize, rows: &mut Rows<i32>, a: &mut [i32]) {
+        // SAFETY: see the impl.
+        unsafe { avx2::dwt_row_i32(src, s, rows, a) }
+    }
+    #[inline(always)]
+    fn store_ref0(band: [&[i16]; 3], dst: &mut RefBands<i16>, at: usize) {
+        // SAFETY: see the impl.
+        unsafe { avx2::store_ref0(band, dst, at) }
+    }
+    #[inline(always)]
+    fn den_row0(band: [&[i16]; 3], round: u64, sh: u32, tot: &mut [u64; 3]) {
+        // SAFETY: see the impl.
+        unsafe { avx2::den_row0(band, round, sh, tot) }
+    }
+    #[inline(always)]
+    fn decouple_row0<G: Gain>(
+        gain: G,
+        o: [&[i16]; 3],
+        rcp: [&[i32]; 3],
+        mag: &[f32],
+        t: [&[i16]; 3],
+        out: &mut MaskRow,
+    ) {
+        // SAFETY: see the impl.
+        unsafe { avx2::decouple_row0(gain, o, rcp, mag, t, out) }
+    }
+    #[inline(always)]
+    fn decouple_row_n<G: Gain>(
+        gain: G,
+        r: &RefRow<'_>,
+        t: [&[i32]; 3],
+        w: [i64; 3],
+        conv: &mut [Vec<f32>; 2],
+        out: &mut MaskRow,
+    ) {
+        // SAFETY: see the impl.
+        unsafe { avx2::decouple_row_n(gain, r, t, w, conv, out) }
+    }
+    #[inline(always)]
+    fn mask_row(v: &[i32], cur: &MaskRow, lo: usize, hi: usize, p: &CmParams, tot: &mut [i64; 3]) {
+        // SAFETY: see the impl.
+        unsafe { avx2::mask_row(v, cur, lo, hi, p, tot) }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// The transform driver, the reference's share and the distorted side.
+// ------------------------------------------------------------------------------------------
 
 /// The approximation bands a transform keeps for the next scale, and its scratch rows.
 struct Pyramid {
@@ -400,35 +1734,10 @@ impl Pyramid {
     }
 }
 
-/// Runs the transform of scale `s` (1 to 3) over `input` (the previous approximation band,
-/// `g.in_w` wide), keeping the approximation in `a` (whole, or one row when `a` is one row
-/// long) and handing each row of detail bands to `each(row, [h, v, d])`.
+/// Runs the transform of scale 0 over the frame, keeping the approximation in `a` and handing
+/// each row of detail bands to `each(row, [h, v, d])`.
 #[inline(always)]
-fn transform_n<T: Copy + Into<i64>>(
-    input: &[T],
-    g: &Geom,
-    s: usize,
-    rows: &mut Rows<i32>,
-    a: &mut [i32],
-    mut each: impl FnMut(usize, [&[i32]; 3]),
-) {
-    let whole = a.len() >= g.w * g.h;
-    for i in 0..g.h {
-        let src = g.taps(i).map(|r| &input[r * g.in_w..(r + 1) * g.in_w]);
-        let a_row = if whole {
-            &mut a[i * g.w..(i + 1) * g.w]
-        } else {
-            &mut a[..g.w]
-        };
-        dwt_row_n(src, s, rows, a_row);
-        let [bh, bv, bd] = &rows.band;
-        each(i, [&bh[..g.w], &bv[..g.w], &bd[..g.w]]);
-    }
-}
-
-/// Runs the transform of scale 0 over the frame (see [`transform_n`]).
-#[inline(always)]
-fn transform_0(
+fn transform_0<K: Kernels>(
     luma: Plane<'_>,
     g: &Geom,
     rows: &mut Rows<i16>,
@@ -437,133 +1746,58 @@ fn transform_0(
 ) {
     for i in 0..g.h {
         let src = g.taps(i).map(|r| luma.row(r));
-        dwt_row_u8(src, rows, &mut a[i * g.w..(i + 1) * g.w]);
+        K::dwt_row_u8(src, rows, &mut a[i * g.w..(i + 1) * g.w]);
         let [bh, bv, bd] = &rows.band;
         each(i, [&bh[..g.w], &bv[..g.w], &bd[..g.w]]);
     }
 }
 
-// ------------------------------------------------------------------------------------------
-// The reference's share.
-// ------------------------------------------------------------------------------------------
-
-/// What decoupling reads of each reference coefficient in the decoupled region, row-major,
-/// `Geom::rw` wide.
-struct RefBands<T> {
-    /// The coefficients: h, v, d.
-    o: [Vec<T>; 3],
-    /// Their reciprocals in Q30, `sign(o) * floor(2^30 / m)`, where `m` is `|o|` (scale 0) or
-    /// `|o|` rounded to 15 significant bits (scales 1 to 3); 0 for `o = 0`.
-    rcp: [Vec<i32>; 3],
-    /// The right shift that rounding to 15 bits took (scales 1 to 3; empty at scale 0).
-    shift: [Vec<u8>; 3],
-    /// `h^2 + v^2`, rounded to `f32`.
-    mag: Vec<f32>,
-}
-
-impl<T: Copy + Default> RefBands<T> {
-    fn new(g: &Geom, shifts: bool) -> Self {
-        let n = g.region();
-        RefBands {
-            o: std::array::from_fn(|_| vec![T::default(); n]),
-            rcp: std::array::from_fn(|_| vec![0; n]),
-            shift: std::array::from_fn(|_| vec![0; if shifts { n } else { 0 }]),
-            mag: vec![0.0; n],
-        }
-    }
-
-    #[cfg(test)]
-    fn bytes(&self) -> usize {
-        let n = self.mag.len();
-        n * (3 * std::mem::size_of::<T>() + 3 * 4 + 4) + 3 * self.shift[0].len()
-    }
-}
-
-/// `floor(2^30 / m)` for `m` in 1..=32768 (exact: the quotient's rounding error is far below
-/// the distance `1/m` to the next integer).
+/// Runs the transform of scale `s` (1 to 3) over the previous approximation band (`a0` at
+/// scale 1, `a1` at 2, `a2` at 3), keeping the approximation in the next (one row of `a3` at
+/// scale 3) and handing each row of detail bands to `each`.
 #[inline(always)]
-fn recip_q30(m: i32) -> i32 {
-    (1_073_741_824.0 / f64::from(m)) as i32
-}
-
-/// Stores one row of scale 0's reference coefficients (the decoupled region's columns).
-#[inline(always)]
-fn store_ref0(band: [&[i16]; 3], dst: &mut RefBands<i16>, at: usize) {
-    let n = band[0].len();
-    for (t, b) in band.iter().enumerate() {
-        let b = &b[..n];
-        let o = &mut dst.o[t][at..at + n];
-        let rcp = &mut dst.rcp[t][at..at + n];
-        for j in 0..n {
-            let v = i32::from(b[j]);
-            o[j] = b[j];
-            let q = recip_q30(v.abs().max(1));
-            rcp[j] = if v == 0 {
-                0
-            } else if v < 0 {
-                -q
-            } else {
-                q
-            };
+fn transform_n<K: Kernels>(
+    pyramid: &mut Pyramid,
+    g: &Geom,
+    s: usize,
+    mut each: impl FnMut(usize, [&[i32]; 3]),
+) {
+    let Pyramid {
+        rows,
+        a0,
+        a1,
+        a2,
+        a3,
+        ..
+    } = pyramid;
+    let input_row = |r: usize| r * g.in_w..(r + 1) * g.in_w;
+    for i in 0..g.h {
+        let taps = g.taps(i);
+        match s {
+            1 => K::dwt_row_i16(
+                taps.map(|r| &a0[input_row(r)]),
+                rows,
+                &mut a1[i * g.w..(i + 1) * g.w],
+            ),
+            2 => K::dwt_row_i32(
+                taps.map(|r| &a1[input_row(r)]),
+                2,
+                rows,
+                &mut a2[i * g.w..(i + 1) * g.w],
+            ),
+            _ => K::dwt_row_i32(taps.map(|r| &a2[input_row(r)]), 3, rows, &mut a3[..g.w]),
         }
-    }
-    let (h, v) = (&band[0][..n], &band[1][..n]);
-    let mag = &mut dst.mag[at..at + n];
-    for j in 0..n {
-        let (h, v) = (i32::from(h[j]), i32::from(v[j]));
-        mag[j] = (i64::from(h * h) + i64::from(v * v)) as f32;
-    }
-}
-
-/// Stores one row of a coarser scale's reference coefficients.
-#[inline(always)]
-fn store_ref_n(band: [&[i32]; 3], dst: &mut RefBands<i32>, at: usize) {
-    let n = band[0].len();
-    for (t, b) in band.iter().enumerate() {
-        let b = &b[..n];
-        let o = &mut dst.o[t][at..at + n];
-        let rcp = &mut dst.rcp[t][at..at + n];
-        let shift = &mut dst.shift[t][at..at + n];
-        for j in 0..n {
-            let v = b[j];
-            o[j] = v;
-            let m = v.unsigned_abs();
-            let (m, sh) = if m < 32768 {
-                (m, 0)
-            } else {
-                let sh = 17 - m.leading_zeros();
-                ((m + (1 << (sh - 1))) >> sh, sh)
-            };
-            let q = recip_q30(m.max(1) as i32);
-            rcp[j] = if v == 0 {
-                0
-            } else if v < 0 {
-                -q
-            } else {
-                q
-            };
-            shift[j] = sh as u8;
-        }
-    }
-    let (h, v) = (&band[0][..n], &band[1][..n]);
-    let mag = &mut dst.mag[at..at + n];
-    for j in 0..n {
-        let (h, v) = (i64::from(h[j]), i64::from(v[j]));
-        mag[j] = (h * h + v * v) as f32;
+        let [bh, bv, bd] = &rows.band;
+        each(i, [&bh[..g.w], &bv[..g.w], &bd[..g.w]]);
     }
 }
 
-/// Adds one row of scale 0's denominator sums (the pooled columns of the reference bands).
-#[inline(always)]
-fn den_row0(band: [&[i16]; 3], (round, sh): (u64, u32), tot: &mut [u64; 3]) {
-    for (t, b) in band.iter().enumerate() {
-        let mut acc = 0u64;
-        for &x in *b {
-            let x = u64::from(x.unsigned_abs());
-            acc += x * x * x;
-        }
-        tot[t] += (acc + round) >> sh;
-    }
+/// A scale's denominator from its pooled sums of cubes (`unit`: the sums' scale).
+fn den_score(tot: [u64; 3], unit: f64, s: usize, g: &Geom) -> f32 {
+    let nz = g.noise();
+    let cubed = [CSF_CUBED[s][0], CSF_CUBED[s][0], CSF_CUBED[s][1]].map(f64::from_bits);
+    let d = |t: usize| ((tot[t] as f64 / unit * cubed[t]) as f32).powf(THIRD) + nz;
+    d(0) + d(1) + d(2)
 }
 
 /// Adds one row of a coarser scale's denominator sums.
@@ -579,44 +1813,25 @@ fn den_row_n(band: [&[i32]; 3], p: &DenParams, tot: &mut [u64; 3]) {
     }
 }
 
-/// Fixed-point constants of a coarser scale's denominator.
-struct DenParams {
-    sq_round: u64,
-    sq_shift: u32,
-    cube_round: u64,
-    cube_shift: u32,
-    row_round: u64,
-    row_shift: u32,
-    /// The binary exponent of the sums' unit.
-    exponent: u32,
-}
-
-impl DenParams {
-    fn new(g: &Geom, s: usize) -> Self {
-        let sq_shift = [31, 30, 31][s - 1];
-        let cube_shift = ceil_log2(g.right - g.left);
-        let row_shift = ceil_log2(g.bottom - g.top);
-        DenParams {
-            // libvmaf adds a whole unit here, not a half.
-            sq_round: 1 << sq_shift,
-            sq_shift,
-            cube_round: half(cube_shift) as u64,
-            cube_shift,
-            row_round: half(row_shift) as u64,
-            row_shift,
-            exponent: [32u32, 27, 23][s - 1]
-                .wrapping_sub(row_shift)
-                .wrapping_sub(cube_shift),
+/// Stores one row of a coarser scale's reference coefficients.
+#[inline(always)]
+fn store_ref_n(band: [&[i32]; 3], dst: &mut RefBands<i32>, at: usize) {
+    let n = band[0].len();
+    for (k, b) in band.iter().enumerate() {
+        let b = &b[..n];
+        dst.o[k][at..at + n].copy_from_slice(b);
+        let rcp = &mut dst.rcp[k][at..at + n];
+        let shift = &mut dst.shift[k][at..at + n];
+        for j in 0..n {
+            (rcp[j], shift[j]) = recip_n(b[j]);
         }
     }
-}
-
-/// A scale's denominator from its pooled sums of cubes (`unit`: the sums' scale).
-fn den_score(tot: [u64; 3], unit: f64, s: usize, g: &Geom) -> f32 {
-    let nz = g.noise();
-    let cubed = [CSF_CUBED[s][0], CSF_CUBED[s][0], CSF_CUBED[s][1]].map(f64::from_bits);
-    let d = |t: usize| ((tot[t] as f64 / unit * cubed[t]) as f32).powf(THIRD) + nz;
-    d(0) + d(1) + d(2)
+    let (h, v) = (&band[0][..n], &band[1][..n]);
+    let mag = &mut dst.mag[at..at + n];
+    for j in 0..n {
+        let (h, v) = (i64::from(h[j]), i64::from(v[j]));
+        mag[j] = (h * h + v * v) as f32;
+    }
 }
 
 /// The reference side of ADM for one frame at all four scales, computed once and read by every
@@ -669,7 +1884,7 @@ impl AdmReference {
             luma.height()
         );
         match self.isa {
-            Isa::Portable => compute_impl(self, luma),
+            Isa::Portable => compute_impl::<Portable>(self, luma),
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Isa::Avx2` is only chosen when the CPU has AVX2.
             Isa::Avx2 => unsafe { compute_avx2(self, luma) },
@@ -680,11 +1895,11 @@ impl AdmReference {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn compute_avx2(r: &mut AdmReference, luma: Plane<'_>) {
-    compute_impl(r, luma)
+    compute_impl::<Avx2>(r, luma)
 }
 
 #[inline(always)]
-fn compute_impl(r: &mut AdmReference, luma: Plane<'_>) {
+fn compute_impl<K: Kernels>(r: &mut AdmReference, luma: Plane<'_>) {
     if r.width == 0 || r.height == 0 {
         r.den = [0.0; 4];
         return;
@@ -697,30 +1912,18 @@ fn compute_impl(r: &mut AdmReference, luma: Plane<'_>) {
         pyramid,
         ..
     } = r;
-    let Pyramid {
-        rows0,
-        rows,
-        a0,
-        a1,
-        a2,
-        a3,
-    } = pyramid;
 
     // Scale 0.
     let g = geom[0];
     let sh = (ceil_log2(g.area()) as i32 - 20).max(0);
     let round = half(sh as u32) as u64;
     let mut tot = [0u64; 3];
-    transform_0(luma, &g, rows0, a0, |i, band| {
+    transform_0::<K>(luma, &g, &mut pyramid.rows0, &mut pyramid.a0, |i, band| {
         if g.decouples_row(i) {
-            store_ref0(band.map(|b| &b[g.c0..g.c1]), s0, (i - g.r0) * g.rw());
+            K::store_ref0(band.map(|b| &b[g.c0..g.c1]), s0, (i - g.r0) * g.rw());
         }
         if g.pools_row(i) {
-            den_row0(
-                band.map(|b| &b[g.left..g.right]),
-                (round, sh as u32),
-                &mut tot,
-            );
+            K::den_row0(band.map(|b| &b[g.left..g.right]), round, sh as u32, &mut tot);
         }
     });
     den[0] = den_score(tot, pow2_signed(18 - sh), 0, &g);
@@ -731,315 +1934,15 @@ fn compute_impl(r: &mut AdmReference, luma: Plane<'_>) {
         let p = DenParams::new(&g, s);
         let mut tot = [0u64; 3];
         let dst = &mut sn[s - 1];
-        let mut each = |i: usize, band: [&[i32]; 3]| {
+        transform_n::<K>(pyramid, &g, s, |i, band| {
             if g.decouples_row(i) {
                 store_ref_n(band.map(|b| &b[g.c0..g.c1]), dst, (i - g.r0) * g.rw());
             }
             if g.pools_row(i) {
                 den_row_n(band.map(|b| &b[g.left..g.right]), &p, &mut tot);
             }
-        };
-        match s {
-            1 => transform_n(a0, &g, s, rows, a1, &mut each),
-            2 => transform_n(a1, &g, s, rows, a2, &mut each),
-            _ => transform_n(a2, &g, s, rows, a3, &mut each),
-        }
+        });
         den[s] = den_score(tot, pow2(p.exponent), s, &g);
-    }
-}
-
-// ------------------------------------------------------------------------------------------
-// The distorted side.
-// ------------------------------------------------------------------------------------------
-
-/// The enhancement gain limit applied to a restored coefficient `r` (in the direction of the
-/// reference `o`) that the distorted `t` enhances: `min(gain * r, t)` for `o > 0`,
-/// `max(gain * r, t)` for `o < 0`, truncated toward zero.
-trait Gain: Copy {
-    fn up(self, r: i32, t: i32) -> i32;
-    fn down(self, r: i32, t: i32) -> i32;
-}
-
-/// An integral gain (1 to 100): exact in integers.
-#[derive(Clone, Copy)]
-struct IntGain(i64);
-
-impl Gain for IntGain {
-    #[inline(always)]
-    fn up(self, r: i32, t: i32) -> i32 {
-        (i64::from(r) * self.0).min(i64::from(t)) as i32
-    }
-    #[inline(always)]
-    fn down(self, r: i32, t: i32) -> i32 {
-        (i64::from(r) * self.0).max(i64::from(t)) as i32
-    }
-}
-
-/// Any other gain, in `f64` as libvmaf computes it.
-#[derive(Clone, Copy)]
-struct FloatGain(f64);
-
-impl Gain for FloatGain {
-    #[inline(always)]
-    fn up(self, r: i32, t: i32) -> i32 {
-        let g = f64::from(r) * self.0;
-        (if g < f64::from(t) { g } else { f64::from(t) }) as i32
-    }
-    #[inline(always)]
-    fn down(self, r: i32, t: i32) -> i32 {
-        let g = f64::from(r) * self.0;
-        (if g > f64::from(t) { g } else { f64::from(t) }) as i32
-    }
-}
-
-/// One decoupled row, in the decoupled region's columns: what the masking reads.
-struct MaskRow {
-    /// Sum over the orientations of the weighted additive part's neighbour weights (1/30).
-    f: Vec<i32>,
-    /// The centre's correction: the sum of the centre weights (1/15) less `f`.
-    d: Vec<i32>,
-    /// The weighted restored part, h, v, d.
-    x: [Vec<i32>; 3],
-}
-
-impl MaskRow {
-    fn new(n: usize) -> Self {
-        MaskRow {
-            f: vec![0; n],
-            d: vec![0; n],
-            x: std::array::from_fn(|_| vec![0; n]),
-        }
-    }
-}
-
-/// `true` where the (h, v) vectors of the reference (`o`, with `mag = |o|^2` as `f32`) and the
-/// distorted coefficient (`dot = o . t`, `tmag = |t|^2`, both as `f32`) are within one degree:
-/// `dot >= 0` and `dot^2 >= cos^2(1 deg) |o|^2 |t|^2`, in `f64` as libvmaf tests it.
-#[inline(always)]
-fn aligned(dot_nonneg: bool, dot: f32, mag: f32, tmag: f32) -> bool {
-    let dot = f64::from(dot);
-    dot_nonneg && dot * dot >= f64::from(COS_1DEG_SQ) * f64::from(mag) * f64::from(tmag)
-}
-
-/// Decouples, weights and masks one row of scale 0 (the decoupled region's columns).
-#[inline(always)]
-fn decouple_row0<G: Gain>(
-    gain: G,
-    o: [&[i16]; 3],
-    rcp: [&[i32]; 3],
-    mag: &[f32],
-    t: [&[i16]; 3],
-    out: &mut MaskRow,
-) {
-    let n = mag.len();
-    let (o0, o1, o2) = (&o[0][..n], &o[1][..n], &o[2][..n]);
-    let (r0, r1, r2) = (&rcp[0][..n], &rcp[1][..n], &rcp[2][..n]);
-    let (t0, t1, t2) = (&t[0][..n], &t[1][..n], &t[2][..n]);
-    let f = &mut out.f[..n];
-    let d = &mut out.d[..n];
-    let [x0, x1, x2] = &mut out.x;
-    let (x0, x1, x2) = (&mut x0[..n], &mut x1[..n], &mut x2[..n]);
-    for j in 0..n {
-        let (oh, ov) = (i32::from(o0[j]), i32::from(o1[j]));
-        let (th, tv) = (i32::from(t0[j]), i32::from(t1[j]));
-        // Exact in 32 bits: 8-bit input bounds every scale-0 coefficient by 22915.
-        let dot = oh * th + ov * tv;
-        let tmag = th * th + tv * tv;
-        let angle = aligned(dot >= 0, dot as f32, mag[j], tmag as f32);
-        let mut fsum = 0i32;
-        let mut csum = 0i32;
-        let mut xs = [0i32; 3];
-        let os = [oh, ov, i32::from(o2[j])];
-        let ts = [th, tv, i32::from(t2[j])];
-        let rs = [r0[j], r1[j], r2[j]];
-        for k in 0..3 {
-            let (o, t, rc) = (os[k], ts[k], rs[k]);
-            // The ratio t / o in Q15, `(rc * t + 2^14) >> 15` split to stay in 32 bits.
-            let q = (rc >> 15) * t + (((rc & 0x7fff) * t + 16384) >> 15);
-            let q = if o == 0 { 32768 } else { q.clamp(0, 32768) };
-            let r = (q * o + 16384) >> 15;
-            let enhanced = angle && q > 0;
-            let r = if enhanced && o > 0 {
-                gain.up(r, t)
-            } else if enhanced && o < 0 {
-                gain.down(r, t)
-            } else {
-                r
-            };
-            let a = i32::from((t - r) as i16);
-            let c = i32::from(((RF0[k] * a + RF0_ROUND[k]) >> RF0_SHIFT[k]) as i16).abs();
-            fsum += i32::from(((MASK0_NEIGHBOUR * c + 2048) >> 12) as i16);
-            csum += i32::from(((MASK0_CENTRE * c + 2048) >> 12) as i16);
-            xs[k] = i32::from(r as i16) * RF0[k];
-        }
-        f[j] = fsum;
-        d[j] = csum - fsum;
-        x0[j] = xs[0];
-        x1[j] = xs[1];
-        x2[j] = xs[2];
-    }
-}
-
-/// Decouples, weights and masks one row of scale 1, 2 or 3 (`w`: the scale's weights, Q32).
-#[inline(always)]
-fn decouple_row_n<G: Gain>(
-    gain: G,
-    refs: (&RefBands<i32>, usize),
-    t: [&[i32]; 3],
-    w: [i64; 3],
-    out: &mut MaskRow,
-) {
-    let n = t[0].len();
-    let (rb, at) = refs;
-    let o = [0, 1, 2].map(|k| &rb.o[k][at..at + n]);
-    let rcp = [0, 1, 2].map(|k| &rb.rcp[k][at..at + n]);
-    let shift = [0, 1, 2].map(|k| &rb.shift[k][at..at + n]);
-    let mag = &rb.mag[at..at + n];
-    let t = t.map(|t| &t[..n]);
-    let f = &mut out.f[..n];
-    let d = &mut out.d[..n];
-    let [x0, x1, x2] = &mut out.x;
-    let (x0, x1, x2) = (&mut x0[..n], &mut x1[..n], &mut x2[..n]);
-    for j in 0..n {
-        let (oh, ov) = (i64::from(o[0][j]), i64::from(o[1][j]));
-        let (th, tv) = (i64::from(t[0][j]), i64::from(t[1][j]));
-        let dot = oh * th + ov * tv;
-        let tmag = th * th + tv * tv;
-        let angle = aligned(dot >= 0, dot as f32, mag[j], tmag as f32);
-        let mut fsum = 0i32;
-        let mut csum = 0i32;
-        let mut xs = [0i32; 3];
-        for k in 0..3 {
-            let (ok, tk) = (o[k][j], t[k][j]);
-            let (o, t) = (i64::from(ok), i64::from(tk));
-            let sh = u32::from(shift[k][j]);
-            let q = (i64::from(rcp[k][j]) * t + (1 << (14 + sh))) >> (15 + sh);
-            let q = if o == 0 { 32768 } else { q.clamp(0, 32768) };
-            let r = ((q * o + 16384) >> 15) as i32;
-            let enhanced = angle && q > 0;
-            let r = if enhanced && o > 0 {
-                gain.up(r, tk)
-            } else if enhanced && o < 0 {
-                gain.down(r, tk)
-            } else {
-                r
-            };
-            let a = i64::from(tk.wrapping_sub(r));
-            let c = i64::from((((w[k] * a + (1 << 27)) >> 28) as i32).wrapping_abs());
-            fsum = fsum.wrapping_add(((MASKN_NEIGHBOUR * c + MASKN_ROUND) >> 32) as i32);
-            csum = csum.wrapping_add(((MASKN_CENTRE * c + MASKN_ROUND) >> 32) as i32);
-            xs[k] = ((i64::from(r) * w[k] + (1 << 27)) >> 28) as i32;
-        }
-        f[j] = fsum;
-        d[j] = csum.wrapping_sub(fsum);
-        x0[j] = xs[0];
-        x1[j] = xs[1];
-        x2[j] = xs[2];
-    }
-}
-
-/// Fixed-point constants of one scale's masked pooling, per orientation.
-#[derive(Clone, Copy)]
-struct CmParams {
-    /// Left shift bringing the mask to the restored part's format.
-    mask_shift: [u32; 3],
-    sq_round: [i64; 3],
-    sq_shift: [u32; 3],
-    cube_round: [i64; 3],
-    cube_shift: [u32; 3],
-    row_round: i64,
-    row_shift: u32,
-}
-
-impl CmParams {
-    fn scale0(g: &Geom) -> Self {
-        let (c4, c3) = (
-            ceil_log2(g.w).saturating_sub(4),
-            ceil_log2(g.w).saturating_sub(3),
-        );
-        let row_shift = ceil_log2(g.h);
-        CmParams {
-            mask_shift: [10, 10, 12],
-            sq_round: [1 << 28, 1 << 28, 1 << 29],
-            sq_shift: [29, 29, 30],
-            cube_round: [half(c4), half(c4), half(c3)],
-            cube_shift: [c4, c4, c3],
-            row_round: half(row_shift),
-            row_shift,
-        }
-    }
-
-    fn scale_n(g: &Geom) -> Self {
-        let c = ceil_log2(g.w);
-        let row_shift = ceil_log2(g.h);
-        CmParams {
-            mask_shift: [0; 3],
-            sq_round: [1 << 29; 3],
-            sq_shift: [30; 3],
-            cube_round: [half(c); 3],
-            cube_shift: [c; 3],
-            row_round: half(row_shift),
-            row_shift,
-        }
-    }
-}
-
-/// The masked pooling of one row: `prev`, `next` are the neighbour rows' `f`; `v` a scratch row
-/// two longer than the region; `lo..hi` the pooled columns (region coordinates); `reflect_left`
-/// and `reflect_right` whether the region touches the band's edges. Adds each orientation's
-/// row sum (rounded and shifted) to `tot`.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn mask_row(
-    prev: &[i32],
-    cur: &MaskRow,
-    next: &[i32],
-    v: &mut [i32],
-    (lo, hi): (usize, usize),
-    (reflect_left, reflect_right): (bool, bool),
-    p: &CmParams,
-    tot: &mut [i64; 3],
-) {
-    let n = prev.len();
-    {
-        let (fc, fnx) = (&cur.f[..n], &next[..n]);
-        let vs = &mut v[1..n + 1];
-        for j in 0..n {
-            vs[j] = prev[j].wrapping_add(fc[j]).wrapping_add(fnx[j]);
-        }
-    }
-    if reflect_left {
-        v[0] = v[1 + mirror(-1, n)];
-    }
-    if reflect_right {
-        v[n + 1] = v[1 + mirror(n as isize, n)];
-    }
-    let m = hi - lo;
-    let (va, vb, vc) = (
-        &v[lo..lo + m],
-        &v[lo + 1..lo + 1 + m],
-        &v[lo + 2..lo + 2 + m],
-    );
-    let d = &cur.d[lo..hi];
-    let x = [0, 1, 2].map(|k| &cur.x[k][lo..hi]);
-    let mut acc = [0i64; 3];
-    for j in 0..m {
-        let thr = va[j]
-            .wrapping_add(vb[j])
-            .wrapping_add(vc[j])
-            .wrapping_add(d[j]);
-        for k in 0..3 {
-            let e = x[k][j]
-                .wrapping_abs()
-                .wrapping_sub(thr << p.mask_shift[k])
-                .max(0);
-            let e = i64::from(e);
-            let sq = i64::from(((e * e + p.sq_round[k]) >> p.sq_shift[k]) as i32);
-            acc[k] += (sq * e + p.cube_round[k]) >> p.cube_shift[k];
-        }
-    }
-    for k in 0..3 {
-        tot[k] += (acc[k] + p.row_round) >> p.row_shift;
     }
 }
 
@@ -1053,6 +1956,8 @@ pub struct AdmScratch {
     ring: [MaskRow; 3],
     /// One row of vertical mask sums, with a reflected column on each side.
     v: Vec<i32>,
+    /// Two `f32` rows for the coarser scales' angle test.
+    conv: [Vec<f32>; 2],
 }
 
 impl AdmScratch {
@@ -1067,13 +1972,15 @@ impl AdmScratch {
             pyramid: Pyramid::new(&geom),
             ring: std::array::from_fn(|_| MaskRow::new(n)),
             v: vec![0; n + 2],
+            conv: std::array::from_fn(|_| vec![0.0; geom[1].rw()]),
         }
     }
 
     /// Bytes of the buffers held.
     #[cfg(test)]
     fn bytes(&self) -> usize {
-        self.pyramid.bytes() + 4 * (self.v.len() + 15 * self.ring[0].f.len())
+        self.pyramid.bytes()
+            + 4 * (self.v.len() + 15 * self.ring[0].f.len() + 2 * self.conv[0].len())
     }
 }
 
@@ -1089,7 +1996,7 @@ pub struct AdmScores {
 impl AdmScores {
     /// libvmaf's VMAF_integer_feature_adm2_score.
     ///
-    /// The sums over the scales' numerators over the sum of their denominators (1 when the
+    /// The sum of the scales' numerators over the sum of their denominators (1 when the
     /// denominator is zero). libvmaf also zeroes sums below `1e-10` times the frame's share of
     /// 1920x1080, which no sum reaches: each includes the noise floor, over 1.
     pub fn adm2(&self) -> f64 {
@@ -1138,7 +2045,7 @@ pub fn adm(
     macro_rules! run {
         ($gain:expr) => {
             match isa {
-                Isa::Portable => score_impl(reference, distorted, scratch, $gain),
+                Isa::Portable => score_impl::<Portable, _>(reference, distorted, scratch, $gain),
                 #[cfg(target_arch = "x86_64")]
                 // SAFETY: `Isa::Avx2` is only chosen when the CPU has AVX2.
                 Isa::Avx2 => unsafe { score_avx2(reference, distorted, scratch, $gain) },
@@ -1155,12 +2062,12 @@ pub fn adm(
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn score_avx2<G: Gain>(r: &AdmReference, dis: Plane<'_>, s: &mut AdmScratch, gain: G) -> AdmScores {
-    score_impl(r, dis, s, gain)
+    score_impl::<Avx2, G>(r, dis, s, gain)
 }
 
 /// The masked pooling of row `c` of a scale from the ring of decoupled rows.
 #[inline(always)]
-fn mask_ring(
+fn mask_ring<K: Kernels>(
     ring: &[MaskRow; 3],
     v: &mut [i32],
     c: usize,
@@ -1171,20 +2078,18 @@ fn mask_ring(
     let n = g.rw();
     let prev = &ring[mirror(c as isize - 1, g.h) % 3].f[..n];
     let next = &ring[mirror(c as isize + 1, g.h) % 3].f[..n];
-    mask_row(
-        prev,
-        &ring[c % 3],
-        next,
-        v,
-        (g.left - g.c0, g.right - g.c0),
-        (g.left == 0, g.right == g.w),
-        p,
-        tot,
-    );
+    let cur = &ring[c % 3];
+    mask_sums(prev, &cur.f, next, v, (g.left == 0, g.right == g.w));
+    K::mask_row(v, cur, g.left - g.c0, g.right - g.c0, p, tot);
 }
 
 #[inline(always)]
-fn score_impl<G: Gain>(r: &AdmReference, dis: Plane<'_>, s: &mut AdmScratch, gain: G) -> AdmScores {
+fn score_impl<K: Kernels, G: Gain>(
+    r: &AdmReference,
+    dis: Plane<'_>,
+    s: &mut AdmScratch,
+    gain: G,
+) -> AdmScores {
     let mut scores = AdmScores {
         num: [0.0; 4],
         den: r.den.map(f64::from),
@@ -1193,27 +2098,23 @@ fn score_impl<G: Gain>(r: &AdmReference, dis: Plane<'_>, s: &mut AdmScratch, gai
         return scores;
     }
     let AdmScratch {
-        pyramid, ring, v, ..
+        pyramid,
+        ring,
+        v,
+        conv,
+        ..
     } = s;
-    let Pyramid {
-        rows0,
-        rows,
-        a0,
-        a1,
-        a2,
-        a3,
-    } = pyramid;
 
     // Scale 0.
     let g = r.geom[0];
     let p = CmParams::scale0(&g);
     let mut tot = [0i64; 3];
     let rb = &r.s0;
-    transform_0(dis, &g, rows0, a0, |i, band| {
+    transform_0::<K>(dis, &g, &mut pyramid.rows0, &mut pyramid.a0, |i, band| {
         if g.decouples_row(i) {
             let at = (i - g.r0) * g.rw();
             let n = g.rw();
-            decouple_row0(
+            K::decouple_row0(
                 gain,
                 [0, 1, 2].map(|k| &rb.o[k][at..at + n]),
                 [0, 1, 2].map(|k| &rb.rcp[k][at..at + n]),
@@ -1223,11 +2124,11 @@ fn score_impl<G: Gain>(r: &AdmReference, dis: Plane<'_>, s: &mut AdmScratch, gai
             );
         }
         if i >= 1 && g.pools_row(i - 1) {
-            mask_ring(ring, v, i - 1, &g, &p, &mut tot);
+            mask_ring::<K>(ring, v, i - 1, &g, &p, &mut tot);
         }
     });
     if g.pools_row(g.h - 1) {
-        mask_ring(ring, v, g.h - 1, &g, &p, &mut tot);
+        mask_ring::<K>(ring, v, g.h - 1, &g, &p, &mut tot);
     }
     scores.num[0] = f64::from(num_score0(tot, &g));
 
@@ -1238,28 +2139,18 @@ fn score_impl<G: Gain>(r: &AdmReference, dis: Plane<'_>, s: &mut AdmScratch, gai
         let w = csf_q32(sc);
         let rb = &r.sn[sc - 1];
         let mut tot = [0i64; 3];
-        let mut each = |i: usize, band: [&[i32]; 3]| {
+        transform_n::<K>(pyramid, &g, sc, |i, band| {
             if g.decouples_row(i) {
-                let at = (i - g.r0) * g.rw();
-                decouple_row_n(
-                    gain,
-                    (rb, at),
-                    band.map(|b| &b[g.c0..g.c1]),
-                    w,
-                    &mut ring[i % 3],
-                );
+                let rr = RefRow::of(rb, (i - g.r0) * g.rw(), g.rw());
+                let t = band.map(|b| &b[g.c0..g.c1]);
+                K::decouple_row_n(gain, &rr, t, w, conv, &mut ring[i % 3]);
             }
             if i >= 1 && g.pools_row(i - 1) {
-                mask_ring(ring, v, i - 1, &g, &p, &mut tot);
+                mask_ring::<K>(ring, v, i - 1, &g, &p, &mut tot);
             }
-        };
-        match sc {
-            1 => transform_n(a0, &g, sc, rows, a1, &mut each),
-            2 => transform_n(a1, &g, sc, rows, a2, &mut each),
-            _ => transform_n(a2, &g, sc, rows, a3, &mut each),
-        }
+        });
         if g.pools_row(g.h - 1) {
-            mask_ring(ring, v, g.h - 1, &g, &p, &mut tot);
+            mask_ring::<K>(ring, v, g.h - 1, &g, &p, &mut tot);
         }
         scores.num[sc] = f64::from(num_score_n(tot, sc, &g));
     }
@@ -1773,9 +2664,17 @@ mod tests {
         for (r, d) in &pairs {
             reference.compute(*r);
             for g in [1, 2, 100] {
-                let a = score_impl(&reference, *d, &mut scratch, IntGain(g));
-                let b = score_impl(&reference, *d, &mut scratch, FloatGain(g as f64));
+                let a = score_impl::<Portable, _>(&reference, *d, &mut scratch, IntGain(g));
+                let b = score_impl::<Portable, _>(&reference, *d, &mut scratch, FloatGain(g as f64));
                 assert_eq!(a, b, "gain {g}");
+                #[cfg(target_arch = "x86_64")]
+                if Isa::detect() == Isa::Avx2 {
+                    // SAFETY: the CPU has AVX2.
+                    let c = unsafe { score_avx2(&reference, *d, &mut scratch, IntGain(g)) };
+                    // SAFETY: as above.
+                    let e = unsafe { score_avx2(&reference, *d, &mut scratch, FloatGain(g as f64)) };
+                    assert_eq!((a, a), (c, e), "gain {g}");
+                }
             }
         }
     }
