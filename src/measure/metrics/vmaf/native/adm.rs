@@ -690,13 +690,12 @@ trait Kernels {
         t: [&[i16]; 3],
         out: &mut MaskRow,
     );
-    /// Decouples one row of a coarser scale; `conv` is scratch for two `f32` rows.
+    /// Decouples one row of a coarser scale.
     fn decouple_row_n<G: Gain>(
         gain: G,
         r: &RefRow<'_>,
         t: [&[i32]; 3],
         w: [i64; 3],
-        conv: &mut [Vec<f32>; 2],
         out: &mut MaskRow,
     );
     /// The masked pooling of one row: `v` holds the vertical sums of the mask weights with a
@@ -866,14 +865,15 @@ impl Kernels for Portable {
         r: &RefRow<'_>,
         t: [&[i32]; 3],
         w: [i64; 3],
-        _conv: &mut [Vec<f32>; 2],
         out: &mut MaskRow,
     ) {
         for j in 0..r.mag.len() {
             let o = [r.o[0][j], r.o[1][j], r.o[2][j]];
             let tj = [t[0][j], t[1][j], t[2][j]];
             let (oh, ov, th, tv) = (o[0], o[1], tj[0], tj[1]).map_i64();
-            let angle = aligned((oh * th + ov * tv) as f32, r.mag[j], (th * th + tv * tv) as f32);
+            let dot = oh.wrapping_mul(th).wrapping_add(ov.wrapping_mul(tv));
+            let tmag = th.wrapping_mul(th).wrapping_add(tv.wrapping_mul(tv));
+            let angle = aligned(dot as f32, r.mag[j], tmag as f32);
             let rc = [r.rcp[0][j], r.rcp[1][j], r.rcp[2][j]];
             let sh = [r.shift[0][j], r.shift[1][j], r.shift[2][j]];
             out.set(j, decouple_n_at(gain, o, rc, sh, angle, tj, w));
@@ -977,15 +977,6 @@ mod avx2 {
         unsafe { _mm_loadu_si128(s.as_ptr().cast()) }
     }
 
-    /// 8 bytes from the start of `s`, zero-extended to `i32`.
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn ld8x8(s: &[u8]) -> __m256i {
-        let s = &s[..8];
-        // SAFETY: `s` holds 8 readable bytes.
-        _mm256_cvtepu8_epi32(unsafe { _mm_loadl_epi64(s.as_ptr().cast()) })
-    }
-
     /// 8 `f32` from the start of `s`.
     #[inline]
     #[target_feature(enable = "avx2")]
@@ -1041,16 +1032,6 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     fn low_halves(lo: __m256i, hi: __m256i) -> __m256i {
         let idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
-        let a = _mm256_permutevar8x32_epi32(lo, idx);
-        let b = _mm256_permutevar8x32_epi32(hi, idx);
-        _mm256_permute2x128_si256::<0x20>(a, b)
-    }
-
-    /// The high 32 bits of each 64-bit lane of `lo` and of `hi`, in order (8 `i32`).
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn high_halves(lo: __m256i, hi: __m256i) -> __m256i {
-        let idx = _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7);
         let a = _mm256_permutevar8x32_epi32(lo, idx);
         let b = _mm256_permutevar8x32_epi32(hi, idx);
         _mm256_permute2x128_si256::<0x20>(a, b)
@@ -1167,7 +1148,9 @@ mod avx2 {
                     for k in 0..4 {
                         acc = _mm256_add_epi64(acc, _mm256_mul_epi32(s[k], c[k]));
                     }
-                    res[f][g] = sra64(acc, n);
+                    // Only the low halves are kept: a logical shift leaves them as the
+                    // arithmetic one does.
+                    res[f][g] = _mm256_srl_epi64(acc, n);
                 }
             }
             st(&mut lo[j..], low_halves(res[0][0], res[0][1]));
@@ -1246,7 +1229,8 @@ mod avx2 {
                         even = _mm256_add_epi64(even, _mm256_mul_epi32(p[k], c[k]));
                         odd = _mm256_add_epi64(odd, _mm256_mul_epi32(po[k], c[k]));
                     }
-                    let (even, odd) = (sra64(even, cnt), sra64(odd, cnt));
+                    // Only the low halves are kept (see `rows32`).
+                    let (even, odd) = (_mm256_srl_epi64(even, cnt), _mm256_srl_epi64(odd, cnt));
                     res[f] = _mm256_blend_epi32::<0b1010_1010>(even, _mm256_slli_epi64::<32>(odd));
                 }
                 st(&mut lo[j..], res[0]);
@@ -1431,10 +1415,10 @@ mod avx2 {
                 );
                 let q = _mm256_min_epi32(_mm256_max_epi32(q, zero), full);
                 let q = _mm256_blendv_epi8(q, full, _mm256_cmpeq_epi32(ov, zero));
-                let r = wrap16(_mm256_srai_epi32::<15>(_mm256_add_epi32(
-                    _mm256_mullo_epi32(q, ov),
-                    r14,
-                )));
+                // `r`, the gain-limited `r` and `a` fit 16 bits for any 16-bit `o` and `t`
+                // (`q > 0` only where `t` has the sign of `o`): the casts to `i16` that
+                // `decouple0_at` makes are no-ops here.
+                let r = _mm256_srai_epi32::<15>(_mm256_add_epi32(_mm256_mullo_epi32(q, ov), r14));
                 let enhanced = _mm256_and_si256(angle, _mm256_cmpgt_epi32(q, zero));
                 let (up, down) = gain8(gain, r, tv);
                 let r = _mm256_blendv_epi8(
@@ -1442,12 +1426,12 @@ mod avx2 {
                     up,
                     _mm256_and_si256(enhanced, _mm256_cmpgt_epi32(ov, zero)),
                 );
-                let r = wrap16(_mm256_blendv_epi8(
+                let r = _mm256_blendv_epi8(
                     r,
                     down,
                     _mm256_and_si256(enhanced, _mm256_cmpgt_epi32(zero, ov)),
-                ));
-                let a = wrap16(_mm256_sub_epi32(tv, r));
+                );
+                let a = _mm256_sub_epi32(tv, r);
                 let w = _mm256_add_epi32(
                     _mm256_mullo_epi32(a, _mm256_set1_epi32(RF0[k])),
                     _mm256_set1_epi32(RF0_ROUND[k]),
@@ -1472,7 +1456,8 @@ mod avx2 {
         }
     }
 
-    /// The gain limit on 4 restored coefficients in 64-bit lanes: (for `o > 0`, for `o < 0`).
+    /// The gain limit on 4 restored coefficients (in the low halves of 64-bit lanes; `t`
+    /// sign-extended): (for `o > 0`, for `o < 0`), in 64-bit lanes.
     #[inline]
     #[target_feature(enable = "avx2")]
     fn gain4<G: Gain>(gain: G, r: __m256i, t: __m256i) -> (__m256i, __m256i) {
@@ -1481,9 +1466,7 @@ mod avx2 {
             let gt = _mm256_cmpgt_epi64(m, t);
             (_mm256_blendv_epi8(m, t, gt), _mm256_blendv_epi8(t, m, gt))
         } else {
-            let idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
-            let lo32 = |x: __m256i| _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(x, idx));
-            let (rd, td) = (_mm256_cvtepi32_pd(lo32(r)), _mm256_cvtepi32_pd(lo32(t)));
+            let (rd, td) = (_mm256_cvtepi32_pd(lows(r)), _mm256_cvtepi32_pd(lows(t)));
             let m = _mm256_mul_pd(rd, _mm256_set1_pd(gain.float()));
             let up = _mm256_blendv_pd(td, m, _mm256_cmp_pd::<_CMP_LT_OQ>(m, td));
             let down = _mm256_blendv_pd(td, m, _mm256_cmp_pd::<_CMP_GT_OQ>(m, td));
@@ -1494,66 +1477,135 @@ mod avx2 {
         }
     }
 
-    /// A coarser scale's decoupling (see `decouple_n_at`), 8 coefficients at a time in two
-    /// halves of 64-bit lanes. The angle's `f32` roundings of 64-bit products are scalar.
+    /// The low 32 bits of each 64-bit lane, as 4 `i32`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn lows(x: __m256i) -> __m128i {
+        let idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+        _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(x, idx))
+    }
+
+    /// The high 32 bits of each 64-bit lane, as 4 `i32`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn highs(x: __m256i) -> __m128i {
+        let idx = _mm256_setr_epi32(1, 3, 5, 7, 1, 3, 5, 7);
+        _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(x, idx))
+    }
+
+    /// 4 `i32` from the start of `s`, sign-extended to 64-bit lanes.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn ld4(s: &[i32]) -> __m256i {
+        let s = &s[..4];
+        // SAFETY: `s` holds 4 readable `i32`.
+        _mm256_cvtepi32_epi64(unsafe { _mm_loadu_si128(s.as_ptr().cast()) })
+    }
+
+    /// Stores 4 `i32`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn st4(d: &mut [i32], v: __m128i) {
+        let d = &mut d[..4];
+        // SAFETY: `d` holds 4 writable `i32`.
+        unsafe { _mm_storeu_si128(d.as_mut_ptr().cast(), v) }
+    }
+
+    /// 4 bytes from the start of `s`, zero-extended to 64-bit lanes.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn ld4u8(s: &[u8]) -> __m256i {
+        let s = &s[..4];
+        // SAFETY: `s` holds 4 readable bytes.
+        let v = unsafe { s.as_ptr().cast::<i32>().read_unaligned() };
+        _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(v))
+    }
+
+    /// 4 `i64` rounded to `f32` (correctly: as `i64 as f32`). Their exact sum of two `f64`
+    /// halves is rounded to odd, which `f32` rounding then cannot double-round.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn i64_to_f32(v: __m256i) -> __m128 {
+        let two32 = _mm256_set1_pd(4_294_967_296.0);
+        let magic = _mm256_set1_epi64x(0x4330_0000_0000_0000);
+        let hi = _mm256_mul_pd(_mm256_cvtepi32_pd(highs(v)), two32);
+        let lo_bits = _mm256_or_si256(_mm256_and_si256(v, _mm256_set1_epi64x(0xffff_ffff)), magic);
+        let lo = _mm256_sub_pd(_mm256_castsi256_pd(lo_bits), _mm256_castsi256_pd(magic));
+        let sum = _mm256_add_pd(hi, lo);
+        // Exact: |hi| >= |lo| whenever hi is not zero.
+        let err = _mm256_sub_pd(lo, _mm256_sub_pd(sum, hi));
+        let bits = _mm256_castpd_si256(sum);
+        let one = _mm256_set1_epi64x(1);
+        let inexact = _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_NEQ_UQ>(err, _mm256_setzero_pd()));
+        let even = _mm256_cmpeq_epi64(_mm256_and_si256(bits, one), _mm256_setzero_si256());
+        // One ulp toward the error: up in magnitude when the error has the sum's sign.
+        let opposite = _mm256_srli_epi64::<63>(_mm256_xor_si256(bits, _mm256_castpd_si256(err)));
+        let step = _mm256_sub_epi64(one, _mm256_add_epi64(opposite, opposite));
+        let step = _mm256_and_si256(step, _mm256_and_si256(inexact, even));
+        _mm256_cvtpd_ps(_mm256_castsi256_pd(_mm256_add_epi64(bits, step)))
+    }
+
+    /// A coarser scale's decoupling (see `decouple_n_at`), 8 coefficients at a time, each half
+    /// of 4 in 64-bit lanes.
     #[target_feature(enable = "avx2")]
     pub(super) fn decouple_row_n<G: Gain>(
         gain: G,
         rr: &RefRow<'_>,
         t: [&[i32]; 3],
         w: [i64; 3],
-        conv: &mut [Vec<f32>; 2],
         out: &mut MaskRow,
     ) {
         let n = rr.mag.len();
         let t = t.map(|b| &b[..n]);
-        let [dots, tmags] = conv;
-        let (dots, tmags) = (&mut dots[..n], &mut tmags[..n]);
-        let (oh, ov, th, tv) = (&rr.o[0][..n], &rr.o[1][..n], &t[0][..n], &t[1][..n]);
-        for j in 0..n {
-            let (oh, ov, th, tv) = (oh[j], ov[j], th[j], tv[j]).map_i64();
-            dots[j] = (oh * th + ov * tv) as f32;
-            tmags[j] = (th * th + tv * tv) as f32;
-        }
         let zero = _mm256_setzero_si256();
         let full = _mm256_set1_epi64x(32768);
         let one = _mm256_set1_epi64x(1);
         let r14 = _mm256_set1_epi64x(16384);
         let r27 = _mm256_set1_epi64x(1 << 27);
         let mround = _mm256_set1_epi64x(MASKN_ROUND);
-        let (s15, s28) = (count(15), count(28));
         let (k14, k15) = (_mm256_set1_epi64x(14), _mm256_set1_epi64x(15));
         let (mn, mc) = (
             _mm256_set1_epi64x(MASKN_NEIGHBOUR),
             _mm256_set1_epi64x(MASKN_CENTRE),
         );
+        let wk = w.map(|w| _mm256_set1_epi64x(w));
         let mut j = 0;
         while j + 8 <= n {
-            let angle = aligned8(ldf(&dots[j..]), ldf(&rr.mag[j..]), ldf(&tmags[j..]));
+            let mut dot = [_mm_setzero_ps(); 2];
+            let mut tmag = [_mm_setzero_ps(); 2];
+            for h in 0..2 {
+                let at = j + 4 * h;
+                let (oh, ov) = (ld4(&rr.o[0][at..]), ld4(&rr.o[1][at..]));
+                let (th, tv) = (ld4(&t[0][at..]), ld4(&t[1][at..]));
+                let d = _mm256_add_epi64(_mm256_mul_epi32(oh, th), _mm256_mul_epi32(ov, tv));
+                let m = _mm256_add_epi64(_mm256_mul_epi32(th, th), _mm256_mul_epi32(tv, tv));
+                dot[h] = i64_to_f32(d);
+                tmag[h] = i64_to_f32(m);
+            }
+            let angle = aligned8(
+                _mm256_set_m128(dot[1], dot[0]),
+                ldf(&rr.mag[j..]),
+                _mm256_set_m128(tmag[1], tmag[0]),
+            );
             let angle = widen(angle);
-            let mut f = [zero; 2];
-            let mut c = [zero; 2];
-            for k in 0..3 {
-                let ow = widen(ld(&rr.o[k][j..]));
-                let tw = widen(ld(&t[k][j..]));
-                let rw = widen(ld(&rr.rcp[k][j..]));
-                let sw = widen(ld8x8(&rr.shift[k][j..]));
-                let wk = _mm256_set1_epi64x(w[k]);
-                let mut x = [zero; 2];
-                for h in 0..2 {
-                    let (o, tk, sh) = (ow[h], tw[h], sw[h]);
+            for h in 0..2 {
+                let at = j + 4 * h;
+                let (mut f, mut c) = (zero, zero);
+                for k in 0..3 {
+                    let o = ld4(&rr.o[k][at..]);
+                    let tk = ld4(&t[k][at..]);
+                    let sh = ld4u8(&rr.shift[k][at..]);
                     let p = _mm256_add_epi64(
-                        _mm256_mul_epi32(rw[h], tk),
+                        _mm256_mul_epi32(ld4(&rr.rcp[k][at..]), tk),
                         _mm256_sllv_epi64(one, _mm256_add_epi64(sh, k14)),
                     );
                     let q = _mm256_srlv_epi64(p, _mm256_add_epi64(sh, k15));
-                    let q = _mm256_blendv_epi8(q, zero, _mm256_cmpgt_epi64(zero, p));
+                    let q = _mm256_andnot_si256(_mm256_cmpgt_epi64(zero, p), q);
                     let q = _mm256_blendv_epi8(q, full, _mm256_cmpgt_epi64(q, full));
                     let q = _mm256_blendv_epi8(q, full, _mm256_cmpeq_epi64(o, zero));
-                    let r = sra64(_mm256_add_epi64(_mm256_mul_epi32(q, o), r14), s15);
-                    let r = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(
-                        _mm256_permutevar8x32_epi32(r, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)),
-                    ));
+                    // Only the low halves of `r`, `a`, the weighted parts are read on: a logical
+                    // shift leaves them as the arithmetic one does.
+                    let r = _mm256_srli_epi64::<15>(_mm256_add_epi64(_mm256_mul_epi32(q, o), r14));
                     let enhanced = _mm256_and_si256(angle[h], _mm256_cmpgt_epi64(q, zero));
                     let (up, down) = gain4(gain, r, tk);
                     let r = _mm256_blendv_epi8(
@@ -1567,25 +1619,28 @@ mod avx2 {
                         _mm256_and_si256(enhanced, _mm256_cmpgt_epi64(zero, o)),
                     );
                     let a = _mm256_sub_epi32(tk, r);
-                    let cw = sra64(_mm256_add_epi64(_mm256_mul_epi32(a, wk), r27), s28);
+                    let cw = _mm256_srli_epi64::<28>(_mm256_add_epi64(_mm256_mul_epi32(a, wk[k]), r27));
                     let cw = _mm256_abs_epi32(cw);
-                    f[h] = _mm256_add_epi32(f[h], _mm256_add_epi64(_mm256_mul_epi32(cw, mn), mround));
-                    c[h] = _mm256_add_epi32(c[h], _mm256_add_epi64(_mm256_mul_epi32(cw, mc), mround));
-                    x[h] = sra64(_mm256_add_epi64(_mm256_mul_epi32(r, wk), r27), s28);
+                    f = _mm256_add_epi32(f, _mm256_add_epi64(_mm256_mul_epi32(cw, mn), mround));
+                    c = _mm256_add_epi32(c, _mm256_add_epi64(_mm256_mul_epi32(cw, mc), mround));
+                    let x = _mm256_srli_epi64::<28>(_mm256_add_epi64(_mm256_mul_epi32(r, wk[k]), r27));
+                    st4(&mut out.x[k][at..], lows(x));
                 }
-                st(&mut out.x[k][j..], low_halves(x[0], x[1]));
+                let (f, c) = (highs(f), highs(c));
+                st4(&mut out.f[at..], f);
+                st4(&mut out.d[at..], _mm_sub_epi32(c, f));
             }
-            let (f, c) = (high_halves(f[0], f[1]), high_halves(c[0], c[1]));
-            st(&mut out.f[j..], f);
-            st(&mut out.d[j..], _mm256_sub_epi32(c, f));
             j += 8;
         }
         for j in j..n {
             let o = [rr.o[0][j], rr.o[1][j], rr.o[2][j]];
-            let angle = aligned(dots[j], rr.mag[j], tmags[j]);
+            let tj = [t[0][j], t[1][j], t[2][j]];
+            let (oh, ov, th, tv) = (o[0], o[1], tj[0], tj[1]).map_i64();
+            let dot = oh.wrapping_mul(th).wrapping_add(ov.wrapping_mul(tv));
+            let tmag = th.wrapping_mul(th).wrapping_add(tv.wrapping_mul(tv));
+            let angle = aligned(dot as f32, rr.mag[j], tmag as f32);
             let rc = [rr.rcp[0][j], rr.rcp[1][j], rr.rcp[2][j]];
             let sh = [rr.shift[0][j], rr.shift[1][j], rr.shift[2][j]];
-            let tj = [t[0][j], t[1][j], t[2][j]];
             out.set(j, decouple_n_at(gain, o, rc, sh, angle, tj, w));
         }
     }
@@ -1681,11 +1736,10 @@ impl Kernels for Avx2 {
         r: &RefRow<'_>,
         t: [&[i32]; 3],
         w: [i64; 3],
-        conv: &mut [Vec<f32>; 2],
         out: &mut MaskRow,
     ) {
         // SAFETY: see the impl.
-        unsafe { avx2::decouple_row_n(gain, r, t, w, conv, out) }
+        unsafe { avx2::decouple_row_n(gain, r, t, w, out) }
     }
     #[inline(always)]
     fn mask_row(v: &[i32], cur: &MaskRow, lo: usize, hi: usize, p: &CmParams, tot: &mut [i64; 3]) {
@@ -1956,8 +2010,6 @@ pub struct AdmScratch {
     ring: [MaskRow; 3],
     /// One row of vertical mask sums, with a reflected column on each side.
     v: Vec<i32>,
-    /// Two `f32` rows for the coarser scales' angle test.
-    conv: [Vec<f32>; 2],
 }
 
 impl AdmScratch {
@@ -1972,15 +2024,13 @@ impl AdmScratch {
             pyramid: Pyramid::new(&geom),
             ring: std::array::from_fn(|_| MaskRow::new(n)),
             v: vec![0; n + 2],
-            conv: std::array::from_fn(|_| vec![0.0; geom[1].rw()]),
         }
     }
 
     /// Bytes of the buffers held.
     #[cfg(test)]
     fn bytes(&self) -> usize {
-        self.pyramid.bytes()
-            + 4 * (self.v.len() + 15 * self.ring[0].f.len() + 2 * self.conv[0].len())
+        self.pyramid.bytes() + 4 * (self.v.len() + 15 * self.ring[0].f.len())
     }
 }
 
@@ -2098,11 +2148,7 @@ fn score_impl<K: Kernels, G: Gain>(
         return scores;
     }
     let AdmScratch {
-        pyramid,
-        ring,
-        v,
-        conv,
-        ..
+        pyramid, ring, v, ..
     } = s;
 
     // Scale 0.
@@ -2143,7 +2189,7 @@ fn score_impl<K: Kernels, G: Gain>(
             if g.decouples_row(i) {
                 let rr = RefRow::of(rb, (i - g.r0) * g.rw(), g.rw());
                 let t = band.map(|b| &b[g.c0..g.c1]);
-                K::decouple_row_n(gain, &rr, t, w, conv, &mut ring[i % 3]);
+                K::decouple_row_n(gain, &rr, t, w, &mut ring[i % 3]);
             }
             if i >= 1 && g.pools_row(i - 1) {
                 mask_ring::<K>(ring, v, i - 1, &g, &p, &mut tot);
@@ -2649,6 +2695,145 @@ mod tests {
         #[cfg(target_arch = "x86_64")]
         if Isa::detect() != Isa::Avx2 {
             eprintln!("SKIP the AVX2 half of simd_and_portable_agree: no AVX2 on this CPU");
+        }
+    }
+
+    /// A xorshift generator for adversarial kernel inputs.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        /// Mostly uniform over the type's range, sometimes one of its extremes or zero.
+        fn i32(&mut self) -> i32 {
+            match self.next() % 8 {
+                0 => [i32::MIN, i32::MAX, 0, -1, 1][(self.next() % 5) as usize],
+                1 => (self.next() as i32) >> (self.next() % 31),
+                _ => self.next() as i32,
+            }
+        }
+
+        fn i16(&mut self) -> i16 {
+            match self.next() % 8 {
+                0 => [i16::MIN, i16::MAX, 0, -1, 1][(self.next() % 5) as usize],
+                1 => (self.next() as i16) >> (self.next() % 15),
+                _ => self.next() as i16,
+            }
+        }
+    }
+
+    /// The AVX2 kernels against the portable ones on inputs over the types' whole ranges
+    /// (beyond what 8-bit frames produce), row lengths around the vector widths.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_kernels_match_portable_on_any_input() {
+        if Isa::detect() != Isa::Avx2 {
+            eprintln!("SKIP avx2_kernels_match_portable_on_any_input: no AVX2 on this CPU");
+            return;
+        }
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut g = Geom::new(64, 64);
+        for n in [1usize, 7, 8, 9, 15, 16, 17, 31, 40, 67] {
+            g.w = n;
+            for _ in 0..40 {
+                // Scale 0's decoupling, with references as `store_ref0` keeps them.
+                let o: [Vec<i16>; 3] = std::array::from_fn(|_| (0..n).map(|_| rng.i16()).collect());
+                let t: [Vec<i16>; 3] = std::array::from_fn(|_| (0..n).map(|_| rng.i16()).collect());
+                let (mut rp, mut ra) = (RefBands::<i16>::new(&g, false), RefBands::<i16>::new(&g, false));
+                for b in [&mut rp, &mut ra] {
+                    b.o = std::array::from_fn(|_| vec![0; n]);
+                    b.rcp = std::array::from_fn(|_| vec![0; n]);
+                    b.mag = vec![0.0; n];
+                }
+                let band = [0, 1, 2].map(|k| o[k].as_slice());
+                Portable::store_ref0(band, &mut rp, 0);
+                Avx2::store_ref0(band, &mut ra, 0);
+                assert_eq!((&rp.rcp, &rp.mag), (&ra.rcp, &ra.mag), "store_ref0 {n}");
+                let (mut tp, mut ta) = ([0u64; 3], [0u64; 3]);
+                Portable::den_row0(band, 1 << 3, 4, &mut tp);
+                Avx2::den_row0(band, 1 << 3, 4, &mut ta);
+                assert_eq!(tp, ta, "den_row0 {n}");
+                let rcp = [0, 1, 2].map(|k| rp.rcp[k].as_slice());
+                let tb = [0, 1, 2].map(|k| t[k].as_slice());
+                let (mut mp, mut ma) = (MaskRow::new(n), MaskRow::new(n));
+                for gain in [1.0, 100.0, 2.5] {
+                    if gain == 2.5 {
+                        Portable::decouple_row0(FloatGain(gain), band, rcp, &rp.mag, tb, &mut mp);
+                        Avx2::decouple_row0(FloatGain(gain), band, rcp, &rp.mag, tb, &mut ma);
+                    } else {
+                        let gi = IntGain(gain as i64);
+                        Portable::decouple_row0(gi, band, rcp, &rp.mag, tb, &mut mp);
+                        Avx2::decouple_row0(gi, band, rcp, &rp.mag, tb, &mut ma);
+                    }
+                    assert_eq!((&mp.f, &mp.d, &mp.x), (&ma.f, &ma.d, &ma.x), "decouple_row0 {n}");
+                }
+
+                // The coarser scales' decoupling.
+                let o: [Vec<i32>; 3] = std::array::from_fn(|_| (0..n).map(|_| rng.i32()).collect());
+                let t: [Vec<i32>; 3] = std::array::from_fn(|_| (0..n).map(|_| rng.i32()).collect());
+                let mut rb = RefBands::<i32>::new(&g, true);
+                rb.o = std::array::from_fn(|_| vec![0; n]);
+                rb.rcp = std::array::from_fn(|_| vec![0; n]);
+                rb.shift = std::array::from_fn(|_| vec![0; n]);
+                rb.mag = vec![0.0; n];
+                store_ref_n([0, 1, 2].map(|k| o[k].as_slice()), &mut rb, 0);
+                let rr = RefRow::of(&rb, 0, n);
+                let tb = [0, 1, 2].map(|k| t[k].as_slice());
+                for s in 1..4 {
+                    let w = csf_q32(s);
+                    Portable::decouple_row_n(IntGain(100), &rr, tb, w, &mut mp);
+                    Avx2::decouple_row_n(IntGain(100), &rr, tb, w, &mut ma);
+                    assert_eq!((&mp.f, &mp.d, &mp.x), (&ma.f, &ma.d, &ma.x), "decouple_row_n {n}");
+                    Portable::decouple_row_n(FloatGain(1.5), &rr, tb, w, &mut mp);
+                    Avx2::decouple_row_n(FloatGain(1.5), &rr, tb, w, &mut ma);
+                    assert_eq!((&mp.f, &mp.d, &mp.x), (&ma.f, &ma.d, &ma.x), "decouple_row_n {n}");
+                }
+
+                // The masked pooling, on arbitrary rows.
+                let mut cur = MaskRow::new(n);
+                for k in 0..3 {
+                    cur.x[k] = (0..n).map(|_| rng.i32() >> (rng.next() % 8)).collect();
+                }
+                cur.d = (0..n).map(|_| rng.i32() >> 12).collect();
+                let v: Vec<i32> = (0..n + 2).map(|_| rng.i32() >> 12).collect();
+                let lo = (rng.next() % 3) as usize % n.max(1);
+                let gg = Geom::new(2 * n.max(16), 2 * n.max(16));
+                for p in [CmParams::scale0(&gg), CmParams::scale_n(&gg)] {
+                    let (mut a, mut b) = ([0i64; 3], [0i64; 3]);
+                    Portable::mask_row(&v, &cur, lo, n, &p, &mut a);
+                    Avx2::mask_row(&v, &cur, lo, n, &p, &mut b);
+                    assert_eq!(a, b, "mask_row {n}");
+                }
+
+                // The transform rows.
+                let w = n.div_ceil(2);
+                let u8s: Vec<Vec<u8>> = (0..4).map(|_| (0..n).map(|_| rng.next() as u8).collect()).collect();
+                let (mut p16, mut a16) = (Rows::<i16>::new(n, w), Rows::<i16>::new(n, w));
+                let (mut pa, mut aa) = (vec![0i16; w], vec![0i16; w]);
+                let src = [0, 1, 2, 3].map(|k| u8s[k].as_slice());
+                Portable::dwt_row_u8(src, &mut p16, &mut pa);
+                Avx2::dwt_row_u8(src, &mut a16, &mut aa);
+                assert_eq!((&pa, &p16.band), (&aa, &a16.band), "dwt_row_u8 {n}");
+                let i16s: Vec<Vec<i16>> = (0..4).map(|_| (0..n).map(|_| rng.i16()).collect()).collect();
+                let i32s: Vec<Vec<i32>> = (0..4).map(|_| (0..n).map(|_| rng.i32() >> 2).collect()).collect();
+                let (mut p32, mut a32) = (Rows::<i32>::new(n, w), Rows::<i32>::new(n, w));
+                let (mut pa, mut aa) = (vec![0i32; w], vec![0i32; w]);
+                let src = [0, 1, 2, 3].map(|k| i16s[k].as_slice());
+                Portable::dwt_row_i16(src, &mut p32, &mut pa);
+                Avx2::dwt_row_i16(src, &mut a32, &mut aa);
+                assert_eq!((&pa, &p32.band), (&aa, &a32.band), "dwt_row_i16 {n}");
+                let src = [0, 1, 2, 3].map(|k| i32s[k].as_slice());
+                for s in 2..4 {
+                    Portable::dwt_row_i32(src, s, &mut p32, &mut pa);
+                    Avx2::dwt_row_i32(src, s, &mut a32, &mut aa);
+                    assert_eq!((&pa, &p32.band), (&aa, &a32.band), "dwt_row_i32 {n}");
+                }
+            }
         }
     }
 
