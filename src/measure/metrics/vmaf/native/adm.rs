@@ -24,9 +24,11 @@
 //!
 //! ADM2 is the sum of the numerators over the sum of the denominators. Every fixed-point width,
 //! rounding and shift follows libvmaf's C code, so that the scores agree with it bit for bit.
-//! (libvmaf's own AVX2 and AVX-512 kernels depart from its C code on some frame widths, where
-//! a band at scale 1 or 2 is one more than a multiple of 4 or 8 wide: they read unreflected
-//! samples for the last column. Common widths are not affected.)
+//! libvmaf's own AVX2 and AVX-512 kernels depart from its C code on some frame widths: where a
+//! band of scale 1 or coarser is one more than a multiple of 4 (AVX2) or 8 (AVX-512) wide, their
+//! row filters read unreflected samples for its last column (1280, 1920, 3840 wide and many
+//! others are not affected). Below 33 pixels a side libvmaf's transform reads outside its
+//! buffers at scale 3; here the edges are reflected as at every other size.
 //!
 //! The reference's share (its bands at every scale, what decoupling needs of each reference
 //! coefficient, and the denominators) is computed once per frame by
@@ -2911,6 +2913,54 @@ mod tests {
                     assert_eq!((&pa, &p32.band), (&aa, &a32.band), "dwt_row_i32 {n}");
                 }
             }
+        }
+    }
+
+    /// The constant weights are the published model's, rounded as libvmaf rounds them.
+    #[test]
+    fn weights_follow_the_model() {
+        const A: f32 = 0.495;
+        const K: f32 = 0.466;
+        const F0: f32 = 0.401;
+        const G: [f32; 3] = [1.501, 1.0, 0.534];
+        const AMP: [[f32; 3]; 4] = [
+            [0.62171, 0.67234, 0.72709],
+            [0.34537, 0.41317, 0.49428],
+            [0.18004, 0.22727, 0.28688],
+            [0.091401, 0.11792, 0.15214],
+        ];
+        // Pixels per degree of a 1080-line display seen from three heights. Inputs through
+        // `black_box`: evaluated by the C library at run time, as libvmaf does, rather than
+        // folded or rewritten by the compiler.
+        let bb = std::hint::black_box;
+        let r = (bb(3.0f64) * 1080.0 * std::f64::consts::PI / 180.0) as f32;
+        for s in 0..4 {
+            for (i, theta) in [1, 2].into_iter().enumerate() {
+                let f = f64::from(1u32 << (s + 1)) * f64::from(F0) * f64::from(G[theta]);
+                let temp = bb(f / f64::from(r)).log10() as f32;
+                // In `f32`, as libvmaf's all-`float` product is.
+                let e = f64::from(K * temp * temp);
+                let q = (2.0 * f64::from(A) * bb(10f64).powf(e) / f64::from(AMP[s][theta])) as f32;
+                let w = 1.0f32 / q;
+                assert_eq!(w.to_bits(), CSF[s][i], "scale {s} theta {theta}");
+                assert_eq!(
+                    f64::from(w).powf(bb(3.0)).to_bits(),
+                    CSF_CUBED[s][i],
+                    "scale {s}"
+                );
+            }
+        }
+        let c = bb(std::f64::consts::PI / 180.0).cos();
+        assert_eq!((c * c) as f32, COS_1DEG_SQ);
+        // Scale 0's fixed-point weights are libvmaf's, within a few units of the model's.
+        for (k, &rf) in RF0.iter().enumerate() {
+            let (bits, q) = if k < 2 {
+                (CSF[0][0], 21)
+            } else {
+                (CSF[0][1], 23)
+            };
+            let model = f64::from(f32::from_bits(bits)) * f64::from(1u32 << q);
+            assert!((model - f64::from(rf)).abs() < 4.0, "{k}: {model} vs {rf}");
         }
     }
 
