@@ -1921,7 +1921,8 @@ fn store_ref_n(band: [&[i32]; 3], dst: &mut RefBands<i32>, at: usize) {
     let mag = &mut dst.mag[at..at + n];
     for j in 0..n {
         let (h, v) = (i64::from(h[j]), i64::from(v[j]));
-        mag[j] = (h * h + v * v) as f32;
+        // Wrapping like the distorted side's `|t|^2` (only reachable past 8-bit input).
+        mag[j] = h.wrapping_mul(h).wrapping_add(v.wrapping_mul(v)) as f32;
     }
 }
 
