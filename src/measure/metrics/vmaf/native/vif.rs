@@ -264,6 +264,10 @@ struct Work {
     rows: Vec<i16>,
     /// Four filtered rows (portable): mean, square, product, and the decimation's.
     wide: Vec<u32>,
+    /// One row of 32-bit sums (portable).
+    means: Vec<u32>,
+    /// Two rows of 64-bit sums (portable).
+    sums: Vec<u64>,
     /// The pixels of a row whose numerator needs a logarithm term (vector kernels):
     /// `sigma1^2`, `sigma2^2`, `sigma12` of each, packed, `row_len` apart.
     gain: Vec<i32>,
@@ -283,6 +287,8 @@ impl Work {
             ring: vec![0; ring],
             rows: vec![0; 6 * row_len],
             wide: vec![0; 4 * row_len],
+            means: vec![0; row_len],
+            sums: vec![0; 2 * row_len],
             gain: vec![0; 3 * row_len],
             row_len,
         }
@@ -576,11 +582,12 @@ fn vif_with(
     scores
 }
 
-/// The portable kernels: libvmaf's arithmetic written out directly.
+/// The portable kernels: libvmaf's arithmetic written out directly, a row at a time with the
+/// columns innermost (so that compilers vectorize the loops).
 mod portable {
     use super::*;
 
-    /// The rows of the taps around row `y` (mirrored), `n` of them, then filler.
+    /// The rows of the taps around row `y` (mirrored), `2 * half + 1` of them, then filler.
     fn taps<S: Source>(src: &S, y: usize, h: usize, half: usize) -> [&[S::Px]; 17] {
         std::array::from_fn(|k| {
             let k = k.min(2 * half);
@@ -588,59 +595,126 @@ mod portable {
         })
     }
 
+    /// Accumulators of one row's sums: 32-bit for the means, 64-bit for squares and
+    /// products.
+    struct Sums<'a> {
+        mean: &'a mut [u32],
+        square: &'a mut [u64],
+        cross: &'a mut [u64],
+    }
+
+    impl<'a> Sums<'a> {
+        /// Zeroed accumulators for `w` columns.
+        fn of_parts(means: &'a mut [u32], sums: &'a mut [u64], row_len: usize, w: usize) -> Self {
+            let (square, cross) = sums.split_at_mut(row_len);
+            let sums = Sums {
+                mean: &mut means[..w],
+                square: &mut square[..w],
+                cross: &mut cross[..w],
+            };
+            sums.mean.fill(0);
+            sums.square.fill(0);
+            sums.cross.fill(0);
+            sums
+        }
+    }
+
     /// libvmaf's vertical pass at scale `s`: the mean row (`(sum + 128) >> 8` at scale 0,
     /// `(sum + 2^15) >> 16` above) and the squares' row (unshifted at scale 0, rounded by
     /// `>> 16` above) of `a`, and the products' row of `a` and `b` when given.
+    #[allow(clippy::too_many_arguments)]
     fn vertical<T: Copy + Into<u32>>(
         s: usize,
         a: &[&[T]; 17],
         b: Option<&[&[T]; 17]>,
         w: usize,
+        sums: Sums<'_>,
         mu: &mut [u32],
         sq: &mut [u32],
         cross: &mut [u32],
     ) {
-        let f = FILTER[s];
-        for x in 0..w {
-            let (mut m, mut q, mut c) = (0u32, 0u64, 0u64);
-            for k in 0..f.len() {
-                let v: u32 = a[k][x].into();
-                let fv = u32::from(f[k]) * v;
-                m += fv;
-                q += u64::from(fv) * u64::from(v);
+        let (mu, sq, cross) = (
+            &mut mu[PAD..PAD + w],
+            &mut sq[PAD..PAD + w],
+            &mut cross[PAD..PAD + w],
+        );
+        if s == 0 {
+            // 8-bit samples: every sum fits 32 bits (the taps sum to 2^16), and the squares'
+            // and products' sums are kept unshifted, so they accumulate in place.
+            sq.fill(0);
+            cross.fill(0);
+            for (k, &f) in FILTER[0].iter().enumerate() {
+                let f = u32::from(f);
+                let a = &a[k][..w];
+                for ((m, q), &v) in sums.mean.iter_mut().zip(sq.iter_mut()).zip(a) {
+                    let fv = f * v.into();
+                    *m += fv;
+                    *q += fv * v.into();
+                }
                 if let Some(b) = b {
-                    let u: u32 = b[k][x].into();
-                    c += u64::from(fv) * u64::from(u);
+                    for ((c, &v), &u) in cross.iter_mut().zip(a).zip(&b[k][..w]) {
+                        *c += f * v.into() * u.into();
+                    }
                 }
             }
-            if s == 0 {
-                mu[PAD + x] = (m + 128) >> 8;
-                sq[PAD + x] = q as u32;
-                cross[PAD + x] = c as u32;
-            } else {
-                mu[PAD + x] = (m + 32768) >> 16;
-                sq[PAD + x] = ((q + 32768) >> 16) as u32;
-                cross[PAD + x] = ((c + 32768) >> 16) as u32;
+            for (o, &m) in mu.iter_mut().zip(sums.mean.iter()) {
+                *o = (m + 128) >> 8;
+            }
+            return;
+        }
+        for (k, &f) in FILTER[s].iter().enumerate() {
+            let f = u32::from(f);
+            let a = &a[k][..w];
+            for ((m, q), &v) in sums.mean.iter_mut().zip(sums.square.iter_mut()).zip(a) {
+                let fv = f * v.into();
+                *m += fv;
+                *q += u64::from(fv) * u64::from(v.into());
+            }
+            if let Some(b) = b {
+                for ((c, &v), &u) in sums.cross.iter_mut().zip(a).zip(&b[k][..w]) {
+                    *c += u64::from(f * v.into()) * u64::from(u.into());
+                }
+            }
+        }
+        for (o, &m) in mu.iter_mut().zip(sums.mean.iter()) {
+            *o = (m + 32768) >> 16;
+        }
+        for (o, &q) in sq.iter_mut().zip(sums.square.iter()) {
+            *o = ((q + 32768) >> 16) as u32;
+        }
+        for (o, &c) in cross.iter_mut().zip(sums.cross.iter()) {
+            *o = ((c + 32768) >> 16) as u32;
+        }
+    }
+
+    /// libvmaf's horizontal pass of a mean row (column 0 at `PAD`, margins mirrored): the
+    /// unshifted sums of columns `0..out.len()` taken `step` apart.
+    fn h_means(f: &[u16], row: &[u32], half: usize, step: usize, out: &mut [u32]) {
+        out.fill(0);
+        for (j, &f) in f.iter().enumerate() {
+            let f = u32::from(f);
+            let src = row[PAD + j - half..].iter().step_by(step);
+            for (o, &v) in out.iter_mut().zip(src) {
+                *o += f * v;
             }
         }
     }
 
-    /// libvmaf's horizontal pass at column `x`: the mean's sum (unshifted).
-    #[inline]
-    fn h_mean(f: &[u16], row: &[u32], x: usize, half: usize) -> u32 {
-        let row = &row[PAD + x - half..];
-        f.iter().zip(row).map(|(&f, &v)| u32::from(f) * v).sum()
+    /// libvmaf's horizontal pass of a squares' or products' row: the sums (to be rounded by
+    /// `>> 16`) of columns `0..out.len()`.
+    fn h_squares(f: &[u16], row: &[u32], half: usize, out: &mut [u64]) {
+        out.fill(0);
+        for (j, &f) in f.iter().enumerate() {
+            let f = u64::from(f);
+            for (o, &v) in out.iter_mut().zip(&row[PAD + j - half..]) {
+                *o += f * u64::from(v);
+            }
+        }
     }
 
-    /// libvmaf's horizontal pass at column `x`: the squares' sum rounded by `>> 16`.
+    /// `(sum + 2^15) >> 16`, truncated to 32 bits as libvmaf keeps it.
     #[inline]
-    fn h_square(f: &[u16], row: &[u32], x: usize, half: usize) -> u32 {
-        let row = &row[PAD + x - half..];
-        let sum: u64 = f
-            .iter()
-            .zip(row)
-            .map(|(&f, &v)| u64::from(f) * u64::from(v))
-            .sum();
+    fn round16(sum: u64) -> u32 {
         ((sum + 32768) >> 16) as u32
     }
 
@@ -652,27 +726,33 @@ mod portable {
         y: usize,
         w: usize,
         h: usize,
-        buf: &mut [u32],
+        work: &mut Work,
         out: &mut [u16],
     ) {
         let g = FILTER[s + 1];
         let half = HALF[s + 1];
         let rows = taps(src, y, h, half);
-        for x in 0..w {
-            let mut a = 0u32;
-            for (k, &g) in g.iter().enumerate() {
-                let v: u32 = rows[k][x].into();
-                a += u32::from(g) * v;
+        let acc = &mut work.means[..w];
+        acc.fill(0);
+        for (k, &g) in g.iter().enumerate() {
+            let g = u32::from(g);
+            for (a, &v) in acc.iter_mut().zip(&rows[k][..w]) {
+                *a += g * v.into();
             }
-            buf[PAD + x] = if s == 0 {
+        }
+        let buf = &mut work.wide[3 * work.row_len..4 * work.row_len];
+        for (o, &a) in buf[PAD..PAD + w].iter_mut().zip(acc.iter()) {
+            *o = if s == 0 {
                 (a + 128) >> 8
             } else {
                 (a + 32768) >> 16
             };
         }
         mirror_pad(buf, w, half);
-        for (x, out) in out[..w / 2].iter_mut().enumerate() {
-            *out = ((h_mean(g, buf, 2 * x, half) + 32768) >> 16) as u16;
+        let acc = &mut work.means[..w / 2];
+        h_means(g, buf, half, 2, acc);
+        for (o, &a) in out[..w / 2].iter_mut().zip(acc.iter()) {
+            *o = ((a + 32768) >> 16) as u16;
         }
     }
 
@@ -692,22 +772,28 @@ mod portable {
         let (w, h, bw) = (geo.w[s], geo.h[s], geo.bw[s]);
         let (f, half) = (FILTER[s], HALF[s]);
         let row_len = work.row_len;
-        let (mu_row, rest) = work.wide.split_at_mut(row_len);
-        let (sq_row, rest) = rest.split_at_mut(row_len);
-        let (cross_row, sub_row) = rest.split_at_mut(row_len);
         let (mut log, mut count) = (0i64, 0i64);
         for y in 0..h {
             let rows = taps(src, y, h, half);
-            vertical(s, &rows, None, w, mu_row, sq_row, cross_row);
-            mirror_pad(mu_row, w, half);
-            mirror_pad(sq_row, w, half);
+            {
+                let (mu_row, rest) = work.wide.split_at_mut(row_len);
+                let (sq_row, rest) = rest.split_at_mut(row_len);
+                let cross_row = &mut rest[..row_len];
+                let sums = Sums::of_parts(&mut work.means, &mut work.sums, row_len, w);
+                vertical(s, &rows, None, w, sums, mu_row, sq_row, cross_row);
+                mirror_pad(mu_row, w, half);
+                mirror_pad(sq_row, w, half);
+            }
             let mu_out = &mut mu1[y * bw..(y + 1) * bw];
             let sigma_out = &mut sigma1[y * bw..(y + 1) * bw];
-            for x in 0..w {
-                let m = h_mean(f, mu_row, x, half);
-                let xx = h_square(f, sq_row, x, half);
-                mu_out[lane_pos(x)] = m;
-                sigma_out[lane_pos(x)] = xx.wrapping_sub(mul_round_hi(m, m)) as i32;
+            {
+                let (mean, squares) = (&mut work.means[..w], &mut work.sums[..w]);
+                h_means(f, &work.wide[..row_len], half, 1, mean);
+                h_squares(f, &work.wide[row_len..2 * row_len], half, squares);
+                for (x, (&m, &q)) in mean.iter().zip(squares.iter()).enumerate() {
+                    mu_out[lane_pos(x)] = m;
+                    sigma_out[lane_pos(x)] = round16(q).wrapping_sub(mul_round_hi(m, m)) as i32;
+                }
             }
             let (l, c) = den_row(sigma_out, w, table);
             log += l;
@@ -717,7 +803,7 @@ mod portable {
                 && y / 2 < h / 2
             {
                 let stride = geo.plane_stride(s + 1);
-                decimate_row(s, src, y, w, h, sub_row, &mut next[y / 2 * stride..]);
+                decimate_row(s, src, y, w, h, work, &mut next[y / 2 * stride..]);
             }
         }
         (log, count)
@@ -741,22 +827,33 @@ mod portable {
         let (w, h, bw) = (geo.w[s], geo.h[s], geo.bw[s]);
         let (f, half) = (FILTER[s], HALF[s]);
         let row_len = work.row_len;
-        let (mu_row, rest) = work.wide.split_at_mut(row_len);
-        let (sq_row, rest) = rest.split_at_mut(row_len);
-        let (cross_row, sub_row) = rest.split_at_mut(row_len);
         let (mut log, mut flat) = (0i64, 0i64);
         for y in 0..h {
             let (dr, rr) = (taps(d, y, h, half), taps(r, y, h, half));
-            vertical(s, &dr, Some(&rr), w, mu_row, sq_row, cross_row);
-            mirror_pad(mu_row, w, half);
-            mirror_pad(sq_row, w, half);
-            mirror_pad(cross_row, w, half);
+            {
+                let (mu_row, rest) = work.wide.split_at_mut(row_len);
+                let (sq_row, rest) = rest.split_at_mut(row_len);
+                let cross_row = &mut rest[..row_len];
+                let sums = Sums::of_parts(&mut work.means, &mut work.sums, row_len, w);
+                vertical(s, &dr, Some(&rr), w, sums, mu_row, sq_row, cross_row);
+                mirror_pad(mu_row, w, half);
+                mirror_pad(sq_row, w, half);
+                mirror_pad(cross_row, w, half);
+            }
             let mu1 = &mu1[y * bw..(y + 1) * bw];
             let sigma1 = &sigma1[y * bw..(y + 1) * bw];
-            for x in 0..w {
-                let mu2 = h_mean(f, mu_row, x, half);
-                let yy = h_square(f, sq_row, x, half);
-                let xy = h_square(f, cross_row, x, half);
+            let (squares, cross) = work.sums.split_at_mut(row_len);
+            let (mean, squares, cross) = (&mut work.means[..w], &mut squares[..w], &mut cross[..w]);
+            h_means(f, &work.wide[..row_len], half, 1, mean);
+            h_squares(f, &work.wide[row_len..2 * row_len], half, squares);
+            h_squares(f, &work.wide[2 * row_len..3 * row_len], half, cross);
+            for (x, ((&mu2, &yy), &xy)) in mean
+                .iter()
+                .zip(squares.iter())
+                .zip(cross.iter())
+                .enumerate()
+            {
+                let (yy, xy) = (round16(yy), round16(xy));
                 let (m1, s1) = (mu1[lane_pos(x)], sigma1[lane_pos(x)]);
                 let sigma2 = (yy.wrapping_sub(mul_round_hi(mu2, mu2)) as i32).max(0);
                 let sigma12 = xy.wrapping_sub(mul_round_hi(m1, mu2)) as i32;
@@ -773,7 +870,7 @@ mod portable {
                 && y / 2 < h / 2
             {
                 let stride = geo.plane_stride(s + 1);
-                decimate_row(s, d, y, w, h, sub_row, &mut next[y / 2 * stride..]);
+                decimate_row(s, d, y, w, h, work, &mut next[y / 2 * stride..]);
             }
         }
         (log, flat)
