@@ -336,7 +336,7 @@ pub struct VifReference {
     luma: Vec<u8>,
     /// The decimated planes of scales 1..4.
     planes: [Vec<u16>; 3],
-    /// Per scale, `mu1` of every pixel (rows `bw` apart, in [`lane_pos`] order).
+    /// Per scale, `mu1` of every pixel (rows `bw` apart, in `lane_pos` order).
     mu: [Vec<u32>; 4],
     /// Per scale, `sigma1^2` of every pixel (same layout).
     sigma: [Vec<i32>; 4],
@@ -472,7 +472,8 @@ impl VifScores {
     }
 }
 
-/// VIF of `distorted` (same size) against the prepared reference.
+/// VIF of `distorted` (same size) against the prepared reference (scores are meaningless
+/// until [`VifReference::compute`] has run).
 ///
 /// `enhn_gain_limit` is libvmaf's `vif_enhn_gain_limit`: from 1.0, which disables any gain
 /// from enhancement, to 100.0, the default (libvmaf refuses other values).
@@ -2126,18 +2127,22 @@ mod tests {
         let isa = Isa::detect();
         let mut diff = Diff::default();
         for clip in clips {
-            let probe = Pairs::encode(&dir, clip, 1, 100_000, 30);
+            // Every clip is taller than 240 lines: that encode also gives the clip's size.
+            let first = Pairs::encode(&dir, clip, 2, 240, 24);
             let (cw, ch) = (
-                probe.reference[0].width() as usize,
-                probe.reference[0].height() as usize,
+                first.reference[0].width() as usize,
+                first.reference[0].height() as usize,
             );
-            let mut heights: Vec<u32> = [240, 360, 540]
-                .into_iter()
-                .filter(|&h| (h as usize) < ch)
-                .collect();
-            heights.push(ch as u32);
-            for (i, &height) in heights.iter().enumerate() {
-                let pairs = Pairs::encode(&dir, clip, 2, height, 24 + 4 * i as u32);
+            let mut encodes = vec![(240, first)];
+            for (i, height) in [360, 540, ch as u32].into_iter().enumerate() {
+                if height as usize <= ch && encodes.iter().all(|&(h, _)| h != height) {
+                    encodes.push((
+                        height,
+                        Pairs::encode(&dir, clip, 2, height, 28 + 4 * i as u32),
+                    ));
+                }
+            }
+            for (height, pairs) in &encodes {
                 for (c, crop) in crops(cw, ch).into_iter().enumerate() {
                     let luma = pairs.luma(crop);
                     for limit in [100.0, 1.0] {
@@ -2162,6 +2167,7 @@ mod tests {
             }
         }
         diff.report(&format!("{test} ({isa:?})"));
+        assert!(diff.values > 0, "nothing compared");
         assert!(diff.worst() <= 1e-4, "worst difference {}", diff.worst());
     }
 
@@ -2278,6 +2284,7 @@ mod tests {
     #[test]
     fn small_and_odd_sizes_agree_with_libvmaf() {
         let mut diff = Diff::default();
+        let mut compared = Vec::new();
         for (w, h) in [
             (16, 16),
             (17, 23),
@@ -2295,6 +2302,7 @@ mod tests {
                     eprintln!("SKIP {w}x{h}: libvmaf does not score it");
                     continue;
                 };
+                compared.push((w, h));
                 for isa in isas() {
                     let got = ours(&pairs, limit, isa, isa);
                     let mut one = Diff::default();
@@ -2307,6 +2315,10 @@ mod tests {
             }
         }
         diff.report("small and odd sizes");
+        assert!(
+            compared.contains(&(32, 32)) && compared.contains(&(33, 47)),
+            "{compared:?}"
+        );
         assert!(diff.worst() <= 1e-4, "worst difference {}", diff.worst());
     }
 
