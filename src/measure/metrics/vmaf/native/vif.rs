@@ -2171,6 +2171,49 @@ mod tests {
         assert!(diff.worst() <= 1e-4, "worst difference {}", diff.worst());
     }
 
+    /// A longer comparison (about a minute): 10 frames of every clip in the shared folder,
+    /// strong and light compression, whole frames, both implementations.
+    #[test]
+    #[ignore]
+    fn agrees_with_libvmaf_on_more_frames() {
+        let Some(dir) = clips_dir("agrees_with_libvmaf_on_more_frames") else {
+            return;
+        };
+        let mut clips: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        clips.retain(|c| c.ends_with(".mp4"));
+        clips.sort();
+        let mut diff = Diff::default();
+        for clip in &clips {
+            for (height, crf) in [(288, 45), (720, 16)] {
+                let pairs = Pairs::encode(&dir, clip, 10, height, crf);
+                let luma = pairs.luma(None);
+                for limit in [100.0, 1.0] {
+                    let Some(expected) = oracle(&luma, limit) else {
+                        continue;
+                    };
+                    for isa in isas() {
+                        diff.add(&ours(&luma, limit, isa, isa), &expected);
+                    }
+                }
+            }
+            eprintln!(
+                "{clip}: {} values so far, {} differ",
+                diff.values, diff.differing
+            );
+        }
+        diff.report("more frames");
+        assert!(
+            diff.values > 0 && diff.worst() <= 1e-4,
+            "worst difference {}",
+            diff.worst()
+        );
+    }
+
     #[test]
     fn agrees_with_libvmaf_on_clips_a() {
         agree_on_clips("agrees_with_libvmaf_on_clips_a", &CLIPS[..3]);
