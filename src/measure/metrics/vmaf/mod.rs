@@ -163,7 +163,7 @@ pub enum VmafScorer {
     /// libvmaf.
     Libvmaf(libvmaf::LibvmafScorer),
     /// The native engine (its reference work is done by the pass).
-    Native(native::NativeScorer),
+    Native(Box<native::NativeScorer>),
 }
 
 impl VmafScorer {
@@ -176,11 +176,11 @@ impl VmafScorer {
                 threads,
                 settings.subsample,
             )?),
-            VmafEngine::Native => VmafScorer::Native(native::NativeScorer::new(
+            VmafEngine::Native => VmafScorer::Native(Box::new(native::NativeScorer::new(
                 settings.model,
                 width as usize,
                 height as usize,
-            )?),
+            )?)),
         })
     }
 
