@@ -78,8 +78,11 @@ pub fn bytes_per_trial_pixel(codec: Codec) -> u64 {
 pub const VMAF_BYTES_PER_SOURCE_PIXEL: u64 = 80;
 
 /// Extra memory of a point that scores VMAF with the native engine, bytes per pixel of the
-/// display size: its VIF and ADM scratch buffers (the reference side is shared by the pass).
-pub const NATIVE_VMAF_BYTES_PER_PIXEL: u64 = 40;
+/// display size: its VIF and ADM scratch (about 2 bytes per pixel) and its share of the
+/// reference frames in flight, whose VIF and ADM reference data (about 19 bytes per pixel
+/// each) the pass shares. Measured: peak RSS 2,213 MB against 1,938 MB without VMAF for 28
+/// points of a 720p source (scripts/bench/grid.sh), ~11 bytes per pixel per point; rounded up.
+pub const NATIVE_VMAF_BYTES_PER_PIXEL: u64 = 16;
 
 /// Half of the memory the system reports as available, or 4 GiB when it cannot be read.
 pub fn default_memory_budget() -> u64 {
