@@ -6,11 +6,12 @@
 # with N = 1, both among measured points (`ladder --measured-only`), each rung valued at its
 # N = 1 quality (its true quality), so the BD-rate measures the rungs chosen, not the scores.
 # Usage: scripts/bench/subsample.sh [CLIP...]   (default: every clip in ../shared/clips but
-# the montage). Needs jq.
+# the montage). Needs jq. KEEP=DIR keeps the runs.
 source "$(dirname "$0")/common.sh"
 need_jq
 build
 temp_dir
+[ -n "${KEEP:-}" ] && dir=$KEEP   # KEEP=DIR keeps every run under DIR
 clips=("$@")
 if [ ${#clips[@]} -eq 0 ]; then
   [ -d ../shared/clips ] || { echo "SKIP: ../shared/clips is absent"; exit 0; }
@@ -32,13 +33,13 @@ for clip in "${clips[@]}"; do
     run="$dir/$name/$n/ladder.json"
     # Point by point: the same (height, CRF) in both runs.
     read -r mean worst < <(jq -rn --slurpfile a "$base" --slurpfile b "$run" '
-      [$a[0].points, $b[0].points] | transpose
+      [$a[0].ladders[0].points, $b[0].ladders[0].points] | transpose
       | map((.[0].vmaf - .[1].vmaf) | fabs)
       | "\(add / length) \(max)"')
     # The N ladder's rungs at their N = 1 quality: a curve file for `compare`.
     jq -n --slurpfile a "$base" --slurpfile m "$dir/$name/$n/measured.json" '
       [$m[0].ladders[0].rungs[] as $r
-       | $a[0].points[] | select(.height == $r.height and .crf == $r.crf)
+       | $a[0].ladders[0].points[] | select(.height == $r.height and .crf == $r.crf)
        | [.bitrate_kbps, .vmaf]]' >"$dir/$name/$n/curve.json"
     jq -n --slurpfile a "$dir/$name/1/measured.json" \
       '[$a[0].ladders[0].rungs[] | [.bitrate_kbps, .vmaf]]' >"$dir/$name/1/curve.json"
