@@ -10,8 +10,12 @@
 source "$(dirname "$0")/common.sh"
 need_jq
 build
-temp_dir
-[ -n "${KEEP:-}" ] && dir=$KEEP   # KEEP=DIR keeps every run under DIR
+if [ -n "${KEEP:-}" ]; then
+  dir=$KEEP   # every run kept under DIR
+  mkdir -p "$dir"
+else
+  temp_dir
+fi
 clips=("$@")
 if [ ${#clips[@]} -eq 0 ]; then
   [ -d ../shared/clips ] || { echo "SKIP: ../shared/clips is absent"; exit 0; }
