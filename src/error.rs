@@ -332,6 +332,22 @@ pub enum Error {
         crf: f64,
     },
 
+    /// A rung chosen on a sample of the title, where the whole title's measured sizes are
+    /// needed.
+    #[error(
+        "rung {rung} ({width}x{height} CRF {crf}) was measured on a sample of the title only and has no segment sizes for the whole title; package the ladder, or optimize without a sample"
+    )]
+    SampledRung {
+        /// The rung's position in its ladder, from 1.
+        rung: usize,
+        /// The rung's width.
+        width: u32,
+        /// The rung's height.
+        height: u32,
+        /// The rung's CRF.
+        crf: f64,
+    },
+
     /// Something that cannot happen did: a bug to report, with what was seen.
     #[error("internal error: {0}")]
     Internal(String),
@@ -376,8 +392,8 @@ pub enum Setting {
     ProxyPreset,
     /// The segment duration.
     SegmentSeconds,
-    /// The share of the source a proxy search encodes.
-    ProxySample,
+    /// The share of the source the search encodes.
+    Sample,
     /// Parallel encodes.
     Jobs,
     /// The result cache.
@@ -434,7 +450,7 @@ impl Setting {
             Setting::Preset => "preset",
             Setting::ProxyPreset => "proxy preset",
             Setting::SegmentSeconds => "segment duration",
-            Setting::ProxySample => "proxy sample",
+            Setting::Sample => "sample",
             Setting::Jobs => "parallel jobs",
             Setting::Cache => "cache",
             Setting::MaxRungs => "most rungs",

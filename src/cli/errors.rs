@@ -24,7 +24,7 @@ fn flag(setting: Setting) -> &'static str {
         Setting::Preset => "--preset",
         Setting::ProxyPreset => "--proxy-preset",
         Setting::SegmentSeconds => "--segment-seconds",
-        Setting::ProxySample => "--proxy-sample",
+        Setting::Sample => "--sample",
         Setting::Jobs => "--jobs",
         Setting::Cache => "--cache",
         Setting::MaxRungs => "--max-rungs",

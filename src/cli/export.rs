@@ -15,9 +15,10 @@ use std::path::PathBuf;
 ///
 /// - sabre: the JSON manifest of the Sabre ABR simulator (segment_duration_ms,
 ///   bitrates_kbps ascending, segment_sizes_bits[segment][rung]). From the trial encodes'
-///   segment sizes, which interpolated rungs lack (choose measured rungs with
-///   `pertitle ladder --measured-only`), or with --package from the segment files that
-///   `pertitle package` wrote, every rung included.
+///   segment sizes, which interpolated rungs lack (choose measured rungs with `pertitle
+///   ladder --measured-only`) and so do the rungs of a ladder chosen on a sample (`optimize
+///   --sample`), or with --package from the segment files that `pertitle package` wrote,
+///   every rung included.
 ///
 /// - csv: every measured point, one row each, with its hull membership and rung number.
 ///

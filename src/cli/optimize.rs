@@ -91,12 +91,19 @@ pub struct Args {
     #[arg(long, conflicts_with = "proxy_preset")]
     no_proxy: bool,
 
-    /// Share of the source the proxy search encodes: whole segments (--segment-seconds),
-    /// spread evenly over it (0.25: one segment in every four, at least one; 1: the whole
-    /// source). A source of too few segments is searched whole. The final encodes always
-    /// measure the whole source.
-    #[arg(long, value_name = "SHARE", default_value_t = pertitle::optimize::DEFAULT_PROXY_SAMPLE)]
-    proxy_sample: f64,
+    /// Share of the source the search encodes, for long titles: whole segments
+    /// (--segment-seconds) spread evenly over it (0.25: one segment in every four, at least
+    /// one; 1: the whole source). With a proxy preset, the rungs are then encoded and measured
+    /// over the whole source. Without one, the ladder is chosen on the sample: its rungs are
+    /// the sample's estimates (marked "sampled"), and `pertitle package` encodes the whole
+    /// title. A source of too few segments is searched whole.
+    #[arg(
+        long,
+        alias = "proxy-sample",
+        value_name = "SHARE",
+        default_value_t = pertitle::optimize::DEFAULT_SAMPLE
+    )]
+    sample: f64,
 
     /// Segment duration in seconds; every segment starts with a keyframe.
     #[arg(long, default_value_t = OptimizeOptions::default().segment_seconds)]
@@ -271,7 +278,7 @@ pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
         jobs: args.jobs.unwrap_or(defaults.jobs),
         points_per_pass: args.points_per_pass,
         search: args.search,
-        proxy_sample: args.proxy_sample,
+        sample: args.sample,
         cache: args
             .cache
             .clone()

@@ -58,9 +58,10 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
     );
     for (i, r) in ladder.rungs.iter().enumerate() {
         let vmaf = r.vmaf.map_or("-".to_string(), |v| format!("{v:.2}"));
-        let mark = match (r.proxy_estimate, r.interpolated) {
-            (true, _) => "+",
-            (false, true) => "*",
+        let mark = match (r.sampled, r.proxy_estimate, r.interpolated) {
+            (true, _, _) => "~",
+            (_, true, _) => "+",
+            (_, _, true) => "*",
             _ => "",
         };
         let crf = format!("{}{mark}", r.crf);
@@ -80,12 +81,19 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
     if ladder
         .rungs
         .iter()
-        .any(|r| r.interpolated && !r.proxy_estimate)
+        .any(|r| r.interpolated && !r.proxy_estimate && !r.sampled)
     {
         println!("* interpolated between two measured CRFs (estimated, not encoded)");
     }
     if ladder.rungs.iter().any(|r| r.proxy_estimate) {
         println!("+ estimated from the proxy search (not encoded at the final preset)");
+    }
+    if ladder.rungs.iter().any(|r| r.sampled) {
+        let frames: u64 = ladder.search.sample.iter().map(|w| w.frames).sum();
+        println!(
+            "~ measured on a sample of the title ({} segments, {frames} frames): estimates for the whole title (`pertitle package` encodes it all)",
+            ladder.search.sample.len()
+        );
     }
     println!(
         "quality axis: {field}; expected {field} {:.3} for viewers at {:.0}-{:.0} kbps (log-uniform)",

@@ -7,7 +7,7 @@ use crate::ladder::fixed::{self, Comparison};
 use crate::ladder::{self, Constraints, Objective};
 use crate::measure::metrics::vmaf::{VmafEngine, VmafModel};
 use crate::measure::point::{Metric, Point, Rung, round};
-use crate::measure::sample::Window;
+use crate::measure::sample::{Window, window_durations};
 use crate::search::SearchMode;
 use crate::search::adaptive::SearchSettings;
 use crate::search::proxy::CalibrationSample;
@@ -283,12 +283,12 @@ impl Manifest {
     pub fn select_rungs(&mut self, constraints: Constraints, objective: Objective) -> Result<()> {
         let mut ladders = self.ladders.clone();
         for l in &mut ladders {
-            l.select_rungs(
-                self.settings.metric,
-                &constraints,
-                &objective,
-                &self.segments.durations_s,
-            )?;
+            let durations = if l.sampled() {
+                window_durations(&l.search.sample, self.source.frame_rate)
+            } else {
+                self.segments.durations_s.clone()
+            };
+            l.select_rungs(self.settings.metric, &constraints, &objective, &durations)?;
         }
         self.ladders = ladders;
         self.settings.constraints = constraints;
@@ -400,7 +400,16 @@ pub struct RungAgainst {
 }
 
 impl CodecLadder {
-    /// Choose the rungs again from the measured points under `constraints` and `objective`.
+    /// Whether the ladder stands on a sample of the source: its points were measured on
+    /// `search.sample`'s windows (with a proxy preset, the final encodes measure the whole
+    /// source instead).
+    pub fn sampled(&self) -> bool {
+        self.proxy_preset.is_none() && !self.search.sample.is_empty()
+    }
+
+    /// Choose the rungs again from the measured points under `constraints` and `objective`;
+    /// `segment_durations_s` are the points' segments (a sample's windows when
+    /// [`sampled`](Self::sampled)). The rungs of a sampled ladder are marked `sampled`.
     pub fn select_rungs(
         &mut self,
         metric: crate::measure::point::Metric,
@@ -417,6 +426,12 @@ impl CodecLadder {
             segment_durations_s,
             ladder::CrfValues::of(self.codec),
         )?;
+        let mut ladder = ladder;
+        if self.sampled() {
+            for r in &mut ladder.rungs {
+                r.mark_sampled();
+            }
+        }
         self.points = points;
         self.set_ladder(ladder, metric);
         Ok(())

@@ -247,6 +247,11 @@ pub struct Rung {
     /// are estimates.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub proxy_estimate: bool,
+    /// Chosen on a sample of the source (`search.sample`, no proxy preset): its values are
+    /// the sample's, estimates for the whole title, so `interpolated` is true too and it has
+    /// no segment sizes or means (`pertitle package` encodes the whole title).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sampled: bool,
     /// RFC 6381 codecs string (an interpolated rung has its resolution's: x264 picks the
     /// profile and level from the preset, frame size and rate, not the CRF).
     #[serde(default)]
@@ -254,6 +259,15 @@ pub struct Rung {
 }
 
 impl Rung {
+    /// Mark a rung chosen on a sample of the source ([`Rung::sampled`]): its values stay
+    /// the sample's estimates; its per-segment figures, which are the sample's windows', go.
+    pub fn mark_sampled(&mut self) {
+        self.sampled = true;
+        self.interpolated = true;
+        self.segment_sizes_bits.clear();
+        self.segment_means.clear();
+    }
+
     /// A rung from a point; `segment_durations_s` has one duration per segment.
     pub fn from_point(p: &Point, segment_durations_s: &[f64]) -> Self {
         let peak = p
@@ -278,6 +292,7 @@ impl Rung {
             segment_means: p.segment_means.clone(),
             interpolated: false,
             proxy_estimate: false,
+            sampled: false,
             codecs: p.codecs.clone(),
         }
     }
@@ -347,6 +362,7 @@ impl Rung {
                 .collect(),
             interpolated: true,
             proxy_estimate: false,
+            sampled: false,
             codecs: lower.codecs.clone(),
         }
     }

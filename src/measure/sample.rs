@@ -104,6 +104,12 @@ impl Sample {
     }
 }
 
+/// The durations of a sample's `windows` at `rate`, seconds: the segments of the points
+/// measured on it.
+pub fn window_durations(windows: &[Window], rate: FrameRate) -> Vec<f64> {
+    windows.iter().map(|w| rate.duration_of(w.frames)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

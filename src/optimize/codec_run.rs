@@ -40,15 +40,9 @@ pub(super) fn run_codec(
 ) -> Result<CodecRun> {
     let specs = RunSpecs::new(info, options);
     let measure_options = measure_options(input, options, info)?;
-    // A proxy search may measure a sample of the source; the final preset measures it all.
-    let sample = options.choice.proxy_preset.as_ref().and_then(|_| {
-        Sample::new(
-            info.frame_rate,
-            info.frame_count,
-            options.all.proxy_sample,
-            options.all.segment_seconds,
-        )
-    });
+    // The search may measure a sample of the source. After a proxy search, the final
+    // preset's encodes measure it all; otherwise the ladder is chosen on the sample.
+    let sample = search_sample(info, options);
     let search_options = MeasureOptions {
         preset: options.search_preset().to_string(),
         sample: sample.clone(),
@@ -64,7 +58,7 @@ pub(super) fn run_codec(
     // With a proxy, the search's points only choose the rungs: they are encoded again at
     // the final preset, and those encodes are the ladder's points.
     let (results, proxy_results, proxy_ladder) = if options.choice.proxy_preset.is_some() {
-        let proxy_points = cut.proxy_points(&results.iter().collect::<Vec<_>>());
+        let proxy_points = cut.searched(&results.iter().collect::<Vec<_>>());
         let (finals, ladder) = final_encodes(
             input,
             options,
@@ -73,7 +67,7 @@ pub(super) fn run_codec(
             &specs.reference,
             &measure_options,
             &timeline.segment_durations,
-            &|r: &[TrialResult]| cut.points(&r.iter().collect::<Vec<_>>()),
+            &|r: &[TrialResult]| cut.whole(&r.iter().collect::<Vec<_>>()),
             &mut search,
             progress,
         )?;
@@ -222,7 +216,7 @@ fn timeline(
 }
 
 /// Trial results turned into points, each over the frames it measured, cut into the
-/// source's segments or, for a proxy search over a sample, the sample's windows.
+/// source's segments or, for a search over a sample, the sample's windows.
 struct PointCut {
     frame_rate: crate::source::frame_rate::FrameRate,
     segmenter: Segmenter,
@@ -252,25 +246,37 @@ impl PointCut {
             .collect()
     }
 
-    /// Points of the final preset, over the source's segments.
-    fn points(&self, results: &[&TrialResult]) -> Vec<Point> {
+    /// Points measured over the whole source (without a sample, or a proxy's final
+    /// encodes), over its segments.
+    fn whole(&self, results: &[&TrialResult]) -> Vec<Point> {
         self.over(results, self.segmenter)
     }
 
-    /// Points of the proxy preset, over the sample's windows when it measured a sample
-    /// (their worst frames then given as the source's frame indices).
-    fn proxy_points(&self, results: &[&TrialResult]) -> Vec<Point> {
-        let cut = self
-            .sample
-            .as_ref()
-            .map_or(self.segmenter, Sample::timeline);
-        let mut points = self.over(results, cut);
+    /// Points of the search, over the sample's windows when it measured a sample (their
+    /// worst frames then given as the source's frame indices).
+    fn searched(&self, results: &[&TrialResult]) -> Vec<Point> {
+        let mut points = self.over(results, self.searched_cut());
         if let Some(sample) = &self.sample {
             for pooled in points.iter_mut().flat_map(|p| p.pooling.values_mut()) {
                 pooled.min_frame = pooled.min_frame.and_then(|i| sample.source_frame(i));
             }
         }
         points
+    }
+
+    fn searched_cut(&self) -> Segmenter {
+        self.sample
+            .as_ref()
+            .map_or(self.segmenter, Sample::timeline)
+    }
+
+    /// The timeline the search's points were measured on: the sample's, or the source's
+    /// `whole` one.
+    fn searched_timeline(&self, whole: &Timeline) -> Timeline {
+        match &self.sample {
+            Some(sample) => Timeline::new(&sample.timeline(), sample.frames()),
+            None => whole.clone(),
+        }
     }
 }
 
@@ -289,19 +295,32 @@ fn codec_ladder(
     let metric = options.all.metric;
     let (grid_results, reference_results): (Vec<_>, Vec<_>) =
         results.iter().partition(|r| r.spec.rate.crf().is_some());
-    let points = cut.points(&grid_results);
+    // Without a proxy the ladder's points are the search's, on its sample if it took one.
+    let proxied = options.choice.proxy_preset.is_some();
+    let (points, timeline) = if proxied {
+        (cut.whole(&grid_results), timeline.clone())
+    } else {
+        (cut.searched(&grid_results), cut.searched_timeline(timeline))
+    };
     let proxy_refs: Vec<&TrialResult> = proxy_results.iter().collect();
-    let mut proxy_points = cut.proxy_points(&proxy_refs);
+    let mut proxy_points = cut.searched(&proxy_refs);
     ladder::mark_hull(&mut proxy_points, metric);
+    let sampled = !proxied && cut.sample.is_some();
     let reference_rungs: Vec<fixed::ReferenceRung> = reference_results
         .iter()
         .map(|r| {
-            fixed::ReferenceRung::from_trial(
+            let mut rung = fixed::ReferenceRung::from_trial(
                 r,
                 timeline.duration_s,
                 &timeline.segment_frames,
                 &timeline.segment_durations,
-            )
+            );
+            // Like the ladder's rungs, measured on the sample's windows, not the segments.
+            if sampled {
+                rung.segment_sizes_bits.clear();
+                rung.segment_means.clear();
+            }
+            rung
         })
         .collect();
     // The CRFs tried: the grid's, or every one the search measured.
@@ -376,9 +395,20 @@ pub(super) fn reference_specs(info: &SourceInfo, options: &CodecOptions<'_>) -> 
     })
 }
 
+/// The sample of the source the search measures, when `--sample` takes one.
+fn search_sample(info: &SourceInfo, options: &CodecOptions<'_>) -> Option<Sample> {
+    Sample::new(
+        info.frame_rate,
+        info.frame_count,
+        options.all.sample,
+        options.all.segment_seconds,
+    )
+}
+
 /// How the final preset's points are measured (the cache opened, the source hashed unless
 /// its digest is given; the display size resolved from `info`, so no measurement probes the
-/// source again).
+/// source again): on the search's sample without a proxy preset, over the whole source
+/// after a proxy search.
 pub(super) fn measure_options(
     input: &Path,
     options: &CodecOptions<'_>,
@@ -401,7 +431,10 @@ pub(super) fn measure_options(
         memory_budget: default_memory_budget(),
         vmaf: all.vmaf(),
         display: Some(all.display.unwrap_or(info.resolution())),
-        sample: None,
+        sample: match options.choice.proxy_preset {
+            Some(_) => None,
+            None => search_sample(info, options),
+        },
         cache,
         cache_only: all.cache.as_ref().is_some_and(|c| c.read_only),
     })

@@ -16,7 +16,7 @@ mod proxy_finals;
 mod units;
 
 pub use options::{
-    CacheSettings, CodecChoice, DEFAULT_PROXY_PRESET, DEFAULT_PROXY_SAMPLE, OptimizeOptions,
+    CacheSettings, CodecChoice, DEFAULT_PROXY_PRESET, DEFAULT_SAMPLE, OptimizeOptions,
     default_proxy_preset,
 };
 pub use units::{WorkUnit, WorkUnits, run_unit, work_units};

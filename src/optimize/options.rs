@@ -49,8 +49,11 @@ pub struct OptimizeOptions {
     pub points_per_pass: usize,
     /// Every resolution x CRF, or an adaptive search within the CRFs' range.
     pub search: SearchMode,
-    /// Share of the source a proxy search encodes ([`Sample`]; 1: all of it).
-    pub proxy_sample: f64,
+    /// Share of the source the search encodes ([`Sample`]; 1: all of it). With a proxy
+    /// preset the final encodes measure the whole source; without one the ladder is chosen
+    /// on the sample and its rungs are marked `sampled`.
+    #[serde(alias = "proxy_sample")]
+    pub sample: f64,
     /// A result cache ([`crate::measure::cache`]): points measured before are read from it, new ones
     /// stored in it.
     pub cache: Option<CacheSettings>,
@@ -147,7 +150,7 @@ impl Default for OptimizeOptions {
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             points_per_pass: 0,
             search: SearchMode::Grid,
-            proxy_sample: DEFAULT_PROXY_SAMPLE,
+            sample: DEFAULT_SAMPLE,
             cache: None,
         }
     }
@@ -229,12 +232,12 @@ impl CodecOptions<'_> {
                 ),
             ));
         }
-        if !(self.all.proxy_sample > 0.0 && self.all.proxy_sample <= 1.0) {
+        if !(self.all.sample > 0.0 && self.all.sample <= 1.0) {
             return Err(Error::setting(
-                Setting::ProxySample,
+                Setting::Sample,
                 format!(
                     "{} is not a share of the source (above 0, at most 1)",
-                    self.all.proxy_sample
+                    self.all.sample
                 ),
             ));
         }
@@ -260,9 +263,8 @@ const PROXY_MAX_CRF_GAP: f64 = 6.0;
 /// spends up to 1.9 times medium's bits on three of the shared clips).
 const PROXY_RATE_MARGIN: f64 = 2.0;
 
-/// Share of the source a proxy search encodes unless told otherwise: all of it (a sample
-/// has not been measured against the whole on long titles yet).
-pub const DEFAULT_PROXY_SAMPLE: f64 = 1.0;
+/// Share of the source the search encodes unless told otherwise: all of it.
+pub const DEFAULT_SAMPLE: f64 = 1.0;
 
 /// The proxy preset an adaptive search uses unless told otherwise.
 pub const DEFAULT_PROXY_PRESET: &str = "superfast";

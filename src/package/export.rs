@@ -93,6 +93,14 @@ pub fn ladder_of(m: &Manifest, codec: Option<Codec>) -> Result<&CodecLadder> {
 /// encoded).
 pub fn sabre(m: &Manifest, codec: Option<Codec>) -> Result<SabreManifest> {
     let l = ladder_of(m, codec)?;
+    if let Some((i, r)) = l.rungs.iter().enumerate().find(|(_, r)| r.sampled) {
+        return Err(Error::SampledRung {
+            rung: i + 1,
+            width: r.width,
+            height: r.height,
+            crf: r.crf,
+        });
+    }
     if let Some((i, r)) = l.rungs.iter().enumerate().find(|(_, r)| r.interpolated) {
         return Err(Error::InterpolatedRung {
             rung: i + 1,

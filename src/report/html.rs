@@ -338,7 +338,9 @@ fn rungs_table(w: &mut String, l: &CodecLadder, tag: &str) {
         "<th>PSNR-Y (dB)</th><th>PSNR-YUV (dB)</th><th>SSIM-Y</th></tr>\n"
     );
     for (i, r) in l.rungs.iter().enumerate() {
-        let crf = if r.interpolated {
+        let crf = if r.sampled {
+            format!("<span class=\"interp\">{}~</span>", num(r.crf, 2))
+        } else if r.interpolated {
             format!("<span class=\"interp\">{}*</span>", num(r.crf, 2))
         } else {
             num(r.crf, 2)
@@ -364,7 +366,16 @@ fn rungs_table(w: &mut String, l: &CodecLadder, tag: &str) {
         );
     }
     out!(w, "</table>\n");
-    if l.rungs.iter().any(|r| r.interpolated) {
+    if l.sampled() {
+        let frames: u64 = l.search.sample.iter().map(|w| w.frames).sum();
+        out!(
+            w,
+            "<p class=\"note\"><span class=\"interp\">~</span> chosen on a sample of the title ({} segments, {} frames): bitrates and qualities are the sample's, estimates for the whole title; the package encodes it all.</p>\n",
+            l.search.sample.len(),
+            frames
+        );
+    }
+    if l.rungs.iter().any(|r| r.interpolated && !r.sampled) {
         out!(
             w,
             "<p class=\"note\"><span class=\"interp\">*</span> interpolated between two measured CRFs of its resolution: CRF, bitrate and qualities estimated, not encoded; peak estimated from the nearer measured point.</p>\n"

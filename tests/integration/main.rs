@@ -22,6 +22,7 @@ mod optimize_end_to_end;
 mod package;
 mod plan;
 mod report;
+mod sample;
 mod search;
 mod vmaf;
 mod write_faults;

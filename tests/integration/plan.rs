@@ -181,3 +181,60 @@ fn units_run_anywhere_in_any_order_and_merge_into_the_local_ladder() {
         adaptive.get_output()
     );
 }
+
+#[test]
+fn a_sampled_grid_plans_units_on_the_sample_and_merges_into_the_local_ladder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = tmp.path().join("plan");
+    let sampled = ["--sample", "0.5", "--segment-seconds", "1"];
+    pertitle()
+        .arg("plan")
+        .arg(sample())
+        .arg("-o")
+        .arg(&plan)
+        .args(OPTIONS)
+        .args(sampled)
+        .assert()
+        .success();
+    for i in 0..4 {
+        pertitle()
+            .arg("run-task")
+            .arg(&plan)
+            .args(["--index", &i.to_string()])
+            .assert()
+            .success();
+    }
+    let out = tmp.path().join("merged");
+    pertitle()
+        .arg("merge")
+        .arg(&plan)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let merged = common::read_manifest(&out.join("ladder.json"));
+    assert_eq!(merged["timing"]["cached_encodes"], 4);
+    let local = tmp.path().join("local");
+    pertitle()
+        .args(["optimize", "--quiet"])
+        .arg(sample())
+        .arg("-o")
+        .arg(&local)
+        .args(OPTIONS)
+        .args(sampled)
+        .assert()
+        .success();
+    let local = common::read_manifest(&local.join("ladder.json"));
+    // The units measured the three windows, not the whole title.
+    assert_eq!(
+        local["ladders"][0]["search"]["sample"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    for p in local["ladders"][0]["points"].as_array().unwrap() {
+        assert_eq!(p["segment_sizes_bits"].as_array().unwrap().len(), 3, "{p}");
+    }
+    assert_eq!(without_timing(merged), without_timing(local));
+}

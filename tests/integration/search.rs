@@ -113,7 +113,7 @@ fn proxy_search_encodes_the_rungs_at_the_final_preset() {
         "ultrafast",
         "--segment-seconds",
         "1",
-        "--proxy-sample",
+        "--sample",
         "0.4",
     ];
     let mut a = adaptive_with(&clip, &tmp.path().join("a"), "2", &proxy);
