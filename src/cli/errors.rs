@@ -63,16 +63,7 @@ pub fn message(e: &anyhow::Error) -> String {
         };
         parts.push(match lib {
             Error::InvalidSetting { problem, .. } if !parts.is_empty() => problem.clone(),
-            Error::InvalidSetting { .. } | Error::Infeasible { .. } => lib.worded(flag),
-            Error::InterpolatedRung { .. } => {
-                format!("{lib} (`pertitle ladder LADDER -o OUT --measured-only`)")
-            }
-            Error::OutputNotEmpty { .. } => format!("{lib} (use --force to replace it)"),
-            Error::NotAPackage { path, file } => format!(
-                "{}: not a package (no {file}); --force only replaces an earlier package",
-                path.display()
-            ),
-            _ => lib.to_string(),
+            _ => worded(lib),
         });
         // A library error's message holds its causes.
         break;
@@ -87,6 +78,11 @@ pub fn worded(lib: &Error) -> String {
         Error::InvalidSetting { .. } | Error::Infeasible { .. } => lib.worded(flag),
         Error::InterpolatedRung { .. } => {
             format!("{lib} (`pertitle ladder LADDER -o OUT --measured-only`)")
+        }
+        Error::SampledRung { .. } => {
+            format!(
+                "{lib} (`pertitle package LADDER -o DIR`, then `pertitle export LADDER --format sabre --package DIR`)"
+            )
         }
         Error::OutputNotEmpty { .. } => format!("{lib} (use --force to replace it)"),
         Error::NotAPackage { path, file } => format!(

@@ -45,6 +45,32 @@ fn merge_fails(plan: &Path, out: &Path) -> String {
     String::from_utf8_lossy(&failed.get_output().stderr).to_string()
 }
 
+/// `merge PLAN -o OUT`: the merged ladder.
+fn merge(plan: &Path, out: &Path) -> Value {
+    pertitle()
+        .arg("merge")
+        .arg(plan)
+        .arg("-o")
+        .arg(out)
+        .assert()
+        .success();
+    common::read_manifest(&out.join("ladder.json"))
+}
+
+/// A local `optimize` of the sample into `out` with [`OPTIONS`] and `extra`: its ladder.
+fn optimize(out: &Path, extra: &[&str]) -> Value {
+    pertitle()
+        .args(["optimize", "--quiet"])
+        .arg(sample())
+        .arg("-o")
+        .arg(out)
+        .args(OPTIONS)
+        .args(extra)
+        .assert()
+        .success();
+    common::read_manifest(&out.join("ladder.json"))
+}
+
 fn without_timing(mut m: Value) -> Value {
     m.as_object_mut().unwrap().remove("timing");
     m
@@ -122,39 +148,16 @@ fn units_run_anywhere_in_any_order_and_merge_into_the_local_ladder() {
     }
 
     // The merge writes what a local optimize writes, timing aside.
-    pertitle()
-        .arg("merge")
-        .arg(&plan)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
-    let merged = common::read_manifest(&out.join("ladder.json"));
+    let merged = merge(&plan, &out);
     assert_eq!(merged["timing"]["cached_encodes"], 4);
-    let local = tmp.path().join("local");
-    pertitle()
-        .args(["optimize", "--quiet"])
-        .arg(sample())
-        .arg("-o")
-        .arg(&local)
-        .args(OPTIONS)
-        .assert()
-        .success();
-    let local = common::read_manifest(&local.join("ladder.json"));
+    let local = optimize(&tmp.path().join("local"), &[]);
     assert_eq!(without_timing(merged), without_timing(local.clone()));
     // The plan's cache is optimize's: a local run with it encodes nothing.
-    let shared = tmp.path().join("shared");
-    pertitle()
-        .args(["optimize", "--quiet"])
-        .arg(sample())
-        .arg("-o")
-        .arg(&shared)
-        .args(OPTIONS)
-        .arg("--cache")
-        .arg(plan.join("cache"))
-        .assert()
-        .success();
-    let shared = common::read_manifest(&shared.join("ladder.json"));
+    let cache = plan.join("cache");
+    let shared = optimize(
+        &tmp.path().join("shared"),
+        &["--cache", cache.to_str().unwrap()],
+    );
     assert_eq!(shared["timing"]["cached_encodes"], 4);
     assert_eq!(without_timing(shared), without_timing(local));
 
@@ -205,26 +208,9 @@ fn a_sampled_grid_plans_units_on_the_sample_and_merges_into_the_local_ladder() {
             .success();
     }
     let out = tmp.path().join("merged");
-    pertitle()
-        .arg("merge")
-        .arg(&plan)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
-    let merged = common::read_manifest(&out.join("ladder.json"));
+    let merged = merge(&plan, &out);
     assert_eq!(merged["timing"]["cached_encodes"], 4);
-    let local = tmp.path().join("local");
-    pertitle()
-        .args(["optimize", "--quiet"])
-        .arg(sample())
-        .arg("-o")
-        .arg(&local)
-        .args(OPTIONS)
-        .args(sampled)
-        .assert()
-        .success();
-    let local = common::read_manifest(&local.join("ladder.json"));
+    let local = optimize(&tmp.path().join("local"), &sampled);
     // The units measured the three windows, not the whole title.
     assert_eq!(
         local["ladders"][0]["search"]["sample"]

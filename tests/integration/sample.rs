@@ -151,6 +151,7 @@ fn sampled_grid_measures_the_sample_and_packages_the_whole_title() {
         .failure();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("sample of the title"), "{err}");
+    assert!(err.contains("--package DIR"), "{err}");
 
     // The package encodes the whole title: six segments per rendition.
     let stream = tmp.path().join("stream");

@@ -23,6 +23,26 @@ use model::{Features, Model};
 use motion::Motion;
 use vif::{VifReference, VifScratch};
 
+/// Which implementation runs VIF's and ADM's kernels (they compute the same integers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Isa {
+    /// Scalar code, any CPU.
+    Portable,
+    /// AVX2 (x86-64), only chosen when the CPU has it.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+}
+
+impl Isa {
+    fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Isa::Avx2;
+        }
+        Isa::Portable
+    }
+}
+
 /// The reference side of VIF and ADM for one source frame at the display size.
 pub struct FrameReference {
     vif: VifReference,

@@ -37,6 +37,7 @@
 //! decoupled region are kept whole. The kernels come portable and, on x86-64 CPUs that have
 //! it, in AVX2, with the same results.
 
+use super::Isa;
 use crate::measure::metrics::Plane;
 
 /// db2 low-pass analysis taps, Q15.
@@ -226,24 +227,6 @@ impl Geom {
     fn taps(&self, i: usize) -> [usize; 4] {
         let k = 2 * i as isize;
         [k - 1, k, k + 1, k + 2].map(|r| mirror(r, self.in_h))
-    }
-}
-
-/// Instruction set of the kernels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Isa {
-    Portable,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-}
-
-impl Isa {
-    fn detect() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            return Isa::Avx2;
-        }
-        Isa::Portable
     }
 }
 

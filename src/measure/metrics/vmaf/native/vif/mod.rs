@@ -43,6 +43,7 @@
 //! details them). The per-pixel logarithm terms are evaluated four at a time in double
 //! precision with the same operations, in the same order, as libvmaf's scalar code.
 
+use super::Isa;
 use crate::measure::metrics::Plane;
 use std::sync::OnceLock;
 
@@ -230,26 +231,6 @@ impl Geometry {
     /// The 16-bit planes of scales 1..4, zeroed.
     fn planes(&self) -> [Vec<u16>; 3] {
         [1, 2, 3].map(|s| vec![0; self.plane_stride(s) * self.h[s]])
-    }
-}
-
-/// Which implementation runs the kernels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Isa {
-    /// Scalar code, any CPU.
-    Portable,
-    /// AVX2 (x86-64), only chosen when the CPU has it.
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-}
-
-impl Isa {
-    fn detect() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            return Isa::Avx2;
-        }
-        Isa::Portable
     }
 }
 
