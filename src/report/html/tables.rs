@@ -1,0 +1,283 @@
+//! The report's tables: the rungs, the ladder's summary, the package's renditions, the
+//! settings (constraints in words) and the source.
+
+use super::*;
+
+/// The table of a ladder's rungs: resolution, CRF, bitrates and qualities.
+pub(super) fn rungs_table(w: &mut String, l: &CodecLadder, tag: &str) {
+    let has_vmaf = l.rungs.iter().any(|r| r.vmaf.is_some());
+    out!(
+        w,
+        "<h2>{tag}Rungs</h2>\n<table class=\"rungs\">\n<tr><th>#</th><th>resolution</th><th>CRF</th><th>bitrate (kbit/s)</th><th>peak (kbit/s)</th>"
+    );
+    if has_vmaf {
+        out!(w, "<th>VMAF</th>");
+    }
+    out!(
+        w,
+        "<th>PSNR-Y (dB)</th><th>PSNR-YUV (dB)</th><th>SSIM-Y</th></tr>\n"
+    );
+    for (i, r) in l.rungs.iter().enumerate() {
+        let crf = if r.sampled {
+            format!("<span class=\"interp\">{}~</span>", num(r.crf, 2))
+        } else if r.interpolated {
+            format!("<span class=\"interp\">{}*</span>", num(r.crf, 2))
+        } else {
+            num(r.crf, 2)
+        };
+        out!(
+            w,
+            "<tr><td class=\"n\">{}</td><td>{}x{}</td><td class=\"n\">{crf}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            i + 1,
+            r.width,
+            r.height,
+            num(r.bitrate_kbps, 1),
+            num(r.peak_kbps, 1)
+        );
+        if has_vmaf {
+            out!(w, "<td class=\"n\">{}</td>", opt(r.vmaf, 3));
+        }
+        out!(
+            w,
+            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            num(r.psnr_y, 3),
+            num(r.psnr_yuv, 3),
+            num(r.ssim_y, 5)
+        );
+    }
+    out!(w, "</table>\n");
+    if l.sampled() {
+        let frames: u64 = l.search.sample.iter().map(|w| w.frames).sum();
+        out!(
+            w,
+            "<p class=\"note\"><span class=\"interp\">~</span> chosen on a sample of the title ({} segments, {} frames): bitrates and qualities are the sample's, estimates for the whole title; the package encodes it all.</p>\n",
+            l.search.sample.len(),
+            frames
+        );
+    }
+    if l.rungs.iter().any(|r| r.interpolated && !r.sampled) {
+        out!(
+            w,
+            "<p class=\"note\"><span class=\"interp\">*</span> interpolated between two measured CRFs of its resolution: CRF, bitrate and qualities estimated, not encoded; peak estimated from the nearer measured point.</p>\n"
+        );
+    }
+}
+
+/// The table of a ladder's expected quality over its viewers' bandwidths.
+pub(super) fn ladder_summary(w: &mut String, m: &Manifest, l: &CodecLadder, tag: &str) {
+    let metric = m.settings.metric;
+    out!(w, "<h2>{tag}Ladder</h2>\n<table class=\"kv\">\n");
+    kv(
+        w,
+        &format!("expected quality ({})", quality_label(metric)),
+        &num(l.summary.expected_quality, quality_digits(metric)),
+    );
+    kv(
+        w,
+        "viewer bandwidths (log-uniform)",
+        &format!(
+            "{} – {} kbit/s",
+            num(l.summary.viewer_kbps[0], 0),
+            num(l.summary.viewer_kbps[1], 0)
+        ),
+    );
+    kv(w, "rungs", &l.rungs.len().to_string());
+    kv(
+        w,
+        "interpolated rungs",
+        &l.summary.interpolated_rungs.to_string(),
+    );
+    out!(w, "</table>\n");
+}
+
+/// The table of the run's settings: encoders, resolutions, segments, scoring, constraints.
+pub(super) fn settings_table(w: &mut String, m: &Manifest) {
+    let s = &m.settings;
+    out!(w, "<h2>Settings</h2>\n<table class=\"kv\">\n");
+    for l in &m.ladders {
+        kv(
+            w,
+            "encoder",
+            &esc(&format!(
+                "{}: {}, preset {}, {} threads; CRFs {}",
+                l.codec,
+                l.encoder,
+                l.preset,
+                l.encoder_threads,
+                list(l.crfs.iter().map(|c| format!("{c}")).collect())
+            )),
+        );
+        kv(w, "keyframes", &esc(&l.keyframes));
+    }
+    kv(
+        w,
+        "resolutions measured",
+        &list(s.resolutions.iter().map(|r| r.to_string()).collect()),
+    );
+    kv(
+        w,
+        "segments",
+        &format!(
+            "{} s target, {} segments",
+            s.segment_seconds, m.segments.count
+        ),
+    );
+    kv(
+        w,
+        "scoring",
+        &esc(&format!(
+            "at {} ({} down, {} up); quality axis {}{}",
+            s.display,
+            s.downscale,
+            s.upscale,
+            s.quality_field,
+            s.vmaf_model
+                .map_or(String::new(), |v| format!(", VMAF model {v}"))
+        )),
+    );
+    kv(w, "constraints", &esc(&constraints_text(&s.constraints)));
+    if let Some([lo, hi]) = s.objective.viewer_kbps {
+        kv(w, "objective", &format!("viewers at {lo}–{hi} kbit/s"));
+    }
+    out!(w, "</table>\n");
+}
+
+/// The ladder constraints in words, the unset ones left out.
+fn constraints_text(c: &Constraints) -> String {
+    let mut cs = vec![
+        format!("{}–{} rungs", c.min_rungs, c.max_rungs),
+        format!(
+            "{}–{} kbit/s",
+            c.min_kbps,
+            c.max_kbps.map_or("∞".to_string(), |k| k.to_string())
+        ),
+        format!(
+            "step ×{}–{}",
+            c.min_step,
+            c.max_step.map_or("∞".to_string(), |k| k.to_string())
+        ),
+    ];
+    if let Some(q) = c.top_quality {
+        cs.push(format!("top quality {q}"));
+    }
+    if let Some(q) = c.min_bottom_quality {
+        cs.push(format!("bottom quality ≥ {q}"));
+    }
+    if let Some(k) = c.max_bottom_kbps {
+        cs.push(format!("bottom ≤ {k} kbit/s"));
+    }
+    if c.min_quality_gap > 0.0 {
+        cs.push(format!("quality gap ≥ {}", c.min_quality_gap));
+    }
+    if let Some(hh) = c.min_height {
+        cs.push(format!("height ≥ {hh}"));
+    }
+    if let Some(hh) = c.max_height {
+        cs.push(format!("height ≤ {hh}"));
+    }
+    if !c.allowed_heights.is_empty() {
+        cs.push(format!(
+            "heights {}",
+            list(c.allowed_heights.iter().map(|x| x.to_string()).collect())
+        ));
+    }
+    if !c.forced.is_empty() {
+        cs.push(format!(
+            "forced {}",
+            list(c.forced.iter().map(|f| f.to_string()).collect())
+        ));
+    }
+    if c.measured_only {
+        cs.push("measured rungs only".to_string());
+    }
+    cs.join("; ")
+}
+
+/// The table of the source and of the program that made the manifest.
+pub(super) fn source_table(w: &mut String, m: &Manifest) {
+    let src = &m.source;
+    out!(w, "<h2>Source</h2>\n<table class=\"kv\">\n");
+    kv(w, "path", &esc(&src.path.display().to_string()));
+    kv(w, "size", &format!("{}x{}", src.width, src.height));
+    kv(w, "frame rate", &esc(&src.frame_rate.to_string()));
+    kv(
+        w,
+        "frames",
+        &format!("{} ({} s)", src.frames, num(src.duration_s, 3)),
+    );
+    kv(
+        w,
+        "generator",
+        &esc(&format!(
+            "{} {} (libavcodec {})",
+            m.generator.name, m.generator.version, m.generator.libavcodec
+        )),
+    );
+    out!(w, "</table>\n");
+}
+
+/// The package's renditions: what HLS and DASH declare, measured on the segment files, and
+/// how the final encodes compare with the ladder's figures.
+pub(super) fn package_table(w: &mut String, l: &CodecLadder, p: &PackageManifest, tag: &str) {
+    out!(
+        w,
+        "<h2>{tag}Package</h2>\n<table class=\"rungs\">\n<tr><th>rendition</th><th>resolution</th><th>CODECS</th><th>AVERAGE-BANDWIDTH (kbit/s)</th><th>BANDWIDTH (kbit/s)</th><th>DASH bandwidth (kbit/s)</th><th>ladder bitrate (kbit/s)</th><th>final vs ladder</th></tr>\n"
+    );
+    let renditions = p.renditions.iter().filter(|r| r.codec == l.codec);
+    for (r, rung) in renditions.zip(&l.rungs) {
+        let video_kbps = r.segment_video_bits.iter().sum::<u64>() as f64
+            / p.segment_durations_s
+                .iter()
+                .sum::<f64>()
+                .max(f64::MIN_POSITIVE)
+            / 1000.0;
+        let versus = match r.matches_trial {
+            Some(true) => "same bits".to_string(),
+            Some(false) => "<span class=\"interp\">different bits</span>".to_string(),
+            None if rung.bitrate_kbps > 0.0 => format!(
+                "{:+.1}% video bits",
+                (video_kbps / rung.bitrate_kbps - 1.0) * 100.0
+            ),
+            None => String::new(),
+        };
+        let ladder = if rung.interpolated {
+            format!(
+                "<span class=\"interp\">{}*</span>",
+                num(rung.bitrate_kbps, 1)
+            )
+        } else {
+            num(rung.bitrate_kbps, 1)
+        };
+        out!(
+            w,
+            "<tr><td>{}</td><td>{}x{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{ladder}</td><td>{versus}</td></tr>\n",
+            esc(&r.name),
+            r.width,
+            r.height,
+            esc(&r.codecs),
+            num(r.hls_average_bandwidth as f64 / 1000.0, 1),
+            num(r.hls_bandwidth as f64 / 1000.0, 1),
+            num(r.dash_bandwidth as f64 / 1000.0, 1),
+        );
+    }
+    out!(w, "</table>\n");
+    out!(
+        w,
+        "<p class=\"note\">Measured on the segment files (container included): AVERAGE-BANDWIDTH is all segment bits over the duration, BANDWIDTH the peak segment bit rate (RFC 8216bis), the DASH bandwidth the least rate that delivers every segment in time after {} s of buffering. {}. Final encodes: {} preset {}; a measured rung's final encode is its trial encode (\"same bits\"); an interpolated rung's video bitrate is compared with the ladder's estimate.</p>\n",
+        num(p.dash_min_buffer_s, 3),
+        [
+            p.hls_master.as_deref().map(|h| format!("HLS: {}", esc(h))),
+            p.dash_mpd.as_deref().map(|d| format!("DASH: {}", esc(d))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", "),
+        esc(&l.encoder),
+        esc(&p
+            .renditions
+            .iter()
+            .find(|r| r.codec == l.codec)
+            .map_or(l.preset.clone(), |r| r.preset.clone())),
+    );
+}
