@@ -327,11 +327,15 @@ pub fn score_with(
         .vmaf
         .map(|v| VmafScorer::new(&v, display.width, display.height, options.vmaf_threads))
         .transpose()?;
-    // The native engine's reference side, one frame at a time.
+    // The native engine's reference side, one frame ahead of the distorted side: two
+    // reference slots, one being filled for the next frame while the other is read.
     let native = options.vmaf.filter(|v| v.engine == VmafEngine::Native);
     let (dw, dh) = (display.width as usize, display.height as usize);
     let mut motion = native.map(|_| MotionTrack::new(dw, dh));
-    let mut shared = native.map(|_| FrameReference::new(dw, dh));
+    let mut slots: Vec<FrameReference> = match native {
+        Some(_) => (0..2).map(|_| FrameReference::new(dw, dh)).collect(),
+        None => Vec::new(),
+    };
     let mut records: Vec<FrameRecord> = Vec::new();
     let (mut n_ref, mut n_dist) = (0u64, 0u64);
     std::thread::scope(|scope| -> Result<()> {
@@ -341,51 +345,83 @@ pub fn score_with(
         let (recycle_dist, recycled_dist) = std::sync::mpsc::channel::<frame::Video>();
         let refs = read_ahead(scope, ref_reader, 4, to_display(display, recycled_ref));
         let dists = read_ahead(scope, dist_reader, 4, to_display(display, recycled_dist));
+        // Frame i's distorted side and comparison run beside frame i + 1's reference side.
+        let mut pending: Option<Pair> = None;
+        let mut slot = 0;
         loop {
             let r = refs.recv().ok().transpose()?;
             let d = dists.recv().ok().transpose()?;
             n_ref += u64::from(r.is_some());
             n_dist += u64::from(d.is_some());
-            let (Some(r), Some(d)) = (r, d) else {
-                // Count the rest of the longer file.
-                n_ref += refs.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
-                n_dist += dists.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
-                break;
-            };
-            if (r.width(), r.height()) != (d.width(), d.height()) {
-                return Err(Error::Internal(format!(
-                    "frames of {}x{} and {}x{} after resizing to {display}",
-                    r.width(),
-                    r.height(),
-                    d.width(),
-                    d.height()
-                )));
-            }
-            let position = records.len();
-            if let (Some(v), Some(settings)) = (vmaf.as_mut(), options.vmaf) {
-                let scored = settings.scores(position as u64);
-                let luma = crate::measure::metrics::Plane::of_frame(&r, 0);
-                if let Some(m) = motion.as_mut() {
-                    m.push(position as u64, luma, true);
-                }
-                let shared = match shared.as_mut() {
-                    Some(s) if scored => {
-                        s.compute(luma);
-                        Some(&*s)
+            let next = match (r, d) {
+                (Some(r), Some(d)) => {
+                    if (r.width(), r.height()) != (d.width(), d.height()) {
+                        return Err(Error::Internal(format!(
+                            "frames of {}x{} and {}x{} after resizing to {display}",
+                            r.width(),
+                            r.height(),
+                            d.width(),
+                            d.height()
+                        )));
                     }
-                    _ => None,
-                };
-                v.push(position, scored, &r, shared, &d)?;
+                    let position = records.len() + usize::from(pending.is_some());
+                    let scored = options.vmaf.is_some_and(|s| s.scores(position as u64));
+                    Some(Pair {
+                        position,
+                        scored,
+                        r,
+                        d,
+                    })
+                }
+                _ => None,
+            };
+            let (ahead, behind) = match slots.as_mut_slice() {
+                [a, b] if slot == 0 => (Some(a), Some(&*b)),
+                [a, b] => (Some(b), Some(&*a)),
+                _ => (None, None),
+            };
+            let (_, done) = rayon::join(
+                || {
+                    if let (Some(p), Some(m)) = (&next, motion.as_mut()) {
+                        let luma = crate::measure::metrics::Plane::of_frame(&p.r, 0);
+                        m.push(p.position as u64, luma, true);
+                        if let (true, Some(a)) = (p.scored, ahead) {
+                            a.compute(luma);
+                        }
+                    }
+                },
+                || -> Result<Option<(Pair, FrameRecord)>> {
+                    let Some(p) = pending.take() else {
+                        return Ok(None);
+                    };
+                    if let Some(v) = vmaf.as_mut() {
+                        let shared = behind.filter(|_| p.scored);
+                        v.push(p.position, p.scored, &p.r, shared, &p.d)?;
+                    }
+                    let mut record = compare(&p.r, &p.d, options);
+                    record.frame = p.position as u64;
+                    Ok(Some((p, record)))
+                },
+            );
+            if let Some((p, record)) = done? {
+                records.push(record);
+                // A decoding thread may have finished already; then the frame is just dropped.
+                if ref_size != display {
+                    let _ = recycle_ref.send(p.r);
+                }
+                if dist_size != display {
+                    let _ = recycle_dist.send(p.d);
+                }
             }
-            let mut record = compare(&r, &d, options);
-            record.frame = records.len() as u64;
-            records.push(record);
-            // A decoding thread may have finished already; then the frame is just dropped.
-            if ref_size != display {
-                let _ = recycle_ref.send(r);
-            }
-            if dist_size != display {
-                let _ = recycle_dist.send(d);
+            slot ^= 1;
+            match next {
+                Some(p) => pending = Some(p),
+                None => {
+                    // Count the rest of the longer file.
+                    n_ref += refs.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
+                    n_dist += dists.iter().map(|f| f.map(|_| 1)).sum::<Result<u64>>()?;
+                    break;
+                }
             }
         }
         Ok(())
@@ -437,6 +473,15 @@ pub fn score_with(
         pooling,
         per_frame: if keep_frames { records } else { Vec::new() },
     })
+}
+
+/// A reference frame and its distorted frame at the display size, at `position`.
+struct Pair {
+    position: usize,
+    /// Whether VMAF scores it (`--vmaf-subsample`).
+    scored: bool,
+    r: frame::Video,
+    d: frame::Video,
 }
 
 /// Compare two files with PSNR and SSIM (no VMAF), keeping per-frame values.
