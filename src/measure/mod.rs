@@ -303,6 +303,12 @@ fn measure_pass(
         options.vmaf,
         &|| progress.frame(),
     )?;
+    // The frames the encoders still hold come back in step, a frame at a time, so that each
+    // source frame (and its VMAF reference work) is let go of by every point together.
+    trials.par_iter_mut().try_for_each(Trial::end_frames)?;
+    while let Some(next) = trials.iter().filter_map(Trial::next_back).min() {
+        trials.par_iter_mut().try_for_each(|t| t.drain_to(next))?;
+    }
     trials.into_par_iter().map(|t| t.finish(&outcome)).collect()
 }
 

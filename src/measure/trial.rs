@@ -79,6 +79,10 @@ pub struct Trial {
     /// Every this many frames is scored by VMAF.
     vmaf_every: u32,
     encode_cpu: Duration,
+    /// The encoder has been told the frames ended.
+    encoder_ended: bool,
+    /// The encoder gave its last packet and the decoder was told the packets ended.
+    decoder_ended: bool,
 }
 
 impl Trial {
@@ -115,6 +119,8 @@ impl Trial {
                 .transpose()?,
             vmaf_every: vmaf.map_or(1, |v| v.subsample.max(1)),
             encode_cpu: Duration::ZERO,
+            encoder_ended: false,
+            decoder_ended: false,
         })
     }
 
@@ -123,18 +129,49 @@ impl Trial {
         self.spec
     }
 
-    /// Flush the encoder and decoder and return the measurements; `pass` is what the pass
-    /// measured itself (the native VMAF engine's motion).
-    pub fn finish(mut self, pass: &PassOutcome) -> Result<TrialResult> {
+    /// Tell the encoder the frames have ended: the frames it holds come back through
+    /// [`drain_to`](Self::drain_to) and [`finish`](Self::finish).
+    pub fn end_frames(&mut self) -> Result<()> {
+        if self.encoder_ended {
+            return Ok(());
+        }
+        self.encoder_ended = true;
         // Some encoders (libvpx) encode all the frames they hold in the end-of-stream call.
         let t0 = thread_cpu_time();
         let flushed = self.encoder.send_eof();
         self.encode_cpu += thread_cpu_time().saturating_sub(t0);
-        flushed?;
+        flushed
+    }
+
+    /// The position in the pass of the next frame to come back from the encoder and decoder,
+    /// once the frames have ended ([`end_frames`](Self::end_frames)); `None` when none will.
+    pub fn next_back(&self) -> Option<usize> {
+        if self.decoder_ended {
+            return None;
+        }
+        self.pending.front().map(|r| r.position)
+    }
+
+    /// After [`end_frames`](Self::end_frames): take packets from the encoder until the frame
+    /// at `position` is decoded back and scored (or the encoder and decoder are drained).
+    /// The points of a pass are drained in step so that the sources frames they hold, and
+    /// their shared VMAF reference work, are let go of together, as during the pass.
+    pub fn drain_to(&mut self, position: usize) -> Result<()> {
+        while self.next_back().is_some_and(|p| p <= position) {
+            if !self.drain_one_packet()? {
+                self.end_decoder()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flush the encoder and decoder and return the measurements; `pass` is what the pass
+    /// measured itself (the native VMAF engine's motion).
+    pub fn finish(mut self, pass: &PassOutcome) -> Result<TrialResult> {
+        self.end_frames()?;
         self.drain_encoder()?;
+        self.end_decoder()?;
         self.encode_cpu += self.encoder.library_threads_cpu();
-        self.decoder.send_eof().map_err(|e| self.decode_error(e))?;
-        self.drain_decoder()?;
         if !self.pending.is_empty() {
             return Err(Error::Internal(format!(
                 "{}: {} frames were encoded but never decoded back",
@@ -165,25 +202,42 @@ impl Trial {
         Error::ffmpeg(format!("decoding {}", self.encoder.label()), e)
     }
 
-    fn drain_encoder(&mut self) -> Result<()> {
-        loop {
-            let t0 = thread_cpu_time();
-            let packet = self.encoder.receive();
-            self.encode_cpu += thread_cpu_time().saturating_sub(t0);
-            let Some(packet) = packet? else {
-                return Ok(());
-            };
-            self.segment_bits.add(
-                self.encoder.label(),
-                packet.pts(),
-                packet.is_key(),
-                packet.size(),
-            )?;
-            self.decoder
-                .send(&packet)
-                .map_err(|e| self.decode_error(e))?;
-            self.drain_decoder()?;
+    /// Tell the decoder the packets have ended (once the encoder has given its last) and
+    /// score the frames it still held.
+    fn end_decoder(&mut self) -> Result<()> {
+        if self.decoder_ended {
+            return Ok(());
         }
+        self.decoder_ended = true;
+        self.decoder.send_eof().map_err(|e| self.decode_error(e))?;
+        self.drain_decoder()
+    }
+
+    fn drain_encoder(&mut self) -> Result<()> {
+        while self.drain_one_packet()? {}
+        Ok(())
+    }
+
+    /// Take the encoder's next packet, if it has one, decode it and score the frames that
+    /// come back; whether there was one.
+    fn drain_one_packet(&mut self) -> Result<bool> {
+        let t0 = thread_cpu_time();
+        let packet = self.encoder.receive();
+        self.encode_cpu += thread_cpu_time().saturating_sub(t0);
+        let Some(packet) = packet? else {
+            return Ok(false);
+        };
+        self.segment_bits.add(
+            self.encoder.label(),
+            packet.pts(),
+            packet.is_key(),
+            packet.size(),
+        )?;
+        self.decoder
+            .send(&packet)
+            .map_err(|e| self.decode_error(e))?;
+        self.drain_decoder()?;
+        Ok(true)
     }
 
     fn drain_decoder(&mut self) -> Result<()> {
@@ -208,7 +262,7 @@ impl Trial {
                     reference.position,
                     reference.vmaf_scored,
                     &reference.frame,
-                    reference.vmaf.as_ref(),
+                    reference.vmaf(),
                     distorted,
                 )?;
             }
