@@ -68,8 +68,9 @@ pub struct Trial {
     spec: TrialSpec,
     encoder: Encoder,
     decoder: VideoDecoder,
-    /// Resizes decoded frames to the source size, into a frame reused for every frame.
-    upscaler: Option<(Scaler, frame::Video)>,
+    /// Resizes decoded frames to the display size, into the thread's frame
+    /// ([`UPSCALED`]).
+    upscaler: Option<Scaler>,
     /// Source frames sent to the encoder whose decoded counterpart has not come back yet
     /// (the encoder's lookahead); shared with the other points of the pass.
     pending: VecDeque<Arc<Reference>>,
@@ -101,9 +102,7 @@ impl Trial {
         let upscaler = if spec.resolution == display {
             None
         } else {
-            let scaler = Scaler::new(spec.resolution, display, Kernel::Bicubic)?;
-            let buffer = scaler.output_frame();
-            Some((scaler, buffer))
+            Some(Scaler::new(spec.resolution, display, Kernel::Bicubic)?)
         };
         Ok(Trial {
             spec,
@@ -248,13 +247,15 @@ impl Trial {
                     self.encoder.label()
                 ))
             })?;
-            let distorted = match self.upscaler.as_mut() {
-                Some((up, buffer)) => {
-                    up.scale_into(&decoded, buffer)?;
-                    &*buffer
+            let upscaled = match self.upscaler.as_mut() {
+                Some(up) => {
+                    let mut buffer = upscaled_frame(up);
+                    up.scale_into(&decoded, &mut buffer)?;
+                    Some(buffer)
                 }
-                None => &decoded,
+                None => None,
             };
+            let distorted = upscaled.as_ref().unwrap_or(&decoded);
             self.series
                 .push(&FrameScores::compare(&reference.frame, distorted));
             if let Some(v) = self.vmaf.as_mut() {
@@ -266,8 +267,28 @@ impl Trial {
                     distorted,
                 )?;
             }
+            if let Some(buffer) = upscaled {
+                UPSCALED.set(Some(buffer));
+            }
         }
         Ok(())
+    }
+}
+
+thread_local! {
+    /// The frame decoded frames are upscaled into on this thread, reused by every point
+    /// scored on it (a frame is scored before the next is upscaled), so that a pass holds one
+    /// per thread rather than one per point.
+    static UPSCALED: std::cell::Cell<Option<frame::Video>> = const { std::cell::Cell::new(None) };
+}
+
+/// The thread's frame to upscale into with `scaler` (a new one if it holds none of the
+/// scaler's output size); give it back to [`UPSCALED`] once scored.
+fn upscaled_frame(scaler: &Scaler) -> frame::Video {
+    let size = scaler.output_size();
+    match UPSCALED.take() {
+        Some(f) if Resolution::new(f.width(), f.height()) == size => f,
+        _ => scaler.output_frame(),
     }
 }
 
