@@ -57,14 +57,17 @@ pub struct MeasureOptions {
 /// Estimated peak memory of one trial point, bytes per pixel of its resolution: the
 /// encoder's lookahead and reference buffers plus the decoder and scaler frames.
 ///
-/// x264: 3.8 GB peak RSS for 24 points totalling 10.8 Mpixels (a 720p source at preset
-/// medium), i.e. ~350 bytes per pixel; rounded up. The other codecs, from the peak RSS of
-/// one and of four 720p points in one pass at their default presets (2 s of the animation
-/// clip), per added point: x264 287 MB, x265 227 MB, SVT-AV1 207 MB, VP9 151 MB, libaom 246
-/// MB; each scaled from x264's figure and rounded up.
+/// x264: 2.6 GiB peak RSS for 24 points totalling 10.8 Mpixels (heights 720, 540, 360 and
+/// 270 x six CRFs of a 720p source at preset medium, `--metric psnr`), i.e. ~255 bytes per
+/// pixel; rounded up (it was 3.7 GiB before x264's aligned frames stopped keeping their
+/// padding, see [`crate::encode::encoder::make_allocations_deterministic`]). The other
+/// codecs, from the peak RSS of one and of four 720p points in one pass at their default
+/// presets (2 s of the animation clip), per added point: x264 216 MB (282 MB before), x265
+/// 219 MB, SVT-AV1 201 MB, VP9 147 MB, libaom 239 MB; each scaled from x264's former figure
+/// and rounded up.
 pub fn bytes_per_trial_pixel(codec: Codec) -> u64 {
     match codec {
-        Codec::X264 => 400,
+        Codec::X264 => 300,
         Codec::X265 => 320,
         Codec::SvtAv1 => 300,
         Codec::Vp9 => 220,
@@ -78,11 +81,13 @@ pub fn bytes_per_trial_pixel(codec: Codec) -> u64 {
 pub const VMAF_BYTES_PER_SOURCE_PIXEL: u64 = 80;
 
 /// Extra memory of a point that scores VMAF with the native engine, bytes per pixel of the
-/// display size: its VIF and ADM scratch (about 2 bytes per pixel) and its share of the
-/// reference frames in flight, whose VIF and ADM reference data (about 19 bytes per pixel
-/// each) the pass shares. Measured: peak RSS 2,213 MB against 1,938 MB without VMAF for 28
-/// points of a 720p source (scripts/bench/grid.sh), ~11 bytes per pixel per point; rounded up.
-pub const NATIVE_VMAF_BYTES_PER_PIXEL: u64 = 16;
+/// display size: its share of what the pass holds for VMAF, which does not grow with the
+/// points: the VIF and ADM reference data (about 19 bytes per pixel) of the frames the
+/// points are decoding back (one or a few at a time), and a set of VIF and ADM scratch
+/// buffers (about 2 bytes per pixel) per thread. Measured: peak RSS 1,467 MB against 1,445 MB
+/// without VMAF for 28 points of a 720p source (scripts/bench/grid.sh), ~1 byte per pixel
+/// per point; rounded up, since fewer points share that.
+pub const NATIVE_VMAF_BYTES_PER_PIXEL: u64 = 4;
 
 /// Half of the memory the system reports as available, or 4 GiB when it cannot be read.
 pub fn default_memory_budget() -> u64 {
@@ -303,6 +308,12 @@ fn measure_pass(
         options.vmaf,
         &|| progress.frame(),
     )?;
+    // The frames the encoders still hold come back in step, a frame at a time, so that each
+    // source frame (and its VMAF reference work) is let go of by every point together.
+    trials.par_iter_mut().try_for_each(Trial::end_frames)?;
+    while let Some(next) = trials.iter().filter_map(Trial::next_back).min() {
+        trials.par_iter_mut().try_for_each(|t| t.drain_to(next))?;
+    }
     trials.into_par_iter().map(|t| t.finish(&outcome)).collect()
 }
 

@@ -3,6 +3,12 @@
 //!
 //! Memory stays flat with the length of the clip: a pass holds one source frame per
 //! resolution plus the frames the sinks keep (encoders' lookahead), never the clip.
+//!
+//! The native VMAF engine's reference work on a frame (about 19 bytes per pixel) is done by
+//! the first sink that scores the frame, not when the frame is fed: every sink holds a frame
+//! from when it encodes it until it decodes it back (the encoder's lookahead, some 15 frames
+//! for x264), but the sinks decode a frame back within a few frames of one another, so only
+//! those few frames' reference work is held at a time.
 
 use crate::encode::segment::Segmenter;
 use crate::error::Result;
@@ -15,7 +21,7 @@ use crate::source::scale::{Kernel, Scaler};
 use crate::source::{FrameReader, read_ahead};
 use ffmpeg_next::{frame, picture};
 use rayon::prelude::*;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Receives every source frame of a pass.
 pub trait FrameSink: Send {
@@ -38,8 +44,51 @@ pub struct Reference {
     pub position: usize,
     /// Whether VMAF scores this frame (`VmafSettings::subsample`).
     pub vmaf_scored: bool,
-    /// The native VMAF engine's reference work on it, when that engine scores it.
-    pub vmaf: Option<FrameReference>,
+    /// The native VMAF engine's reference work on it, once a sink has asked for it.
+    vmaf: OnceLock<FrameReference>,
+    /// Where that work's buffers come from and go back to, when that engine scores it.
+    vmaf_buffers: Option<Arc<ReferenceBuffers>>,
+}
+
+impl Reference {
+    /// The native VMAF engine's reference work on the frame, when that engine scores it:
+    /// done by the first caller (the others wait for it), then shared.
+    pub fn vmaf(&self) -> Option<&FrameReference> {
+        let buffers = self.vmaf_buffers.as_ref().filter(|_| self.vmaf_scored)?;
+        Some(self.vmaf.get_or_init(|| {
+            let mut shared = buffers.take();
+            shared.compute(Plane::of_frame(&self.frame, 0));
+            shared
+        }))
+    }
+
+    /// Give the reference work's buffers back, for another frame's.
+    fn release_vmaf(&mut self) {
+        if let (Some(shared), Some(buffers)) = (self.vmaf.take(), &self.vmaf_buffers) {
+            buffers.put(shared);
+        }
+    }
+}
+
+/// The native VMAF engine's reference buffers of a pass that no frame holds.
+struct ReferenceBuffers {
+    width: usize,
+    height: usize,
+    free: Mutex<Vec<FrameReference>>,
+}
+
+impl ReferenceBuffers {
+    fn take(&self) -> FrameReference {
+        let free = self.free.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        free.unwrap_or_else(|| FrameReference::new(self.width, self.height))
+    }
+
+    fn put(&self, shared: FrameReference) {
+        self.free
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(shared);
+    }
 }
 
 /// What a pass measured itself (as opposed to its sinks).
@@ -99,7 +148,8 @@ const DECODE_AHEAD: usize = 4;
 /// rayon pool). `display` is the size of the reference frames (`None`: the source's size, no
 /// resizing). With `vmaf` scored by the native engine, the pass also computes each fed
 /// frame's motion and, on the frames VMAF scores, the reference side of VIF and ADM, once for
-/// all sinks. `frame_done` is called after each frame fed has reached every sink.
+/// all sinks (see [`Reference::vmaf`]). `frame_done` is called after each frame fed has
+/// reached every sink.
 pub fn run(
     reader: FrameReader,
     sinks: &mut [impl FrameSink],
@@ -141,6 +191,13 @@ pub fn run(
     let native = vmaf.filter(|v| v.engine == VmafEngine::Native);
     let (dw, dh) = (display.width as usize, display.height as usize);
     let mut motion = native.map(|_| MotionTrack::new(dw, dh));
+    let vmaf_buffers = native.map(|_| {
+        Arc::new(ReferenceBuffers {
+            width: dw,
+            height: dh,
+            free: Mutex::new(Vec::new()),
+        })
+    });
     let fed = |i: u64| frames.map(i).is_some();
     // References the sinks have let go of are reused, buffers and all.
     let mut pool: Vec<Arc<Reference>> = Vec::new();
@@ -176,6 +233,12 @@ pub fn run(
                 continue;
             }
             let vmaf_scored = is_fed && vmaf.is_some_and(|v| v.scores(position as u64));
+            // Reference work the sinks are done with goes back for other frames'.
+            for r in &mut pool {
+                if let Some(r) = Arc::get_mut(r) {
+                    r.release_vmaf();
+                }
+            }
             let mut reference = recycled(&mut pool);
             // The recycled reference's display-size frame, when no one else holds it.
             let buffer = reference
@@ -215,10 +278,11 @@ pub fn run(
                     frame,
                     position,
                     vmaf_scored,
-                    vmaf: None,
+                    vmaf: OnceLock::new(),
+                    vmaf_buffers: vmaf_buffers.clone(),
                 })
             };
-            let mut r = match reference.take() {
+            let r = match reference.take() {
                 Some(mut old) => match Arc::get_mut(&mut old) {
                     Some(slot) => {
                         slot.frame = frame;
@@ -230,33 +294,9 @@ pub fn run(
                 },
                 None => fresh(frame),
             };
-            let Some(r_mut) = Arc::get_mut(&mut r) else {
-                return Err(crate::Error::Internal(
-                    "a reference frame in use was reused".into(),
-                ));
-            };
-            let luma = Plane::of_frame(&r_mut.frame, 0);
-            let shared = if vmaf_scored && native.is_some() {
-                Some(
-                    r_mut
-                        .vmaf
-                        .get_or_insert_with(|| FrameReference::new(dw, dh)),
-                )
-            } else {
-                None
-            };
-            rayon::join(
-                || {
-                    if let Some(m) = motion.as_mut() {
-                        m.push(index, luma, is_fed);
-                    }
-                },
-                || {
-                    if let Some(shared) = shared {
-                        shared.compute(luma);
-                    }
-                },
-            );
+            if let Some(m) = motion.as_mut() {
+                m.push(index, Plane::of_frame(&r.frame, 0), is_fed);
+            }
             if !is_fed {
                 continue;
             }
@@ -280,8 +320,13 @@ pub fn run(
     })
 }
 
-/// A reference no sink holds any more, taken out of `pool` for reuse.
+/// A reference no sink holds any more, taken out of `pool` for reuse (its VMAF reference
+/// work given back).
 fn recycled(pool: &mut Vec<Arc<Reference>>) -> Option<Arc<Reference>> {
     let i = pool.iter().position(|r| Arc::strong_count(r) == 1)?;
-    Some(pool.swap_remove(i))
+    let mut r = pool.swap_remove(i);
+    if let Some(r) = Arc::get_mut(&mut r) {
+        r.release_vmaf();
+    }
+    Some(r)
 }

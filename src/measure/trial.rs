@@ -68,8 +68,9 @@ pub struct Trial {
     spec: TrialSpec,
     encoder: Encoder,
     decoder: VideoDecoder,
-    /// Resizes decoded frames to the source size, into a frame reused for every frame.
-    upscaler: Option<(Scaler, frame::Video)>,
+    /// Resizes decoded frames to the display size, into the thread's frame
+    /// ([`UPSCALED`]).
+    upscaler: Option<Scaler>,
     /// Source frames sent to the encoder whose decoded counterpart has not come back yet
     /// (the encoder's lookahead); shared with the other points of the pass.
     pending: VecDeque<Arc<Reference>>,
@@ -79,6 +80,10 @@ pub struct Trial {
     /// Every this many frames is scored by VMAF.
     vmaf_every: u32,
     encode_cpu: Duration,
+    /// The encoder has been told the frames ended.
+    encoder_ended: bool,
+    /// The encoder gave its last packet and the decoder was told the packets ended.
+    decoder_ended: bool,
 }
 
 impl Trial {
@@ -97,9 +102,7 @@ impl Trial {
         let upscaler = if spec.resolution == display {
             None
         } else {
-            let scaler = Scaler::new(spec.resolution, display, Kernel::Bicubic)?;
-            let buffer = scaler.output_frame();
-            Some((scaler, buffer))
+            Some(Scaler::new(spec.resolution, display, Kernel::Bicubic)?)
         };
         Ok(Trial {
             spec,
@@ -115,6 +118,8 @@ impl Trial {
                 .transpose()?,
             vmaf_every: vmaf.map_or(1, |v| v.subsample.max(1)),
             encode_cpu: Duration::ZERO,
+            encoder_ended: false,
+            decoder_ended: false,
         })
     }
 
@@ -123,18 +128,49 @@ impl Trial {
         self.spec
     }
 
-    /// Flush the encoder and decoder and return the measurements; `pass` is what the pass
-    /// measured itself (the native VMAF engine's motion).
-    pub fn finish(mut self, pass: &PassOutcome) -> Result<TrialResult> {
+    /// Tell the encoder the frames have ended: the frames it holds come back through
+    /// [`drain_to`](Self::drain_to) and [`finish`](Self::finish).
+    pub fn end_frames(&mut self) -> Result<()> {
+        if self.encoder_ended {
+            return Ok(());
+        }
+        self.encoder_ended = true;
         // Some encoders (libvpx) encode all the frames they hold in the end-of-stream call.
         let t0 = thread_cpu_time();
         let flushed = self.encoder.send_eof();
         self.encode_cpu += thread_cpu_time().saturating_sub(t0);
-        flushed?;
+        flushed
+    }
+
+    /// The position in the pass of the next frame to come back from the encoder and decoder,
+    /// once the frames have ended ([`end_frames`](Self::end_frames)); `None` when none will.
+    pub fn next_back(&self) -> Option<usize> {
+        if self.decoder_ended {
+            return None;
+        }
+        self.pending.front().map(|r| r.position)
+    }
+
+    /// After [`end_frames`](Self::end_frames): take packets from the encoder until the frame
+    /// at `position` is decoded back and scored (or the encoder and decoder are drained).
+    /// The points of a pass are drained in step so that the sources frames they hold, and
+    /// their shared VMAF reference work, are let go of together, as during the pass.
+    pub fn drain_to(&mut self, position: usize) -> Result<()> {
+        while self.next_back().is_some_and(|p| p <= position) {
+            if !self.drain_one_packet()? {
+                self.end_decoder()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flush the encoder and decoder and return the measurements; `pass` is what the pass
+    /// measured itself (the native VMAF engine's motion).
+    pub fn finish(mut self, pass: &PassOutcome) -> Result<TrialResult> {
+        self.end_frames()?;
         self.drain_encoder()?;
+        self.end_decoder()?;
         self.encode_cpu += self.encoder.library_threads_cpu();
-        self.decoder.send_eof().map_err(|e| self.decode_error(e))?;
-        self.drain_decoder()?;
         if !self.pending.is_empty() {
             return Err(Error::Internal(format!(
                 "{}: {} frames were encoded but never decoded back",
@@ -165,25 +201,42 @@ impl Trial {
         Error::ffmpeg(format!("decoding {}", self.encoder.label()), e)
     }
 
-    fn drain_encoder(&mut self) -> Result<()> {
-        loop {
-            let t0 = thread_cpu_time();
-            let packet = self.encoder.receive();
-            self.encode_cpu += thread_cpu_time().saturating_sub(t0);
-            let Some(packet) = packet? else {
-                return Ok(());
-            };
-            self.segment_bits.add(
-                self.encoder.label(),
-                packet.pts(),
-                packet.is_key(),
-                packet.size(),
-            )?;
-            self.decoder
-                .send(&packet)
-                .map_err(|e| self.decode_error(e))?;
-            self.drain_decoder()?;
+    /// Tell the decoder the packets have ended (once the encoder has given its last) and
+    /// score the frames it still held.
+    fn end_decoder(&mut self) -> Result<()> {
+        if self.decoder_ended {
+            return Ok(());
         }
+        self.decoder_ended = true;
+        self.decoder.send_eof().map_err(|e| self.decode_error(e))?;
+        self.drain_decoder()
+    }
+
+    fn drain_encoder(&mut self) -> Result<()> {
+        while self.drain_one_packet()? {}
+        Ok(())
+    }
+
+    /// Take the encoder's next packet, if it has one, decode it and score the frames that
+    /// come back; whether there was one.
+    fn drain_one_packet(&mut self) -> Result<bool> {
+        let t0 = thread_cpu_time();
+        let packet = self.encoder.receive();
+        self.encode_cpu += thread_cpu_time().saturating_sub(t0);
+        let Some(packet) = packet? else {
+            return Ok(false);
+        };
+        self.segment_bits.add(
+            self.encoder.label(),
+            packet.pts(),
+            packet.is_key(),
+            packet.size(),
+        )?;
+        self.decoder
+            .send(&packet)
+            .map_err(|e| self.decode_error(e))?;
+        self.drain_decoder()?;
+        Ok(true)
     }
 
     fn drain_decoder(&mut self) -> Result<()> {
@@ -194,13 +247,15 @@ impl Trial {
                     self.encoder.label()
                 ))
             })?;
-            let distorted = match self.upscaler.as_mut() {
-                Some((up, buffer)) => {
-                    up.scale_into(&decoded, buffer)?;
-                    &*buffer
+            let upscaled = match self.upscaler.as_mut() {
+                Some(up) => {
+                    let mut buffer = upscaled_frame(up);
+                    up.scale_into(&decoded, &mut buffer)?;
+                    Some(buffer)
                 }
-                None => &decoded,
+                None => None,
             };
+            let distorted = upscaled.as_ref().unwrap_or(&decoded);
             self.series
                 .push(&FrameScores::compare(&reference.frame, distorted));
             if let Some(v) = self.vmaf.as_mut() {
@@ -208,12 +263,32 @@ impl Trial {
                     reference.position,
                     reference.vmaf_scored,
                     &reference.frame,
-                    reference.vmaf.as_ref(),
+                    reference.vmaf(),
                     distorted,
                 )?;
             }
+            if let Some(buffer) = upscaled {
+                UPSCALED.set(Some(buffer));
+            }
         }
         Ok(())
+    }
+}
+
+thread_local! {
+    /// The frame decoded frames are upscaled into on this thread, reused by every point
+    /// scored on it (a frame is scored before the next is upscaled), so that a pass holds one
+    /// per thread rather than one per point.
+    static UPSCALED: std::cell::Cell<Option<frame::Video>> = const { std::cell::Cell::new(None) };
+}
+
+/// The thread's frame to upscale into with `scaler` (a new one if it holds none of the
+/// scaler's output size); give it back to [`UPSCALED`] once scored.
+fn upscaled_frame(scaler: &Scaler) -> frame::Video {
+    let size = scaler.output_size();
+    match UPSCALED.take() {
+        Some(f) if Resolution::new(f.width(), f.height()) == size => f,
+        _ => scaler.output_frame(),
     }
 }
 

@@ -64,6 +64,11 @@ impl Scaler {
         Ok(out)
     }
 
+    /// The size it resizes to.
+    pub fn output_size(&self) -> Resolution {
+        self.to
+    }
+
     /// A frame of the output size, to be reused with [`scale_into`](Self::scale_into).
     pub fn output_frame(&self) -> frame::Video {
         frame::Video::new(format::Pixel::YUV420P, self.to.width, self.to.height)

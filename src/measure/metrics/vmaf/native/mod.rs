@@ -7,8 +7,9 @@
 //! - **VIF** and **ADM** read both frames, but the reference's filtered planes, local
 //!   statistics, wavelet bands and the denominators are the same for every point:
 //!   [`FrameReference`] holds them, computed once per scored source frame;
-//! - each point keeps only scratch buffers and its frames' features ([`NativeScorer`]), and
-//!   fuses them with the model once the pass has given every frame's motion.
+//! - each point keeps only its frames' features ([`NativeScorer`]), and fuses them with the
+//!   model once the pass has given every frame's motion; the scratch buffers scoring needs
+//!   are the thread's, shared by every point scored on it.
 
 pub mod adm;
 pub mod model;
@@ -141,41 +142,77 @@ impl MotionTrack {
     }
 }
 
+/// The scratch buffers of scoring one distorted frame of a size (about 2 bytes per pixel).
+struct Scratch {
+    size: (usize, usize),
+    vif: VifScratch,
+    adm: AdmScratch,
+}
+
+thread_local! {
+    /// The thread's scratch buffers, reused by every scorer of their size that scores on the
+    /// thread (their contents never carry over from one frame to the next), so that a pass
+    /// of many points holds one set per thread instead of one per point.
+    static SCRATCH: std::cell::Cell<Option<Box<Scratch>>> = const { std::cell::Cell::new(None) };
+}
+
 /// One point's native VMAF: the features of each scored frame, fused when motion is known.
 pub struct NativeScorer {
     model: &'static Model,
-    vif: VifScratch,
-    adm: AdmScratch,
+    size: (usize, usize),
     /// Each scored frame's position in the pass and its features (motion still 0).
     frames: Vec<(usize, Features)>,
 }
 
 impl NativeScorer {
     /// A scorer for `model` of frames of `width` x `height`.
+    ///
+    /// # Panics
+    /// If either side is below 16 pixels.
     pub fn new(model: VmafModel, width: usize, height: usize) -> Result<Self> {
+        // The thread's scratch buffers, made now (which checks the size up front).
+        Self::keep_scratch(Self::scratch((width, height)));
         Ok(NativeScorer {
             model: Model::get(model)?,
-            vif: VifScratch::new(width, height),
-            adm: AdmScratch::new(width, height),
+            size: (width, height),
             frames: Vec::new(),
         })
+    }
+
+    /// The thread's scratch buffers for frames of `size` (new ones if it holds none, or
+    /// others); give them back with [`Self::keep_scratch`].
+    fn scratch(size: (usize, usize)) -> Box<Scratch> {
+        match SCRATCH.take() {
+            Some(s) if s.size == size => s,
+            _ => Box::new(Scratch {
+                size,
+                vif: VifScratch::new(size.0, size.1),
+                adm: AdmScratch::new(size.0, size.1),
+            }),
+        }
+    }
+
+    fn keep_scratch(scratch: Box<Scratch>) {
+        SCRATCH.set(Some(scratch));
     }
 
     /// Score the fed frame at `position` (0 for the first frame of the pass) against its
     /// prepared reference.
     pub fn push(&mut self, position: usize, reference: &FrameReference, distorted: Plane<'_>) {
+        let mut scratch = Self::scratch(self.size);
         let v = vif::vif(
             &reference.vif,
             distorted,
-            &mut self.vif,
+            &mut scratch.vif,
             self.model.vif_enhn_gain_limit(),
         );
         let a = adm::adm(
             &reference.adm,
             distorted,
-            &mut self.adm,
+            &mut scratch.adm,
             self.model.adm_enhn_gain_limit(),
         );
+        Self::keep_scratch(scratch);
         self.frames.push((
             position,
             Features {
