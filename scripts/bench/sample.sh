@@ -5,9 +5,10 @@
 # on the whole title and with --sample 1/2, 1/4 and 1/8. For each share: its windows, its
 # CPU time against the whole title's, how far its points' estimates stray from the whole
 # title's (mean |VMAF difference|, mean |bitrate difference| in %), and the BD-rate of the
-# ladder chosen on the sample against the one chosen on the whole title, both among
-# measured points (`ladder --measured-only`) and each rung valued at its whole-title
-# measurement, so the BD-rate measures the rungs chosen, not the estimates.
+# ladder chosen on the sample against the one chosen on the whole title, each rung valued on
+# the whole title's measurements (a rung between two measured CRFs as the ladder interpolates
+# it: CRF linear in log bitrate, quality linear in bitrate), so the BD-rate measures the
+# rungs chosen, not the sample's estimates.
 # Usage: scripts/bench/sample.sh [TITLE...]   (default: the montage and its loop).
 # Environment: LOOPS (default 4), KEEP=DIR (keep every run under DIR). Needs jq and ffmpeg.
 source "$(dirname "$0")/common.sh"
@@ -29,6 +30,22 @@ if [ ${#titles[@]} -eq 0 ]; then
   [ -f "$looped" ] || ffmpeg -v error -stream_loop $((loops - 1)) -i "$montage" -c copy "$looped"
   titles=("$montage" "$looped")
 fi
+# The rungs of ladder $2 valued on the points of ladder $1, as [[kbps, VMAF], ...].
+value() {
+  jq -n --slurpfile a "$1" --slurpfile m "$2" '
+    def at($pts; $h; $c):
+      ([$pts[] | select(.height == $h)] | sort_by(.crf)) as $p
+      | ([$p[] | select(.crf <= $c)] | last) as $lo
+      | ([$p[] | select(.crf >= $c)] | first) as $hi
+      | if $lo.crf == $hi.crf then [$lo.bitrate_kbps, $lo.vmaf]
+        else (($c - $lo.crf) / ($hi.crf - $lo.crf)) as $t
+          | (($lo.bitrate_kbps | log) + $t * (($hi.bitrate_kbps | log) - ($lo.bitrate_kbps | log))
+             | exp) as $k
+          | [$k, $lo.vmaf + ($k - $lo.bitrate_kbps) / ($hi.bitrate_kbps - $lo.bitrate_kbps)
+                 * ($hi.vmaf - $lo.vmaf)]
+        end;
+    [$m[0].ladders[0].rungs[] | at($a[0].ladders[0].points; .height; .crf)]'
+}
 printf '%-18s %6s %8s %8s %6s %12s %12s %9s\n' title share windows frames "CPU x" "mean |dVMAF|" "mean |dkbps|" BD-rate
 for title in "${titles[@]}"; do
   name=$(basename "$title" .mp4)
@@ -40,12 +57,10 @@ for title in "${titles[@]}"; do
         "$bin" optimize "$title" -o "$run" --preset veryfast --no-proxy --search grid \
         --sample "$share" --quiet >/dev/null
     fi
-    "$bin" ladder "$run/ladder.json" -o "$run/measured.json" --measured-only >/dev/null
   done
   full="$dir/$name/1"
   read -r fu fs <"$dir/$name.1.time"
-  jq -n --slurpfile a "$full/measured.json" \
-    '[$a[0].ladders[0].rungs[] | [.bitrate_kbps, .vmaf]]' >"$full/curve.json"
+  value "$full/ladder.json" "$full/ladder.json" >"$full/curve.json"
   for share in 0.5 0.25 0.125; do
     run="$dir/$name/$share"
     read -r u s <"$dir/$name.$share.time"
@@ -56,11 +71,7 @@ for title in "${titles[@]}"; do
       [$a[0].ladders[0].points, $b[0].ladders[0].points] | transpose
       | [map((.[0].vmaf - .[1].vmaf) | fabs), map((.[1].bitrate_kbps / .[0].bitrate_kbps - 1) * 100 | fabs)]
       | "\(.[0] | add / length) \(.[1] | add / length)"')
-    # The sampled ladder's rungs at their whole-title measurements.
-    jq -n --slurpfile a "$full/ladder.json" --slurpfile m "$run/measured.json" '
-      [$m[0].ladders[0].rungs[] as $r
-       | $a[0].ladders[0].points[] | select(.height == $r.height and .crf == $r.crf)
-       | [.bitrate_kbps, .vmaf]]' >"$run/curve.json"
+    value "$full/ladder.json" "$run/ladder.json" >"$run/curve.json"
     bd=$("$bin" compare "$full/curve.json" "$run/curve.json" --json 2>/dev/null |
       jq -r '.bd_rate_percent // "n/a" | if type == "number" then "\(. * 100 | round / 100)%" else . end' ||
       echo n/a)
