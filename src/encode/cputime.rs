@@ -64,10 +64,12 @@ mod tests {
         let worker = std::thread::spawn(move || {
             // SAFETY: gettid has no preconditions.
             let tid = unsafe { libc::gettid() };
-            let start = std::time::Instant::now();
+            // Spin until its own clock says 100 ms of CPU, however loaded the machine is.
             let mut x = 0u64;
-            while start.elapsed() < Duration::from_millis(200) {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            while thread_cpu_time() < Duration::from_millis(100) {
+                for _ in 0..10_000 {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                }
             }
             tx.send((tid, x)).unwrap();
             done_rx.recv().unwrap();
