@@ -10,7 +10,8 @@
 # it: CRF linear in log bitrate, quality linear in bitrate), so the BD-rate measures the
 # rungs chosen, not the sample's estimates.
 # Usage: scripts/bench/sample.sh [TITLE...]   (default: the montage and its loop).
-# Environment: LOOPS (default 4), KEEP=DIR (keep every run under DIR). Needs jq and ffmpeg.
+# Environment: LOOPS (default 4), SHARES (default "0.5 0.25 0.125"), KEEP=DIR (keep every
+# run under DIR). Needs jq and ffmpeg.
 source "$(dirname "$0")/common.sh"
 need_jq
 build
@@ -49,7 +50,8 @@ value() {
 printf '%-18s %6s %8s %8s %6s %12s %12s %9s\n' title share windows frames "CPU x" "mean |dVMAF|" "mean |dkbps|" BD-rate
 for title in "${titles[@]}"; do
   name=$(basename "$title" .mp4)
-  for share in 1 0.5 0.25 0.125; do
+  read -r -a shares <<<"${SHARES:-0.5 0.25 0.125}"
+  for share in 1 "${shares[@]}"; do
     run="$dir/$name/$share"
     if [ ! -f "$run/ladder.json" ]; then
       rm -rf "$run"
@@ -61,7 +63,7 @@ for title in "${titles[@]}"; do
   full="$dir/$name/1"
   read -r fu fs <"$dir/$name.1.time"
   value "$full/ladder.json" "$full/ladder.json" >"$full/curve.json"
-  for share in 0.5 0.25 0.125; do
+  for share in "${shares[@]}"; do
     run="$dir/$name/$share"
     read -r u s <"$dir/$name.$share.time"
     windows=$(jq '.ladders[0].search.sample | length' "$run/ladder.json")

@@ -119,6 +119,7 @@ pub fn print_summary(p: &PackageManifest) {
         let trial = match r.matches_trial {
             Some(true) => "same bits",
             Some(false) => "DIFFERENT",
+            None if r.sampled => "sampled",
             None if r.interpolated => "interpolated",
             None => "other preset",
         };

@@ -135,6 +135,10 @@ pub struct PackagedRendition {
     pub crf: f64,
     /// The rung's CRF lies between measured ones (see ladder.json).
     pub interpolated: bool,
+    /// The rung was chosen on a sample of the title (its ladder figures are the sample's
+    /// estimates; these are the whole title's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sampled: bool,
     /// RFC 6381 codecs string from the stream's sequence parameter set.
     pub codecs: String,
     /// Frames encoded.
@@ -445,6 +449,7 @@ impl<'a> Plan<'a> {
             height: rung.height,
             crf: rung.crf,
             interpolated: rung.interpolated,
+            sampled: rung.sampled,
             codecs,
             frames: enc.frames,
             presentation_delay_frames: enc.presentation_delay_frames,

@@ -168,5 +168,6 @@ fn sampled_grid_measures_the_sample_and_packages_the_whole_title() {
     for r in package["renditions"].as_array().unwrap() {
         assert_eq!(r["segment_bytes"].as_array().unwrap().len(), 6, "{r}");
         assert_eq!(r["frames"], 150, "{r}");
+        assert_eq!(r["sampled"], true, "{r}");
     }
 }
