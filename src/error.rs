@@ -348,6 +348,15 @@ pub enum Error {
         crf: f64,
     },
 
+    /// A network trace that cannot be used.
+    #[error("{}: not a network trace: {problem}", path.display())]
+    InvalidTrace {
+        /// The trace file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+
     /// Something that cannot happen did: a bug to report, with what was seen.
     #[error("internal error: {0}")]
     Internal(String),

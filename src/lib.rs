@@ -59,6 +59,7 @@ pub mod package;
 pub mod report;
 pub mod score;
 pub mod search;
+pub mod simulate;
 pub mod source;
 pub mod util;
 

@@ -1,0 +1,166 @@
+//! The network model against hand-computed cases and a brute-force time-stepped transfer.
+
+use super::*;
+
+fn period(ms: f64, kbps: f64, latency_ms: f64) -> Period {
+    Period {
+        duration_ms: ms,
+        bandwidth_kbps: kbps,
+        latency_ms,
+    }
+}
+
+fn trace(periods: &[Period]) -> Trace {
+    Trace::new("test", periods.to_vec()).unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+#[test]
+fn a_constant_link_takes_bits_over_rate() {
+    let t = trace(&[period(1000.0, 1000.0, 0.0)]);
+    let mut n = Network::new(&t, 0.0);
+    // 2 Mbit at 1 Mbit/s: 2 s, across a loop of the 1 s trace.
+    assert!(close(n.download(2e6), 2.0));
+    assert!(close(n.now_s(), 2.0));
+}
+
+#[test]
+fn bits_are_integrated_over_periods() {
+    let t = trace(&[period(1000.0, 1000.0, 0.0), period(1000.0, 3000.0, 0.0)]);
+    let mut n = Network::new(&t, 0.0);
+    // 1 Mbit in the first second, the other 1.5 Mbit at 3 Mbit/s: 0.5 s more.
+    assert!(close(n.transfer(2.5e6), 1.5));
+    // Started half a second into the trace: 0.5 Mbit, then 1 s at 3 Mbit/s is 3 Mbit.
+    let mut n = Network::new(&t, 0.5);
+    assert!(close(n.transfer(3.5e6), 1.5));
+    // An offset wraps around the trace's 2 s.
+    let mut n = Network::new(&t, 4.5);
+    assert!(close(n.transfer(3.5e6), 1.5));
+}
+
+#[test]
+fn a_request_pays_one_latency_prorated_across_periods() {
+    let t = trace(&[period(1000.0, 1000.0, 100.0)]);
+    let mut n = Network::new(&t, 0.0);
+    assert!(close(n.download(1e6), 1.1));
+    // 50 ms left in a period of 100 ms latency: half the latency there (50 ms), the other
+    // half at the next period's 200 ms (100 ms).
+    let t = trace(&[period(1000.0, 1000.0, 100.0), period(1000.0, 1000.0, 200.0)]);
+    let mut n = Network::new(&t, 0.95);
+    assert!(close(n.latency(), 0.15));
+    // Idle time passes without bits.
+    let mut n = Network::new(&t, 0.0);
+    n.idle(1.5);
+    assert!(close(n.transfer(0.5e6), 0.5));
+    assert!(close(n.now_s(), 2.0));
+}
+
+#[test]
+fn dead_periods_carry_nothing() {
+    let t = trace(&[period(500.0, 0.0, 0.0), period(500.0, 2000.0, 0.0)]);
+    let mut n = Network::new(&t, 0.0);
+    // Nothing for 0.5 s, then 1 Mbit at 2 Mbit/s.
+    assert!(close(n.transfer(1e6), 1.0));
+}
+
+/// The transfer time by stepping through time in small steps.
+fn stepped(t: &Trace, offset_s: f64, bits: f64) -> f64 {
+    let dt = 1e-5;
+    let mut time = offset_s;
+    let mut got = 0.0;
+    let at = |s: f64| {
+        let mut s = s % t.duration_s();
+        for p in t.periods() {
+            if s < p.duration_ms / 1000.0 {
+                return p.bandwidth_kbps * 1000.0;
+            }
+            s -= p.duration_ms / 1000.0;
+        }
+        0.0
+    };
+    while got < bits {
+        got += at(time) * dt;
+        time += dt;
+    }
+    time - offset_s
+}
+
+#[test]
+fn transfers_agree_with_a_time_stepped_transfer() {
+    // A deterministic jumble of periods, some dead.
+    let mut seed = 12345u64;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as f64 / (1u64 << 31) as f64
+    };
+    let periods: Vec<Period> = (0..12)
+        .map(|_| {
+            let kbps = if next() < 0.2 {
+                0.0
+            } else {
+                200.0 + 5000.0 * next()
+            };
+            period(100.0 + 900.0 * next(), kbps, 0.0)
+        })
+        .collect();
+    let t = trace(&periods);
+    for (offset, bits) in [(0.0, 1e5), (1.3, 2e6), (4.2, 8e6), (0.7, 3e7)] {
+        let mut n = Network::new(&t, offset);
+        let exact = n.transfer(bits);
+        let brute = stepped(&t, offset, bits);
+        assert!(
+            (exact - brute).abs() < 1e-3,
+            "{offset} {bits}: {exact} vs {brute}"
+        );
+    }
+}
+
+#[test]
+fn unusable_traces_are_refused_with_the_file_named() {
+    let err = Trace::new("x.json", vec![period(1000.0, 0.0, 10.0)]).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("x.json: not a network trace: no period"),
+        "{err}"
+    );
+    let err = Trace::new("y.json", vec![period(1000.0, -1.0, 10.0)]).unwrap_err();
+    assert!(err.to_string().contains("period 1"), "{err}");
+    assert!(Trace::new("z.json", Vec::new()).is_err());
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "[{\"duration_ms\": 1000}]").unwrap();
+    let err = Trace::load(&bad).unwrap_err().to_string();
+    assert!(err.contains("bad.json: not a network trace"), "{err}");
+    assert!(!err.contains('\n'), "{err}");
+}
+
+#[test]
+fn the_shared_traces_load() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/traces");
+    if !dir.is_dir() {
+        eprintln!("SKIP: {} is absent", dir.display());
+        return;
+    }
+    let mut loaded = 0;
+    for set in std::fs::read_dir(&dir).unwrap() {
+        let set = set.unwrap().path();
+        if !set.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&set).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|e| e == "json") {
+                let t = Trace::load(&f).unwrap();
+                let sum: f64 = t.periods().iter().map(|p| p.duration_ms).sum();
+                assert!(close(t.duration_s(), sum / 1000.0));
+                loaded += 1;
+            }
+        }
+    }
+    assert!(loaded > 0);
+}
