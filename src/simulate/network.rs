@@ -89,6 +89,30 @@ impl Trace {
     }
 }
 
+/// The traces at `path`: the file itself, or every `.json` file in the directory, by name
+/// (so every run plays them in the same order). A directory without traces is an error.
+pub fn load_traces(path: &Path) -> Result<Vec<Trace>> {
+    if !path.is_dir() {
+        return Ok(vec![Trace::load(path)?]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| Error::io(path, e))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let file = entry.map_err(|e| Error::io(path, e))?.path();
+        if file.is_file() && file.extension().is_some_and(|e| e == "json") {
+            files.push(file);
+        }
+    }
+    if files.is_empty() {
+        return Err(Error::InvalidTrace {
+            path: path.to_path_buf(),
+            problem: "a directory with no .json trace in it".into(),
+        });
+    }
+    files.sort();
+    files.iter().map(|f| Trace::load(f)).collect()
+}
+
 /// A place on a looped trace, moving forward as time passes.
 #[derive(Debug, Clone)]
 pub struct Network<'a> {

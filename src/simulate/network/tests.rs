@@ -140,6 +140,29 @@ fn unusable_traces_are_refused_with_the_file_named() {
 }
 
 #[test]
+fn a_directory_of_traces_loads_in_name_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = "[{\"duration_ms\": 1000, \"bandwidth_kbps\": 500, \"latency_ms\": 20}]";
+    let two = "[{\"duration_ms\": 2000, \"bandwidth_kbps\": 900, \"latency_ms\": 40}]";
+    std::fs::write(dir.path().join("b.json"), one).unwrap();
+    std::fs::write(dir.path().join("a.json"), two).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a trace").unwrap();
+    let traces = load_traces(dir.path()).unwrap();
+    let names: Vec<_> = traces.iter().map(|t| t.path.file_name().unwrap()).collect();
+    assert_eq!(names, ["a.json", "b.json"]);
+    assert!(close(traces[0].duration_s(), 2.0));
+    // One file is a set of one.
+    assert_eq!(load_traces(&dir.path().join("b.json")).unwrap().len(), 1);
+    let empty = tempfile::tempdir().unwrap();
+    let err = load_traces(empty.path()).unwrap_err().to_string();
+    assert!(err.contains("no .json trace"), "{err}");
+    let err = load_traces(&dir.path().join("missing.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("missing.json"), "{err}");
+}
+
+#[test]
 fn the_shared_traces_load() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/traces");
     if !dir.is_dir() {
@@ -152,14 +175,10 @@ fn the_shared_traces_load() {
         if !set.is_dir() {
             continue;
         }
-        for f in std::fs::read_dir(&set).unwrap() {
-            let f = f.unwrap().path();
-            if f.extension().is_some_and(|e| e == "json") {
-                let t = Trace::load(&f).unwrap();
-                let sum: f64 = t.periods().iter().map(|p| p.duration_ms).sum();
-                assert!(close(t.duration_s(), sum / 1000.0));
-                loaded += 1;
-            }
+        for t in load_traces(&set).unwrap() {
+            let sum: f64 = t.periods().iter().map(|p| p.duration_ms).sum();
+            assert!(close(t.duration_s(), sum / 1000.0));
+            loaded += 1;
         }
     }
     assert!(loaded > 0);
