@@ -121,3 +121,19 @@ pub fn schema_errors(manifest: &serde_json::Value) -> Vec<String> {
         .map(|e| format!("{} at {}", e, e.instance_path))
         .collect()
 }
+
+/// A ladder's `search.sample` windows as (start frame, frames), given its `search` object.
+#[allow(dead_code)]
+pub fn sample_windows(search: &serde_json::Value) -> Vec<(u64, u64)> {
+    search["sample"]
+        .as_array()
+        .expect("search.sample")
+        .iter()
+        .map(|w| {
+            (
+                w["start_frame"].as_u64().expect("start_frame"),
+                w["frames"].as_u64().expect("frames"),
+            )
+        })
+        .collect()
+}

@@ -56,17 +56,7 @@ fn sampled_grid_measures_the_sample_and_packages_the_whole_title() {
     // 150 frames at 25 fps in one-second segments; half of them: segments 1, 3 and 5.
     let sampled = optimize(&source, &tmp.path().join("sampled"), &["--sample", "0.5"]);
     let l = &sampled["ladders"][0];
-    let windows: Vec<(u64, u64)> = l["search"]["sample"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| {
-            (
-                w["start_frame"].as_u64().unwrap(),
-                w["frames"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let windows: Vec<(u64, u64)> = common::sample_windows(&l["search"]);
     assert_eq!(windows, vec![(25, 25), (75, 25), (125, 25)]);
     // The manifest's segments stay the title's.
     assert_eq!(sampled["segments"]["count"], 6);

@@ -158,17 +158,7 @@ fn proxy_search_encodes_the_rungs_at_the_final_preset() {
     }
     // The sample: segments 1 and 3 (the middle ones of each half), 30 frames each. The
     // proxy's points are measured on them, the final encodes on the whole source.
-    let windows: Vec<(u64, u64)> = search["sample"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| {
-            (
-                w["start_frame"].as_u64().unwrap(),
-                w["frames"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let windows: Vec<(u64, u64)> = common::sample_windows(search);
     assert_eq!(windows, vec![(30, 30), (90, 30)]);
     let bits = |p: &Value| -> Vec<u64> {
         p["segment_sizes_bits"]
