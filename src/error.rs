@@ -357,6 +357,24 @@ pub enum Error {
         problem: String,
     },
 
+    /// A ladder or movie the simulator cannot play.
+    #[error("{}: cannot be played: {problem}", path.display())]
+    Unplayable {
+        /// The ladder (or Sabre movie) file.
+        path: PathBuf,
+        /// Why.
+        problem: String,
+    },
+
+    /// A device class file that cannot be used.
+    #[error("{}: not a device class: {problem}", path.display())]
+    InvalidDevice {
+        /// The device file (or the name given).
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+
     /// Something that cannot happen did: a bug to report, with what was seen.
     #[error("internal error: {0}")]
     Internal(String),

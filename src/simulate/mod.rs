@@ -1,4 +1,17 @@
-//! Playing a ladder over network traces: the network model first ([`network`]); the
-//! playback session, the ABR algorithms and the QoE figures build on it.
+//! Playing a ladder over network traces, as viewers would, and measuring what they get.
+//!
+//! - [`network`]: network traces (looped) and the exact time a download takes over them;
+//! - [`movie`]: what is played: a ladder's rungs as segment sizes and per-segment quality;
+//! - [`device`]: device classes, which limit the rungs offered;
+//! - [`abr`]: the ABR algorithms (throughput rule, BOLA, dynamic, RobustMPC);
+//! - [`session`]: one session, segment by segment: requests, buffer, stalls;
+//! - [`qoe`]: the figures of a session and its linear QoE score;
+//! - [`run`]: many sessions over trace sets and start offsets, and their distribution.
 
+pub mod abr;
+pub mod device;
+pub mod movie;
 pub mod network;
+pub mod qoe;
+pub mod run;
+pub mod session;

@@ -60,7 +60,7 @@ pub fn pool(values: &[f64]) -> Option<Pooled> {
 }
 
 /// The `p`th percentile of sorted values, interpolating linearly between ranks.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let rank = p / 100.0 * (sorted.len() - 1) as f64;
     let lo = rank.floor() as usize;
     let hi = rank.ceil() as usize;

@@ -1,0 +1,137 @@
+//! RobustMPC (Yin, Jindal, Sekar, Sinopoli, "A Control-Theoretic Approach for Dynamic
+//! Adaptive Video Streaming over HTTP", SIGCOMM 2015).
+//!
+//! Before each request it plans the next `H` segments (5 by default, fewer near the end):
+//! with the throughput forecast `C` = the harmonic mean of the last 5 downloads'
+//! throughputs divided by `1 + e`, where `e` is the largest relative error of the last 5
+//! forecasts (the "robust" discount), it plays every rung sequence `r_1..r_H` forward from
+//! the current buffer `B`: segment `j` takes `L + S_j(r_j) / C` to fetch (`L` the latest
+//! latency, `S` its size), the buffer loses that time (the excess is rebuffering) and gains
+//! the segment's duration, and waits for room when full. It takes the first rung of the
+//! sequence with the highest QoE, in the session's own linear form ([`crate::simulate::qoe`]):
+//! the sum of the segments' qualities, minus the switch weight times each quality change on
+//! the same content, minus the rebuffer weight times the rebuffering. The search is exact
+//! (depth-first, skipping a branch when even the best quality everywhere after it could not
+//! beat the best sequence found). The first segment is the lowest rung.
+
+use crate::simulate::abr::estimate::Harmonic;
+use crate::simulate::abr::{Abr, AbrSettings, Context, Decision, Download};
+use crate::simulate::qoe::QoeWeights;
+
+/// The default look-ahead, segments.
+pub const HORIZON: usize = 5;
+/// Downloads the forecast and its error are taken over.
+pub const WINDOW: usize = 5;
+
+/// RobustMPC.
+#[derive(Debug, Clone)]
+pub struct RobustMpc {
+    horizon: usize,
+    weights: QoeWeights,
+    estimate: Harmonic,
+    latency_s: f64,
+}
+
+impl RobustMpc {
+    /// With the QoE weights and horizon of `settings`.
+    pub fn new(settings: &AbrSettings) -> Self {
+        RobustMpc {
+            horizon: settings.horizon.max(1),
+            weights: settings.qoe,
+            estimate: Harmonic::new(WINDOW),
+            latency_s: 0.0,
+        }
+    }
+}
+
+/// One plan's search state.
+struct Search<'a> {
+    ctx: &'a Context<'a>,
+    weights: QoeWeights,
+    kbps: f64,
+    latency_s: f64,
+    steps: usize,
+    /// The best quality of each step's segment, summed from that step to the end.
+    best_rest: Vec<f64>,
+    best: f64,
+    best_first: usize,
+}
+
+impl Search<'_> {
+    fn go(&mut self, step: usize, buffer: f64, prev: Option<usize>, value: f64, first: usize) {
+        if step == self.steps {
+            if value > self.best {
+                self.best = value;
+                self.best_first = first;
+            }
+            return;
+        }
+        if value + self.best_rest[step] <= self.best {
+            return;
+        }
+        let movie = self.ctx.movie;
+        let segment = self.ctx.segment_after(step);
+        let duration = movie.segment_durations_s[segment];
+        // Highest rungs first: good sequences are found early and prune the rest.
+        for r in (0..movie.rungs.len()).rev() {
+            let rung = &movie.rungs[r];
+            let q = rung.segment_quality[segment];
+            let fetch = self.latency_s + rung.segment_bits[segment] / (self.kbps * 1000.0);
+            let rebuffer = (fetch - buffer).max(0.0);
+            let after = ((buffer - fetch).max(0.0) + duration).min(self.ctx.buffer_max_s);
+            let switch = prev.map_or(0.0, |p| (q - movie.rungs[p].segment_quality[segment]).abs());
+            let v = value + q - self.weights.switch * switch - self.weights.rebuffer * rebuffer;
+            self.go(
+                step + 1,
+                after,
+                Some(r),
+                v,
+                if step == 0 { r } else { first },
+            );
+        }
+    }
+}
+
+impl Abr for RobustMpc {
+    fn first(&mut self, _ctx: &Context) -> usize {
+        0
+    }
+
+    fn choose(&mut self, ctx: &Context) -> Decision {
+        let Some(harmonic) = self.estimate.throughput_kbps() else {
+            return Decision::now(0);
+        };
+        let kbps = harmonic / (1.0 + self.estimate.max_error());
+        let steps = self.horizon.min(ctx.remaining).max(1);
+        let movie = ctx.movie;
+        let mut best_rest = vec![0.0; steps + 1];
+        for s in (0..steps).rev() {
+            let seg = ctx.segment_after(s);
+            let top = movie
+                .rungs
+                .iter()
+                .map(|r| r.segment_quality[seg])
+                .fold(f64::NEG_INFINITY, f64::max);
+            best_rest[s] = best_rest[s + 1] + top;
+        }
+        let mut search = Search {
+            ctx,
+            weights: self.weights,
+            kbps,
+            latency_s: self.latency_s,
+            steps,
+            best_rest,
+            best: f64::NEG_INFINITY,
+            best_first: 0,
+        };
+        search.go(0, ctx.buffer_s, ctx.last_rung, 0.0, 0);
+        Decision::now(search.best_first)
+    }
+
+    fn on_download(&mut self, d: &Download) {
+        if !d.abandoned {
+            self.estimate.push(d);
+            self.latency_s = d.latency_s;
+        }
+    }
+}
