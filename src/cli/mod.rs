@@ -15,6 +15,7 @@ mod progress;
 mod report;
 mod run_task;
 mod score;
+mod simulate;
 mod summary;
 mod values;
 
@@ -47,6 +48,7 @@ enum Command {
     Plan(plan::Args),
     RunTask(run_task::Args),
     Merge(merge::Args),
+    Simulate(simulate::Args),
 }
 
 impl Command {
@@ -65,6 +67,7 @@ impl Command {
             Command::Plan(_) => "plan",
             Command::RunTask(_) => "run-task",
             Command::Merge(_) => "merge",
+            Command::Simulate(_) => "simulate",
         }
     }
 }
@@ -100,6 +103,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Plan(args) => plan::run(args),
         Command::RunTask(args) => run_task::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Simulate(args) => simulate::run(args),
     }
 }
 

@@ -6,12 +6,14 @@
 //! - [`abr`]: the ABR algorithms (throughput rule, BOLA, dynamic, RobustMPC);
 //! - [`session`]: one session, segment by segment: requests, buffer, stalls;
 //! - [`qoe`]: the figures of a session and its linear QoE score;
-//! - [`run`]: many sessions over trace sets and start offsets, and their distribution.
+//! - [`run`]: many sessions over trace sets and start offsets, and their distribution;
+//! - [`outcome`]: `simulation.json` and `sessions.csv`.
 
 pub mod abr;
 pub mod device;
 pub mod movie;
 pub mod network;
+pub mod outcome;
 pub mod qoe;
 pub mod run;
 pub mod session;

@@ -228,7 +228,7 @@ impl Movie {
                 "bitrates_kbps must list at least one positive bitrate",
             ));
         }
-        if !(sabre.segment_duration_ms > 0.0) {
+        if sabre.segment_duration_ms.is_nan() || sabre.segment_duration_ms <= 0.0 {
             return Err(unplayable(path, "segment_duration_ms must be positive"));
         }
         if let Some(k) = sabre.segment_sizes_bits.iter().position(|s| s.len() != n) {

@@ -25,10 +25,10 @@
 use crate::measure::metrics::pool::percentile;
 use crate::simulate::movie::{Movie, QualityScale};
 use crate::simulate::session::Session;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The weights of the linear QoE.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct QoeWeights {
     /// Per second of stall.
     pub rebuffer: f64,
@@ -72,7 +72,7 @@ impl QoeWeights {
 }
 
 /// The figures of one session.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Qoe {
     /// Seconds until playback started.
     pub startup_s: f64,

@@ -13,7 +13,7 @@ use crate::simulate::network::Trace;
 use crate::simulate::qoe::{FIGURES, Qoe, QoeWeights};
 use crate::simulate::session::{self, SessionOptions, Timeline};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The default number of start offsets per trace.
@@ -46,7 +46,7 @@ pub struct SimulationOptions {
 }
 
 /// Mean and percentiles of one figure over sessions.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// Mean.
     pub mean: f64,
@@ -72,7 +72,7 @@ impl Stats {
 }
 
 /// The figures of a group of sessions.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Sessions.
     pub sessions: usize,
@@ -81,7 +81,7 @@ pub struct Summary {
     /// Sessions that gave up at the cap (a link carrying almost nothing).
     pub capped: usize,
     /// Each figure's distribution, by name ([`FIGURES`]).
-    pub figures: BTreeMap<&'static str, Stats>,
+    pub figures: BTreeMap<String, Stats>,
 }
 
 impl Summary {
@@ -92,7 +92,7 @@ impl Summary {
             .enumerate()
             .map(|(i, name)| {
                 let mut v: Vec<f64> = sessions.iter().map(|s| s.qoe.values()[i]).collect();
-                (*name, Stats::of(&mut v))
+                (name.to_string(), Stats::of(&mut v))
             })
             .collect();
         Summary {
@@ -109,7 +109,7 @@ impl Summary {
 }
 
 /// One session's outcome.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionResult {
     /// The trace set (index into [`LadderSimulation::sets`]).
     pub set: usize,
@@ -124,10 +124,10 @@ pub struct SessionResult {
 }
 
 /// A session played again with its events kept, for a plot.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Example {
     /// Why it was picked (`typical`: the median QoE; `bad`: the 10th percentile).
-    pub kind: &'static str,
+    pub kind: String,
     /// The trace.
     pub trace: String,
     /// Where in the trace it started, seconds.
@@ -139,7 +139,7 @@ pub struct Example {
 }
 
 /// [`Timeline`] as written.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineOut {
     /// `[start s, end s, rung, throughput kbps, abandoned]` of every download.
     pub fetches: Vec<(f64, f64, usize, f64, bool)>,
@@ -164,7 +164,7 @@ impl From<Timeline> for TimelineOut {
 }
 
 /// One trace set's results.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetResult {
     /// Its name.
     pub name: String,
@@ -177,7 +177,7 @@ pub struct SetResult {
 }
 
 /// A rung as the simulation saw it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RungOut {
     /// Width and height, when known.
     pub size: Option<(u32, u32)>,
@@ -188,7 +188,7 @@ pub struct RungOut {
 }
 
 /// One ladder's simulation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LadderSimulation {
     /// The ladder file.
     pub ladder: String,
@@ -266,7 +266,7 @@ pub fn simulate(movie: &Movie, sets: &[TraceSet], options: &SimulationOptions) -
                         .and_then(|t| run(t, pick.offset_s, true).timeline)
                         .unwrap_or_default();
                     Example {
-                        kind,
+                        kind: kind.to_string(),
                         trace: pick.trace.clone(),
                         offset_s: pick.offset_s,
                         qoe: pick.qoe,

@@ -211,12 +211,10 @@ impl Player {
         self.mark();
         self.buffer.push_back(duration);
         if self.state != State::Playing && self.level() >= threshold - 1e-9 {
-            if self.state == State::Stalled {
-                if let Some(t) = &mut self.timeline {
-                    if let Some(s) = t.stalls.last_mut() {
-                        s.1 = self.now;
-                    }
-                }
+            if self.state == State::Stalled
+                && let Some(s) = self.timeline.as_mut().and_then(|t| t.stalls.last_mut())
+            {
+                s.1 = self.now;
             }
             self.state = State::Playing;
         }

@@ -2,18 +2,25 @@
 //! Videos", INFOCOM 2016), in the basic form Sabre implements as `bola` (MMSys 2018).
 //!
 //! Each rung `r` has a utility `u_r` and a nominal bitrate `b_r`. With a buffer of `B`
-//! seconds, segments of `p` seconds and the gamma-p product `gp` (5 by default, Sabre's
-//! `-gp`), the control parameter is `V = (B - p) / (u_max + gp)`. With the buffer at `Q`
-//! seconds, BOLA fetches the rung maximising `(V (u_r + gp) - Q) / b_r`. When even that
-//! rung's term `V (u_r + gp)` is below `Q`, the buffer is above what the rung is worth, and
-//! BOLA waits `Q - V (u_r + gp)` seconds before the request. The first segment is the
-//! lowest rung.
+//! seconds, segments of `p` seconds and the gamma-p product `gp` (a pure number, 5 by
+//! default, Sabre's `-gp`), the control parameter is `V = (B - p) / (u_max + gp)`. With the
+//! buffer at `Q` seconds, BOLA picks the rung maximising `(V (u_r + gp) - Q) / b_r` (the
+//! lower rung on a tie). Going up is held back by the throughput, as in Sabre: if the pick
+//! is above the previous decision and above the rung the throughput estimate sustains
+//! (`q_t`: the highest rung with `L + p b_r / T <= p`, the raw estimate `T`, no safety
+//! factor; see [`throughput`](super::throughput)), BOLA keeps the previous decision when
+//! that is above `q_t`, and takes `q_t + 1` otherwise. It never waits: the session's
+//! full-buffer rule requests the next segment once the buffer is down to `B - p`, which is
+//! exactly where BOLA's top rung's term `V (u_max + gp)` sits. The first segment is the
+//! lowest rung. This is Sabre's `-a bola -ab` (basic BOLA, without BOLA-O's pause).
 //!
 //! Utilities ([`Utility`]): as published, `u_r = ln(b_r / b_0)`; or, by default, from the
 //! rung's quality over the title (its ladder metric), mapped onto the same range:
 //! `u_r = ln(b_max / b_0) * (q_r - q_0) / (q_max - q_0)`, so that `gp` keeps its meaning
 //! and BOLA buys quality, not bits.
 
+use crate::simulate::abr::estimate::Ewma;
+use crate::simulate::abr::throughput::rung_for;
 use crate::simulate::abr::{Abr, AbrSettings, Context, Decision, Download};
 use crate::simulate::movie::Movie;
 use std::fmt;
@@ -55,11 +62,12 @@ impl FromStr for Utility {
 
 /// The utilities of `movie`'s rungs.
 pub fn utilities(movie: &Movie, utility: Utility) -> Vec<f64> {
-    let b0 = movie.rungs[0].bitrate_kbps;
+    // ln b_r - ln b_0, computed as Sabre computes it, for bit-identical decisions.
+    let offset = -movie.rungs[0].bitrate_kbps.ln();
     let log: Vec<f64> = movie
         .rungs
         .iter()
-        .map(|r| (r.bitrate_kbps / b0).ln())
+        .map(|r| r.bitrate_kbps.ln() + offset)
         .collect();
     match utility {
         Utility::LogBitrate => log,
@@ -89,6 +97,9 @@ pub struct Bola {
     bitrates: Vec<f64>,
     gp: f64,
     v: f64,
+    segment_s: f64,
+    estimate: Ewma,
+    last: usize,
 }
 
 impl Bola {
@@ -103,6 +114,9 @@ impl Bola {
             utilities,
             gp,
             v,
+            segment_s: movie.segment_s(),
+            estimate: Ewma::new(movie.segment_s()),
+            last: 0,
         }
     }
 
@@ -120,14 +134,24 @@ impl Bola {
         best
     }
 
-    /// The rung, and the wait until the buffer has drained to that rung's level.
-    pub fn decide(&self, level: f64) -> Decision {
-        let rung = self.rung(level);
-        let ceiling = self.v * (self.utilities[rung] + self.gp);
-        Decision {
-            rung,
-            wait_s: (level - ceiling).max(0.0),
+    /// The rung for the next segment with `level` seconds buffered (and the throughput
+    /// check on going up); it becomes the previous decision.
+    pub fn decide(&mut self, ctx: &Context, level: f64) -> usize {
+        let mut rung = self.rung(level);
+        if rung > self.last {
+            let sustained = self.estimate.throughput_kbps().map_or(0, |t| {
+                rung_for(ctx.movie, t, self.estimate.latency_s(), self.segment_s)
+            });
+            if rung > sustained {
+                rung = if self.last > sustained {
+                    self.last
+                } else {
+                    sustained + 1
+                };
+            }
         }
+        self.last = rung;
+        rung
     }
 }
 
@@ -137,8 +161,10 @@ impl Abr for Bola {
     }
 
     fn choose(&mut self, ctx: &Context) -> Decision {
-        self.decide(ctx.buffer_s)
+        Decision::now(self.decide(ctx, ctx.buffer_s))
     }
 
-    fn on_download(&mut self, _download: &Download) {}
+    fn on_download(&mut self, download: &Download) {
+        self.estimate.push(download);
+    }
 }

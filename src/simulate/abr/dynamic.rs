@@ -1,10 +1,10 @@
 //! dash.js's `abrDynamic` (Sabre's `dynamic`, Spiteri et al., MMSys 2018): the throughput
 //! rule while the buffer is low, BOLA once it is high.
 //!
-//! It starts with the throughput rule. It switches to BOLA when the buffer holds at least
+//! It starts with the throughput rule. It switches to BOLA when the buffer holds more than
 //! 10 s and BOLA would pick a rung at least as high as the throughput rule's; it switches
-//! back when the buffer falls below 10 s and BOLA would pick a lower rung. The active
-//! rule's decision (and, for BOLA, its wait) is taken; both are kept up to date.
+//! back when the buffer falls below 10 s and BOLA would pick a lower rung. Both rules
+//! decide every time (so each keeps its own state); the active one's decision is taken.
 //! Abandonment is the throughput rule's.
 
 use crate::simulate::abr::bola::Bola;
@@ -40,19 +40,20 @@ impl Abr for Dynamic {
     }
 
     fn choose(&mut self, ctx: &Context) -> Decision {
-        let b = self.bola.decide(ctx.buffer_s);
+        let b = self.bola.choose(ctx);
         let t = self.throughput.choose(ctx);
         if self.using_bola {
             if ctx.buffer_s < SWITCH_BUFFER_S && b.rung < t.rung {
                 self.using_bola = false;
             }
-        } else if ctx.buffer_s >= SWITCH_BUFFER_S && b.rung >= t.rung {
+        } else if ctx.buffer_s > SWITCH_BUFFER_S && b.rung >= t.rung {
             self.using_bola = true;
         }
         if self.using_bola { b } else { t }
     }
 
     fn on_download(&mut self, d: &Download) {
+        self.bola.on_download(d);
         self.throughput.on_download(d);
     }
 

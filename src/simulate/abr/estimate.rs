@@ -41,7 +41,7 @@ impl Ewma {
     /// Add one download (with bits flowing for `time` seconds after its latency).
     pub fn push(&mut self, d: &Download) {
         let time = d.time_s - d.latency_s;
-        if !(time > 0.0) {
+        if time.is_nan() || time <= 0.0 {
             return;
         }
         let tput = d.throughput_kbps();

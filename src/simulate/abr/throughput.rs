@@ -7,6 +7,12 @@
 //! is the rung's nominal bitrate; the lowest when none qualifies. The first segment is
 //! fetched at the lowest rung.
 //!
+//! The insufficient-buffer rule (dash.js's `InsufficientBufferRule`, Sabre's IBR) then
+//! caps the rung by what the buffer can cover: with `Q` seconds buffered, a segment may
+//! hold at most `z (Q - L) T` bits, where the factor `z` starts at 0.9 and shrinks by 0.9
+//! at every decision down to 0.5; the rung is lowered to the last one before the first
+//! step up whose segment (`b p`) is larger.
+//!
 //! Abandonment (dash.js's `AbandonRequestsRule`): once 0.5 s of a download has passed, if
 //! at the throughput measured so far the download would last more than 1.8 segment
 //! durations, it is given up for the rung that throughput sustains (when that is lower).
@@ -17,6 +23,8 @@ use crate::simulate::movie::Movie;
 
 /// dash.js's default safety factor on the throughput estimate.
 pub const SAFETY: f64 = 0.9;
+/// The insufficient-buffer rule's first factor, its decay per decision and its floor.
+pub const IBR_FACTOR: [f64; 3] = [0.9, 0.9, 0.5];
 /// dash.js's abandonment threshold: the download's projected time, in segment durations.
 pub const ABANDON_MULTIPLIER: f64 = 1.8;
 /// dash.js's grace time before abandonment is considered, seconds.
@@ -39,6 +47,8 @@ pub fn rung_for(movie: &Movie, throughput_kbps: f64, latency_s: f64, segment_s: 
 pub struct ThroughputRule {
     safety: f64,
     estimate: Ewma,
+    /// The insufficient-buffer rule's current factor.
+    ibr: f64,
 }
 
 impl ThroughputRule {
@@ -47,20 +57,26 @@ impl ThroughputRule {
         ThroughputRule {
             safety,
             estimate: Ewma::new(movie.segment_s()),
+            ibr: IBR_FACTOR[0],
         }
     }
 
-    /// The rung the estimate sustains (the lowest before any download).
-    pub fn rung(&self, ctx: &Context) -> usize {
-        match self.estimate.throughput_kbps() {
-            Some(t) => rung_for(
-                ctx.movie,
-                t * self.safety,
-                self.estimate.latency_s(),
-                ctx.movie.segment_s(),
-            ),
-            None => 0,
+    /// The rung for the next segment (the lowest before any download).
+    pub fn rung(&mut self, ctx: &Context) -> usize {
+        let Some(t) = self.estimate.throughput_kbps() else {
+            return 0;
+        };
+        let latency = self.estimate.latency_s();
+        let p = ctx.movie.segment_s();
+        let mut rung = rung_for(ctx.movie, t * self.safety, latency, p);
+        let safe_bits = self.ibr * (ctx.buffer_s - latency) * t * 1000.0;
+        self.ibr = (self.ibr * IBR_FACTOR[1]).max(IBR_FACTOR[2]);
+        if let Some(q) =
+            (0..rung).find(|&q| ctx.movie.rungs[q + 1].bitrate_kbps * 1000.0 * p > safe_bits)
+        {
+            rung = q;
         }
+        rung
     }
 }
 
