@@ -7,7 +7,7 @@ use pertitle::simulate::abr::bola::{self, Utility};
 use pertitle::simulate::abr::{AbrKind, AbrSettings, mpc, throughput};
 use pertitle::simulate::device::Device;
 use pertitle::simulate::movie::{Movie, MovieSource};
-use pertitle::simulate::network::load_traces;
+use pertitle::simulate::network::resolve_traces;
 use pertitle::simulate::outcome::{Settings, Simulation};
 use pertitle::simulate::qoe::QoeWeights;
 use pertitle::simulate::run::{self, LadderSimulation, SimulationOptions, TraceSet};
@@ -47,7 +47,9 @@ pub struct Args {
     ladder: PathBuf,
 
     /// Network traces: a trace file or a directory of them (Sabre JSON, `time Mbit/s` text,
-    /// Mahimahi). Repeat for several trace sets, each also summarised on its own.
+    /// Mahimahi), or a synthetic profile: constant:5000 (kbps), step:8000,1500,at=60,
+    /// fade:8000,1000,over=300, bursty:6000,800 (each also takes latency=MS, default 40;
+    /// see docs/traces.md). Repeat for several trace sets, each also summarised on its own.
     #[arg(long, value_name = "FILE_OR_DIR", required = true)]
     traces: Vec<String>,
 
@@ -158,7 +160,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|name| {
             Ok(TraceSet {
                 name: name.clone(),
-                traces: load_traces(Path::new(name))?,
+                traces: resolve_traces(name)?,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

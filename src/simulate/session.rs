@@ -270,13 +270,9 @@ pub fn play(
         capped: false,
         timeline: None,
     };
-    let carries_bits = trace
-        .periods()
-        .iter()
-        .any(|p| p.duration_ms > 0.0 && p.bandwidth_kbps > 0.0);
     let mut network = Network::new(trace, offset_s);
     let mut last_rung = None;
-    for i in 0..total {
+    'session: for i in 0..total {
         let segment = i % movie.segments();
         let duration = movie.segment_durations_s[segment];
         let ctx = |player: &Player, last_rung| Context {
@@ -305,11 +301,6 @@ pub fn play(
             player.mark();
         }
         let mut rung = decision.rung.min(movie.rungs.len() - 1);
-        if !carries_bits {
-            player.advance(cap_s - player.now);
-            session.capped = true;
-            break;
-        }
         loop {
             let bits = movie.rungs[rung].segment_bits[segment];
             let start = network.now_s();
@@ -324,7 +315,13 @@ pub fn play(
             let mut given_up = None;
             for c in 1..=checks {
                 let chunk = bits / checks as f64;
-                let dt = network.transfer(chunk);
+                let left = (cap_s - network.now_s()).max(0.0);
+                let Some(dt) = network.transfer_within(chunk, left) else {
+                    player.advance(left);
+                    session.bits_fetched += received;
+                    session.capped = true;
+                    break 'session;
+                };
                 player.advance(dt);
                 received += chunk;
                 if c < checks {
@@ -377,7 +374,7 @@ pub fn play(
             bits: movie.rungs[rung].segment_bits[segment],
         });
         last_rung = Some(rung);
-        if player.now > cap_s {
+        if player.now >= cap_s {
             session.capped = true;
             break;
         }

@@ -197,3 +197,62 @@ fn sessions_are_deterministic() {
         assert_eq!(a.played.len(), 75);
     }
 }
+
+#[test]
+fn a_link_that_carries_nothing_gives_up_at_the_cap() {
+    let m = movie(10);
+    let dead = Trace::new(
+        "dead",
+        vec![Period {
+            duration_ms: 1000.0,
+            bandwidth_kbps: 0.0,
+            latency_ms: 30.0,
+        }],
+    )
+    .unwrap();
+    for kind in AbrKind::ALL {
+        let s = run(kind, &m, &dead, &options(Some(600.0)));
+        assert!(s.capped, "{kind}");
+        assert!(s.played.is_empty());
+        // Ten times the 600 s of video, plus ten minutes, all of it waiting to start.
+        assert!(
+            (s.startup_s - 6600.0).abs() < 1e-6,
+            "{kind}: {}",
+            s.startup_s
+        );
+        let q = Qoe::of(&s, &m, &QoeWeights::default());
+        assert_eq!((q.mean_quality, q.video_s), (0.0, 0.0));
+        assert!(q.qoe < -600_000.0);
+    }
+    // A link that dies after two segments stalls until the cap.
+    let dying = Trace::new(
+        "dying",
+        vec![
+            Period {
+                duration_ms: 2000.0,
+                bandwidth_kbps: 4000.0,
+                latency_ms: 0.0,
+            },
+            Period {
+                duration_ms: 1e12,
+                bandwidth_kbps: 0.0,
+                latency_ms: 0.0,
+            },
+        ],
+    )
+    .unwrap();
+    let s = run(AbrKind::Throughput, &m, &dying, &options(None));
+    assert!(s.capped);
+    // The first segment (2 Mbit at 4 Mbit/s) arrives at 0.5 s; the second, at 2 Mbit/s
+    // (the estimate x 0.9 sustains 2000 kbps) needs 2 s and the link has 1.5 s left.
+    assert_eq!(s.played.len(), 1);
+    assert_eq!(s.stalls, 1);
+    // 10 x 40 s of video + 600 s: the cap at 1000 s, of which 4 s played after 0.5 s.
+    assert!((s.wall_s - 1000.0).abs() < 1e-6, "{}", s.wall_s);
+    assert!((s.startup_s - 0.5).abs() < 1e-9);
+    assert!(
+        (s.stall_s - (1000.0 - 0.5 - 4.0)).abs() < 1e-6,
+        "{}",
+        s.stall_s
+    );
+}
