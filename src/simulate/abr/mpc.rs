@@ -10,9 +10,11 @@
 //! the segment's duration, and waits for room when full. It takes the first rung of the
 //! sequence with the highest QoE, in the session's own linear form ([`crate::simulate::qoe`]):
 //! the sum of the segments' qualities, minus the switch weight times each quality change on
-//! the same content, minus the rebuffer weight times the rebuffering. The search is exact
-//! (depth-first, skipping a branch when even the best quality everywhere after it could not
-//! beat the best sequence found). The first segment is the lowest rung.
+//! the same content, minus the rebuffer weight times the rebuffering (on a tie, the higher
+//! first rung). The search is exact: depth-first from the rung the forecast sustains,
+//! bounded by the plans that keep one rung throughout, and skipping a branch when even the
+//! best quality everywhere after it could not beat the best plan found. The first segment
+//! is the lowest rung.
 
 use crate::simulate::abr::estimate::Harmonic;
 use crate::simulate::abr::{Abr, AbrSettings, Context, Decision, Download};
@@ -55,39 +57,72 @@ struct Search<'a> {
     best_rest: Vec<f64>,
     best: f64,
     best_first: usize,
+    /// The highest rung whose nominal bitrate the forecast covers.
+    sustained: usize,
 }
 
 impl Search<'_> {
+    /// The value of a plan's next segment at rung `r`: the buffer after it and the value.
+    fn step(&self, step: usize, buffer: f64, prev: Option<usize>, r: usize) -> (f64, f64) {
+        let movie = self.ctx.movie;
+        let segment = self.ctx.segment_after(step);
+        let rung = &movie.rungs[r];
+        let q = rung.segment_quality[segment];
+        let fetch = self.latency_s + rung.segment_bits[segment] / (self.kbps * 1000.0);
+        let rebuffer = (fetch - buffer).max(0.0);
+        let after = ((buffer - fetch).max(0.0) + movie.segment_durations_s[segment])
+            .min(self.ctx.buffer_max_s);
+        let switch = match prev {
+            Some(p) if p != r => (q - movie.rungs[p].segment_quality[segment]).abs(),
+            _ => 0.0,
+        };
+        (
+            after,
+            q - self.weights.switch * switch - self.weights.rebuffer * rebuffer,
+        )
+    }
+
     fn go(&mut self, step: usize, buffer: f64, prev: Option<usize>, value: f64, first: usize) {
         if step == self.steps {
-            if value > self.best {
+            if value > self.best || (value == self.best && first > self.best_first) {
                 self.best = value;
                 self.best_first = first;
             }
             return;
         }
-        if value + self.best_rest[step] <= self.best {
+        if value + self.best_rest[step] < self.best {
             return;
         }
-        let movie = self.ctx.movie;
-        let segment = self.ctx.segment_after(step);
-        let duration = movie.segment_durations_s[segment];
-        // Highest rungs first: good sequences are found early and prune the rest.
-        for r in (0..movie.rungs.len()).rev() {
-            let rung = &movie.rungs[r];
-            let q = rung.segment_quality[segment];
-            let fetch = self.latency_s + rung.segment_bits[segment] / (self.kbps * 1000.0);
-            let rebuffer = (fetch - buffer).max(0.0);
-            let after = ((buffer - fetch).max(0.0) + duration).min(self.ctx.buffer_max_s);
-            let switch = prev.map_or(0.0, |p| (q - movie.rungs[p].segment_quality[segment]).abs());
-            let v = value + q - self.weights.switch * switch - self.weights.rebuffer * rebuffer;
+        // The rung the forecast sustains first, then down, then up: good plans are found
+        // early and bound the rest.
+        let n = self.ctx.movie.rungs.len();
+        let order = (0..=self.sustained).rev().chain(self.sustained + 1..n);
+        for r in order {
+            let (after, v) = self.step(step, buffer, prev, r);
             self.go(
                 step + 1,
                 after,
                 Some(r),
-                v,
+                value + v,
                 if step == 0 { r } else { first },
             );
+        }
+    }
+
+    /// Seed the bound with the plans that keep one rung throughout.
+    fn seed(&mut self, buffer: f64, prev: Option<usize>) {
+        for r in 0..self.ctx.movie.rungs.len() {
+            let (mut b, mut p, mut value) = (buffer, prev, 0.0);
+            for step in 0..self.steps {
+                let (after, v) = self.step(step, b, p, r);
+                b = after;
+                p = Some(r);
+                value += v;
+            }
+            if value > self.best || (value == self.best && r > self.best_first) {
+                self.best = value;
+                self.best_first = r;
+            }
         }
     }
 }
@@ -123,7 +158,13 @@ impl Abr for RobustMpc {
             best_rest,
             best: f64::NEG_INFINITY,
             best_first: 0,
+            sustained: movie
+                .rungs
+                .iter()
+                .rposition(|r| r.bitrate_kbps <= kbps)
+                .unwrap_or(0),
         };
+        search.seed(ctx.buffer_s, ctx.last_rung);
         search.go(0, ctx.buffer_s, ctx.last_rung, 0.0, 0);
         Decision::now(search.best_first)
     }
