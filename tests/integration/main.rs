@@ -24,5 +24,6 @@ mod plan;
 mod report;
 mod sample;
 mod search;
+mod simulate;
 mod vmaf;
 mod write_faults;
