@@ -212,6 +212,16 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// The ladder's trial points were scored in a way this build cannot repeat on the final
+    /// encodes (the scaling filters it records).
+    #[error("{}: cannot score the renditions as the ladder's trial points were: {problem}", path.display())]
+    UnrepeatableScoring {
+        /// The package directory.
+        path: PathBuf,
+        /// What the ladder records that cannot be repeated.
+        problem: String,
+    },
+
     /// A package's output directory holds files, and no earlier package is to be replaced.
     #[error("{}: output directory exists and is not empty", path.display())]
     OutputNotEmpty {

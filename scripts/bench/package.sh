@@ -33,7 +33,8 @@ cli_args() { # sets `cli` to the FFmpeg CLI command for the rungs; $1 = x264 thr
   done
   cli=(ffmpeg -hide_banner -nostdin -loglevel error -y -i "$src" -filter_complex "$graph" "${outs[@]}")
 }
-run_pertitle() { rm -rf "$dir/p"; "$bin" package "$ladder" -o "$dir/p" --quiet --hls; }
+# --no-score: the CLI command encodes and packages only, so pertitle does not score either.
+run_pertitle() { rm -rf "$dir/p"; "$bin" package "$ladder" -o "$dir/p" --quiet --hls --no-score; }
 run_cli() { rm -rf "$dir/c$1"; mkdir -p "$dir/c$1"; cli_args "$1" "$dir/c$1"; "${cli[@]}"; }
 p="" a="" o=""
 for round in 1 2 3; do

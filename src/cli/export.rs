@@ -18,7 +18,9 @@ use std::path::PathBuf;
 ///   segment sizes, which interpolated rungs lack (choose measured rungs with `pertitle
 ///   ladder --measured-only`) and so do the rungs of a ladder chosen on a sample (`optimize
 ///   --sample`), or with --package from the segment files that `pertitle package` wrote,
-///   every rung included.
+///   every rung included. Beside Sabre's fields, quality_metric (the ladder's axis, e.g.
+///   vmaf) and segment_quality[segment][rung]: each rung's mean quality over each segment,
+///   measured on its encode (with --package, on the final encodes).
 ///
 /// - csv: every measured point, one row each, with its hull membership and rung number.
 ///
@@ -84,7 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 Some(dir) => {
                     let package = PackageManifest::read(dir)?;
                     package.check_matches(&manifest, dir)?;
-                    sabre_from_package(&package, args.codec)
+                    sabre_from_package(&package, args.codec, manifest.settings.metric)
                         .with_context(|| dir.join(PACKAGE_JSON).display().to_string())?
                 }
                 None => sabre(&manifest, args.codec)

@@ -422,7 +422,7 @@ pub(super) fn run_with(
         bar.finish();
         let p = result?;
         if !then.json {
-            super::package::print_summary(&p);
+            super::package::print_summary(&p, manifest.settings.metric);
             println!("wrote {}", stream.display());
         }
         packaged = Some(p);

@@ -2,6 +2,7 @@
 
 use super::progress::Bar;
 use pertitle::Manifest;
+use pertitle::Metric;
 use pertitle::package::{PackageManifest, PackageOptions, package};
 use std::path::PathBuf;
 
@@ -22,7 +23,12 @@ use std::path::PathBuf;
 /// av01.0.05M.08, vp09.00.31.08), RESOLUTION and
 /// FRAME-RATE. OUTDIR/manifest.mpd is a static DASH MPD over the same segments whose
 /// bandwidths hold for its minBufferTime (one segment). OUTDIR/package.json records all of
-/// it. The package is built under a temporary name and appears complete or not at all.
+/// it, with each rendition's quality measured as the ladder's trial points were (every
+/// metric, pooled and per segment): a measured rung's final encode is its trial encode, bit
+/// for bit, so its figures are copied from the ladder.json (quality_source "trial"); every
+/// other rendition is decoded back while it is encoded and scored against the source
+/// ("measured"). The package is built under a temporary name and appears complete or not at
+/// all.
 #[derive(clap::Args)]
 pub struct Args {
     /// A ladder.json written by `pertitle optimize` or `pertitle ladder`.
@@ -46,7 +52,8 @@ pub struct Args {
 
     /// The codec's preset of the final encodes, for every codec of the ladder.json (default:
     /// each ladder's trial preset). A slower
-    /// preset spends fewer bits for the same CRF, so the measured bitrates no longer apply.
+    /// preset spends fewer bits for the same CRF, so the measured bitrates no longer apply
+    /// (and every rendition is scored).
     #[arg(long)]
     preset: Option<String>,
 
@@ -57,6 +64,12 @@ pub struct Args {
     /// Replace OUTDIR if it holds an earlier package (only once the new one is complete).
     #[arg(long)]
     force: bool,
+
+    /// Do not score the renditions: only a measured rung whose final encode is its trial
+    /// encode gets a quality in package.json (its trial's). Packaging is then about as fast
+    /// as the encodes alone.
+    #[arg(long)]
+    no_score: bool,
 
     /// Print package.json to stdout instead of the summary table.
     #[arg(long)]
@@ -90,6 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         preset: args.preset,
         jobs: args.jobs.unwrap_or(defaults.jobs),
         force: args.force,
+        score: !args.no_score,
     };
     let started = std::time::Instant::now();
     let bar = Bar::counting(!args.quiet, "rungs");
@@ -100,7 +114,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&packaged)?);
         return Ok(());
     }
-    print_summary(&packaged);
+    print_summary(&packaged, manifest.settings.metric);
     println!(
         "wrote {} in {:.1} s",
         args.output.display(),
@@ -109,12 +123,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One line per rendition, then where the manifests are.
-pub fn print_summary(p: &PackageManifest) {
+/// One line per rendition (with its final encode's quality on `metric`, the ladder's axis),
+/// then where the manifests are.
+pub fn print_summary(p: &PackageManifest, metric: Metric) {
     println!(
-        "{:<14} {:>10} {:>6} {:<12} {:>9} {:>9} {:>9} {:>5}  trial",
-        "rendition", "size", "crf", "codecs", "avg kbps", "peak kbps", "dash kbps", "segs"
+        "{:<14} {:>10} {:>6} {:<12} {:>9} {:>9} {:>9} {:>5} {:>8}  trial",
+        "rendition",
+        "size",
+        "crf",
+        "codecs",
+        "avg kbps",
+        "peak kbps",
+        "dash kbps",
+        "segs",
+        metric.field()
     );
+    let digits = if metric == Metric::Ssim { 4 } else { 2 };
     for r in &p.renditions {
         let trial = match r.matches_trial {
             Some(true) => "same bits",
@@ -123,8 +147,11 @@ pub fn print_summary(p: &PackageManifest) {
             None if r.interpolated => "interpolated",
             None => "other preset",
         };
+        let quality = r
+            .mean_quality(metric)
+            .map_or("-".to_string(), |q| format!("{q:.digits$}"));
         println!(
-            "{:<14} {:>10} {:>6.2} {:<12} {:>9.1} {:>9.1} {:>9.1} {:>5}  {trial}",
+            "{:<14} {:>10} {:>6.2} {:<12} {:>9.1} {:>9.1} {:>9.1} {:>5} {quality:>8}  {trial}",
             r.name,
             format!("{}x{}", r.width, r.height),
             r.crf,

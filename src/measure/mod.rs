@@ -6,6 +6,7 @@ pub(crate) mod cache;
 pub mod metrics;
 pub mod point;
 pub(crate) mod sample;
+pub(crate) mod scorer;
 pub(crate) mod source_pass;
 pub mod trial;
 
@@ -310,10 +311,7 @@ fn measure_pass(
     )?;
     // The frames the encoders still hold come back in step, a frame at a time, so that each
     // source frame (and its VMAF reference work) is let go of by every point together.
-    trials.par_iter_mut().try_for_each(Trial::end_frames)?;
-    while let Some(next) = trials.iter().filter_map(Trial::next_back).min() {
-        trials.par_iter_mut().try_for_each(|t| t.drain_to(next))?;
-    }
+    scorer::drain_in_step(&mut trials)?;
     trials.into_par_iter().map(|t| t.finish(&outcome)).collect()
 }
 

@@ -1,6 +1,7 @@
 //! Measured points and rungs as the manifest records them, and the quality axis.
 
 use crate::ladder::hull::RateQuality;
+use crate::measure::metrics::FrameSeries;
 use crate::measure::metrics::pool::Pooled;
 use crate::measure::trial::TrialResult;
 use serde::{Deserialize, Serialize};
@@ -168,31 +169,40 @@ fn digits(metric: &str) -> i32 {
     if metric.starts_with("ssim") { 6 } else { 4 }
 }
 
-impl Point {
-    /// A point from a trial's measurements; `duration_s` is the clip's duration and
-    /// `segment_frames` each segment's frame count.
-    pub fn from_trial(t: &TrialResult, duration_s: f64, segment_frames: &[u64]) -> Self {
-        let bits: u64 = t.segment_bits.iter().sum();
-        let pooling: BTreeMap<String, Pooled> = t
-            .series
+/// The quality of one encode as the manifests record it: the headline means, every metric
+/// pooled four ways and every metric's mean over each segment, rounded as the manifests keep
+/// them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quality {
+    /// Mean per-frame luma PSNR, dB (each frame capped at 60 dB).
+    pub psnr_y: f64,
+    /// Mean per-frame `(6Y + U + V) / 8` PSNR, dB.
+    pub psnr_yuv: f64,
+    /// Mean per-frame luma SSIM (0 to 1).
+    pub ssim_y: f64,
+    /// Mean per-frame VMAF, when VMAF was measured.
+    pub vmaf: Option<f64>,
+    /// Every measured metric pooled four ways (mean, harmonic mean, min, 5th percentile).
+    pub pooling: BTreeMap<String, Pooled>,
+    /// Every measured metric's mean over each segment.
+    pub segment_means: BTreeMap<String, Vec<f64>>,
+}
+
+impl Quality {
+    /// The quality of every frame of `series`, in segments of `segment_frames` frames.
+    pub fn from_series(series: &FrameSeries, segment_frames: &[u64]) -> Self {
+        let pooling: BTreeMap<String, Pooled> = series
             .pooled()
             .into_iter()
             .map(|(k, p)| (k.to_string(), p.rounded(digits(k))))
             .collect();
         let mean = |k: &str| pooling.get(k).map_or(f64::NAN, |p| p.mean);
-        Point {
-            width: t.spec.resolution.width,
-            height: t.spec.resolution.height,
-            // Reference-ladder encodes have no CRF; they are not made into points.
-            crf: t.spec.rate.crf().unwrap_or(f64::NAN),
-            bitrate_kbps: round(bits as f64 / duration_s / 1000.0, 3),
+        Quality {
             psnr_y: mean("psnr_y"),
             psnr_yuv: mean("psnr_yuv"),
             ssim_y: mean("ssim_y"),
             vmaf: pooling.get("vmaf").map(|p| p.mean),
-            segment_sizes_bits: t.segment_bits.clone(),
-            segment_means: t
-                .series
+            segment_means: series
                 .segment_means(segment_frames)
                 .into_iter()
                 .map(|(k, v)| {
@@ -202,9 +212,44 @@ impl Point {
                     )
                 })
                 .collect(),
+            pooling,
+        }
+    }
+
+    /// A rung's figures (measured for a measured rung, estimates for an interpolated one).
+    pub fn of_rung(r: &Rung) -> Self {
+        Quality {
+            psnr_y: r.psnr_y,
+            psnr_yuv: r.psnr_yuv,
+            ssim_y: r.ssim_y,
+            vmaf: r.vmaf,
+            pooling: r.pooling.clone(),
+            segment_means: r.segment_means.clone(),
+        }
+    }
+}
+
+impl Point {
+    /// A point from a trial's measurements; `duration_s` is the clip's duration and
+    /// `segment_frames` each segment's frame count.
+    pub fn from_trial(t: &TrialResult, duration_s: f64, segment_frames: &[u64]) -> Self {
+        let bits: u64 = t.segment_bits.iter().sum();
+        let q = Quality::from_series(&t.series, segment_frames);
+        Point {
+            width: t.spec.resolution.width,
+            height: t.spec.resolution.height,
+            // Reference-ladder encodes have no CRF; they are not made into points.
+            crf: t.spec.rate.crf().unwrap_or(f64::NAN),
+            bitrate_kbps: round(bits as f64 / duration_s / 1000.0, 3),
+            psnr_y: q.psnr_y,
+            psnr_yuv: q.psnr_yuv,
+            ssim_y: q.ssim_y,
+            vmaf: q.vmaf,
+            segment_sizes_bits: t.segment_bits.clone(),
+            segment_means: q.segment_means,
             on_hull: false,
             codecs: t.codecs.clone(),
-            pooling,
+            pooling: q.pooling,
         }
     }
 }

@@ -4,17 +4,15 @@
 use crate::encode::cputime::thread_cpu_time;
 use crate::encode::encoder::{Encoder, EncoderSettings, RateControl};
 use crate::encode::segment::{SegmentBits, Segmenter};
-use crate::error::{Error, Result};
-use crate::measure::metrics::vmaf::{VmafScorer, VmafSettings};
-use crate::measure::metrics::{FrameScores, FrameSeries};
+use crate::error::Result;
+use crate::measure::metrics::FrameSeries;
+use crate::measure::metrics::vmaf::VmafSettings;
+use crate::measure::scorer::{Drain, Scorer};
 use crate::measure::source_pass::{FrameSink, PassOutcome, Reference};
-use crate::source::decode::VideoDecoder;
 use crate::source::frame_rate::FrameRate;
 use crate::source::resolution::Resolution;
-use crate::source::scale::{Kernel, Scaler};
 use ffmpeg_next::frame;
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,23 +65,12 @@ pub struct TrialResult {
 pub struct Trial {
     spec: TrialSpec,
     encoder: Encoder,
-    decoder: VideoDecoder,
-    /// Resizes decoded frames to the display size, into the thread's frame
-    /// ([`UPSCALED`]).
-    upscaler: Option<Scaler>,
-    /// Source frames sent to the encoder whose decoded counterpart has not come back yet
-    /// (the encoder's lookahead); shared with the other points of the pass.
-    pending: VecDeque<Arc<Reference>>,
+    /// Decodes the packets back and scores them against the source frames.
+    scorer: Scorer,
     segment_bits: SegmentBits,
-    series: FrameSeries,
-    vmaf: Option<VmafScorer>,
-    /// Every this many frames is scored by VMAF.
-    vmaf_every: u32,
     encode_cpu: Duration,
     /// The encoder has been told the frames ended.
     encoder_ended: bool,
-    /// The encoder gave its last packet and the decoder was told the packets ended.
-    decoder_ended: bool,
 }
 
 impl Trial {
@@ -97,29 +84,20 @@ impl Trial {
         vmaf: Option<VmafSettings>,
     ) -> Result<Self> {
         let encoder = Encoder::open(spec.resolution, rate, spec.rate, settings)?;
-        let decoder = VideoDecoder::open(encoder.parameters(), 1)
-            .map_err(|e| Error::ffmpeg(format!("decoding {}", encoder.label()), e))?;
-        let upscaler = if spec.resolution == display {
-            None
-        } else {
-            Some(Scaler::new(spec.resolution, display, Kernel::Bicubic)?)
-        };
+        let scorer = Scorer::open(
+            encoder.label(),
+            encoder.parameters(),
+            spec.resolution,
+            display,
+            vmaf,
+        )?;
         Ok(Trial {
             spec,
             encoder,
-            decoder,
-            upscaler,
-            pending: VecDeque::new(),
+            scorer,
             segment_bits: SegmentBits::new(segmenter),
-            series: FrameSeries::default(),
-            // Scored in the worker's own thread: the workers already keep every core busy.
-            vmaf: vmaf
-                .map(|v| VmafScorer::new(&v, display.width, display.height, 0))
-                .transpose()?,
-            vmaf_every: vmaf.map_or(1, |v| v.subsample.max(1)),
             encode_cpu: Duration::ZERO,
             encoder_ended: false,
-            decoder_ended: false,
         })
     }
 
@@ -128,63 +106,16 @@ impl Trial {
         self.spec
     }
 
-    /// Tell the encoder the frames have ended: the frames it holds come back through
-    /// [`drain_to`](Self::drain_to) and [`finish`](Self::finish).
-    pub fn end_frames(&mut self) -> Result<()> {
-        if self.encoder_ended {
-            return Ok(());
-        }
-        self.encoder_ended = true;
-        // Some encoders (libvpx) encode all the frames they hold in the end-of-stream call.
-        let t0 = thread_cpu_time();
-        let flushed = self.encoder.send_eof();
-        self.encode_cpu += thread_cpu_time().saturating_sub(t0);
-        flushed
-    }
-
-    /// The position in the pass of the next frame to come back from the encoder and decoder,
-    /// once the frames have ended ([`end_frames`](Self::end_frames)); `None` when none will.
-    pub fn next_back(&self) -> Option<usize> {
-        if self.decoder_ended {
-            return None;
-        }
-        self.pending.front().map(|r| r.position)
-    }
-
-    /// After [`end_frames`](Self::end_frames): take packets from the encoder until the frame
-    /// at `position` is decoded back and scored (or the encoder and decoder are drained).
-    /// The points of a pass are drained in step so that the sources frames they hold, and
-    /// their shared VMAF reference work, are let go of together, as during the pass.
-    pub fn drain_to(&mut self, position: usize) -> Result<()> {
-        while self.next_back().is_some_and(|p| p <= position) {
-            if !self.drain_one_packet()? {
-                self.end_decoder()?;
-            }
-        }
-        Ok(())
-    }
-
     /// Flush the encoder and decoder and return the measurements; `pass` is what the pass
     /// measured itself (the native VMAF engine's motion).
     pub fn finish(mut self, pass: &PassOutcome) -> Result<TrialResult> {
         self.end_frames()?;
-        self.drain_encoder()?;
-        self.end_decoder()?;
+        while self.drain_one_packet()? {}
         self.encode_cpu += self.encoder.library_threads_cpu();
-        if !self.pending.is_empty() {
-            return Err(Error::Internal(format!(
-                "{}: {} frames were encoded but never decoded back",
-                self.encoder.label(),
-                self.pending.len()
-            )));
-        }
-        if let Some(v) = self.vmaf.take() {
-            self.series.vmaf = v.finish(&pass.motion2)?;
-            self.series.vmaf_every = self.vmaf_every;
-        }
+        let series = self.scorer.finish(pass)?;
         Ok(TrialResult {
             spec: self.spec,
-            series: self.series,
+            series,
             segment_bits: self.segment_bits.into_bits(),
             encode_cpu: self.encode_cpu,
             codecs: self.encoder.codecs().unwrap_or_default(),
@@ -195,26 +126,6 @@ impl Trial {
     /// Codec parameters of the encode (SPS/PPS in the extradata).
     pub fn parameters(&self) -> ffmpeg_next::codec::Parameters {
         self.encoder.parameters()
-    }
-
-    fn decode_error(&self, e: ffmpeg_next::Error) -> Error {
-        Error::ffmpeg(format!("decoding {}", self.encoder.label()), e)
-    }
-
-    /// Tell the decoder the packets have ended (once the encoder has given its last) and
-    /// score the frames it still held.
-    fn end_decoder(&mut self) -> Result<()> {
-        if self.decoder_ended {
-            return Ok(());
-        }
-        self.decoder_ended = true;
-        self.decoder.send_eof().map_err(|e| self.decode_error(e))?;
-        self.drain_decoder()
-    }
-
-    fn drain_encoder(&mut self) -> Result<()> {
-        while self.drain_one_packet()? {}
-        Ok(())
     }
 
     /// Take the encoder's next packet, if it has one, decode it and score the frames that
@@ -232,63 +143,37 @@ impl Trial {
             packet.is_key(),
             packet.size(),
         )?;
-        self.decoder
-            .send(&packet)
-            .map_err(|e| self.decode_error(e))?;
-        self.drain_decoder()?;
+        self.scorer.decode(&packet)?;
         Ok(true)
     }
+}
 
-    fn drain_decoder(&mut self) -> Result<()> {
-        while let Some(decoded) = self.decoder.receive().map_err(|e| self.decode_error(e))? {
-            let reference = self.pending.pop_front().ok_or_else(|| {
-                Error::Internal(format!(
-                    "{}: the decoder returned more frames than were encoded",
-                    self.encoder.label()
-                ))
-            })?;
-            let upscaled = match self.upscaler.as_mut() {
-                Some(up) => {
-                    let mut buffer = upscaled_frame(up);
-                    up.scale_into(&decoded, &mut buffer)?;
-                    Some(buffer)
-                }
-                None => None,
-            };
-            let distorted = upscaled.as_ref().unwrap_or(&decoded);
-            self.series
-                .push(&FrameScores::compare(&reference.frame, distorted));
-            if let Some(v) = self.vmaf.as_mut() {
-                v.push(
-                    reference.position,
-                    reference.vmaf_scored,
-                    &reference.frame,
-                    reference.vmaf(),
-                    distorted,
-                )?;
-            }
-            if let Some(buffer) = upscaled {
-                UPSCALED.set(Some(buffer));
+impl Drain for Trial {
+    fn end_frames(&mut self) -> Result<()> {
+        if self.encoder_ended {
+            return Ok(());
+        }
+        self.encoder_ended = true;
+        // Some encoders (libvpx) encode all the frames they hold in the end-of-stream call.
+        let t0 = thread_cpu_time();
+        let flushed = self.encoder.send_eof();
+        self.encode_cpu += thread_cpu_time().saturating_sub(t0);
+        flushed
+    }
+
+    fn next_back(&self) -> Option<usize> {
+        self.scorer.next_back()
+    }
+
+    /// The points of a pass are drained in step so that the source frames they hold, and
+    /// their shared VMAF reference work, are let go of together, as during the pass.
+    fn drain_to(&mut self, position: usize) -> Result<()> {
+        while self.next_back().is_some_and(|p| p <= position) {
+            if !self.drain_one_packet()? {
+                self.scorer.end()?;
             }
         }
         Ok(())
-    }
-}
-
-thread_local! {
-    /// The frame decoded frames are upscaled into on this thread, reused by every point
-    /// scored on it (a frame is scored before the next is upscaled), so that a pass holds one
-    /// per thread rather than one per point.
-    static UPSCALED: std::cell::Cell<Option<frame::Video>> = const { std::cell::Cell::new(None) };
-}
-
-/// The thread's frame to upscale into with `scaler` (a new one if it holds none of the
-/// scaler's output size); give it back to [`UPSCALED`] once scored.
-fn upscaled_frame(scaler: &Scaler) -> frame::Video {
-    let size = scaler.output_size();
-    match UPSCALED.take() {
-        Some(f) if Resolution::new(f.width(), f.height()) == size => f,
-        _ => scaler.output_frame(),
     }
 }
 
@@ -300,11 +185,12 @@ impl FrameSink for Trial {
     /// Encode the next frame; its decoded counterpart is scored against `reference` (the
     /// source frame at the display size).
     fn push(&mut self, reference: &Arc<Reference>, input: &frame::Video) -> Result<()> {
-        self.pending.push_back(Arc::clone(reference));
+        self.scorer.expect(reference);
         let t0 = thread_cpu_time();
         let sent = self.encoder.send(input);
         self.encode_cpu += thread_cpu_time().saturating_sub(t0);
         sent?;
-        self.drain_encoder()
+        while self.drain_one_packet()? {}
+        Ok(())
     }
 }

@@ -6,11 +6,14 @@
 //!   its own segments).
 //! - [`sabre`]: the JSON manifest of the Sabre ABR simulator (Spiteri et al., MMSys 2018):
 //!   `segment_duration_ms`, `bitrates_kbps` (ascending, one per rung) and
-//!   `segment_sizes_bits[segment][rung]`, from the rungs' measured per-segment sizes.
+//!   `segment_sizes_bits[segment][rung]`, from the rungs' measured per-segment sizes; and,
+//!   beyond Sabre's own fields, `segment_quality[segment][rung]`, each rung's measured mean
+//!   quality over each segment on the ladder's quality axis (`quality_metric`).
 
 use crate::encode::codec::Codec;
 use crate::error::{Error, Result};
 use crate::manifest::{CodecLadder, Manifest};
+use crate::measure::point::Metric;
 use crate::package::PackageManifest;
 use crate::package::bandwidth::{SegmentSize, hls_peak};
 use crate::package::hls::{Variant, master_playlist};
@@ -70,6 +73,37 @@ pub struct SabreManifest {
     pub bitrates_kbps: Vec<f64>,
     /// `[segment][rung]`, bits.
     pub segment_sizes_bits: Vec<Vec<u64>>,
+    /// The quality of `segment_quality`: a `segment_means` key of the ladder's quality axis
+    /// (`vmaf`, `psnr_y` or `ssim_y`); absent when some rung's quality is not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality_metric: Option<String>,
+    /// `[segment][rung]`: each rung's mean quality over each segment, measured on its encode
+    /// (not a field of Sabre's own, which ignores it; empty when `quality_metric` is absent).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segment_quality: Vec<Vec<f64>>,
+}
+
+impl SabreManifest {
+    /// Add each rung's per-segment quality on `metric` when every rung has one per segment
+    /// (`rungs` in the manifest's order).
+    fn with_quality<'a>(
+        mut self,
+        metric: Metric,
+        rungs: impl IntoIterator<Item = Option<&'a [f64]>>,
+    ) -> Self {
+        let segments = self.segment_sizes_bits.len();
+        let per_rung: Option<Vec<&[f64]>> = rungs
+            .into_iter()
+            .map(|q| q.filter(|q| q.len() == segments))
+            .collect();
+        if let Some(per_rung) = per_rung {
+            self.quality_metric = Some(metric.field().to_string());
+            self.segment_quality = (0..segments)
+                .map(|s| per_rung.iter().map(|q| q[s]).collect())
+                .collect();
+        }
+        self
+    }
 }
 
 /// The ladder of `codec` (`None`: the first).
@@ -90,7 +124,7 @@ pub fn ladder_of(m: &Manifest, codec: Option<Codec>) -> Result<&CodecLadder> {
 
 /// The Sabre manifest of the ladder of `codec` (`None`: the first; Sabre plays one ladder).
 /// Fails when a rung has no measured segment sizes (an interpolated rung, which was never
-/// encoded).
+/// encoded). Each rung's quality per segment is its trial point's.
 pub fn sabre(m: &Manifest, codec: Option<Codec>) -> Result<SabreManifest> {
     let l = ladder_of(m, codec)?;
     if let Some((i, r)) = l.rungs.iter().enumerate().find(|(_, r)| r.sampled) {
@@ -122,13 +156,22 @@ pub fn sabre(m: &Manifest, codec: Option<Codec>) -> Result<SabreManifest> {
             r.segment_sizes_bits.len()
         )));
     }
+    let metric = m.settings.metric;
     Ok(SabreManifest {
         segment_duration_ms: m.settings.segment_seconds * 1000.0,
         bitrates_kbps: l.rungs.iter().map(|r| r.bitrate_kbps).collect(),
         segment_sizes_bits: (0..segments)
             .map(|s| l.rungs.iter().map(|r| r.segment_sizes_bits[s]).collect())
             .collect(),
-    })
+        quality_metric: None,
+        segment_quality: Vec::new(),
+    }
+    .with_quality(
+        metric,
+        l.rungs
+            .iter()
+            .map(|r| r.segment_means.get(metric.field()).map(Vec::as_slice)),
+    ))
 }
 
 /// The default media playlist URI of a rung in [`hls_master`]: where `pertitle package` puts
@@ -209,8 +252,14 @@ pub fn hls_master(m: &Manifest, uri_template: &str) -> Result<String> {
 
 /// The Sabre manifest of a package written by `pertitle package`: every rung of `codec`
 /// (`None`: the package's first codec; interpolated rungs too, since they were encoded) with
-/// the sizes of its segment files, i.e. what a player downloads, container included.
-pub fn sabre_from_package(p: &PackageManifest, codec: Option<Codec>) -> Result<SabreManifest> {
+/// the sizes of its segment files, i.e. what a player downloads, container included, and the
+/// quality on `metric` (the ladder's axis) measured on each final encode, per segment (left
+/// out for a package of an older pertitle, which did not measure it).
+pub fn sabre_from_package(
+    p: &PackageManifest,
+    codec: Option<Codec>,
+    metric: Metric,
+) -> Result<SabreManifest> {
     let Some(codec) = codec.or_else(|| p.renditions.first().map(|r| r.codec)) else {
         return Err(Error::Export("the package has no renditions".into()));
     };
@@ -249,5 +298,8 @@ pub fn sabre_from_package(p: &PackageManifest, codec: Option<Codec>) -> Result<S
         segment_sizes_bits: (0..segments)
             .map(|s| renditions.iter().map(|r| r.segment_bytes[s] * 8).collect())
             .collect(),
-    })
+        quality_metric: None,
+        segment_quality: Vec::new(),
+    }
+    .with_quality(metric, renditions.iter().map(|r| r.quality(metric.field()))))
 }

@@ -9,6 +9,10 @@
 //! segments measure ([`bandwidth`]) and from the streams' own parameter sets
 //! ([`crate::encode::codecs_string`]).
 //!
+//! Every rendition's quality is measured as the trial points' was ([`score`]): scored while it
+//! is encoded, or, for a measured rung whose final encode is its trial encode bit for bit,
+//! copied from ladder.json.
+//!
 //! Layout of the output directory:
 //!
 //! ```text
@@ -28,13 +32,17 @@ mod dash;
 pub mod export;
 pub mod hls;
 pub mod rendition;
+mod score;
+mod staging;
 
 use crate::encode::codec::Codec;
 use crate::encode::encoder::{EncoderSettings, RateControl};
 use crate::encode::segment::Segmenter;
 use crate::error::{Error, Result, Setting};
 use crate::manifest::Manifest;
-use crate::measure::point::Rung;
+use crate::measure::metrics::pool::Pooled;
+use crate::measure::point::{Quality, Rung};
+use crate::measure::scorer::drain_in_step;
 use crate::measure::source_pass;
 use crate::measure::trial::TrialSpec;
 use crate::measure::{bytes_per_trial_pixel, default_memory_budget, plan_passes};
@@ -44,8 +52,14 @@ use crate::source::resolution::Resolution;
 use crate::util::progress::Progress;
 use bandwidth::SegmentSize;
 use rayon::prelude::*;
-use rendition::{Encoded, INIT_SEGMENT, MEDIA_PLAYLIST, Rendition, RenditionSpec, segment_name};
+use rendition::{
+    Encoded, INIT_SEGMENT, MEDIA_PLAYLIST, Rendition, RenditionSpec, Scoring, file_size,
+    segment_bytes,
+};
+pub use score::QualitySource;
 use serde::{Deserialize, Serialize};
+use staging::Staging;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -76,6 +90,9 @@ pub struct PackageOptions {
     pub jobs: usize,
     /// Replace an existing non-empty output directory.
     pub force: bool,
+    /// Measure every rendition's quality (`false`: only a measured rung's final encode that
+    /// is its trial encode gets a quality, its trial's; nothing is scored).
+    pub score: bool,
 }
 
 impl Default for PackageOptions {
@@ -87,6 +104,7 @@ impl Default for PackageOptions {
             preset: None,
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             force: false,
+            score: true,
         }
     }
 }
@@ -162,6 +180,30 @@ pub struct PackagedRendition {
     /// size ladder.json recorded for the trial encode (it should: encodes are deterministic).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matches_trial: Option<bool>,
+    /// Where the quality figures below come from: `trial` when the final encode is the
+    /// trial encode bit for bit (`matches_trial`) and ladder.json's figures of it were
+    /// copied, `measured` when the final encode was decoded back and scored as the trial
+    /// points were. Absent, with the figures, in packages of older pertitle versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality_source: Option<QualitySource>,
+    /// Mean per-frame luma PSNR of the final encode, dB (each frame capped at 60 dB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psnr_y: Option<f64>,
+    /// Mean per-frame `(6Y + U + V) / 8` PSNR, dB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psnr_yuv: Option<f64>,
+    /// Mean per-frame luma SSIM (0 to 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssim_y: Option<f64>,
+    /// Mean per-frame VMAF, when the ladder measured VMAF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vmaf: Option<f64>,
+    /// Every metric the ladder measured, pooled four ways over the final encode's frames.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pooling: BTreeMap<String, Pooled>,
+    /// Every metric the ladder measured, its mean over each segment of the final encode.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub segment_means: BTreeMap<String, Vec<f64>>,
 }
 
 impl PackageManifest {
@@ -220,16 +262,30 @@ pub fn package(
     if manifest.ladders.iter().all(|l| l.rungs.is_empty()) {
         return Err(Error::EmptyLadder { codec: None });
     }
-    let plan = Plan::new(manifest, options)?;
+    let plan = Plan::new(manifest, out, options)?;
     let staging = Staging::new(out, options.force)?;
     plan.create_directories(&staging)?;
-    let encoded = plan.encode(&staging, options.jobs, progress)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .thread_name(|i| format!("pertitle-encoder-{i}"))
+        .build()
+        .map_err(|e| Error::Threads(e.to_string()))?;
+    let encoded = plan.encode(&staging, &pool, progress)?;
     let timeline = Timeline::new(manifest, &plan.segmenter);
-    let renditions = encoded
+    let mut renditions = encoded
         .into_iter()
         .enumerate()
         .map(|(i, enc)| plan.rendition(i, enc, &staging, &timeline, options.hls))
         .collect::<Result<Vec<_>>>()?;
+    if options.score {
+        score::score_again(
+            &plan,
+            &mut renditions,
+            &timeline.frames_per_segment,
+            &pool,
+            progress,
+        )?;
+    }
     let result = plan.into_manifest(renditions, &timeline, options);
     write_top_files(&staging, &result, &timeline, options)?;
     staging.commit()?;
@@ -248,11 +304,17 @@ struct Plan<'a> {
     specs: Vec<RenditionSpec>,
     /// Each rendition's directory in the package.
     names: Vec<String>,
+    /// How the trial points were scored, and so the renditions.
+    scoring: Scoring,
+    /// Whether each rendition is scored as it is encoded (the others are expected to be
+    /// their trial encodes, whose quality ladder.json holds).
+    scored: Vec<bool>,
 }
 
 impl<'a> Plan<'a> {
-    /// The renditions of `manifest`'s rungs as `options` asks, once the source is checked.
-    fn new(manifest: &'a Manifest, options: &PackageOptions) -> Result<Self> {
+    /// The renditions of `manifest`'s rungs as `options` asks, once the source is checked;
+    /// `out` is the package directory.
+    fn new(manifest: &'a Manifest, out: &Path, options: &PackageOptions) -> Result<Self> {
         let source = options
             .source
             .clone()
@@ -285,6 +347,16 @@ impl<'a> Plan<'a> {
             })
             .collect();
         let names = rendition_names(manifest, &rungs);
+        let scoring = score::scoring(manifest, out)?;
+        let segments = manifest.segments.count;
+        let scored = rungs
+            .iter()
+            .map(|&(l, r)| {
+                options.score
+                    && (settings[l].preset != manifest.ladders[l].preset
+                        || !score::reuses_trial(r, segments))
+            })
+            .collect();
         Ok(Plan {
             manifest,
             source,
@@ -293,7 +365,19 @@ impl<'a> Plan<'a> {
             rungs,
             specs,
             names,
+            scoring,
+            scored,
         })
+    }
+
+    /// The pass planner's memory per pixel of a rendition, at the hungriest codec's estimate.
+    fn bytes_per_pixel(&self) -> u64 {
+        self.manifest
+            .ladders
+            .iter()
+            .map(|l| bytes_per_trial_pixel(l.codec))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Create every rendition's directory in the staging directory.
@@ -305,18 +389,14 @@ impl<'a> Plan<'a> {
         Ok(())
     }
 
-    /// Encode every rendition into its directory, in passes memory allows, `jobs` at a time.
+    /// Encode every rendition into its directory (scoring those [`Self::scored`] asks for),
+    /// in passes memory allows, on `pool`.
     fn encode(
         &self,
         staging: &Staging,
-        jobs: usize,
+        pool: &rayon::ThreadPool,
         progress: &dyn Progress,
     ) -> Result<Vec<Encoded>> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.max(1))
-            .thread_name(|i| format!("pertitle-encoder-{i}"))
-            .build()
-            .map_err(|e| Error::Threads(e.to_string()))?;
         // Progress speaks of trial specs; a rendition is one.
         let progress_specs: Vec<TrialSpec> = self
             .specs
@@ -326,20 +406,18 @@ impl<'a> Plan<'a> {
                 rate: s.rate,
             })
             .collect();
-        // Planned at the hungriest codec's estimate.
-        let bytes_per_pixel = self
-            .manifest
-            .ladders
-            .iter()
-            .map(|l| bytes_per_trial_pixel(l.codec))
-            .max()
-            .unwrap_or(0);
+        // A scored rendition holds a VMAF scorer too.
+        let vmaf_bytes = if self.scored.contains(&true) {
+            score::vmaf_bytes(&self.scoring)
+        } else {
+            0
+        };
         let passes = plan_passes(
             &progress_specs,
-            bytes_per_pixel,
+            self.bytes_per_pixel(),
             0,
             default_memory_budget(),
-            0,
+            vmaf_bytes,
         );
         let mut encoded: Vec<Encoded> = Vec::with_capacity(self.specs.len());
         for range in passes {
@@ -375,24 +453,34 @@ impl<'a> Plan<'a> {
                     segment_seconds,
                     &self.settings[self.rungs[i].0],
                     &staging.path().join(&self.names[i]),
+                    self.scored[i].then_some(self.scoring),
                 )
             })
             .collect::<Result<_>>()?;
+        // Reference frames at the display size, and VMAF's work on them, only when scored.
+        let scoring = self.scored[range.clone()]
+            .contains(&true)
+            .then_some(self.scoring);
         progress.pass_started(
             &progress_specs[range],
             done,
             self.specs.len(),
             self.manifest.source.frames,
         );
-        source_pass::run(
+        let outcome = source_pass::run(
             reader,
             &mut renditions,
-            None,
+            scoring.map(|s| s.display),
             source_pass::Frames::All(self.segmenter),
-            None,
+            scoring.and_then(|s| s.vmaf),
             &|| progress.frame(),
         )?;
-        renditions.into_par_iter().map(Rendition::finish).collect()
+        // The scored renditions' last frames come back in step, as a pass's trial points do.
+        drain_in_step(&mut renditions)?;
+        renditions
+            .into_par_iter()
+            .map(|r| r.finish(&outcome))
+            .collect()
     }
 
     /// Rendition `i` as packaged, measured on its files (its playlist kept only with `hls`).
@@ -436,11 +524,25 @@ impl<'a> Plan<'a> {
         })?;
         let matches_trial = (same_settings && !rung.interpolated)
             .then(|| enc.segment_bits == rung.segment_sizes_bits);
+        // Scored as it was encoded, or its trial's figures when it is the trial encode (else
+        // scored again once every rendition is written: `score::score_again`).
+        let quality = match &enc.series {
+            Some(series) => Some((
+                Quality::from_series(series, &timeline.frames_per_segment),
+                QualitySource::Measured,
+            )),
+            None if matches_trial == Some(true)
+                && score::reuses_trial(rung, timeline.durations.len()) =>
+            {
+                Some((Quality::of_rung(rung), QualitySource::Trial))
+            }
+            None => None,
+        };
         if !hls {
             let playlist = dir.join(MEDIA_PLAYLIST);
             std::fs::remove_file(&playlist).map_err(|e| Error::io(&playlist, e))?;
         }
-        Ok(PackagedRendition {
+        let mut packaged = PackagedRendition {
             codec,
             encoder: codec.encoder().into(),
             preset,
@@ -460,7 +562,18 @@ impl<'a> Plan<'a> {
             hls_average_bandwidth: bandwidth::hls_average(&sizes).ceil() as u64,
             dash_bandwidth: bandwidth::dash_bandwidth(&sizes, timeline.min_buffer_s).ceil() as u64,
             matches_trial,
-        })
+            quality_source: None,
+            psnr_y: None,
+            psnr_yuv: None,
+            ssim_y: None,
+            vmaf: None,
+            pooling: BTreeMap::new(),
+            segment_means: BTreeMap::new(),
+        };
+        if let Some((q, source)) = quality {
+            packaged.set_quality(q, source);
+        }
+        Ok(packaged)
     }
 
     /// `package.json` for `renditions`.
@@ -529,26 +642,6 @@ impl Timeline {
     }
 }
 
-/// The sizes of the media segment files in `dir`, bytes, checking the muxer cut `count`.
-fn segment_bytes(dir: &Path, count: usize) -> Result<Vec<u64>> {
-    let segment_bytes = (0..count)
-        .map(|k| file_size(&dir.join(segment_name(k))))
-        .collect::<Result<Vec<u64>>>()?;
-    if !dir.join(segment_name(count.saturating_sub(1))).exists() {
-        return Err(Error::Internal(format!(
-            "{}: the HLS muxer cut fewer segments than the ladder's {count}",
-            dir.display()
-        )));
-    }
-    if dir.join(segment_name(count)).exists() {
-        return Err(Error::Internal(format!(
-            "{}: the HLS muxer cut more segments than the ladder's {count}",
-            dir.display()
-        )));
-    }
-    Ok(segment_bytes)
-}
-
 /// Write the master playlist and MPD (as `options` asks) and `package.json` into `staging`.
 fn write_top_files(
     staging: &Staging,
@@ -587,111 +680,4 @@ fn write_top_files(
     })?;
     json.push('\n');
     staging.write(PACKAGE_JSON, &json)
-}
-
-fn file_size(path: &Path) -> Result<u64> {
-    std::fs::metadata(path)
-        .map(|m| m.len())
-        .map_err(|e| Error::io(path, e))
-}
-
-/// A package under construction: a hidden temporary directory beside the output, removed
-/// unless [`commit`](Self::commit) renames it into place.
-struct Staging {
-    dir: tempfile::TempDir,
-    out: PathBuf,
-    replace: bool,
-}
-
-impl Staging {
-    fn new(out: &Path, force: bool) -> Result<Self> {
-        let replace = match std::fs::read_dir(out) {
-            Ok(mut entries) => {
-                if entries.next().is_some() {
-                    if !force {
-                        return Err(Error::OutputNotEmpty {
-                            path: out.to_path_buf(),
-                        });
-                    }
-                    // Only ever replace an earlier package, never a directory of other files.
-                    if !out.join(PACKAGE_JSON).is_file() {
-                        return Err(Error::NotAPackage {
-                            path: out.to_path_buf(),
-                            file: PACKAGE_JSON,
-                        });
-                    }
-                }
-                true
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-            Err(e) => return Err(Error::io(out, e)),
-        };
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-        // The package is for serving: rwxr-xr-x (less the umask), not a temporary
-        // directory's rwx------.
-        let dir = tempfile::Builder::new()
-            .prefix(".pertitle-package.")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777))
-            .tempdir_in(&parent)
-            .map_err(|e| Error::io(&parent, e))?;
-        Ok(Staging {
-            dir,
-            out: out.to_path_buf(),
-            replace,
-        })
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Write a small file atomically inside the staging directory.
-    fn write(&self, name: &str, text: &str) -> Result<()> {
-        let path = self.path().join(name);
-        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
-    }
-
-    fn commit(self) -> Result<()> {
-        // The new package is complete: put it in place, then remove what it replaces (moved
-        // aside first, so a failed rename leaves the old package where it was).
-        let old = if self.replace {
-            let aside = tempfile::Builder::new()
-                .prefix(".pertitle-replaced.")
-                .tempdir_in(self.dir.path().parent().unwrap_or(Path::new(".")))
-                .map_err(|e| Error::io(&self.out, e))?;
-            let target = aside.path().join("old");
-            std::fs::rename(&self.out, &target).map_err(|e| Error::io(&self.out, e))?;
-            Some((aside, target))
-        } else {
-            None
-        };
-        let staged = self.dir.path().to_path_buf();
-        if let Err(e) = std::fs::rename(&staged, &self.out) {
-            if let Some((aside, target)) = old {
-                // Put the old package back; the staging directory is removed on drop. If
-                // even that fails, keep the old package where it was moved and say where.
-                if std::fs::rename(&target, &self.out).is_err() {
-                    let _ = aside.keep();
-                    return Err(Error::PackageSwap {
-                        path: self.out.clone(),
-                        aside: target.to_path_buf(),
-                        cause: e,
-                    });
-                }
-            }
-            return Err(Error::io(&self.out, e));
-        }
-        // Renamed away: nothing left for the TempDir to remove.
-        let _ = self.dir.keep();
-        // The old package goes with its TempDir.
-        drop(old);
-        // TempDir created it 0700; a package is meant to be served.
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&self.out, std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| Error::io(&self.out, e))
-    }
 }

@@ -1,10 +1,15 @@
 //! One rung's final encode: encoded frames straight into libavformat's HLS muxer, which cuts
-//! fragmented-MP4 (CMAF) segments on the segment keyframes and writes the media playlist.
+//! fragmented-MP4 (CMAF) segments on the segment keyframes and writes the media playlist;
+//! when asked, the packets are also decoded back and scored as a trial point's are
+//! ([`crate::measure::scorer`]).
 
 use crate::encode::encoder::{Encoder, EncoderSettings, RateControl};
 use crate::encode::segment::{SegmentBits, Segmenter};
 use crate::error::{Error, Result};
-use crate::measure::source_pass::{FrameSink, Reference};
+use crate::measure::metrics::FrameSeries;
+use crate::measure::metrics::vmaf::VmafSettings;
+use crate::measure::scorer::{Drain, Scorer};
+use crate::measure::source_pass::{FrameSink, PassOutcome, Reference};
 use crate::source::frame_rate::FrameRate;
 use crate::source::resolution::Resolution;
 use ffmpeg_next::{Dictionary, Rational, format, frame};
@@ -24,6 +29,33 @@ pub const SEGMENT_TEMPLATE: &str = "seg_$Number%05d$.m4s";
 /// The name of media segment `k`.
 pub fn segment_name(k: usize) -> String {
     format!("seg_{k:05}.m4s")
+}
+
+/// The sizes of the media segment files in `dir`, bytes, checking the muxer cut `count`.
+pub(super) fn segment_bytes(dir: &Path, count: usize) -> Result<Vec<u64>> {
+    let segment_bytes = (0..count)
+        .map(|k| file_size(&dir.join(segment_name(k))))
+        .collect::<Result<Vec<u64>>>()?;
+    if !dir.join(segment_name(count.saturating_sub(1))).exists() {
+        return Err(Error::Internal(format!(
+            "{}: the HLS muxer cut fewer segments than the ladder's {count}",
+            dir.display()
+        )));
+    }
+    if dir.join(segment_name(count)).exists() {
+        return Err(Error::Internal(format!(
+            "{}: the HLS muxer cut more segments than the ladder's {count}",
+            dir.display()
+        )));
+    }
+    Ok(segment_bytes)
+}
+
+/// The size of a file, bytes.
+pub(super) fn file_size(path: &Path) -> Result<u64> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| Error::io(path, e))
 }
 
 /// What to encode for one rung.
@@ -48,6 +80,17 @@ pub struct Encoded {
     /// (the encoder's B-frame delay). The MP4 timeline starts at the first decode time, so
     /// the first frame is presented this late in the segments.
     pub presentation_delay_frames: u64,
+    /// Every frame's quality, when the encode was scored.
+    pub series: Option<FrameSeries>,
+}
+
+/// How a final encode is scored: as the ladder's trial points were.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scoring {
+    /// The size frames are compared at (the encode upscaled bicubic, the source resized).
+    pub display: Resolution,
+    /// How VMAF is scored too, when the ladder measured it.
+    pub vmaf: Option<VmafSettings>,
 }
 
 /// The encoder and muxer of one rung, fed by a [`crate::measure::source_pass`].
@@ -60,10 +103,16 @@ pub struct Rendition {
     frames: u64,
     first_dts: Option<i64>,
     dir: PathBuf,
+    /// Decodes the packets back and scores them, when the encode is scored.
+    scorer: Option<Scorer>,
+    /// The encoder has been told the frames ended.
+    encoder_ended: bool,
 }
 
 impl Rendition {
-    /// Open the encoder and an HLS muxer writing into `dir` (which must exist).
+    /// Open the encoder and an HLS muxer writing into `dir` (which must exist); with
+    /// `scoring`, the encode is scored too (the pass must then feed reference frames at
+    /// `scoring.display` and measure VMAF as it asks).
     pub fn open(
         spec: RenditionSpec,
         rate: FrameRate,
@@ -71,8 +120,20 @@ impl Rendition {
         segment_seconds: f64,
         settings: &EncoderSettings,
         dir: &Path,
+        scoring: Option<Scoring>,
     ) -> Result<Self> {
         let encoder = Encoder::open(spec.resolution, rate, spec.rate, settings)?;
+        let scorer = scoring
+            .map(|s| {
+                Scorer::open(
+                    encoder.label(),
+                    encoder.parameters(),
+                    spec.resolution,
+                    s.display,
+                    s.vmaf,
+                )
+            })
+            .transpose()?;
         let playlist = dir.join(MEDIA_PLAYLIST);
         let muxer_error = |e| Error::ffmpeg(format!("{}: HLS muxer", playlist.display()), e);
         let mut muxer = hls_output(&playlist).map_err(muxer_error)?;
@@ -108,50 +169,86 @@ impl Rendition {
             frames: 0,
             first_dts: None,
             dir: dir.to_path_buf(),
+            scorer,
+            encoder_ended: false,
         })
     }
 
-    /// Flush the encoder, finish the segments and the media playlist.
-    pub fn finish(mut self) -> Result<Encoded> {
-        self.encoder.send_eof()?;
-        self.drain()?;
+    /// Flush the encoder, finish the segments and the media playlist, and the scores;
+    /// `pass` is what the pass measured itself (the native VMAF engine's motion).
+    pub fn finish(mut self, pass: &PassOutcome) -> Result<Encoded> {
+        self.end_frames()?;
+        while self.drain_one_packet()? {}
         let playlist = self.dir.join(MEDIA_PLAYLIST);
         self.muxer
             .write_trailer()
             .map_err(|e| Error::ffmpeg(format!("{}: HLS muxer", playlist.display()), e))?;
+        let series = self.scorer.take().map(|s| s.finish(pass)).transpose()?;
         Ok(Encoded {
             frames: self.frames,
             segment_bits: self.segment_bits.into_bits(),
             codecs: self.encoder.codecs(),
             presentation_delay_frames: self.first_dts.map_or(0, |d| d.min(0).unsigned_abs()),
+            series,
         })
     }
 
-    fn drain(&mut self) -> Result<()> {
+    /// Take the encoder's next packet, if it has one: score it (when scored) and write it
+    /// into the segments; whether there was one.
+    fn drain_one_packet(&mut self) -> Result<bool> {
+        let Some(mut packet) = self.encoder.receive()? else {
+            return Ok(false);
+        };
+        self.segment_bits.add(
+            self.encoder.label(),
+            packet.pts(),
+            packet.is_key(),
+            packet.size(),
+        )?;
+        self.frames += 1;
+        if self.first_dts.is_none() {
+            self.first_dts = packet.dts();
+        }
+        if let Some(scorer) = self.scorer.as_mut() {
+            scorer.decode(&packet)?;
+        }
         let stream_time_base = self
             .muxer
             .stream(0)
             .map(|s| s.time_base())
             .unwrap_or(self.encoder_time_base);
-        while let Some(mut packet) = self.encoder.receive()? {
-            self.segment_bits.add(
-                self.encoder.label(),
-                packet.pts(),
-                packet.is_key(),
-                packet.size(),
-            )?;
-            self.frames += 1;
-            if self.first_dts.is_none() {
-                self.first_dts = packet.dts();
+        packet.set_stream(0);
+        packet.rescale_ts(self.encoder_time_base, stream_time_base);
+        packet.write_interleaved(&mut self.muxer).map_err(|e| {
+            Error::ffmpeg(
+                format!("{}: HLS muxer", self.dir.join(MEDIA_PLAYLIST).display()),
+                e,
+            )
+        })?;
+        Ok(true)
+    }
+}
+
+impl Drain for Rendition {
+    fn end_frames(&mut self) -> Result<()> {
+        if !self.encoder_ended {
+            self.encoder_ended = true;
+            self.encoder.send_eof()?;
+        }
+        Ok(())
+    }
+
+    fn next_back(&self) -> Option<usize> {
+        self.scorer.as_ref()?.next_back()
+    }
+
+    fn drain_to(&mut self, position: usize) -> Result<()> {
+        while self.next_back().is_some_and(|p| p <= position) {
+            if !self.drain_one_packet()?
+                && let Some(scorer) = self.scorer.as_mut()
+            {
+                scorer.end()?;
             }
-            packet.set_stream(0);
-            packet.rescale_ts(self.encoder_time_base, stream_time_base);
-            packet.write_interleaved(&mut self.muxer).map_err(|e| {
-                Error::ffmpeg(
-                    format!("{}: HLS muxer", self.dir.join(MEDIA_PLAYLIST).display()),
-                    e,
-                )
-            })?;
         }
         Ok(())
     }
@@ -162,9 +259,13 @@ impl FrameSink for Rendition {
         self.spec.resolution
     }
 
-    fn push(&mut self, _reference: &Arc<Reference>, input: &frame::Video) -> Result<()> {
+    fn push(&mut self, reference: &Arc<Reference>, input: &frame::Video) -> Result<()> {
+        if let Some(scorer) = self.scorer.as_mut() {
+            scorer.expect(reference);
+        }
         self.encoder.send(input)?;
-        self.drain()
+        while self.drain_one_packet()? {}
+        Ok(())
     }
 }
 

@@ -20,6 +20,7 @@ mod ladder_command;
 mod metrics_oracle;
 mod optimize_end_to_end;
 mod package;
+mod package_quality;
 mod plan;
 mod report;
 mod sample;

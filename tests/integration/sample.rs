@@ -143,7 +143,8 @@ fn sampled_grid_measures_the_sample_and_packages_the_whole_title() {
     assert!(err.contains("sample of the title"), "{err}");
     assert!(err.contains("--package DIR"), "{err}");
 
-    // The package encodes the whole title: six segments per rendition.
+    // The package encodes the whole title, six segments per rendition, and measures the
+    // quality of every rendition over it.
     let stream = tmp.path().join("stream");
     pertitle()
         .args(["package", "--quiet"])
@@ -159,5 +160,11 @@ fn sampled_grid_measures_the_sample_and_packages_the_whole_title() {
         assert_eq!(r["segment_bytes"].as_array().unwrap().len(), 6, "{r}");
         assert_eq!(r["frames"], 150, "{r}");
         assert_eq!(r["sampled"], true, "{r}");
+        assert_eq!(r["quality_source"], "measured", "{r}");
+        assert_eq!(
+            r["segment_means"]["psnr_y"].as_array().unwrap().len(),
+            6,
+            "{r}"
+        );
     }
 }

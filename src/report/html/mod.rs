@@ -177,7 +177,7 @@ pub fn html(
         // 3. Segment bitrates.
         segment_bitrates(w, m, l, package, &tag)?;
         // 4. Tables.
-        rungs_table(w, l, &tag);
+        rungs_table(w, m, l, package, &tag);
         if let Some(p) = package {
             package_table(w, l, p, &tag);
         }

@@ -3,9 +3,27 @@
 
 use super::*;
 
-/// The table of a ladder's rungs: resolution, CRF, bitrates and qualities.
-pub(super) fn rungs_table(w: &mut String, l: &CodecLadder, tag: &str) {
+/// The table of a ladder's rungs: resolution, CRF, bitrates and qualities; with the ladder's
+/// package, each rung's quality on the ladder's axis measured on its final encode too.
+pub(super) fn rungs_table(
+    w: &mut String,
+    m: &Manifest,
+    l: &CodecLadder,
+    package: Option<&PackageManifest>,
+    tag: &str,
+) {
     let has_vmaf = l.rungs.iter().any(|r| r.vmaf.is_some());
+    let metric = m.settings.metric;
+    // The package's measured quality of each rung (`check_matches` paired them).
+    let finals: Option<Vec<Option<f64>>> = package
+        .map(|p| {
+            p.renditions
+                .iter()
+                .filter(|r| r.codec == l.codec)
+                .map(|r| r.mean_quality(metric))
+                .collect::<Vec<_>>()
+        })
+        .filter(|f| f.len() == l.rungs.len() && f.iter().any(Option::is_some));
     out!(
         w,
         "<h2>{tag}Rungs</h2>\n<table class=\"rungs\">\n<tr><th>#</th><th>resolution</th><th>CRF</th><th>bitrate (kbit/s)</th><th>peak (kbit/s)</th>"
@@ -15,8 +33,12 @@ pub(super) fn rungs_table(w: &mut String, l: &CodecLadder, tag: &str) {
     }
     out!(
         w,
-        "<th>PSNR-Y (dB)</th><th>PSNR-YUV (dB)</th><th>SSIM-Y</th></tr>\n"
+        "<th>PSNR-Y (dB)</th><th>PSNR-YUV (dB)</th><th>SSIM-Y</th>"
     );
+    if finals.is_some() {
+        out!(w, "<th>final {}</th>", quality_label(metric));
+    }
+    out!(w, "</tr>\n");
     for (i, r) in l.rungs.iter().enumerate() {
         let crf = if r.sampled {
             format!("<span class=\"interp\">{}~</span>", num(r.crf, 2))
@@ -39,13 +61,27 @@ pub(super) fn rungs_table(w: &mut String, l: &CodecLadder, tag: &str) {
         }
         out!(
             w,
-            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
             num(r.psnr_y, 3),
             num(r.psnr_yuv, 3),
             num(r.ssim_y, 5)
         );
+        if let Some(finals) = &finals {
+            out!(
+                w,
+                "<td class=\"n\">{}</td>",
+                opt(finals[i], quality_digits(metric))
+            );
+        }
+        out!(w, "</tr>\n");
     }
     out!(w, "</table>\n");
+    if finals.is_some() {
+        out!(
+            w,
+            "<p class=\"note\">final: the quality of the package's encode of the rung over the whole title, measured as the trial points were (a measured rung's final encode is its trial encode, bit for bit, and its figures are the trial's).</p>\n"
+        );
+    }
     if l.sampled() {
         let frames: u64 = l.search.sample.iter().map(|w| w.frames).sum();
         out!(

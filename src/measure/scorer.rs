@@ -1,0 +1,200 @@
+//! Scoring an encode while it is made: its packets are decoded back, upscaled to the display
+//! size and compared with the source frames they were encoded from, frame by frame. Trial
+//! points ([`crate::measure::trial`]) and the package's final encodes
+//! ([`crate::package::rendition`]) both score through a [`Scorer`].
+
+use crate::error::{Error, Result};
+use crate::measure::metrics::vmaf::{VmafScorer, VmafSettings};
+use crate::measure::metrics::{FrameScores, FrameSeries};
+use crate::measure::source_pass::{PassOutcome, Reference};
+use crate::source::decode::VideoDecoder;
+use crate::source::resolution::Resolution;
+use crate::source::scale::{Kernel, Scaler};
+use ffmpeg_next::{Packet, codec, frame};
+use rayon::prelude::*;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// Decodes one encode's packets back and scores every frame against its source frame.
+pub struct Scorer {
+    /// The encode, for messages.
+    label: String,
+    decoder: VideoDecoder,
+    /// Resizes decoded frames to the display size, into the thread's frame ([`UPSCALED`]).
+    upscaler: Option<Scaler>,
+    /// Source frames sent to the encoder whose decoded counterpart has not come back yet
+    /// (the encoder's lookahead); shared with the other sinks of the pass.
+    pending: VecDeque<Arc<Reference>>,
+    series: FrameSeries,
+    vmaf: Option<VmafScorer>,
+    /// Every this many frames is scored by VMAF.
+    vmaf_every: u32,
+    /// The decoder was told the packets ended.
+    ended: bool,
+}
+
+impl Scorer {
+    /// A scorer of the encode `label` whose stream has `parameters` and frames of
+    /// `resolution`, scored at `display` size (upscaled bicubic), VMAF too when `vmaf` asks.
+    pub fn open(
+        label: &str,
+        parameters: codec::Parameters,
+        resolution: Resolution,
+        display: Resolution,
+        vmaf: Option<VmafSettings>,
+    ) -> Result<Self> {
+        let decoder = VideoDecoder::open(parameters, 1)
+            .map_err(|e| Error::ffmpeg(format!("decoding {label}"), e))?;
+        let upscaler = if resolution == display {
+            None
+        } else {
+            Some(Scaler::new(resolution, display, Kernel::Bicubic)?)
+        };
+        Ok(Scorer {
+            label: label.to_string(),
+            decoder,
+            upscaler,
+            pending: VecDeque::new(),
+            series: FrameSeries::default(),
+            // Scored in the worker's own thread: the workers already keep every core busy.
+            vmaf: vmaf
+                .map(|v| VmafScorer::new(&v, display.width, display.height, 0))
+                .transpose()?,
+            vmaf_every: vmaf.map_or(1, |v| v.subsample.max(1)),
+            ended: false,
+        })
+    }
+
+    /// The next frame sent to the encoder will be scored against `reference`.
+    pub fn expect(&mut self, reference: &Arc<Reference>) {
+        self.pending.push_back(Arc::clone(reference));
+    }
+
+    /// Decode one of the encode's packets and score the frames that come back.
+    pub fn decode(&mut self, packet: &Packet) -> Result<()> {
+        self.decoder
+            .send(packet)
+            .map_err(|e| self.decode_error(e))?;
+        self.drain_decoder()
+    }
+
+    /// Tell the decoder the packets have ended (once the encoder has given its last) and
+    /// score the frames it still held.
+    pub fn end(&mut self) -> Result<()> {
+        if self.ended {
+            return Ok(());
+        }
+        self.ended = true;
+        self.decoder.send_eof().map_err(|e| self.decode_error(e))?;
+        self.drain_decoder()
+    }
+
+    /// The position in the pass of the next frame to be scored; `None` when none will.
+    pub fn next_back(&self) -> Option<usize> {
+        if self.ended {
+            return None;
+        }
+        self.pending.front().map(|r| r.position)
+    }
+
+    /// Every frame's scores, once the decoder has ended; `pass` is what the pass measured
+    /// itself (the native VMAF engine's motion).
+    pub fn finish(mut self, pass: &PassOutcome) -> Result<FrameSeries> {
+        self.end()?;
+        if !self.pending.is_empty() {
+            return Err(Error::Internal(format!(
+                "{}: {} frames were encoded but never decoded back",
+                self.label,
+                self.pending.len()
+            )));
+        }
+        if let Some(v) = self.vmaf.take() {
+            self.series.vmaf = v.finish(&pass.motion2)?;
+            self.series.vmaf_every = self.vmaf_every;
+        }
+        Ok(self.series)
+    }
+
+    fn decode_error(&self, e: ffmpeg_next::Error) -> Error {
+        Error::ffmpeg(format!("decoding {}", self.label), e)
+    }
+
+    fn drain_decoder(&mut self) -> Result<()> {
+        while let Some(decoded) = self.decoder.receive().map_err(|e| self.decode_error(e))? {
+            let reference = self.pending.pop_front().ok_or_else(|| {
+                Error::Internal(format!(
+                    "{}: the decoder returned more frames than were encoded",
+                    self.label
+                ))
+            })?;
+            let upscaled = match self.upscaler.as_mut() {
+                Some(up) => {
+                    let mut buffer = upscaled_frame(up);
+                    up.scale_into(&decoded, &mut buffer)?;
+                    Some(buffer)
+                }
+                None => None,
+            };
+            let distorted = upscaled.as_ref().unwrap_or(&decoded);
+            self.series
+                .push(&FrameScores::compare(&reference.frame, distorted));
+            if let Some(v) = self.vmaf.as_mut() {
+                v.push(
+                    reference.position,
+                    reference.vmaf_scored,
+                    &reference.frame,
+                    reference.vmaf(),
+                    distorted,
+                )?;
+            }
+            if let Some(buffer) = upscaled {
+                UPSCALED.set(Some(buffer));
+            }
+        }
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// The frame decoded frames are upscaled into on this thread, reused by every encode
+    /// scored on it (a frame is scored before the next is upscaled), so that a pass holds one
+    /// per thread rather than one per encode.
+    static UPSCALED: std::cell::Cell<Option<frame::Video>> = const { std::cell::Cell::new(None) };
+}
+
+/// The thread's frame to upscale into with `scaler` (a new one if it holds none of the
+/// scaler's output size); give it back to [`UPSCALED`] once scored.
+fn upscaled_frame(scaler: &Scaler) -> frame::Video {
+    let size = scaler.output_size();
+    match UPSCALED.take() {
+        Some(f) if Resolution::new(f.width(), f.height()) == size => f,
+        _ => scaler.output_frame(),
+    }
+}
+
+/// A sink of a pass that scores its encode, drained after the pass's last frame.
+pub trait Drain: Send {
+    /// Tell the encoder the frames have ended: the frames it holds come back through
+    /// [`drain_to`](Self::drain_to) and the sink's own finish.
+    fn end_frames(&mut self) -> Result<()>;
+
+    /// The position in the pass of the next frame to come back from the encoder and be
+    /// scored, once the frames have ended; `None` when none will (or nothing is scored).
+    fn next_back(&self) -> Option<usize>;
+
+    /// After [`end_frames`](Self::end_frames): take packets from the encoder until the
+    /// frame at `position` is decoded back and scored (or the encoder and decoder are
+    /// drained).
+    fn drain_to(&mut self, position: usize) -> Result<()>;
+}
+
+/// End the frames of every sink of a pass and drain them in step, a frame at a time, so that
+/// each source frame (and its VMAF reference work) is let go of by every sink together, as
+/// during the pass.
+pub fn drain_in_step<T: Drain>(sinks: &mut [T]) -> Result<()> {
+    sinks.par_iter_mut().try_for_each(T::end_frames)?;
+    while let Some(next) = sinks.iter().filter_map(T::next_back).min() {
+        sinks.par_iter_mut().try_for_each(|t| t.drain_to(next))?;
+    }
+    Ok(())
+}
