@@ -3,7 +3,9 @@
 //! A [`Movie`] comes from a pertitle `ladder.json` (one codec's ladder; the quality of each
 //! segment is the ladder's own metric, `segment_means`, VMAF by default), optionally with a
 //! package directory whose final encodes give every rung, interpolated ones included, its
-//! real segment sizes; or from a Sabre movie JSON (`segment_duration_ms`, `bitrates_kbps`,
+//! real segment sizes (the segment files, container included), its measured average
+//! bitrate as the nominal one, and its measured quality (`package.json`; the ladder's
+//! estimate for a package written with `--no-score`); or from a Sabre movie JSON (`segment_duration_ms`, `bitrates_kbps`,
 //! `segment_sizes_bits`), which carries no quality, so the quality is Sabre's utility, the
 //! natural log of the rung's bitrate over the lowest one.
 
@@ -146,6 +148,7 @@ impl Movie {
                 r.height,
                 r.crf
             );
+            let mut bitrate_kbps = r.bitrate_kbps;
             let (segment_bits, segment_quality) = match package {
                 Some(p) => {
                     let rendition = &p.renditions[first + i];
@@ -154,7 +157,9 @@ impl Movie {
                         .iter()
                         .map(|&b| b as f64 * 8.0)
                         .collect();
-                    let quality = packaged_quality(rendition, metric)
+                    bitrate_kbps = rendition.hls_average_bandwidth as f64 / 1000.0;
+                    let quality = rendition
+                        .quality(metric)
                         .or_else(|| r.segment_means.get(metric).map(Vec::as_slice))
                         .map(<[f64]>::to_vec);
                     (bits, quality)
@@ -201,7 +206,7 @@ impl Movie {
             }
             rungs.push(MovieRung {
                 size: Some((r.width, r.height)),
-                bitrate_kbps: r.bitrate_kbps,
+                bitrate_kbps,
                 segment_bits,
                 segment_quality,
             });
@@ -335,14 +340,6 @@ impl Movie {
         }
         Ok(self)
     }
-}
-
-/// The measured per-segment quality of a packaged rendition.
-fn packaged_quality<'a>(
-    _rendition: &'a crate::package::PackagedRendition,
-    _metric: &str,
-) -> Option<&'a [f64]> {
-    None
 }
 
 fn unplayable(path: &Path, problem: &str) -> Error {

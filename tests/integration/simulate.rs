@@ -426,3 +426,62 @@ fn simulate_writes_its_outputs_and_refuses_bad_input_in_one_line() {
     assert_eq!(csv.lines().count(), 5);
     assert!(csv.lines().nth(1).unwrap().contains(",true,"));
 }
+
+#[test]
+fn a_package_plays_every_rung_with_its_final_sizes_and_measured_quality() {
+    let (tmp, full, _) = ladders();
+    let package = tmp.path().join("package");
+    pertitle()
+        .arg("package")
+        .arg(full)
+        .arg("-o")
+        .arg(&package)
+        .assert()
+        .success();
+    let sim = simulate_json(&[
+        full.to_str().unwrap(),
+        "--package",
+        package.to_str().unwrap(),
+        "--traces",
+        "constant:20000",
+        "--session-seconds",
+        "0",
+    ]);
+    let p: Value =
+        serde_json::from_slice(&std::fs::read(package.join("package.json")).unwrap()).unwrap();
+    let durations: Vec<f64> = p["segment_durations_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_f64().unwrap())
+        .collect();
+    let renditions = p["renditions"].as_array().unwrap();
+    let rungs = sim["ladders"][0]["rungs"].as_array().unwrap();
+    assert_eq!(rungs.len(), renditions.len());
+    for (rung, rendition) in rungs.iter().zip(renditions) {
+        // The quality played is the final encode's, segment by segment.
+        let means = rendition["segment_means"]["psnr_y"].as_array().unwrap();
+        let q: f64 = means
+            .iter()
+            .zip(&durations)
+            .map(|(m, d)| m.as_f64().unwrap() * d)
+            .sum::<f64>()
+            / durations.iter().sum::<f64>();
+        assert!((rung["quality"].as_f64().unwrap() - q).abs() < 1e-9);
+        let kbps = rendition["hls_average_bandwidth"].as_f64().unwrap() / 1000.0;
+        assert!((rung["bitrate_kbps"].as_f64().unwrap() - kbps).abs() < 1e-9);
+    }
+    // The bits fetched are the segment files' (one session of the title from each offset,
+    // the first segment at the bottom rung, then the top rung on a 20 Mbit/s link).
+    let bytes = |r: &Value| -> Vec<f64> {
+        r["segment_bytes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_f64().unwrap() * 8.0)
+            .collect()
+    };
+    let (bottom, top) = (bytes(&renditions[0]), bytes(renditions.last().unwrap()));
+    let expected = (bottom[0] + top[1..].iter().sum::<f64>()) / 1e6;
+    assert!((mean(&sim, 0, "fetched_mbit") - expected).abs() < 1e-6);
+}
