@@ -7,7 +7,8 @@
 //! bitrate as the nominal one, and its measured quality (`package.json`; the ladder's
 //! estimate for a package written with `--no-score`); or from a Sabre movie JSON (`segment_duration_ms`, `bitrates_kbps`,
 //! `segment_sizes_bits`), which carries no quality, so the quality is Sabre's utility, the
-//! natural log of the rung's bitrate over the lowest one.
+//! natural log of the rung's bitrate over the lowest one, unless the file is pertitle's own
+//! export, whose `segment_quality[segment][rung]` (in `quality_metric`) is played instead.
 
 use crate::encode::codec::Codec;
 use crate::error::{Error, Result};
@@ -91,6 +92,11 @@ struct SabreMovie {
     segment_duration_ms: f64,
     bitrates_kbps: Vec<f64>,
     segment_sizes_bits: Vec<Vec<f64>>,
+    /// `pertitle export --format sabre` adds the quality of each segment at each rung.
+    #[serde(default)]
+    quality_metric: Option<String>,
+    #[serde(default)]
+    segment_quality: Vec<Vec<f64>>,
 }
 
 impl Movie {
@@ -247,18 +253,40 @@ impl Movie {
         }
         let lowest = sabre.bitrates_kbps[0];
         let segments = sabre.segment_sizes_bits.len();
+        let measured = match &sabre.quality_metric {
+            Some(_) if !sabre.segment_quality.is_empty() => {
+                if sabre.segment_quality.len() != segments
+                    || sabre.segment_quality.iter().any(|q| q.len() != n)
+                {
+                    return Err(unplayable(
+                        path,
+                        "segment_quality does not have one value per segment and rung",
+                    ));
+                }
+                true
+            }
+            _ => false,
+        };
         let rungs = (0..n)
             .map(|r| MovieRung {
                 size: None,
                 bitrate_kbps: sabre.bitrates_kbps[r],
                 segment_bits: sabre.segment_sizes_bits.iter().map(|s| s[r]).collect(),
-                segment_quality: vec![(sabre.bitrates_kbps[r] / lowest).ln(); segments],
+                segment_quality: if measured {
+                    sabre.segment_quality.iter().map(|q| q[r]).collect()
+                } else {
+                    vec![(sabre.bitrates_kbps[r] / lowest).ln(); segments]
+                },
             })
             .collect();
+        let quality = match sabre.quality_metric {
+            Some(m) if measured => QualityScale::Metric(m),
+            _ => QualityScale::LogBitrate,
+        };
         Movie::checked(Movie {
             path: path.to_path_buf(),
             codec: None,
-            quality: QualityScale::LogBitrate,
+            quality,
             segment_durations_s: vec![sabre.segment_duration_ms / 1000.0; segments],
             rungs,
         })
@@ -359,6 +387,8 @@ mod tests {
             segment_duration_ms: 3000.0,
             bitrates_kbps: vec![500.0, 1000.0, 4000.0],
             segment_sizes_bits: vec![vec![1.5e6, 3e6, 12e6]; 4],
+            quality_metric: None,
+            segment_quality: Vec::new(),
         };
         let m = Movie::from_sabre(sabre, Path::new("m.json")).unwrap();
         assert_eq!(m.segments(), 4);
@@ -370,11 +400,28 @@ mod tests {
     }
 
     #[test]
+    fn pertitle_s_export_plays_its_measured_quality() {
+        let sabre = SabreMovie {
+            segment_duration_ms: 4000.0,
+            bitrates_kbps: vec![500.0, 1000.0],
+            segment_sizes_bits: vec![vec![2e6, 4e6]; 2],
+            quality_metric: Some("vmaf".into()),
+            segment_quality: vec![vec![60.0, 80.0], vec![50.0, 70.0]],
+        };
+        let m = Movie::from_sabre(sabre, Path::new("m.json")).unwrap();
+        assert_eq!(m.quality, QualityScale::Metric("vmaf".into()));
+        assert_eq!(m.rungs[1].segment_quality, vec![80.0, 70.0]);
+        assert_eq!(m.rung_quality(0), 55.0);
+    }
+
+    #[test]
     fn a_sabre_movie_with_a_missing_size_is_refused() {
         let sabre = SabreMovie {
             segment_duration_ms: 3000.0,
             bitrates_kbps: vec![500.0, 1000.0],
             segment_sizes_bits: vec![vec![1.0, 2.0], vec![1.0]],
+            quality_metric: None,
+            segment_quality: Vec::new(),
         };
         let e = Movie::from_sabre(sabre, Path::new("m.json")).unwrap_err();
         assert!(
