@@ -385,6 +385,15 @@ pub enum Error {
         problem: String,
     },
 
+    /// A `simulation.json` that is not JSON of the simulation's shape.
+    #[error("{}: not a pertitle simulation (`pertitle simulate -o DIR` writes one): {cause}", path.display())]
+    InvalidSimulation {
+        /// The file.
+        path: PathBuf,
+        /// What the JSON parser reported.
+        cause: serde_json::Error,
+    },
+
     /// Something that cannot happen did: a bug to report, with what was seen.
     #[error("internal error: {0}")]
     Internal(String),

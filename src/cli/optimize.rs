@@ -436,7 +436,15 @@ pub(super) fn run_with(
             let html = pertitle::report::html(&manifest, packaged.as_ref(), &strips)?;
             super::report::write_atomic(&report, html.as_bytes())?;
         } else {
-            super::report::write(&manifest, packaged.as_ref(), &strips, &report, None, font)?;
+            super::report::write(
+                &manifest,
+                packaged.as_ref(),
+                &strips,
+                None,
+                &report,
+                None,
+                font,
+            )?;
         }
     }
     Ok(())

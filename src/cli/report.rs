@@ -3,8 +3,9 @@
 use anyhow::Context;
 use pertitle::Manifest;
 use pertitle::package::PackageManifest;
-use pertitle::report::Strip;
 use pertitle::report::frames::FramesOptions;
+use pertitle::report::{PlaybackSimulation, Strip};
+use pertitle::simulate::outcome::Simulation;
 use std::path::{Path, PathBuf};
 
 /// Write an HTML report of a ladder.json: plots and tables in one file.
@@ -61,6 +62,12 @@ pub struct Args {
     /// The source video, for the pictures (default: the path recorded in the ladder.json).
     #[arg(long, value_name = "FILE", conflicts_with = "no_frames")]
     source: Option<PathBuf>,
+
+    /// Also show a playback simulation of the ladder (`pertitle simulate -o DIR`'s DIR or its
+    /// simulation.json): QoE tables per trace set, the QoE's distribution over sessions, and
+    /// a typical and a bad session's timeline, for every ladder it compared.
+    #[arg(long, value_name = "DIR_OR_FILE")]
+    simulation: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -73,8 +80,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let simulated = match &args.simulation {
+        Some(path) => Some((Simulation::read(path)?, Simulation::file(path))),
+        None => None,
+    };
+    let simulation = simulated.as_ref().map(|(s, file)| PlaybackSimulation {
+        simulation: s,
+        file,
+        ladder: Some(&args.input),
+    });
+    let mut inputs = vec![args.input.as_path()];
+    inputs.extend(simulated.as_ref().map(|(_, file)| file.as_path()));
     for out in std::iter::once(&args.output).chain(&args.png) {
-        pertitle::util::overwrite::refuse_input_overwrite(out, &[&args.input], false)?;
+        pertitle::util::overwrite::refuse_input_overwrite(out, &inputs, false)?;
     }
     let strips = if args.no_frames {
         Vec::new()
@@ -85,6 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &manifest,
         package.as_ref(),
         &strips,
+        simulation.as_ref(),
         &args.output,
         args.png.as_deref(),
         &args.font,
@@ -126,11 +145,12 @@ pub fn write(
     manifest: &Manifest,
     package: Option<&PackageManifest>,
     strips: &[Strip],
+    simulation: Option<&PlaybackSimulation>,
     output: &Path,
     png: Option<&Path>,
     font: &Path,
 ) -> anyhow::Result<()> {
-    let html = pertitle::report::html(manifest, package, strips)?;
+    let html = pertitle::report::html_with_simulation(manifest, package, strips, simulation)?;
     // Render everything before writing anything.
     let image = match png {
         // The first codec's plot.

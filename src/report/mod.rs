@@ -1,7 +1,8 @@
 //! A ladder.json as one self-contained HTML page: the rate-quality plot (every measured point
 //! by resolution, the convex hull, the rungs, the reference ladder when there is one), the
 //! bitrate of each segment of each rung, and tables of the rungs, the ladder's expected
-//! quality, the comparison, the settings and the source.
+//! quality, the comparison, the settings and the source; with a playback simulation
+//! (`pertitle simulate`), its QoE tables, distributions and session timelines.
 //!
 //! The page has no scripts and no external resources: the plots are inline SVG, the frame
 //! pictures inline PNG, the style inline CSS. The same manifest (and, for the pictures, the
@@ -13,7 +14,7 @@ pub mod picture;
 pub mod plot;
 pub mod worst;
 
-pub use html::html;
+pub use html::{PlaybackSimulation, html, html_with_simulation};
 pub use plot::{DEFAULT_FONT, quality_label, rate_quality_png, rate_quality_svg, segments_svg};
 
 use crate::Manifest;

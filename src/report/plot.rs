@@ -1,5 +1,5 @@
 //! The report's plots, drawn with `plotters`: the rate-quality plot (SVG for the page, PNG
-//! for `--png`) and the per-rung segment bitrates (SVG).
+//! for `--png`), the per-rung segment bitrates (SVG), and a playback simulation's (`simulation`).
 //!
 //! Titles and legends are laid out here at fixed positions rather than by `plotters`, so the
 //! SVG needs no font at all (the browser renders its text); only the PNG, whose text is
@@ -18,6 +18,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::collections::BTreeMap;
 use std::path::Path;
+
+mod simulation;
+pub use simulation::{QOE_CDF_SIZE, TIMELINE_SIZE, qoe_cdf_svg, timeline_svg};
 
 /// Size of the rate-quality plot, pixels (SVG and PNG).
 pub const RATE_QUALITY_SIZE: (u32, u32) = (960, 560);

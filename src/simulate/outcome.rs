@@ -7,7 +7,7 @@ use crate::simulate::qoe::FIGURES;
 use crate::simulate::run::LadderSimulation;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The file `simulate -o DIR` writes its results to.
 pub const SIMULATION_JSON: &str = "simulation.json";
@@ -82,15 +82,20 @@ impl Simulation {
         out
     }
 
-    /// Read `DIR/simulation.json` (or the file itself).
-    pub fn read(path: &Path) -> Result<Simulation> {
-        let file = if path.is_dir() {
+    /// The file [`read`](Self::read) reads for `path`: `DIR/simulation.json`, or the file.
+    pub fn file(path: &Path) -> PathBuf {
+        if path.is_dir() {
             path.join(SIMULATION_JSON)
         } else {
             path.to_path_buf()
-        };
+        }
+    }
+
+    /// Read `DIR/simulation.json` (or the file itself).
+    pub fn read(path: &Path) -> Result<Simulation> {
+        let file = Simulation::file(path);
         let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
+        serde_json::from_slice(&bytes).map_err(|e| Error::InvalidSimulation {
             path: file,
             cause: e,
         })

@@ -222,3 +222,185 @@ fn png_has_the_plot_size_and_a_clear_error_without_a_font() {
         .to_string();
     assert!(e.contains("not a TrueType or OpenType font"), "{e}");
 }
+
+/// Run `pertitle` with `args`, expecting success.
+fn pertitle(args: &[&std::ffi::OsStr]) {
+    Command::cargo_bin("pertitle")
+        .unwrap()
+        .args(args)
+        .assert()
+        .success();
+}
+
+#[test]
+fn report_with_a_playback_simulation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let full = dir.join("ladder.json");
+    manifest().write_atomic(&full).unwrap();
+    // Two ladders the simulator can play (measured rungs only), the second a single rung.
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    pertitle(&[
+        os("ladder"),
+        full.as_os_str(),
+        os("--measured-only"),
+        os("-o"),
+        a.as_os_str(),
+    ]);
+    pertitle(&[
+        os("ladder"),
+        full.as_os_str(),
+        os("--measured-only"),
+        os("--max-rungs"),
+        os("1"),
+        os("-o"),
+        b.as_os_str(),
+    ]);
+    let sim_dir = dir.join("sim");
+    pertitle(&[
+        os("simulate"),
+        a.as_os_str(),
+        os("--traces"),
+        os("constant:3000"),
+        os("--traces"),
+        os("step:8000,300,at=20"),
+        os("--session-seconds"),
+        os("120"),
+        os("--compare"),
+        b.as_os_str(),
+        os("-o"),
+        sim_dir.as_os_str(),
+    ]);
+    let sim = pertitle::simulate::outcome::Simulation::read(&sim_dir).unwrap();
+    assert_eq!(sim.ladders.len(), 2);
+    assert_eq!(sim.ladders[0].sets.len(), 2);
+
+    let page = dir.join("report.html");
+    pertitle(&[
+        os("report"),
+        a.as_os_str(),
+        os("--no-frames"),
+        os("--simulation"),
+        sim_dir.as_os_str(),
+        os("-o"),
+        page.as_os_str(),
+    ]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    let s = section(&html, "<h2>Playback simulation</h2>", "<h2>Settings</h2>");
+    assert!(s.contains("<b>dynamic</b> ABR algorithm"), "{s}");
+    assert!(s.contains("120 s of video per session"));
+    assert!(s.contains("over 2 trace sets"));
+    assert!(s.contains("QoE = (Σ q<sub>k</sub>"));
+    assert_eq!(s.matches("(this report's ladder)").count(), 1);
+    assert!(!s.contains("not this report"));
+    // Two plots of the ladder, then per trace set a QoE distribution and each ladder's
+    // typical and bad sessions.
+    assert_eq!(html.matches("<svg").count(), 2 + 2 * (1 + 2 * 2));
+    assert_eq!(s.matches("<svg").count(), 2 * (1 + 2 * 2));
+    for (i, set) in sim.ladders[0].sets.iter().enumerate() {
+        let h3 = format!("<h3>Trace set <code>{}</code>", set.name);
+        let table = section(s, &h3, "</table>");
+        let qoe = section(table, "<tr><th>QoE</th>", "</tr>");
+        for l in &sim.ladders {
+            let st = l.sets[i].summary.figures["qoe"];
+            for v in [st.mean, st.p10, st.p50, st.p90] {
+                assert!(qoe.contains(&format!(">{v:.2}<")), "{v:.2} in {qoe}");
+            }
+        }
+        let cdf = section(s, &h3, "</figure>");
+        assert!(has_text(cdf, "sessions at or below (%)"));
+        assert!(has_text(cdf, "A (4 sessions)") && has_text(cdf, "B (4 sessions)"));
+    }
+    // Over all the sets: each ladder's mean QoE and share of sessions stalled.
+    let all = section(s, "<h3>All trace sets (8 sessions)</h3>", "</table>");
+    let qoe = section(all, "<tr><th>QoE</th>", "</tr>");
+    let stalled = section(all, "<tr><th>sessions stalled</th>", "</tr>");
+    for l in &sim.ladders {
+        let mean = l.summary.figures["qoe"].mean;
+        assert!(qoe.contains(&format!(">{mean:.2}<")), "{mean:.2} in {qoe}");
+        let share = format!(">{:.1} % (", l.summary.stalled_share * 100.0);
+        assert!(stalled.contains(&share), "{share} in {stalled}");
+    }
+    // The step profile's sessions stall: the timeline shades them.
+    let step = section(
+        s,
+        "<h3>Trace set <code>step:8000,300,at=20</code>",
+        "<h3>All",
+    );
+    let timeline = section(step, "typical session", "</figure>");
+    for label in [
+        "kbit/s (log scale)",
+        "buffer (s)",
+        "rung fetched (kbit/s)",
+        "stall",
+    ] {
+        assert!(has_text(timeline, label), "{label}");
+    }
+
+    // Another ladder's report says the simulation played another one.
+    pertitle(&[
+        os("report"),
+        b.as_os_str(),
+        os("--no-frames"),
+        os("--simulation"),
+        sim_dir.join("simulation.json").as_os_str(),
+        os("-o"),
+        page.as_os_str(),
+    ]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("not this report's ladder"));
+
+    // Figures that do not hang together (a session of no set, a rung not offered, a ladder
+    // without sets) still give a page.
+    let mut odd: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sim_dir.join("simulation.json")).unwrap()).unwrap();
+    odd["ladders"][0]["sessions"][0]["set"] = 7.into();
+    odd["ladders"][0]["sets"][0]["examples"][0]["timeline"]["fetches"][0][2] = 99.into();
+    odd["ladders"][1]["sets"] = serde_json::json!([]);
+    let odd_file = dir.join("odd.json");
+    std::fs::write(&odd_file, serde_json::to_vec(&odd).unwrap()).unwrap();
+    pertitle(&[
+        os("report"),
+        a.as_os_str(),
+        os("--no-frames"),
+        os("--simulation"),
+        odd_file.as_os_str(),
+        os("-o"),
+        page.as_os_str(),
+    ]);
+    assert!(
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .contains("<h2>Playback simulation</h2>")
+    );
+
+    // A missing or invalid simulation: one line naming the file, and no report.
+    let bogus = dir.join("bogus.json");
+    std::fs::write(&bogus, "{\"ladders\": 1}").unwrap();
+    let empty = dir.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for (arg, file, cause) in [
+        (bogus.clone(), bogus.clone(), "not a pertitle simulation"),
+        (empty.clone(), empty.join("simulation.json"), "No such file"),
+    ] {
+        let out = dir.join("none.html");
+        let result = Command::cargo_bin("pertitle")
+            .unwrap()
+            .args(["report", "--no-frames", "--simulation"])
+            .arg(&arg)
+            .arg(&a)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&result.get_output().stderr).into_owned();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("pertitle: error: {}: ", file.display())),
+            "{stderr}"
+        );
+        assert!(stderr.contains(cause), "{stderr}");
+        assert!(!out.exists());
+    }
+}

@@ -140,8 +140,10 @@ macro_rules! out {
 
 // After `out!`, which they use.
 mod comparisons;
+mod simulation;
 mod tables;
 use comparisons::{codec_comparisons, reference_comparison};
+pub use simulation::PlaybackSimulation;
 use tables::{ladder_summary, package_table, rungs_table, settings_table, source_table};
 
 /// The report page for `manifest`, with the figures of its package (`pertitle package`'s
@@ -151,6 +153,16 @@ pub fn html(
     manifest: &Manifest,
     package: Option<&PackageManifest>,
     strips: &[Strip],
+) -> Result<String> {
+    html_with_simulation(manifest, package, strips, None)
+}
+
+/// [`html`], with a section on a playback simulation (`pertitle simulate`) when given.
+pub fn html_with_simulation(
+    manifest: &Manifest,
+    package: Option<&PackageManifest>,
+    strips: &[Strip],
+    simulation: Option<&PlaybackSimulation>,
 ) -> Result<String> {
     let m = manifest;
     let mut h = String::new();
@@ -187,6 +199,9 @@ pub fn html(
         }
     }
 
+    if let Some(p) = simulation {
+        simulation::section(w, m, p)?;
+    }
     settings_table(w, m);
     source_table(w, m);
     out!(w, "</body>\n</html>\n");
