@@ -56,19 +56,27 @@ else
 fi
 
 worst=0
+t_sabre=0
+t_ours=0
+now() { date +%s.%N; }
 printf '%-11s %-52s %12s %12s %10s %10s %5s %5s\n' abr trace "kbps ours" "kbps Sabre" "stall ours" "Sabre" ev ev
 for abr in ${ABRS:-bola throughput dynamic}; do
   basic=(); case $abr in bola|dynamic) basic=(-ab) ;; esac
   for t in $traces; do
+    t0=$(now)
     read -r s_kbps s_stall s_events < <(python3 "$SABRE" -m "$movie" -n "$t" -a "$abr" "${basic[@]}" \
       -noa -r none -b 25 -gp 5 | awk -F': ' '
         /^time average played bitrate/ {b = $2} /^total rebuffer:/ {s = $2}
         /^total rebuffer events/ {e = $2} END {print b, s, e}')
+    t1=$(now)
     read -r o_kbps o_stall o_events < <("$bin" simulate "$movie" --traces "$t" --abr "$abr" \
       --bola-utility log-bitrate --no-abandon --buffer-seconds 25 --gamma-p 5 \
       --startup-seconds 0 --session-seconds 0 --offsets 1 --csv | awk -F, '
         NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i; next}
         {print $c["time_average_kbps"], $c["stall_s"], $c["stalls"]}')
+    t2=$(now)
+    t_sabre=$(awk -v a="$t_sabre" -v b="$t0" -v c="$t1" 'BEGIN {print a + c - b}')
+    t_ours=$(awk -v a="$t_ours" -v b="$t1" -v c="$t2" 'BEGIN {print a + c - b}')
     d=$(awk -v a="$o_kbps" -v b="$s_kbps" -v c="$o_stall" -v e="$s_stall" 'function abs(x) {return x < 0 ? -x : x}
       BEGIN {x = abs(a - b) / b; y = abs(c - e); printf "%.9f", (x > y ? x : y)}')
     worst=$(awk -v a="$worst" -v b="$d" 'BEGIN {print (b > a ? b : a)}')
@@ -79,5 +87,6 @@ for abr in ${ABRS:-bola throughput dynamic}; do
   done
 done
 echo "largest difference: $worst (relative in kbps, or seconds of stall)"
+awk -v s="$t_sabre" -v o="$t_ours" 'BEGIN {printf "time, one process per session: Sabre %.2f s, pertitle %.2f s (%.1fx)\n", s, o, s / o}'
 awk -v w="$worst" 'BEGIN {exit !(w < 1e-6)}' || { echo "DISAGREE"; exit 1; }
 echo "AGREE"
