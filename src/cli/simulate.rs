@@ -2,7 +2,7 @@
 //! what viewers get.
 
 use pertitle::encode::codec::Codec;
-use pertitle::package::PackageManifest;
+use pertitle::package::{PACKAGE_JSON, PackageManifest};
 use pertitle::simulate::abr::bola::{self, Utility};
 use pertitle::simulate::abr::{AbrKind, AbrSettings, mpc, throughput};
 use pertitle::simulate::device::Device;
@@ -35,8 +35,9 @@ use std::path::{Path, PathBuf};
 /// table shows each figure's mean, 10th, 50th and 90th percentile over sessions, per trace
 /// set and overall.
 ///
-/// LADDER is a ladder.json (measured rungs only, unless --package gives a package of it)
-/// or a Sabre movie JSON (segment_duration_ms, bitrates_kbps, segment_sizes_bits), whose
+/// LADDER is a ladder.json (measured rungs only, unless --package gives a package of it;
+/// a ladder written by `optimize --package` plays its package in OUTDIR/stream) or a Sabre
+/// movie JSON (segment_duration_ms, bitrates_kbps, segment_sizes_bits), whose
 /// quality is Sabre's utility, ln(bitrate / lowest bitrate).
 ///
 /// Example: pertitle simulate OUT/ladder.json --traces ../shared/traces/4g_ghent
@@ -273,9 +274,20 @@ fn load_movie(
     package: Option<&Path>,
     device: &Device,
 ) -> anyhow::Result<Movie> {
-    let package = match package {
-        Some(dir) => Some((PackageManifest::read(dir)?, dir)),
-        None => None,
+    let beside = path.parent().map(|d| d.join("stream"));
+    let package = match (package, &beside) {
+        (Some(dir), _) => Some((PackageManifest::read(dir)?, dir)),
+        // A ladder with rungs that were never encoded, written by `optimize --package`:
+        // its package is beside it.
+        (None, Some(stream)) if needs_package(path) && stream.join(PACKAGE_JSON).is_file() => {
+            eprintln!(
+                "{}: interpolated rungs play from the package in {} (--package)",
+                path.display(),
+                stream.display()
+            );
+            Some((PackageManifest::read(stream)?, stream.as_path()))
+        }
+        (None, _) => None,
     };
     let mut codec = args.codec;
     if codec.is_none()
@@ -294,6 +306,16 @@ fn load_movie(
     };
     let movie = Movie::load(path, source)?;
     Ok(device.offer(movie)?)
+}
+
+/// Whether `path` is a ladder.json with a rung that has no segment sizes.
+fn needs_package(path: &Path) -> bool {
+    pertitle::Manifest::read(path).is_ok_and(|m| {
+        m.ladders
+            .iter()
+            .flat_map(|l| &l.rungs)
+            .any(|r| r.segment_sizes_bits.is_empty())
+    })
 }
 
 /// The table for people: per ladder, per trace set, each figure's distribution.

@@ -430,23 +430,31 @@ fn simulate_writes_its_outputs_and_refuses_bad_input_in_one_line() {
 #[test]
 fn a_package_plays_every_rung_with_its_final_sizes_and_measured_quality() {
     let (tmp, full, _) = ladders();
-    let package = tmp.path().join("package");
+    // Where `optimize --package` puts it: beside the ladder, in stream/.
+    let beside = tmp.path().join("with-package");
+    std::fs::create_dir_all(&beside).unwrap();
+    let ladder = beside.join("ladder.json");
+    std::fs::copy(full, &ladder).unwrap();
+    let package = beside.join("stream");
     pertitle()
         .arg("package")
-        .arg(full)
+        .arg(&ladder)
         .arg("-o")
         .arg(&package)
         .assert()
         .success();
-    let sim = simulate_json(&[
-        full.to_str().unwrap(),
-        "--package",
-        package.to_str().unwrap(),
+    let args = [
+        ladder.to_str().unwrap(),
         "--traces",
         "constant:20000",
         "--session-seconds",
         "0",
-    ]);
+    ];
+    let sim = simulate_json(&[&args[..], &["--package", package.to_str().unwrap()]].concat());
+    // Without --package, the package beside the ladder plays, and says so.
+    assert_eq!(simulate_json(&args), sim);
+    let out = pertitle().arg("simulate").args(args).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("play from the package in"));
     let p: Value =
         serde_json::from_slice(&std::fs::read(package.join("package.json")).unwrap()).unwrap();
     let durations: Vec<f64> = p["segment_durations_s"]

@@ -59,7 +59,7 @@ fn a_link_above_the_top_rung_plays_the_top_rung_after_startup() {
     let m = movie(30);
     // 10 Mbit/s with 50 ms latency: the top rung's 16 Mbit segment takes 1.65 s.
     let t = constant(10_000.0, 50.0);
-    for kind in [AbrKind::Throughput, AbrKind::Mpc] {
+    for kind in [AbrKind::Throughput, AbrKind::Dynamic, AbrKind::Mpc] {
         let s = run(kind, &m, &t, &options(None));
         let rungs: Vec<usize> = s.played.iter().map(|p| p.rung).collect();
         assert_eq!(rungs[0], 0, "{kind}");
