@@ -58,7 +58,7 @@ fn sessions(c: &mut Criterion) {
             qoe: None,
         };
         group.bench_function(abr.name(), |b| {
-            b.iter(|| black_box(simulate(&movie, &sets, &options)))
+            b.iter(|| black_box(simulate(&movie, &sets, &options, None)))
         });
     }
     group.finish();

@@ -134,7 +134,7 @@ pub struct Args {
     #[arg(long, value_name = "FACTOR", default_value_t = throughput::SAFETY)]
     safety: f64,
 
-    /// MPC's look-ahead, segments.
+    /// MPC's look-ahead, segments (1 to 10; its search grows as rungs^horizon).
     #[arg(long, value_name = "SEGMENTS", default_value_t = mpc::HORIZON)]
     horizon: usize,
 
@@ -151,6 +151,13 @@ pub struct Args {
     #[arg(short, long, value_name = "DIR")]
     output: Option<PathBuf>,
 }
+
+/// The longest session, seconds of video.
+const MAX_SESSION_S: f64 = 604_800.0;
+/// The most start offsets per trace.
+const MAX_OFFSETS: usize = 1000;
+/// MPC's longest look-ahead.
+const MAX_HORIZON: usize = 10;
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     check(&args)?;
@@ -192,6 +199,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut results = Vec::new();
     for (path, package) in &ladders {
         let movie = load_movie(&args, path, package.as_deref(), &device)?;
+        let longest = movie.segment_s();
+        anyhow::ensure!(
+            args.buffer_seconds > longest,
+            "--buffer-seconds {} must exceed the longest segment of {} ({longest} s): the buffer \
+             needs room for a segment beside what plays",
+            args.buffer_seconds,
+            path.display()
+        );
         let defaults = QoeWeights::for_scale(&movie);
         let rebuffer = args.rebuffer_penalty.unwrap_or(defaults.rebuffer);
         let weights = QoeWeights {
@@ -203,7 +218,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             qoe: Some(weights),
             ..options
         };
-        results.push(run::simulate(&movie, &sets, &options));
+        let replay = results.first();
+        let result = run::simulate(&movie, &sets, &options, replay)?;
+        results.push(result);
     }
     let simulation = Simulation {
         generator: format!("pertitle {}", env!("CARGO_PKG_VERSION")),
@@ -257,8 +274,24 @@ fn check(args: &Args) -> anyhow::Result<()> {
             "{name} must be a number, 0 or more"
         );
     }
-    anyhow::ensure!(args.offsets >= 1, "--offsets must be at least 1");
-    anyhow::ensure!(args.horizon >= 1, "--horizon must be at least 1");
+    anyhow::ensure!(
+        args.session_seconds <= MAX_SESSION_S,
+        "--session-seconds must be at most {MAX_SESSION_S} (a week of video)"
+    );
+    anyhow::ensure!(
+        (1..=MAX_OFFSETS).contains(&args.offsets),
+        "--offsets must be 1 to {MAX_OFFSETS}"
+    );
+    anyhow::ensure!(
+        (1..=MAX_HORIZON).contains(&args.horizon),
+        "--horizon must be 1 to {MAX_HORIZON} (MPC's search grows as rungs^horizon)"
+    );
+    anyhow::ensure!(
+        args.startup_seconds <= args.buffer_seconds,
+        "--startup-seconds ({}) cannot exceed --buffer-seconds ({})",
+        args.startup_seconds,
+        args.buffer_seconds
+    );
     anyhow::ensure!(
         args.compare_package.is_none() || args.compare.is_some(),
         "--compare-package needs --compare"
@@ -304,7 +337,11 @@ fn load_movie(
         metric: args.metric.as_deref(),
         package: package.as_ref().map(|(p, d)| (p, *d)),
     };
-    let movie = Movie::load(path, source)?;
+    let mut movie = Movie::load(path, source)?;
+    // The absolute path, so that a report finds its own ladder whatever the directory.
+    if let Ok(absolute) = std::fs::canonicalize(path) {
+        movie.path = absolute;
+    }
     Ok(device.offer(movie)?)
 }
 
@@ -363,8 +400,8 @@ fn table(sim: &Simulation) -> String {
                 l.quality.clone()
             };
             out.push_str(&format!(
-                " | {:>30}",
-                format!("{name}: mean  p10  p50  p90")
+                " | {:>36}",
+                format!("{name}:     mean      p10      p50      p90")
             ));
         }
         out.push('\n');
@@ -378,13 +415,13 @@ fn table(sim: &Simulation) -> String {
                 };
                 match summary.figures.get(key) {
                     Some(st) => out.push_str(&format!(
-                        " | {:>8.2} {:>6.2} {:>6.2} {:>6.2}",
+                        " | {:>9.2} {:>8.2} {:>8.2} {:>8.2}",
                         st.mean * scale,
                         st.p10 * scale,
                         st.p50 * scale,
                         st.p90 * scale
                     )),
-                    None => out.push_str(&format!(" | {:>30}", "-")),
+                    None => out.push_str(&format!(" | {:>36}", "-")),
                 }
             }
             out.push('\n');
@@ -402,7 +439,7 @@ fn table(sim: &Simulation) -> String {
                 String::new()
             };
             out.push_str(&format!(
-                " | {:>30}",
+                " | {:>36}",
                 format!("{:.1}%{capped}", summary.stalled_share * 100.0)
             ));
         }

@@ -343,9 +343,10 @@ impl Movie {
         self.segment_durations_s.iter().sum()
     }
 
-    /// The nominal segment duration: the first segment's.
+    /// The nominal segment duration: the longest segment's (every segment but a title's
+    /// last lasts that long when the title is cut at a fixed duration).
     pub fn segment_s(&self) -> f64 {
-        self.segment_durations_s[0]
+        self.segment_durations_s.iter().copied().fold(0.0, f64::max)
     }
 
     /// The mean quality of rung `r` over the title, weighted by segment duration.

@@ -1,13 +1,14 @@
 //! What a viewer got from a session: the quality of experience figures, and the single
 //! linear QoE score.
 //!
-//! With `N` segments played, `q_k` the quality of segment `k` (the ladder's metric for the
-//! rung played, over that segment; VMAF by default), `T_stall` the stall time and
-//! `T_start` the startup delay, the score is the linear form of Pensieve (Mao et al.,
+//! With `q_k` the quality of segment `k` (the ladder's metric for the rung played, over that
+//! segment; VMAF by default), `w_k` its duration over the nominal segment duration (1 but
+//! for a short last segment), `N = sum_k w_k` the segments played, `T_stall` the stall time
+//! and `T_start` the startup delay, the score is the linear form of Pensieve (Mao et al.,
 //! SIGCOMM 2017) and MPC (Yin et al., SIGCOMM 2015), per segment:
 //!
 //! ```text
-//! QoE = (sum_k q_k - switch * sum_k |q_k - q'_k| - rebuffer * T_stall - startup * T_start) / N
+//! QoE = (sum_k w_k q_k - switch * sum_k |q_k - q'_k| - rebuffer * T_stall - startup * T_start) / N
 //! ```
 //!
 //! where `q'_k` is the quality the previous segment's rung has over segment `k`: a switch
@@ -18,7 +19,8 @@
 //! costs as much as one segment at the scale's best quality (Pensieve: 4.3 per second for
 //! a top rung of 4.3 Mbit/s) and a unit of quality change costs one unit: for VMAF,
 //! `rebuffer = 100` per second and `switch = 1` per VMAF point; PSNR 60 per second
-//! (its cap, dB); SSIM 1; Sabre's log-bitrate utility, the top rung's utility. The startup
+//! (its cap, dB); SSIM 1; Sabre's log-bitrate utility, the top rung's utility (1 for a
+//! single rung). The startup
 //! delay costs the same as a stall by default, as in Pensieve, whose simulator counts the
 //! first segment's download as rebuffering.
 
@@ -55,9 +57,9 @@ impl QoeWeights {
         let top = match &movie.quality {
             QualityScale::LogBitrate => {
                 let rungs = &movie.rungs;
-                (rungs[rungs.len() - 1].bitrate_kbps / rungs[0].bitrate_kbps)
-                    .ln()
-                    .max(1e-9)
+                let top = (rungs[rungs.len() - 1].bitrate_kbps / rungs[0].bitrate_kbps).ln();
+                // One rung (or equal bitrates): no utility range, so one per second.
+                if top > 1e-9 { top } else { 1.0 }
             }
             QualityScale::Metric(m) if m.starts_with("psnr") => 60.0,
             QualityScale::Metric(m) if m.contains("ssim") => 1.0,
@@ -157,14 +159,20 @@ impl Qoe {
             })
             .collect();
         let all_change: f64 = changes.iter().sum();
-        let n = played.len().max(1) as f64;
-        let qoe = (played.iter().map(|p| p.quality).sum::<f64>()
+        // Segments weighted by their duration over the nominal one, so that a short last
+        // segment counts for what it lasts.
+        let nominal = movie.segment_s();
+        let n = (video_s / nominal).max(1.0);
+        let qoe = (played
+            .iter()
+            .map(|p| p.quality * p.duration_s / nominal)
+            .sum::<f64>()
             - weights.switch * all_change
             - weights.rebuffer * session.stall_s
             - weights.startup * session.startup_s)
             / n;
         let watch = video_s + session.stall_s;
-        Qoe {
+        let q = Qoe {
             startup_s: session.startup_s,
             stalls: session.stalls as f64,
             stall_s: session.stall_s,
@@ -190,12 +198,29 @@ impl Qoe {
             },
             video_s,
             qoe,
+        };
+        // No negative zeros in the outputs.
+        let v = q.values();
+        Qoe {
+            startup_s: v[0],
+            stalls: v[1],
+            stall_s: v[2],
+            stall_ratio: v[3],
+            mean_quality: v[4],
+            p5_quality: v[5],
+            switches: v[6],
+            mean_switch: v[7],
+            fetched_mbit: v[8],
+            played_kbps: v[9],
+            time_average_kbps: v[10],
+            video_s: v[11],
+            qoe: v[12],
         }
     }
 
-    /// The figures in [`FIGURES`] order.
+    /// The figures in [`FIGURES`] order (a negative zero written as zero).
     pub fn values(&self) -> [f64; 13] {
-        [
+        let v = [
             self.startup_s,
             self.stalls,
             self.stall_s,
@@ -209,6 +234,7 @@ impl Qoe {
             self.time_average_kbps,
             self.video_s,
             self.qoe,
-        ]
+        ];
+        v.map(|x| x + 0.0)
     }
 }

@@ -7,11 +7,13 @@
 //! reported in a fixed order (set, trace by name, offset), so the output is the same from
 //! run to run.
 
+use crate::error::Result;
 use crate::simulate::abr::{self, AbrKind, AbrSettings};
 use crate::simulate::movie::Movie;
 use crate::simulate::network::Trace;
 use crate::simulate::qoe::{FIGURES, Qoe, QoeWeights};
 use crate::simulate::session::{self, SessionOptions, Timeline};
+use crate::util::interrupt;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -209,7 +211,17 @@ pub struct LadderSimulation {
 }
 
 /// Play `movie` over every trace of `sets` from `options.offsets` start points each.
-pub fn simulate(movie: &Movie, sets: &[TraceSet], options: &SimulationOptions) -> LadderSimulation {
+///
+/// With `replay` (the first ladder's simulation, when ladders are compared), each set's
+/// examples are the sessions `replay` picked (the same trace and offset), so that the
+/// ladders' timelines show the same network. Stops with [`Error::Interrupted`] after a
+/// Ctrl-C, between sessions.
+pub fn simulate(
+    movie: &Movie,
+    sets: &[TraceSet],
+    options: &SimulationOptions,
+    replay: Option<&LadderSimulation>,
+) -> Result<LadderSimulation> {
     let weights = options.qoe.unwrap_or_else(|| QoeWeights::for_scale(movie));
     let settings = AbrSettings {
         qoe: weights,
@@ -236,22 +248,27 @@ pub fn simulate(movie: &Movie, sets: &[TraceSet], options: &SimulationOptions) -
     let sessions: Vec<SessionResult> = jobs
         .par_iter()
         .map(|&(set, trace, offset_s)| {
+            interrupt::check()?;
             let s = run(trace, offset_s, false);
-            SessionResult {
+            Ok(SessionResult {
                 set,
                 trace: trace.path.display().to_string(),
                 offset_s,
                 capped: s.capped,
                 qoe: Qoe::of(&s, movie, &weights),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let set_results = sets
         .iter()
         .enumerate()
         .map(|(i, set)| {
             let mine: Vec<&SessionResult> = sessions.iter().filter(|s| s.set == i).collect();
-            let examples = examples(&mine)
+            let picks = match replay.and_then(|r| r.sets.get(i)) {
+                Some(r) => replayed(&mine, &r.examples),
+                None => examples(&mine),
+            };
+            let examples = picks
                 .into_iter()
                 .map(|(kind, pick)| {
                     let trace = jobs
@@ -283,7 +300,7 @@ pub fn simulate(movie: &Movie, sets: &[TraceSet], options: &SimulationOptions) -
         })
         .collect();
     let all: Vec<&SessionResult> = sessions.iter().collect();
-    LadderSimulation {
+    Ok(LadderSimulation {
         ladder: movie.path.display().to_string(),
         codec: movie.codec.map(|c| c.to_string()),
         quality: movie.quality.name().to_string(),
@@ -298,12 +315,29 @@ pub fn simulate(movie: &Movie, sets: &[TraceSet], options: &SimulationOptions) -
         summary: Summary::of(&all),
         sets: set_results,
         sessions,
-    }
+    })
+}
+
+/// The sessions of `sessions` on the traces and offsets of `picked` (another ladder's
+/// examples), of the same kinds.
+fn replayed<'a>(
+    sessions: &[&'a SessionResult],
+    picked: &'a [Example],
+) -> Vec<(&'a str, &'a SessionResult)> {
+    picked
+        .iter()
+        .filter_map(|e| {
+            sessions
+                .iter()
+                .find(|s| s.trace == e.trace && s.offset_s == e.offset_s)
+                .map(|s| (e.kind.as_str(), *s))
+        })
+        .collect()
 }
 
 /// The sessions at the median and the 10th percentile of QoE (the first in order among
 /// equals).
-fn examples<'a>(sessions: &[&'a SessionResult]) -> Vec<(&'static str, &'a SessionResult)> {
+fn examples<'a>(sessions: &[&'a SessionResult]) -> Vec<(&'a str, &'a SessionResult)> {
     if sessions.is_empty() {
         return Vec::new();
     }

@@ -2,7 +2,7 @@
 //! time, with an ABR algorithm choosing each segment's rung.
 //!
 //! The model, event by event (every rule here is also Sabre's, except the startup
-//! threshold, which is Sabre's when `startup_s` is 0):
+//! threshold, which is Sabre's when `startup_s` is 0, and abandonment, below):
 //!
 //! - **Requests.** Segments are fetched one after another, with no gap other than these
 //!   waits: before a request, if the buffer has no room for the whole next segment (its
@@ -21,9 +21,12 @@
 //! - **Length.** The title loops until `session_s` seconds of video have been fetched
 //!   (the last segment is played whole); `None` plays the title once. At the end the
 //!   buffer is played out.
-//! - **Abandonment.** When enabled and the algorithm defines it, a download is checked at
-//!   every twentieth of its bits; given up, its bits still count as fetched and the same
-//!   segment is requested again at the rung the algorithm named, with no wait.
+//! - **Abandonment.** When enabled and the algorithm defines it, a download is checked
+//!   every 50 ms as its bits arrive (Sabre's `min_progress_time`); given up, its bits still
+//!   count as fetched, it is reported to the algorithm as abandoned, and the same segment is
+//!   requested again at the rung the algorithm named, with no wait. (Sabre's own retry is
+//!   broken: after abandoning it never requests the lower rung, so this part is not
+//!   compared with it.)
 //! - **Cap.** A session gives up once its clock passes ten times the video's length plus
 //!   ten minutes (a link that carries nothing, or almost nothing): the result says
 //!   `capped`, and the waiting counts as startup delay or stall time.
@@ -52,8 +55,8 @@ pub struct SessionOptions {
 pub const DEFAULT_BUFFER_S: f64 = 25.0;
 /// The default startup threshold, seconds.
 pub const DEFAULT_STARTUP_S: f64 = 2.0;
-/// Checks per download when abandonment is on.
-pub const ABANDON_CHECKS: usize = 20;
+/// How often a download is checked when abandonment is on, seconds (Sabre: 50 ms).
+pub const ABANDON_CHECK_S: f64 = 0.05;
 
 impl Default for SessionOptions {
     fn default() -> Self {
@@ -227,7 +230,10 @@ pub fn session_segments(movie: &Movie, session_s: Option<f64>) -> usize {
     let Some(target) = session_s else {
         return movie.segments();
     };
-    let (mut k, mut total) = (0, 0.0);
+    // Whole loops of the title, then the segments of the last, partial one.
+    let title = movie.duration_s();
+    let loops = ((target / title).floor().max(0.0) as usize).saturating_sub(1);
+    let (mut k, mut total) = (loops * movie.segments(), loops as f64 * title);
     while total < target - 1e-9 || k == 0 {
         total += movie.segment_durations_s[k % movie.segments()];
         k += 1;
@@ -263,7 +269,7 @@ pub fn play(
         startup_s: 0.0,
         stalls: 0,
         stall_s: 0.0,
-        played: Vec::with_capacity(total),
+        played: Vec::with_capacity(total.min(1 << 16)),
         bits_fetched: 0.0,
         abandoned: 0,
         wall_s: 0.0,
@@ -306,25 +312,25 @@ pub fn play(
             let start = network.now_s();
             let latency = network.latency();
             player.advance(latency);
-            let checks = if options.abandonment && abr.abandons() {
-                ABANDON_CHECKS
-            } else {
-                1
-            };
             let mut received = 0.0;
             let mut given_up = None;
-            for c in 1..=checks {
-                let chunk = bits / checks as f64;
-                let left = (cap_s - network.now_s()).max(0.0);
-                let Some(dt) = network.transfer_within(chunk, left) else {
-                    player.advance(left);
-                    session.bits_fetched += received;
-                    session.capped = true;
-                    break 'session;
-                };
-                player.advance(dt);
-                received += chunk;
-                if c < checks {
+            if options.abandonment && abr.abandons() {
+                // Check on the download every ABANDON_CHECK_S as its bits arrive.
+                loop {
+                    let left = cap_s - network.now_s();
+                    if left <= 0.0 {
+                        session.bits_fetched += received;
+                        session.capped = true;
+                        break 'session;
+                    }
+                    let before = network.now_s();
+                    let (got, done) = network.receive(bits - received, ABANDON_CHECK_S.min(left));
+                    player.advance(network.now_s() - before);
+                    received += got;
+                    if done {
+                        received = bits;
+                        break;
+                    }
                     let progress = Progress {
                         rung,
                         bits,
@@ -337,6 +343,15 @@ pub fn play(
                         break;
                     }
                 }
+            } else {
+                let left = (cap_s - network.now_s()).max(0.0);
+                let Some(dt) = network.transfer_within(bits, left) else {
+                    player.advance(left);
+                    session.capped = true;
+                    break 'session;
+                };
+                player.advance(dt);
+                received = bits;
             }
             let download = Download {
                 rung,

@@ -372,7 +372,7 @@ fn simulate_writes_its_outputs_and_refuses_bad_input_in_one_line() {
     )
     .unwrap();
     let ladder = measured.to_str().unwrap();
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 11] = [
         (
             &[ladder, "--traces", negative.to_str().unwrap()],
             "negative.json",
@@ -391,6 +391,49 @@ fn simulate_writes_its_outputs_and_refuses_bad_input_in_one_line() {
             "watch",
         ),
         (&[ladder, "--traces", "nowhere/at/all"], "nowhere/at/all"),
+        // Bounds that would otherwise run for ever, or make no sense.
+        (
+            &[
+                ladder,
+                "--traces",
+                "constant:1000",
+                "--session-seconds",
+                "1e300",
+            ],
+            "--session-seconds",
+        ),
+        (
+            &[ladder, "--traces", "constant:1000", "--offsets", "10000000"],
+            "--offsets",
+        ),
+        (
+            &[ladder, "--traces", "constant:1000", "--horizon", "40"],
+            "--horizon",
+        ),
+        (
+            &[
+                ladder,
+                "--traces",
+                "constant:1000",
+                "--buffer-seconds",
+                "0.5",
+                "--startup-seconds",
+                "0",
+            ],
+            "longest segment",
+        ),
+        (
+            &[
+                ladder,
+                "--traces",
+                "constant:1000",
+                "--startup-seconds",
+                "30",
+                "--buffer-seconds",
+                "10",
+            ],
+            "--startup-seconds",
+        ),
     ];
     for (args, names) in cases {
         let out = pertitle().arg("simulate").args(args).output().unwrap();

@@ -165,6 +165,8 @@ impl Abr for Bola {
     }
 
     fn on_download(&mut self, download: &Download) {
-        self.estimate.push(download);
+        if !download.abandoned {
+            self.estimate.push(download);
+        }
     }
 }

@@ -15,7 +15,9 @@
 //!
 //! Abandonment (dash.js's `AbandonRequestsRule`): once 0.5 s of a download has passed, if
 //! at the throughput measured so far the download would last more than 1.8 segment
-//! durations, it is given up for the rung that throughput sustains (when that is lower).
+//! durations, it is given up for the rung that throughput sustains, when that is lower and
+//! its whole segment is smaller than what is left to download (as Sabre checks).
+//! Abandoned downloads do not feed the estimate (as in Sabre).
 
 use crate::simulate::abr::estimate::Ewma;
 use crate::simulate::abr::{Abr, Context, Decision, Download, Progress};
@@ -90,7 +92,9 @@ impl Abr for ThroughputRule {
     }
 
     fn on_download(&mut self, d: &Download) {
-        self.estimate.push(d);
+        if !d.abandoned {
+            self.estimate.push(d);
+        }
     }
 
     fn abandons(&self) -> bool {
@@ -114,5 +118,7 @@ pub fn abandon_for_throughput(ctx: &Context, p: &Progress) -> Option<usize> {
         return None;
     }
     let rung = rung_for(ctx.movie, kbps * SAFETY, p.latency_s, ctx.segment_s());
-    (rung < p.rung).then_some(rung)
+    // As Sabre: only when the lower rung's whole segment is smaller than what is left.
+    let smaller = ctx.movie.rungs[rung].segment_bits[ctx.segment] < p.bits - p.received;
+    (rung < p.rung && smaller).then_some(rung)
 }

@@ -152,6 +152,36 @@ impl<'a> Network<'a> {
         Some(self.now_s - start)
     }
 
+    /// Receive at most `bits` for at most `seconds`: the bits received, and whether that
+    /// was all of them (then the clock stops at the last bit, else after `seconds`). A
+    /// player checking on a download as it progresses calls this in steps.
+    pub fn receive(&mut self, bits: f64, seconds: f64) -> (f64, bool) {
+        let (mut left, mut time) = (bits.max(0.0), seconds.max(0.0));
+        let mut got = 0.0;
+        loop {
+            if left <= 0.0 {
+                return (got, true);
+            }
+            if time <= 0.0 {
+                return (got, false);
+            }
+            let (p, remaining) = self.period();
+            let rate = p.bandwidth_kbps * 1000.0;
+            let dt = remaining.min(time);
+            if rate * dt >= left {
+                self.advance(left / rate);
+                return (got + left, true);
+            }
+            got += rate * dt;
+            left -= rate * dt;
+            time -= dt;
+            self.advance(dt);
+            if dt >= remaining {
+                self.next_period();
+            }
+        }
+    }
+
     /// Transfer `bits` (after the request's latency, which [`latency`](Self::latency) pays):
     /// the time it took, seconds. On a trace that carries no bits, any bits take forever:
     /// `f64::INFINITY`, and the network is left at an infinite time

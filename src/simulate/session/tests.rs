@@ -123,6 +123,8 @@ fn the_title_loops_to_the_session_length() {
     let segments: Vec<usize> = s.played.iter().map(|p| p.segment).collect();
     assert_eq!(&segments[..7], &[0, 1, 2, 0, 1, 2, 0]);
     assert_eq!(session_segments(&m, Some(61.0)), 16);
+    // A week of video from a 12 s title: whole loops counted, not walked.
+    assert_eq!(session_segments(&m, Some(604_800.0)), 151_200);
     assert_eq!(session_segments(&m, None), 3);
 }
 
