@@ -53,7 +53,11 @@ fn sessions(c: &mut Criterion) {
         let options = SimulationOptions {
             abr,
             abr_settings: AbrSettings::default(),
-            session: SessionOptions::default(),
+            // As the command line plays by default: abandonment on.
+            session: SessionOptions {
+                abandonment: true,
+                ..SessionOptions::default()
+            },
             offsets: 4,
             qoe: None,
         };

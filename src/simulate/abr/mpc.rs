@@ -50,30 +50,32 @@ impl RobustMpc {
 struct Search<'a> {
     ctx: &'a Context<'a>,
     weights: QoeWeights,
-    kbps: f64,
-    latency_s: f64,
     steps: usize,
+    /// Rungs.
+    n: usize,
+    /// Per step and rung (`step * n + rung`): the segment's quality and its fetch time.
+    q: Vec<f64>,
+    fetch: Vec<f64>,
+    /// Per step: the segment's duration.
+    duration: Vec<f64>,
+    /// The rungs in the order tried.
+    order: Vec<usize>,
     /// The best quality of each step's segment, summed from that step to the end.
     best_rest: Vec<f64>,
     best: f64,
     best_first: usize,
-    /// The highest rung whose nominal bitrate the forecast covers.
-    sustained: usize,
 }
 
 impl Search<'_> {
     /// The value of a plan's next segment at rung `r`: the buffer after it and the value.
     fn step(&self, step: usize, buffer: f64, prev: Option<usize>, r: usize) -> (f64, f64) {
-        let movie = self.ctx.movie;
-        let segment = self.ctx.segment_after(step);
-        let rung = &movie.rungs[r];
-        let q = rung.segment_quality[segment];
-        let fetch = self.latency_s + rung.segment_bits[segment] / (self.kbps * 1000.0);
+        let at = step * self.n;
+        let q = self.q[at + r];
+        let fetch = self.fetch[at + r];
         let rebuffer = (fetch - buffer).max(0.0);
-        let after = ((buffer - fetch).max(0.0) + movie.segment_durations_s[segment])
-            .min(self.ctx.buffer_max_s);
+        let after = ((buffer - fetch).max(0.0) + self.duration[step]).min(self.ctx.buffer_max_s);
         let switch = match prev {
-            Some(p) if p != r => (q - movie.rungs[p].segment_quality[segment]).abs(),
+            Some(p) if p != r => (q - self.q[at + p]).abs(),
             _ => 0.0,
         };
         (
@@ -93,11 +95,8 @@ impl Search<'_> {
         if value + self.best_rest[step] < self.best {
             return;
         }
-        // The rung the forecast sustains first, then down, then up: good plans are found
-        // early and bound the rest.
-        let n = self.ctx.movie.rungs.len();
-        let order = (0..=self.sustained).rev().chain(self.sustained + 1..n);
-        for r in order {
+        for i in 0..self.n {
+            let r = self.order[i];
             let (after, v) = self.step(step, buffer, prev, r);
             self.go(
                 step + 1,
@@ -111,7 +110,7 @@ impl Search<'_> {
 
     /// Seed the bound with the plans that keep one rung throughout.
     fn seed(&mut self, buffer: f64, prev: Option<usize>) {
-        for r in 0..self.ctx.movie.rungs.len() {
+        for r in 0..self.n {
             let (mut b, mut p, mut value) = (buffer, prev, 0.0);
             for step in 0..self.steps {
                 let (after, v) = self.step(step, b, p, r);
@@ -149,20 +148,35 @@ impl Abr for RobustMpc {
                 .fold(f64::NEG_INFINITY, f64::max);
             best_rest[s] = best_rest[s + 1] + top;
         }
+        let n = movie.rungs.len();
+        let (mut q, mut fetch, mut duration) = (Vec::new(), Vec::new(), Vec::new());
+        for step in 0..steps {
+            let segment = ctx.segment_after(step);
+            duration.push(movie.segment_durations_s[segment]);
+            for rung in &movie.rungs {
+                q.push(rung.segment_quality[segment]);
+                fetch.push(self.latency_s + rung.segment_bits[segment] / (kbps * 1000.0));
+            }
+        }
+        // The rung the forecast sustains first, then down, then up: good plans are found
+        // early and bound the rest.
+        let sustained = movie
+            .rungs
+            .iter()
+            .rposition(|r| r.bitrate_kbps <= kbps)
+            .unwrap_or(0);
         let mut search = Search {
             ctx,
             weights: self.weights,
-            kbps,
-            latency_s: self.latency_s,
             steps,
+            n,
+            q,
+            fetch,
+            duration,
+            order: (0..=sustained).rev().chain(sustained + 1..n).collect(),
             best_rest,
             best: f64::NEG_INFINITY,
             best_first: 0,
-            sustained: movie
-                .rungs
-                .iter()
-                .rposition(|r| r.bitrate_kbps <= kbps)
-                .unwrap_or(0),
         };
         search.seed(ctx.buffer_s, ctx.last_rung);
         search.go(0, ctx.buffer_s, ctx.last_rung, 0.0, 0);
