@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 mod simulation;
-pub use simulation::{QOE_CDF_SIZE, TIMELINE_SIZE, qoe_cdf_svg, timeline_svg};
+pub use simulation::{
+    CdfSeries, QOE_CDF_SIZE, QoeCdf, TIMELINE_SIZE, TimelineAxes, qoe_cdf_svg, timeline_svg,
+};
 
 /// Size of the rate-quality plot, pixels (SVG and PNG).
 pub const RATE_QUALITY_SIZE: (u32, u32) = (960, 560);
@@ -243,13 +245,38 @@ fn text_style(size: f64, pos: Pos) -> TextStyle<'static> {
         .pos(pos)
 }
 
+/// The title, centred over the plot area; moved right when that would cut it off on the left,
+/// and cut short with an ellipsis when it is wider than the whole image.
 fn title<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, text: &str) -> Drawn<DB> {
     let (w, _) = root.dim_in_pixel();
+    let (text, x) = title_fit(text, w);
     root.draw(&Text::new(
-        text.to_string(),
-        ((w as i32 - LEGEND_WIDTH as i32) / 2 + 40, 12),
+        text,
+        (x, 12),
         text_style(TITLE_SIZE, Pos::new(HPos::Center, VPos::Top)),
     ))
+}
+
+/// `text` as it fits a title line of an image `width` wide, and its centre. The text's width
+/// is estimated (the SVG's is left to the browser): 0.6 em a character.
+fn title_fit(text: &str, width: u32) -> (String, i32) {
+    const MARGIN: f64 = 10.0;
+    let char_px = 0.6 * TITLE_SIZE / 1.24;
+    let room = f64::from(width) - 2.0 * MARGIN;
+    let fits = (room / char_px).floor().max(1.0) as usize;
+    let text = if text.chars().count() > fits {
+        let mut cut: String = text.chars().take(fits - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        text.to_string()
+    };
+    let half = text.chars().count() as f64 * char_px / 2.0;
+    let centre = f64::from((width as i32 - LEGEND_WIDTH as i32) / 2 + 40);
+    let x = centre
+        .max(MARGIN + half)
+        .min(f64::from(width) - MARGIN - half);
+    (text, x.round() as i32)
 }
 
 /// Draw the legend entries down the legend column.
@@ -659,6 +686,23 @@ mod tests {
         assert_eq!(t.len(), 5);
         assert!(t.iter().all(|x| (300.0..=430.0).contains(x)), "{t:?}");
         assert_eq!(kbps_label(2000.0), "2000");
+    }
+
+    #[test]
+    fn titles_fit_the_image() {
+        // A short title keeps its place over the plot area.
+        assert_eq!(title_fit("short", 960), ("short".to_string(), 395));
+        // A long one moves right so that it starts inside the image.
+        let long = "A, typical and bad session: report.2010-12-09_1222CET.json from 1440 s";
+        let (t, x) = title_fit(long, 960);
+        assert_eq!(t, long);
+        let half = t.chars().count() as f64 * 0.6 * TITLE_SIZE / 1.24 / 2.0;
+        assert!(x as f64 - half >= 9.5 && x as f64 + half <= 950.5, "{x}");
+        // A longer one than the image holds is cut short.
+        let (t, x) = title_fit(&"x".repeat(200), 960);
+        assert!(t.ends_with('…') && t.chars().count() < 100, "{t}");
+        let half = t.chars().count() as f64 * 0.6 * TITLE_SIZE / 1.24 / 2.0;
+        assert!(x as f64 - half >= 9.5 && x as f64 + half <= 950.5, "{x}");
     }
 
     #[test]

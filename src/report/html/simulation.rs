@@ -4,8 +4,10 @@
 //! typical and a bad session's timeline.
 
 use super::*;
+use crate::report::plot::{CdfSeries, TimelineAxes};
+use crate::simulate::abr::dynamic::SWITCH_BUFFER_S;
 use crate::simulate::outcome::Simulation;
-use crate::simulate::run::{Example, LadderSimulation, Summary};
+use crate::simulate::run::{Example, LadderSimulation, Summary, TimelineOut};
 use std::path::Path;
 
 /// A playback simulation to show in the report.
@@ -122,6 +124,21 @@ pub(super) fn section(w: &mut String, m: &Manifest, p: &PlaybackSimulation) -> R
     };
     let kins: Vec<Kin> = sim.ladders.iter().map(|l| kin(l, m, p.ladder)).collect();
     settings_text(w, p);
+    let scales = scales(sim);
+    if scales.len() > 1 {
+        let each: Vec<String> = scales
+            .iter()
+            .map(|(scale, ladders)| {
+                let letters: Vec<String> = ladders.iter().map(|&i| letter(i)).collect();
+                format!("{} on <code>{}</code>", letters.join(", "), esc(scale))
+            })
+            .collect();
+        out!(
+            w,
+            "<p class=\"note\"><b>The ladders are scored on different quality scales ({}): their QoE and quality figures are not comparable from one scale to the other.</b> The tables below put them side by side, but only their startup, stall, switch and bitrate figures compare; the QoE distributions are drawn apart, one per scale.</p>\n",
+            each.join("; ")
+        );
+    }
     if kins[0] != Kin::Same {
         let report = p.ladder.map_or_else(String::new, |l| {
             format!(" ({})", esc(&l.display().to_string()))
@@ -151,11 +168,8 @@ pub(super) fn section(w: &mut String, m: &Manifest, p: &PlaybackSimulation) -> R
         );
         figures_table(w, sim, |l| l.sets.get(g).map(|s| &s.summary));
         qoe_distribution(w, sim, g, &set.name)?;
-        for (i, l) in sim.ladders.iter().enumerate() {
-            let Some(s) = l.sets.get(g) else { continue };
-            for e in &s.examples {
-                timeline(w, sim, i, l, &s.name, e)?;
-            }
+        for group in example_groups(sim, g) {
+            examples(w, sim, &set.name, &group)?;
         }
     }
     if sets > 1 {
@@ -197,8 +211,12 @@ fn settings_text(w: &mut String, p: &PlaybackSimulation) {
         "throughput" => format!("safety factor {}", s.safety),
         "bola" => format!("BOLA utility {}, γp {}", s.bola_utility, s.bola_gamma_p),
         "dynamic" => format!(
-            "throughput rule with safety factor {} while the buffer is low, BOLA (utility {}, γp {}) above",
-            s.safety, s.bola_utility, s.bola_gamma_p
+            "throughput rule with safety factor {} while the buffer holds less than {} s, BOLA (utility {}, γp {}) above {} s",
+            s.safety,
+            num(SWITCH_BUFFER_S, 0),
+            s.bola_utility,
+            s.bola_gamma_p,
+            num(SWITCH_BUFFER_S, 0)
         ),
         "mpc" => format!("look-ahead {} segments", s.horizon),
         _ => String::new(),
@@ -351,37 +369,97 @@ fn figures_table<'a>(
     out!(w, "</tr>\n</table>\n");
 }
 
-/// The CDF of the sessions' QoE in trace set `set`, one line per ladder.
+/// The quality scales of the ladders, in order of first use, each with its ladders.
+fn scales(sim: &Simulation) -> Vec<(&str, Vec<usize>)> {
+    let mut out: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (i, l) in sim.ladders.iter().enumerate() {
+        match out.iter_mut().find(|(scale, _)| *scale == l.quality) {
+            Some((_, ladders)) => ladders.push(i),
+            None => out.push((&l.quality, vec![i])),
+        }
+    }
+    out
+}
+
+/// The CDF of the sessions' QoE in trace set `set`, one line per ladder: one plot for each
+/// quality scale, the scores of different scales not being comparable.
 fn qoe_distribution(w: &mut String, sim: &Simulation, set: usize, name: &str) -> Result<()> {
-    let series: Vec<(String, Vec<f64>)> = sim
-        .ladders
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let v: Vec<f64> = l
-                .sessions
-                .iter()
-                .filter(|s| s.set == set)
-                .map(|s| s.qoe.qoe)
-                .collect();
-            (format!("{} ({} sessions)", letter(i), v.len()), v)
-        })
-        .collect();
-    if series.iter().all(|s| s.1.is_empty()) {
+    let values = |l: &LadderSimulation| -> Vec<f64> {
+        l.sessions
+            .iter()
+            .filter(|s| s.set == set)
+            .map(|s| s.qoe.qoe)
+            .collect()
+    };
+    if sim.ladders.iter().all(|l| values(l).is_empty()) {
         out!(w, "<p class=\"note\">No sessions to plot.</p>\n");
         return Ok(());
     }
-    let scales: Vec<&str> = sim.ladders.iter().map(|l| l.quality.as_str()).collect();
-    let x_desc = if scales.windows(2).all(|p| p[0] == p[1]) {
-        format!("QoE (per segment, {})", scales[0])
+    let scales = scales(sim);
+    let mut plots = Vec::new();
+    let mut notes = Vec::new();
+    for (scale, ladders) in &scales {
+        let series: Vec<CdfSeries> = ladders
+            .iter()
+            .map(|&i| {
+                let v = values(&sim.ladders[i]);
+                CdfSeries {
+                    label: format!("{} ({})", letter(i), count(v.len(), "session", "sessions")),
+                    color: i,
+                    values: v,
+                }
+            })
+            .collect();
+        let title = if scales.len() > 1 {
+            format!("{}: QoE over sessions, {scale}", trace_name(name))
+        } else {
+            format!("{}: QoE over sessions", trace_name(name))
+        };
+        let cdf = plot::qoe_cdf_svg(&series, &title, &format!("QoE (per segment, {scale})"))?;
+        let (below, above) = cdf.off_scale;
+        let d = scale_digits(scale);
+        let mut off = Vec::new();
+        if below > 0 {
+            off.push(format!(
+                "{} below {}",
+                count(below, "session", "sessions"),
+                num(cdf.range.0, d)
+            ));
+        }
+        if above > 0 {
+            off.push(format!(
+                "{} above {}",
+                count(above, "session", "sessions"),
+                num(cdf.range.1, d)
+            ));
+        }
+        if !off.is_empty() {
+            let whose = if scales.len() > 1 {
+                format!(" (<code>{}</code>)", esc(scale))
+            } else {
+                String::new()
+            };
+            notes.push(format!(
+                "The QoE axis{whose} leaves out the few sessions far from all the others, drawing them on its edge: {} {} off its scale.",
+                off.join(" and "),
+                if below + above == 1 { "lies" } else { "lie" }
+            ));
+        }
+        plots.push(inline(
+            &cdf.svg,
+            &format!("QoE distribution, {name}, {scale}"),
+        ));
+    }
+    let apart = if scales.len() > 1 {
+        " One plot per quality scale: scores on different scales are not comparable."
     } else {
-        "QoE (per segment, each ladder's scale)".to_string()
+        ""
     };
-    let svg = plot::qoe_cdf_svg(&series, &format!("{name}: QoE over sessions"), &x_desc)?;
     out!(
         w,
-        "<figure>\n{}\n<figcaption>The distribution of the QoE score over this set's sessions: for each score, the share of sessions that scored it or less (further right is better; a line further right at every height is better for every viewer).</figcaption>\n</figure>\n",
-        inline(&svg, &format!("QoE distribution, {name}"))
+        "<figure>\n{}\n<figcaption>The distribution of the QoE score over this set's sessions: for each score, the share of sessions that scored it or less (further right is better; a line further right at every height is better across the distribution).{apart}{}</figcaption>\n</figure>\n",
+        plots.join("\n"),
+        notes.iter().map(|n| format!(" {n}")).collect::<String>()
     );
     Ok(())
 }
@@ -393,68 +471,227 @@ fn trace_name(trace: &str) -> String {
         .map_or_else(|| trace.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-/// One example session's timeline plot, with its figures in the caption.
-fn timeline(
-    w: &mut String,
-    sim: &Simulation,
-    i: usize,
-    l: &LadderSimulation,
-    set: &str,
-    e: &Example,
-) -> Result<()> {
-    let which = match e.kind.as_str() {
-        "typical" => "typical session (the median QoE)".to_string(),
-        "bad" => "bad session (the 10th-percentile QoE)".to_string(),
-        other => format!("{other} session"),
-    };
-    let ladder = if sim.ladders.len() > 1 {
-        format!("Ladder {}: the ", letter(i))
+/// Whether two examples replay the same session: the same trace from the same offset.
+fn same_session(a: &Example, b: &Example) -> bool {
+    a.trace == b.trace && (a.offset_s - b.offset_s).abs() < 1e-9
+}
+
+/// Example sessions shown together: the ladders' examples of one kind (or of several kinds,
+/// when they are the same sessions).
+struct ExampleGroup<'a> {
+    /// The kinds (`typical`, `bad`).
+    kinds: Vec<&'a str>,
+    /// Each ladder's example: its index, the ladder, the example.
+    members: Vec<(usize, &'a LadderSimulation, &'a Example)>,
+}
+
+/// The example sessions of trace set `set`, kind by kind, each kind with every ladder's
+/// example of it; a kind whose sessions are those of an earlier kind for every ladder joins
+/// that kind's group.
+fn example_groups(sim: &Simulation, set: usize) -> Vec<ExampleGroup<'_>> {
+    let mut kinds: Vec<&str> = Vec::new();
+    for l in &sim.ladders {
+        for e in l.sets.get(set).map_or(&[][..], |s| &s.examples) {
+            if !kinds.contains(&e.kind.as_str()) {
+                kinds.push(&e.kind);
+            }
+        }
+    }
+    let mut groups: Vec<ExampleGroup> = Vec::new();
+    for kind in kinds {
+        let members: Vec<(usize, &LadderSimulation, &Example)> = sim
+            .ladders
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                let e = l.sets.get(set)?.examples.iter().find(|e| e.kind == kind)?;
+                Some((i, l, e))
+            })
+            .collect();
+        let same = |g: &ExampleGroup| {
+            g.members.len() == members.len()
+                && g.members
+                    .iter()
+                    .zip(&members)
+                    .all(|(a, b)| a.0 == b.0 && same_session(a.2, b.2))
+        };
+        match groups.iter_mut().find(|g| same(g)) {
+            Some(g) => g.kinds.push(kind),
+            None => groups.push(ExampleGroup {
+                kinds: vec![kind],
+                members,
+            }),
+        }
+    }
+    groups
+}
+
+/// Which QoE an example of `kind` has among the sessions.
+fn rank(kind: &str) -> Option<&'static str> {
+    match kind {
+        "typical" => Some("median"),
+        "bad" => Some("10th-percentile"),
+        _ => None,
+    }
+}
+
+/// `s` with its first letter a capital.
+fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+/// "a", "a and b", "a, b and c".
+fn and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// `trace <code>…</code> from … s`.
+fn trace_text(e: &Example) -> String {
+    format!(
+        "trace <code>{}</code> from {} s",
+        esc(&e.trace),
+        num(e.offset_s, 1)
+    )
+}
+
+/// The caption's first sentence for a group of example sessions of trace set `set`: which
+/// session it is, why it was picked, and whether every ladder played it.
+fn lead(sim: &Simulation, set: &str, g: &ExampleGroup, first: &Example) -> String {
+    let kinds = and(&g.kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>());
+    let shared = g.members.iter().all(|m| same_session(m.2, first));
+    let compared = sim.ladders.len() > 1 && g.members.len() > 1;
+    let ranks: Vec<String> = g
+        .kinds
+        .iter()
+        .filter_map(|k| rank(k))
+        .map(String::from)
+        .collect();
+    let why = if ranks.is_empty() {
+        String::new()
     } else {
-        "The ".to_string()
+        let whose = match (compared, shared) {
+            (true, true) => format!("{}'s", letter(g.members[0].0)),
+            (true, false) => "its".to_string(),
+            (false, _) => "the".to_string(),
+        };
+        let alike = if ranks.len() > 1 { " alike" } else { "" };
+        format!(" ({whose} {} QoE{alike})", and(&ranks))
     };
-    if e.timeline.fetches.is_empty() {
-        out!(
-            w,
-            "<p class=\"note\">{ladder}{} of {}: no events kept to plot.</p>\n",
-            esc(&which),
-            esc(set)
-        );
+    let set = esc(set);
+    let which = match (shared, g.kinds.len() > 1) {
+        (true, false) => format!("The {kinds} session of <code>{set}</code>{why}"),
+        (true, true) => {
+            let kinds: Vec<String> = g.kinds.iter().map(|k| format!("the {k}")).collect();
+            capital(&format!(
+                "{} session of <code>{set}</code> are one session{why}",
+                and(&kinds)
+            ))
+        }
+        (false, false) => format!("Each ladder's own {kinds} session of <code>{set}</code>{why}"),
+        (false, true) => format!(
+            "Each ladder's own {kinds} session of <code>{set}</code>, one session for each{why}"
+        ),
+    };
+    match (shared, compared) {
+        (true, true) => format!(
+            "{which}: {}, played with each ladder and drawn on the same axes.",
+            trace_text(first)
+        ),
+        (true, false) => format!("{which}: {}.", trace_text(first)),
+        (false, _) => format!("{which}, drawn on the same axes."),
+    }
+}
+
+/// A group of example sessions: each ladder's timeline, one above the other on the same
+/// axes, and their figures in one caption.
+fn examples(w: &mut String, sim: &Simulation, set: &str, g: &ExampleGroup) -> Result<()> {
+    let Some(&(_, _, first)) = g.members.first() else {
+        return Ok(());
+    };
+    let several = sim.ladders.len() > 1;
+    let kinds = and(&g.kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>());
+    // Every ladder played the first one's session: its trace is named once.
+    let shared = g.members.iter().all(|m| same_session(m.2, first));
+    let lead = lead(sim, set, g, first);
+
+    let drawable = |e: &Example| e.qoe.video_s > 0.0 && !e.timeline.fetches.is_empty();
+    let plotted: Vec<(&LadderSimulation, &TimelineOut)> = g
+        .members
+        .iter()
+        .filter(|m| drawable(m.2))
+        .map(|m| (m.1, &m.2.timeline))
+        .collect();
+    let axes = TimelineAxes::fitting(&plotted);
+    let mut svgs = Vec::new();
+    let mut parts = Vec::new();
+    for &(i, l, e) in &g.members {
+        let name = if several {
+            format!("{}: ", letter(i))
+        } else {
+            String::new()
+        };
+        let own = if shared {
+            String::new()
+        } else {
+            format!("{}, ", trace_text(e))
+        };
+        let d = scale_digits(&l.quality);
+        let q = &e.qoe;
+        if q.video_s <= 0.0 {
+            let who = if several { "" } else { "it " };
+            parts.push(capital(&format!(
+                "{name}{own}{who}never received a segment and gave up after {} s (QoE {}).",
+                num(q.startup_s, 0),
+                num(q.qoe, d)
+            )));
+            continue;
+        }
+        parts.push(format!(
+            "{name}{own}QoE {}, mean quality {}, startup {} s, {} ({} s), {}, {} kbit/s played{}.",
+            num(q.qoe, d),
+            num(q.mean_quality, d),
+            num(q.startup_s, 2),
+            count(q.stalls as usize, "stall", "stalls"),
+            num(q.stall_s, 2),
+            count(q.switches as usize, "switch", "switches"),
+            num(q.played_kbps, 0),
+            if e.timeline.fetches.is_empty() {
+                "; no events kept to plot"
+            } else {
+                ""
+            }
+        ));
+        if !drawable(e) {
+            continue;
+        }
+        let title = capital(&format!(
+            "{}{kinds} session: {} from {} s",
+            if several {
+                format!("{}, ", letter(i))
+            } else {
+                String::new()
+            },
+            trace_name(&e.trace),
+            num(e.offset_s, 0)
+        ));
+        let svg = plot::timeline_svg(l, &e.timeline, &title, &axes)?;
+        svgs.push(inline(&svg, &format!("session timeline, {title}")));
+    }
+    if svgs.is_empty() {
+        out!(w, "<p class=\"note\">{lead} {}</p>\n", parts.join(" "));
         return Ok(());
     }
-    let d = scale_digits(&l.quality);
-    let trace = trace_name(&e.trace);
-    let title = format!(
-        "{}{set}: {} session, {}from {} s",
-        if sim.ladders.len() > 1 {
-            format!("{}, ", letter(i))
-        } else {
-            String::new()
-        },
-        e.kind,
-        if trace == set {
-            String::new()
-        } else {
-            format!("{trace} ")
-        },
-        num(e.offset_s, 0)
-    );
-    let svg = plot::timeline_svg(l, &e.timeline, &title)?;
-    let q = &e.qoe;
     out!(
         w,
-        "<figure>\n{}\n<figcaption>{ladder}{} of <code>{}</code>: trace <code>{}</code> from {} s. QoE {}, mean quality {}, startup {} s, {} ({} s), {}, {} kbit/s played. Top: the throughput of each download and the nominal bitrate of the rung it fetched, each held until the next request (kbit/s, log scale; crosses: downloads abandoned); bottom: the buffer level (s); shaded: stalls.</figcaption>\n</figure>\n",
-        inline(&svg, &format!("session timeline, {title}")),
-        esc(&which),
-        esc(set),
-        esc(&e.trace),
-        num(e.offset_s, 1),
-        num(q.qoe, d),
-        num(q.mean_quality, d),
-        num(q.startup_s, 2),
-        count(q.stalls as usize, "stall", "stalls"),
-        num(q.stall_s, 2),
-        count(q.switches as usize, "switch", "switches"),
-        num(q.played_kbps, 0),
+        "<figure>\n{}\n<figcaption>{lead} {} Top: the throughput of each download and the nominal bitrate of the rung it fetched, each held until the next request (kbit/s, log scale; crosses: downloads abandoned); bottom: the buffer level (s); shaded: stalls.</figcaption>\n</figure>\n",
+        svgs.join("\n"),
+        parts.join(" ")
     );
     Ok(())
 }
@@ -477,5 +714,180 @@ mod tests {
         assert_eq!(short(60.0), "60");
         assert_eq!(short(3.2614354), "3.261");
         assert_eq!(short(f64::NAN), "–");
+        assert_eq!(and(&["a".into(), "b".into(), "c".into()]), "a, b and c");
+        assert_eq!(capital("typical"), "Typical");
+    }
+
+    /// Whether an SVG `<text>` element of `html` reads `s`.
+    fn has_text(html: &str, s: &str) -> bool {
+        html.split("<text").skip(1).any(|t| {
+            t.split_once('>')
+                .is_some_and(|(_, rest)| rest.split("</text>").next().map(str::trim) == Some(s))
+        })
+    }
+
+    /// A session's figures: `video_s` of video played, QoE `qoe`.
+    fn qoe(video_s: f64, qoe: f64) -> serde_json::Value {
+        let mut q = serde_json::Map::new();
+        for f in crate::simulate::qoe::FIGURES {
+            q.insert(f.to_string(), 1.0.into());
+        }
+        q.insert("video_s".into(), video_s.into());
+        q.insert("startup_s".into(), 6600.0.into());
+        q.insert("qoe".into(), qoe.into());
+        q.into()
+    }
+
+    /// An example: kind, trace, offset, seconds of video played.
+    type Ex<'a> = (&'a str, &'a str, f64, f64);
+
+    /// A simulation of ladders on these quality scales over one trace set, each with these
+    /// examples (kind, trace, offset, seconds of video played) and one session per QoE.
+    fn simulation(ladders: &[(&str, &[Ex], &[f64])]) -> Simulation {
+        let summary = serde_json::json!({
+            "sessions": 1, "stalled_share": 0.0, "capped": 0, "figures": {}
+        });
+        let ladders: Vec<serde_json::Value> = ladders
+            .iter()
+            .map(|(scale, examples, scores)| {
+                let examples: Vec<serde_json::Value> = examples
+                    .iter()
+                    .map(|&(kind, trace, offset_s, video_s)| {
+                        serde_json::json!({
+                            "kind": kind, "trace": trace, "offset_s": offset_s,
+                            "qoe": qoe(video_s, 50.0),
+                            "timeline": {
+                                "fetches": if video_s > 0.0 {
+                                    serde_json::json!([[0.0, 1.0, 0, 3000.0, false], [1.0, 2.0, 1, 2500.0, false]])
+                                } else {
+                                    serde_json::json!([])
+                                },
+                                "buffer": [[0.0, 0.0], [1.0, 4.0], [2.0, 7.0]],
+                                "stalls": []
+                            }
+                        })
+                    })
+                    .collect();
+                let sessions: Vec<serde_json::Value> = scores
+                    .iter()
+                    .map(|&q| {
+                        serde_json::json!({
+                            "set": 0, "trace": "t", "offset_s": 0.0, "capped": false,
+                            "qoe": qoe(10.0, q)
+                        })
+                    })
+                    .collect();
+                serde_json::json!({
+                    "ladder": "l.json", "codec": "h264", "quality": scale,
+                    "rungs": [
+                        {"size": [640, 360], "bitrate_kbps": 800.0, "quality": 80.0},
+                        {"size": [1280, 720], "bitrate_kbps": 2000.0, "quality": 90.0}
+                    ],
+                    "weights": {"rebuffer": 100.0, "switch": 1.0, "startup": 100.0},
+                    "summary": summary,
+                    "sets": [{"name": "set", "traces": 1, "summary": summary, "examples": examples}],
+                    "sessions": sessions
+                })
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "generator": "pertitle test",
+            "device": {"name": "any"},
+            "settings": {
+                "abr": "dynamic", "buffer_s": 25.0, "startup_s": 2.0, "session_s": 600.0,
+                "offsets": 4, "abandonment": true, "bola_utility": "quality",
+                "bola_gamma_p": 5.0, "safety": 0.9, "horizon": 5
+            },
+            "ladders": ladders
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_same_session_is_drawn_once_for_both_kinds() {
+        let same: &[Ex] = &[
+            ("typical", "a/x.json", 10.0, 60.0),
+            ("bad", "a/x.json", 10.0, 60.0),
+        ];
+        let sim = simulation(&[("vmaf", same, &[50.0]), ("vmaf", same, &[40.0])]);
+        let groups = example_groups(&sim, 0);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].kinds, ["typical", "bad"]);
+        let mut w = String::new();
+        examples(&mut w, &sim, "set", &groups[0]).unwrap();
+        assert_eq!(w.matches("<svg").count(), 2);
+        assert!(w.contains("The typical and the bad session of <code>set</code> are one session (A's median and 10th-percentile QoE alike): trace <code>a/x.json</code> from 10.0 s, played with each ladder"), "{w}");
+        // Short titles: the ladder, the kind and the trace's file name.
+        assert!(
+            has_text(&w, "A, typical and bad session: x.json from 10 s"),
+            "{w}"
+        );
+        assert!(
+            has_text(&w, "B, typical and bad session: x.json from 10 s"),
+            "{w}"
+        );
+        assert!(w.contains("download throughput"), "{w}");
+
+        // Another ladder's own bad session (an older file): kinds apart, each trace named.
+        let other: &[Ex] = &[
+            ("typical", "a/x.json", 10.0, 60.0),
+            ("bad", "a/y.json", 0.0, 60.0),
+        ];
+        let sim = simulation(&[("vmaf", same, &[50.0]), ("vmaf", other, &[40.0])]);
+        let groups = example_groups(&sim, 0);
+        assert_eq!(groups.len(), 2);
+        let mut w = String::new();
+        examples(&mut w, &sim, "set", &groups[1]).unwrap();
+        assert!(w.contains("Each ladder's own bad session of <code>set</code> (its 10th-percentile QoE), drawn on the same axes."), "{w}");
+        assert!(
+            w.contains("B: trace <code>a/y.json</code> from 0.0 s, QoE"),
+            "{w}"
+        );
+    }
+
+    #[test]
+    fn a_session_that_never_started_is_said_so() {
+        let never: &[Ex] = &[("typical", "constant:0", 0.0, 0.0)];
+        let sim = simulation(&[("vmaf", never, &[-660000.0])]);
+        let groups = example_groups(&sim, 0);
+        let mut w = String::new();
+        examples(&mut w, &sim, "constant:0", &groups[0]).unwrap();
+        assert!(!w.contains("<svg"));
+        assert!(
+            w.contains("It never received a segment and gave up after 6600 s"),
+            "{w}"
+        );
+    }
+
+    #[test]
+    fn scales_apart_and_far_sessions_off_the_axis() {
+        let one: &[Ex] = &[("typical", "x", 0.0, 60.0)];
+        let mut scores: Vec<f64> = (0..150).map(|i| i as f64 / 1.5).collect();
+        scores.push(-860.0);
+        let sim = simulation(&[("vmaf", one, &scores), ("log_bitrate", one, &[1.5])]);
+        let mut w = String::new();
+        qoe_distribution(&mut w, &sim, 0, "set").unwrap();
+        // One plot per scale, each ladder's sessions counted.
+        assert_eq!(w.matches("<svg").count(), 2);
+        assert!(
+            has_text(&w, "A (151 sessions)") && has_text(&w, "B (1 session)"),
+            "{w}"
+        );
+        assert!(has_text(&w, "set: QoE over sessions, vmaf"), "{w}");
+        assert!(w.contains("1 session below"), "{w}");
+        assert!(w.contains("better across the distribution"));
+
+        let mut w = String::new();
+        let file = Path::new("simulation.json");
+        settings_text(
+            &mut w,
+            &PlaybackSimulation {
+                simulation: &sim,
+                file,
+                ladder: None,
+            },
+        );
+        assert!(w.contains("BOLA (utility quality, γp 5) above 10 s"), "{w}");
+        assert_eq!(scales(&sim), [("vmaf", vec![0]), ("log_bitrate", vec![1])]);
     }
 }
