@@ -24,9 +24,14 @@ use std::path::{Path, PathBuf};
 /// it runs dry. The ABR algorithm picks each segment's rung:
 ///
 /// - throughput: dash.js's throughput rule (EWMA estimate x 0.9, insufficient-buffer rule);
+///
 /// - bola: BOLA (Spiteri et al. 2016), basic, as Sabre implements it;
+///
 /// - dynamic: dash.js's default, throughput while the buffer is low, BOLA above 10 s;
+///
 /// - mpc: RobustMPC (Yin et al. 2015), maximising the QoE over 5 segments ahead.
+///
+/// docs/simulate.md gives the model, every formula and default, and the agreement with Sabre.
 ///
 /// For each session: startup delay, stalls, stall time and ratio, mean and 5th-percentile
 /// quality (the ladder's own metric per segment, VMAF by default), switches, bits, and a
