@@ -92,7 +92,8 @@ pub struct Args {
     offsets: usize,
 
     /// Never abandon a download (throughput and dynamic abandon a download that would take
-    /// over 1.8 segment durations, as dash.js does).
+    /// over 1.8 segment durations, as dash.js does; BOLA one that its objective ranks below
+    /// a lower rung's whole segment; MPC never abandons).
     #[arg(long)]
     no_abandon: bool,
 

@@ -14,6 +14,13 @@
 //! exactly where BOLA's top rung's term `V (u_max + gp)` sits. The first segment is the
 //! lowest rung. This is Sabre's `-a bola -ab` (basic BOLA, without BOLA-O's pause).
 //!
+//! Abandonment, from BOLA's own objective (the paper's BOLA-FINITE; Sabre's non-basic BOLA):
+//! while a segment of rung `m` downloads with `R` bits still to come, its score is
+//! `(V (u_m + gp) - Q) / R`; a lower rung `m'` whose whole segment `S_m'` is smaller than
+//! `R` scores `(V (u_m' + gp) - Q) / S_m'`. When the best lower rung scores higher than
+//! the download in flight, the download is given up for it. Sessions without abandonment
+//! (`--no-abandon`, and the comparison with Sabre) never ask.
+//!
 //! Utilities ([`Utility`]): as published, `u_r = ln(b_r / b_0)`; or, by default, from the
 //! rung's quality over the title (its ladder metric), mapped onto the same range:
 //! `u_r = ln(b_max / b_0) * (q_r - q_0) / (q_max - q_0)`, so that `gp` keeps its meaning
@@ -21,7 +28,7 @@
 
 use crate::simulate::abr::estimate::Ewma;
 use crate::simulate::abr::throughput::rung_for;
-use crate::simulate::abr::{Abr, AbrSettings, Context, Decision, Download};
+use crate::simulate::abr::{Abr, AbrSettings, Context, Decision, Download, Progress};
 use crate::simulate::movie::Movie;
 use std::fmt;
 use std::str::FromStr;
@@ -168,5 +175,32 @@ impl Abr for Bola {
         if !download.abandoned {
             self.estimate.push(download);
         }
+    }
+
+    fn abandons(&self) -> bool {
+        true
+    }
+
+    fn abandon(&mut self, ctx: &Context, p: &Progress) -> Option<usize> {
+        let left = p.bits - p.received;
+        let worth = |r: usize| self.v * (self.utilities[r] + self.gp) - ctx.buffer_s;
+        if left <= 0.0 {
+            return None;
+        }
+        let current = worth(p.rung) / left;
+        let mut best: Option<(usize, f64)> = None;
+        for r in 0..p.rung {
+            let size = ctx.movie.rungs[r].segment_bits[ctx.segment];
+            if size <= 0.0 || size >= left {
+                continue;
+            }
+            let score = worth(r) / size;
+            if score > current && best.is_none_or(|(_, b)| score > b) {
+                best = Some((r, score));
+            }
+        }
+        let (rung, _) = best?;
+        self.last = rung;
+        Some(rung)
     }
 }

@@ -163,19 +163,26 @@ fn abandonment_gives_up_a_download_when_the_link_collapses() {
         ],
     )
     .unwrap();
+    for kind in [AbrKind::Throughput, AbrKind::Bola, AbrKind::Dynamic] {
+        let mut o = options(None);
+        let kept = run(kind, &m, &t, &o);
+        o.abandonment = true;
+        let abandoned = run(kind, &m, &t, &o);
+        assert_eq!(kept.abandoned, 0, "{kind}");
+        assert!(abandoned.abandoned >= 1, "{kind}");
+        assert!(
+            abandoned.stall_s < kept.stall_s,
+            "{kind}: {} {}",
+            abandoned.stall_s,
+            kept.stall_s
+        );
+        let played: f64 = abandoned.played.iter().map(|p| p.bits).sum();
+        assert!(abandoned.bits_fetched > played, "{kind}");
+    }
+    // MPC defines no abandonment.
     let mut o = options(None);
-    let kept = run(AbrKind::Throughput, &m, &t, &o);
     o.abandonment = true;
-    let abandoned = run(AbrKind::Throughput, &m, &t, &o);
-    assert_eq!(kept.abandoned, 0);
-    assert!(abandoned.abandoned >= 1);
-    assert!(
-        abandoned.stall_s < kept.stall_s,
-        "{} {}",
-        abandoned.stall_s,
-        kept.stall_s
-    );
-    assert!(abandoned.bits_fetched > abandoned.played.iter().map(|p| p.bits).sum::<f64>());
+    assert_eq!(run(AbrKind::Mpc, &m, &t, &o).abandoned, 0);
 }
 
 #[test]
