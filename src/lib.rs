@@ -20,6 +20,10 @@
 //! 8. [`report`]: a `ladder.json` as one self-contained HTML page of plots, tables and
 //!    pictures.
 //!
+//! [`viewers`] describes who watches: device classes (screen, decoder, how quality is judged)
+//! and viewer mixes (devices and their networks), used by [`measure`], [`ladder`] and
+//! [`simulate`].
+//!
 //! FFmpeg is used through its libraries (ffmpeg-next); nothing runs the `ffmpeg` program.
 //! [`util`] holds atomic writes, the overwrite guard, Ctrl-C handling and FFmpeg's log.
 //!
@@ -62,6 +66,7 @@ pub mod search;
 pub mod simulate;
 pub mod source;
 pub mod util;
+pub mod viewers;
 
 // The front door: the types and calls a user of the library starts from.
 pub use encode::codec::Codec;

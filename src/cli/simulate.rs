@@ -5,13 +5,13 @@ use pertitle::encode::codec::Codec;
 use pertitle::package::{PACKAGE_JSON, PackageManifest};
 use pertitle::simulate::abr::bola::{self, Utility};
 use pertitle::simulate::abr::{AbrKind, AbrSettings, mpc, throughput};
-use pertitle::simulate::device::Device;
 use pertitle::simulate::movie::{Movie, MovieSource};
 use pertitle::simulate::network::resolve_traces;
 use pertitle::simulate::outcome::{Settings, Simulation};
 use pertitle::simulate::qoe::QoeWeights;
 use pertitle::simulate::run::{self, LadderSimulation, SimulationOptions, TraceSet};
 use pertitle::simulate::session::{self, SessionOptions};
+use pertitle::viewers::device::Device;
 use std::path::{Path, PathBuf};
 
 /// Play a ladder over network traces, as viewers' players would, and report their quality

@@ -2,9 +2,9 @@
 //! examples and sessions) and `sessions.csv` (one row per session).
 
 use crate::error::{Error, Result};
-use crate::simulate::device::Device;
 use crate::simulate::qoe::FIGURES;
 use crate::simulate::run::LadderSimulation;
+use crate::viewers::device::Device;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,31 +1,45 @@
-//! Device classes: what a player can decode and show. A device fixes the largest frame and
-//! the highest bitrate it plays and the codecs its decoder supports; the rungs above it, or
-//! in another codec, are not offered to its player.
+//! Device classes: what a player can decode and show, and how quality is judged on its
+//! screen. A device fixes the largest frame and the highest bitrate it plays and the codecs
+//! its decoder supports (the rungs above it, or in another codec, are not offered to its
+//! player), the display and VMAF model its viewers' quality is measured with, and its share
+//! of the viewers.
 //!
 //! Built-in classes ([`Device::builtin`]):
 //!
-//! | class | largest frame | highest bitrate | codecs |
-//! |---|---|---|---|
-//! | `phone` | 1280x720 | 8,000 kbps | H.264, HEVC, AV1 |
-//! | `laptop` | 1920x1080 | 16,000 kbps | H.264, HEVC, VP9, AV1 |
-//! | `tv` | 1920x1080 | 20,000 kbps | H.264, HEVC, VP9, AV1 |
-//! | `tv-4k` | 3840x2160 | 40,000 kbps | H.264, HEVC, VP9, AV1 |
-//! | `any` | no limit | no limit | all |
+//! | class | largest frame | highest bitrate | codecs | quality judged as | share |
+//! |---|---|---|---|---|---|
+//! | `phone` | 1280x720 | 8,000 kbps | H.264, HEVC, AV1 | VMAF phone model at 1920x1080 | 0.35 |
+//! | `laptop` | 1920x1080 | 16,000 kbps | H.264, HEVC, VP9, AV1 | VMAF v0.6.1 at 1920x1080 | 0.15 |
+//! | `tv` | 1920x1080 | 20,000 kbps | H.264, HEVC, VP9, AV1 | VMAF v0.6.1 at 1920x1080 | 0.45 |
+//! | `tv-4k` | 3840x2160 | 40,000 kbps | H.264, HEVC, VP9, AV1 | VMAF 4k model at 3840x2160 | 0.05 |
+//! | `any` | no limit | no limit | all | VMAF v0.6.1 at the run's display | none |
+//!
+//! VMAF's phone model is v0.6.1's features and regression with a transform of the score
+//! (a small screen hides more), so a phone, a laptop and a TV judged at 1080p share one
+//! feature extraction; the 4k model is trained for a 4K TV at 1.5 screen heights and is
+//! judged at 2160p, which needs a source of at least that height. The shares are round
+//! defaults (TV screens carry most streaming hours in the US and Europe, phones most
+//! elsewhere), to be replaced by a service's own analytics in a viewer mix.
 //!
 //! A frame fits when it is no wider and no taller than the class's, either way round (a
 //! phone plays 720x1280 portrait video too). A class of one's own is a small JSON file:
 //!
 //! ```json
 //! {"name": "old-phone", "max_width": 854, "max_height": 480, "max_kbps": 2000,
-//!  "codecs": ["h264"]}
+//!  "codecs": ["h264"], "display": "1280x720", "vmaf_model": "phone", "share": 0.1}
 //! ```
 //!
 //! `codecs` takes the decoder names `h264`, `hevc`, `vp9`, `av1` (or the encoders' names,
-//! `x264`, `x265`, `vp9`, `svt-av1`, `aom-av1`); `max_kbps` and `codecs` may be left out.
+//! `x264`, `x265`, `vp9`, `svt-av1`, `aom-av1`); `max_kbps`, `codecs`, `display` (default
+//! 1920x1080), `vmaf_model` (`v0.6.1`, `phone`, `4k` or `v0.6.1neg`; default `v0.6.1`) and
+//! `share` may be left out. A name is 1 to 32 characters of `a-z`, `0-9`, `-` and `_`: the
+//! manifest keeps the class's quality under `vmaf_<name>`.
 
 use crate::encode::codec::Codec;
 use crate::error::{Error, Result};
+use crate::measure::metrics::vmaf::VmafModel;
 use crate::simulate::movie::Movie;
+use crate::source::resolution::Resolution;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -46,6 +60,49 @@ pub struct Device {
     /// The decoders it has (`h264`, `hevc`, `vp9`, `av1`); empty: every codec.
     #[serde(default)]
     pub codecs: Vec<String>,
+    /// The size its viewers' quality is judged at: the source and every encode are resized
+    /// to it before VMAF (none: the run's display size).
+    #[serde(
+        default = "default_display",
+        with = "display_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub display: Option<Resolution>,
+    /// The VMAF model its viewers' quality is judged with.
+    #[serde(default)]
+    pub vmaf_model: VmafModel,
+    /// Its share of the viewers, when a mix does not say (none: not set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
+}
+
+/// The display of a class that does not give one: a 1080p screen, as VMAF v0.6.1 models.
+pub const DEFAULT_DISPLAY: Resolution = Resolution {
+    width: 1920,
+    height: 1080,
+};
+
+fn default_display() -> Option<Resolution> {
+    Some(DEFAULT_DISPLAY)
+}
+
+/// A display written as `WIDTHxHEIGHT`.
+mod display_text {
+    use crate::source::resolution::Resolution;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Resolution>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(r) => s.serialize_str(&r.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Resolution>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| t.parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }
 
 /// The names of the built-in classes, for `--help`.
@@ -65,12 +122,53 @@ impl Device {
     /// A built-in class by name (see the module's table).
     pub fn builtin(name: &str) -> Option<Device> {
         let all = ["h264", "hevc", "vp9", "av1"];
-        let (w, h, kbps, codecs): (u32, u32, Option<f64>, &[&str]) = match name {
-            "phone" => (1280, 720, Some(8_000.0), &["h264", "hevc", "av1"]),
-            "laptop" => (1920, 1080, Some(16_000.0), &all),
-            "tv" => (1920, 1080, Some(20_000.0), &all),
-            "tv-4k" => (3840, 2160, Some(40_000.0), &all),
-            "any" => (0, 0, None, &[]),
+        let hd = Some(DEFAULT_DISPLAY);
+        let (w, h, kbps, codecs, display, model, share): (
+            u32,
+            u32,
+            Option<f64>,
+            &[&str],
+            Option<Resolution>,
+            VmafModel,
+            Option<f64>,
+        ) = match name {
+            "phone" => (
+                1280,
+                720,
+                Some(8_000.0),
+                &["h264", "hevc", "av1"],
+                hd,
+                VmafModel::Phone,
+                Some(0.35),
+            ),
+            "laptop" => (
+                1920,
+                1080,
+                Some(16_000.0),
+                &all,
+                hd,
+                VmafModel::V061,
+                Some(0.15),
+            ),
+            "tv" => (
+                1920,
+                1080,
+                Some(20_000.0),
+                &all,
+                hd,
+                VmafModel::V061,
+                Some(0.45),
+            ),
+            "tv-4k" => (
+                3840,
+                2160,
+                Some(40_000.0),
+                &all,
+                Some(Resolution::new(3840, 2160)),
+                VmafModel::FourK,
+                Some(0.05),
+            ),
+            "any" => (0, 0, None, &[], None, VmafModel::V061, None),
             _ => return None,
         };
         Some(Device {
@@ -79,7 +177,20 @@ impl Device {
             max_height: h,
             max_kbps: kbps,
             codecs: codecs.iter().map(|c| c.to_string()).collect(),
+            display,
+            vmaf_model: model,
+            share,
         })
+    }
+
+    /// The key the manifest keeps this class's quality under (`vmaf_phone`).
+    pub fn quality_key(&self) -> String {
+        format!("vmaf_{}", self.name)
+    }
+
+    /// The size this class's quality is judged at, on a run whose display is `run_display`.
+    pub fn display_or(&self, run_display: Resolution) -> Resolution {
+        self.display.unwrap_or(run_display)
     }
 
     /// A built-in class, or one read from a JSON file.
@@ -107,6 +218,12 @@ impl Device {
             serde_json::from_str(&text).map_err(|e| invalid(path, &e.to_string()))?;
         if d.max_kbps.is_some_and(|k| !(k > 0.0 && k.is_finite())) {
             return Err(invalid(path, "max_kbps must be a positive number"));
+        }
+        if let Some(problem) = name_problem(&d.name) {
+            return Err(invalid(path, &problem));
+        }
+        if d.share.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
+            return Err(invalid(path, "share must be a number of at least 0"));
         }
         for c in &mut d.codecs {
             let named = Codec::ALL
@@ -171,6 +288,15 @@ impl Device {
             &why,
         )
     }
+}
+
+/// What is wrong with a class name, if anything.
+pub fn name_problem(name: &str) -> Option<String> {
+    let ok = (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    (!ok).then(|| format!("the name {name:?} must be 1 to 32 characters of a-z, 0-9, `-` and `_`"))
 }
 
 fn invalid(path: &Path, problem: &str) -> Error {
