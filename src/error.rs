@@ -484,6 +484,8 @@ pub enum Setting {
     RankBy,
     /// The packaging formats (HLS, DASH).
     Formats,
+    /// How encodes spend their bits (capped CRF, two-pass, one-pass bitrate).
+    RateControl,
 }
 
 impl Setting {
@@ -519,6 +521,7 @@ impl Setting {
             Setting::VmafSubsample => "VMAF subsample",
             Setting::RankBy => "ranking metric",
             Setting::Formats => "package formats",
+            Setting::RateControl => "rate control",
         }
     }
 }

@@ -48,6 +48,8 @@ fn flag(setting: Setting) -> &'static str {
         Setting::VmafSubsample => "--vmaf-subsample",
         Setting::RankBy => "--worst-by",
         Setting::Formats => "--hls/--dash",
+        Setting::RateControl if command == "package" => "--capped-crf",
+        Setting::RateControl => "--rate-control/--reference-rate-control",
         _ => setting.name(),
     }
 }

@@ -4,8 +4,9 @@ use super::ladder_args::LadderArgs;
 use super::progress::Bar;
 use anyhow::Context;
 use pertitle::encode::codec::Codec;
+use pertitle::encode::encoder::CapRule;
 use pertitle::ladder::Constraints;
-use pertitle::ladder::fixed::ReferenceLadder;
+use pertitle::ladder::fixed::{ReferenceLadder, ReferenceRateControl};
 use pertitle::measure::metrics::vmaf::{VmafEngine, VmafModel};
 use pertitle::optimize::CodecChoice;
 use pertitle::package::PackageOptions;
@@ -164,12 +165,38 @@ pub struct Args {
     search: SearchMode,
 
     /// Also encode a fixed reference ladder on this title (apple-hls: Apple's HLS H.264
-    /// ladder; netflix-2015: Netflix's pre-per-title ladder) at its rungs' bitrates (one-pass,
-    /// VBV-capped at 110%), measure it like the grid, and report the per-title ladder's
+    /// ladder; netflix-2015: Netflix's pre-per-title ladder) at its rungs' bitrates (as
+    /// --reference-rate-control says), measure it like the grid, and report the per-title ladder's
     /// BD-rate against it and the bits saved at its top quality. Rungs taller than the source
     /// are left out.
     #[arg(long, value_name = "LADDER")]
     compare_to: Option<ReferenceLadder>,
+
+    /// How --compare-to encodes the reference rungs, at each rung's bitrate and with a
+    /// keyframe opening every segment: two-pass (two-pass VBR, VBV peak cap 150% of the rung's
+    /// bitrate), capped-crf (x264 CRF 23 / x265 CRF 28 capped at the rung's bitrate) or abr
+    /// (one-pass average bitrate, VBV cap 110%). Default: two-pass for x264 and x265, abr for
+    /// the other codecs (which have only abr).
+    #[arg(long, value_name = "MODE", requires = "compare_to")]
+    reference_rate_control: Option<ReferenceRateControl>,
+
+    /// How the trial points and the rungs spend bits: crf (constant quality) or capped-crf
+    /// (x264 and x265, grid search without a proxy preset): each point's CRF with a VBV
+    /// maximum rate of --cap-maxrate times the average bitrate of the same CRF encoded
+    /// without a cap (an encode-only pass measures it), and a buffer of --cap-buffer seconds
+    /// of that rate. The points' sizes are then the capped encodes', and `pertitle package`
+    /// encodes the rungs capped the same way.
+    #[arg(long, value_name = "MODE", default_value = "crf", value_parser = ["crf", "capped-crf"])]
+    rate_control: String,
+
+    /// With --rate-control capped-crf: the VBV maximum rate, in multiples of the point's
+    /// CRF-only average bitrate.
+    #[arg(long, value_name = "FACTOR", default_value_t = CapRule::default().maxrate_factor, allow_negative_numbers = true)]
+    cap_maxrate: f64,
+
+    /// With --rate-control capped-crf: the VBV buffer, in seconds of the maximum rate.
+    #[arg(long, value_name = "SECONDS", default_value_t = CapRule::default().buffer_seconds, allow_negative_numbers = true)]
+    cap_buffer: f64,
 
     /// Then encode the rungs over the whole source and package them for HLS and DASH into
     /// OUTDIR/stream (replacing it), as `pertitle package` does.
@@ -270,6 +297,11 @@ pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
         constraints: args.ladder.constraints(&Constraints::default()),
         objective: args.ladder.objective(defaults.objective)?,
         compare_to: args.compare_to,
+        reference_rate_control: args.reference_rate_control,
+        capped_crf: (args.rate_control == "capped-crf").then_some(CapRule {
+            maxrate_factor: args.cap_maxrate,
+            buffer_seconds: args.cap_buffer,
+        }),
         metric: args.metric,
         vmaf_model: args.vmaf_model,
         vmaf_engine: args.vmaf_engine,

@@ -3,6 +3,7 @@
 use super::progress::Bar;
 use pertitle::Manifest;
 use pertitle::Metric;
+use pertitle::encode::encoder::CapRule;
 use pertitle::package::{PackageManifest, PackageOptions, package};
 use std::path::PathBuf;
 
@@ -71,6 +72,23 @@ pub struct Args {
     #[arg(long)]
     no_score: bool,
 
+    /// Encode the rungs of a plain-CRF ladder as capped CRF: each rung's CRF with a VBV
+    /// maximum rate of --cap-maxrate times the rung's bitrate (its CRF-only average: measured,
+    /// or estimated for an interpolated rung) and a buffer of --cap-buffer seconds of that
+    /// rate. The renditions then differ from their trial encodes and are all scored. A ladder
+    /// made with `optimize --rate-control capped-crf` is packaged capped as measured without
+    /// this option.
+    #[arg(long)]
+    capped_crf: bool,
+
+    /// With --capped-crf: the VBV maximum rate, in multiples of the rung's bitrate.
+    #[arg(long, value_name = "FACTOR", default_value_t = CapRule::default().maxrate_factor, allow_negative_numbers = true, requires = "capped_crf")]
+    cap_maxrate: f64,
+
+    /// With --capped-crf: the VBV buffer, in seconds of the maximum rate.
+    #[arg(long, value_name = "SECONDS", default_value_t = CapRule::default().buffer_seconds, allow_negative_numbers = true, requires = "capped_crf")]
+    cap_buffer: f64,
+
     /// Print package.json to stdout instead of the summary table.
     #[arg(long)]
     json: bool,
@@ -104,6 +122,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         jobs: args.jobs.unwrap_or(defaults.jobs),
         force: args.force,
         score: !args.no_score,
+        capped_crf: args.capped_crf.then_some(CapRule {
+            maxrate_factor: args.cap_maxrate,
+            buffer_seconds: args.cap_buffer,
+        }),
     };
     let started = std::time::Instant::now();
     let bar = Bar::counting(!args.quiet, "rungs");

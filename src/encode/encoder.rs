@@ -2,13 +2,18 @@
 //!
 //! See [`Encoder`] for the GOP structure every codec is given.
 
-use crate::encode::codec::{Codec, Presets};
-use crate::error::{Error, Result, Setting};
+use crate::encode::codec::Codec;
+pub use crate::encode::rate_control::{
+    CAP_BUFFER_SECONDS, CapRule, Pass, RateControl, TWO_PASS_MAXRATE_FACTOR, VBV_BUFFER_SECONDS,
+    VBV_MAXRATE_FACTOR,
+};
+use crate::encode::rate_control::{codec_options, stats_file};
+use crate::error::{Error, Result};
 use crate::source::frame_rate::FrameRate;
 use crate::source::resolution::Resolution;
 use ffmpeg_next::{Dictionary, Packet, Rational, codec, encoder, format, frame, picture};
-use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+use std::path::PathBuf;
 
 /// Make heap allocations start zero-filled, process-wide, so that trial encodes are
 /// reproducible.
@@ -63,6 +68,9 @@ pub struct EncoderSettings {
     pub preset: String,
     /// Maximum keyframe interval in frames (the longest segment).
     pub keyint: u32,
+    /// Where two-pass encodes keep their statistics between the passes
+    /// ([`crate::encode::rate_control::stats_file`]); `None` when no encode is two-pass.
+    pub pass_dir: Option<PathBuf>,
 }
 
 impl EncoderSettings {
@@ -78,6 +86,7 @@ impl EncoderSettings {
             codec,
             preset: preset.to_string(),
             keyint: segmenter.max_segment_frames().min(u64::from(u32::MAX)) as u32,
+            pass_dir: None,
         };
         settings.validate()?;
         Ok(settings)
@@ -86,56 +95,6 @@ impl EncoderSettings {
     /// Fail unless the preset is one the codec takes.
     pub fn validate(&self) -> Result<()> {
         self.codec.validate_preset(&self.preset)
-    }
-}
-
-/// How an encode spends its bits.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RateControl {
-    /// Constant quality: the encoder targets a quality (its CRF, or for libvpx and libaom
-    /// their constant-quality level), the bitrate follows the content.
-    Crf(f64),
-    /// A fixed-ladder rung: one-pass average bitrate at this many kbit/s, capped by the VBV
-    /// at [`VBV_MAXRATE_FACTOR`] times it with a buffer of [`VBV_BUFFER_SECONDS`] of it.
-    CappedKbps(f64),
-}
-
-/// VBV maximum rate of a [`RateControl::CappedKbps`] encode, as a factor of its bitrate (HLS
-/// asks a stream's peak to stay within 10% of its declared bandwidth).
-pub const VBV_MAXRATE_FACTOR: f64 = 1.1;
-
-/// VBV buffer of a [`RateControl::CappedKbps`] encode, in seconds of its bitrate.
-pub const VBV_BUFFER_SECONDS: f64 = 2.0;
-
-impl RateControl {
-    /// The CRF, for a CRF encode.
-    pub fn crf(self) -> Option<f64> {
-        match self {
-            RateControl::Crf(c) => Some(c),
-            RateControl::CappedKbps(_) => None,
-        }
-    }
-
-    /// Check the value is one `codec` takes.
-    pub fn validate(self, codec: Codec) -> Result<()> {
-        match self {
-            RateControl::Crf(c) => codec.validate_quality(c),
-            RateControl::CappedKbps(k) if k.is_finite() && k > 0.0 => Ok(()),
-            RateControl::CappedKbps(k) => Err(Error::setting(
-                Setting::TargetBitrate,
-                format!("{k} kbps must be positive"),
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for RateControl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RateControl::Crf(c) => write!(f, "crf {c}"),
-            RateControl::CappedKbps(k) => write!(f, "{k} kbps capped"),
-        }
     }
 }
 
@@ -195,9 +154,8 @@ pub fn quiet_encoder_logs() {
 /// runs on one thread, which makes its output independent of scheduling.
 pub struct Encoder {
     settings: EncoderSettings,
-    size: Resolution,
-    rate: FrameRate,
-    rate_control: RateControl,
+    /// What every libavcodec encoder of this encode is opened with.
+    opening: Opening,
     starts: SegmentStarts,
     inner: encoder::Video,
     /// The threads the current encoder library started for itself (x265's frame encoder and
@@ -216,19 +174,45 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    /// Open an encoder for yuv420p frames of `size` whose pts count frames at `rate`.
+    /// Open an encoder for yuv420p frames of `size` whose pts count frames at `rate`. A
+    /// two-pass `rate_control` opens the second pass, which reads the statistics its first
+    /// pass ([`open_first_pass`](Self::open_first_pass)) wrote in `settings.pass_dir`.
     pub fn open(
         size: Resolution,
         rate: FrameRate,
         rate_control: RateControl,
         settings: &EncoderSettings,
     ) -> Result<Self> {
+        Encoder::open_pass(size, rate, rate_control, settings, Pass::Final)
+    }
+
+    /// Open the first pass of a two-pass encode (`rate_control` must be two-pass): its
+    /// packets are of no use, its statistics go to `settings.pass_dir` when it is flushed.
+    pub fn open_first_pass(
+        size: Resolution,
+        rate: FrameRate,
+        rate_control: RateControl,
+        settings: &EncoderSettings,
+    ) -> Result<Self> {
+        Encoder::open_pass(size, rate, rate_control, settings, Pass::First)
+    }
+
+    fn open_pass(
+        size: Resolution,
+        rate: FrameRate,
+        rate_control: RateControl,
+        settings: &EncoderSettings,
+        pass: Pass,
+    ) -> Result<Self> {
         crate::source::init();
         make_allocations_deterministic();
         settings.validate()?;
         let codec = settings.codec;
         rate_control.validate(codec)?;
-        let label = format!("{codec} {size} {rate_control}");
+        let mut label = format!("{codec} {size} {rate_control}");
+        if pass == Pass::First {
+            label.push_str(" (first pass)");
+        }
         let floor = min_side(codec);
         if size.width < floor || size.height < floor {
             return Err(Error::Encoder {
@@ -236,12 +220,21 @@ impl Encoder {
                 problem: format!("{codec} encodes frames of at least {floor} pixels a side"),
             });
         }
-        let (inner, threads) = open_inner(size, rate, rate_control, settings, &label)?;
-        Ok(Encoder {
-            settings: settings.clone(),
+        if pass == Pass::First && !rate_control.needs_first_pass() {
+            return Err(Error::Internal(format!(
+                "{label}: a first pass of a one-pass encode"
+            )));
+        }
+        let opening = Opening {
             size,
             rate,
             rate_control,
+            pass,
+        };
+        let (inner, threads) = open_inner(&opening, settings, &label)?;
+        Ok(Encoder {
+            settings: settings.clone(),
+            opening,
             starts: segment_starts(codec, rate_control),
             inner,
             threads,
@@ -297,8 +290,8 @@ impl Encoder {
             self.settings.codec,
             &self.extradata(),
             first,
-            self.size,
-            self.rate,
+            self.opening.size,
+            self.opening.rate,
         )
     }
 
@@ -352,13 +345,7 @@ impl Encoder {
         }
         // The old encoder's threads end with it: count their time first.
         self.closed_threads_cpu += threads_cpu(&self.threads);
-        let (inner, threads) = open_inner(
-            self.size,
-            self.rate,
-            self.rate_control,
-            &self.settings,
-            &self.label,
-        )?;
+        let (inner, threads) = open_inner(&self.opening, &self.settings, &self.label)?;
         self.inner = inner;
         self.threads = threads;
         Ok(())
@@ -384,13 +371,20 @@ fn threads_cpu(threads: &[i32]) -> std::time::Duration {
         .sum()
 }
 
+/// What a libavcodec encoder of an [`Encoder`] is opened with.
+#[derive(Debug, Clone, Copy)]
+struct Opening {
+    size: Resolution,
+    rate: FrameRate,
+    rate_control: RateControl,
+    pass: Pass,
+}
+
 /// Open one libavcodec encoder with the codec's options for reproducible, segment-aligned
 /// encodes; also the threads it started. Encoders open one at a time, so that the threads
 /// that appear while one opens are its own.
 fn open_inner(
-    size: Resolution,
-    rate: FrameRate,
-    rate_control: RateControl,
+    opening: &Opening,
     settings: &EncoderSettings,
     label: &str,
 ) -> Result<(encoder::Video, Vec<i32>)> {
@@ -399,7 +393,7 @@ fn open_inner(
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let before = crate::encode::cputime::process_threads();
-    let inner = open_unlocked(size, rate, rate_control, settings, label)?;
+    let inner = open_unlocked(opening, settings, label)?;
     let threads = crate::encode::cputime::process_threads()
         .into_iter()
         .filter(|t| before.binary_search(t).is_err())
@@ -407,14 +401,50 @@ fn open_inner(
     Ok((inner, threads))
 }
 
+/// The statistics file of a two-pass encode (`None` for the others), checked: it must be in
+/// a directory, and x265 takes no `:` in it.
+fn two_pass_stats(
+    opening: &Opening,
+    settings: &EncoderSettings,
+    label: &str,
+) -> Result<Option<PathBuf>> {
+    if !opening.rate_control.needs_first_pass() {
+        return Ok(None);
+    }
+    let Some(dir) = &settings.pass_dir else {
+        return Err(Error::Internal(format!(
+            "{label}: a two-pass encode without a directory for its statistics"
+        )));
+    };
+    let path = stats_file(dir, settings.codec, opening.size, opening.rate_control);
+    if path.to_string_lossy().contains(':') {
+        return Err(Error::Encoder {
+            what: label.to_string(),
+            problem: format!("{}: x265 takes no ':' in a statistics path", path.display()),
+        });
+    }
+    if opening.pass == Pass::Final && !path.exists() {
+        return Err(Error::Internal(format!(
+            "{label}: the second pass has no first pass statistics ({})",
+            path.display()
+        )));
+    }
+    Ok(Some(path))
+}
+
 fn open_unlocked(
-    size: Resolution,
-    rate: FrameRate,
-    rate_control: RateControl,
+    opening: &Opening,
     settings: &EncoderSettings,
     label: &str,
 ) -> Result<encoder::Video> {
+    let &Opening {
+        size,
+        rate,
+        rate_control,
+        pass,
+    } = opening;
     let codec = settings.codec;
+    let stats = two_pass_stats(opening, settings, label)?;
     let found = encoder::find_by_name(codec.encoder())
         .ok_or_else(|| Error::ffmpeg(label, ffmpeg_next::Error::EncoderNotFound))?;
     let mut ctx = codec::Context::new_with_codec(found);
@@ -428,6 +458,12 @@ fn open_unlocked(
         // Forced keyframes become IDR frames only in closed GOPs (open ones make them CRA).
         flags |= codec::Flags::CLOSED_GOP;
     }
+    if stats.is_some() {
+        flags |= match pass {
+            Pass::First => codec::Flags::PASS1,
+            Pass::Final => codec::Flags::PASS2,
+        };
+    }
     ctx.set_flags(flags);
     let mut video = ctx.encoder().video().map_err(|e| Error::ffmpeg(label, e))?;
     video.set_width(size.width);
@@ -436,7 +472,13 @@ fn open_unlocked(
     video.set_time_base(Rational::new(rate.den as i32, rate.num as i32));
     video.set_frame_rate(Some(Rational::new(rate.num as i32, rate.den as i32)));
     video.set_gop(settings.keyint.max(1));
-    let opts = codec_options(codec, &settings.preset, rate_control);
+    let opts = codec_options(
+        codec,
+        &settings.preset,
+        rate_control,
+        pass,
+        stats.as_deref(),
+    );
     check_options(&mut video, &opts, codec, label)?;
     video.open_with(opts).map_err(|e| Error::ffmpeg(label, e))
 }
@@ -471,59 +513,6 @@ fn check_options(
         }
     }
     Ok(())
-}
-
-/// The private and generic options of each codec's encoder.
-fn codec_options(codec: Codec, preset: &str, rate_control: RateControl) -> Dictionary<'static> {
-    let mut opts = Dictionary::new();
-    match codec.presets() {
-        Presets::Named(_) => opts.set("preset", preset),
-        Presets::Numbered { option, .. } => opts.set(option, preset),
-    }
-    let bits = |k: f64| format!("{}", (k * 1000.0).round() as i64);
-    match rate_control {
-        RateControl::Crf(q) => {
-            opts.set(codec.quality().option, &format!("{q}"));
-            if matches!(codec, Codec::Vp9 | Codec::AomAv1) {
-                // No target bitrate: constant-quality mode, not constrained quality.
-                opts.set("b", "0");
-            }
-        }
-        // Generic AVCodecContext options, applied by avcodec_open2 like the private ones.
-        RateControl::CappedKbps(kbps) => {
-            opts.set("b", &bits(kbps));
-            opts.set("maxrate", &bits(kbps * VBV_MAXRATE_FACTOR));
-            opts.set("bufsize", &bits(kbps * VBV_BUFFER_SECONDS));
-        }
-    }
-    match codec {
-        // A forced keyframe (pict_type I) becomes an IDR: closed GOP at segment starts.
-        Codec::X264 => opts.set("forced-idr", "1"),
-        Codec::X265 => {
-            opts.set("forced-idr", "1");
-            // Without `pools=none` x265 sizes its thread pool by the machine, and its output
-            // changes with it; its banner and per-encode summary go to stderr otherwise.
-            opts.set("x265-params", "pools=none:frame-threads=1:log-level=error");
-        }
-        Codec::SvtAv1 => {
-            let mut params = String::from("lp=1");
-            if let RateControl::Crf(_) = rate_control {
-                // SVT-AV1 ignores forced keyframes unless told; it honours them only in
-                // constant-quality modes.
-                params.push_str(":enable-force-key-frames=1");
-            }
-            opts.set("svtav1-params", &params);
-        }
-        Codec::Vp9 => {
-            opts.set("deadline", "good");
-            opts.set("row-mt", "0");
-        }
-        Codec::AomAv1 => {
-            opts.set("usage", "good");
-            opts.set("row-mt", "0");
-        }
-    }
-    opts
 }
 
 fn receive_from(inner: &mut encoder::Video, label: &str) -> Result<Option<Packet>> {
@@ -573,177 +562,4 @@ pub fn libavcodec_version() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::source::decode::VideoDecoder;
-
-    /// A smooth moving gradient (no scene cuts), yuv420p.
-    fn frame(size: Resolution, index: u64) -> frame::Video {
-        let mut f = frame::Video::new(format::Pixel::YUV420P, size.width, size.height);
-        for plane in 0..3 {
-            let (w, h) = if plane == 0 {
-                (size.width as usize, size.height as usize)
-            } else {
-                (size.width as usize / 2, size.height as usize / 2)
-            };
-            let stride = f.stride(plane);
-            let data = f.data_mut(plane);
-            for y in 0..h {
-                for x in 0..w {
-                    let v = (x * 3 + y * 2 + index as usize * 2 + plane * 40) % 220 + 16;
-                    data[y * stride + x] = v as u8;
-                }
-            }
-        }
-        f.set_pts(Some(index as i64));
-        f
-    }
-
-    struct Encoded {
-        packets: Vec<Packet>,
-        parameters: codec::Parameters,
-        codecs: Option<String>,
-        library_cpu: std::time::Duration,
-    }
-
-    /// Encode `frames` frames of 96x64 at 24 fps, asking for keyframes at `starts`.
-    fn encode(codec: Codec, rate_control: RateControl, starts: &[u64], frames: u64) -> Encoded {
-        let size = Resolution::new(96, 64);
-        let rate = FrameRate::new(24, 1).unwrap();
-        let settings = EncoderSettings {
-            codec,
-            preset: codec.default_preset().to_string(),
-            keyint: 13,
-        };
-        let mut enc = Encoder::open(size, rate, rate_control, &settings).unwrap();
-        let mut packets = Vec::new();
-        for i in 0..frames {
-            let mut f = frame(size, i);
-            let kind = if starts.contains(&i) {
-                picture::Type::I
-            } else {
-                picture::Type::None
-            };
-            f.set_kind(kind);
-            enc.send(&f).unwrap();
-            while let Some(p) = enc.receive().unwrap() {
-                packets.push(p);
-            }
-        }
-        enc.send_eof().unwrap();
-        while let Some(p) = enc.receive().unwrap() {
-            packets.push(p);
-        }
-        Encoded {
-            packets,
-            parameters: enc.parameters(),
-            codecs: enc.codecs(),
-            library_cpu: enc.library_threads_cpu(),
-        }
-    }
-
-    /// The luma planes a fresh decoder makes of `packets`.
-    fn decode(parameters: &codec::Parameters, packets: &[Packet]) -> Vec<Vec<u8>> {
-        let mut decoder = VideoDecoder::open(parameters.clone(), 1).unwrap();
-        let mut out = Vec::new();
-        let mut take = |d: &mut VideoDecoder| {
-            while let Some(f) = d.receive().unwrap() {
-                let (w, h, stride) = (f.width() as usize, f.height() as usize, f.stride(0));
-                let rows = f.data(0).chunks(stride).take(h);
-                out.push(rows.flat_map(|r| r[..w].to_vec()).collect());
-            }
-        };
-        for p in packets {
-            decoder.send(p).unwrap();
-            take(&mut decoder);
-        }
-        decoder.send_eof().unwrap();
-        take(&mut decoder);
-        out
-    }
-
-    #[test]
-    fn an_option_the_encoder_does_not_take_is_an_error() {
-        crate::source::init();
-        for codec in Codec::ALL {
-            let found = encoder::find_by_name(codec.encoder()).unwrap();
-            let mut video = codec::Context::new_with_codec(found)
-                .encoder()
-                .video()
-                .unwrap();
-            let ours = codec_options(codec, codec.default_preset(), RateControl::Crf(30.0));
-            assert!(
-                check_options(&mut video, &ours, codec, "t").is_ok(),
-                "{codec}"
-            );
-            let mut bad = Dictionary::new();
-            bad.set("b", "1000");
-            bad.set(
-                if codec == Codec::X264 {
-                    "row-mt"
-                } else {
-                    "x264-params"
-                },
-                "1",
-            );
-            let err = check_options(&mut video, &bad, codec, "t")
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains("takes no option"), "{codec}: {err}");
-        }
-    }
-
-    #[test]
-    fn every_codec_opens_each_segment_with_a_closed_gop_and_repeats_bit_for_bit() {
-        // Segments of 13, 12, 13 and 12 frames, as 24 fps cut every 0.52 s gives.
-        let starts = [0, 13, 25, 38];
-        for codec in Codec::ALL {
-            let rates = [
-                RateControl::Crf(codec.default_crfs()[2]),
-                RateControl::CappedKbps(300.0),
-            ];
-            for rate in rates {
-                let what = format!("{codec} {rate}");
-                let e = encode(codec, rate, &starts, 50);
-                let keys: Vec<i64> = e
-                    .packets
-                    .iter()
-                    .filter(|p| p.is_key())
-                    .filter_map(Packet::pts)
-                    .collect();
-                assert_eq!(keys, starts.map(|s| s as i64), "{what}: keyframes");
-                assert_eq!(e.packets.len(), 50, "{what}: one packet per frame");
-                let again = encode(codec, rate, &starts, 50);
-                let bytes = |e: &Encoded| -> Vec<Vec<u8>> {
-                    e.packets
-                        .iter()
-                        .map(|p| p.data().unwrap_or_default().to_vec())
-                        .collect()
-                };
-                assert!(
-                    bytes(&e) == bytes(&again),
-                    "{what}: a second encode differs"
-                );
-                assert!(e.codecs.is_some(), "{what}: no CODECS string");
-                // x265 and SVT-AV1 encode in threads of their own, and their time counts.
-                let own_threads = matches!(codec, Codec::X265 | Codec::SvtAv1);
-                assert_eq!(
-                    !e.library_cpu.is_zero(),
-                    own_threads,
-                    "{what}: {:?}",
-                    e.library_cpu
-                );
-                // Closed GOPs: decoding from a segment's first packet on gives the very frames
-                // the whole stream gives.
-                let whole = decode(&e.parameters, &e.packets);
-                assert_eq!(whole.len(), 50, "{what}: frames decoded");
-                let at = e.packets.iter().position(|p| p.pts() == Some(25)).unwrap();
-                let tail = decode(&e.parameters, &e.packets[at..]);
-                assert!(
-                    tail == whole[25..],
-                    "{what}: segment 2 depends on earlier frames"
-                );
-            }
-        }
-    }
-}
+mod tests;

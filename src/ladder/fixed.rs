@@ -3,13 +3,20 @@
 //! `--compare-to NAME` encodes the reference ladder's rungs on the title itself, measures them
 //! like any trial point, and reports the BD-rate of the per-title ladder against them and the
 //! bitrate the per-title hull saves at the reference's top quality (or at the per-title
-//! hull's best, when that is lower), both bitrates read off each side's hull. Reference rungs are encoded
-//! at their target bitrates with one-pass average-bitrate x264 capped by the VBV (maximum rate
-//! 110% of the target, buffer of two seconds of it: see [`crate::encode::encoder::RateControl`]), as a
-//! fixed ladder is usually encoded; rungs taller than the source are left out, and each rung
-//! keeps its height with the source's display aspect ratio.
+//! hull's best, when that is lower), both bitrates read off each side's hull. Reference rungs are
+//! encoded with the run's codec at their target bitrates, as services encode a fixed ladder
+//! ([`ReferenceRateControl`]): two-pass VBR with a peak cap, a CRF capped at the rung's
+//! bitrate, or one-pass average bitrate capped by the VBV; always with a keyframe opening
+//! every segment, as ABR switching needs. Rungs taller than the source are left out, and each
+//! rung keeps its height with the source's display aspect ratio.
 
-use crate::encode::encoder::{RateControl, VBV_BUFFER_SECONDS, VBV_MAXRATE_FACTOR};
+use crate::encode::codec::Codec;
+use crate::encode::encoder::{
+    CAP_BUFFER_SECONDS, RateControl, TWO_PASS_MAXRATE_FACTOR, VBV_BUFFER_SECONDS,
+    VBV_MAXRATE_FACTOR,
+};
+use crate::encode::rate_control::reference_crf;
+use crate::error::{Error, Result, Setting};
 use crate::ladder::bdrate::{self, Interpolation};
 use crate::ladder::hull;
 use crate::measure::metrics::pool::Pooled;
@@ -72,8 +79,15 @@ impl ReferenceLadder {
         }
     }
 
-    /// The trial encodes of the rungs that fit a source of this size.
-    pub fn specs(self, source: Resolution, sar: SampleAspectRatio) -> Vec<TrialSpec> {
+    /// The trial encodes of the rungs that fit a source of this size, encoded with `codec`
+    /// at `rate_control`.
+    pub fn specs(
+        self,
+        source: Resolution,
+        sar: SampleAspectRatio,
+        codec: Codec,
+        rate_control: ReferenceRateControl,
+    ) -> Vec<TrialSpec> {
         self.table()
             .iter()
             .filter(|&&(_, h, _)| h <= source.height)
@@ -81,7 +95,7 @@ impl ReferenceLadder {
                 let resolution = *trial_resolutions(source, sar, &[h]).first()?;
                 Some(TrialSpec {
                     resolution,
-                    rate: RateControl::CappedKbps(kbps),
+                    rate: rate_control.of_rung(codec, kbps),
                 })
             })
             .collect()
@@ -101,6 +115,129 @@ impl FromStr for ReferenceLadder {
             .into_iter()
             .find(|l| l.name() == s.to_ascii_lowercase())
             .ok_or_else(|| format!("unknown reference ladder {s:?} (apple-hls or netflix-2015)"))
+    }
+}
+
+/// How a fixed ladder's rungs are encoded at their bitrates (`--reference-rate-control`).
+/// Every way keeps a keyframe opening every segment (closed GOPs), as ABR switching needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReferenceRateControl {
+    /// Two-pass VBR at the rung's bitrate, the peak capped by the VBV at
+    /// [`TWO_PASS_MAXRATE_FACTOR`] times it (buffer: [`CAP_BUFFER_SECONDS`] of that rate);
+    /// the first pass decodes the source once more. x264 and x265.
+    TwoPass,
+    /// Capped CRF: the encoder's default CRF ([`reference_crf`]: x264 23, x265 28) with the
+    /// VBV's maximum rate at the rung's bitrate (buffer: [`CAP_BUFFER_SECONDS`] of it); an
+    /// easy title spends less than the rung's bitrate. x264 and x265.
+    CappedCrf,
+    /// One-pass average bitrate at the rung's bitrate, VBV maximum rate [`VBV_MAXRATE_FACTOR`]
+    /// times it, buffer [`VBV_BUFFER_SECONDS`] of it. Every codec.
+    Abr,
+}
+
+impl ReferenceRateControl {
+    /// Every way, the default for x264 and x265 first.
+    pub const ALL: [ReferenceRateControl; 3] = [
+        ReferenceRateControl::TwoPass,
+        ReferenceRateControl::CappedCrf,
+        ReferenceRateControl::Abr,
+    ];
+
+    /// The name `--reference-rate-control` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReferenceRateControl::TwoPass => "two-pass",
+            ReferenceRateControl::CappedCrf => "capped-crf",
+            ReferenceRateControl::Abr => "abr",
+        }
+    }
+
+    /// The default for `codec`: the strongest the codec has (two-pass for x264 and x265,
+    /// measured in docs/benchmarks.md), one-pass average bitrate for the others.
+    pub fn default_for(codec: Codec) -> Self {
+        if ReferenceRateControl::TwoPass.supports(codec) {
+            ReferenceRateControl::TwoPass
+        } else {
+            ReferenceRateControl::Abr
+        }
+    }
+
+    /// Whether `codec`'s rungs can be encoded this way.
+    pub fn supports(self, codec: Codec) -> bool {
+        match self {
+            ReferenceRateControl::Abr => true,
+            ReferenceRateControl::TwoPass | ReferenceRateControl::CappedCrf => {
+                matches!(codec, Codec::X264 | Codec::X265)
+            }
+        }
+    }
+
+    /// Fail unless `codec` has this way.
+    pub fn validate(self, codec: Codec) -> Result<()> {
+        if self.supports(codec) {
+            Ok(())
+        } else {
+            Err(Error::setting(
+                Setting::RateControl,
+                format!(
+                    "reference rungs {} are implemented for x264 and x265, not {codec} (use abr)",
+                    self.name()
+                ),
+            ))
+        }
+    }
+
+    /// A rung of `kbps` encoded with `codec` this way.
+    pub fn of_rung(self, codec: Codec, kbps: f64) -> RateControl {
+        match self {
+            ReferenceRateControl::TwoPass => RateControl::TwoPass { kbps },
+            ReferenceRateControl::CappedCrf => RateControl::CrfCappedAt {
+                crf: reference_crf(codec),
+                kbps,
+            },
+            ReferenceRateControl::Abr => RateControl::CappedKbps(kbps),
+        }
+    }
+
+    /// This way in words, for `codec` (the manifest's `comparison.rate_control`).
+    pub fn describe(self, codec: Codec) -> String {
+        let gop = "a keyframe opening every segment";
+        match self {
+            ReferenceRateControl::TwoPass => format!(
+                "{codec} two-pass VBR at the rung's bitrate, VBV maximum rate {}% of it, buffer {} s of that rate, {gop}",
+                (TWO_PASS_MAXRATE_FACTOR * 100.0).round(),
+                CAP_BUFFER_SECONDS
+            ),
+            ReferenceRateControl::CappedCrf => format!(
+                "{codec} CRF {} capped at the rung's bitrate (VBV maximum rate 100% of it, buffer {} s of it), {gop}",
+                reference_crf(codec),
+                CAP_BUFFER_SECONDS
+            ),
+            ReferenceRateControl::Abr => format!(
+                "{codec} one-pass average bitrate at the rung's bitrate, VBV maximum rate {}% of it, buffer {} s of it, {gop}",
+                (VBV_MAXRATE_FACTOR * 100.0).round(),
+                VBV_BUFFER_SECONDS
+            ),
+        }
+    }
+}
+
+impl fmt::Display for ReferenceRateControl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ReferenceRateControl {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        ReferenceRateControl::ALL
+            .into_iter()
+            .find(|r| r.name() == s.to_ascii_lowercase())
+            .ok_or_else(|| {
+                format!("unknown reference rate control {s:?} (two-pass, capped-crf or abr)")
+            })
     }
 }
 
@@ -146,10 +283,7 @@ impl ReferenceRung {
     ) -> Self {
         let point = Point::from_trial(t, duration_s, segment_frames);
         let rung = Rung::from_point(&point, segment_durations_s);
-        let target_kbps = match t.spec.rate {
-            RateControl::CappedKbps(k) => k,
-            RateControl::Crf(_) => f64::NAN,
-        };
+        let target_kbps = t.spec.rate.target_kbps().unwrap_or(f64::NAN);
         ReferenceRung {
             width: rung.width,
             height: rung.height,
@@ -174,8 +308,12 @@ crate::measure::point::measured_fields!(ReferenceRung);
 pub struct Comparison {
     /// The reference ladder.
     pub reference: ReferenceLadder,
-    /// How the reference rungs were encoded.
+    /// How the reference rungs were encoded, in words.
     pub rate_control: String,
+    /// How the reference rungs were encoded (absent in manifests from before there was a
+    /// choice, whose rungs are `abr`).
+    #[serde(default = "abr")]
+    pub rate_control_mode: ReferenceRateControl,
     /// Its rungs that fit the source, encoded on the title and measured.
     pub rungs: Vec<ReferenceRung>,
     /// The interpolation of the BD metrics.
@@ -208,10 +346,16 @@ pub struct Comparison {
 
 impl Comparison {
     /// A comparison whose figures are filled in by [`compare`] once the rungs are chosen.
-    pub fn pending(reference: ReferenceLadder, rungs: Vec<ReferenceRung>) -> Self {
+    pub fn pending(
+        reference: ReferenceLadder,
+        codec: Codec,
+        mode: ReferenceRateControl,
+        rungs: Vec<ReferenceRung>,
+    ) -> Self {
         Comparison {
             reference,
-            rate_control: rate_control_description(),
+            rate_control: mode.describe(codec),
+            rate_control_mode: mode,
             rungs,
             method: Interpolation::Pchip,
             bd_rate_percent: None,
@@ -227,27 +371,35 @@ impl Comparison {
     }
 }
 
-/// How reference rungs are encoded, in words (for the manifest).
-pub fn rate_control_description() -> String {
-    format!(
-        "x264 one-pass average bitrate at the rung's bitrate, VBV maximum rate {}% of it, buffer {} s of it",
-        (VBV_MAXRATE_FACTOR * 100.0).round(),
-        VBV_BUFFER_SECONDS
-    )
+fn abr() -> ReferenceRateControl {
+    ReferenceRateControl::Abr
 }
 
-/// Compare the per-title `rungs` (and the hull of `points`) with the measured reference rungs.
+/// Compare the per-title `rungs` (and the hull of `points`) with the measured reference rungs
+/// of `pending` (whose figures are replaced).
 pub fn compare(
-    reference: ReferenceLadder,
-    reference_rungs: Vec<ReferenceRung>,
+    pending: Comparison,
     points: &[Point],
     rungs: &[Rung],
     metric: Metric,
 ) -> Comparison {
+    let Comparison {
+        reference,
+        rate_control,
+        rate_control_mode,
+        rungs: reference_rungs,
+        ..
+    } = pending;
     let method = Interpolation::Pchip;
-    let anchor = metric.rate_quality(&reference_rungs);
-    let test = metric.rate_quality(rungs);
     let mut notes = Vec::new();
+    let anchor = distinct_qualities(metric.rate_quality(&reference_rungs));
+    if anchor.len() < reference_rungs.len() {
+        notes.push(format!(
+            "{} reference rungs came to the quality of a cheaper one (the title needs fewer bits than they offer) and are left out of the BD metrics",
+            reference_rungs.len() - anchor.len()
+        ));
+    }
+    let test = metric.rate_quality(rungs);
     let (bd_rate_percent, bd_quality) = match bdrate::compare(&anchor, &test, method) {
         Ok(r) => (
             Some(round(r.bd_rate_percent, 3)),
@@ -283,7 +435,8 @@ pub fn compare(
         .map(|(r, p)| round((1.0 - p / r) * 100.0, 3));
     Comparison {
         reference,
-        rate_control: rate_control_description(),
+        rate_control,
+        rate_control_mode,
         rungs: reference_rungs,
         method,
         bd_rate_percent,
@@ -298,20 +451,45 @@ pub fn compare(
     }
 }
 
+/// `curve` without the points whose quality a cheaper point already has: two capped-CRF
+/// rungs whose caps do not bind are the same encode, and a BD curve needs distinct
+/// qualities.
+fn distinct_qualities(
+    mut curve: Vec<crate::ladder::hull::RateQuality>,
+) -> Vec<crate::ladder::hull::RateQuality> {
+    curve.sort_by(|a, b| a.kbps.total_cmp(&b.kbps));
+    let mut kept: Vec<crate::ladder::hull::RateQuality> = Vec::with_capacity(curve.len());
+    for p in curve {
+        if !kept.iter().any(|k| k.quality == p.quality) {
+            kept.push(p);
+        }
+    }
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn rungs_taller_than_the_source_are_left_out() {
-        let specs =
-            ReferenceLadder::AppleHls.specs(Resolution::new(1280, 720), SampleAspectRatio::SQUARE);
+        let abr = ReferenceRateControl::Abr;
+        let specs = ReferenceLadder::AppleHls.specs(
+            Resolution::new(1280, 720),
+            SampleAspectRatio::SQUARE,
+            Codec::X264,
+            abr,
+        );
         let heights: Vec<u32> = specs.iter().map(|s| s.resolution.height).collect();
         assert_eq!(heights, vec![234, 360, 432, 432, 540, 720, 720]);
         assert_eq!(specs[0].rate, RateControl::CappedKbps(145.0));
         // 4:3 source: the rung keeps its height and takes the source's aspect ratio.
-        let specs = ReferenceLadder::Netflix2015
-            .specs(Resolution::new(640, 480), SampleAspectRatio::SQUARE);
+        let specs = ReferenceLadder::Netflix2015.specs(
+            Resolution::new(640, 480),
+            SampleAspectRatio::SQUARE,
+            Codec::X264,
+            abr,
+        );
         assert_eq!(specs.len(), 6);
         assert_eq!(specs[0].resolution, Resolution::new(320, 240));
         assert_eq!(
@@ -319,5 +497,40 @@ mod tests {
             Ok(ReferenceLadder::AppleHls)
         );
         assert!("other".parse::<ReferenceLadder>().is_err());
+    }
+
+    #[test]
+    fn reference_rate_controls_by_codec() {
+        use ReferenceRateControl as R;
+        assert_eq!(
+            R::TwoPass.of_rung(Codec::X264, 2000.0),
+            RateControl::TwoPass { kbps: 2000.0 }
+        );
+        assert_eq!(
+            R::CappedCrf.of_rung(Codec::X265, 500.0),
+            RateControl::CrfCappedAt {
+                crf: 28.0,
+                kbps: 500.0
+            }
+        );
+        assert_eq!(R::default_for(Codec::X264), R::TwoPass);
+        assert_eq!(R::default_for(Codec::Vp9), R::Abr);
+        let err = R::CappedCrf
+            .validate(Codec::SvtAv1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("x264 and x265") && !err.contains('\n'),
+            "{err}"
+        );
+        assert!(R::Abr.validate(Codec::AomAv1).is_ok());
+        for r in R::ALL {
+            assert_eq!(r.name().parse::<R>(), Ok(r));
+            assert!(
+                r.describe(Codec::X264)
+                    .contains("keyframe opening every segment")
+            );
+        }
+        assert!("crf".parse::<R>().is_err());
     }
 }

@@ -76,6 +76,10 @@ pub struct CodecLadder {
     pub proxy_points: Vec<Point>,
     /// The ladder, by increasing bitrate.
     pub rungs: Vec<Rung>,
+    /// With `optimize --rate-control capped-crf`: the rule that capped every point's CRF and
+    /// each point's cap (the rungs' final encodes take theirs from it); absent for plain CRF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capped_crf: Option<crate::encode::rate_control::CappedCrfLadder>,
     /// How good the ladder is for its viewers.
     pub summary: LadderSummary,
     /// The per-title ladder against a fixed reference ladder encoded on the same title with
@@ -446,13 +450,7 @@ impl CodecLadder {
         };
         self.rungs = ladder.rungs;
         if let Some(c) = self.comparison.take() {
-            self.comparison = Some(fixed::compare(
-                c.reference,
-                c.rungs,
-                &self.points,
-                &self.rungs,
-                metric,
-            ));
+            self.comparison = Some(fixed::compare(c, &self.points, &self.rungs, metric));
         }
     }
 }

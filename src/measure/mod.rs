@@ -53,6 +53,9 @@ pub struct MeasureOptions {
     /// Measure nothing: every point must be in `cache` (a merge of work units run
     /// elsewhere); the missing ones are an error naming them.
     pub cache_only: bool,
+    /// Where the first passes of two-pass points left their statistics (see
+    /// [`crate::encode::rate_control::stats_file`]); `None` when no point is two-pass.
+    pub pass_dir: Option<std::path::PathBuf>,
 }
 
 /// Estimated peak memory of one trial point, bytes per pixel of its resolution: the
@@ -288,7 +291,8 @@ fn measure_pass(
         None => Frames::All(Segmenter::new(rate, options.segment_seconds)),
     };
     let segmenter = frames.segmenter();
-    let settings = EncoderSettings::for_segments(options.codec, &options.preset, &segmenter)?;
+    let mut settings = EncoderSettings::for_segments(options.codec, &options.preset, &segmenter)?;
+    settings.pass_dir = options.pass_dir.clone();
     // Scores are computed against the source at the display size.
     let display = options.display.unwrap_or(size);
     let mut trials: Vec<Trial> = specs

@@ -2,13 +2,14 @@
 //! points, each measured in one pass over the source.
 
 use super::codec_run::sort_results;
+use super::first_pass::measure_specs;
 use super::options::CodecOptions;
 use crate::encode::segment::Segmenter;
 use crate::error::Result;
 use crate::manifest::SearchSummary;
+use crate::measure::MeasureOptions;
 use crate::measure::point::Point;
 use crate::measure::trial::{TrialResult, TrialSpec};
-use crate::measure::{MeasureOptions, measure};
 use crate::search::SearchMode;
 use crate::search::adaptive::{Measured, first_wave, next_wave};
 use crate::source::SourceInfo;
@@ -41,7 +42,7 @@ pub(super) fn adaptive(
     let mut results: Vec<TrialResult> = Vec::new();
     let mut waves = Vec::new();
     loop {
-        results.extend(measure(input, &wave, measure_options, progress)?);
+        results.extend(measure_specs(input, &wave, measure_options, progress)?);
         waves.push(wave.len());
         if waves.len() >= settings.max_waves {
             break;

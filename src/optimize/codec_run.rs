@@ -3,9 +3,11 @@
 //! ladder chosen on it.
 
 use super::adaptive::adaptive;
+use super::first_pass::{capped_specs, measure_specs};
 use super::options::CodecOptions;
 use super::proxy_finals::{calibration_resolution, final_encodes};
 use crate::encode::encoder::ENCODER_THREADS;
+use crate::encode::rate_control::CappedCrfLadder;
 use crate::encode::segment::{Segmenter, Timeline};
 use crate::error::{Error, Result};
 use crate::ladder::{self, fixed};
@@ -14,7 +16,7 @@ use crate::measure::cache::Cache;
 use crate::measure::point::{Point, round};
 use crate::measure::sample::Sample;
 use crate::measure::trial::{TrialResult, TrialSpec};
-use crate::measure::{MeasureOptions, default_memory_budget, measure};
+use crate::measure::{MeasureOptions, default_memory_budget};
 use crate::search::SearchMode;
 use crate::search::grid::grid;
 use crate::search::proxy;
@@ -158,9 +160,13 @@ fn search(
     let ride_along = specs.ride_along(options);
     let (mut results, mut search) = match options.all.search {
         SearchMode::Grid => {
-            let mut all = specs.grid.clone();
+            // Capped CRF: each point capped by what its CRF-only encode spends.
+            let mut all = match options.all.capped_crf {
+                Some(rule) => capped_specs(input, &specs.grid, search_options, rule, progress)?,
+                None => specs.grid.clone(),
+            };
             all.extend(ride_along.iter().filter(|s| !specs.grid.contains(s)));
-            let results = measure(input, &all, search_options, progress)?;
+            let results = measure_specs(input, &all, search_options, progress)?;
             let search = SearchSummary {
                 mode: SearchMode::Grid,
                 settings: None,
@@ -183,7 +189,7 @@ fn search(
         .copied()
         .collect();
     if !missing.is_empty() {
-        results.extend(measure(input, &missing, search_options, progress)?);
+        results.extend(measure_specs(input, &missing, search_options, progress)?);
         search.waves.push(missing.len());
         search.encodes += missing.len();
         results = sort_results(results);
@@ -366,11 +372,14 @@ fn codec_ladder(
         points,
         proxy_points,
         rungs: Vec::new(),
-        summary: LadderSummary::default(),
-        comparison: options
+        capped_crf: options
             .all
-            .compare_to
-            .map(|r| fixed::Comparison::pending(r, reference_rungs)),
+            .capped_crf
+            .map(|rule| CappedCrfLadder::of_points(rule, grid_results.iter().map(|r| r.spec))),
+        summary: LadderSummary::default(),
+        comparison: options.all.compare_to.map(|r| {
+            fixed::Comparison::pending(r, codec, options.reference_rate_control(), reference_rungs)
+        }),
         search,
     };
     match proxy_ladder {
@@ -391,7 +400,12 @@ fn codec_ladder(
 /// The reference ladder's rungs to encode on this source, if there is a reference ladder.
 pub(super) fn reference_specs(info: &SourceInfo, options: &CodecOptions<'_>) -> Vec<TrialSpec> {
     options.all.compare_to.map_or_else(Vec::new, |r| {
-        r.specs(info.resolution(), info.sample_aspect_ratio)
+        r.specs(
+            info.resolution(),
+            info.sample_aspect_ratio,
+            options.choice.codec,
+            options.reference_rate_control(),
+        )
     })
 }
 
@@ -437,6 +451,7 @@ pub(super) fn measure_options(
         },
         cache,
         cache_only: all.cache.as_ref().is_some_and(|c| c.read_only),
+        pass_dir: None,
     })
 }
 

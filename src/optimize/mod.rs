@@ -4,12 +4,14 @@
 //!
 //! - [`options`]: what a run can be told, its defaults and checks;
 //! - `codec_run`: one codec's run, step by step; `adaptive`: the adaptive search's loop;
-//!   `proxy_finals`: the final preset's encodes after a proxy search;
+//!   `proxy_finals`: the final preset's encodes after a proxy search; `first_pass`: encodes
+//!   made before the measured ones (two-pass first passes, capped CRF's CRF-only encodes);
 //! - [`units`]: the same run cut into independent work units for a cluster, written down
 //!   as a [`plan`] for a cluster's job array.
 
 mod adaptive;
 mod codec_run;
+mod first_pass;
 mod options;
 pub mod plan;
 mod proxy_finals;

@@ -2,9 +2,9 @@
 //! view of one codec's run ([`CodecOptions`]) the pipeline reads.
 
 use crate::encode::codec::Codec;
-use crate::encode::encoder::EncoderSettings;
+use crate::encode::encoder::{CapRule, EncoderSettings};
 use crate::error::{Error, Result, Setting};
-use crate::ladder::fixed::ReferenceLadder;
+use crate::ladder::fixed::{ReferenceLadder, ReferenceRateControl};
 use crate::ladder::{Constraints, Objective};
 use crate::measure::metrics::vmaf::{VmafEngine, VmafModel, VmafSettings};
 use crate::measure::point::Metric;
@@ -30,6 +30,14 @@ pub struct OptimizeOptions {
     /// A fixed ladder to encode on this title too (with every codec) and compare the
     /// per-title ladders with.
     pub compare_to: Option<ReferenceLadder>,
+    /// How the reference ladder's rungs are encoded; `None`: each codec's default
+    /// ([`ReferenceRateControl::default_for`]).
+    #[serde(default)]
+    pub reference_rate_control: Option<ReferenceRateControl>,
+    /// Encode the points (and so the rungs) as capped CRF under this rule instead of plain
+    /// CRF (grid search without a proxy preset).
+    #[serde(default)]
+    pub capped_crf: Option<CapRule>,
     /// The hull's quality axis; VMAF is measured only when it is `Vmaf`.
     pub metric: Metric,
     /// The VMAF model, used when VMAF is measured.
@@ -142,6 +150,8 @@ impl Default for OptimizeOptions {
             constraints: Constraints::default(),
             objective: Objective::default(),
             compare_to: None,
+            reference_rate_control: None,
+            capped_crf: None,
             metric: Metric::Vmaf,
             vmaf_model: VmafModel::default(),
             vmaf_engine: VmafEngine::default(),
@@ -206,6 +216,7 @@ impl CodecOptions<'_> {
                 codec: self.choice.codec,
                 preset: preset.clone(),
                 keyint: 1,
+                pass_dir: None,
             }
             .validate()
             .map_err(|e| match e {
@@ -250,6 +261,37 @@ impl CodecOptions<'_> {
         }
         if self.all.jobs == 0 {
             return Err(Error::setting(Setting::Jobs, "must be at least 1"));
+        }
+        self.validate_rate_control()
+    }
+
+    /// The reference rungs' rate control for this codec.
+    pub(super) fn reference_rate_control(&self) -> ReferenceRateControl {
+        self.all
+            .reference_rate_control
+            .unwrap_or_else(|| ReferenceRateControl::default_for(self.choice.codec))
+    }
+
+    fn validate_rate_control(&self) -> Result<()> {
+        if self.all.compare_to.is_some() {
+            self.reference_rate_control().validate(self.choice.codec)?;
+        }
+        let Some(rule) = self.all.capped_crf else {
+            return Ok(());
+        };
+        rule.validate()?;
+        let codec = self.choice.codec;
+        if !matches!(codec, Codec::X264 | Codec::X265) {
+            return Err(Error::setting(
+                Setting::RateControl,
+                format!("capped CRF is implemented for x264 and x265, not {codec}"),
+            ));
+        }
+        if self.all.search != SearchMode::Grid || self.choice.proxy_preset.is_some() {
+            return Err(Error::setting(
+                Setting::RateControl,
+                "capped CRF works with the grid search without a proxy preset",
+            ));
         }
         Ok(())
     }

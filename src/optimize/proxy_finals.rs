@@ -3,13 +3,14 @@
 //! stands on final encodes.
 
 use super::codec_run::sort_results;
+use super::first_pass::measure_specs;
 use super::options::CodecOptions;
 use crate::error::Result;
 use crate::ladder;
 use crate::manifest::SearchSummary;
+use crate::measure::MeasureOptions;
 use crate::measure::point::{Point, Rung};
 use crate::measure::trial::{TrialResult, TrialSpec};
-use crate::measure::{MeasureOptions, measure};
 use crate::search::proxy::{self, Calibration};
 use crate::source::resolution::Resolution;
 use crate::util::progress::Progress;
@@ -58,7 +59,7 @@ pub(super) fn final_encodes(
     let base = calibration
         .first()
         .map_or(Resolution::new(0, 0), |s| s.resolution);
-    let mut results = measure(input, calibration, measure_options, progress)?;
+    let mut results = measure_specs(input, calibration, measure_options, progress)?;
     search.waves.push(results.len());
     let mut reference_pending = true;
     let mut round = 0;
@@ -83,7 +84,7 @@ pub(super) fn final_encodes(
             wave.extend_from_slice(reference);
         }
         if !wave.is_empty() {
-            results.extend(measure(input, &wave, measure_options, progress)?);
+            results.extend(measure_specs(input, &wave, measure_options, progress)?);
             search.waves.push(wave.len());
         }
         if rungs == 0 {

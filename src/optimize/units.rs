@@ -2,11 +2,12 @@
 //! is measured ([`work_units`]), each measured into the cache on its own ([`run_unit`]).
 
 use super::codec_run::{measure_options, reference_specs};
+use super::first_pass::measure_specs;
 use super::options::{CodecOptions, OptimizeOptions};
 use crate::encode::codec::Codec;
 use crate::error::{Error, Result, Setting};
 use crate::measure::trial::TrialSpec;
-use crate::measure::{measure, unit_identity};
+use crate::measure::unit_identity;
 use crate::search::SearchMode;
 use crate::search::grid::grid;
 use crate::source::probe;
@@ -57,6 +58,11 @@ fn codec_work_units(input: &Path, options: &CodecOptions<'_>) -> Result<WorkUnit
             "only the grid without a proxy preset can be planned (an adaptive search and a proxy's rungs depend on earlier results)".into(),
         ));
     }
+    if options.all.capped_crf.is_some() {
+        return Err(Error::NotPlannable(
+            "capped CRF cannot be planned (each point's cap comes from its CRF-only encode, made first)".into(),
+        ));
+    }
     let info = probe(input)?;
     let grid_specs = grid(&info, &options.all.heights, &options.choice.crfs);
     let mut specs = grid_specs.clone();
@@ -104,6 +110,6 @@ pub fn run_unit(
     }
     let info = probe(input)?;
     let measure_options = measure_options(input, options, &info)?;
-    let result = measure(input, &[spec], &measure_options, progress)?;
+    let result = measure_specs(input, &[spec], &measure_options, progress)?;
     Ok(result.first().is_some_and(|r| !r.from_cache))
 }

@@ -31,12 +31,14 @@ pub mod bandwidth;
 mod dash;
 pub mod export;
 pub mod hls;
+mod rate;
 pub mod rendition;
 mod score;
 mod staging;
+mod top_files;
 
 use crate::encode::codec::Codec;
-use crate::encode::encoder::{EncoderSettings, RateControl};
+use crate::encode::encoder::{CapRule, EncoderSettings};
 use crate::encode::segment::Segmenter;
 use crate::error::{Error, Result, Setting};
 use crate::manifest::Manifest;
@@ -62,6 +64,7 @@ use staging::Staging;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use top_files::write_top_files;
 
 /// File names at the top of a package.
 pub const MASTER_PLAYLIST: &str = "master.m3u8";
@@ -93,6 +96,10 @@ pub struct PackageOptions {
     /// Measure every rendition's quality (`false`: only a measured rung's final encode that
     /// is its trial encode gets a quality, its trial's; nothing is scored).
     pub score: bool,
+    /// Encode the rungs of a plain-CRF ladder as capped CRF under this rule, each capped by
+    /// its own bitrate (its CRF-only average); a capped ladder's rungs are capped as its
+    /// points were without it.
+    pub capped_crf: Option<CapRule>,
 }
 
 impl Default for PackageOptions {
@@ -105,6 +112,7 @@ impl Default for PackageOptions {
             jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             force: false,
             score: true,
+            capped_crf: None,
         }
     }
 }
@@ -159,6 +167,12 @@ pub struct PackagedRendition {
     pub sampled: bool,
     /// RFC 6381 codecs string from the stream's sequence parameter set.
     pub codecs: String,
+    /// The VBV's maximum rate of a capped-CRF encode, kbit/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maxrate_kbps: Option<f64>,
+    /// The VBV's buffer of a capped-CRF encode, kbit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bufsize_kbits: Option<f64>,
     /// Frames encoded.
     pub frames: u64,
     /// Frames by which the first frame is presented after the timeline's start (the
@@ -302,6 +316,8 @@ struct Plan<'a> {
     /// Every ladder's rungs, ladder by ladder: (ladder index, rung).
     rungs: Vec<(usize, &'a Rung)>,
     specs: Vec<RenditionSpec>,
+    /// Whether each rendition's rate control is its trial encode's.
+    trial_rate: Vec<bool>,
     /// Each rendition's directory in the package.
     names: Vec<String>,
     /// How the trial points were scored, and so the renditions.
@@ -339,21 +355,29 @@ impl<'a> Plan<'a> {
             .enumerate()
             .flat_map(|(i, l)| l.rungs.iter().map(move |r| (i, r)))
             .collect();
+        let rates = rungs
+            .iter()
+            .map(|&(l, r)| rate::of_rung(&manifest.ladders[l], r, options.capped_crf))
+            .collect::<Result<Vec<_>>>()?;
         let specs: Vec<RenditionSpec> = rungs
             .iter()
-            .map(|(_, r)| RenditionSpec {
+            .zip(&rates)
+            .map(|((_, r), &(rate, _))| RenditionSpec {
                 resolution: Resolution::new(r.width, r.height),
-                rate: RateControl::Crf(r.crf),
+                rate,
             })
             .collect();
+        let trial_rate: Vec<bool> = rates.iter().map(|&(_, same)| same).collect();
         let names = rendition_names(manifest, &rungs);
         let scoring = score::scoring(manifest, out)?;
         let segments = manifest.segments.count;
         let scored = rungs
             .iter()
-            .map(|&(l, r)| {
+            .zip(&trial_rate)
+            .map(|(&(l, r), &same_rate)| {
                 options.score
                     && (settings[l].preset != manifest.ladders[l].preset
+                        || !same_rate
                         || !score::reuses_trial(r, segments))
             })
             .collect();
@@ -364,6 +388,7 @@ impl<'a> Plan<'a> {
             settings,
             rungs,
             specs,
+            trial_rate,
             names,
             scoring,
             scored,
@@ -495,7 +520,7 @@ impl<'a> Plan<'a> {
         let (ladder, rung) = (&self.manifest.ladders[self.rungs[i].0], self.rungs[i].1);
         let codec = ladder.codec;
         let preset = self.settings[self.rungs[i].0].preset.clone();
-        let same_settings = preset == ladder.preset;
+        let same_settings = preset == ladder.preset && self.trial_rate[i];
         let dir = staging.path().join(&self.names[i]);
         if enc.frames != self.manifest.source.frames {
             return Err(Error::MismatchedSource {
@@ -553,6 +578,8 @@ impl<'a> Plan<'a> {
             interpolated: rung.interpolated,
             sampled: rung.sampled,
             codecs,
+            maxrate_kbps: self.specs[i].rate.vbv().map(|v| v.0),
+            bufsize_kbits: self.specs[i].rate.vbv().map(|v| v.1),
             frames: enc.frames,
             presentation_delay_frames: enc.presentation_delay_frames,
             init_bytes,
@@ -640,44 +667,4 @@ impl Timeline {
             min_buffer_s,
         }
     }
-}
-
-/// Write the master playlist and MPD (as `options` asks) and `package.json` into `staging`.
-fn write_top_files(
-    staging: &Staging,
-    result: &PackageManifest,
-    timeline: &Timeline,
-    options: &PackageOptions,
-) -> Result<()> {
-    let rate = result.frame_rate;
-    if options.hls {
-        let variants: Vec<hls::Variant> = result
-            .renditions
-            .iter()
-            .map(|r| hls::Variant {
-                bandwidth: r.hls_bandwidth,
-                average_bandwidth: r.hls_average_bandwidth,
-                codecs: r.codecs.clone(),
-                width: r.width,
-                height: r.height,
-                uri: format!("{}/{MEDIA_PLAYLIST}", r.name),
-            })
-            .collect();
-        staging.write(MASTER_PLAYLIST, &hls::master_playlist(&variants, rate))?;
-    }
-    if options.dash {
-        let text = dash::mpd(
-            &result.renditions,
-            rate,
-            &timeline.frames_per_segment,
-            timeline.min_buffer_s,
-        );
-        staging.write(MPD, &text)?;
-    }
-    let mut json = serde_json::to_string_pretty(result).map_err(|cause| Error::Serialize {
-        what: PACKAGE_JSON.into(),
-        cause,
-    })?;
-    json.push('\n');
-    staging.write(PACKAGE_JSON, &json)
 }

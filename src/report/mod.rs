@@ -168,6 +168,7 @@ mod tests {
                 points,
                 proxy_points: Vec::new(),
                 rungs,
+                capped_crf: None,
                 summary: LadderSummary {
                     viewer_kbps: [300.0, 2500.0],
                     expected_quality: 36.5,

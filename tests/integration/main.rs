@@ -22,6 +22,7 @@ mod optimize_end_to_end;
 mod package;
 mod package_quality;
 mod plan;
+mod rate_control;
 mod report;
 mod sample;
 mod search;
