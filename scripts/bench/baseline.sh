@@ -10,7 +10,8 @@
 #    forced at every segment start (closed GOP, IDR) and the maximum keyframe interval one
 #    segment, Lanczos scaling; each scored with `pertitle score` (VMAF, upscaled bicubic to the
 #    source's size as trials are) and its bitrate taken from its packets (ffprobe).
-# 3. `pertitle compare` of the per-title ladder against that curve, printed next to (1).
+# 3. `pertitle compare` of the per-title ladder against that curve (percent), printed next to
+#    (1); n/a where fewer than 4 reference rungs differ (capped CRF on an easy title).
 # Needs the ffmpeg program, ffprobe and jq. PERTITLE: a binary to use instead of building one.
 source "$(dirname "$0")/common.sh"
 need_jq
@@ -29,9 +30,12 @@ bps() { awk -v k="$1" -v f="$2" 'BEGIN { printf "%d", k * f * 1000 + 0.5 }'; }
 printf '%-24s %-12s %-10s %-8s %16s %16s %10s\n' clip ladder "rate ctl" codec "pertitle BD-rate" "ffmpeg BD-rate" difference
 for clip in "${clips[@]}"; do
   name=$(basename "$clip" .mp4)
-  o="$out/$name"
+  o="$out/$name-$ladder-${REFERENCE_RC:-default}"
   mkdir -p "$o"
-  "$bin" optimize "$clip" -o "$o/opt" --compare-to "$ladder" --preset "$preset" "${rc_args[@]}" --quiet >/dev/null
+  # The grid's points are kept in OUT/cache, so a second run (another REFERENCE_RC) encodes
+  # only the reference rungs.
+  "$bin" optimize "$clip" -o "$o/opt" --compare-to "$ladder" --preset "$preset" "${rc_args[@]}" \
+    --cache "$out/cache" --quiet >/dev/null
   m="$o/opt/ladder.json"
   codec=$(jq -r '.ladders[0].codec' "$m")
   mode=$(jq -r '.ladders[0].comparison.rate_control_mode' "$m")
@@ -80,9 +84,9 @@ for clip in "${clips[@]}"; do
   done
   # Rungs that came to one encode (a capped CRF under its cap) count once, as pertitle counts them.
   jq 'group_by(.[1]) | map(min_by(.[0])) | sort' "$o/cli.curve.json" >"$o/cli.tmp" && mv "$o/cli.tmp" "$o/cli.curve.json"
-  ours=$(jq '.ladders[0].comparison.bd_rate_percent' "$m")
-  theirs=$("$bin" compare "$o/cli.curve.json" "$m" --json | jq .bd_rate_percent)
-  printf '%-24s %-12s %-10s %-8s %15.2f%% %15.2f%% %9.2f\n' "$name" "$ladder" "$mode" "$codec" "$ours" "$theirs" \
-    "$(awk -v a="$ours" -v b="$theirs" 'BEGIN { print a - b }')"
+  ours=$(jq '.ladders[0].comparison.bd_rate_percent // "n/a"' "$m")
+  theirs=$("$bin" compare "$o/cli.curve.json" "$m" --json 2>/dev/null | jq .bd_rate_percent) || theirs="n/a"
+  diff=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else printf "%.2f", a - b }')
+  printf '%-24s %-12s %-10s %-8s %16s %16s %10s\n' "$name" "$ladder" "$mode" "$codec" "$ours" "$theirs" "$diff"
 done
 echo "manifests, encodes and curves in $out"

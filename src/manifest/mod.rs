@@ -404,6 +404,19 @@ pub struct RungAgainst {
 }
 
 impl CodecLadder {
+    /// How `rung`'s final encode spends its bits, as the ladder's points did: its CRF, or for
+    /// a capped-CRF ladder its point's cap (between two measured CRFs, the cap of the CRF-only
+    /// bitrate interpolated between them; with no measured CRF of its size on either side,
+    /// the cap of the rung's own bitrate).
+    pub fn rung_rate_control(&self, rung: &Rung) -> crate::encode::encoder::RateControl {
+        match &self.capped_crf {
+            Some(table) => table
+                .rate_control(Resolution::new(rung.width, rung.height), rung.crf)
+                .unwrap_or_else(|| table.rule.cap(rung.crf, rung.bitrate_kbps)),
+            None => crate::encode::encoder::RateControl::Crf(rung.crf),
+        }
+    }
+
     /// Whether the ladder stands on a sample of the source: its points were measured on
     /// `search.sample`'s windows (with a proxy preset, the final encodes measure the whole
     /// source instead).

@@ -6,7 +6,6 @@ use crate::encode::encoder::{CapRule, RateControl};
 use crate::error::{Error, Result, Setting};
 use crate::manifest::CodecLadder;
 use crate::measure::point::Rung;
-use crate::source::resolution::Resolution;
 
 /// The rate control of `rung`'s final encode, and whether it is the one its trial encode
 /// had (so that a measured rung's final encode can be its trial encode).
@@ -23,7 +22,6 @@ pub(super) fn of_rung(
     rung: &Rung,
     capped: Option<CapRule>,
 ) -> Result<(RateControl, bool)> {
-    let size = Resolution::new(rung.width, rung.height);
     let rate = match (&ladder.capped_crf, capped) {
         (Some(table), Some(rule)) if rule != table.rule => {
             return Err(Error::setting(
@@ -34,12 +32,7 @@ pub(super) fn of_rung(
                 ),
             ));
         }
-        (Some(table), _) => (
-            table
-                .rate_control(size, rung.crf)
-                .unwrap_or_else(|| table.rule.cap(rung.crf, rung.bitrate_kbps)),
-            true,
-        ),
+        (Some(_), _) => (ladder.rung_rate_control(rung), true),
         (None, Some(rule)) => {
             rule.validate()?;
             (rule.cap(rung.crf, rung.bitrate_kbps), false)

@@ -196,6 +196,38 @@ fn capped_crf_rungs_package_bit_identically_within_their_caps() {
     }
     assert!(measured > 0, "no measured rung: {rungs:?}");
 
+    // `frames` encodes the rungs again as the ladder does: a measured rung's segment 4 (in the
+    // hard half, where the caps bind), encoded from the first frame to the last, is its
+    // capped trial encode's to the bit, not the plain encode's.
+    let pictures = tmp.path().join("frames");
+    pertitle()
+        .args(["frames", "--quiet", "--at", "4.2"])
+        .arg(tmp.path().join("capped/ladder.json"))
+        .arg("-o")
+        .arg(&pictures)
+        .assert()
+        .success();
+    let frames: Value =
+        serde_json::from_str(&std::fs::read_to_string(pictures.join("frames.json")).unwrap())
+            .unwrap();
+    let mut unlike_plain = 0;
+    for (r, rung) in frames["rungs"].as_array().unwrap().iter().zip(rungs) {
+        if rung["interpolated"] == false {
+            assert_eq!(r["segment_bits"], rung["segment_sizes_bits"][4], "{r}");
+            let plain = plain_points
+                .iter()
+                .find(|p| p["crf"] == rung["crf"])
+                .unwrap();
+            if r["segment_bits"] != plain["segment_sizes_bits"][4] {
+                unlike_plain += 1;
+            }
+        }
+    }
+    assert!(
+        unlike_plain > 0,
+        "no measured rung's segment 4 differs from plain CRF's"
+    );
+
     // A plain ladder packaged capped: each rung capped by its own bitrate, not its trial.
     let stream = tmp.path().join("plain-capped");
     pertitle()

@@ -163,16 +163,18 @@ impl Span {
 }
 
 impl RungShot {
-    /// Rung `r`'s encoder, decoder and upscaler to the display size, for `span`.
+    /// Rung `r`'s encoder (at `rate_control`, as the ladder encodes it), decoder and upscaler
+    /// to the display size, for `span`.
     pub(super) fn open(
         r: &Rung,
+        rate_control: RateControl,
         rate: FrameRate,
         settings: &EncoderSettings,
         display: Resolution,
         span: &Span,
     ) -> Result<RungShot> {
         let resolution = Resolution::new(r.width, r.height);
-        let encoder = Encoder::open(resolution, rate, RateControl::Crf(r.crf), settings)?;
+        let encoder = Encoder::open(resolution, rate, rate_control, settings)?;
         let decoder = VideoDecoder::open(encoder.parameters(), 1)
             .map_err(|e| Error::ffmpeg(format!("decoding {}", encoder.label()), e))?;
         Ok(RungShot {
@@ -209,7 +211,10 @@ pub(super) fn encode_span(
     let mut shots: Vec<RungShot> = ladder
         .rungs
         .iter()
-        .map(|r| RungShot::open(r, rate, &settings, display, span))
+        .map(|r| {
+            let rate_control = ladder.rung_rate_control(r);
+            RungShot::open(r, rate_control, rate, &settings, display, span)
+        })
         .collect::<Result<_>>()?;
     let reader = FrameReader::open(source, 0)?;
     let specs: Vec<TrialSpec> = ladder
