@@ -84,9 +84,10 @@ for clip in "${clips[@]}"; do
   done
   # Rungs that came to one encode (a capped CRF under its cap) count once, as pertitle counts them.
   jq 'group_by(.[1]) | map(min_by(.[0])) | sort' "$o/cli.curve.json" >"$o/cli.tmp" && mv "$o/cli.tmp" "$o/cli.curve.json"
-  ours=$(jq '.ladders[0].comparison.bd_rate_percent // "n/a"' "$m")
-  theirs=$("$bin" compare "$o/cli.curve.json" "$m" --json 2>/dev/null | jq .bd_rate_percent) || theirs="n/a"
+  ours=$(jq -r '.ladders[0].comparison.bd_rate_percent // "n/a"' "$m")
+  theirs=$("$bin" compare "$o/cli.curve.json" "$m" --json 2>/dev/null | jq -r .bd_rate_percent) || theirs="n/a"
+  pct() { awk -v a="$1" 'BEGIN { if (a == "n/a") print a; else printf "%.2f%%", a }'; }
   diff=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else printf "%.2f", a - b }')
-  printf '%-24s %-12s %-10s %-8s %16s %16s %10s\n' "$name" "$ladder" "$mode" "$codec" "$ours" "$theirs" "$diff"
+  printf '%-24s %-12s %-10s %-8s %16s %16s %10s\n' "$name" "$ladder" "$mode" "$codec" "$(pct "$ours")" "$(pct "$theirs")" "$diff"
 done
 echo "manifests, encodes and curves in $out"
