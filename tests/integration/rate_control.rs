@@ -196,6 +196,29 @@ fn capped_crf_rungs_package_bit_identically_within_their_caps() {
     }
     assert!(measured > 0, "no measured rung: {rungs:?}");
 
+    // What `simulate` and `export` read of the package: the capped segments' sizes.
+    let output = pertitle()
+        .args(["export", "--format", "sabre", "--package"])
+        .arg(&stream)
+        .arg(tmp.path().join("capped/ladder.json"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let sabre: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for (k, segment) in sabre["segment_sizes_bits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        for (r, size) in renditions.iter().zip(segment.as_array().unwrap()) {
+            assert_eq!(
+                size.as_u64().unwrap(),
+                r["segment_bytes"][k].as_u64().unwrap() * 8
+            );
+        }
+    }
+
     // `frames` encodes the rungs again as the ladder does: a measured rung's segment 4 (in the
     // hard half, where the caps bind), encoded from the first frame to the last, is its
     // capped trial encode's to the bit, not the plain encode's.
