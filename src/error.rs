@@ -484,6 +484,8 @@ pub enum Setting {
     RankBy,
     /// The packaging formats (HLS, DASH).
     Formats,
+    /// The device classes scored.
+    Devices,
 }
 
 impl Setting {
@@ -519,6 +521,7 @@ impl Setting {
             Setting::VmafSubsample => "VMAF subsample",
             Setting::RankBy => "ranking metric",
             Setting::Formats => "package formats",
+            Setting::Devices => "device classes",
         }
     }
 }

@@ -48,6 +48,7 @@ fn flag(setting: Setting) -> &'static str {
         Setting::VmafSubsample => "--vmaf-subsample",
         Setting::RankBy => "--worst-by",
         Setting::Formats => "--hls/--dash",
+        Setting::Devices => "--devices",
         _ => setting.name(),
     }
 }

@@ -184,6 +184,10 @@ pub struct Settings {
     pub constraints: Constraints,
     /// Whom the rungs were chosen for.
     pub objective: Objective,
+    /// The device classes every point and rung was also scored for: each one's VMAF model
+    /// and display, and the key of its quality in `pooling` and `segment_means`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<crate::measure::devices::DeviceScoring>,
 }
 
 /// The ladder's objective value.

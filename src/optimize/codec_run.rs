@@ -430,13 +430,14 @@ pub(super) fn measure_options(
         points_per_pass: all.points_per_pass,
         memory_budget: default_memory_budget(),
         vmaf: all.vmaf(),
-        display: Some(all.display.unwrap_or(info.resolution())),
+        display: Some(all.scored_display(info.resolution())),
         sample: match options.choice.proxy_preset {
             Some(_) => None,
             None => search_sample(info, options),
         },
         cache,
         cache_only: all.cache.as_ref().is_some_and(|c| c.read_only),
+        devices: all.device_scoring(info.resolution())?,
     })
 }
 

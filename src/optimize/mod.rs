@@ -10,6 +10,7 @@
 
 mod adaptive;
 mod codec_run;
+mod devices;
 mod options;
 pub mod plan;
 mod proxy_finals;
@@ -75,7 +76,7 @@ pub fn optimize(
             &options.heights,
         ),
         segment_seconds: options.segment_seconds,
-        display: options.display.unwrap_or(info.resolution()),
+        display: options.scored_display(info.resolution()),
         downscale: Kernel::Lanczos.name().into(),
         upscale: Kernel::Bicubic.name().into(),
         metric: options.metric,
@@ -85,6 +86,7 @@ pub fn optimize(
         quality_field: options.metric.field().into(),
         constraints: options.constraints.clone(),
         objective: options.objective,
+        devices: options.device_scoring(info.resolution())?,
     };
     let mut manifest = Manifest::new(&info, &first.timeline, settings, options.jobs);
     for run in runs {

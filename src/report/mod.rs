@@ -151,6 +151,7 @@ mod tests {
                 quality_field: "psnr_y".into(),
                 constraints: ladder::Constraints::default(),
                 objective: ladder::Objective::default(),
+                devices: Vec::new(),
             },
             segments: Segments {
                 count: 2,

@@ -14,6 +14,7 @@ mod cache_faults;
 mod cli_errors;
 mod codecs;
 mod compare_to_reference;
+mod devices;
 mod frames;
 mod hostile_inputs;
 mod ladder_command;
