@@ -163,3 +163,64 @@ fn device_classes_that_cannot_be_scored_are_refused() {
         );
     }
 }
+
+/// `simulate --device phone` on a ladder scored for phones plays the phone's quality, and
+/// `--reference` plays the fixed ladder it was compared with, as encoded on the title.
+#[test]
+fn simulate_plays_the_device_quality_and_the_reference_ladder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("clip.mp4");
+    common::synthetic_clip(&clip, "640x360", "25", 2.0);
+    let out = tmp.path().join("out");
+    let manifest = optimize(
+        &clip,
+        &out,
+        &[
+            "--segment-seconds",
+            "1",
+            "--devices",
+            "phone",
+            "--compare-to",
+            "apple-hls",
+            "--measured-only",
+        ],
+    );
+    let output = pertitle()
+        .args(["simulate", "--json", "--reference", "--device", "phone"])
+        .arg(out.join("ladder.json"))
+        .args(["--traces", "constant:600", "--session-seconds", "20"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let sim: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ladders = sim["ladders"].as_array().unwrap();
+    assert_eq!(ladders.len(), 2);
+    for l in ladders {
+        assert_eq!(l["quality"], "vmaf_phone");
+    }
+    assert!(
+        ladders[1]["ladder"]
+            .as_str()
+            .unwrap()
+            .ends_with("#apple-hls"),
+        "{}",
+        ladders[1]["ladder"]
+    );
+    // Apple's rungs up to 360p fit the 640x360 source: 416x234 at 145 and 640x360 at 365.
+    let reference = manifest["ladders"][0]["comparison"]["rungs"]
+        .as_array()
+        .unwrap();
+    let mut want: Vec<f64> = reference
+        .iter()
+        .map(|r| r["bitrate_kbps"].as_f64().unwrap())
+        .collect();
+    want.sort_by(f64::total_cmp);
+    let got: Vec<f64> = ladders[1]["rungs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["bitrate_kbps"].as_f64().unwrap())
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(got.len(), 2);
+}
