@@ -123,6 +123,11 @@ pub struct Args {
     #[arg(long, value_name = "METRIC")]
     metric: Option<String>,
 
+    /// What delivering a GB (10^9 bytes) costs, dollars: the tables give each ladder's GB
+    /// and cost per viewing hour (a round CDN price by default; set your own).
+    #[arg(long, value_name = "DOLLARS", default_value_t = pertitle::viewers::cost::default_delivery_price())]
+    price_per_gb: f64,
+
     /// QoE: penalty per second of stall (default: the scale's top, 100 for VMAF).
     #[arg(long, value_name = "WEIGHT")]
     rebuffer_penalty: Option<f64>,
@@ -253,6 +258,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             bola_gamma_p: args.gamma_p,
             safety: args.safety,
             horizon: args.horizon,
+            delivery_price_per_gb: args.price_per_gb,
         },
         ladders: results,
     };
@@ -308,6 +314,10 @@ fn check(args: &Args) -> anyhow::Result<()> {
         "--startup-seconds ({}) cannot exceed --buffer-seconds ({})",
         args.startup_seconds,
         args.buffer_seconds
+    );
+    anyhow::ensure!(
+        args.price_per_gb >= 0.0 && args.price_per_gb.is_finite(),
+        "--price-per-gb must be a number, 0 or more"
     );
     anyhow::ensure!(
         args.compare_package.len() <= args.compare.len(),
@@ -467,6 +477,24 @@ fn table(sim: &Simulation) -> String {
                     )),
                     None => out.push_str(&format!(" | {:>36}", "-")),
                 }
+            }
+            out.push('\n');
+        }
+        for (name, per_hour) in [
+            ("GB per view hour", 1.0),
+            ("$ per 1000 h", 1000.0 * sim.settings.delivery_price_per_gb),
+        ] {
+            out.push_str(&format!("{name:<18}"));
+            for l in &sim.ladders {
+                let summary = if g == groups {
+                    &l.summary
+                } else {
+                    &l.sets[g].summary
+                };
+                out.push_str(&format!(
+                    " | {:>36}",
+                    format!("{:.3}", summary.gb_per_viewing_hour * per_hour)
+                ));
             }
             out.push('\n');
         }
