@@ -84,7 +84,7 @@ pub fn optimize(
         vmaf_subsample: options.vmaf().map(|v| v.subsample),
         quality_field: options.metric.field().into(),
         constraints: options.constraints.clone(),
-        objective: options.objective,
+        objective: options.objective.clone(),
     };
     let mut manifest = Manifest::new(&info, &first.timeline, settings, options.jobs);
     for run in runs {
