@@ -26,5 +26,6 @@ mod report;
 mod sample;
 mod search;
 mod simulate;
+mod viewer_mix;
 mod vmaf;
 mod write_faults;
