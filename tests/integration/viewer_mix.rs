@@ -265,6 +265,30 @@ fn rungs_for_a_viewer_mix_and_the_refusals_of_bad_mixes() {
         );
     }
 
+    // The report shows each device's figures.
+    let html = tmp.path().join("report.html");
+    pertitle()
+        .arg("report")
+        .arg(&out)
+        .arg("-o")
+        .arg(&html)
+        .arg("--no-frames")
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(&html).unwrap();
+    for s in per {
+        let row = format!(
+            "<tr><th>device {} ({:.1}% of viewers)</th><td>{} {:.2}, plays {} of {} rungs</td></tr>",
+            s["name"].as_str().unwrap(),
+            100.0 * f(&s["share"]),
+            s["quality_key"].as_str().unwrap(),
+            f(&s["expected_quality"]),
+            s["playable_rungs"],
+            rungs.len()
+        );
+        assert!(html.contains(&row), "{row}");
+    }
+
     // Choosing again without --viewers keeps the mix, and the same rungs.
     let again = tmp.path().join("again/ladder.json");
     assert!(ladder(&out, &again, &[]).status.success());
@@ -292,7 +316,68 @@ fn rungs_for_a_viewer_mix_and_the_refusals_of_bad_mixes() {
     assert!(!both.status.success());
     assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
 
+    same_as_viewer_kbps(tmp.path(), &plain, lo, hi);
     refusals(tmp.path(), &scored, &plain, &mixdir);
+}
+
+/// A mix of one device that plays everything, judged by the run's own metric, with
+/// log-uniform bandwidth: the rungs of `--viewer-kbps`, from `ladder` and from `optimize`.
+fn same_as_viewer_kbps(tmp: &Path, plain: &Path, lo: f64, hi: f64) {
+    let (lo, hi) = (lo * 1.3, hi * 0.9);
+    let mix = tmp.join("any.json");
+    std::fs::write(
+        &mix,
+        json!({"devices": [{"device": "any", "share": 1, "quality": "psnr_y", "log_uniform": [lo, hi]}]})
+            .to_string(),
+    )
+    .unwrap();
+    let (a, b) = (tmp.join("any/ladder.json"), tmp.join("kbps/ladder.json"));
+    assert!(
+        ladder(plain, &a, &["--viewers", mix.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let spec = format!("{lo},{hi}");
+    assert!(
+        ladder(plain, &b, &["--viewer-kbps", &spec])
+            .status
+            .success()
+    );
+    let (a, b) = (common::read_manifest(&a), common::read_manifest(&b));
+    assert_eq!(a["ladders"][0]["rungs"], b["ladders"][0]["rungs"]);
+    let (qa, qb) = (
+        f(&a["ladders"][0]["summary"]["expected_quality"]),
+        f(&b["ladders"][0]["summary"]["expected_quality"]),
+    );
+    assert!((qa - qb).abs() < 1e-3, "{qa} vs {qb}");
+    assert_eq!(
+        a["ladders"][0]["summary"]["devices"][0]["playable_rungs"],
+        b["ladders"][0]["rungs"].as_array().unwrap().len()
+    );
+
+    // optimize takes --viewers too, and records the mix.
+    let clip = tmp.join("clip.mp4");
+    let run = tmp.join("optimized");
+    pertitle()
+        .args([
+            "optimize",
+            "--quiet",
+            "--metric",
+            "psnr",
+            "--preset",
+            "ultrafast",
+        ])
+        .args(["--resolutions", "240,120", "--crf", "18,24,30,36,42"])
+        .arg(&clip)
+        .arg("-o")
+        .arg(&run)
+        .arg("--viewers")
+        .arg(&mix)
+        .assert()
+        .success();
+    let o = common::read_manifest(&run.join("ladder.json"));
+    assert_eq!(o["ladders"][0]["rungs"], a["ladders"][0]["rungs"]);
+    assert_eq!(o["settings"]["objective"], a["settings"]["objective"]);
 }
 
 /// Bad mixes: one line naming the mix file and the cause, a failure, and nothing written.
