@@ -29,8 +29,8 @@
 //! (it is the player's cost, not the link's). Every window is weighted by its length, and the
 //! windows of every trace of the set are pooled: the distribution is that of the throughput
 //! at a random moment of the set's traces, played once each. `W` defaults to
-//! [`DEFAULT_WINDOW_S`] (30 s, about the buffer a player keeps: dash.js and Sabre use 25 to
-//! 30 s), and a mix file can set it. The quantile at `p` is the smallest window throughput
+//! [`DEFAULT_WINDOW_S`] (30 s, about the buffer a player keeps: Sabre's default buffer is
+//! 25 s), and a mix file can set it. The quantile at `p` is the smallest window throughput
 //! whose windows, with every slower window, hold at least a share `p` of the set's duration.
 //!
 //! # From parameters

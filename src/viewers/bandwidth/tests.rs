@@ -197,3 +197,37 @@ proptest! {
         }
     }
 }
+
+/// The shared trace sets (skipped when absent): every window counted, and medians of the
+/// magnitude their sources report (per-trace mean bandwidth: 3G about 1 Mbit/s, 4G about 32,
+/// FCC SD about 6, FCC HD about 16).
+#[test]
+fn the_shared_trace_sets_give_plausible_throughput() {
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/traces"));
+    if !dir.is_dir() {
+        eprintln!(
+            "SKIP the_shared_trace_sets_give_plausible_throughput: {} is absent",
+            dir.display()
+        );
+        return;
+    }
+    for (set, lo, hi) in [
+        ("3g_norway_hsdpa", 400.0, 2_000.0),
+        ("4g_ghent", 15_000.0, 45_000.0),
+        ("fcc_sd", 4_000.0, 10_000.0),
+        ("fcc_hd", 10_000.0, 30_000.0),
+    ] {
+        let traces = crate::simulate::network::load_traces(&dir.join(set)).unwrap();
+        let b = Bandwidth::from_traces(vec![set.into()], &traces, 30.0).unwrap();
+        let windows: usize = traces
+            .iter()
+            .map(|t| (t.duration_s() / 30.0 - 1e-9).ceil() as usize)
+            .sum();
+        let BandwidthSource::Traces { windows: got, .. } = b.from else {
+            panic!("{set}: {:?}", b.from);
+        };
+        assert_eq!(got, windows, "{set}");
+        let median = b.quantiles_kbps[50];
+        assert!((lo..hi).contains(&median), "{set}: median {median} kbps");
+    }
+}
