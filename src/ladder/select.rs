@@ -13,10 +13,10 @@
 //! on a pair of adjacent rungs (step ratio, quality gap, resolution order, no forced rung
 //! skipped), so the programme enforces all of them.
 //!
-//! With a viewer mix ([`Objective::viewers`], the `mix` submodule) the objective is the expected quality
-//! over the mix's devices, each viewer judged on their own device's quality scale and
-//! offered only the rungs their device plays; it is still a sum over adjacent pairs, and the
-//! same programme solves it exactly.
+//! With a viewer mix ([`Objective::viewers`]; the `mix` submodule) the objective is the
+//! expected quality over the mix's devices, each viewer judged on their own device's quality
+//! scale and offered only the rungs their device plays; it is still a sum over adjacent
+//! pairs, and the same programme solves it exactly.
 
 use super::candidates::Candidate;
 use super::constraints::Constraints;
