@@ -385,6 +385,15 @@ pub enum Error {
         problem: String,
     },
 
+    /// A viewer mix that cannot be used: the file, or its devices against the ladder.
+    #[error("{}: not a usable viewer mix: {problem}", path.display())]
+    InvalidMix {
+        /// The mix file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+
     /// A `simulation.json` that is not JSON of the simulation's shape.
     #[error("{}: not a pertitle simulation (`pertitle simulate -o DIR` writes one): {cause}", path.display())]
     InvalidSimulation {

@@ -85,7 +85,7 @@ pub fn optimize(
         vmaf_subsample: options.vmaf().map(|v| v.subsample),
         quality_field: options.metric.field().into(),
         constraints: options.constraints.clone(),
-        objective: options.objective,
+        objective: options.objective.clone(),
         devices: options.device_scoring(info.resolution())?,
     };
     let mut manifest = Manifest::new(&info, &first.timeline, settings, options.jobs);

@@ -173,6 +173,7 @@ mod tests {
                     viewer_kbps: [300.0, 2500.0],
                     expected_quality: 36.5,
                     interpolated_rungs: 1,
+                    ..Default::default()
                 },
                 comparison: None,
                 search: Default::default(),

@@ -27,5 +27,6 @@ mod report;
 mod sample;
 mod search;
 mod simulate;
+mod viewer_mix;
 mod vmaf;
 mod write_faults;
