@@ -385,6 +385,15 @@ pub enum Error {
         problem: String,
     },
 
+    /// A viewer mix that cannot be used: the file, or its devices against the ladder.
+    #[error("{}: not a usable viewer mix: {problem}", path.display())]
+    InvalidMix {
+        /// The mix file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+
     /// A `simulation.json` that is not JSON of the simulation's shape.
     #[error("{}: not a pertitle simulation (`pertitle simulate -o DIR` writes one): {cause}", path.display())]
     InvalidSimulation {
@@ -486,6 +495,8 @@ pub enum Setting {
     Formats,
     /// How encodes spend their bits (capped CRF, two-pass, one-pass bitrate).
     RateControl,
+    /// The device classes scored.
+    Devices,
 }
 
 impl Setting {
@@ -522,6 +533,7 @@ impl Setting {
             Setting::RankBy => "ranking metric",
             Setting::Formats => "package formats",
             Setting::RateControl => "rate control",
+            Setting::Devices => "device classes",
         }
     }
 }

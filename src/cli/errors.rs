@@ -50,6 +50,7 @@ fn flag(setting: Setting) -> &'static str {
         Setting::Formats => "--hls/--dash",
         Setting::RateControl if command == "package" => "--capped-crf",
         Setting::RateControl => "--rate-control/--reference-rate-control",
+        Setting::Devices => "--devices",
         _ => setting.name(),
     }
 }

@@ -33,7 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     pertitle::util::overwrite::refuse_input_overwrite(&args.output, &[&args.input], false)?;
     let mut manifest = Manifest::read(&args.input)?;
     let constraints = args.ladder.constraints(&manifest.settings.constraints);
-    let objective = args.ladder.objective(manifest.settings.objective)?;
+    let objective = args.ladder.objective(manifest.settings.objective.clone())?;
     manifest.select_rungs(constraints, objective)?;
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)

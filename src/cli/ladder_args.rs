@@ -1,6 +1,8 @@
 //! The ladder options shared by `optimize` and `ladder`.
 
 use pertitle::ladder::{Constraints, ForcedRung, Objective};
+use pertitle::viewers::mix::ViewerMix;
+use std::path::PathBuf;
 
 /// Constraints and objective of the rung selection. Each option left out keeps its base value
 /// (the defaults for `optimize`, the input manifest's for `ladder`).
@@ -63,6 +65,33 @@ pub struct LadderArgs {
     /// (log-uniform) [default: the candidates' bitrate range].
     #[arg(long, value_delimiter = ',', value_name = "LO,HI", num_args = 1)]
     viewer_kbps: Vec<f64>,
+    /// Choose the rungs for a viewer mix: devices (phone, laptop, tv, tv-4k, any, or a device
+    /// file), each with a share of the viewers and their bandwidth, from a JSON file.
+    ///
+    /// The rungs then maximize the expected quality over the mix: a viewer on a device plays
+    /// the highest rung the device can show (frame size, bitrate cap, decoder) whose bitrate
+    /// is within their bandwidth, judged on the device's own scale (`vmaf_phone`, measured by
+    /// `optimize --devices phone`; or the mix's "quality" for the device), and counts 0 below
+    /// the lowest rung it plays. A mix file:
+    ///
+    ///   {"window_s": 30, "devices": [
+    ///     {"device": "phone", "share": 0.6, "traces": "traces/3g_norway_hsdpa"},
+    ///     {"device": "tv", "share": 0.4, "log_normal": {"median_kbps": 6000, "sigma": 0.7}}]}
+    ///
+    /// Bandwidth: "traces" (a file, a directory, a profile such as constant:5000, or a list:
+    /// their throughput over windows of window_s seconds, default 30), "log_normal",
+    /// "log_uniform": [LO, HI], or "quantiles_kbps" (101 values). Relative paths are read from
+    /// the mix file's directory. A device without a share takes its class's default; shares
+    /// that do not sum to 1 are normalised, with a warning. The resolved mix is kept in the
+    /// manifest (settings.objective.viewers), so `pertitle ladder` keeps it until
+    /// --viewers or --viewer-kbps replaces it. docs/usage.md has the whole format.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "viewer_kbps",
+        verbatim_doc_comment
+    )]
+    viewers: Option<PathBuf>,
 }
 
 /// `command` (a subcommand taking [`LadderArgs`]) with each constraint's help ending in
@@ -124,12 +153,24 @@ impl LadderArgs {
         c
     }
 
-    /// `base` with --viewer-kbps applied.
+    /// `base` with --viewer-kbps or --viewers applied (each replaces the other). The mix
+    /// file's warnings go to stderr.
     pub fn objective(&self, base: Objective) -> anyhow::Result<Objective> {
+        if let Some(path) = &self.viewers {
+            let mix = ViewerMix::load(path)?;
+            for w in mix.warnings() {
+                eprintln!("pertitle: warning: {w}");
+            }
+            return Ok(Objective {
+                viewer_kbps: None,
+                viewers: Some(mix),
+            });
+        }
         match self.viewer_kbps.as_slice() {
             [] => Ok(base),
             &[lo, hi] if lo.is_finite() && lo > 0.0 && hi.is_finite() && hi > lo => Ok(Objective {
                 viewer_kbps: Some([lo, hi]),
+                viewers: None,
             }),
             _ => anyhow::bail!(
                 "invalid option: --viewer-kbps takes two bitrates LO,HI with 0 < LO < HI"

@@ -136,9 +136,19 @@ pub struct Args {
     vmaf_subsample: u32,
 
     /// Display size frames are scored at, WIDTHxHEIGHT: every encode is upscaled (bicubic)
-    /// to it, and so is the source when its size differs (default: the source's size).
+    /// to it, and so is the source when its size differs (default: the source's size; with
+    /// --devices, the display most of the classes are judged at).
     #[arg(long, value_name = "WxH")]
     display: Option<Resolution>,
+
+    /// Also score every point for these device classes, comma-separated: built-in phone,
+    /// laptop, tv, tv-4k, any, or a device class JSON file (docs/usage.md). Each class's
+    /// quality is VMAF by its model at its display (phone: the phone model at 1080p; laptop
+    /// and tv: v0.6.1 at 1080p; tv-4k: the 4k model at 2160p, for sources that tall), kept as
+    /// vmaf_<name> on every point and rung; classes judged at one display share one feature
+    /// pass. Turns VMAF on.
+    #[arg(long, value_delimiter = ',', value_name = "CLASSES")]
+    devices: Vec<String>,
 
     /// Parallel trial encodes (default: the number of cores).
     #[arg(short, long)]
@@ -315,6 +325,11 @@ pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
             .cache
             .clone()
             .map(pertitle::optimize::CacheSettings::new),
+        devices: args
+            .devices
+            .iter()
+            .map(|d| pertitle::viewers::device::Device::resolve(d))
+            .collect::<pertitle::Result<_>>()?,
     };
     options.validate()?;
     Ok(options)

@@ -59,9 +59,14 @@ pub struct Args {
     #[arg(long, value_name = "FILE_OR_DIR", required = true)]
     traces: Vec<String>,
 
-    /// Another ladder to play over the same sessions, shown side by side.
+    /// Another ladder to play over the same sessions, shown side by side (repeatable).
     #[arg(long, value_name = "LADDER")]
-    compare: Option<PathBuf>,
+    compare: Vec<PathBuf>,
+
+    /// Also play the fixed reference ladder LADDER was compared with (`optimize
+    /// --compare-to apple-hls`): its rungs as encoded and measured on the title.
+    #[arg(long)]
+    reference: bool,
 
     /// The ABR algorithm.
     #[arg(long, value_parser = super::values::one_of(&AbrKind::ALL), default_value_t = AbrKind::Dynamic)]
@@ -70,7 +75,8 @@ pub struct Args {
     /// The device class: phone (up to 1280x720, 8 Mbit/s, H.264/HEVC/AV1), laptop
     /// (1920x1080, 16 Mbit/s), tv (1920x1080, 20 Mbit/s), tv-4k (3840x2160, 40 Mbit/s),
     /// any (no limit), or a JSON file {"name", "max_width", "max_height", "max_kbps",
-    /// "codecs": ["h264", ...]}. Rungs above it are not offered.
+    /// "codecs": ["h264", ...]}. Rungs above it are not offered. A ladder optimized with
+    /// --devices including the class plays the class's own quality (vmaf_<class>).
     #[arg(long, value_name = "CLASS_OR_FILE", default_value = "any")]
     device: String,
 
@@ -106,14 +112,21 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     package: Option<PathBuf>,
 
-    /// A package of the --compare ladder.
+    /// A package of a --compare ladder (repeatable: the first for the first --compare, and
+    /// so on).
     #[arg(long, value_name = "DIR")]
-    compare_package: Option<PathBuf>,
+    compare_package: Vec<PathBuf>,
 
     /// The quality of a segment: a metric the ladder measured per segment (vmaf, psnr_y,
-    /// ssim_y, ...; default: the ladder's own).
+    /// ssim_y, vmaf_phone, ...; default: the device class's own when the ladder was scored
+    /// for it, else the ladder's).
     #[arg(long, value_name = "METRIC")]
     metric: Option<String>,
+
+    /// What delivering a GB (10^9 bytes) costs, dollars: the tables give each ladder's GB
+    /// and cost per viewing hour (a round CDN price by default; set your own).
+    #[arg(long, value_name = "DOLLARS", default_value_t = pertitle::viewers::cost::default_delivery_price())]
+    price_per_gb: f64,
 
     /// QoE: penalty per second of stall (default: the scale's top, 100 for VMAF).
     #[arg(long, value_name = "WEIGHT")]
@@ -198,13 +211,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         offsets: args.offsets,
         qoe: None,
     };
-    let mut ladders = vec![(args.ladder.clone(), args.package.clone())];
-    if let Some(c) = &args.compare {
-        ladders.push((c.clone(), args.compare_package.clone()));
+    let mut ladders = vec![(args.ladder.clone(), args.package.clone(), false)];
+    for (i, c) in args.compare.iter().enumerate() {
+        ladders.push((c.clone(), args.compare_package.get(i).cloned(), false));
+    }
+    if args.reference {
+        ladders.push((args.ladder.clone(), None, true));
     }
     let mut results = Vec::new();
-    for (path, package) in &ladders {
-        let movie = load_movie(&args, path, package.as_deref(), &device)?;
+    for (path, package, reference) in &ladders {
+        let movie = load_movie(&args, path, package.as_deref(), &device, *reference)?;
         let longest = movie.segment_s();
         anyhow::ensure!(
             args.buffer_seconds > longest,
@@ -242,6 +258,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             bola_gamma_p: args.gamma_p,
             safety: args.safety,
             horizon: args.horizon,
+            delivery_price_per_gb: args.price_per_gb,
         },
         ladders: results,
     };
@@ -299,8 +316,12 @@ fn check(args: &Args) -> anyhow::Result<()> {
         args.buffer_seconds
     );
     anyhow::ensure!(
-        args.compare_package.is_none() || args.compare.is_some(),
-        "--compare-package needs --compare"
+        args.price_per_gb >= 0.0 && args.price_per_gb.is_finite(),
+        "--price-per-gb must be a number, 0 or more"
+    );
+    anyhow::ensure!(
+        args.compare_package.len() <= args.compare.len(),
+        "--compare-package needs a --compare ladder for each package"
     );
     Ok(())
 }
@@ -312,9 +333,12 @@ fn load_movie(
     path: &Path,
     package: Option<&Path>,
     device: &Device,
+    reference: bool,
 ) -> anyhow::Result<Movie> {
     let beside = path.parent().map(|d| d.join("stream"));
     let package = match (package, &beside) {
+        // The reference ladder's rungs have their own trial encodes.
+        _ if reference => None,
         (Some(dir), _) => Some((PackageManifest::read(dir)?, dir)),
         // A ladder with rungs that were never encoded, written by `optimize --package`:
         // its package is beside it.
@@ -329,24 +353,44 @@ fn load_movie(
         (None, _) => None,
     };
     let mut codec = args.codec;
-    if codec.is_none()
-        && let Ok(m) = pertitle::Manifest::read(path)
-    {
-        codec = m
-            .ladders
-            .iter()
-            .map(|l| l.codec)
-            .find(|c| device.decodes(Some(*c)));
+    // A ladder scored for the device class plays the class's own quality.
+    let mut metric = args.metric.clone();
+    if let Ok(m) = pertitle::Manifest::read(path) {
+        if codec.is_none() {
+            codec = m
+                .ladders
+                .iter()
+                .map(|l| l.codec)
+                .find(|c| device.decodes(Some(*c)));
+        }
+        if metric.is_none() {
+            metric = m
+                .settings
+                .devices
+                .iter()
+                .find(|d| d.name == device.name)
+                .map(|d| d.key.clone());
+        }
     }
     let source = MovieSource {
         codec,
-        metric: args.metric.as_deref(),
+        metric: metric.as_deref(),
         package: package.as_ref().map(|(p, d)| (p, *d)),
+        reference,
     };
     let mut movie = Movie::load(path, source)?;
     // The absolute path, so that a report finds its own ladder whatever the directory.
     if let Ok(absolute) = std::fs::canonicalize(path) {
         movie.path = absolute;
+    }
+    if reference {
+        let manifest = pertitle::Manifest::read(path)?;
+        let name = movie
+            .codec
+            .and_then(|c| manifest.ladder(c))
+            .and_then(|l| l.comparison.as_ref())
+            .map_or("reference", |c| c.reference.name());
+        movie.path = PathBuf::from(format!("{}#{name}", movie.path.display()));
     }
     Ok(device.offer(movie)?)
 }
@@ -401,7 +445,11 @@ fn table(sim: &Simulation) -> String {
         out.push_str(&format!("{:<18}", "figure"));
         for (i, l) in sim.ladders.iter().enumerate() {
             let name = if sim.ladders.len() > 1 {
-                format!("{} ({})", ["A", "B"].get(i).unwrap_or(&"?"), l.quality)
+                format!(
+                    "{} ({})",
+                    char::from_u32('A' as u32 + (i % 26) as u32).unwrap_or('?'),
+                    l.quality
+                )
             } else {
                 l.quality.clone()
             };
@@ -429,6 +477,24 @@ fn table(sim: &Simulation) -> String {
                     )),
                     None => out.push_str(&format!(" | {:>36}", "-")),
                 }
+            }
+            out.push('\n');
+        }
+        for (name, per_hour) in [
+            ("GB per view hour", 1.0),
+            ("$ per 1000 h", 1000.0 * sim.settings.delivery_price_per_gb),
+        ] {
+            out.push_str(&format!("{name:<18}"));
+            for l in &sim.ladders {
+                let summary = if g == groups {
+                    &l.summary
+                } else {
+                    &l.sets[g].summary
+                };
+                out.push_str(&format!(
+                    " | {:>36}",
+                    format!("{:.3}", summary.gb_per_viewing_hour * per_hour)
+                ));
             }
             out.push('\n');
         }

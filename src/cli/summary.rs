@@ -95,10 +95,14 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
             ladder.search.sample.len()
         );
     }
-    println!(
-        "quality axis: {field}; expected {field} {:.3} for viewers at {:.0}-{:.0} kbps (log-uniform)",
-        l.expected_quality, l.viewer_kbps[0], l.viewer_kbps[1]
-    );
+    if l.devices.is_empty() {
+        println!(
+            "quality axis: {field}; expected {field} {:.3} for viewers at {:.0}-{:.0} kbps (log-uniform)",
+            l.expected_quality, l.viewer_kbps[0], l.viewer_kbps[1]
+        );
+    } else {
+        print_mix(manifest, ladder);
+    }
     if let Some(c) = &ladder.comparison {
         println!(
             "against {} ({} rungs measured on this title, {}):",
@@ -177,6 +181,42 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
         println!(
             "{} of {} encodes read from the cache (their CPU time is the original encodes')",
             t.cached_encodes, search.encodes
+        );
+    }
+}
+
+/// A ladder's expected quality over a viewer mix, overall and per device.
+fn print_mix(manifest: &Manifest, ladder: &CodecLadder) {
+    let l = &ladder.summary;
+    let file = manifest
+        .settings
+        .objective
+        .viewers
+        .as_ref()
+        .map_or(String::new(), |m| format!(" {}", m.file.display()));
+    println!(
+        "quality axis: {}; expected quality {:.3} over the viewer mix{file} (each device on its own scale):",
+        manifest.settings.quality_field, l.expected_quality
+    );
+    println!(
+        "  {:>12}  {:>6}  {:>14}  {:>9}  {:>11}",
+        "device", "share", "quality", "expected", "plays rungs"
+    );
+    for d in &l.devices {
+        println!(
+            "  {:>12}  {:>6.3}  {:>14}  {:>9.3}  {:>11}",
+            d.name,
+            d.share,
+            d.quality_key,
+            d.expected_quality,
+            format!("{} of {}", d.playable_rungs, ladder.rungs.len())
+        );
+    }
+    if !l.devices_without_decoder.is_empty() {
+        println!(
+            "  left out, no {} decoder: {}",
+            ladder.codec,
+            l.devices_without_decoder.join(", ")
         );
     }
 }

@@ -450,6 +450,7 @@ mod tests {
             vmaf_engine: None,
             vmaf_subsample: 1,
             sample: Vec::new(),
+            devices: Vec::new(),
         }
     }
 

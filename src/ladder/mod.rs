@@ -15,7 +15,7 @@ mod select;
 
 pub use candidates::{Candidate, CrfValues, Origin};
 pub use constraints::{Constraints, ForcedRung};
-pub use select::{Objective, Selection};
+pub use select::{MixTable, Objective, Selection};
 
 use crate::error::Result;
 use crate::ladder::hull::upper_hull;
@@ -32,6 +32,23 @@ pub struct Ladder {
     pub viewer_kbps: [f64; 2],
     /// Where each rung comes from, indices into the points given to [`build`].
     pub origins: Vec<Origin>,
+    /// With a viewer mix: each device's figures, in the mix's order (empty without one).
+    pub devices: Vec<DeviceExpectation>,
+}
+
+/// What one device of a viewer mix gets from a ladder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceExpectation {
+    /// The device class's name.
+    pub name: String,
+    /// The point metric its quality is on.
+    pub quality_key: String,
+    /// Its share of the viewers.
+    pub share: f64,
+    /// The mean quality its viewers get (0 below the lowest rung it plays).
+    pub expected_quality: f64,
+    /// The rungs it plays.
+    pub playable_rungs: usize,
 }
 
 /// Mark every point's `on_hull` (the upper convex hull of all points, in bitrate vs `metric`)
@@ -48,7 +65,29 @@ pub fn build(
     constraints.validate()?;
     mark_hull(points, metric);
     let cands = candidates::candidates(points, metric, constraints, values)?;
-    let selection = select::select(&cands, constraints, objective)?;
+    let table = match &objective.viewers {
+        Some(mix) => Some(MixTable::new(mix, points, &cands)?),
+        None => None,
+    };
+    let selection = match &table {
+        Some(t) => select::select_with(&cands, constraints, objective, Some(t))?,
+        None => select::select(&cands, constraints, objective)?,
+    };
+    let devices = match (&objective.viewers, &table) {
+        (Some(mix), Some(t)) => mix
+            .devices
+            .iter()
+            .enumerate()
+            .map(|(d, m)| DeviceExpectation {
+                name: m.name.clone(),
+                quality_key: m.quality_key.clone(),
+                share: m.share,
+                expected_quality: selection.per_device.get(d).copied().unwrap_or(0.0),
+                playable_rungs: t.playable(d, &selection.rungs),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let rungs = selection
         .rungs
         .iter()
@@ -59,6 +98,7 @@ pub fn build(
         expected_quality: selection.expected_quality,
         viewer_kbps: selection.viewer_kbps,
         origins: selection.rungs.iter().map(|&i| cands[i].origin).collect(),
+        devices,
     })
 }
 
@@ -88,6 +128,9 @@ fn rung(points: &[Point], c: &Candidate, segment_durations_s: &[f64]) -> Rung {
         ),
     }
 }
+
+#[cfg(test)]
+mod mix_tests;
 
 #[cfg(test)]
 mod tests {

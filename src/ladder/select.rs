@@ -12,19 +12,33 @@
 //! their top. Every constraint is on a single rung (range, bottom rung) or
 //! on a pair of adjacent rungs (step ratio, quality gap, resolution order, no forced rung
 //! skipped), so the programme enforces all of them.
+//!
+//! With a viewer mix ([`Objective::viewers`]; the `mix` submodule) the objective is the
+//! expected quality over the mix's devices, each viewer judged on their own device's quality
+//! scale and offered only the rungs their device plays; it is still a sum over adjacent
+//! pairs, and the same programme solves it exactly.
 
 use super::candidates::Candidate;
 use super::constraints::Constraints;
 use crate::error::{Blocking, Error, Result, Setting};
+use crate::viewers::mix::ViewerMix;
 use serde::{Deserialize, Serialize};
 
-/// Who the ladder is for: the range of viewers' bandwidths.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) mod mix;
+
+pub use mix::MixTable;
+
+/// Who the ladder is for: the range of viewers' bandwidths, or a viewer mix.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Objective {
     /// Viewers' bandwidths are log-uniform over this range, kbit/s (`None`: from the lowest
-    /// candidate's bitrate to the top rung's).
+    /// candidate's bitrate to the top rung's). Not used when `viewers` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewer_kbps: Option<[f64; 2]>,
+    /// The viewers as a mix of devices, each with its share, caps, quality scale and
+    /// bandwidth distribution (`--viewers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewers: Option<ViewerMix>,
 }
 
 /// The chosen rungs (indices into the candidates, by increasing bitrate) and their expected
@@ -35,8 +49,12 @@ pub struct Selection {
     pub rungs: Vec<usize>,
     /// Mean quality a viewer gets over `viewer_kbps` (0 below the lowest rung).
     pub expected_quality: f64,
-    /// The bandwidth range the expectation is over.
+    /// The bandwidth range the expectation is over (with a viewer mix: from the lowest
+    /// positive bandwidth quantile of any device to the highest).
     pub viewer_kbps: [f64; 2],
+    /// With a viewer mix: each device's expected quality on its own scale, in the mix's
+    /// order (empty without a mix).
+    pub per_device: Vec<f64>,
 }
 
 /// Relative slack on bitrate ratios and quality gaps, so that values equal up to rounding
@@ -61,7 +79,19 @@ fn bottom_ok(c: &Constraints, x: &Candidate) -> bool {
 }
 
 /// The optimal ladder, or `None` when the constraints cannot all be met.
+#[cfg(test)]
 fn solve(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Option<Selection> {
+    solve_with(cands, c, objective, None)
+}
+
+/// The optimal ladder for the viewers of `objective`'s range, or of `mix` when given (the
+/// mix's table over `cands`).
+fn solve_with(
+    cands: &[Candidate],
+    c: &Constraints,
+    objective: &Objective,
+    mix: Option<&MixTable>,
+) -> Option<Selection> {
     let n = cands.len();
     if n == 0 {
         return None;
@@ -73,9 +103,23 @@ fn solve(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Option<
             .total_cmp(&cands[b].quality)
             .then(b.cmp(&a))
     })?;
-    let [lo, hi] = viewer_range(cands, top, objective);
+    let [lo, hi] = match mix {
+        Some(m) => m.range(),
+        None => viewer_range(cands, top, objective),
+    };
     let span = (hi / lo).ln();
     let lw = |k: f64| k.clamp(lo, hi).ln();
+    // The objective's term of rung i followed by rung j, and of j as the top rung.
+    let term = |i: usize, j: usize| match mix {
+        Some(m) => m.pair(i, j),
+        None => cands[i].quality * (lw(cands[j].kbps) - lw(cands[i].kbps)),
+    };
+    let tail = |j: usize| match mix {
+        Some(m) => m.tail(j),
+        None => cands[j].quality * (hi.ln() - lw(cands[j].kbps)),
+    };
+    // With a mix, every device plays a prefix of the ladder (see `mix`).
+    let prefix_ok = |i: usize, j: usize| mix.is_none_or(|m| m.prefix(i, j));
     // first_forced / last_forced: no chain may start above the first forced candidate or end
     // below the last one; next_forced[i]: the first forced index after i.
     let first_forced = cands.iter().position(|x| x.forced).unwrap_or(n);
@@ -106,10 +150,10 @@ fn solve(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Option<
                 if best[k - 1][i] == f64::NEG_INFINITY || next_forced[i] < j {
                     continue;
                 }
-                if !pair_ok(c, &cands[i], &cands[j]) {
+                if !pair_ok(c, &cands[i], &cands[j]) || !prefix_ok(i, j) {
                     continue;
                 }
-                let v = best[k - 1][i] + cands[i].quality * (lw(cands[j].kbps) - lw(cands[i].kbps));
+                let v = best[k - 1][i] + term(i, j);
                 if v > best[k][j] {
                     best[k][j] = v;
                     from[k][j] = i;
@@ -125,7 +169,7 @@ fn solve(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Option<
             if row[j] == f64::NEG_INFINITY {
                 continue;
             }
-            let total = row[j] + cands[j].quality * (hi.ln() - lw(cands[j].kbps));
+            let total = row[j] + tail(j);
             if winner.is_none_or(|(v, _, _)| total > v) {
                 winner = Some((total, k, j));
             }
@@ -139,12 +183,13 @@ fn solve(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Option<
         k -= 1;
     }
     rungs.reverse();
-    let expected_quality = if span > 0.0 {
-        total / span
-    } else {
-        cands[*rungs.last()?].quality
+    let expected_quality = match mix {
+        Some(_) => total,
+        None if span > 0.0 => total / span,
+        None => cands[*rungs.last()?].quality,
     };
     Some(Selection {
+        per_device: mix.map_or_else(Vec::new, |m| m.per_device(&rungs)),
         rungs,
         expected_quality,
         viewer_kbps: [lo, hi],
@@ -162,14 +207,29 @@ fn viewer_range(cands: &[Candidate], top: usize, objective: &Objective) -> [f64;
 /// The optimal ladder among `cands` (sorted by bitrate), or an error naming the constraint
 /// that cannot be met.
 pub fn select(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Result<Selection> {
-    if let Some(s) = solve(cands, c, objective) {
+    select_with(cands, c, objective, None)
+}
+
+/// [`select`] for the viewers of `mix` (a table over `cands`) when given.
+pub fn select_with(
+    cands: &[Candidate],
+    c: &Constraints,
+    objective: &Objective,
+    mix: Option<&MixTable>,
+) -> Result<Selection> {
+    if let Some(s) = solve_with(cands, c, objective, mix) {
         return Ok(s);
     }
-    Err(diagnose(cands, c, objective))
+    Err(diagnose(cands, c, objective, mix))
 }
 
 /// Which constraints stand in the way: each is dropped in turn and the problem solved again.
-fn diagnose(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Error {
+fn diagnose(
+    cands: &[Candidate],
+    c: &Constraints,
+    objective: &Objective,
+    mix: Option<&MixTable>,
+) -> Error {
     let lo = cands.iter().map(|x| x.kbps).fold(f64::INFINITY, f64::min);
     let hi = cands.iter().map(|x| x.kbps).fold(0.0, f64::max);
     let one = |setting: Setting, value: String| Blocking {
@@ -235,7 +295,7 @@ fn diagnose(cands: &[Candidate], c: &Constraints, objective: &Objective) -> Erro
         } else {
             cands
         };
-        if solve(cands, &r, objective).is_some() {
+        if solve_with(cands, &r, objective, mix).is_some() {
             blocking.push(culprit);
         }
     }

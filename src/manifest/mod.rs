@@ -188,6 +188,10 @@ pub struct Settings {
     pub constraints: Constraints,
     /// Whom the rungs were chosen for.
     pub objective: Objective,
+    /// The device classes every point and rung was also scored for: each one's VMAF model
+    /// and display, and the key of its quality in `pooling` and `segment_means`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<crate::measure::devices::DeviceScoring>,
 }
 
 /// The ladder's objective value.
@@ -199,6 +203,30 @@ pub struct LadderSummary {
     pub expected_quality: f64,
     /// Rungs interpolated between measured CRFs.
     pub interpolated_rungs: usize,
+    /// With a viewer mix (`settings.objective.viewers`): what each device of the mix gets,
+    /// in the mix's order; `expected_quality` is then their mean weighted by share, each on
+    /// its own device's scale.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceSummary>,
+    /// With a viewer mix: its devices that have no decoder for this ladder's codec, left out
+    /// of this ladder's objective (the others' shares are normalised again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices_without_decoder: Vec<String>,
+}
+
+/// What one device of a viewer mix gets from a ladder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceSummary {
+    /// The device class.
+    pub name: String,
+    /// The point metric its viewers' quality is on (`vmaf_phone`).
+    pub quality_key: String,
+    /// Its share of this ladder's viewers.
+    pub share: f64,
+    /// The mean quality its viewers get, on its own scale (0 below the lowest rung it plays).
+    pub expected_quality: f64,
+    /// How many of the rungs it plays (the lowest ones: its screen and bitrate cap).
+    pub playable_rungs: usize,
 }
 
 /// How the trial points were chosen.
@@ -435,11 +463,23 @@ impl CodecLadder {
         segment_durations_s: &[f64],
     ) -> Result<()> {
         let mut points = self.points.clone();
+        // A viewer mix counts only the devices that decode this codec.
+        let (objective, without_decoder) = match &objective.viewers {
+            Some(mix) => {
+                let (mix, left) = mix.for_codec(self.codec)?;
+                let objective = Objective {
+                    viewers: Some(mix),
+                    ..objective.clone()
+                };
+                (std::borrow::Cow::Owned(objective), left)
+            }
+            None => (std::borrow::Cow::Borrowed(objective), Vec::new()),
+        };
         let ladder = ladder::build(
             &mut points,
             metric,
             constraints,
-            objective,
+            &objective,
             segment_durations_s,
             ladder::CrfValues::of(self.codec),
         )?;
@@ -451,6 +491,7 @@ impl CodecLadder {
         }
         self.points = points;
         self.set_ladder(ladder, metric);
+        self.summary.devices_without_decoder = without_decoder;
         Ok(())
     }
 
@@ -460,6 +501,18 @@ impl CodecLadder {
             viewer_kbps: ladder.viewer_kbps.map(|k| round(k, 3)),
             expected_quality: round(ladder.expected_quality, 4),
             interpolated_rungs: ladder.rungs.iter().filter(|r| r.interpolated).count(),
+            devices: ladder
+                .devices
+                .iter()
+                .map(|d| DeviceSummary {
+                    name: d.name.clone(),
+                    quality_key: d.quality_key.clone(),
+                    share: round(d.share, 6),
+                    expected_quality: round(d.expected_quality, 4),
+                    playable_rungs: d.playable_rungs,
+                })
+                .collect(),
+            devices_without_decoder: Vec::new(),
         };
         self.rungs = ladder.rungs;
         if let Some(c) = self.comparison.take() {

@@ -47,6 +47,9 @@ pub struct UnitIdentity {
     pub vmaf_subsample: u32,
     /// The source segments encoded, when only a sample is.
     pub sample: Vec<Window>,
+    /// The device classes scored besides the main metrics (left out of the key when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<crate::measure::devices::DeviceScoring>,
 }
 
 impl UnitIdentity {
@@ -228,6 +231,7 @@ mod tests {
             vmaf_engine: Some("libvmaf 3.2.0".into()),
             vmaf_subsample: 1,
             sample: Vec::new(),
+            devices: Vec::new(),
         }
     }
 
@@ -242,6 +246,7 @@ mod tests {
                 ssim_y: vec![0.987654321, 0.99],
                 vmaf: vec![91.25, 92.0 + 64.0 * f64::EPSILON],
                 vmaf_every: 1,
+                devices: [("vmaf_phone".to_string(), vec![97.5, 98.0])].into(),
             },
             segment_bits: vec![123456, 7890],
             encode_cpu: Duration::from_millis(1500),

@@ -3,6 +3,7 @@
 //! parallel.
 
 pub(crate) mod cache;
+pub mod devices;
 pub mod metrics;
 pub mod point;
 pub(crate) mod sample;
@@ -15,6 +16,7 @@ use crate::encode::encoder::{ENCODER_THREADS, EncoderSettings};
 use crate::encode::segment::Segmenter;
 use crate::error::{Error, Result, Setting};
 use crate::measure::cache::{Cache, UNIT_FORMAT, UnitIdentity};
+use crate::measure::devices::{DevicePlan, DeviceScoring};
 use crate::measure::metrics::vmaf::{VmafEngine, VmafSettings};
 use crate::measure::sample::Sample;
 use crate::measure::source_pass::Frames;
@@ -56,6 +58,9 @@ pub struct MeasureOptions {
     /// Where the first passes of two-pass points left their statistics (see
     /// [`crate::encode::rate_control::stats_file`]); `None` when no point is two-pass.
     pub pass_dir: Option<std::path::PathBuf>,
+    /// Device classes scored besides the main metrics (each its VMAF model at its display),
+    /// which needs `vmaf` by the native engine.
+    pub devices: Vec<DeviceScoring>,
 }
 
 /// Estimated peak memory of one trial point, bytes per pixel of its resolution: the
@@ -272,6 +277,7 @@ pub fn unit_identity(
             .sample
             .as_ref()
             .map_or_else(Vec::new, |s| s.windows().to_vec()),
+        devices: options.devices.clone(),
     }
 }
 
@@ -295,9 +301,26 @@ fn measure_pass(
     settings.pass_dir = options.pass_dir.clone();
     // Scores are computed against the source at the display size.
     let display = options.display.unwrap_or(size);
+    let devices = match options.vmaf {
+        Some(v) => DevicePlan::new(&options.devices, display, &v)?,
+        None if options.devices.is_empty() => DevicePlan::default(),
+        None => {
+            return Err(Error::Internal("device classes scored without VMAF".into()));
+        }
+    };
     let mut trials: Vec<Trial> = specs
         .par_iter()
-        .map(|&spec| Trial::open(spec, display, rate, segmenter, &settings, options.vmaf))
+        .map(|&spec| {
+            Trial::open(
+                spec,
+                display,
+                rate,
+                segmenter,
+                &settings,
+                options.vmaf,
+                &devices,
+            )
+        })
         .collect::<Result<_>>()?;
 
     let expected = match &options.sample {
@@ -305,10 +328,11 @@ fn measure_pass(
         None => reader.expected_frames().unwrap_or(0),
     };
     progress.pass_started(specs, done, total, expected);
-    let outcome = source_pass::run(
+    let outcome = source_pass::run_with_displays(
         reader,
         &mut trials,
         Some(display),
+        &devices.displays,
         frames,
         options.vmaf,
         &|| progress.frame(),

@@ -70,6 +70,8 @@ pub trait Measured {
     fn ssim_y(&self) -> f64;
     /// `None` when VMAF was not measured.
     fn vmaf(&self) -> Option<f64>;
+    /// Every measured metric pooled, by name (device classes' VMAF included: `vmaf_phone`).
+    fn pooling(&self) -> &BTreeMap<String, Pooled>;
 }
 
 /// Implements [`Measured`] for a type with the fields of the same names.
@@ -87,6 +89,11 @@ macro_rules! measured_fields {
             }
             fn vmaf(&self) -> Option<f64> {
                 self.vmaf
+            }
+            fn pooling(
+                &self,
+            ) -> &std::collections::BTreeMap<String, $crate::measure::metrics::pool::Pooled> {
+                &self.pooling
             }
         }
     )*};

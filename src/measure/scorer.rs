@@ -4,6 +4,9 @@
 //! ([`crate::package::rendition`]) both score through a [`Scorer`].
 
 use crate::error::{Error, Result};
+use crate::measure::devices::DevicePlan;
+use crate::measure::metrics::Plane;
+use crate::measure::metrics::vmaf::native::NativeScorer;
 use crate::measure::metrics::vmaf::{VmafScorer, VmafSettings};
 use crate::measure::metrics::{FrameScores, FrameSeries};
 use crate::measure::source_pass::{PassOutcome, Reference};
@@ -29,8 +32,25 @@ pub struct Scorer {
     vmaf: Option<VmafScorer>,
     /// Every this many frames is scored by VMAF.
     vmaf_every: u32,
+    /// Device classes whose scores are the main VMAF's.
+    same_as_main: Vec<String>,
+    /// Device classes scored by the main VMAF scorer's extra models, in its models' order.
+    main_extra: Vec<String>,
+    /// Device classes with features of their own.
+    devices: Vec<DeviceView>,
     /// The decoder was told the packets ended.
     ended: bool,
+}
+
+/// Device classes sharing one set of features at one display.
+struct DeviceView {
+    /// The display (0: the pass's, `i`: its other display `i - 1`).
+    view: usize,
+    /// Resizes decoded frames to that display (none: they have its size already).
+    upscaler: Option<Scaler>,
+    scorer: NativeScorer,
+    /// The classes' keys, in the scorer's models' order.
+    keys: Vec<String>,
 }
 
 impl Scorer {
@@ -43,6 +63,50 @@ impl Scorer {
         display: Resolution,
         vmaf: Option<VmafSettings>,
     ) -> Result<Self> {
+        Self::open_with_devices(
+            label,
+            parameters,
+            resolution,
+            display,
+            vmaf,
+            &DevicePlan::default(),
+        )
+    }
+
+    /// [`Self::open`], also scoring the device classes of `devices` (which need `vmaf`, by
+    /// the native engine; the pass prepares the references at `devices.displays`).
+    pub fn open_with_devices(
+        label: &str,
+        parameters: codec::Parameters,
+        resolution: Resolution,
+        display: Resolution,
+        vmaf: Option<VmafSettings>,
+        devices: &DevicePlan,
+    ) -> Result<Self> {
+        if !devices.is_empty() && vmaf.is_none() {
+            return Err(Error::Internal("device classes scored without VMAF".into()));
+        }
+        let views = devices
+            .groups
+            .iter()
+            .map(|g| {
+                let size = devices.view_size(g.view, display);
+                let models: Vec<_> = g.models.iter().map(|(_, m)| *m).collect();
+                Ok(DeviceView {
+                    view: g.view,
+                    upscaler: (resolution != size)
+                        .then(|| Scaler::new(resolution, size, Kernel::Bicubic))
+                        .transpose()?,
+                    scorer: NativeScorer::with_models(
+                        &models,
+                        size.width as usize,
+                        size.height as usize,
+                    )?,
+                    keys: g.models.iter().map(|(k, _)| k.clone()).collect(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let extra_models: Vec<_> = devices.main_extra.iter().map(|(_, m)| *m).collect();
         let decoder = VideoDecoder::open(parameters, 1)
             .map_err(|e| Error::ffmpeg(format!("decoding {label}"), e))?;
         let upscaler = if resolution == display {
@@ -58,9 +122,14 @@ impl Scorer {
             series: FrameSeries::default(),
             // Scored in the worker's own thread: the workers already keep every core busy.
             vmaf: vmaf
-                .map(|v| VmafScorer::new(&v, display.width, display.height, 0))
+                .map(|v| {
+                    VmafScorer::with_models(&v, &extra_models, display.width, display.height, 0)
+                })
                 .transpose()?,
             vmaf_every: vmaf.map_or(1, |v| v.subsample.max(1)),
+            same_as_main: devices.same_as_main.clone(),
+            main_extra: devices.main_extra.iter().map(|(k, _)| k.clone()).collect(),
+            devices: views,
             ended: false,
         })
     }
@@ -109,8 +178,23 @@ impl Scorer {
             )));
         }
         if let Some(v) = self.vmaf.take() {
-            self.series.vmaf = v.finish(&pass.motion2)?;
+            let mut scores = v.finish_all(&pass.motion2)?.into_iter();
+            self.series.vmaf = scores.next().unwrap_or_default();
             self.series.vmaf_every = self.vmaf_every;
+            for (key, s) in self.main_extra.iter().zip(scores) {
+                self.series.devices.insert(key.clone(), s);
+            }
+            for key in &self.same_as_main {
+                self.series
+                    .devices
+                    .insert(key.clone(), self.series.vmaf.clone());
+            }
+        }
+        for d in std::mem::take(&mut self.devices) {
+            let scores = d.scorer.finish_all(pass.motion2_at(d.view))?;
+            for (key, s) in d.keys.into_iter().zip(scores) {
+                self.series.devices.insert(key, s);
+            }
         }
         Ok(self.series)
     }
@@ -147,8 +231,38 @@ impl Scorer {
                     distorted,
                 )?;
             }
+            if reference.vmaf_scored {
+                for d in &mut self.devices {
+                    let (_, shared) = reference.at_display(d.view);
+                    let shared = shared.ok_or_else(|| {
+                        Error::Internal(format!(
+                            "no VMAF reference at display {} for frame {}",
+                            d.view, reference.position
+                        ))
+                    })?;
+                    if d.view == 0 {
+                        d.scorer
+                            .push(reference.position, shared, Plane::of_frame(distorted, 0));
+                        continue;
+                    }
+                    let resized = match d.upscaler.as_mut() {
+                        Some(up) => {
+                            let mut buffer = upscaled_frame(up);
+                            up.scale_into(&decoded, &mut buffer)?;
+                            Some(buffer)
+                        }
+                        None => None,
+                    };
+                    let at_size = resized.as_ref().unwrap_or(&decoded);
+                    d.scorer
+                        .push(reference.position, shared, Plane::of_frame(at_size, 0));
+                    if let Some(buffer) = resized {
+                        give_back(buffer);
+                    }
+                }
+            }
             if let Some(buffer) = upscaled {
-                UPSCALED.set(Some(buffer));
+                give_back(buffer);
             }
         }
         Ok(())
@@ -156,20 +270,28 @@ impl Scorer {
 }
 
 thread_local! {
-    /// The frame decoded frames are upscaled into on this thread, reused by every encode
-    /// scored on it (a frame is scored before the next is upscaled), so that a pass holds one
-    /// per thread rather than one per encode.
-    static UPSCALED: std::cell::Cell<Option<frame::Video>> = const { std::cell::Cell::new(None) };
+    /// The frames decoded frames are upscaled into on this thread, one per display size,
+    /// reused by every encode scored on it (a frame is scored before the next is upscaled),
+    /// so that a pass holds one per thread and display rather than one per encode.
+    static UPSCALED: std::cell::RefCell<Vec<frame::Video>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The thread's frame to upscale into with `scaler` (a new one if it holds none of the
-/// scaler's output size); give it back to [`UPSCALED`] once scored.
+/// scaler's output size); give it back with [`give_back`] once scored.
 fn upscaled_frame(scaler: &Scaler) -> frame::Video {
     let size = scaler.output_size();
-    match UPSCALED.take() {
-        Some(f) if Resolution::new(f.width(), f.height()) == size => f,
-        _ => scaler.output_frame(),
-    }
+    let held = UPSCALED.with_borrow_mut(|frames| {
+        let i = frames
+            .iter()
+            .position(|f| Resolution::new(f.width(), f.height()) == size)?;
+        Some(frames.swap_remove(i))
+    });
+    held.unwrap_or_else(|| scaler.output_frame())
+}
+
+/// Keep `frame` for the thread's next upscale to its size.
+fn give_back(frame: frame::Video) {
+    UPSCALED.with_borrow_mut(|frames| frames.push(frame));
 }
 
 /// A sink of a pass that scores its encode, drained after the pass's last frame.

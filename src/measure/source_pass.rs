@@ -48,6 +48,18 @@ pub struct Reference {
     vmaf: OnceLock<FrameReference>,
     /// Where that work's buffers come from and go back to, when that engine scores it.
     vmaf_buffers: Option<Arc<ReferenceBuffers>>,
+    /// The frame at each of the pass's other displays (device classes judged at another
+    /// size), with the native engine's reference work on it.
+    displays: Vec<DisplayReference>,
+}
+
+/// A source frame at one of a pass's other displays, and the native VMAF engine's reference
+/// work on it once a sink has asked for it.
+pub struct DisplayReference {
+    /// The frame at that display.
+    pub frame: frame::Video,
+    vmaf: OnceLock<FrameReference>,
+    buffers: Arc<ReferenceBuffers>,
 }
 
 impl Reference {
@@ -62,10 +74,32 @@ impl Reference {
         }))
     }
 
+    /// The frame at display `view` (0: the pass's display, `i`: its other display `i - 1`)
+    /// and the native VMAF engine's reference work on it, on the frames VMAF scores.
+    pub fn at_display(&self, view: usize) -> (&frame::Video, Option<&FrameReference>) {
+        if view == 0 {
+            return (&self.frame, self.vmaf());
+        }
+        let d = &self.displays[view - 1];
+        let shared = self.vmaf_scored.then(|| {
+            d.vmaf.get_or_init(|| {
+                let mut shared = d.buffers.take();
+                shared.compute(Plane::of_frame(&d.frame, 0));
+                shared
+            })
+        });
+        (&d.frame, shared)
+    }
+
     /// Give the reference work's buffers back, for another frame's.
     fn release_vmaf(&mut self) {
         if let (Some(shared), Some(buffers)) = (self.vmaf.take(), &self.vmaf_buffers) {
             buffers.put(shared);
+        }
+        for d in &mut self.displays {
+            if let Some(shared) = d.vmaf.take() {
+                d.buffers.put(shared);
+            }
         }
     }
 }
@@ -96,6 +130,21 @@ impl ReferenceBuffers {
 pub struct PassOutcome {
     /// The native VMAF engine's motion2 of every fed frame, in order (empty otherwise).
     pub motion2: Vec<f64>,
+    /// The same at each of the pass's other displays.
+    pub display_motion2: Vec<Vec<f64>>,
+}
+
+impl PassOutcome {
+    /// The motion2 of every fed frame at display `view` (0: the pass's display).
+    pub fn motion2_at(&self, view: usize) -> &[f64] {
+        if view == 0 {
+            &self.motion2
+        } else {
+            self.display_motion2
+                .get(view - 1)
+                .map_or(&[], Vec::as_slice)
+        }
+    }
 }
 
 /// Which source frames a pass feeds its sinks, and as which frames.
@@ -158,6 +207,21 @@ pub fn run(
     vmaf: Option<VmafSettings>,
     frame_done: &(dyn Fn() + Sync),
 ) -> Result<PassOutcome> {
+    run_with_displays(reader, sinks, display, &[], frames, vmaf, frame_done)
+}
+
+/// [`run`], with the reference frames also resized (bicubic) to each of `other_displays`,
+/// where the native VMAF engine's reference work and motion are computed as at `display`
+/// (device classes judged at another size: [`Reference::at_display`]).
+pub fn run_with_displays(
+    reader: FrameReader,
+    sinks: &mut [impl FrameSink],
+    display: Option<Resolution>,
+    other_displays: &[Resolution],
+    frames: Frames<'_>,
+    vmaf: Option<VmafSettings>,
+    frame_done: &(dyn Fn() + Sync),
+) -> Result<PassOutcome> {
     let size = reader.resolution();
     // One downscaler per distinct resolution below the source; each sink reads its input
     // from its resolution's slot.
@@ -198,6 +262,29 @@ pub fn run(
             free: Mutex::new(Vec::new()),
         })
     });
+    // The other displays: a scaler, a motion track and reference buffers each.
+    let mut other_scalers: Vec<Option<Scaler>> = other_displays
+        .iter()
+        .map(|&d| {
+            (d != size)
+                .then(|| Scaler::new(size, d, Kernel::Bicubic))
+                .transpose()
+        })
+        .collect::<Result<_>>()?;
+    let mut other_motion: Vec<MotionTrack> = other_displays
+        .iter()
+        .map(|d| MotionTrack::new(d.width as usize, d.height as usize))
+        .collect();
+    let other_buffers: Vec<Arc<ReferenceBuffers>> = other_displays
+        .iter()
+        .map(|d| {
+            Arc::new(ReferenceBuffers {
+                width: d.width as usize,
+                height: d.height as usize,
+                free: Mutex::new(Vec::new()),
+            })
+        })
+        .collect();
     let fed = |i: u64| frames.map(i).is_some();
     // References the sinks have let go of are reused, buffers and all.
     let mut pool: Vec<Arc<Reference>> = Vec::new();
@@ -229,7 +316,8 @@ pub fn run(
             let item = item?;
             let is_fed = item.pts().is_some();
             // A frame not fed may still be the neighbour whose motion a fed frame needs.
-            if !(is_fed || motion.is_some() && MotionTrack::needed(index, fed)) {
+            let tracks_motion = motion.is_some() || !other_motion.is_empty();
+            if !(is_fed || tracks_motion && MotionTrack::needed(index, fed)) {
                 continue;
             }
             let vmaf_scored = is_fed && vmaf.is_some_and(|v| v.scores(position as u64));
@@ -273,13 +361,28 @@ pub fn run(
             );
             let frame = frame?;
             downscaled?;
-            let fresh = |frame| {
+            let displays = other_scalers
+                .par_iter_mut()
+                .zip(other_buffers.par_iter())
+                .map(|(scaler, buffers)| {
+                    Ok(DisplayReference {
+                        frame: match scaler {
+                            Some(scaler) => scaler.scale(&source)?,
+                            None => (*source).clone(),
+                        },
+                        vmaf: OnceLock::new(),
+                        buffers: Arc::clone(buffers),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let fresh = |frame, displays| {
                 Arc::new(Reference {
                     frame,
                     position,
                     vmaf_scored,
                     vmaf: OnceLock::new(),
                     vmaf_buffers: vmaf_buffers.clone(),
+                    displays,
                 })
             };
             let r = match reference.take() {
@@ -288,14 +391,18 @@ pub fn run(
                         slot.frame = frame;
                         slot.position = position;
                         slot.vmaf_scored = vmaf_scored;
+                        slot.displays = displays;
                         old
                     }
-                    None => fresh(frame),
+                    None => fresh(frame, displays),
                 },
-                None => fresh(frame),
+                None => fresh(frame, displays),
             };
             if let Some(m) = motion.as_mut() {
                 m.push(index, Plane::of_frame(&r.frame, 0), is_fed);
+            }
+            for (m, d) in other_motion.iter_mut().zip(&r.displays) {
+                m.push(index, Plane::of_frame(&d.frame, 0), is_fed);
             }
             if !is_fed {
                 continue;
@@ -316,6 +423,10 @@ pub fn run(
                 Some(m) => m.motion2()?,
                 None => Vec::new(),
             },
+            display_motion2: other_motion
+                .iter()
+                .map(MotionTrack::motion2)
+                .collect::<Result<_>>()?,
         })
     })
 }

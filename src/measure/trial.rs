@@ -5,6 +5,7 @@ use crate::encode::cputime::thread_cpu_time;
 use crate::encode::encoder::{Encoder, EncoderSettings, RateControl};
 use crate::encode::segment::{SegmentBits, Segmenter};
 use crate::error::Result;
+use crate::measure::devices::DevicePlan;
 use crate::measure::metrics::FrameSeries;
 use crate::measure::metrics::vmaf::VmafSettings;
 use crate::measure::scorer::{Drain, Scorer};
@@ -74,7 +75,8 @@ pub struct Trial {
 }
 
 impl Trial {
-    /// A trial whose decoded frames are scored at `display` size (upscaled bicubic).
+    /// A trial whose decoded frames are scored at `display` size (upscaled bicubic), and
+    /// for the device classes of `devices` at theirs.
     pub fn open(
         spec: TrialSpec,
         display: Resolution,
@@ -82,14 +84,16 @@ impl Trial {
         segmenter: Segmenter,
         settings: &EncoderSettings,
         vmaf: Option<VmafSettings>,
+        devices: &DevicePlan,
     ) -> Result<Self> {
         let encoder = Encoder::open(spec.resolution, rate, spec.rate, settings)?;
-        let scorer = Scorer::open(
+        let scorer = Scorer::open_with_devices(
             encoder.label(),
             encoder.parameters(),
             spec.resolution,
             display,
             vmaf,
+            devices,
         )?;
         Ok(Trial {
             spec,

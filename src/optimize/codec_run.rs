@@ -444,7 +444,7 @@ pub(super) fn measure_options(
         points_per_pass: all.points_per_pass,
         memory_budget: default_memory_budget(),
         vmaf: all.vmaf(),
-        display: Some(all.display.unwrap_or(info.resolution())),
+        display: Some(all.scored_display(info.resolution())),
         sample: match options.choice.proxy_preset {
             Some(_) => None,
             None => search_sample(info, options),
@@ -452,6 +452,7 @@ pub(super) fn measure_options(
         cache,
         cache_only: all.cache.as_ref().is_some_and(|c| c.read_only),
         pass_dir: None,
+        devices: all.device_scoring(info.resolution())?,
     })
 }
 

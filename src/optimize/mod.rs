@@ -11,6 +11,7 @@
 
 mod adaptive;
 mod codec_run;
+mod devices;
 mod first_pass;
 mod options;
 pub mod plan;
@@ -77,7 +78,7 @@ pub fn optimize(
             &options.heights,
         ),
         segment_seconds: options.segment_seconds,
-        display: options.display.unwrap_or(info.resolution()),
+        display: options.scored_display(info.resolution()),
         downscale: Kernel::Lanczos.name().into(),
         upscale: Kernel::Bicubic.name().into(),
         metric: options.metric,
@@ -86,7 +87,8 @@ pub fn optimize(
         vmaf_subsample: options.vmaf().map(|v| v.subsample),
         quality_field: options.metric.field().into(),
         constraints: options.constraints.clone(),
-        objective: options.objective,
+        objective: options.objective.clone(),
+        devices: options.device_scoring(info.resolution())?,
     };
     let mut manifest = Manifest::new(&info, &first.timeline, settings, options.jobs);
     for run in runs {

@@ -65,6 +65,11 @@ pub struct OptimizeOptions {
     /// A result cache ([`crate::measure::cache`]): points measured before are read from it, new ones
     /// stored in it.
     pub cache: Option<CacheSettings>,
+    /// Device classes whose quality every point also measures (each its VMAF model at its
+    /// display; [`crate::viewers::device`]), kept under `vmaf_<name>`; VMAF is measured
+    /// whatever the hull's metric when there are any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<crate::viewers::device::Device>,
 }
 
 fn one() -> u32 {
@@ -72,9 +77,9 @@ fn one() -> u32 {
 }
 
 impl OptimizeOptions {
-    /// How VMAF is measured, when it is (`metric` is VMAF).
+    /// How VMAF is measured, when it is (`metric` is VMAF, or device classes are scored).
     pub fn vmaf(&self) -> Option<VmafSettings> {
-        (self.metric == Metric::Vmaf).then_some(VmafSettings {
+        (self.metric == Metric::Vmaf || !self.devices.is_empty()).then_some(VmafSettings {
             model: self.vmaf_model,
             engine: self.vmaf_engine,
             subsample: self.vmaf_subsample,
@@ -162,6 +167,7 @@ impl Default for OptimizeOptions {
             search: SearchMode::Grid,
             sample: DEFAULT_SAMPLE,
             cache: None,
+            devices: Vec::new(),
         }
     }
 }

@@ -128,11 +128,19 @@ fn proxy_ladder(
     for p in &mut penalized[finals.len()..] {
         proxy::shift_quality(p, options.all.metric, -penalty);
     }
+    // A viewer mix counts only the devices that decode this codec.
+    let objective = match &options.all.objective.viewers {
+        Some(mix) => crate::ladder::Objective {
+            viewers: Some(mix.for_codec(options.choice.codec)?.0),
+            ..options.all.objective.clone()
+        },
+        None => options.all.objective.clone(),
+    };
     let mut ladder = ladder::build(
         &mut penalized,
         options.all.metric,
         &options.all.constraints,
-        &options.all.objective,
+        &objective,
         segment_durations,
         ladder::CrfValues::of(options.choice.codec),
     )?;

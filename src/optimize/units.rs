@@ -75,7 +75,7 @@ fn codec_work_units(input: &Path, options: &CodecOptions<'_>) -> Result<WorkUnit
     let Some(cache) = &measure_options.cache else {
         return Err(Error::setting(Setting::Cache, "work units need one"));
     };
-    let scored = options.all.display.unwrap_or(info.resolution());
+    let scored = options.all.scored_display(info.resolution());
     Ok(WorkUnits {
         source_blake3: cache.source_blake3().to_string(),
         units: specs

@@ -176,6 +176,7 @@ pub(super) fn score_again(
                         plan.segmenter,
                         &plan.settings[plan.rungs[i].0],
                         plan.scoring.vmaf,
+                        &crate::measure::devices::DevicePlan::default(),
                     )
                 })
                 .collect::<Result<_>>()?;

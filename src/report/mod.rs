@@ -151,6 +151,7 @@ mod tests {
                 quality_field: "psnr_y".into(),
                 constraints: ladder::Constraints::default(),
                 objective: ladder::Objective::default(),
+                devices: Vec::new(),
             },
             segments: Segments {
                 count: 2,
@@ -173,6 +174,7 @@ mod tests {
                     viewer_kbps: [300.0, 2500.0],
                     expected_quality: 36.5,
                     interpolated_rungs: 1,
+                    ..Default::default()
                 },
                 comparison: None,
                 search: Default::default(),
@@ -214,5 +216,50 @@ mod tests {
         assert!(page.contains("Rung 2 is interpolated"));
         assert!(page.contains(">330.0<"));
         assert_eq!(page, html(&m, None, &[]).unwrap());
+        assert!(!page.contains("Quality per device"));
+    }
+
+    /// A run scored for device classes gets a plot per class, on the class's own quality
+    /// and hull, and a table of every rung on every class.
+    #[test]
+    fn device_classes_get_their_own_plots_and_table() {
+        let mut m = manifest();
+        m.settings.devices = vec![crate::measure::devices::DeviceScoring {
+            name: "phone".into(),
+            key: "vmaf_phone".into(),
+            model: crate::VmafModel::Phone,
+            display: Resolution::new(1920, 1080),
+        }];
+        let l = &mut m.ladders[0];
+        // The phone's quality: 50 + the PSNR, so its hull is the same points'.
+        for p in l.points.iter_mut() {
+            let q = 50.0 + p.psnr_y;
+            p.pooling.insert(
+                "vmaf_phone".into(),
+                crate::measure::metrics::pool::Pooled {
+                    mean: q,
+                    harmonic_mean: q,
+                    min: q,
+                    min_frame: Some(0),
+                    p5: q,
+                },
+            );
+        }
+        let durations = [2.0, 2.0];
+        l.rungs = vec![
+            Rung::from_point(&l.points[1], &durations),
+            Rung::from_point(&l.points[2], &durations),
+        ];
+        let svg = plot::device_rate_quality_svg(&m, &m.ladders[0], &m.settings.devices[0]).unwrap();
+        assert!(
+            svg.contains("VMAF on phone (phone model at 1920x1080)"),
+            "axis label"
+        );
+        assert!(svg.contains("\nconvex hull\n</text>"));
+        let page = html(&m, None, &[]).unwrap();
+        assert!(page.contains("Quality per device"));
+        // Rung 1 is the 300 kbps point (PSNR 32): 82.00 on the phone.
+        assert!(page.contains("<td>82.00</td>"), "rung 1 on the phone");
+        assert!(page.contains("<td>91.00</td>"), "rung 2 on the phone");
     }
 }

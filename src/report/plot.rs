@@ -78,10 +78,33 @@ pub(crate) fn source_name(manifest: &Manifest) -> String {
 
 /// The rate-quality plot as an SVG document.
 pub fn rate_quality_svg(manifest: &Manifest, ladder: &CodecLadder) -> Result<String> {
+    let axis = Axis::of(manifest.settings.metric);
+    rate_quality_svg_on(manifest, ladder, &axis)
+}
+
+/// The rate-quality plot with device class `device`'s quality (`vmaf_<name>`) on the y axis:
+/// every point, that quality's own upper hull, the rungs and the reference rungs.
+pub fn device_rate_quality_svg(
+    manifest: &Manifest,
+    ladder: &CodecLadder,
+    device: &crate::measure::devices::DeviceScoring,
+) -> Result<String> {
+    let axis = Axis {
+        label: format!(
+            "VMAF on {} ({} model at {})",
+            device.name, device.model, device.display
+        ),
+        digits: 0,
+        key: Some(device.key.clone()),
+    };
+    rate_quality_svg_on(manifest, ladder, &axis)
+}
+
+fn rate_quality_svg_on(manifest: &Manifest, ladder: &CodecLadder, axis: &Axis) -> Result<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, RATE_QUALITY_SIZE).into_drawing_area();
-        drawn(draw_rate_quality(&root, manifest, ladder))?;
+        drawn(draw_rate_quality(&root, manifest, ladder, axis))?;
         drawn(root.present())?;
     }
     Ok(svg)
@@ -202,7 +225,12 @@ pub fn rate_quality_png(manifest: &Manifest, ladder: &CodecLadder, font: &Path) 
         let mut rgb = vec![0u8; (w * h * 3) as usize];
         {
             let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-            drawn(draw_rate_quality(&root, manifest, ladder))?;
+            drawn(draw_rate_quality(
+                &root,
+                manifest,
+                ladder,
+                &Axis::of(manifest.settings.metric),
+            ))?;
             drawn(root.present())?;
         }
         Ok(rgb)
@@ -379,7 +407,7 @@ type RateQualityChart<'a, DB> =
 
 fn rate_quality_chart<'a, DB: DrawingBackend>(
     plot: &DrawingArea<DB, Shift>,
-    metric: Metric,
+    axis: &Axis,
     all: &[(f64, f64)],
 ) -> std::result::Result<RateQualityChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
     let (mut x0, mut x1, mut y0, mut y1) =
@@ -406,15 +434,11 @@ fn rate_quality_chart<'a, DB: DrawingBackend>(
             (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
             y0..y1,
         )?;
-    let y_digits = match metric {
-        Metric::Vmaf => 0,
-        Metric::Psnr => 1,
-        Metric::Ssim => 3,
-    };
+    let y_digits = axis.digits;
     chart
         .configure_mesh()
         .x_desc("bitrate (kbit/s, log scale)")
-        .y_desc(quality_label(metric))
+        .y_desc(axis.label.as_str())
         .label_style((FONT, TICK_SIZE))
         .axis_desc_style((FONT, DESC_SIZE))
         .x_label_formatter(&|v| kbps_label(*v))
@@ -426,10 +450,44 @@ fn rate_quality_chart<'a, DB: DrawingBackend>(
     Ok(chart)
 }
 
+/// The quality axis of a rate-quality plot: the hull's metric, or a device class's VMAF.
+pub(crate) struct Axis {
+    /// The axis label, with units.
+    label: String,
+    /// Decimals of its tick labels.
+    digits: usize,
+    /// The key of the pooled metric drawn (`None`: the hull's metric).
+    key: Option<String>,
+}
+
+impl Axis {
+    /// The hull's metric.
+    fn of(metric: Metric) -> Axis {
+        Axis {
+            label: quality_label(metric).to_string(),
+            digits: match metric {
+                Metric::Vmaf => 0,
+                Metric::Psnr => 1,
+                Metric::Ssim => 3,
+            },
+            key: None,
+        }
+    }
+
+    /// The value drawn for `x` (NaN when it was not measured).
+    fn value(&self, metric: Metric, x: &dyn Measured) -> f64 {
+        match &self.key {
+            None => metric.of(x),
+            Some(k) => x.pooling().get(k).map_or(f64::NAN, |p| p.mean),
+        }
+    }
+}
+
 fn draw_rate_quality<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     m: &Manifest,
     l: &CodecLadder,
+    axis: &Axis,
 ) -> Drawn<DB> {
     let metric = m.settings.metric;
     root.fill(&WHITE)?;
@@ -441,11 +499,11 @@ fn draw_rate_quality<DB: DrawingBackend>(
             "{}: rate-quality, {} ({})",
             source_name(m),
             l.codec,
-            quality_label(metric)
+            axis.label
         ),
     )?;
 
-    let rq = |x: &dyn Measured| (x.bitrate_kbps(), metric.of(x));
+    let rq = |x: &dyn Measured| (x.bitrate_kbps(), axis.value(metric, x));
     let finite = |p: &(f64, f64)| p.0 > 0.0 && p.0.is_finite() && p.1.is_finite();
     // Measured points by resolution, smallest first, each by bitrate.
     let mut by_res: BTreeMap<(u32, u32), Vec<(f64, f64)>> = BTreeMap::new();
@@ -458,13 +516,27 @@ fn draw_rate_quality<DB: DrawingBackend>(
     for v in by_res.values_mut() {
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
-    let mut hull: Vec<(f64, f64)> = l
-        .points
-        .iter()
-        .filter(|p| p.on_hull)
-        .map(|p| rq(p))
-        .filter(finite)
-        .collect();
+    // The hull's own points on its metric; on another axis, that axis's upper hull.
+    let mut hull: Vec<(f64, f64)> = match axis.key {
+        None => l
+            .points
+            .iter()
+            .filter(|p| p.on_hull)
+            .map(|p| rq(p))
+            .filter(finite)
+            .collect(),
+        Some(_) => {
+            let all: Vec<(f64, f64)> = l.points.iter().map(|p| rq(p)).filter(finite).collect();
+            let rq: Vec<crate::ladder::hull::RateQuality> = all
+                .iter()
+                .map(|&(kbps, quality)| crate::ladder::hull::RateQuality { kbps, quality })
+                .collect();
+            crate::ladder::hull::upper_hull(&rq)
+                .into_iter()
+                .map(|i| all[i])
+                .collect()
+        }
+    };
     hull.sort_by(|a, b| a.0.total_cmp(&b.0));
     let rungs: Vec<((f64, f64), bool)> = l
         .rungs
@@ -488,7 +560,7 @@ fn draw_rate_quality<DB: DrawingBackend>(
         .chain(&reference)
         .copied()
         .collect();
-    let mut chart = rate_quality_chart(&plot, metric, &all)?;
+    let mut chart = rate_quality_chart(&plot, axis, &all)?;
 
     let mut entries = Vec::new();
     // The hull first, wide and pale, so the measured lines stay visible on it.
@@ -661,7 +733,7 @@ fn draw_codecs<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, m: &Manifest) 
         .flat_map(|(_, h, r)| h.iter().chain(r))
         .copied()
         .collect();
-    let mut chart = rate_quality_chart(&plot, metric, &all)?;
+    let mut chart = rate_quality_chart(&plot, &Axis::of(metric), &all)?;
     let mut entries = Vec::new();
     for (i, (codec, hull, rungs)) in curves.iter().enumerate() {
         let c = PALETTE[i % PALETTE.len()];

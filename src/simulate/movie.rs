@@ -84,6 +84,9 @@ pub struct MovieSource<'a> {
     /// A package of the ladder: its final encodes' sizes (and measured quality, where it
     /// has it) replace the ladder's.
     pub package: Option<(&'a PackageManifest, &'a Path)>,
+    /// Play the fixed reference ladder the ladder was compared with (`optimize
+    /// --compare-to`), whose rungs were encoded and measured on the title, instead.
+    pub reference: bool,
 }
 
 /// Sabre's movie JSON.
@@ -132,6 +135,9 @@ impl Movie {
             .metric
             .unwrap_or(manifest.settings.quality_field.as_str());
         let segments = manifest.segments.count;
+        if source.reference {
+            return Movie::reference_of(manifest, ladder, path, metric);
+        }
         let package = match source.package {
             Some((p, dir)) => {
                 p.check_matches(manifest, dir)?;
@@ -217,6 +223,66 @@ impl Movie {
                 segment_quality,
             });
         }
+        Movie::checked(Movie {
+            path: path.to_path_buf(),
+            codec: Some(ladder.codec),
+            quality: QualityScale::Metric(metric.to_string()),
+            segment_durations_s: manifest.segments.durations_s.clone(),
+            rungs,
+        })
+    }
+
+    /// The fixed reference ladder `ladder` was compared with, as encoded on the title.
+    fn reference_of(
+        manifest: &Manifest,
+        ladder: &crate::manifest::CodecLadder,
+        path: &Path,
+        metric: &str,
+    ) -> Result<Movie> {
+        let Some(comparison) = &ladder.comparison else {
+            return Err(unplayable(
+                path,
+                &format!(
+                    "the {} ladder was not compared with a reference ladder (optimize --compare-to)",
+                    ladder.codec
+                ),
+            ));
+        };
+        let segments = manifest.segments.count;
+        let mut rungs = Vec::with_capacity(comparison.rungs.len());
+        for (i, r) in comparison.rungs.iter().enumerate() {
+            let what = format!(
+                "{} rung {} ({}x{} at {} kbps)",
+                comparison.reference.name(),
+                i + 1,
+                r.width,
+                r.height,
+                r.target_kbps
+            );
+            let Some(quality) = r.segment_means.get(metric) else {
+                return Err(unplayable(
+                    path,
+                    &format!("{what} has no per-segment {metric} (was it measured?)"),
+                ));
+            };
+            if r.segment_sizes_bits.len() != segments
+                || quality.len() != segments
+                || quality.iter().any(|q| !q.is_finite())
+            {
+                return Err(unplayable(
+                    path,
+                    &format!("{what} lacks segment sizes or {metric} for {segments} segments"),
+                ));
+            }
+            rungs.push(MovieRung {
+                size: Some((r.width, r.height)),
+                bitrate_kbps: r.bitrate_kbps,
+                segment_bits: r.segment_sizes_bits.iter().map(|&b| b as f64).collect(),
+                segment_quality: quality.clone(),
+            });
+        }
+        // Rungs by increasing bitrate (two rungs of a fixed ladder may land close together).
+        rungs.sort_by(|a, b| a.bitrate_kbps.total_cmp(&b.bitrate_kbps));
         Movie::checked(Movie {
             path: path.to_path_buf(),
             codec: Some(ladder.codec),

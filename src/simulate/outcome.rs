@@ -37,6 +37,9 @@ pub struct Settings {
     pub safety: f64,
     /// MPC's look-ahead, segments.
     pub horizon: usize,
+    /// What delivering a GB costs, for the cost per viewing hour.
+    #[serde(default = "crate::viewers::cost::default_delivery_price")]
+    pub delivery_price_per_gb: f64,
 }
 
 /// A whole simulation: one or more ladders over the same sessions.

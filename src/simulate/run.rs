@@ -84,6 +84,10 @@ pub struct Summary {
     pub capped: usize,
     /// Each figure's distribution, by name ([`FIGURES`]).
     pub figures: BTreeMap<String, Stats>,
+    /// What delivering an hour of viewing takes: all the sessions' bits fetched over all
+    /// the video they played, GB (10^9 bytes) per hour (0 when nothing played).
+    #[serde(default)]
+    pub gb_per_viewing_hour: f64,
 }
 
 impl Summary {
@@ -106,6 +110,10 @@ impl Summary {
                 / n.max(1) as f64,
             capped: sessions.iter().filter(|s| s.capped).count(),
             figures,
+            gb_per_viewing_hour: crate::viewers::cost::gb_per_hour(
+                sessions.iter().map(|s| s.qoe.fetched_mbit).sum(),
+                sessions.iter().map(|s| s.qoe.video_s).sum(),
+            ),
         }
     }
 }

@@ -121,65 +121,43 @@ pub fn decoder(codec: Codec) -> &'static str {
 impl Device {
     /// A built-in class by name (see the module's table).
     pub fn builtin(name: &str) -> Option<Device> {
-        let all = ["h264", "hevc", "vp9", "av1"];
+        let all: &[&str] = &["h264", "hevc", "vp9", "av1"];
         let hd = Some(DEFAULT_DISPLAY);
-        let (w, h, kbps, codecs, display, model, share): (
-            u32,
-            u32,
-            Option<f64>,
-            &[&str],
-            Option<Resolution>,
-            VmafModel,
-            Option<f64>,
-        ) = match name {
-            "phone" => (
-                1280,
-                720,
-                Some(8_000.0),
-                &["h264", "hevc", "av1"],
-                hd,
-                VmafModel::Phone,
-                Some(0.35),
-            ),
-            "laptop" => (
-                1920,
-                1080,
-                Some(16_000.0),
-                &all,
-                hd,
-                VmafModel::V061,
-                Some(0.15),
-            ),
-            "tv" => (
-                1920,
-                1080,
-                Some(20_000.0),
-                &all,
-                hd,
-                VmafModel::V061,
-                Some(0.45),
-            ),
-            "tv-4k" => (
-                3840,
-                2160,
-                Some(40_000.0),
-                &all,
-                Some(Resolution::new(3840, 2160)),
-                VmafModel::FourK,
-                Some(0.05),
-            ),
-            "any" => (0, 0, None, &[], None, VmafModel::V061, None),
-            _ => return None,
-        };
-        Some(Device {
+        let class = |(w, h): (u32, u32), kbps: Option<f64>, codecs: &[&str]| Device {
             name: name.to_string(),
             max_width: w,
             max_height: h,
             max_kbps: kbps,
             codecs: codecs.iter().map(|c| c.to_string()).collect(),
-            display,
-            vmaf_model: model,
-            share,
+            display: hd,
+            vmaf_model: VmafModel::V061,
+            share: None,
+        };
+        Some(match name {
+            "phone" => Device {
+                vmaf_model: VmafModel::Phone,
+                share: Some(0.35),
+                ..class((1280, 720), Some(8_000.0), &["h264", "hevc", "av1"])
+            },
+            "laptop" => Device {
+                share: Some(0.15),
+                ..class((1920, 1080), Some(16_000.0), all)
+            },
+            "tv" => Device {
+                share: Some(0.45),
+                ..class((1920, 1080), Some(20_000.0), all)
+            },
+            "tv-4k" => Device {
+                display: Some(Resolution::new(3840, 2160)),
+                vmaf_model: VmafModel::FourK,
+                share: Some(0.05),
+                ..class((3840, 2160), Some(40_000.0), all)
+            },
+            "any" => Device {
+                display: None,
+                ..class((0, 0), None, &[])
+            },
+            _ => return None,
         })
     }
 
@@ -340,6 +318,55 @@ mod tests {
         assert_eq!(m.rungs.len(), 4);
         let m = Device::builtin("tv").unwrap().offer(movie()).unwrap();
         assert_eq!(m.rungs.len(), 3);
+    }
+
+    #[test]
+    fn classes_say_how_their_quality_is_judged() {
+        let phone = Device::builtin("phone").unwrap();
+        assert_eq!(phone.vmaf_model, VmafModel::Phone);
+        assert_eq!(phone.display, Some(DEFAULT_DISPLAY));
+        assert_eq!(phone.quality_key(), "vmaf_phone");
+        let four_k = Device::builtin("tv-4k").unwrap();
+        assert_eq!(four_k.display, Some(Resolution::new(3840, 2160)));
+        assert_eq!(four_k.vmaf_model, VmafModel::FourK);
+        let any = Device::builtin("any").unwrap();
+        assert_eq!(
+            any.display_or(Resolution::new(640, 360)),
+            Resolution::new(640, 360)
+        );
+        let shares: f64 = ["phone", "laptop", "tv", "tv-4k"]
+            .iter()
+            .map(|n| Device::builtin(n).unwrap().share.unwrap())
+            .sum();
+        assert!((shares - 1.0).abs() < 1e-12, "{shares}");
+        // A file's class: 1080p and v0.6.1 unless it says otherwise.
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.json");
+        std::fs::write(&f, r#"{"name": "kiosk"}"#).unwrap();
+        let d = Device::load(&f).unwrap();
+        assert_eq!(
+            (d.display, d.vmaf_model),
+            (Some(DEFAULT_DISPLAY), VmafModel::V061)
+        );
+        std::fs::write(
+            &f,
+            r#"{"name": "k", "display": "1280x720", "vmaf_model": "phone"}"#,
+        )
+        .unwrap();
+        let d = Device::load(&f).unwrap();
+        assert_eq!(
+            (d.display, d.vmaf_model),
+            (Some(Resolution::new(1280, 720)), VmafModel::Phone)
+        );
+        for (bad, why) in [
+            (r#"{"name": "k", "share": -0.5}"#, "share must be"),
+            (r#"{"name": "k", "display": "wide"}"#, "WIDTHxHEIGHT"),
+            (r#"{"name": "K K"}"#, "must be 1 to 32 characters"),
+        ] {
+            std::fs::write(&f, bad).unwrap();
+            let e = Device::load(&f).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 
     #[test]

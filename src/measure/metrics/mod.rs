@@ -175,6 +175,10 @@ pub struct FrameSeries {
     /// VMAF was scored on every this many frames (1: all).
     #[serde(default = "every_frame", skip_serializing_if = "is_every_frame")]
     pub vmaf_every: u32,
+    /// Each device class's VMAF (its model at its display), by the key the manifest keeps it
+    /// under (`vmaf_phone`), on the same frames as `vmaf`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub devices: std::collections::BTreeMap<String, Vec<f64>>,
 }
 
 impl Default for FrameSeries {
@@ -187,6 +191,7 @@ impl Default for FrameSeries {
             ssim_y: Vec::new(),
             vmaf: Vec::new(),
             vmaf_every: 1,
+            devices: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -219,13 +224,13 @@ impl FrameSeries {
     pub fn segment_means(
         &self,
         segment_frames: &[u64],
-    ) -> std::collections::BTreeMap<&'static str, Vec<f64>> {
+    ) -> std::collections::BTreeMap<&str, Vec<f64>> {
         self.columns()
             .into_iter()
             .filter(|(_, v)| !v.is_empty())
             .map(|(name, v)| {
                 // Values of frames `k * every`; a segment holds those with k * every in it.
-                let every = if name == "vmaf" {
+                let every = if name.starts_with("vmaf") {
                     self.vmaf_every.max(1) as usize
                 } else {
                     1
@@ -251,20 +256,24 @@ impl FrameSeries {
             .collect()
     }
 
-    fn columns(&self) -> [(&'static str, &Vec<f64>); 6] {
-        [
+    /// Every metric's values by name: the fixed ones, then each device's VMAF (whose keys
+    /// start with `vmaf_`, and are scored on `vmaf`'s frames).
+    fn columns(&self) -> Vec<(&str, &Vec<f64>)> {
+        let mut columns = vec![
             ("psnr_y", &self.psnr_y),
             ("psnr_u", &self.psnr_u),
             ("psnr_v", &self.psnr_v),
             ("psnr_yuv", &self.psnr_yuv),
             ("ssim_y", &self.ssim_y),
             ("vmaf", &self.vmaf),
-        ]
+        ];
+        columns.extend(self.devices.iter().map(|(k, v)| (k.as_str(), v)));
+        columns
     }
 
     /// Every measured metric pooled, by name (`psnr_y`, ..., `vmaf`); metrics not measured
     /// are left out.
-    pub fn pooled(&self) -> std::collections::BTreeMap<&'static str, pool::Pooled> {
+    pub fn pooled(&self) -> std::collections::BTreeMap<&str, pool::Pooled> {
         self.columns()
             .into_iter()
             .filter_map(|(name, v)| pool::pool(v).map(|p| (name, p)))

@@ -140,6 +140,7 @@ macro_rules! out {
 
 // After `out!`, which they use.
 mod comparisons;
+mod devices;
 mod simulation;
 mod tables;
 use comparisons::{codec_comparisons, reference_comparison};
@@ -180,8 +181,9 @@ pub fn html_with_simulation(
         } else {
             String::new()
         };
-        // 1. Rate-quality plot.
+        // 1. Rate-quality plot, and per device class.
         rate_quality(w, m, l, &tag)?;
+        devices::section(w, m, l, &tag)?;
         // 2. One frame at every rung.
         if let Some(strip) = strips.iter().find(|s| s.codec == l.codec) {
             frame_strip(w, strip, &tag);

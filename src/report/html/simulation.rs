@@ -346,6 +346,24 @@ fn figures_table<'a>(
         }
         out!(w, "</tr>\n");
     }
+    let price = sim.settings.delivery_price_per_gb;
+    for (label, factor, digits) in [
+        ("delivered per viewing hour, GB", 1.0, 3),
+        ("delivery per 1,000 viewing hours, $", 1000.0 * price, 2),
+    ] {
+        out!(w, "<tr><th>{label}</th>");
+        for l in &sim.ladders {
+            match pick(l) {
+                Some(s) => out!(
+                    w,
+                    "<td class=\"n\" colspan=\"4\"{GROUP}>{}</td>",
+                    num(s.gb_per_viewing_hour * factor, digits)
+                ),
+                None => out!(w, "<td colspan=\"4\"{GROUP}>–</td>"),
+            }
+        }
+        out!(w, "</tr>\n");
+    }
     out!(w, "<tr><th>sessions stalled</th>");
     for l in &sim.ladders {
         match pick(l) {

@@ -103,20 +103,49 @@ pub(super) fn rungs_table(
 pub(super) fn ladder_summary(w: &mut String, m: &Manifest, l: &CodecLadder, tag: &str) {
     let metric = m.settings.metric;
     out!(w, "<h2>{tag}Ladder</h2>\n<table class=\"kv\">\n");
-    kv(
-        w,
-        &format!("expected quality ({})", quality_label(metric)),
-        &num(l.summary.expected_quality, quality_digits(metric)),
-    );
-    kv(
-        w,
-        "viewer bandwidths (log-uniform)",
-        &format!(
-            "{} – {} kbit/s",
-            num(l.summary.viewer_kbps[0], 0),
-            num(l.summary.viewer_kbps[1], 0)
-        ),
-    );
+    if l.summary.devices.is_empty() {
+        kv(
+            w,
+            &format!("expected quality ({})", quality_label(metric)),
+            &num(l.summary.expected_quality, quality_digits(metric)),
+        );
+        kv(
+            w,
+            "viewer bandwidths (log-uniform)",
+            &format!(
+                "{} – {} kbit/s",
+                num(l.summary.viewer_kbps[0], 0),
+                num(l.summary.viewer_kbps[1], 0)
+            ),
+        );
+    } else {
+        // A viewer mix: each device on its own quality scale.
+        kv(
+            w,
+            "expected quality (viewer mix)",
+            &num(l.summary.expected_quality, 2),
+        );
+        for d in &l.summary.devices {
+            kv(
+                w,
+                &format!("device {} ({:.1}% of viewers)", d.name, 100.0 * d.share),
+                &esc(&format!(
+                    "{} {}, plays {} of {} rungs",
+                    d.quality_key,
+                    num(d.expected_quality, 2),
+                    d.playable_rungs,
+                    l.rungs.len()
+                )),
+            );
+        }
+        if !l.summary.devices_without_decoder.is_empty() {
+            kv(
+                w,
+                "left out (no decoder)",
+                &esc(&l.summary.devices_without_decoder.join(", ")),
+            );
+        }
+    }
     kv(w, "rungs", &l.rungs.len().to_string());
     kv(
         w,
@@ -172,7 +201,18 @@ pub(super) fn settings_table(w: &mut String, m: &Manifest) {
         )),
     );
     kv(w, "constraints", &esc(&constraints_text(&s.constraints)));
-    if let Some([lo, hi]) = s.objective.viewer_kbps {
+    if let Some(mix) = &s.objective.viewers {
+        let devices: Vec<&str> = mix.devices.iter().map(|d| d.name.as_str()).collect();
+        kv(
+            w,
+            "objective",
+            &esc(&format!(
+                "the viewer mix {} ({})",
+                mix.file.display(),
+                devices.join(", ")
+            )),
+        );
+    } else if let Some([lo, hi]) = s.objective.viewer_kbps {
         kv(w, "objective", &format!("viewers at {lo}–{hi} kbit/s"));
     }
     out!(w, "</table>\n");

@@ -170,14 +170,34 @@ impl VmafScorer {
     /// A scorer of frames of `width` x `height` with `settings`; `threads`: libvmaf's
     /// feature-extraction threads (0 = in the calling thread).
     pub fn new(settings: &VmafSettings, width: u32, height: u32, threads: u32) -> Result<Self> {
+        Self::with_models(settings, &[], width, height, threads)
+    }
+
+    /// A scorer of `settings.model` and also of `extra` models computed from the same
+    /// features (the native engine only: see [`native::NativeScorer::with_models`]).
+    pub fn with_models(
+        settings: &VmafSettings,
+        extra: &[VmafModel],
+        width: u32,
+        height: u32,
+        threads: u32,
+    ) -> Result<Self> {
+        if !extra.is_empty() && settings.engine != VmafEngine::Native {
+            return Err(Error::Internal(
+                "extra VMAF models need the native engine".into(),
+            ));
+        }
+        let models: Vec<VmafModel> = std::iter::once(settings.model)
+            .chain(extra.iter().copied())
+            .collect();
         Ok(match settings.engine {
             VmafEngine::Libvmaf => VmafScorer::Libvmaf(libvmaf::LibvmafScorer::new(
                 settings.model,
                 threads,
                 settings.subsample,
             )?),
-            VmafEngine::Native => VmafScorer::Native(Box::new(native::NativeScorer::new(
-                settings.model,
+            VmafEngine::Native => VmafScorer::Native(Box::new(native::NativeScorer::with_models(
+                &models,
                 width as usize,
                 height as usize,
             )?)),
@@ -216,6 +236,15 @@ impl VmafScorer {
         match self {
             VmafScorer::Libvmaf(s) => s.finish(),
             VmafScorer::Native(s) => s.finish(motion2),
+        }
+    }
+
+    /// Every model's scores (the main model's first, then the extra ones), as
+    /// [`Self::finish`].
+    pub fn finish_all(self, motion2: &[f64]) -> Result<Vec<Vec<f64>>> {
+        match self {
+            VmafScorer::Libvmaf(s) => Ok(vec![s.finish()?]),
+            VmafScorer::Native(s) => s.finish_all(motion2),
         }
     }
 }

@@ -156,9 +156,12 @@ thread_local! {
     static SCRATCH: std::cell::Cell<Option<Box<Scratch>>> = const { std::cell::Cell::new(None) };
 }
 
-/// One point's native VMAF: the features of each scored frame, fused when motion is known.
+/// One point's native VMAF: the features of each scored frame, fused when motion is known,
+/// by one model or several that share the features (the same enhancement gain limits: v0.6.1,
+/// its phone transform and the 4k model do).
 pub struct NativeScorer {
-    model: &'static Model,
+    /// The models, the first one's scores first; all with the same gain limits.
+    models: Vec<&'static Model>,
     size: (usize, usize),
     /// Each scored frame's position in the pass and its features (motion still 0).
     frames: Vec<(usize, Features)>,
@@ -170,13 +173,37 @@ impl NativeScorer {
     /// # Panics
     /// If either side is below 16 pixels.
     pub fn new(model: VmafModel, width: usize, height: usize) -> Result<Self> {
+        Self::with_models(&[model], width, height)
+    }
+
+    /// A scorer for several `models` (at least one) that share their features; fails when
+    /// their enhancement gain limits differ ([`Self::shares_features`]).
+    pub fn with_models(models: &[VmafModel], width: usize, height: usize) -> Result<Self> {
+        let models = models
+            .iter()
+            .map(|&m| Model::get(m))
+            .collect::<Result<Vec<_>>>()?;
+        let first = models
+            .first()
+            .ok_or_else(|| Error::Internal("a VMAF scorer without a model".into()))?;
+        if models.iter().any(|m| !same_features(first, m)) {
+            return Err(Error::Internal(
+                "VMAF models with different enhancement gain limits share a scorer".into(),
+            ));
+        }
         // The thread's scratch buffers, made now (which checks the size up front).
         Self::keep_scratch(Self::scratch((width, height)));
         Ok(NativeScorer {
-            model: Model::get(model)?,
+            models,
             size: (width, height),
             frames: Vec::new(),
         })
+    }
+
+    /// Whether models `a` and `b` are computed from the same features (and so can share one
+    /// scorer).
+    pub fn shares_features(a: VmafModel, b: VmafModel) -> Result<bool> {
+        Ok(same_features(Model::get(a)?, Model::get(b)?))
     }
 
     /// The thread's scratch buffers for frames of `size` (new ones if it holds none, or
@@ -204,13 +231,13 @@ impl NativeScorer {
             &reference.vif,
             distorted,
             &mut scratch.vif,
-            self.model.vif_enhn_gain_limit(),
+            self.models[0].vif_enhn_gain_limit(),
         );
         let a = adm::adm(
             &reference.adm,
             distorted,
             &mut scratch.adm,
-            self.model.adm_enhn_gain_limit(),
+            self.models[0].adm_enhn_gain_limit(),
         );
         Self::keep_scratch(scratch);
         self.frames.push((
@@ -223,17 +250,29 @@ impl NativeScorer {
         ));
     }
 
-    /// The score of every scored frame, in order; `motion2[p]` is the motion2 of the fed
-    /// frame at position `p`.
+    /// The score of every scored frame, in order, by the first model; `motion2[p]` is the
+    /// motion2 of the fed frame at position `p`.
     pub fn finish(self, motion2: &[f64]) -> Result<Vec<f64>> {
-        self.frames
-            .into_iter()
-            .map(|(p, mut f)| {
-                f.motion2 = *motion2.get(p).ok_or_else(|| {
-                    Error::Internal(format!("no motion for frame {p} of the pass"))
-                })?;
-                Ok(self.model.predict(&f))
-            })
-            .collect()
+        Ok(self.finish_all(motion2)?.swap_remove(0))
     }
+
+    /// Every model's scores of every scored frame, in the models' order.
+    pub fn finish_all(mut self, motion2: &[f64]) -> Result<Vec<Vec<f64>>> {
+        for (p, f) in &mut self.frames {
+            f.motion2 = *motion2
+                .get(*p)
+                .ok_or_else(|| Error::Internal(format!("no motion for frame {p} of the pass")))?;
+        }
+        Ok(self
+            .models
+            .iter()
+            .map(|m| self.frames.iter().map(|(_, f)| m.predict(f)).collect())
+            .collect())
+    }
+}
+
+/// Whether two models' features are computed alike (the same enhancement gain limits).
+fn same_features(a: &Model, b: &Model) -> bool {
+    a.vif_enhn_gain_limit() == b.vif_enhn_gain_limit()
+        && a.adm_enhn_gain_limit() == b.adm_enhn_gain_limit()
 }
