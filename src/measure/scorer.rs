@@ -55,27 +55,10 @@ struct DeviceView {
 
 impl Scorer {
     /// A scorer of the encode `label` whose stream has `parameters` and frames of
-    /// `resolution`, scored at `display` size (upscaled bicubic), VMAF too when `vmaf` asks.
+    /// `resolution`, scored at `display` size (upscaled bicubic), VMAF too when `vmaf` asks,
+    /// and for the device classes of `devices` (which need `vmaf`, by the native engine; the
+    /// pass prepares their references at `devices.displays`).
     pub fn open(
-        label: &str,
-        parameters: codec::Parameters,
-        resolution: Resolution,
-        display: Resolution,
-        vmaf: Option<VmafSettings>,
-    ) -> Result<Self> {
-        Self::open_with_devices(
-            label,
-            parameters,
-            resolution,
-            display,
-            vmaf,
-            &DevicePlan::default(),
-        )
-    }
-
-    /// [`Self::open`], also scoring the device classes of `devices` (which need `vmaf`, by
-    /// the native engine; the pass prepares the references at `devices.displays`).
-    pub fn open_with_devices(
         label: &str,
         parameters: codec::Parameters,
         resolution: Resolution,

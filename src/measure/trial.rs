@@ -87,7 +87,7 @@ impl Trial {
         devices: &DevicePlan,
     ) -> Result<Self> {
         let encoder = Encoder::open(spec.resolution, rate, spec.rate, settings)?;
-        let scorer = Scorer::open_with_devices(
+        let scorer = Scorer::open(
             encoder.label(),
             encoder.parameters(),
             spec.resolution,

@@ -478,24 +478,25 @@ impl<'a> Plan<'a> {
                     segment_seconds,
                     &self.settings[self.rungs[i].0],
                     &staging.path().join(&self.names[i]),
-                    self.scored[i].then_some(self.scoring),
+                    self.scored[i].then(|| self.scoring.clone()),
                 )
             })
             .collect::<Result<_>>()?;
         // Reference frames at the display size, and VMAF's work on them, only when scored.
         let scoring = self.scored[range.clone()]
             .contains(&true)
-            .then_some(self.scoring);
+            .then_some(&self.scoring);
         progress.pass_started(
             &progress_specs[range],
             done,
             self.specs.len(),
             self.manifest.source.frames,
         );
-        let outcome = source_pass::run(
+        let outcome = source_pass::run_with_displays(
             reader,
             &mut renditions,
             scoring.map(|s| s.display),
+            scoring.map_or(&[], |s| s.devices.displays.as_slice()),
             source_pass::Frames::All(self.segmenter),
             scoring.and_then(|s| s.vmaf),
             &|| progress.frame(),

@@ -85,12 +85,14 @@ pub struct Encoded {
 }
 
 /// How a final encode is scored: as the ladder's trial points were.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scoring {
     /// The size frames are compared at (the encode upscaled bicubic, the source resized).
     pub display: Resolution,
     /// How VMAF is scored too, when the ladder measured it.
     pub vmaf: Option<VmafSettings>,
+    /// The device classes the ladder's points were scored for, scored alike.
+    pub devices: std::sync::Arc<crate::measure::devices::DevicePlan>,
 }
 
 /// The encoder and muxer of one rung, fed by a [`crate::measure::source_pass`].
@@ -131,6 +133,7 @@ impl Rendition {
                     spec.resolution,
                     s.display,
                     s.vmaf,
+                    &s.devices,
                 )
             })
             .transpose()?;

@@ -14,6 +14,7 @@ use super::rendition::Scoring;
 use super::{PackagedRendition, Plan};
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
+use crate::measure::devices::DevicePlan;
 use crate::measure::metrics::vmaf::{VmafEngine, VmafSettings};
 use crate::measure::point::{Metric, Quality, Rung};
 use crate::measure::scorer::drain_in_step;
@@ -57,13 +58,19 @@ pub(super) fn scoring(manifest: &Manifest, path: &std::path::Path) -> Result<Sco
             });
         }
     }
+    let vmaf = s.vmaf_model.map(|model| VmafSettings {
+        model,
+        engine: s.vmaf_engine.unwrap_or_default(),
+        subsample: s.vmaf_subsample.unwrap_or(1).max(1),
+    });
+    let devices = match vmaf {
+        Some(v) => DevicePlan::new(&s.devices, s.display, &v)?,
+        None => DevicePlan::default(),
+    };
     Ok(Scoring {
         display: s.display,
-        vmaf: s.vmaf_model.map(|model| VmafSettings {
-            model,
-            engine: s.vmaf_engine.unwrap_or_default(),
-            subsample: s.vmaf_subsample.unwrap_or(1).max(1),
-        }),
+        vmaf,
+        devices: std::sync::Arc::new(devices),
     })
 }
 
@@ -176,14 +183,15 @@ pub(super) fn score_again(
                         plan.segmenter,
                         &plan.settings[plan.rungs[i].0],
                         plan.scoring.vmaf,
-                        &crate::measure::devices::DevicePlan::default(),
+                        &plan.scoring.devices,
                     )
                 })
                 .collect::<Result<_>>()?;
-            let outcome = source_pass::run(
+            let outcome = source_pass::run_with_displays(
                 FrameReader::open(&plan.source, 0)?,
                 &mut trials,
                 Some(plan.scoring.display),
+                &plan.scoring.devices.displays,
                 Frames::All(plan.segmenter),
                 plan.scoring.vmaf,
                 &|| progress.frame(),

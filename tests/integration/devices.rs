@@ -224,3 +224,57 @@ fn simulate_plays_the_device_quality_and_the_reference_ladder() {
     assert_eq!(got, want);
     assert_eq!(got.len(), 2);
 }
+
+/// `package` scores every final encode for the ladder's device classes as its trial points
+/// were, at each class's display: an interpolated rung gets measured `vmaf_<class>` figures,
+/// and a measured rung's are its trial point's.
+#[test]
+fn package_scores_the_renditions_for_each_device_class() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("clip.mp4");
+    common::synthetic_clip(&clip, "320x240", "25", 2.0);
+    let small = tmp.path().join("small.json");
+    std::fs::write(&small, r#"{"name": "small", "display": "480x360"}"#).unwrap();
+    let out = tmp.path().join("out");
+    let devices = format!("phone,{}", small.display());
+    let manifest = optimize(
+        &clip,
+        &out,
+        &["--segment-seconds", "1", "--devices", &devices],
+    );
+    let rungs = manifest["ladders"][0]["rungs"].as_array().unwrap();
+    assert!(rungs.iter().any(|r| r["interpolated"] == true), "{rungs:?}");
+    let stream = tmp.path().join("stream");
+    pertitle()
+        .args(["package", "--quiet"])
+        .arg(out.join("ladder.json"))
+        .arg("-o")
+        .arg(&stream)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(stream.join("package.json")).unwrap();
+    let package: Value = serde_json::from_str(&text).unwrap();
+    let renditions = package["renditions"].as_array().unwrap();
+    assert_eq!(renditions.len(), rungs.len());
+    for (r, rung) in renditions.iter().zip(rungs) {
+        for key in ["vmaf_phone", "vmaf_small"] {
+            let (mean, segments) = quality(r, key);
+            assert_eq!(segments.len(), 2, "{key}: {r}");
+            let (estimate, _) = quality(rung, key);
+            if rung["interpolated"] == true {
+                assert_eq!(r["quality_source"], "measured");
+                // The final encode lands near the interpolated estimate.
+                assert!((mean - estimate).abs() < 6.0, "{key}: {mean} vs {estimate}");
+            } else {
+                assert_eq!(r["quality_source"], "trial");
+                assert_eq!(mean, estimate, "{key}");
+            }
+        }
+        let (phone, _) = quality(r, "vmaf_phone");
+        let (main, _) = quality(r, "vmaf");
+        assert!(
+            phone > main,
+            "the phone model scores higher: {phone} vs {main}"
+        );
+    }
+}
