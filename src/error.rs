@@ -495,6 +495,10 @@ pub enum Setting {
     Formats,
     /// The device classes scored.
     Devices,
+    /// The weight of delivery cost against quality in the ladder's objective.
+    CostWeight,
+    /// The prices of delivery and storage.
+    Prices,
 }
 
 impl Setting {
@@ -531,6 +535,8 @@ impl Setting {
             Setting::RankBy => "ranking metric",
             Setting::Formats => "package formats",
             Setting::Devices => "device classes",
+            Setting::CostWeight => "cost weight",
+            Setting::Prices => "prices",
         }
     }
 }

@@ -49,6 +49,8 @@ fn flag(setting: Setting) -> &'static str {
         Setting::RankBy => "--worst-by",
         Setting::Formats => "--hls/--dash",
         Setting::Devices => "--devices",
+        Setting::CostWeight => "--cost-weight",
+        Setting::Prices => "--price-per-gb/--storage-price",
         _ => setting.name(),
     }
 }
