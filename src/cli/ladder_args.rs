@@ -98,14 +98,14 @@ pub struct LadderArgs {
     /// to save a dollar per 1,000 hours). 0: quality alone, the top rung at the best
     /// candidate; above 0 the top rung is whichever the weighted objective prefers. Kept in
     /// the manifest for `pertitle ladder`.
-    #[arg(long, value_name = "W")]
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
     cost_weight: Option<f64>,
     /// Price of delivering a GB to viewers, dollars, for the costs and --cost-weight
     /// [default: 0.02].
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
     price_per_gb: Option<f64>,
     /// Price of storing a GB for a month, dollars [default: 0.023].
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
     storage_price: Option<f64>,
 }
 
