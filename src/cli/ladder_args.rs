@@ -100,11 +100,10 @@ pub struct LadderArgs {
     /// the manifest for `pertitle ladder`.
     #[arg(long, value_name = "W", allow_negative_numbers = true)]
     cost_weight: Option<f64>,
-    /// Price of delivering a GB to viewers, dollars, for the costs and --cost-weight
-    /// [default: 0.02].
+    /// Price of delivering a GB to viewers, dollars, for the costs and --cost-weight.
     #[arg(long, value_name = "USD", allow_negative_numbers = true)]
     price_per_gb: Option<f64>,
-    /// Price of storing a GB for a month, dollars [default: 0.023].
+    /// Price of storing a GB for a month, dollars.
     #[arg(long, value_name = "USD", allow_negative_numbers = true)]
     storage_price: Option<f64>,
 }
@@ -122,6 +121,14 @@ pub fn with_defaults(command: clap::Command) -> clap::Command {
         ("min_step", d.min_step.to_string()),
         ("max_step", or_none(d.max_step)),
         ("min_quality_gap", d.min_quality_gap.to_string()),
+        (
+            "price_per_gb",
+            Prices::default().delivery_per_gb.to_string(),
+        ),
+        (
+            "storage_price",
+            Prices::default().storage_per_gb_month.to_string(),
+        ),
     ];
     defaults.into_iter().fold(command, |command, (id, value)| {
         command.mut_arg(id, |arg| {

@@ -57,7 +57,20 @@ fn print_frontier(c: &LadderCost, axis: &str, expected: f64) {
         "  {:>5}  {:>10}  {:>9}  {:>9}  {:>9}  {:>10}  {:>10}",
         "rungs", "top", "top kbps", "expected", "kbps", "$/1000 h", "gain per $"
     );
-    for f in &c.frontier {
+    let shown = thinned(c.frontier.len());
+    let mut prev: Option<&pertitle::manifest::cost::FrontierLadder> = None;
+    let mut printed = 0;
+    for (i, f) in c.frontier.iter().enumerate() {
+        if !(shown.contains(&i) || f.chosen) {
+            continue;
+        }
+        printed += 1;
+        // The gain over the row shown above (the manifest's is over the frontier's previous).
+        let gain = prev.map(|p| {
+            (f.expected_quality - p.expected_quality)
+                / (f.delivery_usd_per_1000_hours - p.delivery_usd_per_1000_hours)
+        });
+        prev = Some(f);
         println!(
             "{} {:>5}  {:>10}  {:>9.1}  {:>9.3}  {:>9.1}  {:>10.4}  {:>10}",
             if f.chosen { ">" } else { " " },
@@ -67,8 +80,13 @@ fn print_frontier(c: &LadderCost, axis: &str, expected: f64) {
             f.expected_quality,
             f.expected_kbps,
             f.delivery_usd_per_1000_hours,
-            f.quality_per_dollar
-                .map_or("-".to_string(), |q| format!("{q:.4}"))
+            gain.map_or("-".to_string(), |q| format!("{q:.4}"))
+        );
+    }
+    if printed < c.frontier.len() {
+        println!(
+            "  ({printed} of the frontier's {} ladders; ladder.json and the report list them all)",
+            c.frontier.len()
         );
     }
     let chosen_q = c
@@ -106,6 +124,22 @@ fn print_frontier(c: &LadderCost, axis: &str, expected: f64) {
             "this ladder gains {q:.4} {axis} per extra $ per 1,000 viewing hours over the next cheaper ladder of the frontier"
         );
     }
+}
+
+/// The most frontier rows the summary prints.
+const FRONTIER_ROWS: usize = 12;
+
+/// Which of `n` frontier ladders the summary prints: all of up to [`FRONTIER_ROWS`], else
+/// evenly spread ones, the first and the last among them.
+fn thinned(n: usize) -> Vec<usize> {
+    if n <= FRONTIER_ROWS {
+        return (0..n).collect();
+    }
+    let mut rows: Vec<usize> = (0..FRONTIER_ROWS)
+        .map(|k| (k * (n - 1) + (FRONTIER_ROWS - 1) / 2) / (FRONTIER_ROWS - 1))
+        .collect();
+    rows.dedup();
+    rows
 }
 
 /// Each rung's quality on each device class `optimize --devices` scored.
