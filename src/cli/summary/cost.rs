@@ -58,19 +58,24 @@ fn print_frontier(c: &LadderCost, axis: &str, expected: f64) {
         "rungs", "top", "top kbps", "expected", "kbps", "$/1000 h", "gain per $"
     );
     let shown = thinned(c.frontier.len());
-    let mut prev: Option<&pertitle::manifest::cost::FrontierLadder> = None;
+    let mut prev: Option<(usize, &pertitle::manifest::cost::FrontierLadder)> = None;
     let mut printed = 0;
     for (i, f) in c.frontier.iter().enumerate() {
         if !(shown.contains(&i) || f.chosen) {
             continue;
         }
         printed += 1;
-        // The gain over the row shown above (the manifest's is over the frontier's previous).
-        let gain = prev.map(|p| {
-            (f.expected_quality - p.expected_quality)
-                / (f.delivery_usd_per_1000_hours - p.delivery_usd_per_1000_hours)
-        });
-        prev = Some(f);
+        // The gain over the row shown above: the manifest's when that is the frontier's
+        // previous ladder, else from the two rows.
+        let gain = match prev {
+            Some((j, _)) if j + 1 == i => f.quality_per_dollar,
+            Some((_, p)) => Some(
+                (f.expected_quality - p.expected_quality)
+                    / (f.delivery_usd_per_1000_hours - p.delivery_usd_per_1000_hours),
+            ),
+            None => None,
+        };
+        prev = Some((i, f));
         println!(
             "{} {:>5}  {:>10}  {:>9.1}  {:>9.3}  {:>9.1}  {:>10.4}  {:>10}",
             if f.chosen { ">" } else { " " },
