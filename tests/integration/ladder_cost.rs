@@ -247,6 +247,40 @@ fn delivery_and_storage_costs_the_cost_weight_and_bad_prices() {
     }
 
     mix_costs(tmp.path(), &plain);
+
+    // `optimize` takes the same options: the same rungs as `ladder` with them, the weight
+    // and prices recorded, storage priced over the title.
+    let opt = tmp.path().join("opt");
+    let weight = w.to_string();
+    pertitle()
+        .args([
+            "optimize",
+            "--quiet",
+            "--metric",
+            "psnr",
+            "--preset",
+            "ultrafast",
+        ])
+        .args(["--resolutions", "240,120", "--crf", "18,24,30,36,42"])
+        .args(["--cost-weight", &weight, "--price-per-gb", "0.05"])
+        .arg(&clip)
+        .arg("-o")
+        .arg(&opt)
+        .assert()
+        .success();
+    let o = common::read_manifest(&opt.join("ladder.json"));
+    let same = tmp.path().join("same/ladder.json");
+    let run = ladder(
+        &plain,
+        &same,
+        &["--cost-weight", &weight, "--price-per-gb", "0.05"],
+    );
+    assert!(run.status.success());
+    let l = common::read_manifest(&same);
+    assert_eq!(o["ladders"][0]["rungs"], l["ladders"][0]["rungs"]);
+    assert_eq!(o["settings"]["objective"], l["settings"]["objective"]);
+    assert_eq!(o["ladders"][0]["summary"], l["ladders"][0]["summary"]);
+    check_costs(&o, 0.05, 0.023);
 }
 
 /// Two devices, each with log-uniform bandwidths and judged by PSNR: each device's mean
