@@ -497,6 +497,10 @@ pub enum Setting {
     RateControl,
     /// The device classes scored.
     Devices,
+    /// The weight of delivery cost against quality in the ladder's objective.
+    CostWeight,
+    /// The prices of delivery and storage.
+    Prices,
 }
 
 impl Setting {
@@ -534,6 +538,8 @@ impl Setting {
             Setting::Formats => "package formats",
             Setting::RateControl => "rate control",
             Setting::Devices => "device classes",
+            Setting::CostWeight => "cost weight",
+            Setting::Prices => "prices",
         }
     }
 }

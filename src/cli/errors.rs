@@ -51,6 +51,8 @@ fn flag(setting: Setting) -> &'static str {
         Setting::RateControl if command == "package" => "--capped-crf",
         Setting::RateControl => "--rate-control/--reference-rate-control",
         Setting::Devices => "--devices",
+        Setting::CostWeight => "--cost-weight",
+        Setting::Prices => "--price-per-gb/--storage-price",
         _ => setting.name(),
     }
 }

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 /// the constraints given here (each option left out keeps INPUT's value; --force-rung adds to
 /// INPUT's forced rungs), and writes a new ladder.json with the same points and new rungs.
 /// A set of constraints that cannot be met is reported with the constraint that stands in
-/// the way, and nothing is written.
+/// the way, and nothing is written. The summary gives what the ladder costs to deliver (per
+/// 1,000 viewing hours) and store, and the quality-cost frontier: the ladders that give the
+/// most quality for their cost, one of which --cost-weight chooses.
 #[derive(clap::Args)]
 pub struct Args {
     /// A ladder.json written by `pertitle optimize`.

@@ -1,6 +1,7 @@
 //! The ladder options shared by `optimize` and `ladder`.
 
 use pertitle::ladder::{Constraints, ForcedRung, Objective};
+use pertitle::viewers::cost::Prices;
 use pertitle::viewers::mix::ViewerMix;
 use std::path::PathBuf;
 
@@ -92,6 +93,19 @@ pub struct LadderArgs {
         verbatim_doc_comment
     )]
     viewers: Option<PathBuf>,
+    /// Trade quality for delivery cost: maximize the expected quality less W times the
+    /// expected delivery cost in dollars per 1,000 viewing hours (W: quality points given up
+    /// to save a dollar per 1,000 hours). 0: quality alone, the top rung at the best
+    /// candidate; above 0 the top rung is whichever the weighted objective prefers. Kept in
+    /// the manifest for `pertitle ladder`.
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    cost_weight: Option<f64>,
+    /// Price of delivering a GB to viewers, dollars, for the costs and --cost-weight.
+    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
+    price_per_gb: Option<f64>,
+    /// Price of storing a GB for a month, dollars.
+    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
+    storage_price: Option<f64>,
 }
 
 /// `command` (a subcommand taking [`LadderArgs`]) with each constraint's help ending in
@@ -107,6 +121,14 @@ pub fn with_defaults(command: clap::Command) -> clap::Command {
         ("min_step", d.min_step.to_string()),
         ("max_step", or_none(d.max_step)),
         ("min_quality_gap", d.min_quality_gap.to_string()),
+        (
+            "price_per_gb",
+            Prices::default().delivery_per_gb.to_string(),
+        ),
+        (
+            "storage_price",
+            Prices::default().storage_per_gb_month.to_string(),
+        ),
     ];
     defaults.into_iter().fold(command, |command, (id, value)| {
         command.mut_arg(id, |arg| {
@@ -153,9 +175,27 @@ impl LadderArgs {
         c
     }
 
-    /// `base` with --viewer-kbps or --viewers applied (each replaces the other). The mix
-    /// file's warnings go to stderr.
+    /// `base` with --viewer-kbps or --viewers applied (each replaces the other), and
+    /// --cost-weight and the prices (each left out keeps the base's). The mix file's warnings
+    /// go to stderr.
     pub fn objective(&self, base: Objective) -> anyhow::Result<Objective> {
+        let mut o = self.viewers_of(base)?;
+        if let Some(w) = self.cost_weight {
+            o.cost_weight = Some(w);
+        }
+        if self.price_per_gb.is_some() || self.storage_price.is_some() {
+            let p = o.prices();
+            o.prices = Some(Prices {
+                delivery_per_gb: self.price_per_gb.unwrap_or(p.delivery_per_gb),
+                storage_per_gb_month: self.storage_price.unwrap_or(p.storage_per_gb_month),
+            });
+        }
+        o.validate()?;
+        Ok(o)
+    }
+
+    /// `base` with --viewer-kbps or --viewers applied.
+    fn viewers_of(&self, base: Objective) -> anyhow::Result<Objective> {
         if let Some(path) = &self.viewers {
             let mix = ViewerMix::load(path)?;
             for w in mix.warnings() {
@@ -164,6 +204,7 @@ impl LadderArgs {
             return Ok(Objective {
                 viewer_kbps: None,
                 viewers: Some(mix),
+                ..base
             });
         }
         match self.viewer_kbps.as_slice() {
@@ -171,6 +212,7 @@ impl LadderArgs {
             &[lo, hi] if lo.is_finite() && lo > 0.0 && hi.is_finite() && hi > lo => Ok(Objective {
                 viewer_kbps: Some([lo, hi]),
                 viewers: None,
+                ..base
             }),
             _ => anyhow::bail!(
                 "invalid option: --viewer-kbps takes two bitrates LO,HI with 0 < LO < HI"

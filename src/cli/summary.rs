@@ -3,6 +3,8 @@
 use pertitle::Manifest;
 use pertitle::manifest::{CodecLadder, LadderTiming};
 
+mod cost;
+
 /// Print the source, then for each codec the rung table and the ladder's expected quality,
 /// then how the codecs compare.
 pub fn print(manifest: &Manifest) {
@@ -103,6 +105,8 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
     } else {
         print_mix(manifest, ladder);
     }
+    cost::print_device_rungs(manifest, ladder);
+    cost::print_cost(manifest, ladder);
     if let Some(c) = &ladder.comparison {
         println!(
             "against {} ({} rungs measured on this title, {}):",
@@ -199,17 +203,24 @@ fn print_mix(manifest: &Manifest, ladder: &CodecLadder) {
         manifest.settings.quality_field, l.expected_quality
     );
     println!(
-        "  {:>12}  {:>6}  {:>14}  {:>9}  {:>11}",
-        "device", "share", "quality", "expected", "plays rungs"
+        "  {:>12}  {:>6}  {:>14}  {:>9}  {:>11}  {:>9}  {:>9}",
+        "device", "share", "quality", "expected", "plays rungs", "kbps", "$/1000 h"
     );
-    for d in &l.devices {
+    for (i, d) in l.devices.iter().enumerate() {
+        // Its delivery, when the manifest has costs (the same order as the devices).
+        let cost = l.cost.as_ref().and_then(|c| c.devices.get(i));
         println!(
-            "  {:>12}  {:>6.3}  {:>14}  {:>9.3}  {:>11}",
+            "  {:>12}  {:>6.3}  {:>14}  {:>9.3}  {:>11}  {:>9}  {:>9}",
             d.name,
             d.share,
             d.quality_key,
             d.expected_quality,
-            format!("{} of {}", d.playable_rungs, ladder.rungs.len())
+            format!("{} of {}", d.playable_rungs, ladder.rungs.len()),
+            cost.map_or("-".into(), |c| format!("{:.1}", c.expected_kbps)),
+            cost.map_or("-".into(), |c| format!(
+                "{:.4}",
+                c.delivery_usd_per_1000_hours
+            ))
         );
     }
     if !l.devices_without_decoder.is_empty() {

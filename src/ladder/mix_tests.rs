@@ -106,6 +106,7 @@ fn one_device(lo: f64, hi: f64) -> Objective {
                 bandwidth: Bandwidth::log_uniform(lo, hi).unwrap(),
             }],
         }),
+        ..Objective::default()
     }
 }
 
@@ -120,7 +121,7 @@ proptest! {
         ratio in 2.0f64..60.0,
     ) {
         let hi = lo * ratio;
-        let range = Objective { viewer_kbps: Some([lo, hi]), viewers: None };
+        let range = Objective { viewer_kbps: Some([lo, hi]), ..Objective::default() };
         let (mut a, mut b) = (points.clone(), points);
         let today = build(&mut a, Metric::Vmaf, &c, &range, &[1.0], CrfValues::Any);
         let mixed = build(&mut b, Metric::Vmaf, &c, &one_device(lo, hi), &[1.0], CrfValues::Any);

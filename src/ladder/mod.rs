@@ -20,6 +20,7 @@ pub use select::{MixTable, Objective, Selection};
 use crate::error::Result;
 use crate::ladder::hull::upper_hull;
 use crate::measure::point::{Metric, Point, Rung};
+use crate::viewers::cost::Prices;
 
 /// A chosen ladder.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,35 @@ pub struct Ladder {
     pub origins: Vec<Origin>,
     /// With a viewer mix: each device's figures, in the mix's order (empty without one).
     pub devices: Vec<DeviceExpectation>,
+    /// The mean bitrate a viewer fetches, kbit/s (0 below the lowest rung).
+    pub expected_kbps: f64,
+    /// The prices the costs are at.
+    pub prices: Prices,
+    /// The ladders that maximize quality less the weighted delivery cost for some weight,
+    /// by increasing cost (see [`FrontierPoint`]).
+    pub frontier: Vec<FrontierPoint>,
+    /// Quality gained per extra dollar per 1,000 viewing hours over the next cheaper ladder
+    /// of the frontier (`None`: no cheaper ladder with less quality).
+    pub quality_per_dollar: Option<f64>,
+}
+
+/// A ladder of the quality-cost frontier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrontierPoint {
+    /// How many rungs it has.
+    pub rungs: usize,
+    /// Its top rung's width, height and bitrate (kbit/s).
+    pub top: (u32, u32, f64),
+    /// Its expected quality.
+    pub expected_quality: f64,
+    /// The mean bitrate a viewer fetches, kbit/s.
+    pub expected_kbps: f64,
+    /// The sum of its rungs' bitrates, kbit/s (what storing it takes per second of title).
+    pub total_kbps: f64,
+    /// The cost weight it was found at.
+    pub cost_weight: f64,
+    /// Whether it is the chosen ladder.
+    pub chosen: bool,
 }
 
 /// What one device of a viewer mix gets from a ladder.
@@ -49,6 +79,8 @@ pub struct DeviceExpectation {
     pub expected_quality: f64,
     /// The rungs it plays.
     pub playable_rungs: usize,
+    /// The mean bitrate its viewers fetch, kbit/s.
+    pub expected_kbps: f64,
 }
 
 /// Mark every point's `on_hull` (the upper convex hull of all points, in bitrate vs `metric`)
@@ -63,6 +95,7 @@ pub fn build(
     values: CrfValues,
 ) -> Result<Ladder> {
     constraints.validate()?;
+    objective.validate()?;
     mark_hull(points, metric);
     let cands = candidates::candidates(points, metric, constraints, values)?;
     let table = match &objective.viewers {
@@ -84,6 +117,7 @@ pub fn build(
                 share: m.share,
                 expected_quality: selection.per_device.get(d).copied().unwrap_or(0.0),
                 playable_rungs: t.playable(d, &selection.rungs),
+                expected_kbps: selection.per_device_kbps.get(d).copied().unwrap_or(0.0),
             })
             .collect(),
         _ => Vec::new(),
@@ -93,12 +127,34 @@ pub fn build(
         .iter()
         .map(|&i| rung(points, &cands[i], segment_durations_s))
         .collect();
+    let prices = objective.prices();
+    let front = select::cost::frontier(&cands, constraints, objective, table.as_ref());
+    let quality_per_dollar = select::cost::quality_per_dollar(&selection, &front, &prices);
+    let frontier = front
+        .iter()
+        .filter_map(|f| {
+            let top = &cands[*f.rungs.last()?];
+            Some(FrontierPoint {
+                rungs: f.rungs.len(),
+                top: (top.width, top.height, top.kbps),
+                expected_quality: f.expected_quality,
+                expected_kbps: f.expected_kbps,
+                total_kbps: f.rungs.iter().map(|&i| cands[i].kbps).sum(),
+                cost_weight: f.cost_weight,
+                chosen: f.rungs == selection.rungs,
+            })
+        })
+        .collect();
     Ok(Ladder {
         rungs,
         expected_quality: selection.expected_quality,
         viewer_kbps: selection.viewer_kbps,
         origins: selection.rungs.iter().map(|&i| cands[i].origin).collect(),
         devices,
+        expected_kbps: selection.expected_kbps,
+        prices,
+        frontier,
+        quality_per_dollar,
     })
 }
 

@@ -17,13 +17,24 @@
 //! expected quality over the mix's devices, each viewer judged on their own device's quality
 //! scale and offered only the rungs their device plays; it is still a sum over adjacent
 //! pairs, and the same programme solves it exactly.
+//!
+//! With a cost weight `W` ([`Objective::cost_weight`]; the `cost` submodule) the programme
+//! maximizes `E[quality] - W * E[delivery cost]`, the cost in dollars per 1,000 viewing hours
+//! at the delivery price. A viewer fetches the rung they play, so the expected bitrate is
+//! the same sum over adjacent pairs with each rung's quality replaced by its bitrate, and
+//! each term becomes `(q_i - W * c * r_i) * (share of viewers on rung i)`, `c` the dollars
+//! per 1,000 hours of one kbit/s: the optimum stays exact. With `W > 0` the top rung is no
+//! longer fixed: it is whichever candidate the weighted objective prefers, so a high weight
+//! may drop the most expensive rungs (the viewers' bandwidths stay as without a weight).
 
 use super::candidates::Candidate;
 use super::constraints::Constraints;
 use crate::error::{Blocking, Error, Result, Setting};
+use crate::viewers::cost::Prices;
 use crate::viewers::mix::ViewerMix;
 use serde::{Deserialize, Serialize};
 
+pub(crate) mod cost;
 pub(crate) mod mix;
 
 pub use mix::MixTable;
@@ -39,6 +50,53 @@ pub struct Objective {
     /// bandwidth distribution (`--viewers`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewers: Option<ViewerMix>,
+    /// Quality points given up for one dollar less delivery per 1,000 viewing hours
+    /// (`--cost-weight`); `None` or 0: quality alone, the top rung fixed at the best
+    /// candidate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_weight: Option<f64>,
+    /// The prices of delivery and storage (`--price-per-gb`, `--storage-price`); `None`:
+    /// [`Prices::default`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prices: Option<Prices>,
+}
+
+impl Objective {
+    /// The prices the objective's costs are at.
+    pub fn prices(&self) -> Prices {
+        self.prices.unwrap_or_default()
+    }
+
+    /// The cost weight, 0 when none is set.
+    pub fn weight(&self) -> f64 {
+        self.cost_weight.unwrap_or(0.0)
+    }
+
+    /// Fail unless the cost weight and the prices are finite and not negative.
+    pub fn validate(&self) -> Result<()> {
+        use crate::viewers::cost::valid_price;
+        if let Some(w) = self.cost_weight.filter(|&w| !valid_price(w)) {
+            return Err(Error::setting(
+                Setting::CostWeight,
+                format!(
+                    "must be a number of at least 0 (quality points per dollar per 1,000 viewing hours), not {w}"
+                ),
+            ));
+        }
+        if let Some(p) = self
+            .prices
+            .filter(|p| !(valid_price(p.delivery_per_gb) && valid_price(p.storage_per_gb_month)))
+        {
+            return Err(Error::setting(
+                Setting::Prices,
+                format!(
+                    "prices must be numbers of at least 0 dollars, not {} per GB delivered and {} per GB-month stored",
+                    p.delivery_per_gb, p.storage_per_gb_month
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The chosen rungs (indices into the candidates, by increasing bitrate) and their expected
@@ -55,6 +113,10 @@ pub struct Selection {
     /// With a viewer mix: each device's expected quality on its own scale, in the mix's
     /// order (empty without a mix).
     pub per_device: Vec<f64>,
+    /// The mean bitrate a viewer fetches, kbit/s (0 below the lowest rung).
+    pub expected_kbps: f64,
+    /// With a viewer mix: each device's mean bitrate, kbit/s, in the mix's order.
+    pub per_device_kbps: Vec<f64>,
 }
 
 /// Relative slack on bitrate ratios and quality gaps, so that values equal up to rounding
@@ -107,16 +169,21 @@ fn solve_with(
         Some(m) => m.range(),
         None => viewer_range(cands, top, objective),
     };
-    let span = (hi / lo).ln();
     let lw = |k: f64| k.clamp(lo, hi).ln();
+    // Dollars per 1,000 viewing hours of one kbit/s, times the weight: 0 without one, which
+    // leaves every term exactly as the quality alone gives it.
+    let per_kbps =
+        objective.weight() * crate::viewers::cost::usd_per_1000_hours_at(1.0, &objective.prices());
     // The objective's term of rung i followed by rung j, and of j as the top rung.
     let term = |i: usize, j: usize| match mix {
-        Some(m) => m.pair(i, j),
-        None => cands[i].quality * (lw(cands[j].kbps) - lw(cands[i].kbps)),
+        Some(m) => m.pair(i, j) - per_kbps * m.rate_pair(i, j),
+        None => {
+            (cands[i].quality - per_kbps * cands[i].kbps) * (lw(cands[j].kbps) - lw(cands[i].kbps))
+        }
     };
     let tail = |j: usize| match mix {
-        Some(m) => m.tail(j),
-        None => cands[j].quality * (hi.ln() - lw(cands[j].kbps)),
+        Some(m) => m.tail(j) - per_kbps * m.rate_tail(j),
+        None => (cands[j].quality - per_kbps * cands[j].kbps) * (hi.ln() - lw(cands[j].kbps)),
     };
     // With a mix, every device plays a prefix of the ladder (see `mix`).
     let prefix_ok = |i: usize, j: usize| mix.is_none_or(|m| m.prefix(i, j));
@@ -161,10 +228,15 @@ fn solve_with(
             }
         }
     }
+    // The chain ends at the top rung, after every forced one: the best candidate, or with a
+    // cost weight any candidate.
+    let ends: Vec<usize> = if per_kbps > 0.0 {
+        (0..n).collect()
+    } else {
+        vec![top]
+    };
     let mut winner: Option<(f64, usize, usize)> = None;
-    // The chain must end at the top rung, after every forced one.
-    let j = top;
-    if last_forced.is_none_or(|f| j >= f) {
+    for &j in ends.iter().filter(|&&j| last_forced.is_none_or(|f| j >= f)) {
         for (k, row) in best.iter().enumerate().skip(k_min - 1) {
             if row[j] == f64::NEG_INFINITY {
                 continue;
@@ -175,7 +247,7 @@ fn solve_with(
             }
         }
     }
-    let (total, mut k, mut j) = winner?;
+    let (_, mut k, mut j) = winner?;
     let mut rungs = vec![j];
     while k > 0 {
         j = from[k][j];
@@ -183,15 +255,21 @@ fn solve_with(
         k -= 1;
     }
     rungs.reverse();
-    let expected_quality = match mix {
-        Some(_) => total,
-        None if span > 0.0 => total / span,
-        None => cands[*rungs.last()?].quality,
+    let quality = |i: usize| cands[i].quality;
+    let rate = |i: usize| cands[i].kbps;
+    let (expected_quality, expected_kbps) = match mix {
+        Some(m) => (m.total(&rungs), m.total_kbps(&rungs)),
+        None => (
+            cost::log_uniform_mean(cands, &rungs, [lo, hi], quality),
+            cost::log_uniform_mean(cands, &rungs, [lo, hi], rate),
+        ),
     };
     Some(Selection {
         per_device: mix.map_or_else(Vec::new, |m| m.per_device(&rungs)),
+        per_device_kbps: mix.map_or_else(Vec::new, |m| m.per_device_kbps(&rungs)),
         rungs,
         expected_quality,
+        expected_kbps,
         viewer_kbps: [lo, hi],
     })
 }

@@ -57,7 +57,8 @@ impl Manifest {
     }
 
     /// Add one codec's ladder and its encoders' CPU times (after the ladders added before).
-    pub fn push_ladder(&mut self, ladder: CodecLadder, timing: LadderTiming) {
+    pub fn push_ladder(&mut self, mut ladder: CodecLadder, timing: LadderTiming) {
+        ladder.price_storage(self.source.duration_s);
         self.timing.encode_cpu_s += timing.encode_cpu_s;
         self.timing.cached_encodes += timing.cached_encodes;
         self.ladders.push(ladder);

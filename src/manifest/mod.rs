@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 mod build;
+pub mod cost;
 
 /// Version of the manifest layout; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 3;
@@ -212,6 +213,10 @@ pub struct LadderSummary {
     /// of this ladder's objective (the others' shares are normalised again).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices_without_decoder: Vec<String>,
+    /// What the ladder costs to deliver and store, and the quality-cost frontier (absent in
+    /// manifests written before costs were reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<cost::LadderCost>,
 }
 
 /// What one device of a viewer mix gets from a ladder.
@@ -321,6 +326,7 @@ impl Manifest {
                 self.segments.durations_s.clone()
             };
             l.select_rungs(self.settings.metric, &constraints, &objective, &durations)?;
+            l.price_storage(self.source.duration_s);
         }
         self.ladders = ladders;
         self.settings.constraints = constraints;
@@ -513,6 +519,7 @@ impl CodecLadder {
                 })
                 .collect(),
             devices_without_decoder: Vec::new(),
+            cost: Some(cost::LadderCost::of(&ladder)),
         };
         self.rungs = ladder.rungs;
         if let Some(c) = self.comparison.take() {

@@ -262,4 +262,52 @@ mod tests {
         assert!(page.contains("<td>82.00</td>"), "rung 1 on the phone");
         assert!(page.contains("<td>91.00</td>"), "rung 2 on the phone");
     }
+
+    /// A ladder with costs gets delivery and storage rows and the frontier as a table, the
+    /// chosen ladder marked; one without (an older manifest) gets neither.
+    #[test]
+    fn costs_and_the_frontier_are_shown() {
+        use crate::manifest::cost::{FrontierLadder, LadderCost};
+        let mut m = manifest();
+        let row =
+            |rungs: usize, q: f64, kbps: f64, gain: Option<f64>, chosen: bool| FrontierLadder {
+                rungs,
+                top: "1280x720".into(),
+                top_kbps: 2500.0,
+                expected_quality: q,
+                expected_kbps: kbps,
+                delivery_usd_per_1000_hours: kbps * 0.009,
+                total_kbps: 3000.0,
+                storage_gb: 0.002,
+                quality_per_dollar: gain,
+                chosen,
+            };
+        m.ladders[0].summary.cost = Some(LadderCost {
+            delivery_per_gb: 0.02,
+            storage_per_gb_month: 0.023,
+            expected_kbps: 900.0,
+            delivery_gb_per_hour: 0.405,
+            delivery_usd_per_1000_hours: 8.1,
+            storage_gb: 0.0025,
+            storage_usd_per_month: 0.0000518,
+            devices: Vec::new(),
+            frontier: vec![
+                row(1, 30.0, 300.0, None, false),
+                row(3, 36.5, 900.0, Some(1.2037), true),
+            ],
+            quality_per_dollar: Some(1.2037),
+        });
+        let page = html(&m, None, &[]).unwrap();
+        assert!(
+            page.contains("$8.10 per 1,000 viewing hours at $0.02/GB"),
+            "delivery"
+        );
+        assert!(page.contains("0.0025 GB for"), "storage");
+        assert!(page.contains("Quality and cost"));
+        assert!(page.contains("<td class=\"n\">3 <b>(this ladder)</b></td>"));
+        assert!(page.contains("<td class=\"n\">1.2037</td>"));
+        m.ladders[0].summary.cost = None;
+        let page = html(&m, None, &[]).unwrap();
+        assert!(!page.contains("Quality and cost") && !page.contains("viewing hours"));
+    }
 }

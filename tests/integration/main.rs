@@ -18,6 +18,7 @@ mod devices;
 mod frames;
 mod hostile_inputs;
 mod ladder_command;
+mod ladder_cost;
 mod metrics_oracle;
 mod optimize_end_to_end;
 mod package;

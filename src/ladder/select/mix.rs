@@ -40,6 +40,8 @@ pub struct MixTable {
     below: Vec<Vec<f64>>,
     /// The devices' bandwidth range, kbit/s.
     range: [f64; 2],
+    /// Each candidate's bitrate, kbit/s: what a viewer playing it fetches.
+    kbps: Vec<f64>,
 }
 
 impl MixTable {
@@ -88,6 +90,7 @@ impl MixTable {
             quality,
             below,
             range: [lo, hi],
+            kbps: cands.iter().map(|c| c.kbps).collect(),
         })
     }
 
@@ -100,6 +103,7 @@ impl MixTable {
         quality: Vec<Vec<f64>>,
         below: Vec<Vec<f64>>,
         range: [f64; 2],
+        kbps: Vec<f64>,
     ) -> MixTable {
         MixTable {
             shares,
@@ -107,12 +111,19 @@ impl MixTable {
             quality,
             below,
             range,
+            kbps,
         }
     }
 
     /// Device `d`'s expected quality from rung `i` when the next rung is `j` (`None`: `i` is
     /// the top rung).
     fn device_term(&self, d: usize, i: usize, j: Option<usize>) -> f64 {
+        self.quality[d][i] * self.device_share(d, i, j)
+    }
+
+    /// The share of device `d`'s viewers that play rung `i` when the next rung is `j`
+    /// (`None`: `i` is the top rung).
+    fn device_share(&self, d: usize, i: usize, j: Option<usize>) -> f64 {
         if !self.plays[d][i] {
             return 0.0;
         }
@@ -120,7 +131,56 @@ impl MixTable {
             Some(j) if self.plays[d][j] => self.below[d][j],
             _ => 1.0,
         };
-        self.quality[d][i] * (upto - self.below[d][i])
+        upto - self.below[d][i]
+    }
+
+    /// Device `d`'s expected bitrate from rung `i` when the next rung is `j`.
+    fn device_rate_term(&self, d: usize, i: usize, j: Option<usize>) -> f64 {
+        self.kbps[i] * self.device_share(d, i, j)
+    }
+
+    /// The expected bitrate's term of rung `i` followed by rung `j`, kbit/s.
+    pub fn rate_pair(&self, i: usize, j: usize) -> f64 {
+        (0..self.shares.len())
+            .map(|d| self.shares[d] * self.device_rate_term(d, i, Some(j)))
+            .sum()
+    }
+
+    /// The expected bitrate's term of rung `j` as the top rung, kbit/s.
+    pub fn rate_tail(&self, j: usize) -> f64 {
+        (0..self.shares.len())
+            .map(|d| self.shares[d] * self.device_rate_term(d, j, None))
+            .sum()
+    }
+
+    /// The expected quality over a ladder of candidates `rungs` (increasing), summed in the
+    /// programme's order.
+    pub fn total(&self, rungs: &[usize]) -> f64 {
+        let mut total = 0.0;
+        for w in rungs.windows(2) {
+            total += self.pair(w[0], w[1]);
+        }
+        rungs.last().map_or(0.0, |&j| total + self.tail(j))
+    }
+
+    /// The expected bitrate a viewer fetches over a ladder of candidates `rungs`, kbit/s.
+    pub fn total_kbps(&self, rungs: &[usize]) -> f64 {
+        let mut total = 0.0;
+        for w in rungs.windows(2) {
+            total += self.rate_pair(w[0], w[1]);
+        }
+        rungs.last().map_or(0.0, |&j| total + self.rate_tail(j))
+    }
+
+    /// Each device's expected bitrate over a ladder of candidates `rungs`, kbit/s.
+    pub fn per_device_kbps(&self, rungs: &[usize]) -> Vec<f64> {
+        (0..self.shares.len())
+            .map(|d| {
+                (0..rungs.len())
+                    .map(|k| self.device_rate_term(d, rungs[k], rungs.get(k + 1).copied()))
+                    .sum()
+            })
+            .collect()
     }
 
     /// The objective's term of rung `i` followed by rung `j`.

@@ -2,6 +2,7 @@
 //! settings (constraints in words) and the source.
 
 use super::*;
+use crate::manifest::cost::LadderCost;
 
 /// The table of a ladder's rungs: resolution, CRF, bitrates and qualities; with the ladder's
 /// package, each rung's quality on the ladder's axis measured on its final encode too.
@@ -152,7 +153,117 @@ pub(super) fn ladder_summary(w: &mut String, m: &Manifest, l: &CodecLadder, tag:
         "interpolated rungs",
         &l.summary.interpolated_rungs.to_string(),
     );
+    if let Some(c) = &l.summary.cost {
+        cost_rows(w, m, l, c);
+    }
     out!(w, "</table>\n");
+    if let Some(c) = &l.summary.cost {
+        frontier_table(w, m, l, c, tag);
+    }
+}
+
+/// Dollars, with more decimals for small sums.
+fn usd(v: f64) -> String {
+    if v == 0.0 || v.abs() >= 1.0 {
+        format!("${}", num(v, 2))
+    } else {
+        format!("${}", num(v, 4))
+    }
+}
+
+/// The ladder's delivery and storage costs, as rows of its summary table.
+fn cost_rows(w: &mut String, m: &Manifest, l: &CodecLadder, c: &LadderCost) {
+    kv(
+        w,
+        "delivery",
+        &format!(
+            "{} kbit/s on average per viewer: {} GB per viewing hour, {} per 1,000 viewing hours at ${}/GB",
+            num(c.expected_kbps, 1),
+            num(c.delivery_gb_per_hour, 4),
+            usd(c.delivery_usd_per_1000_hours),
+            c.delivery_per_gb
+        ),
+    );
+    for (d, dc) in l.summary.devices.iter().zip(&c.devices) {
+        kv(
+            w,
+            &format!("delivery to {}", d.name),
+            &format!(
+                "{} kbit/s, {} per 1,000 viewing hours",
+                num(dc.expected_kbps, 1),
+                usd(dc.delivery_usd_per_1000_hours)
+            ),
+        );
+    }
+    kv(
+        w,
+        "storage",
+        &format!(
+            "{} GB for {} s of title, {} a month at ${}/GB-month",
+            num(c.storage_gb, 4),
+            num(m.source.duration_s, 1),
+            usd(c.storage_usd_per_month),
+            c.storage_per_gb_month
+        ),
+    );
+    if let Some(w8) = m.settings.objective.cost_weight {
+        kv(
+            w,
+            "cost weight",
+            &format!("{w8} quality points per $ per 1,000 viewing hours"),
+        );
+    }
+    if let Some(q) = c.quality_per_dollar {
+        kv(
+            w,
+            "quality per extra dollar",
+            &format!(
+                "{} per $ per 1,000 viewing hours over the next cheaper ladder of the frontier",
+                num(q, 4)
+            ),
+        );
+    }
+}
+
+/// The quality-cost frontier: the most quality each delivery cost buys.
+fn frontier_table(w: &mut String, m: &Manifest, l: &CodecLadder, c: &LadderCost, tag: &str) {
+    if c.frontier.is_empty() {
+        return;
+    }
+    let label = if l.summary.devices.is_empty() {
+        quality_label(m.settings.metric).to_string()
+    } else {
+        "quality (viewer mix)".to_string()
+    };
+    out!(
+        w,
+        "<h2>{tag}Quality and cost</h2>\n<table class=\"rungs\">\n<tr><th>rungs</th><th>top rung</th><th>expected {}</th><th>mean kbit/s</th><th>$ per 1,000 h</th><th>storage (GB)</th><th>gain per $</th></tr>\n",
+        esc(&label)
+    );
+    for f in &c.frontier {
+        let mark = if f.chosen {
+            " <b>(this ladder)</b>"
+        } else {
+            ""
+        };
+        out!(
+            w,
+            "<tr><td class=\"n\">{}{mark}</td><td>{} at {} kbit/s</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            f.rungs,
+            esc(&f.top),
+            num(f.top_kbps, 1),
+            num(f.expected_quality, 3),
+            num(f.expected_kbps, 1),
+            num(f.delivery_usd_per_1000_hours, 4),
+            num(f.storage_gb, 4),
+            opt(f.quality_per_dollar, 4)
+        );
+    }
+    out!(w, "</table>\n");
+    out!(
+        w,
+        "<p class=\"note\">The ladders that give the most expected quality for their delivery cost (each the best for some --cost-weight W: the expected quality less W times dollars per 1,000 viewing hours), by increasing cost; gain per $: quality gained per extra dollar per 1,000 viewing hours over the row above. A weight W chooses the last row whose gain is at least W.</p>\n"
+    );
 }
 
 /// The table of the run's settings: encoders, resolutions, segments, scoring, constraints.
@@ -214,6 +325,19 @@ pub(super) fn settings_table(w: &mut String, m: &Manifest) {
         );
     } else if let Some([lo, hi]) = s.objective.viewer_kbps {
         kv(w, "objective", &format!("viewers at {lo}–{hi} kbit/s"));
+    }
+    if let Some(weight) = s.objective.cost_weight {
+        kv(w, "cost weight", &format!("{weight}"));
+    }
+    if let Some(p) = s.objective.prices {
+        kv(
+            w,
+            "prices",
+            &format!(
+                "${}/GB delivered, ${}/GB-month stored",
+                p.delivery_per_gb, p.storage_per_gb_month
+            ),
+        );
     }
     out!(w, "</table>\n");
 }

@@ -38,6 +38,7 @@ fn table(devs: &[Dev], cands: &[Candidate]) -> MixTable {
             .map(|d| cands.iter().map(|c| d.bandwidth.below(c.kbps)).collect())
             .collect(),
         [lo, hi],
+        cands.iter().map(|c| c.kbps).collect(),
     )
 }
 
@@ -241,6 +242,69 @@ proptest! {
                 for (a, b) in per.iter().zip(&s.per_device) {
                     prop_assert!((a - b).abs() < 1e-9, "per device {a} vs {b}");
                 }
+            }
+            (None, None) => {}
+            (s, b) => prop_assert!(false, "dp {:?} brute force {:?}", s.map(|s| s.rungs), b),
+        }
+    }
+}
+
+/// Whether `rungs` is a ladder the constraints allow with any top rung (a cost weight frees
+/// the top).
+fn feasible_any_top(cands: &[Candidate], c: &Constraints, rungs: &[usize]) -> bool {
+    !rungs.is_empty()
+        && rungs.len() >= c.min_rungs
+        && rungs.len() <= c.max_rungs
+        && bottom_ok(c, &cands[rungs[0]])
+        && rungs
+            .windows(2)
+            .all(|w| pair_ok(c, &cands[w[0]], &cands[w[1]]))
+        && (0..cands.len()).all(|i| !cands[i].forced || rungs.contains(&i))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// With a cost weight, the programme over a mix finds the best quality less weighted
+    /// delivery cost among every subset with any top rung; the expected bitrate, overall and
+    /// each device's, is the definition's with each rung's quality replaced by its bitrate.
+    #[test]
+    fn weighted_mix_selection_is_optimal_by_brute_force(
+        (cands, c, devs) in arb_case(),
+        w in prop_oneof![0.01f64..1.0, 1.0f64..100.0],
+    ) {
+        let t = table(&devs, &cands);
+        let o = Objective { cost_weight: Some(w), ..Objective::default() };
+        let per_kbps = w * crate::viewers::cost::usd_per_1000_hours_at(1.0, &o.prices());
+        // Each device's "quality" the candidates' bitrates: the definition's expected bitrate.
+        let rates: Vec<Dev> = devs
+            .iter()
+            .map(|d| Dev { quality: cands.iter().map(|x| x.kbps).collect(), ..d.clone() })
+            .collect();
+        let value = |rungs: &[usize]| {
+            let (q, _) = by_definition(&devs, &cands, rungs);
+            let (k, per) = by_definition(&rates, &cands, rungs);
+            (q - per_kbps * k, q, k, per)
+        };
+        let n = cands.len();
+        let mut best: Option<f64> = None;
+        for mask in 1u32..(1 << n) {
+            let rungs: Vec<usize> = (0..n).filter(|&i| mask & (1 << i) != 0).collect();
+            if feasible_any_top(&cands, &c, &rungs) {
+                let (v, ..) = value(&rungs);
+                best = Some(best.map_or(v, |b: f64| b.max(v)));
+            }
+        }
+        match (solve_with(&cands, &c, &o, Some(&t)), best) {
+            (Some(s), Some(b)) => {
+                prop_assert!(feasible_any_top(&cands, &c, &s.rungs), "{:?}", s.rungs);
+                let (v, q, k, per) = value(&s.rungs);
+                prop_assert!((q - s.expected_quality).abs() < 1e-9);
+                prop_assert!((k - s.expected_kbps).abs() < 1e-6, "{k} vs {}", s.expected_kbps);
+                for (a, b) in per.iter().zip(&s.per_device_kbps) {
+                    prop_assert!((a - b).abs() < 1e-6, "per device {a} vs {b}");
+                }
+                prop_assert!((v - b).abs() < 1e-6 * (1.0 + b.abs()), "dp {v} brute force {b}");
             }
             (None, None) => {}
             (s, b) => prop_assert!(false, "dp {:?} brute force {:?}", s.map(|s| s.rungs), b),
