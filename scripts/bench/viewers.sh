@@ -20,9 +20,11 @@
 #
 # OUT: where the runs are kept (default out/bench-viewers; a clip already done is reused).
 # PRESET: x264's preset (default medium). JOBS: parallel encodes (default: the cores).
+# COST_WEIGHT: also pass `--cost-weight` to the viewer-mix ladder (default: none).
+# PERTITLE: a pertitle binary to use instead of building this checkout.
 source "$(dirname "$0")/common.sh"
 need_jq
-build
+if [ -n "${PERTITLE:-}" ]; then bin=$PERTITLE; else build; fi
 shared=${SHARED:-../shared}
 out=${OUT:-out/bench-viewers}
 preset=${PRESET:-medium}
@@ -71,8 +73,10 @@ for clip in "$@"; do
       --compare-to apple-hls --package --quiet "${jobs[@]}" >/dev/null
   fi
   if [ ! -f "$d/mix/stream/package.json" ]; then
+    weight=()
+    [ -n "${COST_WEIGHT:-}" ] && weight=(--cost-weight "$COST_WEIGHT")
     "$bin" ladder "$d/default/ladder.json" -o "$d/mix/ladder.json" \
-      --viewers "$out/traces/mix.json" >/dev/null 2>"$d/mix.log"
+      --viewers "$out/traces/mix.json" "${weight[@]}" >"$d/mix.log" 2>&1
     "$bin" package "$d/mix/ladder.json" -o "$d/mix/stream" --quiet "${jobs[@]}" >/dev/null
   fi
   for device in phone laptop tv; do
