@@ -118,8 +118,8 @@ pub struct Args {
     compare_package: Vec<PathBuf>,
 
     /// The quality of a segment: a metric the ladder measured per segment (vmaf, psnr_y,
-    /// ssim_y, vmaf_phone, ...; default: the device class's own when the ladder was scored
-    /// for it, else the ladder's).
+    /// ssim_y, vmaf_phone, ...; default: the device class's own when LADDER was scored for
+    /// it, for every ladder played, else each ladder's own).
     #[arg(long, value_name = "METRIC")]
     metric: Option<String>,
 
@@ -218,9 +218,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if args.reference {
         ladders.push((args.ladder.clone(), None, true));
     }
+    // One quality scale for every ladder: --metric, else the device class's own when the
+    // first ladder was scored for it (a compared ladder without it is then refused).
+    let metric = args.metric.clone().or_else(|| {
+        pertitle::Manifest::read(&args.ladder).ok().and_then(|m| {
+            m.settings
+                .devices
+                .iter()
+                .find(|d| d.name == device.name)
+                .map(|d| d.key.clone())
+        })
+    });
     let mut results = Vec::new();
     for (path, package, reference) in &ladders {
-        let movie = load_movie(&args, path, package.as_deref(), &device, *reference)?;
+        let movie = load_movie(
+            &args,
+            path,
+            package.as_deref(),
+            &device,
+            *reference,
+            metric.as_deref(),
+        )?;
         let longest = movie.segment_s();
         anyhow::ensure!(
             args.buffer_seconds > longest,
@@ -334,6 +352,7 @@ fn load_movie(
     package: Option<&Path>,
     device: &Device,
     reference: bool,
+    metric: Option<&str>,
 ) -> anyhow::Result<Movie> {
     let beside = path.parent().map(|d| d.join("stream"));
     let package = match (package, &beside) {
@@ -353,28 +372,18 @@ fn load_movie(
         (None, _) => None,
     };
     let mut codec = args.codec;
-    // A ladder scored for the device class plays the class's own quality.
-    let mut metric = args.metric.clone();
-    if let Ok(m) = pertitle::Manifest::read(path) {
-        if codec.is_none() {
-            codec = m
-                .ladders
-                .iter()
-                .map(|l| l.codec)
-                .find(|c| device.decodes(Some(*c)));
-        }
-        if metric.is_none() {
-            metric = m
-                .settings
-                .devices
-                .iter()
-                .find(|d| d.name == device.name)
-                .map(|d| d.key.clone());
-        }
+    if codec.is_none()
+        && let Ok(m) = pertitle::Manifest::read(path)
+    {
+        codec = m
+            .ladders
+            .iter()
+            .map(|l| l.codec)
+            .find(|c| device.decodes(Some(*c)));
     }
     let source = MovieSource {
         codec,
-        metric: metric.as_deref(),
+        metric,
         package: package.as_ref().map(|(p, d)| (p, *d)),
         reference,
     };

@@ -277,7 +277,12 @@ pub fn unit_identity(
             .sample
             .as_ref()
             .map_or_else(Vec::new, |s| s.windows().to_vec()),
-        devices: options.devices.clone(),
+        // By key, so that the order the classes were given in does not matter.
+        devices: {
+            let mut d = options.devices.clone();
+            d.sort_by(|a, b| a.key.cmp(&b.key));
+            d
+        },
     }
 }
 

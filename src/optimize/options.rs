@@ -259,6 +259,13 @@ impl CodecOptions<'_> {
             ));
         }
         self.all.constraints.validate()?;
+        if !self.all.devices.is_empty() && self.choice.proxy_preset.is_some() {
+            return Err(Error::setting(
+                Setting::Devices,
+                "device classes are not calibrated across a proxy preset yet: search at the \
+                 final preset (--no-proxy) or with the grid",
+            ));
+        }
         if self.all.vmaf_subsample == 0 {
             return Err(Error::setting(
                 Setting::VmafSubsample,

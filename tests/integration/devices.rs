@@ -130,7 +130,7 @@ fn device_classes_that_cannot_be_scored_are_refused() {
     std::fs::write(&twice, r#"{"name": "phone"}"#).unwrap();
     let bad_name = tmp.path().join("bad.json");
     std::fs::write(&bad_name, r#"{"name": "Big TV"}"#).unwrap();
-    let cases: [(String, &str); 5] = [
+    let cases: [(String, &str); 6] = [
         ("watch".into(), "watch: not a device class"),
         (
             "tv-4k".into(),
@@ -142,6 +142,10 @@ fn device_classes_that_cannot_be_scored_are_refused() {
         ),
         (bad_name.display().to_string(), "must be 1 to 32 characters"),
         ("phone --vmaf-engine libvmaf".into(), "native VMAF engine"),
+        (
+            "phone --search adaptive".into(),
+            "not calibrated across a proxy preset",
+        ),
     ];
     for (i, (devices, expected)) in cases.iter().enumerate() {
         let out = tmp.path().join(format!("out{i}"));

@@ -46,13 +46,17 @@ pub(super) fn section(w: &mut String, m: &Manifest, l: &CodecLadder, tag: &str) 
     for d in devices {
         out!(
             w,
-            "<figure>\n{}\n<figcaption>{}: every trial encode, the upper convex hull of this class's quality, and the rungs (chosen on {}), scored by the {} model at {}.</figcaption>\n</figure>\n",
+            "<figure>\n{}\n<figcaption>{}: every trial encode, the upper convex hull of this class's quality, and the rungs (chosen for {}), scored by the {} model at {}.</figcaption>\n</figure>\n",
             inline(
                 &plot::device_rate_quality_svg(m, l, d)?,
                 &format!("rate-quality plot on {}", d.name)
             ),
             esc(&d.name),
-            esc(quality_label(m.settings.metric)),
+            if m.settings.objective.viewers.is_some() {
+                "the viewer mix".to_string()
+            } else {
+                esc(quality_label(m.settings.metric))
+            },
             esc(&d.model.to_string()),
             d.display
         );
