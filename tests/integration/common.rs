@@ -137,3 +137,26 @@ pub fn sample_windows(search: &serde_json::Value) -> Vec<(u64, u64)> {
         })
         .collect()
 }
+
+/// `pertitle optimize CLIP -o OUT` with the quick settings the ladder tests share: a PSNR hull
+/// at x264 ultrafast over 240p and 120p x five CRFs, and `extra` options.
+#[allow(dead_code)]
+pub fn optimize_small_psnr(clip: &Path, out: &Path, extra: &[&str]) {
+    assert_cmd::Command::cargo_bin("pertitle")
+        .expect("binary built")
+        .args([
+            "optimize",
+            "--quiet",
+            "--metric",
+            "psnr",
+            "--preset",
+            "ultrafast",
+        ])
+        .args(["--resolutions", "240,120", "--crf", "18,24,30,36,42"])
+        .args(extra)
+        .arg(clip)
+        .arg("-o")
+        .arg(out)
+        .assert()
+        .success();
+}

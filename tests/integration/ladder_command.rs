@@ -23,21 +23,7 @@ fn ladder_reselects_under_constraints_and_refuses_impossible_ones() {
     let clip = tmp.path().join("synthetic.mp4");
     common::synthetic_clip(&clip, "320x240", "24", 2.0);
     let first = tmp.path().join("first");
-    pertitle()
-        .args([
-            "optimize",
-            "--quiet",
-            "--metric",
-            "psnr",
-            "--preset",
-            "ultrafast",
-        ])
-        .args(["--resolutions", "240,120", "--crf", "18,24,30,36,42"])
-        .arg(&clip)
-        .arg("-o")
-        .arg(&first)
-        .assert()
-        .success();
+    common::optimize_small_psnr(&clip, &first, &[]);
     let original = read(&first.join("ladder.json"));
     // The schema is strict enough to catch a broken manifest.
     for (pointer, bad) in [

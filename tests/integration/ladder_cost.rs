@@ -74,21 +74,7 @@ fn delivery_and_storage_costs_the_cost_weight_and_bad_prices() {
     let clip = tmp.path().join("clip.mp4");
     common::synthetic_clip(&clip, "320x240", "24", 2.0);
     let run = tmp.path().join("run");
-    pertitle()
-        .args([
-            "optimize",
-            "--quiet",
-            "--metric",
-            "psnr",
-            "--preset",
-            "ultrafast",
-        ])
-        .args(["--resolutions", "240,120", "--crf", "18,24,30,36,42"])
-        .arg(&clip)
-        .arg("-o")
-        .arg(&run)
-        .assert()
-        .success();
+    common::optimize_small_psnr(&clip, &run, &[]);
     let plain = run.join("ladder.json");
     let m = common::read_manifest(&plain);
     let duration = f(&m["source"]["duration_s"]);
@@ -252,22 +238,11 @@ fn delivery_and_storage_costs_the_cost_weight_and_bad_prices() {
     // and prices recorded, storage priced over the title.
     let opt = tmp.path().join("opt");
     let weight = w.to_string();
-    pertitle()
-        .args([
-            "optimize",
-            "--quiet",
-            "--metric",
-            "psnr",
-            "--preset",
-            "ultrafast",
-        ])
-        .args(["--resolutions", "240,120", "--crf", "18,24,30,36,42"])
-        .args(["--cost-weight", &weight, "--price-per-gb", "0.05"])
-        .arg(&clip)
-        .arg("-o")
-        .arg(&opt)
-        .assert()
-        .success();
+    common::optimize_small_psnr(
+        &clip,
+        &opt,
+        &["--cost-weight", &weight, "--price-per-gb", "0.05"],
+    );
     let o = common::read_manifest(&opt.join("ladder.json"));
     let same = tmp.path().join("same/ladder.json");
     let run = ladder(

@@ -33,21 +33,7 @@ fn fixture(dir: &Path) -> (PathBuf, PathBuf) {
     let clip = dir.join("clip.mp4");
     common::synthetic_clip(&clip, "320x240", "24", 2.0);
     let out = dir.join("run");
-    pertitle()
-        .args([
-            "optimize",
-            "--quiet",
-            "--metric",
-            "psnr",
-            "--preset",
-            "ultrafast",
-        ])
-        .args(["--resolutions", "240,120", "--crf", "18,24,30,36,42"])
-        .arg(&clip)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
+    common::optimize_small_psnr(&clip, &out, &[]);
     let plain = out.join("ladder.json");
     let mut m = common::read_manifest(&plain);
     for p in m["ladders"][0]["points"].as_array_mut().unwrap() {
@@ -358,23 +344,11 @@ fn same_as_viewer_kbps(tmp: &Path, plain: &Path, lo: f64, hi: f64) {
     // optimize takes --viewers too, and records the mix.
     let clip = tmp.join("clip.mp4");
     let run = tmp.join("optimized");
-    pertitle()
-        .args([
-            "optimize",
-            "--quiet",
-            "--metric",
-            "psnr",
-            "--preset",
-            "ultrafast",
-        ])
-        .args(["--resolutions", "240,120", "--crf", "18,24,30,36,42"])
-        .arg(&clip)
-        .arg("-o")
-        .arg(&run)
-        .arg("--viewers")
-        .arg(&mix)
-        .assert()
-        .success();
+    common::optimize_small_psnr(
+        &clip,
+        &run,
+        &["--viewers", mix.to_str().expect("utf-8 path")],
+    );
     let o = common::read_manifest(&run.join("ladder.json"));
     assert_eq!(o["ladders"][0]["rungs"], a["ladders"][0]["rungs"]);
     assert_eq!(o["settings"]["objective"], a["settings"]["objective"]);
