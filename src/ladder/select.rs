@@ -158,16 +158,21 @@ fn solve_with(
     if n == 0 {
         return None;
     }
-    // The best candidate, the cheapest of equals: the top rung.
-    let top = (0..n).max_by(|&a, &b| {
-        cands[a]
-            .quality
-            .total_cmp(&cands[b].quality)
-            .then(b.cmp(&a))
-    })?;
-    let [lo, hi] = match mix {
-        Some(m) => m.range(),
-        None => viewer_range(cands, top, objective),
+    // The best candidate, the cheapest of equals: the top rung. With a mix, the best that
+    // some device of the mix plays (a top rung nobody plays would be stored and never
+    // fetched).
+    let top = (0..n)
+        .filter(|&i| mix.is_none_or(|m| m.played(i)))
+        .max_by(|&a, &b| {
+            cands[a]
+                .quality
+                .total_cmp(&cands[b].quality)
+                .then(b.cmp(&a))
+        });
+    let [lo, hi] = match (mix, top) {
+        (Some(m), _) => m.range(),
+        (None, Some(top)) => viewer_range(cands, top, objective),
+        (None, None) => return None,
     };
     let lw = |k: f64| k.clamp(lo, hi).ln();
     // Dollars per 1,000 viewing hours of one kbit/s, times the weight: 0 without one, which
@@ -233,7 +238,7 @@ fn solve_with(
     let ends: Vec<usize> = if per_kbps > 0.0 {
         (0..n).collect()
     } else {
-        vec![top]
+        top.into_iter().collect()
     };
     let mut winner: Option<(f64, usize, usize)> = None;
     for &j in ends.iter().filter(|&&j| last_forced.is_none_or(|f| j >= f)) {

@@ -143,6 +143,23 @@ pub fn plan_passes(
     passes
 }
 
+/// Extra memory per point of the device classes scored at another display than `scored`:
+/// each such display's VMAF features, as the native engine holds them
+/// ([`NATIVE_VMAF_BYTES_PER_PIXEL`] of the display, counted once per display).
+fn extra_display_bytes(devices: &[DeviceScoring], scored: Option<Resolution>) -> u64 {
+    let mut displays: Vec<Resolution> = devices
+        .iter()
+        .map(|d| d.display)
+        .filter(|&d| Some(d) != scored)
+        .collect();
+    displays.sort_by_key(|d| (d.width, d.height));
+    displays.dedup();
+    displays
+        .iter()
+        .map(|d| d.pixels() * NATIVE_VMAF_BYTES_PER_PIXEL)
+        .sum()
+}
+
 /// Measure every point, in passes planned by [`plan_passes`]. Results come back in the order
 /// of `specs`.
 pub fn measure(
@@ -221,7 +238,7 @@ pub fn measure(
                 }
         }
         _ => 0,
-    };
+    } + extra_display_bytes(&options.devices, scored);
     let passes = plan_passes(
         &missing,
         bytes_per_trial_pixel(options.codec),
@@ -351,7 +368,7 @@ fn measure_pass(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::resolution::Resolution;
+    use crate::measure::metrics::vmaf::VmafModel;
 
     fn specs(heights: &[u32]) -> Vec<TrialSpec> {
         heights
@@ -378,5 +395,28 @@ mod tests {
         assert!(plan_passes(&[], 400, 0, 1, 0).is_empty());
         // The per-point extra (VMAF buffers) counts too.
         assert_eq!(plan_passes(&s, 400, 0, 2 * one, 1), vec![0..1, 1..2, 2..3]);
+    }
+
+    #[test]
+    fn device_classes_at_other_displays_count_their_features() {
+        let class = |name: &str, w: u32, h: u32| DeviceScoring {
+            name: name.into(),
+            key: format!("vmaf_{name}"),
+            model: VmafModel::V061,
+            display: Resolution::new(w, h),
+        };
+        let hd = Resolution::new(1920, 1080);
+        let devices = [
+            class("laptop", 1920, 1080),
+            class("tv", 1920, 1080),
+            class("tv-4k", 3840, 2160),
+            class("small", 1280, 720),
+            class("small2", 1280, 720),
+        ];
+        // The run's display is free; 4K and 720p once each.
+        let bytes = (3840 * 2160 + 1280 * 720) * NATIVE_VMAF_BYTES_PER_PIXEL;
+        assert_eq!(extra_display_bytes(&devices, Some(hd)), bytes);
+        assert_eq!(extra_display_bytes(&devices[..2], Some(hd)), 0);
+        assert_eq!(extra_display_bytes(&[], Some(hd)), 0);
     }
 }

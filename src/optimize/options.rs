@@ -187,7 +187,36 @@ impl OptimizeOptions {
             }
             self.codec_options(c).validate()?;
         }
-        Ok(())
+        self.check_mix_scores()
+    }
+
+    /// The scores the run's points carry, by pooling key: PSNR and SSIM always, `vmaf` when
+    /// VMAF is measured and `vmaf_<class>` for each device class.
+    pub fn measured_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = ["psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "ssim_y"]
+            .map(String::from)
+            .into();
+        if self.vmaf().is_some() {
+            keys.push("vmaf".into());
+        }
+        keys.extend(self.devices.iter().map(|d| d.quality_key()));
+        keys
+    }
+
+    /// With a viewer mix, every device's quality must be among the scores the run measures:
+    /// refused before any encoding rather than after it.
+    fn check_mix_scores(&self) -> Result<()> {
+        let Some(mix) = &self.objective.viewers else {
+            return Ok(());
+        };
+        let keys = self.measured_keys();
+        match mix.devices.iter().find(|d| !keys.contains(&d.quality_key)) {
+            Some(d) => Err(Error::InvalidMix {
+                path: mix.file.clone(),
+                problem: d.unmeasured(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The options of one codec's run: this run's, with `choice`'s codec.

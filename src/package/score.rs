@@ -77,12 +77,20 @@ pub(super) fn scoring(manifest: &Manifest, path: &std::path::Path) -> Result<Sco
 /// Extra memory of a scored rendition beyond its encoder's, bytes: its VMAF scorer's, which
 /// works at the display size (as [`crate::measure::measure`] plans it for a trial point).
 pub(super) fn vmaf_bytes(scoring: &Scoring) -> u64 {
-    scoring.display.pixels()
+    let main = scoring.display.pixels()
         * match scoring.vmaf.map(|v| v.engine) {
             Some(VmafEngine::Libvmaf) => VMAF_BYTES_PER_SOURCE_PIXEL,
             Some(VmafEngine::Native) => NATIVE_VMAF_BYTES_PER_PIXEL,
             None => 0,
-        }
+        };
+    // Device classes at other displays hold those displays' features (the native engine).
+    let devices: u64 = scoring
+        .devices
+        .displays
+        .iter()
+        .map(|d| d.pixels() * NATIVE_VMAF_BYTES_PER_PIXEL)
+        .sum();
+    main + devices
 }
 
 /// Whether `rung`, encoded with its trial settings, takes its quality from ladder.json: a

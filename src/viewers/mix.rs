@@ -115,6 +115,21 @@ impl MixDevice {
         d.fits(width, height) && self.max_kbps.is_none_or(|m| kbps <= m)
     }
 
+    /// Why its quality cannot be read from a ladder's points, with what would measure it.
+    pub fn unmeasured(&self) -> String {
+        if self.quality_key == self.device().quality_key() {
+            format!(
+                "device `{}`: the ladder's points have no `{}` scores; run `pertitle optimize ... --devices {}` to measure them",
+                self.name, self.quality_key, self.name
+            )
+        } else {
+            format!(
+                "device `{}`: the ladder's points have no `{}` scores (its \"quality\")",
+                self.name, self.quality_key
+            )
+        }
+    }
+
     /// Its caps in words (`at most 1280x720 and 8000 kbps`).
     pub fn caps(&self) -> String {
         let size = match (self.max_width, self.max_height) {

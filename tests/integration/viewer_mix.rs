@@ -425,6 +425,17 @@ fn refusals(tmp: &Path, scored: &Path, plain: &Path, mixdir: &Path) {
     let out = tmp.join("refused-plain/ladder.json");
     let run = ladder(plain, &out, &["--viewers", file.to_str().unwrap()]);
     check_refusal("plain", &run, &file, "--devices phone", &out);
+    // optimize refuses such a mix before it encodes anything.
+    let out = tmp.join("refused-optimize/ladder.json");
+    let run = pertitle()
+        .args(["optimize", "--quiet", "--metric", "psnr", "--viewers"])
+        .arg(&file)
+        .arg(tmp.join("clip.mp4"))
+        .arg("-o")
+        .arg(out.parent().unwrap())
+        .output()
+        .unwrap();
+    check_refusal("optimize", &run, &file, "--devices phone", &out);
 }
 
 fn check_refusal(name: &str, run: &Output, file: &Path, cause: &str, out: &Path) {

@@ -69,7 +69,7 @@ impl MixTable {
                 .iter()
                 .map(|c| device_quality(points, c, &d.quality_key))
                 .collect::<Option<Vec<f64>>>()
-                .ok_or_else(|| bad(unmeasured(d)))?;
+                .ok_or_else(|| bad(d.unmeasured()))?;
             plays.push(p);
             quality.push(q);
             below.push(cands.iter().map(|c| d.bandwidth.below(c.kbps)).collect());
@@ -213,6 +213,11 @@ impl MixTable {
             .collect()
     }
 
+    /// Whether some device of the mix plays candidate `i`.
+    pub fn played(&self, i: usize) -> bool {
+        self.plays.iter().any(|p| p[i])
+    }
+
     /// How many of `rungs` device `d` plays.
     pub fn playable(&self, d: usize, rungs: &[usize]) -> usize {
         rungs.iter().filter(|&&i| self.plays[d][i]).count()
@@ -241,20 +246,6 @@ fn device_quality(points: &[Point], c: &Candidate, key: &str) -> Option<f64> {
             let (a, b) = (mean(lower)?, mean(upper)?);
             Some(a + t * (b - a))
         }
-    }
-}
-
-fn unmeasured(d: &MixDevice) -> String {
-    if d.quality_key == d.device().quality_key() {
-        format!(
-            "device `{}`: the ladder's points have no `{}` scores; run `pertitle optimize ... --devices {}` to measure them",
-            d.name, d.quality_key, d.name
-        )
-    } else {
-        format!(
-            "device `{}`: the ladder's points have no `{}` scores (its \"quality\")",
-            d.name, d.quality_key
-        )
     }
 }
 

@@ -93,23 +93,24 @@ fn by_definition(devs: &[Dev], cands: &[Candidate], rungs: &[usize]) -> (f64, Ve
     (total, per)
 }
 
-fn top(cands: &[Candidate]) -> usize {
+/// The top rung without a cost weight: the best candidate some device plays.
+fn top(cands: &[Candidate], devs: &[Dev]) -> Option<usize> {
     (0..cands.len())
+        .filter(|&i| devs.iter().any(|d| d.plays[i]))
         .max_by(|&a, &b| {
             cands[a]
                 .quality
                 .total_cmp(&cands[b].quality)
                 .then(b.cmp(&a))
         })
-        .unwrap()
 }
 
 /// Whether `rungs` is a ladder the constraints allow (the select tests' rule).
-fn feasible(cands: &[Candidate], c: &Constraints, rungs: &[usize]) -> bool {
+fn feasible(cands: &[Candidate], devs: &[Dev], c: &Constraints, rungs: &[usize]) -> bool {
     !rungs.is_empty()
         && rungs.len() >= c.min_rungs
         && rungs.len() <= c.max_rungs
-        && *rungs.last().unwrap() == top(cands)
+        && rungs.last().copied() == top(cands, devs)
         && bottom_ok(c, &cands[rungs[0]])
         && rungs
             .windows(2)
@@ -227,14 +228,14 @@ proptest! {
         let mut best: Option<f64> = None;
         for mask in 1u32..(1 << n) {
             let rungs: Vec<usize> = (0..n).filter(|&i| mask & (1 << i) != 0).collect();
-            if feasible(&cands, &c, &rungs) {
+            if feasible(&cands, &devs, &c, &rungs) {
                 let (v, _) = by_definition(&devs, &cands, &rungs);
                 best = Some(best.map_or(v, |b: f64| b.max(v)));
             }
         }
         match (solve_with(&cands, &c, &Objective::default(), Some(&t)), best) {
             (Some(s), Some(b)) => {
-                prop_assert!(feasible(&cands, &c, &s.rungs), "{:?}", s.rungs);
+                prop_assert!(feasible(&cands, &devs, &c, &s.rungs), "{:?}", s.rungs);
                 let (v, per) = by_definition(&devs, &cands, &s.rungs);
                 prop_assert!((v - s.expected_quality).abs() < 1e-9, "{v} vs {}", s.expected_quality);
                 prop_assert!((v - b).abs() < 1e-9, "dp {v} brute force {b}");
@@ -476,4 +477,29 @@ fn unmeasured_devices_and_devices_that_play_nothing_are_named() {
             cands.len()
         )
     );
+}
+
+#[test]
+fn the_top_rung_is_the_best_candidate_some_device_plays() {
+    // Only phones capped at 540p: the 1080p candidate, the best on the run's scale, would be
+    // a rung nobody fetches; the top rung is the best 540p one.
+    let cands = [
+        cand(300.0, 40.0, 270, false),
+        cand(1000.0, 60.0, 540, false),
+        cand(3000.0, 80.0, 1080, false),
+    ];
+    let devs = [Dev {
+        share: 1.0,
+        plays: vec![true, true, false],
+        quality: vec![50.0, 70.0, 90.0],
+        bandwidth: Bandwidth::quantiles(vec![5000.0; 101]).unwrap(),
+    }];
+    let t = table(&devs, &cands);
+    let c = Constraints {
+        max_step: None,
+        ..Constraints::default()
+    };
+    let s = solve_with(&cands, &c, &Objective::default(), Some(&t)).unwrap();
+    assert_eq!(s.rungs.last(), Some(&1));
+    assert_eq!(s.per_device, [70.0]);
 }
