@@ -20,6 +20,8 @@
 //! 8. [`report`]: a `ladder.json` as one self-contained HTML page of plots, tables and
 //!    pictures.
 //!
+//! [`shots`] cuts a title into its shots and combines per-shot encodes at one slope.
+//!
 //! [`viewers`] describes who watches: device classes (screen, decoder, how quality is judged)
 //! and viewer mixes (devices and their networks), used by [`measure`], [`ladder`] and
 //! [`simulate`].
@@ -63,6 +65,7 @@ pub mod package;
 pub mod report;
 pub mod score;
 pub mod search;
+pub mod shots;
 pub mod simulate;
 pub mod source;
 pub mod util;

@@ -1,0 +1,1 @@
+//! The combination of per-shot hulls at one slope (the Dynamic Optimizer).

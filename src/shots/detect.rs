@@ -1,0 +1,1 @@
+//! Shot detection: the cuts of a title, found on its decoded frames.
