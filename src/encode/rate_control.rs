@@ -451,6 +451,7 @@ mod tests {
             vmaf_subsample: 1,
             sample: Vec::new(),
             devices: Vec::new(),
+            shots: Vec::new(),
         }
     }
 

@@ -1,36 +1,89 @@
-//! Segments: the source is cut every `segment_seconds`; every segment starts on a keyframe so
-//! that renditions can switch at segment boundaries.
+//! Segments: the source is cut every `segment_seconds`, or, for shot-based encodes, at every
+//! shot start and within each shot into equal pieces of at most `segment_seconds`; every
+//! segment starts on a keyframe so that renditions can switch at segment boundaries.
 
 use crate::error::{Error, Result};
+use crate::shots::Shot;
 use crate::source::frame_rate::FrameRate;
+use std::sync::Arc;
 
-/// Maps frame indices to segments for a frame rate and a segment duration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Maps frame indices to segments for a frame rate and a segment duration, or for a title's
+/// shots.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segmenter {
     rate: FrameRate,
     segment_ms: u64,
+    /// Shot-aligned segments: every segment's first frame, in order from 0, then the frame
+    /// after the title's last. `None`: segments of `segment_ms` each.
+    starts: Option<Arc<[u64]>>,
 }
 
 impl Segmenter {
     /// `segment_seconds` is rounded to whole milliseconds and must be positive.
     pub fn new(rate: FrameRate, segment_seconds: f64) -> Self {
         let segment_ms = (segment_seconds * 1000.0).round().max(1.0) as u64;
-        Segmenter { rate, segment_ms }
+        Segmenter {
+            rate,
+            segment_ms,
+            starts: None,
+        }
+    }
+
+    /// Shot-aligned segments: a segment starts at every shot's first frame, and a shot longer
+    /// than `segment_seconds` is cut into the fewest equal pieces (to a frame) of at most
+    /// that long. `shots` cover the title in order from frame 0.
+    pub fn with_shots(rate: FrameRate, segment_seconds: f64, shots: &[Shot]) -> Self {
+        let time = Segmenter::new(rate, segment_seconds);
+        let most = time.max_segment_frames();
+        let mut starts = Vec::with_capacity(shots.len() + 1);
+        for shot in shots {
+            let pieces = shot.frames.div_ceil(most).max(1);
+            for i in 0..pieces {
+                starts.push(shot.start_frame + i * shot.frames / pieces);
+            }
+        }
+        starts.push(shots.last().map_or(0, |s| s.end_frame()));
+        Segmenter {
+            starts: Some(starts.into()),
+            ..time
+        }
+    }
+
+    /// Whether the segments follow shots (their durations vary).
+    pub fn is_shot_aligned(&self) -> bool {
+        self.starts.is_some()
     }
 
     /// Index of the first frame of segment `k`: the first frame starting at or after
-    /// `k * segment_seconds`.
+    /// `k * segment_seconds`, or with shots the segment's first frame (past the last
+    /// segment, the frame after the title's last).
     pub fn first_frame(&self, k: u64) -> u64 {
-        self.rate.first_frame_at_ms(k * self.segment_ms)
+        match &self.starts {
+            None => self.rate.first_frame_at_ms(k * self.segment_ms),
+            Some(starts) => {
+                let last = starts.len() - 1;
+                starts[usize::try_from(k).map_or(last, |k| k.min(last))]
+            }
+        }
     }
 
     /// The segment a frame belongs to.
     pub fn segment_of(&self, frame: u64) -> u64 {
-        // Frame f starts at f * den / num seconds; its segment is floor(start / segment).
-        let num = u128::from(self.rate.num);
-        let den = u128::from(self.rate.den);
-        let k = (u128::from(frame) * den * 1000) / (num * u128::from(self.segment_ms));
-        k as u64
+        match &self.starts {
+            None => {
+                // Frame f starts at f * den / num seconds; its segment is floor(start / segment).
+                let num = u128::from(self.rate.num);
+                let den = u128::from(self.rate.den);
+                let k = (u128::from(frame) * den * 1000) / (num * u128::from(self.segment_ms));
+                k as u64
+            }
+            Some(starts) => {
+                // The last start at or before the frame; a frame past the title's end is in
+                // its last segment.
+                let after = starts[..starts.len() - 1].partition_point(|&s| s <= frame);
+                after.saturating_sub(1) as u64
+            }
+        }
     }
 
     /// Whether a frame opens a segment (and so must be a keyframe).
@@ -56,8 +109,16 @@ impl Segmenter {
 
     /// The longest segment, in frames: the encoder's maximum keyframe interval.
     pub fn max_segment_frames(&self) -> u64 {
-        // Segments hold floor or ceil of (segment_seconds * fps) frames.
-        self.rate.first_frame_at_ms(self.segment_ms).max(1)
+        match &self.starts {
+            // Segments hold floor or ceil of (segment_seconds * fps) frames.
+            None => self.rate.first_frame_at_ms(self.segment_ms).max(1),
+            Some(starts) => starts
+                .windows(2)
+                .map(|w| w[1] - w[0])
+                .max()
+                .unwrap_or(1)
+                .max(1),
+        }
     }
 }
 
@@ -160,6 +221,54 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn shot_aligned_segments_start_at_every_shot_and_stay_short() {
+        let rate = FrameRate::new(25, 1).unwrap();
+        // Shots of 63, 1, 250 (2.5 segments of 4 s), 100 (exactly one) and 101 frames.
+        let lengths = [63u64, 1, 250, 100, 101];
+        let mut shots = Vec::new();
+        let mut at = 0;
+        for n in lengths {
+            shots.push(Shot {
+                start_frame: at,
+                frames: n,
+            });
+            at += n;
+        }
+        let s = Segmenter::with_shots(rate, 4.0, &shots);
+        assert!(s.is_shot_aligned());
+        let per = s.frames_per_segment(at);
+        assert_eq!(per, [63, 1, 83, 83, 84, 100, 50, 51]);
+        assert_eq!(per.iter().sum::<u64>(), at);
+        assert_eq!(s.max_segment_frames(), 100);
+        for shot in &shots {
+            assert!(s.starts_segment(shot.start_frame));
+        }
+        // Every frame's segment by brute force over the starts.
+        let mut starts = vec![0u64];
+        for n in &per {
+            starts.push(starts.last().unwrap() + n);
+        }
+        for f in 0..at {
+            let k = starts.iter().rposition(|&x| x <= f).unwrap() as u64;
+            assert_eq!(s.segment_of(f), k, "frame {f}");
+            assert_eq!(s.first_frame(k), starts[k as usize]);
+            assert_eq!(s.starts_segment(f), starts.contains(&f));
+            // No segment crosses a shot start.
+            let shot = shots.iter().rposition(|x| x.start_frame <= f).unwrap();
+            assert!(s.first_frame(k) >= shots[shot].start_frame);
+        }
+        assert_eq!(s.first_frame(99), at);
+        assert_eq!(s.count(at), per.len() as u64);
+        // One shot, shorter than a segment: one segment.
+        let one = [Shot {
+            start_frame: 0,
+            frames: 7,
+        }];
+        let s = Segmenter::with_shots(rate, 4.0, &one);
+        assert_eq!(s.frames_per_segment(7), [7]);
     }
 
     #[test]

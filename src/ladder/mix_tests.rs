@@ -30,6 +30,7 @@ fn point(height: u32, crf: f64, kbps: f64, quality: f64) -> Point {
         pooling: BTreeMap::from([("vmaf".to_string(), pooled)]),
         segment_sizes_bits: vec![(kbps * 1000.0) as u64],
         segment_means: BTreeMap::new(),
+        shots: None,
         on_hull: false,
         codecs: String::new(),
     }

@@ -208,6 +208,7 @@ mod tests {
             pooling: BTreeMap::new(),
             segment_sizes_bits: vec![(kbps * 1000.0) as u64],
             segment_means: BTreeMap::new(),
+            shots: None,
             on_hull: false,
             codecs: String::new(),
         }

@@ -50,6 +50,10 @@ pub struct UnitIdentity {
     /// The device classes scored besides the main metrics (left out of the key when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<crate::measure::devices::DeviceScoring>,
+    /// The shots the segments follow, for a shot-based encode (left out of the key when
+    /// none): they place its keyframes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shots: Vec<crate::shots::Shot>,
 }
 
 impl UnitIdentity {
@@ -232,6 +236,7 @@ mod tests {
             vmaf_subsample: 1,
             sample: Vec::new(),
             devices: Vec::new(),
+            shots: Vec::new(),
         }
     }
 

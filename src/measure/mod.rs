@@ -61,6 +61,21 @@ pub struct MeasureOptions {
     /// Device classes scored besides the main metrics (each its VMAF model at its display),
     /// which needs `vmaf` by the native engine.
     pub devices: Vec<DeviceScoring>,
+    /// The title's shots, for shot-based encodes: segments then follow the shots (a keyframe
+    /// at every shot start, see [`Segmenter::with_shots`]). `None`: segments of
+    /// `segment_seconds`.
+    pub shots: Option<std::sync::Arc<[crate::shots::Shot]>>,
+}
+
+impl MeasureOptions {
+    /// The source's segments at frame rate `rate`: of `segment_seconds` each, or following
+    /// the shots.
+    pub fn segmenter(&self, rate: crate::source::frame_rate::FrameRate) -> Segmenter {
+        match &self.shots {
+            Some(shots) => Segmenter::with_shots(rate, self.segment_seconds, shots),
+            None => Segmenter::new(rate, self.segment_seconds),
+        }
+    }
 }
 
 /// Estimated peak memory of one trial point, bytes per pixel of its resolution: the
@@ -300,6 +315,7 @@ pub fn unit_identity(
             d.sort_by(|a, b| a.key.cmp(&b.key));
             d
         },
+        shots: options.shots.as_ref().map_or_else(Vec::new, |s| s.to_vec()),
     }
 }
 
@@ -316,7 +332,7 @@ fn measure_pass(
     let rate = reader.frame_rate();
     let frames = match &options.sample {
         Some(sample) => Frames::Sample(sample),
-        None => Frames::All(Segmenter::new(rate, options.segment_seconds)),
+        None => Frames::All(options.segmenter(rate)),
     };
     let segmenter = frames.segmenter();
     let mut settings = EncoderSettings::for_segments(options.codec, &options.preset, &segmenter)?;
@@ -337,7 +353,7 @@ fn measure_pass(
                 spec,
                 display,
                 rate,
-                segmenter,
+                segmenter.clone(),
                 &settings,
                 options.vmaf,
                 &devices,

@@ -163,6 +163,9 @@ pub struct Point {
     /// simulation).
     #[serde(default)]
     pub segment_means: BTreeMap<String, Vec<f64>>,
+    /// Its figures per shot, in a shot-based run (its segments then follow the shots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shots: Option<crate::shots::figures::ShotFigures>,
     /// Whether the point lies on the upper convex hull of all points.
     pub on_hull: bool,
     /// RFC 6381 codecs string of the encode, from its own sequence parameter set (the
@@ -254,6 +257,7 @@ impl Point {
             vmaf: q.vmaf,
             segment_sizes_bits: t.segment_bits.clone(),
             segment_means: q.segment_means,
+            shots: None,
             on_hull: false,
             codecs: t.codecs.clone(),
             pooling: q.pooling,

@@ -46,7 +46,7 @@ impl Sample {
             return None;
         }
         let n = (wanted as usize).max(1);
-        let timeline = source;
+        let timeline = source.clone();
         let windows: Vec<Window> = (0..n)
             .map(|k| {
                 // The middle window of the k-th of n equal parts.
@@ -74,7 +74,7 @@ impl Sample {
 
     /// The sample's timeline, cut into its windows (keyframes and bits per window).
     pub fn timeline(&self) -> Segmenter {
-        self.timeline
+        self.timeline.clone()
     }
 
     /// The source frame at `index` on the sample's timeline; `None` past its end.

@@ -148,7 +148,7 @@ impl PassOutcome {
 }
 
 /// Which source frames a pass feeds its sinks, and as which frames.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Frames<'a> {
     /// Every frame, a keyframe opening every segment.
     All(Segmenter),
@@ -183,9 +183,9 @@ impl Frames<'_> {
     /// How the frames the sinks get are cut into segments (a sample: into its windows).
     pub fn segmenter(&self) -> Segmenter {
         match self {
-            Frames::All(s) => *s,
+            Frames::All(s) => s.clone(),
             Frames::Sample(sample) => sample.timeline(),
-            Frames::Span(s, _, _) => *s,
+            Frames::Span(s, _, _) => s.clone(),
         }
     }
 }
@@ -295,8 +295,9 @@ pub fn run_with_displays(
         // picture types must not leak into the encoders); frames skipped get no pts. The
         // receiver is owned by this closure, so an early return unblocks the decoding thread
         // before the scope joins it.
+        let mapping = frames.clone();
         let rx = read_ahead(scope, reader, DECODE_AHEAD, move |index, mut f| {
-            let (pts, key) = match frames.map(index) {
+            let (pts, key) = match mapping.map(index) {
                 Some((pts, key)) => (Some(pts as i64), key),
                 None => (None, false),
             };

@@ -255,7 +255,7 @@ impl PointCut {
     /// Points measured over the whole source (without a sample, or a proxy's final
     /// encodes), over its segments.
     fn whole(&self, results: &[&TrialResult]) -> Vec<Point> {
-        self.over(results, self.segmenter)
+        self.over(results, self.segmenter.clone())
     }
 
     /// Points of the search, over the sample's windows when it measured a sample (their
@@ -273,7 +273,7 @@ impl PointCut {
     fn searched_cut(&self) -> Segmenter {
         self.sample
             .as_ref()
-            .map_or(self.segmenter, Sample::timeline)
+            .map_or(self.segmenter.clone(), Sample::timeline)
     }
 
     /// The timeline the search's points were measured on: the sample's, or the source's
@@ -453,6 +453,7 @@ pub(super) fn measure_options(
         cache_only: all.cache.as_ref().is_some_and(|c| c.read_only),
         pass_dir: None,
         devices: all.device_scoring(info.resolution())?,
+        shots: None,
     })
 }
 

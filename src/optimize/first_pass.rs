@@ -9,7 +9,7 @@
 //! [`measure_specs`] is `measure` with the first passes made first.
 
 use crate::encode::encoder::{CapRule, Encoder, EncoderSettings, Pass, RateControl};
-use crate::encode::segment::{SegmentBits, Segmenter};
+use crate::encode::segment::SegmentBits;
 use crate::error::{Error, Result};
 use crate::measure::source_pass::{self, FrameSink, Frames, Reference};
 use crate::measure::trial::{TrialResult, TrialSpec};
@@ -123,7 +123,7 @@ fn encode_pass(
     let rate = reader.frame_rate();
     let frames = match &options.sample {
         Some(sample) => Frames::Sample(sample),
-        None => Frames::All(Segmenter::new(rate, options.segment_seconds)),
+        None => Frames::All(options.segmenter(rate)),
     };
     let segmenter = frames.segmenter();
     // The same settings as the measured encodes (`measure`'s passes).
@@ -141,7 +141,7 @@ fn encode_pass(
             Ok(EncodeOnly {
                 resolution: spec.resolution,
                 encoder,
-                bits: SegmentBits::new(segmenter),
+                bits: SegmentBits::new(segmenter.clone()),
                 frames: 0,
             })
         })

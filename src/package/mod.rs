@@ -474,7 +474,7 @@ impl<'a> Plan<'a> {
                 Rendition::open(
                     self.specs[i],
                     rate,
-                    self.segmenter,
+                    self.segmenter.clone(),
                     segment_seconds,
                     &self.settings[self.rungs[i].0],
                     &staging.path().join(&self.names[i]),
@@ -497,7 +497,7 @@ impl<'a> Plan<'a> {
             &mut renditions,
             scoring.map(|s| s.display),
             scoring.map_or(&[], |s| s.devices.displays.as_slice()),
-            source_pass::Frames::All(self.segmenter),
+            source_pass::Frames::All(self.segmenter.clone()),
             scoring.and_then(|s| s.vmaf),
             &|| progress.frame(),
         )?;

@@ -188,7 +188,7 @@ pub(super) fn score_again(
                         spec,
                         plan.scoring.display,
                         plan.manifest.source.frame_rate,
-                        plan.segmenter,
+                        plan.segmenter.clone(),
                         &plan.settings[plan.rungs[i].0],
                         plan.scoring.vmaf,
                         &plan.scoring.devices,
@@ -200,7 +200,7 @@ pub(super) fn score_again(
                 &mut trials,
                 Some(plan.scoring.display),
                 &plan.scoring.devices.displays,
-                Frames::All(plan.segmenter),
+                Frames::All(plan.segmenter.clone()),
                 plan.scoring.vmaf,
                 &|| progress.frame(),
             )?;
@@ -304,6 +304,7 @@ mod tests {
             pooling: q.pooling.clone(),
             segment_sizes_bits: vec![1000, 2000],
             segment_means: q.segment_means.clone(),
+            shots: None,
             on_hull: true,
             codecs: String::new(),
         };

@@ -101,6 +101,7 @@ mod tests {
             pooling: BTreeMap::new(),
             segment_sizes_bits: vec![(kbps * 2000.0) as u64, (kbps * 2200.0) as u64],
             segment_means: BTreeMap::new(),
+            shots: None,
             on_hull,
             codecs: "avc1.64001f".into(),
         }

@@ -205,6 +205,7 @@ mod tests {
             pooling: BTreeMap::new(),
             segment_sizes_bits: vec![1000, 3000],
             segment_means: BTreeMap::new(),
+            shots: None,
             on_hull: false,
             codecs: String::new(),
         }

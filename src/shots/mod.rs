@@ -2,10 +2,12 @@
 //!
 //! [`detect`] finds the cuts in process on the decoded frames; [`combine`] chooses, for each
 //! rung, every shot's encode so that all shots sit at one slope of their quality-rate hulls
-//! (the Dynamic Optimizer's Lagrangian combination).
+//! (the Dynamic Optimizer's Lagrangian combination), from each trial encode's [`figures`]
+//! per shot.
 
 pub mod combine;
 pub mod detect;
+pub mod figures;
 
 use serde::{Deserialize, Serialize};
 

@@ -229,7 +229,7 @@ pub(super) fn encode_span(
         reader,
         &mut shots,
         Some(display),
-        source_pass::Frames::Span(span.segmenter, start, stop),
+        source_pass::Frames::Span(span.segmenter.clone(), start, stop),
         None,
         &|| {
             read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -381,6 +381,7 @@ fn point(height: u32, crf: f64, kbps: f64, vmaf: f64, tv: f64) -> Point {
         ]),
         segment_sizes_bits: vec![(kbps * 1000.0) as u64],
         segment_means: BTreeMap::new(),
+        shots: None,
         on_hull: false,
         codecs: String::new(),
     }
