@@ -1,0 +1,99 @@
+//! The combination of per-shot hulls at one slope: 3,000 shots of 40 trial points each (8
+//! resolutions x 5 CRFs), the size of a feature film cut into shots (the target is well under
+//! one second on 2 cores). The synthetic shots have 11 hull points each (33,000 in all); a last
+//! case puts all 120,000 points on the hulls.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pertitle::shots::combine::{CombineOptions, ShotHull, ShotPoint, combined_hull, shot_hulls};
+use std::hint::black_box;
+
+const SHOTS: usize = 3000;
+const HEIGHTS: [f64; 8] = [234.0, 360.0, 432.0, 540.0, 720.0, 1080.0, 1440.0, 2160.0];
+const CRFS: [f64; 5] = [18.0, 23.0, 28.0, 33.0, 38.0];
+
+/// Each shot's 40 points: bits fall by half every 6 CRF and grow with the picture; quality
+/// saturates toward a ceiling that rises with the resolution; shots differ in length and
+/// difficulty.
+fn shots() -> Vec<(u64, Vec<ShotPoint>)> {
+    (0..SHOTS)
+        .map(|i| {
+            let frames = 24 + (i * 37 % 200) as u64;
+            let hard = 1.0 + 0.8 * ((i as f64) * 0.7).sin().abs();
+            let points = HEIGHTS
+                .iter()
+                .enumerate()
+                .flat_map(|(r, &h)| {
+                    CRFS.iter().enumerate().map(move |(k, &crf)| {
+                        let bits =
+                            frames as f64 * hard * h * h * 0.5 * (2f64).powf(-(crf - 18.0) / 6.0);
+                        let ceiling = 60.0 + 5.0 * r as f64;
+                        let quality =
+                            ceiling * (1.0 - (-bits / (frames as f64 * hard * 4e4)).exp());
+                        ShotPoint {
+                            setting: r * CRFS.len() + k,
+                            bits,
+                            quality,
+                        }
+                    })
+                })
+                .collect();
+            (frames, points)
+        })
+        .collect()
+}
+
+fn combine(c: &mut Criterion) {
+    let raw = shots();
+    let options = CombineOptions::new(24.0);
+    let hulls = || shot_hulls(raw.iter().map(|(f, p)| (*f, &p[..])), |_| true).unwrap();
+    let built: Vec<ShotHull> = hulls();
+    let mut group = c.benchmark_group("3000 shots x 40 points");
+    group.sample_size(10);
+    group.bench_function("shot hulls", |b| b.iter(|| black_box(hulls())));
+    group.bench_function("combined hull", |b| {
+        b.iter(|| black_box(combined_hull(&built, options).unwrap().vertices().len()))
+    });
+    // The whole job for a ladder: hulls, the combined hull and 10 rungs' choices.
+    group.bench_function("hulls, combined hull and 10 rungs", |b| {
+        b.iter(|| {
+            let shots = hulls();
+            let hull = combined_hull(&shots, options).unwrap();
+            let top = hull.vertices()[hull.vertices().len() - 1].kbps;
+            let rungs: Vec<_> = (1..=10)
+                .filter_map(|r| hull.at_bitrate(top * f64::from(r) / 10.0))
+                .map(|k| hull.combination(k))
+                .collect();
+            black_box(rungs)
+        })
+    });
+    // The worst case: every point on its shot's hull (a strictly concave curve), 120,000 in all.
+    let concave: Vec<ShotHull> = raw
+        .iter()
+        .map(|(f, p)| {
+            let points: Vec<ShotPoint> = (0..p.len())
+                .map(|k| ShotPoint {
+                    setting: k,
+                    bits: *f as f64 * 1e4 * (k + 1) as f64,
+                    quality: 10.0 * ((k + 1) as f64).ln() + (*f % 7) as f64,
+                })
+                .collect();
+            ShotHull::new(*f, &points).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        concave.iter().map(|h| h.points().len()).sum::<usize>(),
+        SHOTS * 40
+    );
+    group.bench_function("combined hull, every point on its hull", |b| {
+        b.iter(|| black_box(combined_hull(&concave, options).unwrap().vertices().len()))
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // No plots: the report's charts need fonts a bare machine may lack.
+    config = Criterion::default().without_plots();
+    targets = combine
+}
+criterion_main!(benches);
