@@ -449,6 +449,8 @@ pub enum Setting {
     SegmentSeconds,
     /// The share of the source the search encodes.
     Sample,
+    /// How the points to measure are chosen (the grid or an adaptive search).
+    Search,
     /// Parallel encodes.
     Jobs,
     /// The result cache.
@@ -514,6 +516,7 @@ impl Setting {
             Setting::ProxyPreset => "proxy preset",
             Setting::SegmentSeconds => "segment duration",
             Setting::Sample => "sample",
+            Setting::Search => "search",
             Setting::Jobs => "parallel jobs",
             Setting::Cache => "cache",
             Setting::MaxRungs => "most rungs",

@@ -25,6 +25,7 @@ fn flag(setting: Setting) -> &'static str {
         Setting::ProxyPreset => "--proxy-preset",
         Setting::SegmentSeconds => "--segment-seconds",
         Setting::Sample => "--sample",
+        Setting::Search => "--search",
         Setting::Jobs => "--jobs",
         Setting::Cache => "--cache",
         Setting::MaxRungs => "--max-rungs",

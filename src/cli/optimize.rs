@@ -150,6 +150,22 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_name = "CLASSES")]
     devices: Vec<String>,
 
+    /// Shot-based measurement: find the title's shots first (as `pertitle shots` does),
+    /// then open a segment, and so a keyframe, at every shot start in every trial encode
+    /// (longer shots are cut into equal segments of at most --segment-seconds), and record
+    /// every point's bits and quality per shot (points[].shots in ladder.json). The grid is
+    /// measured whole, at the final preset (no --sample, --search adaptive or proxy preset).
+    #[arg(long)]
+    shots: bool,
+
+    /// With --shots: the least score of a cut (see `pertitle shots --help`).
+    #[arg(long, value_name = "T", requires = "shots", default_value_t = pertitle::shots::detect::DetectOptions::DEFAULT_THRESHOLD)]
+    shot_threshold: f64,
+
+    /// With --shots: the shortest shot, seconds; a shorter one merges with a neighbour.
+    #[arg(long, value_name = "S", requires = "shots", default_value_t = pertitle::shots::detect::DetectOptions::DEFAULT_MIN_SHOT_SECONDS)]
+    min_shot_seconds: f64,
+
     /// Parallel trial encodes (default: the number of cores).
     #[arg(short, long)]
     jobs: Option<usize>,
@@ -330,6 +346,10 @@ pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
             .iter()
             .map(|d| pertitle::viewers::device::Device::resolve(d))
             .collect::<pertitle::Result<_>>()?,
+        shots: args.shots.then_some(pertitle::shots::detect::DetectOptions {
+            threshold: args.shot_threshold,
+            min_shot_seconds: args.min_shot_seconds,
+        }),
     };
     options.validate()?;
     Ok(options)

@@ -44,6 +44,7 @@ impl Manifest {
                     .map(|&d| round(d, 6))
                     .collect(),
             },
+            shots: None,
             ladders: Vec::new(),
             codec_comparisons: Vec::new(),
             timing: Timing {

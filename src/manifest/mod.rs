@@ -39,6 +39,10 @@ pub struct Manifest {
     pub settings: Settings,
     /// How the source divides into segments.
     pub segments: Segments,
+    /// The title's shots, in a shot-based run (`optimize --shots`): its segments follow
+    /// them, and every point has its figures per shot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shots: Option<crate::shots::detect::ShotList>,
     /// A ladder per codec, in the order the codecs were asked for.
     pub ladders: Vec<CodecLadder>,
     /// Each later codec's ladder against the first's (empty with one codec).
@@ -333,6 +337,17 @@ impl Manifest {
         self.settings.objective = objective;
         self.compare_codecs();
         Ok(())
+    }
+
+    /// The source's segments as the run cut them: of `settings.segment_seconds` each, or
+    /// following the shots of a shot-based run.
+    pub fn segmenter(&self) -> crate::encode::segment::Segmenter {
+        use crate::encode::segment::Segmenter;
+        let (rate, seconds) = (self.source.frame_rate, self.settings.segment_seconds);
+        match &self.shots {
+            Some(s) => Segmenter::with_shots(rate, seconds, &s.shots),
+            None => Segmenter::new(rate, seconds),
+        }
     }
 
     /// The ladder of `codec`, if the manifest has one.

@@ -20,7 +20,10 @@ use crate::measure::{MeasureOptions, default_memory_budget};
 use crate::search::SearchMode;
 use crate::search::grid::grid;
 use crate::search::proxy;
+use crate::shots::detect::ShotList;
+use crate::shots::figures::ShotFigures;
 use crate::source::SourceInfo;
+use crate::source::frame_rate::FrameRate;
 use crate::util::progress::Progress;
 use std::path::Path;
 
@@ -32,16 +35,25 @@ pub(super) struct CodecRun {
     pub timeline: Timeline,
 }
 
+/// The source's segments: of `segment_seconds` each, or following `shots`.
+pub(super) fn segmenter(rate: FrameRate, segment_seconds: f64, shots: Option<&ShotList>) -> Segmenter {
+    match shots {
+        Some(s) => Segmenter::with_shots(rate, segment_seconds, &s.shots),
+        None => Segmenter::new(rate, segment_seconds),
+    }
+}
+
 /// One codec's whole run on `input` (probed as `info`): the points measured (by the grid or
 /// the search, with a proxy's final encodes), its hull and its ladder.
 pub(super) fn run_codec(
     input: &Path,
     info: &SourceInfo,
     options: &CodecOptions<'_>,
+    shots: Option<&ShotList>,
     progress: &dyn Progress,
 ) -> Result<CodecRun> {
     let specs = RunSpecs::new(info, options);
-    let measure_options = measure_options(input, options, info)?;
+    let measure_options = measure_options(input, options, info, shots)?;
     // The search may measure a sample of the source. After a proxy search, the final
     // preset's encodes measure it all; otherwise the ladder is chosen on the sample.
     let sample = search_sample(info, options);
@@ -54,8 +66,8 @@ pub(super) fn run_codec(
     search.sample = sample
         .as_ref()
         .map_or_else(Vec::new, |s| s.windows().to_vec());
-    let timeline = timeline(input, info, options, &results, sample.is_some())?;
-    let cut = PointCut::new(info, options, sample);
+    let timeline = timeline(input, info, options, shots, &results, sample.is_some())?;
+    let cut = PointCut::new(info, options, shots, sample);
 
     // With a proxy, the search's points only choose the rungs: they are encoded again at
     // the final preset, and those encodes are the ladder's points.
@@ -203,6 +215,7 @@ fn timeline(
     input: &Path,
     info: &SourceInfo,
     options: &CodecOptions<'_>,
+    shots: Option<&ShotList>,
     results: &[TrialResult],
     sampled: bool,
 ) -> Result<Timeline> {
@@ -217,24 +230,32 @@ fn timeline(
     } else {
         measured_frames
     };
-    let segmenter = Segmenter::new(info.frame_rate, options.all.segment_seconds);
+    let segmenter = segmenter(info.frame_rate, options.all.segment_seconds, shots);
     Ok(Timeline::new(&segmenter, frames))
 }
 
 /// Trial results turned into points, each over the frames it measured, cut into the
 /// source's segments or, for a search over a sample, the sample's windows.
 struct PointCut {
-    frame_rate: crate::source::frame_rate::FrameRate,
+    frame_rate: FrameRate,
     segmenter: Segmenter,
     sample: Option<Sample>,
+    /// The shots of a shot-based run: every point also gets its figures per shot.
+    shots: Option<Vec<crate::shots::Shot>>,
 }
 
 impl PointCut {
-    fn new(info: &SourceInfo, options: &CodecOptions<'_>, sample: Option<Sample>) -> Self {
+    fn new(
+        info: &SourceInfo,
+        options: &CodecOptions<'_>,
+        shots: Option<&ShotList>,
+        sample: Option<Sample>,
+    ) -> Self {
         PointCut {
             frame_rate: info.frame_rate,
-            segmenter: Segmenter::new(info.frame_rate, options.all.segment_seconds),
+            segmenter: segmenter(info.frame_rate, options.all.segment_seconds, shots),
             sample,
+            shots: shots.map(|s| s.shots.clone()),
         }
     }
 
@@ -250,6 +271,19 @@ impl PointCut {
                 )
             })
             .collect()
+    }
+
+    /// In a shot-based run, each of `points` (of `results`, in order, over the whole source)
+    /// given its figures per shot.
+    fn add_shots(&self, points: &mut [Point], results: &[&TrialResult]) -> Result<()> {
+        let Some(shots) = &self.shots else {
+            return Ok(());
+        };
+        for (point, r) in points.iter_mut().zip(results) {
+            let segment_frames = self.segmenter.frames_per_segment(r.series.frames());
+            point.shots = Some(ShotFigures::of_trial(r, &segment_frames, shots)?);
+        }
+        Ok(())
     }
 
     /// Points measured over the whole source (without a sample, or a proxy's final
@@ -303,11 +337,13 @@ fn codec_ladder(
         results.iter().partition(|r| r.spec.rate.crf().is_some());
     // Without a proxy the ladder's points are the search's, on its sample if it took one.
     let proxied = options.choice.proxy_preset.is_some();
-    let (points, timeline) = if proxied {
+    let (mut points, timeline) = if proxied {
         (cut.whole(&grid_results), timeline.clone())
     } else {
         (cut.searched(&grid_results), cut.searched_timeline(timeline))
     };
+    // A shot-based run measures the whole source (no sample, no proxy).
+    cut.add_shots(&mut points, &grid_results)?;
     let proxy_refs: Vec<&TrialResult> = proxy_results.iter().collect();
     let mut proxy_points = cut.searched(&proxy_refs);
     ladder::mark_hull(&mut proxy_points, metric);
@@ -427,6 +463,7 @@ pub(super) fn measure_options(
     input: &Path,
     options: &CodecOptions<'_>,
     info: &SourceInfo,
+    shots: Option<&ShotList>,
 ) -> Result<MeasureOptions> {
     let all = options.all;
     let cache = match &all.cache {
@@ -453,7 +490,7 @@ pub(super) fn measure_options(
         cache_only: all.cache.as_ref().is_some_and(|c| c.read_only),
         pass_dir: None,
         devices: all.device_scoring(info.resolution())?,
-        shots: None,
+        shots: shots.map(|s| s.shots.clone().into()),
     })
 }
 

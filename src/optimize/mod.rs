@@ -50,9 +50,15 @@ pub fn optimize(
             format: info.pixel_format.clone(),
         });
     }
+    // A shot-based run finds the shots first: every trial follows them.
+    let shots = match &options.shots {
+        Some(detect) => Some(crate::shots::detect::detect(input, detect, progress)?),
+        None => None,
+    };
     let mut runs: Vec<CodecRun> = Vec::with_capacity(options.codecs.len());
     for choice in &options.codecs {
-        let run = run_codec(input, &info, &options.codec_options(choice), progress)?;
+        let codec_options = options.codec_options(choice);
+        let run = run_codec(input, &info, &codec_options, shots.as_ref(), progress)?;
         if let Some(first) = runs.first()
             && first.timeline != run.timeline
         {
@@ -91,6 +97,7 @@ pub fn optimize(
         devices: options.device_scoring(info.resolution())?,
     };
     let mut manifest = Manifest::new(&info, &first.timeline, settings, options.jobs);
+    manifest.shots = shots;
     for run in runs {
         manifest.push_ladder(run.ladder, run.timing);
     }

@@ -70,6 +70,11 @@ pub struct OptimizeOptions {
     /// whatever the hull's metric when there are any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<crate::viewers::device::Device>,
+    /// Shot-based encoding: the title's shots are found first, with these options
+    /// ([`crate::shots::detect`]), and every trial follows them (a keyframe at every shot
+    /// start, segments inside shots, each point's figures per shot). `None`: per-title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shots: Option<crate::shots::detect::DetectOptions>,
 }
 
 fn one() -> u32 {
@@ -168,6 +173,7 @@ impl Default for OptimizeOptions {
             sample: DEFAULT_SAMPLE,
             cache: None,
             devices: Vec::new(),
+            shots: None,
         }
     }
 }
@@ -295,6 +301,7 @@ impl CodecOptions<'_> {
                  final preset (--no-proxy) or with the grid",
             ));
         }
+        self.validate_shots()?;
         if self.all.vmaf_subsample == 0 {
             return Err(Error::setting(
                 Setting::VmafSubsample,
@@ -312,6 +319,34 @@ impl CodecOptions<'_> {
         self.all
             .reference_rate_control
             .unwrap_or_else(|| ReferenceRateControl::default_for(self.choice.codec))
+    }
+
+    /// Shot-based runs measure the whole title on the grid at the final preset, for now.
+    fn validate_shots(&self) -> Result<()> {
+        let Some(detect) = &self.all.shots else {
+            return Ok(());
+        };
+        detect.validate()?;
+        let refuse = |setting, problem: &str| Err(Error::setting(setting, problem.to_string()));
+        if self.all.sample < 1.0 {
+            return refuse(
+                Setting::Sample,
+                "a shot-based run (--shots) measures every shot of the whole title",
+            );
+        }
+        if self.all.search != SearchMode::Grid {
+            return refuse(
+                Setting::Search,
+                "a shot-based run (--shots) measures every shot on the grid (--search grid)",
+            );
+        }
+        if self.choice.proxy_preset.is_some() {
+            return refuse(
+                Setting::ProxyPreset,
+                "a shot-based run (--shots) measures every shot at the final preset (--no-proxy)",
+            );
+        }
+        Ok(())
     }
 
     fn validate_rate_control(&self) -> Result<()> {

@@ -58,6 +58,11 @@ fn codec_work_units(input: &Path, options: &CodecOptions<'_>) -> Result<WorkUnit
             "only the grid without a proxy preset can be planned (an adaptive search and a proxy's rungs depend on earlier results)".into(),
         ));
     }
+    if options.all.shots.is_some() {
+        return Err(Error::NotPlannable(
+            "a shot-based run cannot be planned yet (its shots are found on the source first): run optimize --shots".into(),
+        ));
+    }
     if options.all.capped_crf.is_some() {
         return Err(Error::NotPlannable(
             "capped CRF cannot be planned (each point's cap comes from its CRF-only encode, made first)".into(),
@@ -71,7 +76,7 @@ fn codec_work_units(input: &Path, options: &CodecOptions<'_>) -> Result<WorkUnit
             .into_iter()
             .filter(|s| !grid_specs.contains(s)),
     );
-    let measure_options = measure_options(input, options, &info)?;
+    let measure_options = measure_options(input, options, &info, None)?;
     let Some(cache) = &measure_options.cache else {
         return Err(Error::setting(Setting::Cache, "work units need one"));
     };
@@ -109,7 +114,7 @@ pub fn run_unit(
         return Err(Error::setting(Setting::Cache, "a work unit needs one"));
     }
     let info = probe(input)?;
-    let measure_options = measure_options(input, options, &info)?;
+    let measure_options = measure_options(input, options, &info, None)?;
     let result = measure_specs(input, &[spec], &measure_options, progress)?;
     Ok(result.first().is_some_and(|r| !r.from_cache))
 }

@@ -336,10 +336,7 @@ impl<'a> Plan<'a> {
             .clone()
             .unwrap_or_else(|| manifest.source.path.clone());
         manifest.check_source(&source)?;
-        let segmenter = Segmenter::new(
-            manifest.source.frame_rate,
-            manifest.settings.segment_seconds,
-        );
+        let segmenter = manifest.segmenter();
         // Each ladder's encoder settings: its own preset unless another is asked for.
         let settings: Vec<EncoderSettings> = manifest
             .ladders

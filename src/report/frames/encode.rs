@@ -128,7 +128,7 @@ impl Span {
     /// The span `codec`'s encodes need for frame `wanted` of `m`'s source.
     pub(super) fn around(m: &Manifest, codec: Codec, wanted: u64) -> Span {
         let rate = m.source.frame_rate;
-        let segmenter = Segmenter::new(rate, m.settings.segment_seconds);
+        let segmenter = m.segmenter();
         let segment = segmenter.segment_of(wanted);
         let first = segmenter.first_frame(segment);
         let end = segmenter.first_frame(segment + 1).min(m.source.frames);

@@ -263,7 +263,7 @@ fn choose_frame(m: &Manifest, ladder: &CodecLadder, at: Option<f64>) -> Result<(
         ));
     }
     // A ladder.json without worst frames: the middle of the top rung's worst segment.
-    let segmenter = Segmenter::new(rate, m.settings.segment_seconds);
+    let segmenter = m.segmenter();
     let means = top.segment_means.get(field).cloned().unwrap_or_default();
     let worst = means
         .iter()
