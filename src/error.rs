@@ -501,6 +501,10 @@ pub enum Setting {
     CostWeight,
     /// The prices of delivery and storage.
     Prices,
+    /// The least score of a cut between shots.
+    ShotThreshold,
+    /// The shortest shot.
+    MinShotSeconds,
 }
 
 impl Setting {
@@ -540,6 +544,8 @@ impl Setting {
             Setting::Devices => "device classes",
             Setting::CostWeight => "cost weight",
             Setting::Prices => "prices",
+            Setting::ShotThreshold => "shot threshold",
+            Setting::MinShotSeconds => "shortest shot",
         }
     }
 }

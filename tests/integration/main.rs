@@ -28,6 +28,7 @@ mod rate_control;
 mod report;
 mod sample;
 mod search;
+mod shots;
 mod simulate;
 mod viewer_mix;
 mod vmaf;
