@@ -88,6 +88,30 @@ fn every_cut_of_the_montage_is_found_and_no_other() {
     assert_eq!(low_cuts, found[1..], "least cut score {least}");
 }
 
+#[test]
+fn a_colour_burst_and_animated_text_are_one_shot_each() {
+    let Some(clips) =
+        common::clips_dir("shots::a_colour_burst_and_animated_text_are_one_shot_each")
+    else {
+        return;
+    };
+    // Single shots (SOURCES.md): a 60 fps square animation with a full-screen colour burst,
+    // and an end card whose text animates. Every cut kept (no shortest shot), at half the
+    // default threshold: still none.
+    for name in [
+        "vector_animation_1080x1080p60.mp4",
+        "endcard_graphics_1080p30.mp4",
+    ] {
+        let options = DetectOptions {
+            threshold: DetectOptions::DEFAULT_THRESHOLD / 2.0,
+            min_shot_seconds: 0.0,
+        };
+        let list = detect(&clips.join(name), &options, &Silent).expect("detects");
+        check_cover(&list);
+        assert!(list.cuts.is_empty(), "{name}: {:?}", list.cuts);
+    }
+}
+
 /// A 320x180, 25 fps, 10 s clip: 3 s of testsrc2 (moving) with a 2-frame white flash at
 /// frames 37-38, a hard cut to SMPTE bars at frame 75, which fade out to black over their
 /// last second; testsrc fading in over a second from frame 150, dissolving (1 s) into
