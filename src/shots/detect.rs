@@ -1,6 +1,6 @@
 //! Shot detection: the cuts of a title, found on its decoded frames.
 //!
-//! Each frame is reduced to a few kilobytes of [features](features::Features): a 32x18
+//! Each frame is reduced to a few kilobytes of [features](Features): a 32x18
 //! thumbnail of block means of its three planes and its luma histogram. The *difference*
 //! between two frames (0 to 100) is the mean of the thumbnails' mean absolute difference and
 //! the distance the luma histogram moved, both in percent of the 8-bit range. A cut between
