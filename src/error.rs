@@ -503,6 +503,10 @@ pub enum Setting {
     CostWeight,
     /// The prices of delivery and storage.
     Prices,
+    /// The least score of a cut between shots.
+    ShotThreshold,
+    /// The shortest shot.
+    MinShotSeconds,
 }
 
 impl Setting {
@@ -543,6 +547,8 @@ impl Setting {
             Setting::Devices => "device classes",
             Setting::CostWeight => "cost weight",
             Setting::Prices => "prices",
+            Setting::ShotThreshold => "shot threshold",
+            Setting::MinShotSeconds => "shortest shot",
         }
     }
 }

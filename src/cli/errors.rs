@@ -54,6 +54,8 @@ fn flag(setting: Setting) -> &'static str {
         Setting::Devices => "--devices",
         Setting::CostWeight => "--cost-weight",
         Setting::Prices => "--price-per-gb/--storage-price",
+        Setting::ShotThreshold => "--threshold",
+        Setting::MinShotSeconds => "--min-shot-seconds",
         _ => setting.name(),
     }
 }

@@ -15,6 +15,7 @@ mod progress;
 mod report;
 mod run_task;
 mod score;
+mod shots;
 mod simulate;
 mod summary;
 mod values;
@@ -49,6 +50,7 @@ enum Command {
     RunTask(run_task::Args),
     Merge(merge::Args),
     Simulate(simulate::Args),
+    Shots(shots::Args),
 }
 
 impl Command {
@@ -68,6 +70,7 @@ impl Command {
             Command::RunTask(_) => "run-task",
             Command::Merge(_) => "merge",
             Command::Simulate(_) => "simulate",
+            Command::Shots(_) => "shots",
         }
     }
 }
@@ -104,6 +107,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::RunTask(args) => run_task::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Shots(args) => shots::run(args),
     }
 }
 

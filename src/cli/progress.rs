@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Bar {
     bar: ProgressBar,
     pass_points: AtomicU64,
+    /// Counts each frame once whatever the points of the pass (a bar over frames).
+    per_frame: bool,
     /// What the work units are called ("points", "rungs").
     noun: &'static str,
 }
@@ -23,6 +25,15 @@ impl Bar {
 
     /// A bar whose work units are called `noun`.
     pub fn counting(enabled: bool, noun: &'static str) -> Self {
+        Self::with_steps(enabled, noun, false)
+    }
+
+    /// A bar over the frames of one pass that reads the source only (no trial points).
+    pub fn frames(enabled: bool) -> Self {
+        Self::with_steps(enabled, "frames", true)
+    }
+
+    fn with_steps(enabled: bool, noun: &'static str, per_frame: bool) -> Self {
         let target = if enabled && std::io::stdout().is_terminal() {
             ProgressDrawTarget::stderr()
         } else {
@@ -38,6 +49,7 @@ impl Bar {
         Bar {
             bar,
             pass_points: AtomicU64::new(0),
+            per_frame,
             noun,
         }
     }
@@ -88,8 +100,8 @@ impl Progress for Bar {
                 Some(_) => self.bar.inc_length(frames * total as u64),
             }
         }
-        self.pass_points
-            .store(points.len() as u64, Ordering::Relaxed);
+        let step = if self.per_frame { 1 } else { points.len() };
+        self.pass_points.store(step as u64, Ordering::Relaxed);
         self.bar.set_prefix(format!("{} {done}/{total}", self.noun));
         self.bar.set_message(describe(self.noun, points));
     }

@@ -29,6 +29,7 @@ mod report;
 mod sample;
 mod search;
 mod shot_points;
+mod shots;
 mod simulate;
 mod viewer_mix;
 mod vmaf;
