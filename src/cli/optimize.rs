@@ -346,10 +346,12 @@ pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
             .iter()
             .map(|d| pertitle::viewers::device::Device::resolve(d))
             .collect::<pertitle::Result<_>>()?,
-        shots: args.shots.then_some(pertitle::shots::detect::DetectOptions {
-            threshold: args.shot_threshold,
-            min_shot_seconds: args.min_shot_seconds,
-        }),
+        shots: args
+            .shots
+            .then_some(pertitle::shots::detect::DetectOptions {
+                threshold: args.shot_threshold,
+                min_shot_seconds: args.min_shot_seconds,
+            }),
     };
     options.validate()?;
     Ok(options)

@@ -36,7 +36,11 @@ pub(super) struct CodecRun {
 }
 
 /// The source's segments: of `segment_seconds` each, or following `shots`.
-pub(super) fn segmenter(rate: FrameRate, segment_seconds: f64, shots: Option<&ShotList>) -> Segmenter {
+pub(super) fn segmenter(
+    rate: FrameRate,
+    segment_seconds: f64,
+    shots: Option<&ShotList>,
+) -> Segmenter {
     match shots {
         Some(s) => Segmenter::with_shots(rate, segment_seconds, &s.shots),
         None => Segmenter::new(rate, segment_seconds),

@@ -109,6 +109,11 @@ pub struct Rendition {
     scorer: Option<Scorer>,
     /// The encoder has been told the frames ended.
     encoder_ended: bool,
+    /// Shot-aligned segments, whose durations vary: the muxer is told to cut at every key
+    /// frame, and only a segment's first frame is marked as one (a scene-cut key frame
+    /// inside a segment is written as an ordinary frame, so it cannot start a segment).
+    /// `None`: the muxer cuts at the first key frame after each segment's duration.
+    cut_at: Option<Segmenter>,
 }
 
 impl Rendition {
@@ -151,11 +156,14 @@ impl Rendition {
             stream.set_avg_frame_rate(Rational::new(rate.num as i32, rate.den as i32));
         }
         let mut options = Dictionary::new();
-        // The segmenter's duration, whole milliseconds.
-        options.set(
-            "hls_time",
-            &format!("{}", (segment_seconds * 1000.0).round() / 1000.0),
-        );
+        let cut_at = segmenter.is_shot_aligned().then(|| segmenter.clone());
+        // The segmenter's duration, whole milliseconds; with shot-aligned segments, any
+        // key frame (only segment starts are marked so).
+        let hls_time = match cut_at {
+            Some(_) => 0.001,
+            None => (segment_seconds * 1000.0).round() / 1000.0,
+        };
+        options.set("hls_time", &format!("{hls_time}"));
         options.set("hls_playlist_type", "vod");
         options.set("hls_segment_type", "fmp4");
         options.set("hls_fmp4_init_filename", INIT_SEGMENT);
@@ -174,6 +182,7 @@ impl Rendition {
             dir: dir.to_path_buf(),
             scorer,
             encoder_ended: false,
+            cut_at,
         })
     }
 
@@ -214,6 +223,15 @@ impl Rendition {
         }
         if let Some(scorer) = self.scorer.as_mut() {
             scorer.decode(&packet)?;
+        }
+        if let Some(segmenter) = &self.cut_at {
+            let starts = packet
+                .pts()
+                .and_then(|p| u64::try_from(p).ok())
+                .is_some_and(|f| segmenter.starts_segment(f));
+            if packet.is_key() && !starts {
+                packet.set_flags(packet.flags() - ffmpeg_next::codec::packet::Flags::KEY);
+            }
         }
         let stream_time_base = self
             .muxer

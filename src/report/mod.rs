@@ -159,6 +159,7 @@ mod tests {
                 frames: vec![50, 50],
                 durations_s: durations,
             },
+            shots: None,
             ladders: vec![CodecLadder {
                 codec: crate::encode::codec::Codec::X264,
                 encoder: "libx264".into(),
