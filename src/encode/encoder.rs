@@ -157,7 +157,8 @@ pub struct Encoder {
     /// What every libavcodec encoder of this encode is opened with.
     opening: Opening,
     starts: SegmentStarts,
-    inner: encoder::Video,
+    /// The libavcodec encoder, closed under [`lifecycle`] when the `Encoder` drops.
+    inner: std::mem::ManuallyDrop<encoder::Video>,
     /// The threads the current encoder library started for itself (x265's frame encoder and
     /// lookahead, SVT-AV1's pipeline), whose CPU time is the encoder's too.
     threads: Vec<i32>,
@@ -236,7 +237,7 @@ impl Encoder {
             settings: settings.clone(),
             opening,
             starts: segment_starts(codec, rate_control),
-            inner,
+            inner: std::mem::ManuallyDrop::new(inner),
             threads,
             closed_threads_cpu: std::time::Duration::ZERO,
             queued: VecDeque::new(),
@@ -346,7 +347,8 @@ impl Encoder {
         // The old encoder's threads end with it: count their time first.
         self.closed_threads_cpu += threads_cpu(&self.threads);
         let (inner, threads) = open_inner(&self.opening, &self.settings, &self.label)?;
-        self.inner = inner;
+        let old = std::mem::replace(&mut *self.inner, inner);
+        close(old);
         self.threads = threads;
         Ok(())
     }
@@ -380,18 +382,39 @@ struct Opening {
     pass: Pass,
 }
 
+impl Drop for Encoder {
+    fn drop(&mut self) {
+        let _one_at_a_time = lifecycle();
+        // SAFETY: `inner` is dropped here only, once, and never used after.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.inner) };
+    }
+}
+
+/// The lock under which libavcodec encoders open and close, one at a time: so that the
+/// threads that appear while one opens are its own, and because SVT-AV1 frees shared state
+/// when an instance closes (two SVT-AV1 encoders closed at once on two threads corrupted the
+/// heap in about 1 run in 30).
+fn lifecycle() -> std::sync::MutexGuard<'static, ()> {
+    static LIFECYCLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LIFECYCLE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Close a libavcodec encoder under [`lifecycle`].
+fn close(inner: encoder::Video) {
+    let _one_at_a_time = lifecycle();
+    drop(inner);
+}
+
 /// Open one libavcodec encoder with the codec's options for reproducible, segment-aligned
-/// encodes; also the threads it started. Encoders open one at a time, so that the threads
-/// that appear while one opens are its own.
+/// encodes; also the threads it started (see [`lifecycle`]).
 fn open_inner(
     opening: &Opening,
     settings: &EncoderSettings,
     label: &str,
 ) -> Result<(encoder::Video, Vec<i32>)> {
-    static OPENING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = OPENING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _one_at_a_time = lifecycle();
     let before = crate::encode::cputime::process_threads();
     let inner = open_unlocked(opening, settings, label)?;
     let threads = crate::encode::cputime::process_threads()
