@@ -8,6 +8,7 @@
 pub mod combine;
 pub mod detect;
 pub mod figures;
+pub mod ladder;
 
 use serde::{Deserialize, Serialize};
 

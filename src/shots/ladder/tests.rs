@@ -1,0 +1,145 @@
+use super::*;
+use crate::ladder::hull::{RateQuality, upper_hull};
+use crate::shots::figures::ShotFigures;
+use std::collections::BTreeMap;
+
+/// A point of `height` (16:9) and CRF `crf` with per-shot `bits` and `vmaf`.
+fn point(height: u32, crf: f64, bits: &[u64], vmaf: &[f64]) -> Point {
+    Point {
+        width: height * 16 / 9,
+        height,
+        crf,
+        bitrate_kbps: 0.0,
+        psnr_y: 0.0,
+        psnr_yuv: 0.0,
+        ssim_y: 0.0,
+        vmaf: None,
+        pooling: BTreeMap::new(),
+        segment_sizes_bits: Vec::new(),
+        segment_means: BTreeMap::new(),
+        shots: Some(ShotFigures {
+            sizes_bits: bits.to_vec(),
+            means: BTreeMap::from([("vmaf".to_string(), vmaf.to_vec())]),
+        }),
+        on_hull: false,
+        codecs: String::new(),
+    }
+}
+
+fn shots(lengths: &[u64]) -> Vec<Shot> {
+    let mut at = 0;
+    lengths
+        .iter()
+        .map(|&frames| {
+            let s = Shot {
+                start_frame: at,
+                frames,
+            };
+            at += frames;
+            s
+        })
+        .collect()
+}
+
+#[test]
+fn one_shot_gives_the_per_title_hull() {
+    // 100 frames at 25 fps (4 s): kbps = bits / 4000.
+    let points = [
+        point(360, 30.0, &[400_000], &[70.0]),
+        point(360, 24.0, &[800_000], &[80.0]),
+        point(720, 30.0, &[900_000], &[78.0]), // under the hull
+        point(720, 24.0, &[1_600_000], &[90.0]),
+        point(720, 18.0, &[3_200_000], &[95.0]),
+    ];
+    let s = shots(&[100]);
+    let c = shot_candidates(&points, &s, "vmaf", 25.0, ShotResolution::Free).unwrap();
+    let rq: Vec<RateQuality> = points
+        .iter()
+        .map(|p| {
+            let f = p.shots.as_ref().unwrap();
+            RateQuality {
+                kbps: f.sizes_bits[0] as f64 / 4000.0,
+                quality: f.means["vmaf"][0],
+            }
+        })
+        .collect();
+    let hull = upper_hull(&rq);
+    assert_eq!(c.len(), hull.len());
+    for (cand, &i) in c.iter().zip(&hull) {
+        assert_eq!(cand.points, [i]);
+        assert!((cand.kbps - rq[i].kbps).abs() < 1e-9);
+        assert_eq!(cand.quality, rq[i].quality);
+        assert_eq!(
+            (cand.width, cand.height),
+            (points[i].width, points[i].height)
+        );
+    }
+}
+
+#[test]
+fn fixed_keeps_a_resolution_and_free_declares_the_largest() {
+    // Two shots of 50 frames: the first easy (its 360p is nearly as good as 720p), the second
+    // hard.
+    let points = [
+        point(360, 30.0, &[100_000, 400_000], &[88.0, 60.0]),
+        point(360, 20.0, &[300_000, 1_200_000], &[92.0, 75.0]),
+        point(720, 30.0, &[250_000, 700_000], &[89.0, 80.0]),
+        point(720, 20.0, &[700_000, 2_000_000], &[96.0, 92.0]),
+    ];
+    let s = shots(&[50, 50]);
+    let fixed = shot_candidates(&points, &s, "vmaf", 25.0, ShotResolution::Fixed).unwrap();
+    for c in &fixed {
+        for &i in &c.points {
+            assert_eq!(points[i].height, c.height, "{c:?}");
+        }
+    }
+    // Each resolution's cheapest vertex takes every shot at its cheapest point.
+    assert_eq!(fixed[0].points, [0, 0]);
+    assert_eq!(fixed[0].height, 360);
+    let free = shot_candidates(&points, &s, "vmaf", 25.0, ShotResolution::Free).unwrap();
+    // Somewhere along the free hull the easy shot stays at 360p while the hard one is at
+    // 720p; such a rung declares 720p.
+    let mixed = free
+        .iter()
+        .find(|c| points[c.points[0]].height == 360 && points[c.points[1]].height == 720)
+        .expect("a rung mixing sizes");
+    assert_eq!(mixed.height, 720);
+    // Its bitrate and quality are the choices' sums and frame-weighted mean (4 s title).
+    let bits: u64 = (0..2)
+        .map(|s| points[mixed.points[s]].shots.as_ref().unwrap().sizes_bits[s])
+        .sum();
+    assert!((mixed.kbps - bits as f64 / 4000.0).abs() < 1e-9);
+    let q: f64 = (0..2)
+        .map(|s| points[mixed.points[s]].shots.as_ref().unwrap().means["vmaf"][s])
+        .sum::<f64>()
+        / 2.0;
+    assert!((mixed.quality - q).abs() < 1e-9);
+    assert!(mixed.p5 <= mixed.quality && mixed.min <= mixed.p5);
+}
+
+#[test]
+fn points_without_shot_figures_are_refused() {
+    let mut p = point(360, 30.0, &[1], &[1.0]);
+    p.shots = None;
+    let e = shot_candidates(&[p], &shots(&[10]), "vmaf", 25.0, ShotResolution::Free)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("run optimize --shots"), "{e}");
+    let p = point(360, 30.0, &[1, 2], &[1.0, 2.0]);
+    let e = shot_candidates(
+        &[p.clone()],
+        &shots(&[10]),
+        "vmaf",
+        25.0,
+        ShotResolution::Free,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("figures for 2 shots, the title 1"), "{e}");
+    let e = shot_candidates(&[p], &shots(&[5, 5]), "psnr_y", 25.0, ShotResolution::Free)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no per-shot `psnr_y`"), "{e}");
+    assert_eq!("free".parse::<ShotResolution>(), Ok(ShotResolution::Free));
+    assert!("both".parse::<ShotResolution>().is_err());
+}
