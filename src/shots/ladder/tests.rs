@@ -127,7 +127,7 @@ fn points_without_shot_figures_are_refused() {
     assert!(e.contains("run optimize --shots"), "{e}");
     let p = point(360, 30.0, &[1, 2], &[1.0, 2.0]);
     let e = shot_candidates(
-        &[p.clone()],
+        std::slice::from_ref(&p),
         &shots(&[10]),
         "vmaf",
         25.0,
