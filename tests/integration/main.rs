@@ -9,6 +9,7 @@
 mod common;
 
 mod bdrate;
+mod browser_playback;
 mod cache;
 mod cache_faults;
 mod cli_errors;

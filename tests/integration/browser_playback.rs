@@ -1,0 +1,187 @@
+//! Real web players play pertitle's packages: `scripts/browser/play.mjs` serves a package on
+//! 127.0.0.1 and plays it in headless Chromium with hls.js (the HLS master playlist) and with
+//! dash.js (the MPD), once per rung with adaptation off and that rung pinned, to the `ended`
+//! event. Two packages: a per-title ladder of a synthetic clip, and a shot-based one whose
+//! segments follow a hard cut (0.8, 0.8, 1.0 and 1.0 s). Oracles: the players' parsed levels
+//! (one per rung, with the rungs' sizes), the video element (ended at the declared duration,
+//! every frame decoded), the players' and the page's errors (none), and the server's log
+//! (every segment of the pinned rung fetched, none of another rung).
+//!
+//! `scripts/browser/setup.sh` installs Chromium and the pinned npm packages when missing; when
+//! it cannot (no network, no apt, not root), the tests print SKIP and pass.
+
+use crate::common;
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/browser")
+}
+
+/// Runs `scripts/browser/setup.sh` once per test process: `Err` with its output when it fails.
+fn setup() -> &'static Result<(), String> {
+    static SETUP: OnceLock<Result<(), String>> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        match std::process::Command::new("bash")
+            .arg(browser_dir().join("setup.sh"))
+            .output()
+        {
+            Ok(out) if out.status.success() => Ok(()),
+            Ok(out) => Err(format!(
+                "scripts/browser/setup.sh failed ({}): {}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )),
+            Err(e) => Err(format!("cannot run scripts/browser/setup.sh: {e}")),
+        }
+    })
+}
+
+/// The small optimize-and-package run both tests share, with `extra` options.
+fn package(clip: &Path, out: &Path, extra: &[&str]) -> PathBuf {
+    Command::cargo_bin("pertitle")
+        .expect("binary built")
+        .args(["optimize", "--quiet"])
+        .arg(clip)
+        .arg("-o")
+        .arg(out)
+        .args(extra)
+        .args(["--metric", "psnr", "--preset", "ultrafast"])
+        .args(["--resolutions", "240,120", "--crf", "24,36", "--package"])
+        .assert()
+        .success();
+    let stream = out.join("stream");
+    assert!(stream.join("package.json").exists());
+    stream
+}
+
+/// Plays `stream` with both players and checks the runner's JSON report of it.
+fn play(stream: &Path, segment_durations: &[f64]) {
+    let run = std::process::Command::new("node")
+        .arg(browser_dir().join("play.mjs"))
+        .arg(stream)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.success(),
+        "play.mjs failed ({}):\n{stdout}\n{stderr}",
+        run.status
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("play.mjs prints JSON");
+    assert_eq!(report["ok"], true, "{stdout}");
+    assert_eq!(report["failures"].as_array().unwrap().len(), 0, "{stdout}");
+
+    let pkg: Value =
+        serde_json::from_str(&std::fs::read_to_string(stream.join("package.json")).unwrap())
+            .unwrap();
+    let rungs = pkg["renditions"].as_array().unwrap();
+    let declared: Vec<f64> = pkg["segment_durations_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_f64().unwrap())
+        .collect();
+    assert_eq!(declared, segment_durations);
+    let duration: f64 = segment_durations.iter().sum();
+    for player in ["hls", "dash"] {
+        let runs = report["players"][player].as_array().expect("runs");
+        // One pinned playback per rung, lowest to highest.
+        assert_eq!(runs.len(), rungs.len(), "{player}: {stdout}");
+        assert_eq!(
+            runs[0]["levels"].as_array().expect("levels").len(),
+            rungs.len(),
+            "{player}: {stdout}"
+        );
+        for r in runs {
+            let what = format!("{player} {}", r["rung"]);
+            let frames = rungs
+                .iter()
+                .find(|g| g["name"] == r["rung"])
+                .expect("a rung of the package")["frames"]
+                .as_u64()
+                .unwrap();
+            assert_eq!(r["ended"], true, "{what}");
+            let at = r["current_time"].as_f64().expect("current time");
+            assert!((at - duration).abs() <= 0.1, "{what}: ended at {at} s");
+            assert_eq!(r["decoded_frames"].as_u64(), Some(frames), "{what}");
+            assert_eq!(r["errors"].as_array().unwrap().len(), 0, "{what}");
+            assert_eq!(
+                r["segments_fetched"].as_u64(),
+                Some(segment_durations.len() as u64),
+                "{what}"
+            );
+            assert_eq!(r["other_rungs_segments"].as_array().unwrap().len(), 0);
+        }
+    }
+    eprintln!(
+        "{}: hls.js {} and dash.js {} in {} played every one of {} rungs to the end",
+        stream.display(),
+        report["versions"]["hls.js"],
+        report["versions"]["dashjs"],
+        report["versions"]["chromium"],
+        rungs.len()
+    );
+}
+
+#[test]
+fn hls_js_and_dash_js_play_every_rung_of_a_per_title_package() {
+    if let Err(why) = setup() {
+        eprintln!("SKIP browser_playback: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("clip.mp4");
+    common::synthetic_clip(&clip, "320x240", "25", 4.0);
+    let stream = package(&clip, &tmp.path().join("run"), &["--segment-seconds", "2"]);
+    play(&stream, &[2.0, 2.0]);
+}
+
+/// 1.6 s of FFmpeg's test pattern, then 2 s of the Mandelbrot zoom: one hard cut at frame 40
+/// (as in `shot_points`).
+fn two_shot_clip(path: &Path) {
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25:duration=1.6",
+        "-f",
+        "lavfi",
+        "-i",
+        "mandelbrot=size=320x240:rate=25,trim=duration=2",
+        "-filter_complex",
+        "[0:v][1:v]concat=n=2:v=1[v]",
+        "-map",
+        "[v]",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        "-qp",
+        "0",
+        "-preset",
+        "ultrafast",
+        path.to_str().expect("utf-8 path"),
+    ]);
+}
+
+#[test]
+fn hls_js_and_dash_js_play_every_rung_of_a_shot_based_package() {
+    if let Err(why) = setup() {
+        eprintln!("SKIP browser_playback: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("two_shots.mp4");
+    two_shot_clip(&clip);
+    let stream = package(
+        &clip,
+        &tmp.path().join("run"),
+        &["--shots", "--segment-seconds", "1"],
+    );
+    play(&stream, &[0.8, 0.8, 1.0, 1.0]);
+}
