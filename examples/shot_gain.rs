@@ -19,7 +19,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = PathBuf::from(args.next().ok_or("usage: shot_gain LADDER.json [KEY]")?);
     let key = args.next().unwrap_or_else(|| "vmaf".into());
     let m = pertitle::Manifest::read(&path)?;
-    let shots = m.shots.as_ref().ok_or("not a shot-based run (optimize --shots)")?;
+    let shots = m
+        .shots
+        .as_ref()
+        .ok_or("not a shot-based run (optimize --shots)")?;
     let fps = m.source.frame_rate.fps();
     for ladder in &m.ladders {
         let points = &ladder.points;
@@ -55,7 +58,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let report = compare(&hull, &curve, Interpolation::Pchip)?;
             let p5: Vec<String> = on
                 .iter()
-                .map(|&i| format!("{:.0}:{:.1}/{:.1}", cands[i].kbps, cands[i].quality, cands[i].p5))
+                .map(|&i| {
+                    format!(
+                        "{:.0}:{:.1}/{:.1}",
+                        cands[i].kbps, cands[i].quality, cands[i].p5
+                    )
+                })
                 .collect();
             println!(
                 "  {mode:5}: {} operating points ({} on the hull) in {:.1} ms; BD-rate {:+.2}%, BD-{key} {:+.3} over {:.1}-{:.1}",
