@@ -181,6 +181,14 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
             t.encode_cpu_s,
         ),
     }
+    if let Some(shots) = &manifest.shots {
+        println!(
+            "shots: {} found (cut threshold {}), {} segments following them; ladder.json has every point's bits and quality per shot",
+            shots.shots.len(),
+            shots.options.threshold,
+            manifest.segments.count,
+        );
+    }
     if t.cached_encodes > 0 {
         println!(
             "{} of {} encodes read from the cache (their CPU time is the original encodes')",

@@ -49,6 +49,15 @@ impl Segmenter {
         }
     }
 
+    /// A title's segments: following `shots` when given (a shot-based run), else of
+    /// `segment_seconds` each.
+    pub fn for_title(rate: FrameRate, segment_seconds: f64, shots: Option<&[Shot]>) -> Self {
+        match shots {
+            Some(shots) => Segmenter::with_shots(rate, segment_seconds, shots),
+            None => Segmenter::new(rate, segment_seconds),
+        }
+    }
+
     /// Whether the segments follow shots (their durations vary).
     pub fn is_shot_aligned(&self) -> bool {
         self.starts.is_some()

@@ -342,12 +342,11 @@ impl Manifest {
     /// The source's segments as the run cut them: of `settings.segment_seconds` each, or
     /// following the shots of a shot-based run.
     pub fn segmenter(&self) -> crate::encode::segment::Segmenter {
-        use crate::encode::segment::Segmenter;
-        let (rate, seconds) = (self.source.frame_rate, self.settings.segment_seconds);
-        match &self.shots {
-            Some(s) => Segmenter::with_shots(rate, seconds, &s.shots),
-            None => Segmenter::new(rate, seconds),
-        }
+        crate::encode::segment::Segmenter::for_title(
+            self.source.frame_rate,
+            self.settings.segment_seconds,
+            self.shots.as_ref().map(|s| s.shots.as_slice()),
+        )
     }
 
     /// The ladder of `codec`, if the manifest has one.

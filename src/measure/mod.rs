@@ -71,10 +71,7 @@ impl MeasureOptions {
     /// The source's segments at frame rate `rate`: of `segment_seconds` each, or following
     /// the shots.
     pub fn segmenter(&self, rate: crate::source::frame_rate::FrameRate) -> Segmenter {
-        match &self.shots {
-            Some(shots) => Segmenter::with_shots(rate, self.segment_seconds, shots),
-            None => Segmenter::new(rate, self.segment_seconds),
-        }
+        Segmenter::for_title(rate, self.segment_seconds, self.shots.as_deref())
     }
 }
 

@@ -36,15 +36,8 @@ pub(super) struct CodecRun {
 }
 
 /// The source's segments: of `segment_seconds` each, or following `shots`.
-pub(super) fn segmenter(
-    rate: FrameRate,
-    segment_seconds: f64,
-    shots: Option<&ShotList>,
-) -> Segmenter {
-    match shots {
-        Some(s) => Segmenter::with_shots(rate, segment_seconds, &s.shots),
-        None => Segmenter::new(rate, segment_seconds),
-    }
+fn segmenter(rate: FrameRate, segment_seconds: f64, shots: Option<&ShotList>) -> Segmenter {
+    Segmenter::for_title(rate, segment_seconds, shots.map(|s| s.shots.as_slice()))
 }
 
 /// One codec's whole run on `input` (probed as `info`): the points measured (by the grid or
