@@ -174,6 +174,21 @@ pub struct Point {
     pub codecs: String,
 }
 
+/// Every metric's mean over each run of `frames` frames of `series` (segments, or shots),
+/// rounded as the manifests keep them.
+pub(crate) fn segment_means(series: &FrameSeries, frames: &[u64]) -> BTreeMap<String, Vec<f64>> {
+    series
+        .segment_means(frames)
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                v.into_iter().map(|x| round(x, digits(k))).collect(),
+            )
+        })
+        .collect()
+}
+
 /// Decimals kept in the manifest for a metric.
 fn digits(metric: &str) -> i32 {
     if metric.starts_with("ssim") { 6 } else { 4 }
@@ -212,16 +227,7 @@ impl Quality {
             psnr_yuv: mean("psnr_yuv"),
             ssim_y: mean("ssim_y"),
             vmaf: pooling.get("vmaf").map(|p| p.mean),
-            segment_means: series
-                .segment_means(segment_frames)
-                .into_iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_string(),
-                        v.into_iter().map(|x| round(x, digits(k))).collect(),
-                    )
-                })
-                .collect(),
+            segment_means: segment_means(series, segment_frames),
             pooling,
         }
     }

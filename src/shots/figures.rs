@@ -3,7 +3,7 @@
 //! run of whole segments).
 
 use crate::error::{Error, Result};
-use crate::measure::point::Quality;
+use crate::measure::point::segment_means;
 use crate::measure::trial::TrialResult;
 use crate::shots::Shot;
 use serde::{Deserialize, Serialize};
@@ -25,10 +25,9 @@ impl ShotFigures {
     pub fn of_trial(t: &TrialResult, segment_frames: &[u64], shots: &[Shot]) -> Result<Self> {
         let sizes_bits = per_shot_sums(segment_frames, &t.segment_bits, shots)?;
         let shot_frames: Vec<u64> = shots.iter().map(|s| s.frames).collect();
-        let q = Quality::from_series(&t.series, &shot_frames);
         Ok(ShotFigures {
             sizes_bits,
-            means: q.segment_means,
+            means: segment_means(&t.series, &shot_frames),
         })
     }
 }

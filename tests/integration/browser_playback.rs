@@ -141,34 +141,6 @@ fn hls_js_and_dash_js_play_every_rung_of_a_per_title_package() {
     play(&stream, &[2.0, 2.0]);
 }
 
-/// 1.6 s of FFmpeg's test pattern, then 2 s of the Mandelbrot zoom: one hard cut at frame 40
-/// (as in `shot_points`).
-fn two_shot_clip(path: &Path) {
-    common::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25:duration=1.6",
-        "-f",
-        "lavfi",
-        "-i",
-        "mandelbrot=size=320x240:rate=25,trim=duration=2",
-        "-filter_complex",
-        "[0:v][1:v]concat=n=2:v=1[v]",
-        "-map",
-        "[v]",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:v",
-        "libx264",
-        "-qp",
-        "0",
-        "-preset",
-        "ultrafast",
-        path.to_str().expect("utf-8 path"),
-    ]);
-}
-
 #[test]
 fn hls_js_and_dash_js_play_every_rung_of_a_shot_based_package() {
     if let Err(why) = setup() {
@@ -177,7 +149,7 @@ fn hls_js_and_dash_js_play_every_rung_of_a_shot_based_package() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let clip = tmp.path().join("two_shots.mp4");
-    two_shot_clip(&clip);
+    common::two_shot_clip(&clip);
     let stream = package(
         &clip,
         &tmp.path().join("run"),

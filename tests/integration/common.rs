@@ -77,6 +77,31 @@ pub fn synthetic_clip(path: &Path, size: &str, rate: &str, seconds: f64) {
     ffmpeg(&args);
 }
 
+/// 1.6 s of FFmpeg's test pattern, then 2 s of the Mandelbrot zoom: 90 frames at 25 fps
+/// with one hard cut, at frame 40.
+#[allow(dead_code)]
+pub fn two_shot_clip(path: &Path) {
+    let mut args = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25:duration=1.6",
+        "-f",
+        "lavfi",
+        "-i",
+        "mandelbrot=size=320x240:rate=25,trim=duration=2",
+        "-filter_complex",
+        "[0:v][1:v]concat=n=2:v=1[v]",
+        "-map",
+        "[v]",
+        "-pix_fmt",
+        "yuv420p",
+    ];
+    args.extend(LOSSLESS_X264);
+    args.push(path.to_str().expect("utf-8 path"));
+    ffmpeg(&args);
+}
+
 /// The first `seconds` of `input`, losslessly re-encoded to `out`.
 #[allow(dead_code)]
 pub fn lossless_cut(input: &Path, seconds: f64, out: &Path) {

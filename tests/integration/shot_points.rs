@@ -7,38 +7,9 @@
 use crate::common;
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::Path;
 
 fn pertitle() -> Command {
     Command::cargo_bin("pertitle").expect("binary built")
-}
-
-/// 1.6 s of FFmpeg's test pattern, then 2 s of the Mandelbrot zoom: 90 frames at 25 fps
-/// with one hard cut, at frame 40.
-fn two_shot_clip(path: &Path) {
-    common::ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc2=size=320x240:rate=25:duration=1.6",
-        "-f",
-        "lavfi",
-        "-i",
-        "mandelbrot=size=320x240:rate=25,trim=duration=2",
-        "-filter_complex",
-        "[0:v][1:v]concat=n=2:v=1[v]",
-        "-map",
-        "[v]",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:v",
-        "libx264",
-        "-qp",
-        "0",
-        "-preset",
-        "ultrafast",
-        path.to_str().expect("utf-8 path"),
-    ]);
 }
 
 fn f(v: &Value) -> f64 {
@@ -53,7 +24,7 @@ fn u(v: &Value) -> u64 {
 fn trial_encodes_follow_the_shots_and_points_carry_per_shot_figures() {
     let tmp = tempfile::tempdir().unwrap();
     let clip = tmp.path().join("two_shots.mp4");
-    two_shot_clip(&clip);
+    common::two_shot_clip(&clip);
     let out = tmp.path().join("run");
     common::optimize_small_psnr(&clip, &out, &["--shots", "--segment-seconds", "1"]);
     let m = common::read_manifest(&out.join("ladder.json"));
