@@ -507,6 +507,8 @@ pub enum Setting {
     ShotThreshold,
     /// The shortest shot.
     MinShotSeconds,
+    /// Whether rungs are shot rungs, and how their shots choose a resolution.
+    ShotResolution,
 }
 
 impl Setting {
@@ -549,6 +551,7 @@ impl Setting {
             Setting::Prices => "prices",
             Setting::ShotThreshold => "shot threshold",
             Setting::MinShotSeconds => "shortest shot",
+            Setting::ShotResolution => "shot resolution",
         }
     }
 }

@@ -62,6 +62,17 @@ pub struct LadderArgs {
     /// Only measured points as rungs: no CRF interpolated between two measured ones.
     #[arg(long)]
     measured_only: bool,
+    /// Shot rungs, for a shot-based run (optimize --shots, where they are the default, as
+    /// fixed): each rung takes one trial encode per shot, where every shot sits at one slope
+    /// of its own quality-rate hull, so hard shots get the bits that buy the most quality.
+    /// fixed: one resolution per rung, each shot its own CRF; free: each shot its own
+    /// resolution too, the rung declaring the largest (such rungs are not packaged yet).
+    #[arg(long, value_name = "MODE", conflicts_with = "per_title_rungs")]
+    shot_resolution: Option<pertitle::shots::ladder::ShotResolution>,
+    /// In a shot-based run, rungs of one setting for the whole title, as without --shots
+    /// (from the same trial encodes): the per-title ladder to compare the shot ladder with.
+    #[arg(long)]
+    per_title_rungs: bool,
     /// Viewers' bandwidth range LO,HI in kbit/s, over which the expected quality is maximized
     /// (log-uniform) [default: the candidates' bitrate range].
     #[arg(long, value_delimiter = ',', value_name = "LO,HI", num_args = 1)]
@@ -172,6 +183,11 @@ impl LadderArgs {
         }
         c.forced.extend(self.force_rung.iter().copied());
         c.measured_only |= self.measured_only;
+        if self.per_title_rungs {
+            c.shot_rungs = None;
+        } else if self.shot_resolution.is_some() {
+            c.shot_rungs = self.shot_resolution;
+        }
         c
     }
 

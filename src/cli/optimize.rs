@@ -320,7 +320,12 @@ pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
         heights: args.resolutions,
         codecs,
         segment_seconds: args.segment_seconds,
-        constraints: args.ladder.constraints(&Constraints::default()),
+        constraints: args.ladder.constraints(&Constraints {
+            shot_rungs: args
+                .shots
+                .then_some(pertitle::shots::ladder::ShotResolution::Fixed),
+            ..Constraints::default()
+        }),
         objective: args.ladder.objective(defaults.objective)?,
         compare_to: args.compare_to,
         reference_rate_control: args.reference_rate_control,

@@ -116,6 +116,57 @@ pub fn restarts_per_segment(codec: Codec, rate_control: RateControl) -> bool {
     segment_starts(codec, rate_control) == SegmentStarts::NewEncoder
 }
 
+/// A shot-based encode: a fresh encoder opens on the first frame of every shot, each shot
+/// encoded at its own rate control (one CRF per shot for a shot rung; the same for every
+/// shot for a shot-based run's trial encodes). Each shot's encode then depends on its own
+/// frames only, so a shot rung's final encode reproduces, shot by shot, the bits of the trial
+/// encodes it was chosen from. Every encoder of the stream must write the same stream headers
+/// (x264 is made `stitchable`; x265's differ only in the informational SEI naming its options).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShotRates {
+    /// The first frame of every shot, increasing, the first 0.
+    starts: std::sync::Arc<[u64]>,
+    /// Each shot's rate control.
+    rates: std::sync::Arc<[RateControl]>,
+}
+
+impl ShotRates {
+    /// Shots starting at `starts` (increasing, the first 0), encoded at `rates` (one each).
+    pub fn new(starts: Vec<u64>, rates: Vec<RateControl>) -> Result<Self> {
+        let increasing = starts.windows(2).all(|w| w[0] < w[1]);
+        if starts.first() != Some(&0) || !increasing || starts.len() != rates.len() {
+            return Err(Error::Internal(format!(
+                "shot encode: {} shot starts {:?}... and {} rate controls",
+                starts.len(),
+                &starts[..starts.len().min(4)],
+                rates.len()
+            )));
+        }
+        Ok(ShotRates {
+            starts: starts.into(),
+            rates: rates.into(),
+        })
+    }
+
+    /// Every shot of `shots` at the same `rate`.
+    pub fn uniform(shots: &[crate::shots::Shot], rate: RateControl) -> Result<Self> {
+        ShotRates::new(
+            shots.iter().map(|s| s.start_frame).collect(),
+            vec![rate; shots.len()],
+        )
+    }
+
+    /// The shots' rate controls.
+    pub fn rates(&self) -> &[RateControl] {
+        &self.rates
+    }
+
+    /// The first frame of every shot.
+    pub fn starts(&self) -> &[u64] {
+        &self.starts
+    }
+}
+
 fn segment_starts(codec: Codec, rate_control: RateControl) -> SegmentStarts {
     match (codec, rate_control) {
         (Codec::AomAv1, _) | (Codec::SvtAv1, RateControl::CappedKbps(_)) => {
@@ -167,6 +218,11 @@ pub struct Encoder {
     /// Packets of encoders already flushed at a segment start, not yet received.
     queued: VecDeque<Packet>,
     frames_sent: u64,
+    /// A shot-based encode's shots, and the next shot to open an encoder for.
+    shots: Option<(ShotRates, usize)>,
+    /// The first encoder's stream headers without informational SEI, which every later
+    /// encoder of a shot-based encode must match.
+    headers: Vec<u8>,
     /// Stream headers carried by the first packet (libaom's sequence header).
     packet_extradata: Option<Vec<u8>>,
     /// The first packet's bytes (a keyframe: AV1's sequence header, VP9's profile).
@@ -187,6 +243,39 @@ impl Encoder {
         Encoder::open_pass(size, rate, rate_control, settings, Pass::Final)
     }
 
+    /// Open a shot-based encode: a fresh encoder on the first frame of every shot of `shots`,
+    /// at the shot's rate control (see [`ShotRates`]). Two-pass rate control is refused.
+    pub fn open_per_shot(
+        size: Resolution,
+        rate: FrameRate,
+        shots: &ShotRates,
+        settings: &EncoderSettings,
+    ) -> Result<Self> {
+        let first = shots.rates[0];
+        if let Some(r) = shots.rates.iter().find(|r| r.needs_first_pass()) {
+            return Err(Error::Internal(format!(
+                "a shot-based encode at two-pass rate control {r}"
+            )));
+        }
+        let mut encoder = Encoder::open_with(size, rate, first, settings, Pass::Final, true)?;
+        if shots.rates.iter().any(|r| *r != first) {
+            let (lo, hi) = shots
+                .rates
+                .iter()
+                .filter_map(|r| r.crf())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
+                    (lo.min(c), hi.max(c))
+                });
+            encoder.label = format!(
+                "{} {size} CRF {lo}-{hi} over {} shots",
+                settings.codec,
+                shots.rates.len()
+            );
+        }
+        encoder.shots = Some((shots.clone(), 1));
+        Ok(encoder)
+    }
+
     /// Open the first pass of a two-pass encode (`rate_control` must be two-pass): its
     /// packets are of no use, its statistics go to `settings.pass_dir` when it is flushed.
     pub fn open_first_pass(
@@ -204,6 +293,17 @@ impl Encoder {
         rate_control: RateControl,
         settings: &EncoderSettings,
         pass: Pass,
+    ) -> Result<Self> {
+        Encoder::open_with(size, rate, rate_control, settings, pass, false)
+    }
+
+    fn open_with(
+        size: Resolution,
+        rate: FrameRate,
+        rate_control: RateControl,
+        settings: &EncoderSettings,
+        pass: Pass,
+        per_shot: bool,
     ) -> Result<Self> {
         crate::source::init();
         make_allocations_deterministic();
@@ -231,8 +331,10 @@ impl Encoder {
             rate,
             rate_control,
             pass,
+            per_shot,
         };
         let (inner, threads) = open_inner(&opening, settings, &label)?;
+        let headers = without_sei(codec, &context_extradata(&inner));
         Ok(Encoder {
             settings: settings.clone(),
             opening,
@@ -242,6 +344,8 @@ impl Encoder {
             closed_threads_cpu: std::time::Duration::ZERO,
             queued: VecDeque::new(),
             frames_sent: 0,
+            shots: None,
+            headers,
             packet_extradata: None,
             first_packet: None,
             label,
@@ -300,10 +404,15 @@ impl Encoder {
     /// keyframe is required, `None` elsewhere.
     pub fn send(&mut self, frame: &frame::Video) -> Result<()> {
         let segment_start = frame.kind() == picture::Type::I;
+        let shot_start = self.next_shot_starts_here();
+        if let Some(rate_control) = shot_start {
+            self.opening.rate_control = rate_control;
+            self.restart()?;
+        }
         let sent = match self.starts {
             SegmentStarts::ForcedKeyframe => self.inner.send_frame(frame),
             SegmentStarts::NewEncoder => {
-                if segment_start && self.frames_sent > 0 {
+                if segment_start && self.frames_sent > 0 && shot_start.is_none() {
                     self.restart()?;
                 }
                 // The new encoder opens with a keyframe by itself; a forced one would add a
@@ -335,6 +444,18 @@ impl Encoder {
         Ok(packet)
     }
 
+    /// The rate control of the shot starting at the next frame, when one does (not the
+    /// first, whose encoder is open); moves on to the shot after it.
+    fn next_shot_starts_here(&mut self) -> Option<RateControl> {
+        let (shots, next) = self.shots.as_mut()?;
+        if shots.starts.get(*next) != Some(&self.frames_sent) {
+            return None;
+        }
+        let rate = shots.rates[*next];
+        *next += 1;
+        Some(rate)
+    }
+
     /// Flush the current encoder into the queue and open a fresh one.
     fn restart(&mut self) -> Result<()> {
         self.inner
@@ -347,6 +468,18 @@ impl Encoder {
         // The old encoder's threads end with it: count their time first.
         self.closed_threads_cpu += threads_cpu(&self.threads);
         let (inner, threads) = open_inner(&self.opening, &self.settings, &self.label)?;
+        let headers = without_sei(self.settings.codec, &context_extradata(&inner));
+        if headers != self.headers {
+            close(inner);
+            return Err(Error::Encoder {
+                what: self.label.clone(),
+                problem: format!(
+                    "the encoder opened at frame {} ({}) wrote other stream headers than the \
+                     first: its encodes cannot be joined into one stream",
+                    self.frames_sent, self.opening.rate_control
+                ),
+            });
+        }
         let old = std::mem::replace(&mut *self.inner, inner);
         close(old);
         self.threads = threads;
@@ -380,6 +513,9 @@ struct Opening {
     rate: FrameRate,
     rate_control: RateControl,
     pass: Pass,
+    /// One encoder of a shot-based encode, whose stream headers must not depend on its
+    /// rate control.
+    per_shot: bool,
 }
 
 impl Drop for Encoder {
@@ -465,6 +601,7 @@ fn open_unlocked(
         rate,
         rate_control,
         pass,
+        per_shot,
     } = opening;
     let codec = settings.codec;
     let stats = two_pass_stats(opening, settings, label)?;
@@ -501,6 +638,7 @@ fn open_unlocked(
         rate_control,
         pass,
         stats.as_deref(),
+        per_shot,
     );
     check_options(&mut video, &opts, codec, label)?;
     video.open_with(opts).map_err(|e| Error::ffmpeg(label, e))
@@ -546,6 +684,44 @@ fn receive_from(inner: &mut encoder::Video, label: &str) -> Result<Option<Packet
         Err(ffmpeg_next::Error::Other { errno }) if errno == libc::EAGAIN => Ok(None),
         Err(e) => Err(Error::ffmpeg(label, e)),
     }
+}
+
+/// Stream headers without their informational SEI messages (H.264 NAL type 6, HEVC 39 and
+/// 40, in Annex B form: x265 names its options, the CRF included, in one), which do not
+/// change how the stream decodes; other codecs' headers as they are.
+fn without_sei(codec: Codec, headers: &[u8]) -> Vec<u8> {
+    let is_sei = |nal: &[u8]| match (codec, nal.first()) {
+        (Codec::X264, Some(b)) => b & 0x1f == 6,
+        (Codec::X265, Some(b)) => matches!((b >> 1) & 0x3f, 39 | 40),
+        _ => false,
+    };
+    if !matches!(codec, Codec::X264 | Codec::X265) {
+        return headers.to_vec();
+    }
+    // NAL units follow start codes 00 00 01 (or 00 00 00 01).
+    let mut starts = Vec::new();
+    let mut i = 0;
+    while i + 3 <= headers.len() {
+        if headers[i..i + 3] == [0, 0, 1] {
+            starts.push(i + 3);
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    if starts.is_empty() {
+        return headers.to_vec();
+    }
+    let mut out = Vec::with_capacity(headers.len());
+    for (k, &at) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).map_or(headers.len(), |&n| n - 3);
+        let nal = &headers[at..end];
+        if !is_sei(nal) {
+            out.extend_from_slice(&[0, 0, 1]);
+            out.extend_from_slice(nal);
+        }
+    }
+    out
 }
 
 fn context_extradata(inner: &encoder::Video) -> Vec<u8> {

@@ -349,13 +349,15 @@ pub fn stats_file(
 }
 
 /// The private and generic options of each codec's encoder for `rate_control`; `stats` is
-/// the statistics file of a two-pass encode (`pass` says which).
+/// the statistics file of a two-pass encode (`pass` says which); `per_shot`: one encoder of
+/// a shot-based encode ([`crate::encode::encoder::ShotRates`]).
 pub(crate) fn codec_options(
     codec: Codec,
     preset: &str,
     rate_control: RateControl,
     pass: Pass,
     stats: Option<&Path>,
+    per_shot: bool,
 ) -> Dictionary<'static> {
     let mut opts = Dictionary::new();
     match codec.presets() {
@@ -387,6 +389,11 @@ pub(crate) fn codec_options(
         // A forced keyframe (pict_type I) becomes an IDR: closed GOP at segment starts.
         Codec::X264 => {
             opts.set("forced-idr", "1");
+            if per_shot {
+                // Stream headers that do not depend on the CRF, so that shots encoded at
+                // different CRFs join into one stream.
+                opts.set("x264-params", "stitchable=1");
+            }
             if let Some(stats) = &stats {
                 // The pass itself is the context's flags (AV_CODEC_FLAG_PASS1 / PASS2).
                 opts.set("stats", stats);

@@ -113,6 +113,9 @@ pub enum Origin {
         /// Fraction of the way from `lower` to `upper` in log-bitrate (0 to 1).
         s: f64,
     },
+    /// An operating point of a shot ladder (index into its
+    /// [`ShotCandidate`](crate::shots::ladder::ShotCandidate)s): one trial encode per shot.
+    Shots(usize),
 }
 
 /// A possible rung.

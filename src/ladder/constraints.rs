@@ -42,6 +42,10 @@ pub struct Constraints {
     /// Only measured points as rungs (no CRF interpolated between two measured ones).
     #[serde(default)]
     pub measured_only: bool,
+    /// Shot rungs, for a shot-based run: each rung one trial encode per shot, from the shot
+    /// ladder's operating points, in this mode (`None`: one setting for the whole title).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shot_rungs: Option<crate::shots::ladder::ShotResolution>,
 }
 
 impl Default for Constraints {
@@ -62,6 +66,7 @@ impl Default for Constraints {
             allowed_heights: Vec::new(),
             forced: Vec::new(),
             measured_only: false,
+            shot_rungs: None,
         }
     }
 }

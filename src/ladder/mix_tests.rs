@@ -124,8 +124,8 @@ proptest! {
         let hi = lo * ratio;
         let range = Objective { viewer_kbps: Some([lo, hi]), ..Objective::default() };
         let (mut a, mut b) = (points.clone(), points);
-        let today = build(&mut a, Metric::Vmaf, &c, &range, &[1.0], CrfValues::Any);
-        let mixed = build(&mut b, Metric::Vmaf, &c, &one_device(lo, hi), &[1.0], CrfValues::Any);
+        let today = build(&mut a, Metric::Vmaf, &c, &range, &[1.0], CrfValues::Any, None);
+        let mixed = build(&mut b, Metric::Vmaf, &c, &one_device(lo, hi), &[1.0], CrfValues::Any, None);
         match (today, mixed) {
             (Ok(t), Ok(m)) => {
                 prop_assert_eq!(&t.rungs, &m.rungs);

@@ -5,6 +5,9 @@
 //! 2. [`select`]: the rungs that maximize viewers' expected quality under the constraints,
 //!    solved exactly.
 //! 3. [`build`]: marks the overall hull on the points and turns the selection into rungs.
+//!
+//! With shot rungs ([`Constraints::shot_rungs`], a shot-based run), step 1 gives the shot
+//! ladder's operating points instead ([`shot_rungs`]): each a trial encode per shot.
 
 pub mod bdrate;
 pub(crate) mod candidates;
@@ -12,12 +15,14 @@ mod constraints;
 pub mod fixed;
 pub mod hull;
 mod select;
+pub mod shot_rungs;
 
 pub use candidates::{Candidate, CrfValues, Origin};
 pub use constraints::{Constraints, ForcedRung};
 pub use select::{MixTable, Objective, Selection};
+pub use shot_rungs::ShotTitle;
 
-use crate::error::Result;
+use crate::error::{Error, Result, Setting};
 use crate::ladder::hull::upper_hull;
 use crate::measure::point::{Metric, Point, Rung};
 use crate::viewers::cost::Prices;
@@ -85,7 +90,8 @@ pub struct DeviceExpectation {
 
 /// Mark every point's `on_hull` (the upper convex hull of all points, in bitrate vs `metric`)
 /// and choose the rungs under `constraints`. `segment_durations_s` gives each segment's
-/// duration, for the rungs' peak bitrates.
+/// duration, for the rungs' peak bitrates. `shots`: the title of a shot-based run, which
+/// shot rungs ([`Constraints::shot_rungs`]) need.
 pub fn build(
     points: &mut [Point],
     metric: Metric,
@@ -93,14 +99,34 @@ pub fn build(
     objective: &Objective,
     segment_durations_s: &[f64],
     values: CrfValues,
+    shots: Option<ShotTitle<'_>>,
 ) -> Result<Ladder> {
     constraints.validate()?;
     objective.validate()?;
     mark_hull(points, metric);
-    let cands = candidates::candidates(points, metric, constraints, values)?;
-    let table = match &objective.viewers {
-        Some(mix) => Some(MixTable::new(mix, points, &cands)?),
-        None => None,
+    let shot_ladder = match (constraints.shot_rungs, shots) {
+        (Some(mode), Some(title)) => Some((
+            shot_rungs::candidates(points, metric, constraints, title, mode)?,
+            title,
+        )),
+        (Some(_), None) => {
+            return Err(Error::setting(
+                Setting::ShotResolution,
+                "shot rungs need a shot-based run (optimize --shots); this one measured the title whole",
+            ));
+        }
+        (None, _) => None,
+    };
+    let cands = match &shot_ladder {
+        Some((s, _)) => s.candidates.clone(),
+        None => candidates::candidates(points, metric, constraints, values)?,
+    };
+    let table = match (&objective.viewers, &shot_ladder) {
+        (Some(mix), Some((s, title))) => Some(MixTable::with_quality(mix, &cands, |c, key| {
+            s.quality(points, *title, c, key)
+        })?),
+        (Some(mix), None) => Some(MixTable::new(mix, points, &cands)?),
+        (None, _) => None,
     };
     let selection = match &table {
         Some(t) => select::select_with(&cands, constraints, objective, Some(t))?,
@@ -125,8 +151,11 @@ pub fn build(
     let rungs = selection
         .rungs
         .iter()
-        .map(|&i| rung(points, &cands[i], segment_durations_s))
-        .collect();
+        .map(|&i| match &shot_ladder {
+            Some((s, title)) => s.rung(points, *title, &cands[i], segment_durations_s),
+            None => rung(points, &cands[i], segment_durations_s),
+        })
+        .collect::<Result<Vec<Rung>>>()?;
     let prices = objective.prices();
     let front = select::cost::frontier(&cands, constraints, objective, table.as_ref());
     let quality_per_dollar = select::cost::quality_per_dollar(&selection, &front, &prices);
@@ -169,8 +198,11 @@ pub fn mark_hull(points: &mut [Point], metric: Metric) {
     }
 }
 
-fn rung(points: &[Point], c: &Candidate, segment_durations_s: &[f64]) -> Rung {
-    match c.origin {
+fn rung(points: &[Point], c: &Candidate, segment_durations_s: &[f64]) -> Result<Rung> {
+    Ok(match c.origin {
+        Origin::Shots(_) => {
+            return Err(Error::Internal("a shot rung among per-title rungs".into()));
+        }
         Origin::Measured(i) => Rung::from_point(&points[i], segment_durations_s),
         Origin::Interpolated {
             lower, upper, t, ..
@@ -182,7 +214,7 @@ fn rung(points: &[Point], c: &Candidate, segment_durations_s: &[f64]) -> Rung {
             c.crf,
             segment_durations_s,
         ),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -290,6 +322,7 @@ mod tests {
                 &Objective::default(),
                 &[1.0],
                 CrfValues::Any,
+                None,
             ) else {
                 return Ok(());
             };

@@ -323,13 +323,24 @@ impl Manifest {
     /// again. On error the manifest is unchanged.
     pub fn select_rungs(&mut self, constraints: Constraints, objective: Objective) -> Result<()> {
         let mut ladders = self.ladders.clone();
+        let segment_frames = self.segmenter().frames_per_segment(self.source.frames);
+        let shots = self.shots.as_ref().map(|list| ladder::ShotTitle {
+            list,
+            segment_frames: &segment_frames,
+        });
         for l in &mut ladders {
             let durations = if l.sampled() {
                 window_durations(&l.search.sample, self.source.frame_rate)
             } else {
                 self.segments.durations_s.clone()
             };
-            l.select_rungs(self.settings.metric, &constraints, &objective, &durations)?;
+            l.select_rungs(
+                self.settings.metric,
+                &constraints,
+                &objective,
+                &durations,
+                shots,
+            )?;
             l.price_storage(self.source.duration_s);
         }
         self.ladders = ladders;
@@ -481,6 +492,7 @@ impl CodecLadder {
         constraints: &Constraints,
         objective: &Objective,
         segment_durations_s: &[f64],
+        shots: Option<ladder::ShotTitle<'_>>,
     ) -> Result<()> {
         let mut points = self.points.clone();
         // A viewer mix counts only the devices that decode this codec.
@@ -502,6 +514,7 @@ impl CodecLadder {
             &objective,
             segment_durations_s,
             ladder::CrfValues::of(self.codec),
+            shots,
         )?;
         let mut ladder = ladder;
         if self.sampled() {

@@ -50,9 +50,14 @@ pub struct UnitIdentity {
     /// The device classes scored besides the main metrics (left out of the key when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<crate::measure::devices::DeviceScoring>,
-    /// The shots the segments follow, for a shot-based encode (left out of the key when
-    /// none): they place its keyframes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The shots of a shot-based encode, each encoded by a fresh encoder (left out of the
+    /// key when none). Stored as `shot_encodes`: shot-based units stored as `shots` followed
+    /// the shots with key frames only, in one encoder, and are not reused.
+    #[serde(
+        default,
+        rename = "shot_encodes",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub shots: Vec<crate::shots::Shot>,
 }
 

@@ -12,7 +12,7 @@ pub(crate) mod source_pass;
 pub mod trial;
 
 use crate::encode::codec::Codec;
-use crate::encode::encoder::{ENCODER_THREADS, EncoderSettings};
+use crate::encode::encoder::{ENCODER_THREADS, EncoderSettings, ShotRates};
 use crate::encode::segment::Segmenter;
 use crate::error::{Error, Result, Setting};
 use crate::measure::cache::{Cache, UNIT_FORMAT, UnitIdentity};
@@ -346,6 +346,13 @@ fn measure_pass(
     let mut trials: Vec<Trial> = specs
         .par_iter()
         .map(|&spec| {
+            // A shot-based run encodes every shot with a fresh encoder, as its shot rungs'
+            // final encodes will be.
+            let shots = options
+                .shots
+                .as_deref()
+                .map(|s| ShotRates::uniform(s, spec.rate))
+                .transpose()?;
             Trial::open(
                 spec,
                 display,
@@ -354,6 +361,7 @@ fn measure_pass(
                 &settings,
                 options.vmaf,
                 &devices,
+                shots.as_ref(),
             )
         })
         .collect::<Result<_>>()?;

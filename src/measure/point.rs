@@ -190,7 +190,7 @@ pub(crate) fn segment_means(series: &FrameSeries, frames: &[u64]) -> BTreeMap<St
 }
 
 /// Decimals kept in the manifest for a metric.
-fn digits(metric: &str) -> i32 {
+pub(crate) fn digits(metric: &str) -> i32 {
     if metric.starts_with("ssim") { 6 } else { 4 }
 }
 
@@ -318,6 +318,12 @@ pub struct Rung {
     /// profile and level from the preset, frame size and rate, not the CRF).
     #[serde(default)]
     pub codecs: String,
+    /// A shot rung: each shot's encode, in the order of the title's shots (empty for a rung
+    /// with one setting for the whole title). Its `crf` is then the frame-weighted mean of
+    /// the shots' CRFs and its size the largest of theirs; see
+    /// [`Rung::from_shots`](crate::shots::rung).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shots: Vec<crate::shots::rung::ShotSetting>,
 }
 
 impl Rung {
@@ -356,6 +362,7 @@ impl Rung {
             proxy_estimate: false,
             sampled: false,
             codecs: p.codecs.clone(),
+            shots: Vec::new(),
         }
     }
 
@@ -426,6 +433,7 @@ impl Rung {
             proxy_estimate: false,
             sampled: false,
             codecs: lower.codecs.clone(),
+            shots: Vec::new(),
         }
     }
 }

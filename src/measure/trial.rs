@@ -2,7 +2,7 @@
 //! size and compare with the source, frame by frame, as frames stream through.
 
 use crate::encode::cputime::thread_cpu_time;
-use crate::encode::encoder::{Encoder, EncoderSettings, RateControl};
+use crate::encode::encoder::{Encoder, EncoderSettings, RateControl, ShotRates};
 use crate::encode::segment::{SegmentBits, Segmenter};
 use crate::error::Result;
 use crate::measure::devices::DevicePlan;
@@ -76,7 +76,10 @@ pub struct Trial {
 
 impl Trial {
     /// A trial whose decoded frames are scored at `display` size (upscaled bicubic), and
-    /// for the device classes of `devices` at theirs.
+    /// for the device classes of `devices` at theirs. With `shots`, a shot-based encode
+    /// (a fresh encoder at every shot start, at the shot's rate control; `spec.rate` is then
+    /// the first shot's).
+    #[allow(clippy::too_many_arguments)]
     pub fn open(
         spec: TrialSpec,
         display: Resolution,
@@ -85,8 +88,12 @@ impl Trial {
         settings: &EncoderSettings,
         vmaf: Option<VmafSettings>,
         devices: &DevicePlan,
+        shots: Option<&ShotRates>,
     ) -> Result<Self> {
-        let encoder = Encoder::open(spec.resolution, rate, spec.rate, settings)?;
+        let encoder = match shots {
+            Some(s) => Encoder::open_per_shot(spec.resolution, rate, s, settings)?,
+            None => Encoder::open(spec.resolution, rate, spec.rate, settings)?,
+        };
         let scorer = Scorer::open(
             encoder.label(),
             encoder.parameters(),

@@ -238,7 +238,7 @@ struct PointCut {
     segmenter: Segmenter,
     sample: Option<Sample>,
     /// The shots of a shot-based run: every point also gets its figures per shot.
-    shots: Option<Vec<crate::shots::Shot>>,
+    shots: Option<ShotList>,
 }
 
 impl PointCut {
@@ -252,7 +252,7 @@ impl PointCut {
             frame_rate: info.frame_rate,
             segmenter: segmenter(info.frame_rate, options.all.segment_seconds, shots),
             sample,
-            shots: shots.map(|s| s.shots.clone()),
+            shots: shots.cloned(),
         }
     }
 
@@ -273,9 +273,10 @@ impl PointCut {
     /// In a shot-based run, each of `points` (of `results`, in order, over the whole source)
     /// given its figures per shot.
     fn add_shots(&self, points: &mut [Point], results: &[&TrialResult]) -> Result<()> {
-        let Some(shots) = &self.shots else {
+        let Some(list) = &self.shots else {
             return Ok(());
         };
+        let shots = &list.shots;
         for (point, r) in points.iter_mut().zip(results) {
             let segment_frames = self.segmenter.frames_per_segment(r.series.frames());
             point.shots = Some(ShotFigures::of_trial(r, &segment_frames, shots)?);
@@ -319,7 +320,8 @@ impl PointCut {
 
 /// The codec's ladder in the manifest and its encoders' CPU times: the final preset's grid
 /// points and the reference rungs from `results`, the proxy's points from `proxy_results`,
-/// and the rungs chosen on the hull (or, after a proxy search, the ladder it chose).
+/// and the rungs chosen on the hull (or, after a proxy search, the ladder it chose; shot
+/// rungs over `shots` in a shot-based run).
 fn codec_ladder(
     options: &CodecOptions<'_>,
     cut: &PointCut,
@@ -425,6 +427,10 @@ fn codec_ladder(
             &options.all.constraints,
             &options.all.objective,
             &timeline.segment_durations,
+            cut.shots.as_ref().map(|list| crate::ladder::ShotTitle {
+                list,
+                segment_frames: &timeline.segment_frames,
+            }),
         )?,
     }
     Ok((ladder, timing))

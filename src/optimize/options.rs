@@ -323,11 +323,23 @@ impl CodecOptions<'_> {
 
     /// Shot-based runs measure the whole title on the grid at the final preset, for now.
     fn validate_shots(&self) -> Result<()> {
+        let refuse = |setting, problem: &str| Err(Error::setting(setting, problem.to_string()));
         let Some(detect) = &self.all.shots else {
+            if self.all.constraints.shot_rungs.is_some() {
+                return refuse(
+                    Setting::ShotResolution,
+                    "shot rungs (--shot-resolution) need a shot-based run (--shots)",
+                );
+            }
             return Ok(());
         };
         detect.validate()?;
-        let refuse = |setting, problem: &str| Err(Error::setting(setting, problem.to_string()));
+        if self.all.capped_crf.is_some() {
+            return refuse(
+                Setting::RateControl,
+                "a shot-based run (--shots) encodes every shot at constant quality (--rate-control crf)",
+            );
+        }
         if self.all.sample < 1.0 {
             return refuse(
                 Setting::Sample,

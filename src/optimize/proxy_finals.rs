@@ -143,10 +143,16 @@ fn proxy_ladder(
         &objective,
         segment_durations,
         ladder::CrfValues::of(options.choice.codec),
+        None,
     )?;
     let estimate = |i: usize| i >= finals.len();
     for (rung, origin) in ladder.rungs.iter_mut().zip(&ladder.origins) {
         let (values, from_proxy) = match *origin {
+            ladder::Origin::Shots(_) => {
+                return Err(crate::error::Error::Internal(
+                    "shot rungs from a proxy search".into(),
+                ));
+            }
             ladder::Origin::Measured(i) => {
                 (Rung::from_point(&points[i], segment_durations), estimate(i))
             }

@@ -85,6 +85,32 @@ pub fn dash_bandwidth(segments: &[SegmentSize], min_buffer_s: f64) -> f64 {
     need
 }
 
+/// Make the renditions' HLS `BANDWIDTH`s distinct, raising a tie by 1 bit/s (in order of
+/// peak, then average): hls.js takes variants of equal `BANDWIDTH` and `RESOLUTION` for
+/// redundant copies of one stream and plays only one. Shot rungs tie often: two rungs whose
+/// hardest segment takes the same encode have the same peak. `BANDWIDTH` is an upper bound
+/// on the peak, so a raised one still holds.
+pub fn distinct_hls_peaks(renditions: &mut [super::PackagedRendition]) {
+    let mut order: Vec<usize> = (0..renditions.len()).collect();
+    order.sort_by_key(|&i| {
+        (
+            renditions[i].hls_bandwidth,
+            renditions[i].hls_average_bandwidth,
+            i,
+        )
+    });
+    let mut last: Option<u64> = None;
+    for i in order {
+        let r = &mut renditions[i];
+        if let Some(l) = last
+            && r.hls_bandwidth <= l
+        {
+            r.hls_bandwidth = l + 1;
+        }
+        last = Some(r.hls_bandwidth);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -184,7 +184,9 @@ pub struct PackagedRendition {
     pub segment_bytes: Vec<u64>,
     /// Encoded video of each segment, bits (without the container).
     pub segment_video_bits: Vec<u64>,
-    /// HLS `BANDWIDTH`: peak segment bit rate, bit/s.
+    /// HLS `BANDWIDTH`: peak segment bit rate, bit/s, rounded up (and up by a bit per
+    /// second more where two renditions would share one: see
+    /// [`bandwidth::distinct_hls_peaks`]).
     pub hls_bandwidth: u64,
     /// HLS `AVERAGE-BANDWIDTH`: average segment bit rate, bit/s.
     pub hls_average_bandwidth: u64,
@@ -291,6 +293,7 @@ pub fn package(
         .enumerate()
         .map(|(i, enc)| plan.rendition(i, enc, &staging, &timeline, options.hls))
         .collect::<Result<Vec<_>>>()?;
+    bandwidth::distinct_hls_peaks(&mut renditions);
     if options.score {
         score::score_again(
             &plan,
@@ -359,11 +362,15 @@ impl<'a> Plan<'a> {
         let specs: Vec<RenditionSpec> = rungs
             .iter()
             .zip(&rates)
-            .map(|((_, r), &(rate, _))| RenditionSpec {
-                resolution: Resolution::new(r.width, r.height),
-                rate,
+            .map(|(&(l, r), &(rate, _))| {
+                let shots = rate::of_shots(manifest, &manifest.ladders[l], r, rate)?;
+                Ok(RenditionSpec {
+                    resolution: Resolution::new(r.width, r.height),
+                    rate: shots.as_ref().map_or(rate, |s| s.rates()[0]),
+                    shots,
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let trial_rate: Vec<bool> = rates.iter().map(|&(_, same)| same).collect();
         let names = rendition_names(manifest, &rungs);
         let scoring = score::scoring(manifest, out)?;
@@ -375,6 +382,9 @@ impl<'a> Plan<'a> {
                 options.score
                     && (settings[l].preset != manifest.ladders[l].preset
                         || !same_rate
+                        // A shot rung's spread (harmonic mean, minimum, 5th percentile) is
+                        // pooled over segments in ladder.json: scored, it is over frames.
+                        || r.is_shot_rung()
                         || !score::reuses_trial(r, segments))
             })
             .collect();
@@ -469,7 +479,7 @@ impl<'a> Plan<'a> {
             .into_par_iter()
             .map(|i| {
                 Rendition::open(
-                    self.specs[i],
+                    self.specs[i].clone(),
                     rate,
                     self.segmenter.clone(),
                     segment_seconds,

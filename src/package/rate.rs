@@ -2,9 +2,9 @@
 //! with the caps `ladder.json` records), or capped CRF asked of `package` for a plain-CRF
 //! ladder ([`super::PackageOptions::capped_crf`]).
 
-use crate::encode::encoder::{CapRule, RateControl};
+use crate::encode::encoder::{CapRule, RateControl, ShotRates};
 use crate::error::{Error, Result, Setting};
-use crate::manifest::CodecLadder;
+use crate::manifest::{CodecLadder, Manifest};
 use crate::measure::point::Rung;
 
 /// The rate control of `rung`'s final encode, and whether it is the one its trial encode
@@ -41,4 +41,62 @@ pub(super) fn of_rung(
     };
     rate.0.validate(ladder.codec)?;
     Ok(rate)
+}
+
+/// The shots of `rung`'s final encode when `manifest` is a shot-based run's (`None`
+/// otherwise): every shot encoded by a fresh encoder, as the trial encodes were; a shot rung's
+/// shots each at its own CRF, any other rung's all at `rate`.
+pub(super) fn of_shots(
+    manifest: &Manifest,
+    ladder: &CodecLadder,
+    rung: &Rung,
+    rate: RateControl,
+) -> Result<Option<ShotRates>> {
+    let Some(list) = &manifest.shots else {
+        if rung.is_shot_rung() {
+            return Err(Error::Ladder(format!(
+                "the {}x{} {} rung has per-shot settings but the ladder has no shot list",
+                rung.width, rung.height, ladder.codec
+            )));
+        }
+        return Ok(None);
+    };
+    if !rung.is_shot_rung() {
+        return ShotRates::uniform(&list.shots, rate).map(Some);
+    }
+    if rung.shots.len() != list.shots.len() {
+        return Err(Error::Ladder(format!(
+            "the {}x{} {} rung has settings for {} shots, the title {}",
+            rung.width,
+            rung.height,
+            ladder.codec,
+            rung.shots.len(),
+            list.shots.len()
+        )));
+    }
+    if let Some(s) = rung
+        .shots
+        .iter()
+        .find(|s| (s.width, s.height) != (rung.width, rung.height))
+    {
+        return Err(Error::Ladder(format!(
+            "the {}x{} {} rung has shots at {}x{}: a rendition whose size changes from shot to shot cannot be packaged yet (choose the rungs with --shot-resolution fixed)",
+            rung.width, rung.height, ladder.codec, s.width, s.height
+        )));
+    }
+    if rate != RateControl::Crf(rung.crf) {
+        return Err(Error::Ladder(format!(
+            "the {}x{} {} rung is a shot rung: its shots are encoded at their own CRFs, not at {rate}",
+            rung.width, rung.height, ladder.codec
+        )));
+    }
+    let rates = rung
+        .shots
+        .iter()
+        .map(|s| {
+            let r = RateControl::Crf(s.crf);
+            r.validate(ladder.codec).map(|()| r)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    ShotRates::new(list.shots.iter().map(|s| s.start_frame).collect(), rates).map(Some)
 }

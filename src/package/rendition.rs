@@ -3,7 +3,7 @@
 //! when asked, the packets are also decoded back and scored as a trial point's are
 //! ([`crate::measure::scorer`]).
 
-use crate::encode::encoder::{Encoder, EncoderSettings, RateControl};
+use crate::encode::encoder::{Encoder, EncoderSettings, RateControl, ShotRates};
 use crate::encode::segment::{SegmentBits, Segmenter};
 use crate::error::{Error, Result};
 use crate::measure::metrics::FrameSeries;
@@ -59,12 +59,15 @@ pub(super) fn file_size(path: &Path) -> Result<u64> {
 }
 
 /// What to encode for one rung.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RenditionSpec {
     /// The encoded size.
     pub resolution: Resolution,
-    /// How the encoder spends bits (the rung's CRF).
+    /// How the encoder spends bits (the rung's CRF; a shot rung's first shot's).
     pub rate: RateControl,
+    /// For a ladder of a shot-based run: every shot's rate control, each shot encoded by a
+    /// fresh encoder, as the trial encodes were.
+    pub shots: Option<ShotRates>,
 }
 
 /// What an encode wrote, as the encoder saw it.
@@ -129,7 +132,10 @@ impl Rendition {
         dir: &Path,
         scoring: Option<Scoring>,
     ) -> Result<Self> {
-        let encoder = Encoder::open(spec.resolution, rate, spec.rate, settings)?;
+        let encoder = match &spec.shots {
+            Some(shots) => Encoder::open_per_shot(spec.resolution, rate, shots, settings)?,
+            None => Encoder::open(spec.resolution, rate, spec.rate, settings)?,
+        };
         let scorer = scoring
             .map(|s| {
                 Scorer::open(

@@ -192,6 +192,7 @@ pub(super) fn score_again(
                         &plan.settings[plan.rungs[i].0],
                         plan.scoring.vmaf,
                         &plan.scoring.devices,
+                        plan.specs[i].shots.as_ref(),
                     )
                 })
                 .collect::<Result<_>>()?;

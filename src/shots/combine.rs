@@ -388,18 +388,22 @@ impl CombinedHull<'_> {
 /// The frame-weighted harmonic mean (libvmaf's, shifted by one), 5th percentile and minimum of
 /// the chosen qualities, each shot counting once per frame.
 fn spread(choices: &[ShotPoint], frames: &[u64]) -> (f64, f64, f64) {
-    let total: u64 = frames.iter().sum();
-    let inverse: f64 = choices
-        .iter()
-        .zip(frames)
-        .map(|(c, &f)| f as f64 / (c.quality + 1.0))
-        .sum();
-    let harmonic = total as f64 / inverse - 1.0;
-    let mut sorted: Vec<(f64, u64)> = choices
+    let weighted: Vec<(f64, u64)> = choices
         .iter()
         .map(|c| c.quality)
         .zip(frames.iter().copied())
         .collect();
+    weighted_spread(&weighted)
+}
+
+/// The harmonic mean (libvmaf's, shifted by one), 5th percentile (linear between the closest
+/// ranks, as frames are pooled) and minimum of `(value, frames)` pairs, each value counting
+/// once per frame of its pair. At least one pair must hold a frame.
+pub(crate) fn weighted_spread(values: &[(f64, u64)]) -> (f64, f64, f64) {
+    let total: u64 = values.iter().map(|v| v.1).sum();
+    let inverse: f64 = values.iter().map(|&(q, f)| f as f64 / (q + 1.0)).sum();
+    let harmonic = total as f64 / inverse - 1.0;
+    let mut sorted: Vec<(f64, u64)> = values.iter().copied().filter(|v| v.1 > 0).collect();
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
     // The quality of the frame of rank `r` (from 0) in increasing order.
     let at = |r: u64| {
@@ -412,7 +416,7 @@ fn spread(choices: &[ShotPoint], frames: &[u64]) -> (f64, f64, f64) {
         }
         sorted[sorted.len() - 1].0
     };
-    let rank = 0.05 * (total - 1) as f64;
+    let rank = 0.05 * total.saturating_sub(1) as f64;
     let (lo, hi) = (rank.floor() as u64, rank.ceil() as u64);
     let p5 = at(lo) + (at(hi) - at(lo)) * (rank - lo as f64);
     (harmonic, p5, sorted[0].0)

@@ -43,14 +43,27 @@ pub fn per_shot_sums(segment_frames: &[u64], values: &[u64], shots: &[Shot]) -> 
         )));
     }
     let mut sums = vec![0u64; shots.len()];
+    for (s, &v) in segment_shots(segment_frames, shots)?
+        .into_iter()
+        .zip(values)
+    {
+        sums[s] += v;
+    }
+    Ok(sums)
+}
+
+/// The shot each segment lies in (segments of `segment_frames` frames in order); fails if a
+/// segment crosses a shot start.
+pub fn segment_shots(segment_frames: &[u64], shots: &[Shot]) -> Result<Vec<usize>> {
+    let mut out = Vec::with_capacity(segment_frames.len());
     let mut shot = 0usize;
     let mut start = 0u64;
-    for (&n, &v) in segment_frames.iter().zip(values) {
+    for &n in segment_frames {
         while shot < shots.len() && start >= shots[shot].end_frame() {
             shot += 1;
         }
         match shots.get(shot) {
-            Some(s) if start >= s.start_frame && start + n <= s.end_frame() => sums[shot] += v,
+            Some(s) if start >= s.start_frame && start + n <= s.end_frame() => out.push(shot),
             _ => {
                 return Err(Error::Internal(format!(
                     "the segment of frames {start}..{} does not lie inside one shot",
@@ -60,7 +73,7 @@ pub fn per_shot_sums(segment_frames: &[u64], values: &[u64], shots: &[Shot]) -> 
         }
         start += n;
     }
-    Ok(sums)
+    Ok(out)
 }
 
 #[cfg(test)]

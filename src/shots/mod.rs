@@ -9,6 +9,7 @@ pub mod combine;
 pub mod detect;
 pub mod figures;
 pub mod ladder;
+pub mod rung;
 
 use serde::{Deserialize, Serialize};
 

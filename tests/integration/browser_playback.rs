@@ -40,8 +40,8 @@ fn setup() -> &'static Result<(), String> {
     })
 }
 
-/// The small optimize-and-package run both tests share, with `extra` options.
-fn package(clip: &Path, out: &Path, extra: &[&str]) -> PathBuf {
+/// The small optimize-and-package run both tests share, at CRFs `crfs`, with `extra` options.
+fn package(clip: &Path, out: &Path, crfs: &str, extra: &[&str]) -> PathBuf {
     Command::cargo_bin("pertitle")
         .expect("binary built")
         .args(["optimize", "--quiet"])
@@ -50,7 +50,7 @@ fn package(clip: &Path, out: &Path, extra: &[&str]) -> PathBuf {
         .arg(out)
         .args(extra)
         .args(["--metric", "psnr", "--preset", "ultrafast"])
-        .args(["--resolutions", "240,120", "--crf", "24,36", "--package"])
+        .args(["--resolutions", "240,120", "--crf", crfs, "--package"])
         .assert()
         .success();
     let stream = out.join("stream");
@@ -137,7 +137,12 @@ fn hls_js_and_dash_js_play_every_rung_of_a_per_title_package() {
     let tmp = tempfile::tempdir().unwrap();
     let clip = tmp.path().join("clip.mp4");
     common::synthetic_clip(&clip, "320x240", "25", 4.0);
-    let stream = package(&clip, &tmp.path().join("run"), &["--segment-seconds", "2"]);
+    let stream = package(
+        &clip,
+        &tmp.path().join("run"),
+        "24,36",
+        &["--segment-seconds", "2"],
+    );
     play(&stream, &[2.0, 2.0]);
 }
 
@@ -150,10 +155,21 @@ fn hls_js_and_dash_js_play_every_rung_of_a_shot_based_package() {
     let tmp = tempfile::tempdir().unwrap();
     let clip = tmp.path().join("two_shots.mp4");
     common::two_shot_clip(&clip);
+    let run = tmp.path().join("run");
     let stream = package(
         &clip,
-        &tmp.path().join("run"),
+        &run,
+        "18,24,30,36,42",
         &["--shots", "--segment-seconds", "1"],
+    );
+    // Shot rungs, some with a CRF per shot: renditions joined from per-shot encodes.
+    let m = common::read_manifest(&run.join("ladder.json"));
+    let rungs = m["ladders"][0]["rungs"].as_array().unwrap();
+    assert!(
+        rungs
+            .iter()
+            .any(|r| r["shots"][0]["crf"] != r["shots"][1]["crf"]),
+        "no rung with a CRF per shot: {rungs:?}"
     );
     play(&stream, &[0.8, 0.8, 1.0, 1.0]);
 }

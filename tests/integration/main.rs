@@ -30,6 +30,7 @@ mod report;
 mod sample;
 mod search;
 mod shot_points;
+mod shot_rungs;
 mod shots;
 mod simulate;
 mod viewer_mix;

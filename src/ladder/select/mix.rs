@@ -49,6 +49,16 @@ impl MixTable {
     /// file and the device, when a device's quality was not measured on the points or a
     /// device plays none of the candidates.
     pub fn new(mix: &ViewerMix, points: &[Point], cands: &[Candidate]) -> Result<MixTable> {
+        MixTable::with_quality(mix, cands, |c, key| device_quality(points, c, key))
+    }
+
+    /// The table of `mix` over `cands`, each candidate's quality on a device's scale (a key
+    /// of the points' `pooling`) given by `quality` (`None`: not measured).
+    pub fn with_quality(
+        mix: &ViewerMix,
+        cands: &[Candidate],
+        quality_of: impl Fn(&Candidate, &str) -> Option<f64>,
+    ) -> Result<MixTable> {
         mix.check()?;
         let bad = |problem: String| Error::InvalidMix {
             path: mix.file.clone(),
@@ -67,7 +77,7 @@ impl MixTable {
             }
             let q = cands
                 .iter()
-                .map(|c| device_quality(points, c, &d.quality_key))
+                .map(|c| quality_of(c, &d.quality_key))
                 .collect::<Option<Vec<f64>>>()
                 .ok_or_else(|| bad(d.unmeasured()))?;
             plays.push(p);
@@ -239,6 +249,8 @@ fn device_quality(points: &[Point], c: &Candidate, key: &str) -> Option<f64> {
             .filter(|m| m.is_finite())
     };
     match c.origin {
+        // A shot rung's quality is its shots' (see `shot_rungs`).
+        Origin::Shots(_) => None,
         Origin::Measured(i) => mean(i),
         Origin::Interpolated {
             lower, upper, t, ..

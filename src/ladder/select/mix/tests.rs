@@ -434,6 +434,7 @@ fn an_interpolated_candidates_device_quality_is_its_rungs() {
                     Rung::interpolated(&points[lower], &points[upper], t, c.kbps, c.crf, &[1.0]);
                 r.pooling["vmaf_tv"].mean
             }
+            Origin::Shots(_) => unreachable!("per-title candidates"),
         };
         // The rung's figure is rounded to 4 decimals; the candidate's is not.
         assert!(

@@ -1,0 +1,190 @@
+//! Rung candidates of a shot ladder: the operating points of the combined hull
+//! ([`shot_candidates`]), cut to the constraints, for the same selection as per-title
+//! candidates.
+//!
+//! Each candidate is a vertex of a combined hull: every shot at one slope of its own hull.
+//! The vertices are measured (each shot's bits and quality are a trial encode's) and lie close
+//! together in bitrate (one shot moves one step between neighbours), so no candidate is
+//! interpolated. The allowed heights restrict what a shot may choose (in `free` mode too);
+//! the top-quality target caps the bitrate at the cheapest operating point reaching it.
+
+use super::candidates::{Candidate, Origin};
+use super::constraints::Constraints;
+use crate::error::{Error, Result, Setting};
+use crate::measure::point::{Metric, Point, Rung};
+use crate::shots::detect::ShotList;
+use crate::shots::ladder::{ShotCandidate, ShotResolution, shot_candidates};
+
+/// A shot-based run's title, as shot rungs need it.
+#[derive(Debug, Clone, Copy)]
+pub struct ShotTitle<'a> {
+    /// The title's shots.
+    pub list: &'a ShotList,
+    /// Each segment's frames (segments follow the shots).
+    pub segment_frames: &'a [u64],
+}
+
+/// The shot ladder's candidates: the operating points (their `points` indexing `points`) and,
+/// in the same order, their [`Candidate`]s (origin [`Origin::Shots`]), by increasing bitrate.
+pub struct ShotCandidates {
+    /// The operating points.
+    pub operating: Vec<ShotCandidate>,
+    /// Each as a rung candidate.
+    pub candidates: Vec<Candidate>,
+}
+
+/// The candidates of a shot ladder in `mode` over `points` under `constraints`.
+pub fn candidates(
+    points: &[Point],
+    metric: Metric,
+    constraints: &Constraints,
+    title: ShotTitle<'_>,
+    mode: ShotResolution,
+) -> Result<ShotCandidates> {
+    if !constraints.forced.is_empty() {
+        return Err(Error::setting(
+            Setting::ForcedRungs,
+            "a shot ladder takes no forced rungs yet (choose per-title rungs with --per-title-rungs)",
+        ));
+    }
+    // The points a shot may take: allowed heights, measured figures.
+    let allowed: Vec<usize> = (0..points.len())
+        .filter(|&i| {
+            let p = &points[i];
+            constraints.allows_height(p.height) && p.bitrate_kbps > 0.0 && metric.of(p).is_finite()
+        })
+        .collect();
+    if allowed.is_empty() {
+        let mut heights: Vec<u32> = points.iter().map(|p| p.height).collect();
+        heights.sort_unstable();
+        heights.dedup();
+        return Err(Error::Ladder(format!(
+            "no measured point has an allowed height (measured heights: {heights:?})"
+        )));
+    }
+    let subset: Vec<Point> = allowed.iter().map(|&i| points[i].clone()).collect();
+    let mut operating = shot_candidates(
+        &subset,
+        &title.list.shots,
+        metric.field(),
+        title.list.frame_rate.fps(),
+        mode,
+    )?;
+    for c in &mut operating {
+        for p in &mut c.points {
+            *p = allowed[*p];
+        }
+    }
+    // The cheapest operating point reaching the top-quality target caps the bitrate.
+    let cap = constraints.top_quality.and_then(|target| {
+        operating
+            .iter()
+            .filter(|c| c.quality >= target)
+            .map(|c| c.kbps)
+            .min_by(f64::total_cmp)
+    });
+    let limit = cap.map_or(f64::INFINITY, |c| c * (1.0 + 1e-9));
+    operating.retain(|c| constraints.allows_kbps(c.kbps) && c.kbps <= limit);
+    if operating.is_empty() {
+        let lo = points
+            .iter()
+            .map(|p| p.bitrate_kbps)
+            .fold(f64::INFINITY, f64::min);
+        let hi = points.iter().map(|p| p.bitrate_kbps).fold(0.0, f64::max);
+        return Err(Error::setting(
+            if constraints.min_kbps > 0.0 {
+                Setting::MinKbps
+            } else {
+                Setting::MaxKbps
+            },
+            format!(
+                "no shot-ladder operating point between {} and {} kbps (measured {lo:.1} to {hi:.1} kbps)",
+                constraints.min_kbps,
+                constraints
+                    .max_kbps
+                    .map_or("any".to_string(), |m| m.to_string())
+            ),
+        ));
+    }
+    operating.sort_by(|a, b| {
+        a.kbps
+            .total_cmp(&b.kbps)
+            .then(b.quality.total_cmp(&a.quality))
+            .then(a.height.cmp(&b.height))
+            .then(a.width.cmp(&b.width))
+    });
+    let frames: Vec<u64> = title.list.shots.iter().map(|s| s.frames).collect();
+    let total = frames.iter().sum::<u64>().max(1) as f64;
+    let candidates = operating
+        .iter()
+        .enumerate()
+        .map(|(k, c)| Candidate {
+            kbps: c.kbps,
+            quality: c.quality,
+            width: c.width,
+            height: c.height,
+            crf: c
+                .points
+                .iter()
+                .zip(&frames)
+                .map(|(&i, &f)| points[i].crf * f as f64)
+                .sum::<f64>()
+                / total,
+            origin: Origin::Shots(k),
+            forced: false,
+        })
+        .collect();
+    Ok(ShotCandidates {
+        operating,
+        candidates,
+    })
+}
+
+impl ShotCandidates {
+    /// Candidate `c`'s mean quality on the points' metric `key` (a device's `vmaf_phone`
+    /// too): its shots' means, frame-weighted; `None` when a chosen point lacks it.
+    pub fn quality(
+        &self,
+        points: &[Point],
+        title: ShotTitle<'_>,
+        c: &Candidate,
+        key: &str,
+    ) -> Option<f64> {
+        let Origin::Shots(k) = c.origin else {
+            return None;
+        };
+        let op = self.operating.get(k)?;
+        let shots = &title.list.shots;
+        let mut sum = 0.0;
+        let mut frames = 0u64;
+        for (s, &i) in op.points.iter().enumerate() {
+            let q = *points.get(i)?.shots.as_ref()?.means.get(key)?.get(s)?;
+            let f = shots.get(s)?.frames;
+            sum += q * f as f64;
+            frames += f;
+        }
+        (frames > 0 && sum.is_finite()).then(|| sum / frames as f64)
+    }
+
+    /// The rung of candidate `c`.
+    pub fn rung(
+        &self,
+        points: &[Point],
+        title: ShotTitle<'_>,
+        c: &Candidate,
+        segment_durations_s: &[f64],
+    ) -> Result<Rung> {
+        let op = match c.origin {
+            Origin::Shots(k) => self.operating.get(k),
+            _ => None,
+        }
+        .ok_or_else(|| Error::Internal("a per-title candidate among shot rungs".into()))?;
+        Rung::from_shots(
+            points,
+            op,
+            &title.list.shots,
+            title.segment_frames,
+            segment_durations_s,
+        )
+    }
+}

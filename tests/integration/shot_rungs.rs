@@ -1,0 +1,261 @@
+//! Shot rungs (`optimize --shots`): each rung takes one trial encode per shot, and its final
+//! encode is those encodes joined, shot by shot. Oracles: the points' own per-segment figures
+//! (a shot rung's segments are its chosen points'), the package's segment files, FFmpeg's HLS
+//! demuxer (every frame decodes, no error), and per-title selection over the same encodes.
+
+use crate::common;
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+fn pertitle() -> Command {
+    Command::cargo_bin("pertitle").expect("binary built")
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().expect("number")
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().expect("integer")
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The point of `points` at (height, crf).
+fn point(points: &[Value], height: u64, crf: f64) -> &Value {
+    points
+        .iter()
+        .find(|p| u(&p["height"]) == height && f(&p["crf"]) == crf)
+        .unwrap_or_else(|| panic!("no point at {height}p CRF {crf}"))
+}
+
+#[test]
+fn shot_rungs_are_their_shots_trial_encodes_joined_and_play() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("two_shots.mp4");
+    common::two_shot_clip(&clip);
+    let out = tmp.path().join("run");
+    common::optimize_small_psnr(&clip, &out, &["--shots", "--segment-seconds", "1"]);
+    let m = common::read_manifest(&out.join("ladder.json"));
+    assert_eq!(m["settings"]["constraints"]["shot_rungs"], "fixed");
+    let ladder = &m["ladders"][0];
+    let points = ladder["points"].as_array().unwrap();
+    let rungs = ladder["rungs"].as_array().unwrap();
+    // Segments 20, 20 (shot 1) and 25, 25 (shot 2).
+    let shot_of_segment = [0usize, 0, 1, 1];
+    let mut mixed = 0;
+    for r in rungs {
+        let shots = r["shots"].as_array().expect("a shot rung");
+        assert_eq!(shots.len(), 2);
+        let crfs: Vec<f64> = shots.iter().map(|s| f(&s["crf"])).collect();
+        if crfs[0] != crfs[1] {
+            mixed += 1;
+        }
+        let mut bits = 0;
+        for (k, &s) in shot_of_segment.iter().enumerate() {
+            assert_eq!(u(&shots[s]["height"]), u(&r["height"]), "fixed: one size");
+            let p = point(points, u(&shots[s]["height"]), crfs[s]);
+            assert_eq!(
+                r["segment_sizes_bits"][k], p["segment_sizes_bits"][k],
+                "{r}"
+            );
+            assert_eq!(
+                r["segment_means"]["psnr_y"][k], p["segment_means"]["psnr_y"][k],
+                "{r}"
+            );
+            bits += u(&r["segment_sizes_bits"][k]);
+        }
+        let kbps = bits as f64 / 3.6 / 1000.0;
+        assert!((f(&r["bitrate_kbps"]) - kbps).abs() < 1e-3, "{r}");
+        let mean = (0..4)
+            .map(|k| f(&r["segment_means"]["psnr_y"][k]) * [20.0, 20.0, 25.0, 25.0][k])
+            .sum::<f64>()
+            / 90.0;
+        assert!((f(&r["psnr_y"]) - mean).abs() < 1e-3, "{r}");
+        let weighted_crf = (crfs[0] * 40.0 + crfs[1] * 50.0) / 90.0;
+        assert!((f(&r["crf"]) - weighted_crf).abs() < 0.01, "{r}");
+    }
+    assert!(mixed > 0, "no rung mixes CRFs: {rungs:?}");
+
+    // The package: each rendition's video bits are its rung's, segment by segment, and
+    // FFmpeg's HLS demuxer decodes every frame without an error.
+    let stream = tmp.path().join("stream");
+    run_ok(
+        pertitle()
+            .args(["package", "--quiet"])
+            .arg(out.join("ladder.json"))
+            .arg("-o")
+            .arg(&stream),
+    );
+    let package: Value =
+        serde_json::from_str(&std::fs::read_to_string(stream.join("package.json")).unwrap())
+            .unwrap();
+    let renditions = package["renditions"].as_array().unwrap();
+    assert_eq!(renditions.len(), rungs.len());
+    for (p, r) in renditions.iter().zip(rungs) {
+        assert_eq!(
+            p["segment_video_bits"], r["segment_sizes_bits"],
+            "{}",
+            p["name"]
+        );
+        assert_eq!(p["matches_trial"], true);
+        // Scored on the final encode: the same frames as the trial encodes', so the same
+        // per-segment means.
+        assert_eq!(p["quality_source"], "measured");
+        for k in 0..4 {
+            let (a, b) = (
+                f(&p["segment_means"]["psnr_y"][k]),
+                f(&r["segment_means"]["psnr_y"][k]),
+            );
+            assert!(
+                (a - b).abs() < 1e-3,
+                "{}: segment {k}: {a} vs {b}",
+                p["name"]
+            );
+        }
+        let dir = stream.join(p["name"].as_str().unwrap());
+        let counted = Command::new("ffprobe")
+            .args(["-v", "error", "-count_frames", "-select_streams", "v"])
+            .args(["-show_entries", "stream=nb_read_frames", "-of", "csv=p=0"])
+            .arg(dir.join("media.m3u8"))
+            .output()
+            .unwrap();
+        assert!(counted.status.success());
+        // The count, once per program and stream the demuxer lists.
+        let text = String::from_utf8_lossy(&counted.stdout);
+        let counts: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert!(
+            !counts.is_empty() && counts.iter().all(|&c| c == "90"),
+            "{text}"
+        );
+        assert!(
+            counted.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&counted.stderr)
+        );
+    }
+
+    // The per-title ladder of the same encodes: no shot rungs, each rung one CRF.
+    let per_title = tmp.path().join("per_title.json");
+    run_ok(
+        pertitle()
+            .args(["ladder", "--per-title-rungs"])
+            .arg(out.join("ladder.json"))
+            .arg("-o")
+            .arg(&per_title),
+    );
+    let p = common::read_manifest(&per_title);
+    assert!(p["settings"]["constraints"].get("shot_rungs").is_none());
+    for r in p["ladders"][0]["rungs"].as_array().unwrap() {
+        assert!(r.get("shots").is_none(), "{r}");
+    }
+}
+
+/// Free mode lets a shot take another size than the rung's; such a rung is not packaged.
+#[test]
+fn free_shot_rungs_declare_their_largest_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("two_shots.mp4");
+    common::two_shot_clip(&clip);
+    let out = tmp.path().join("run");
+    common::optimize_small_psnr(
+        &clip,
+        &out,
+        &[
+            "--shots",
+            "--segment-seconds",
+            "1",
+            "--shot-resolution",
+            "free",
+        ],
+    );
+    let m = common::read_manifest(&out.join("ladder.json"));
+    assert_eq!(m["settings"]["constraints"]["shot_rungs"], "free");
+    let rungs = m["ladders"][0]["rungs"].as_array().unwrap();
+    let mut mixed_sizes = false;
+    for r in rungs {
+        let heights: Vec<u64> = r["shots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| u(&s["height"]))
+            .collect();
+        assert_eq!(heights.iter().max(), Some(&u(&r["height"])), "{r}");
+        mixed_sizes |= heights[0] != heights[1];
+    }
+    if mixed_sizes {
+        let run = pertitle()
+            .args(["package", "--quiet"])
+            .arg(out.join("ladder.json"))
+            .arg("-o")
+            .arg(tmp.path().join("stream"))
+            .output()
+            .unwrap();
+        assert!(!run.status.success());
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(err.contains("--shot-resolution fixed"), "{err}");
+        assert!(!tmp.path().join("stream").exists());
+    }
+}
+
+/// A title of one shot: its shot rungs are the per-title ladder's (measured points only,
+/// both chosen from the same encodes).
+#[test]
+fn one_shot_gives_the_per_title_ladder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("one_shot.mp4");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25:duration=2",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        "-qp",
+        "0",
+        clip.to_str().unwrap(),
+    ]);
+    let out = tmp.path().join("run");
+    common::optimize_small_psnr(&clip, &out, &["--shots", "--measured-only"]);
+    let per_title = tmp.path().join("per_title.json");
+    run_ok(
+        pertitle()
+            .args(["ladder", "--per-title-rungs"])
+            .arg(out.join("ladder.json"))
+            .arg("-o")
+            .arg(&per_title),
+    );
+    let key = |path: &Path| -> Vec<(u64, f64, f64)> {
+        common::read_manifest(path)["ladders"][0]["rungs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (u(&r["height"]), f(&r["crf"]), f(&r["bitrate_kbps"])))
+            .collect()
+    };
+    let shot = key(&out.join("ladder.json"));
+    assert_eq!(
+        common::read_manifest(&out.join("ladder.json"))["shots"]["shots"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(!shot.is_empty());
+    assert_eq!(shot, key(&per_title));
+}
