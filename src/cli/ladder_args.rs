@@ -69,6 +69,11 @@ pub struct LadderArgs {
     /// resolution too, the rung declaring the largest (such rungs are not packaged yet).
     #[arg(long, value_name = "MODE", conflicts_with = "per_title_rungs")]
     shot_resolution: Option<pertitle::shots::ladder::ShotResolution>,
+    /// What shot rungs maximize at each bitrate: mean (the shots' frame-weighted mean
+    /// quality) or harmonic (their harmonic mean, which weighs a low-quality shot more, so
+    /// hard shots are not starved to lift easy ones).
+    #[arg(long, value_name = "POOLING")]
+    shot_pooling: Option<pertitle::shots::ladder::ShotPooling>,
     /// In a shot-based run, rungs of one setting for the whole title, as without --shots
     /// (from the same trial encodes): the per-title ladder to compare the shot ladder with.
     #[arg(long)]
@@ -187,6 +192,9 @@ impl LadderArgs {
             c.shot_rungs = None;
         } else if self.shot_resolution.is_some() {
             c.shot_rungs = self.shot_resolution;
+        }
+        if let Some(p) = self.shot_pooling {
+            c.shot_pooling = p;
         }
         c
     }

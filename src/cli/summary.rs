@@ -61,6 +61,7 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
     for (i, r) in ladder.rungs.iter().enumerate() {
         let vmaf = r.vmaf.map_or("-".to_string(), |v| format!("{v:.2}"));
         let mark = match (r.sampled, r.proxy_estimate, r.interpolated) {
+            _ if r.is_shot_rung() => "s",
             (true, _, _) => "~",
             (_, true, _) => "+",
             (_, _, true) => "*",
@@ -86,6 +87,18 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
         .any(|r| r.interpolated && !r.proxy_estimate && !r.sampled)
     {
         println!("* interpolated between two measured CRFs (estimated, not encoded)");
+    }
+    if let Some(r) = ladder.rungs.iter().find(|r| r.is_shot_rung()) {
+        let (lo, hi) = r
+            .shots
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
+                (lo.min(s.crf), hi.max(s.crf))
+            });
+        println!(
+            "s shot rung: a CRF per shot (rungs[].shots in ladder.json; the rung {}x{} takes CRF {lo} to {hi}), the column their frame-weighted mean",
+            r.width, r.height
+        );
     }
     if ladder.rungs.iter().any(|r| r.proxy_estimate) {
         println!("+ estimated from the proxy search (not encoded at the final preset)");

@@ -46,6 +46,13 @@ pub struct Constraints {
     /// ladder's operating points, in this mode (`None`: one setting for the whole title).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shot_rungs: Option<crate::shots::ladder::ShotResolution>,
+    /// What shot rungs maximize at each bitrate: the shots' mean quality, or their harmonic
+    /// mean, which weighs low quality more (left out when the mean).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::shots::ladder::ShotPooling::is_mean"
+    )]
+    pub shot_pooling: crate::shots::ladder::ShotPooling,
 }
 
 impl Default for Constraints {
@@ -67,6 +74,7 @@ impl Default for Constraints {
             forced: Vec::new(),
             measured_only: false,
             shot_rungs: None,
+            shot_pooling: crate::shots::ladder::ShotPooling::Mean,
         }
     }
 }

@@ -91,7 +91,8 @@ pub struct DeviceExpectation {
 /// Mark every point's `on_hull` (the upper convex hull of all points, in bitrate vs `metric`)
 /// and choose the rungs under `constraints`. `segment_durations_s` gives each segment's
 /// duration, for the rungs' peak bitrates. `shots`: the title of a shot-based run, which
-/// shot rungs ([`Constraints::shot_rungs`]) need.
+/// shot rungs ([`Constraints::shot_rungs`]) need; a title of one shot gets per-title rungs
+/// (the same problem, with candidates between measured CRFs too).
 pub fn build(
     points: &mut [Point],
     metric: Metric,
@@ -105,6 +106,9 @@ pub fn build(
     objective.validate()?;
     mark_hull(points, metric);
     let shot_ladder = match (constraints.shot_rungs, shots) {
+        // One shot: its shot ladder is the per-title one, whose candidates between measured
+        // CRFs the shot ladder's vertices lack.
+        (Some(_), Some(title)) if title.list.shots.len() == 1 => None,
         (Some(mode), Some(title)) => Some((
             shot_rungs::candidates(points, metric, constraints, title, mode)?,
             title,

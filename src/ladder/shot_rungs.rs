@@ -13,7 +13,7 @@ use super::constraints::Constraints;
 use crate::error::{Error, Result, Setting};
 use crate::measure::point::{Metric, Point, Rung};
 use crate::shots::detect::ShotList;
-use crate::shots::ladder::{ShotCandidate, ShotResolution, shot_candidates};
+use crate::shots::ladder::{ShotCandidate, ShotResolution, shot_candidates_pooled};
 
 /// A shot-based run's title, as shot rungs need it.
 #[derive(Debug, Clone, Copy)]
@@ -63,12 +63,13 @@ pub fn candidates(
         )));
     }
     let subset: Vec<Point> = allowed.iter().map(|&i| points[i].clone()).collect();
-    let mut operating = shot_candidates(
+    let mut operating = shot_candidates_pooled(
         &subset,
         &title.list.shots,
         metric.field(),
         title.list.frame_rate.fps(),
         mode,
+        constraints.shot_pooling,
     )?;
     for c in &mut operating {
         for p in &mut c.points {

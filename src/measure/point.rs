@@ -177,8 +177,19 @@ pub struct Point {
 /// Every metric's mean over each run of `frames` frames of `series` (segments, or shots),
 /// rounded as the manifests keep them.
 pub(crate) fn segment_means(series: &FrameSeries, frames: &[u64]) -> BTreeMap<String, Vec<f64>> {
-    series
-        .segment_means(frames)
+    rounded(series.segment_means(frames))
+}
+
+/// Every metric's harmonic mean over each segment, rounded as the manifest keeps them.
+pub(crate) fn segment_harmonic_means(
+    series: &FrameSeries,
+    frames: &[u64],
+) -> BTreeMap<String, Vec<f64>> {
+    rounded(series.segment_harmonic_means(frames))
+}
+
+fn rounded(values: BTreeMap<&str, Vec<f64>>) -> BTreeMap<String, Vec<f64>> {
+    values
         .into_iter()
         .map(|(k, v)| {
             (

@@ -3,7 +3,7 @@
 //! run of whole segments).
 
 use crate::error::{Error, Result};
-use crate::measure::point::segment_means;
+use crate::measure::point::{segment_harmonic_means, segment_means};
 use crate::measure::trial::TrialResult;
 use crate::shots::Shot;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,11 @@ pub struct ShotFigures {
     /// Every measured metric's mean over each shot's frames (rounded as the manifest's
     /// segment means are).
     pub means: BTreeMap<String, Vec<f64>>,
+    /// Every measured metric's harmonic mean over each shot's frames, as libvmaf pools it
+    /// (`n / sum(1 / (x + 1)) - 1`): what harmonic shot pooling combines (absent in
+    /// manifests written before it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub harmonic_means: BTreeMap<String, Vec<f64>>,
 }
 
 impl ShotFigures {
@@ -28,6 +33,7 @@ impl ShotFigures {
         Ok(ShotFigures {
             sizes_bits,
             means: segment_means(&t.series, &shot_frames),
+            harmonic_means: segment_harmonic_means(&t.series, &shot_frames),
         })
     }
 }

@@ -11,7 +11,9 @@
 use crate::error::{Error, Result};
 use crate::measure::point::Point;
 use crate::shots::Shot;
-use crate::shots::combine::{CombineOptions, ShotPoint, combined_hull, shot_hulls};
+use crate::shots::combine::{
+    Combination, CombineOptions, ShotPoint, combined_hull, shot_hulls, weighted_spread,
+};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -82,9 +84,78 @@ pub fn shot_candidates(
     frame_rate: f64,
     mode: ShotResolution,
 ) -> Result<Vec<ShotCandidate>> {
+    shot_candidates_pooled(points, shots, key, frame_rate, mode, ShotPooling::Mean)
+}
+
+/// What the combination maximizes at each bitrate: the title's mean quality over frames, or
+/// its harmonic mean over frames (libvmaf's, `n / sum(1 / (q + 1)) - 1`, from each shot's own
+/// harmonic mean: the sum splits over shots exactly), which weighs a frame more the lower its
+/// quality, so hard shots are not starved to lift easy ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShotPooling {
+    /// The frame-weighted mean.
+    #[default]
+    Mean,
+    /// The frame-weighted harmonic mean.
+    Harmonic,
+}
+
+impl FromStr for ShotPooling {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "mean" => Ok(ShotPooling::Mean),
+            "harmonic" => Ok(ShotPooling::Harmonic),
+            other => Err(format!(
+                "{other:?} is not a shot pooling (mean or harmonic)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for ShotPooling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ShotPooling::Mean => "mean",
+            ShotPooling::Harmonic => "harmonic",
+        })
+    }
+}
+
+impl ShotPooling {
+    /// Whether it is the default (left out of ladder.json).
+    pub fn is_mean(&self) -> bool {
+        *self == ShotPooling::Mean
+    }
+
+    /// The per-shot value whose frame-weighted sum the combination maximizes, from the shot's
+    /// mean (`Mean`) or harmonic mean (`Harmonic`).
+    fn value(self, quality: f64) -> f64 {
+        match self {
+            ShotPooling::Mean => quality,
+            ShotPooling::Harmonic => -1.0 / (quality + 1.0),
+        }
+    }
+}
+
+/// [`shot_candidates`], the combination maximizing `pooling` (every candidate's figures are
+/// still the mean, harmonic mean, p5 and min of its shots' qualities).
+pub fn shot_candidates_pooled(
+    points: &[Point],
+    shots: &[Shot],
+    key: &str,
+    frame_rate: f64,
+    mode: ShotResolution,
+    pooling: ShotPooling,
+) -> Result<Vec<ShotCandidate>> {
     let bad = |why: String| Error::Ladder(why);
     // per_shot[s]: shot s's figures at every point.
     let mut per_shot: Vec<Vec<ShotPoint>> = vec![Vec::with_capacity(points.len()); shots.len()];
+    // raw[s][i]: shot s's quality at point i (per_shot holds the pooled value).
+    let mut raw: Vec<Vec<f64>> = vec![Vec::with_capacity(points.len()); shots.len()];
+    // harmonic[s][i]: shot s's harmonic mean at point i, with harmonic pooling.
+    let mut harmonic: Vec<Vec<f64>> = vec![Vec::with_capacity(points.len()); shots.len()];
     for (i, p) in points.iter().enumerate() {
         let figures = p.shots.as_ref().ok_or_else(|| {
             bad(format!(
@@ -98,7 +169,20 @@ pub fn shot_candidates(
                 p.width, p.height, p.crf
             ))
         })?;
-        if figures.sizes_bits.len() != shots.len() || quality.len() != shots.len() {
+        // The per-shot values the combination adds up.
+        let combined = match pooling {
+            ShotPooling::Mean => quality,
+            ShotPooling::Harmonic => figures.harmonic_means.get(key).ok_or_else(|| {
+                bad(format!(
+                    "the {}x{} CRF {} point has no per-shot harmonic `{key}` (measured before harmonic shot pooling: run optimize --shots again)",
+                    p.width, p.height, p.crf
+                ))
+            })?,
+        };
+        if figures.sizes_bits.len() != shots.len()
+            || quality.len() != shots.len()
+            || combined.len() != shots.len()
+        {
             return Err(bad(format!(
                 "the {}x{} CRF {} point has figures for {} shots, the title {}",
                 p.width,
@@ -112,8 +196,10 @@ pub fn shot_candidates(
             list.push(ShotPoint {
                 setting: i,
                 bits: figures.sizes_bits[s] as f64,
-                quality: quality[s],
+                quality: pooling.value(combined[s]),
             });
+            raw[s].push(quality[s]);
+            harmonic[s].push(combined[s]);
         }
     }
     let groups: Vec<Option<(u32, u32)>> = match mode {
@@ -143,6 +229,33 @@ pub fn shot_candidates(
         for k in 0..hull.vertices().len() {
             let c = hull.combination(k);
             let chosen: Vec<usize> = c.choices.iter().map(|p| p.setting).collect();
+            // The figures on the quality scale itself.
+            let qualities: Vec<(f64, u64)> = chosen
+                .iter()
+                .enumerate()
+                .map(|(s, &i)| (raw[s][i], shots[s].frames))
+                .collect();
+            let c = match pooling {
+                ShotPooling::Mean => c,
+                ShotPooling::Harmonic => {
+                    let (_, p5, min) = weighted_spread(&qualities);
+                    let frames: u64 = shots.iter().map(|s| s.frames).sum();
+                    // Over frames, exactly: each shot's sum of 1 / (q + 1) from its own.
+                    let inverse: f64 = chosen
+                        .iter()
+                        .enumerate()
+                        .map(|(s, &i)| shots[s].frames as f64 / (harmonic[s][i] + 1.0))
+                        .sum();
+                    let harmonic_mean = frames as f64 / inverse - 1.0;
+                    Combination {
+                        quality: raw_mean(&qualities, frames),
+                        harmonic_mean,
+                        p5,
+                        min,
+                        ..c
+                    }
+                }
+            };
             let (width, height) = chosen
                 .iter()
                 .map(|&i| (points[i].width, points[i].height))
@@ -162,6 +275,11 @@ pub fn shot_candidates(
         }
     }
     Ok(out)
+}
+
+/// The frame-weighted mean of `(quality, frames)`.
+fn raw_mean(qualities: &[(f64, u64)], frames: u64) -> f64 {
+    qualities.iter().map(|&(q, f)| q * f as f64).sum::<f64>() / frames.max(1) as f64
 }
 
 #[cfg(test)]

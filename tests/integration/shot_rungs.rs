@@ -211,8 +211,8 @@ fn free_shot_rungs_declare_their_largest_size() {
     }
 }
 
-/// A title of one shot: its shot rungs are the per-title ladder's (measured points only,
-/// both chosen from the same encodes).
+/// A title of one shot: its shot ladder is the per-title ladder of the same encodes, rung for
+/// rung (interpolated CRFs included).
 #[test]
 fn one_shot_gives_the_per_title_ladder() {
     let tmp = tempfile::tempdir().unwrap();
@@ -231,7 +231,7 @@ fn one_shot_gives_the_per_title_ladder() {
         clip.to_str().unwrap(),
     ]);
     let out = tmp.path().join("run");
-    common::optimize_small_psnr(&clip, &out, &["--shots", "--measured-only"]);
+    common::optimize_small_psnr(&clip, &out, &["--shots"]);
     let per_title = tmp.path().join("per_title.json");
     run_ok(
         pertitle()

@@ -225,6 +225,29 @@ impl FrameSeries {
         &self,
         segment_frames: &[u64],
     ) -> std::collections::BTreeMap<&str, Vec<f64>> {
+        self.per_segment(segment_frames, |seg| {
+            seg.iter().sum::<f64>() / seg.len() as f64
+        })
+    }
+
+    /// Every measured metric's harmonic mean as libvmaf pools it (`n / sum(1 / (x + 1)) - 1`)
+    /// over each segment, by name, as [`segment_means`](Self::segment_means).
+    pub fn segment_harmonic_means(
+        &self,
+        segment_frames: &[u64],
+    ) -> std::collections::BTreeMap<&str, Vec<f64>> {
+        self.per_segment(segment_frames, |seg| {
+            seg.len() as f64 / seg.iter().map(|x| 1.0 / (x + 1.0)).sum::<f64>() - 1.0
+        })
+    }
+
+    /// `stat` of every measured metric's values over each segment (NaN for a segment with
+    /// no value).
+    fn per_segment(
+        &self,
+        segment_frames: &[u64],
+        stat: impl Fn(&[f64]) -> f64,
+    ) -> std::collections::BTreeMap<&str, Vec<f64>> {
         self.columns()
             .into_iter()
             .filter(|(_, v)| !v.is_empty())
@@ -244,11 +267,7 @@ impl FrameSeries {
                         let lo = first.div_ceil(every).min(v.len());
                         let hi = end.div_ceil(every).min(v.len());
                         let seg = &v[lo..hi];
-                        if seg.is_empty() {
-                            f64::NAN
-                        } else {
-                            seg.iter().sum::<f64>() / seg.len() as f64
-                        }
+                        if seg.is_empty() { f64::NAN } else { stat(seg) }
                     })
                     .collect();
                 (name, means)

@@ -122,6 +122,10 @@ pub(super) struct Span {
     /// The frames encoded, `start..stop` (segment starts, or the source's end).
     pub(super) start: u64,
     pub(super) stop: u64,
+    /// In a shot-based run, the frame's shot (index into the manifest's shots): the span is
+    /// that shot, whose encode depends on its own frames only (a fresh encoder at every shot
+    /// start).
+    pub(super) shot: Option<usize>,
 }
 
 impl Span {
@@ -132,6 +136,25 @@ impl Span {
         let segment = segmenter.segment_of(wanted);
         let first = segmenter.first_frame(segment);
         let end = segmenter.first_frame(segment + 1).min(m.source.frames);
+        let in_shot = m.shots.as_ref().and_then(|list| {
+            let k = list
+                .shots
+                .iter()
+                .position(|s| s.start_frame <= wanted && wanted < s.end_frame())?;
+            Some((k, list.shots[k]))
+        });
+        if let Some((k, shot)) = in_shot {
+            return Span {
+                segmenter,
+                wanted,
+                segment,
+                first,
+                end,
+                start: shot.start_frame,
+                stop: shot.end_frame(),
+                shot: Some(k),
+            };
+        }
         // An encoder made anew at every segment start needs neither.
         let warm_up = if crate::encode::encoder::restarts_per_segment(codec, RateControl::Crf(0.0))
         {
@@ -158,6 +181,7 @@ impl Span {
             end,
             start,
             stop,
+            shot: None,
         }
     }
 }
@@ -173,8 +197,21 @@ impl RungShot {
         display: Resolution,
         span: &Span,
     ) -> Result<RungShot> {
-        let resolution = Resolution::new(r.width, r.height);
-        let encoder = Encoder::open(resolution, rate, rate_control, settings)?;
+        // A shot rung's shot may have its own size (--shot-resolution free).
+        let resolution = match span.shot.and_then(|k| r.shots.get(k)) {
+            Some(s) => Resolution::new(s.width, s.height),
+            None => Resolution::new(r.width, r.height),
+        };
+        let encoder = match span.shot {
+            // The shot's encode, as a shot-based run makes it: a fresh encoder for it.
+            Some(_) => Encoder::open_per_shot(
+                resolution,
+                rate,
+                &ShotRates::new(vec![0], vec![rate_control])?,
+                settings,
+            )?,
+            None => Encoder::open(resolution, rate, rate_control, settings)?,
+        };
         let decoder = VideoDecoder::open(encoder.parameters(), 1)
             .map_err(|e| Error::ffmpeg(format!("decoding {}", encoder.label()), e))?;
         Ok(RungShot {
@@ -212,7 +249,10 @@ pub(super) fn encode_span(
         .rungs
         .iter()
         .map(|r| {
-            let rate_control = ladder.rung_rate_control(r);
+            let rate_control = match span.shot.and_then(|k| r.shots.get(k)) {
+                Some(s) => RateControl::Crf(s.crf),
+                None => ladder.rung_rate_control(r),
+            };
             RungShot::open(r, rate_control, rate, &settings, display, span)
         })
         .collect::<Result<_>>()?;

@@ -11,7 +11,7 @@
 //! makes it the trial encode exactly), and only the frame's segment is kept.
 
 use crate::encode::codec::Codec;
-use crate::encode::encoder::{Encoder, EncoderSettings, RateControl};
+use crate::encode::encoder::{Encoder, EncoderSettings, RateControl, ShotRates};
 use crate::encode::segment::Segmenter;
 use crate::error::{Error, Result, Setting};
 use crate::manifest::{CodecLadder, Manifest};

@@ -20,6 +20,8 @@ fn point(height: u32, crf: f64, bits: &[u64], vmaf: &[f64]) -> Point {
         shots: Some(ShotFigures {
             sizes_bits: bits.to_vec(),
             means: BTreeMap::from([("vmaf".to_string(), vmaf.to_vec())]),
+            // Each shot's frames at one quality: the harmonic mean is the mean.
+            harmonic_means: BTreeMap::from([("vmaf".to_string(), vmaf.to_vec())]),
         }),
         on_hull: false,
         codecs: String::new(),
@@ -142,4 +144,79 @@ fn points_without_shot_figures_are_refused() {
     assert!(e.contains("no per-shot `psnr_y`"), "{e}");
     assert_eq!("free".parse::<ShotResolution>(), Ok(ShotResolution::Free));
     assert!("both".parse::<ShotResolution>().is_err());
+}
+
+/// Harmonic pooling: the operating points are the upper hull, over every choice of a point per
+/// shot (brute force), of total bits against the title's sum of `-1 / (q + 1)` over frames;
+/// their figures stay on the quality scale.
+#[test]
+fn harmonic_pooling_is_the_hull_of_the_harmonic_objective() {
+    let s = shots(&[30, 50, 20]);
+    let points = [
+        point(360, 36.0, &[100_000, 90_000, 20_000], &[40.0, 70.0, 60.0]),
+        point(360, 30.0, &[180_000, 150_000, 45_000], &[55.0, 80.0, 75.0]),
+        point(360, 24.0, &[330_000, 260_000, 90_000], &[68.0, 88.0, 86.0]),
+        point(360, 18.0, &[600_000, 450_000, 180_000], &[80.0, 94.0, 93.0]),
+    ];
+    let c = shot_candidates_pooled(
+        &points,
+        &s,
+        "vmaf",
+        25.0,
+        ShotResolution::Fixed,
+        ShotPooling::Harmonic,
+    )
+    .unwrap();
+    let frames: Vec<f64> = s.iter().map(|x| x.frames as f64).collect();
+    let mut all: Vec<(Vec<usize>, RateQuality)> = Vec::new();
+    for a in 0..4 {
+        for b in 0..4 {
+            for d in 0..4 {
+                let choice = vec![a, b, d];
+                let (mut bits, mut objective) = (0.0, 0.0);
+                for (shot, &i) in choice.iter().enumerate() {
+                    let f = points[i].shots.as_ref().unwrap();
+                    bits += f.sizes_bits[shot] as f64;
+                    objective -= frames[shot] / (f.means["vmaf"][shot] + 1.0);
+                }
+                all.push((
+                    choice,
+                    RateQuality {
+                        kbps: bits / 4000.0,
+                        quality: objective,
+                    },
+                ));
+            }
+        }
+    }
+    let rq: Vec<RateQuality> = all.iter().map(|x| x.1).collect();
+    let hull: Vec<Vec<usize>> = upper_hull(&rq)
+        .into_iter()
+        .map(|i| all[i].0.clone())
+        .collect();
+    let ours: Vec<Vec<usize>> = c.iter().map(|x| x.points.clone()).collect();
+    assert_eq!(ours, hull);
+    for x in &c {
+        let mean = x
+            .points
+            .iter()
+            .enumerate()
+            .map(|(shot, &i)| points[i].shots.as_ref().unwrap().means["vmaf"][shot] * frames[shot])
+            .sum::<f64>()
+            / 100.0;
+        assert!((x.quality - mean).abs() < 1e-9);
+        let inverse: f64 = x
+            .points
+            .iter()
+            .enumerate()
+            .map(|(shot, &i)| {
+                frames[shot] / (points[i].shots.as_ref().unwrap().means["vmaf"][shot] + 1.0)
+            })
+            .sum();
+        assert!((x.harmonic_mean - (100.0 / inverse - 1.0)).abs() < 1e-9);
+    }
+    // The mean pooling's hull differs here: it trades the hard shot's quality away sooner.
+    let mean = shot_candidates(&points, &s, "vmaf", 25.0, ShotResolution::Fixed).unwrap();
+    let mean_choices: Vec<Vec<usize>> = mean.iter().map(|x| x.points.clone()).collect();
+    assert_ne!(mean_choices, ours);
 }

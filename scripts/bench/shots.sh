@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Shot-based against per-title ladders from the same trial encodes, on final encodes.
+#
+# For each title (the shared montage, and the same 12 shots in reverse order, cut losslessly
+# with the FFmpeg CLI at the shot starts of ../shared/clips/SOURCES.md) and each codec:
+#   1. optimize --shots (the grid at --preset, VMAF): the shot ladder (shot rungs, fixed);
+#   2. ladder --per-title-rungs: the per-title ladder of the same trial encodes, and
+#      ladder --shot-resolution free;
+#   3. package both ladders (every rung encoded and scored on every frame);
+#   4. BD-rate (VMAF mean, PCHIP) of the shot ladder's renditions against the per-title
+#      ladder's, and the same on the 5th percentile, from package.json (video bits only), and
+#      the hulls' BD-rate (examples/shot_gain: fixed and free).
+# Prints one line per title and codec; everything stays in a temporary directory.
+#
+#   scripts/bench/shots.sh [CODECS]      # default: x264 x265
+# Environment: PRESET (default veryfast), CLIPS (default ../shared/clips).
+source "$(dirname "$0")/common.sh"
+need_jq
+build
+cargo build --release --locked --quiet --example shot_gain
+gain=$PWD/target/release/examples/shot_gain
+temp_dir
+clips=${CLIPS:-../shared/clips}
+montage=$clips/montage_720p25.mp4
+[ -f "$montage" ] || { echo "SKIP: $montage not found"; exit 0; }
+preset=${PRESET:-veryfast}
+codecs=${*:-x264 x265}
+
+# The montage's shots in reverse order.
+starts=(0 63 126 189 252 315 378 441 504 566 628 691 754)
+graph="" labels=""
+for ((k = 11; k >= 0; k--)); do
+  graph+="[0:v]trim=start_frame=${starts[k]}:end_frame=${starts[k + 1]},setpts=PTS-STARTPTS[s$k];"
+  labels+="[s$k]"
+done
+ffmpeg -v error -i "$montage" -filter_complex "${graph}${labels}concat=n=12:v=1[v]" -map "[v]" \
+  -c:v libx264 -qp 0 -preset ultrafast -pix_fmt yuv420p "$dir/reversed.mp4"
+
+# A package's renditions as a curve: [video kbps, key's pooled `field`] per rendition.
+curve() {
+  jq --arg f "$2" '(.segment_durations_s | add) as $d
+    | [.renditions[] | [((.segment_video_bits | add) / $d / 1000), .pooling.vmaf[$f]]]' "$1"
+}
+bd() { "$bin" compare "$1" "$2" --json | jq -r '.bd_rate_percent | . * 100 | round / 100'; }
+
+printf '%-9s %-5s %7s %7s | %9s %9s | %8s %8s | %s\n' title codec shots rungs \
+  "BD mean" "BD p5" "hull fix" "hull free" "top rung vmaf / p5 (per-title -> shot)"
+for codec in $codecs; do
+  for title in montage reversed; do
+    clip=$montage
+    [ "$title" = reversed ] && clip=$dir/reversed.mp4
+    run=$dir/$title-$codec
+    start=$(date +%s)
+    "$bin" optimize "$clip" -o "$run" --shots --codec "$codec" --preset "$preset" --no-proxy \
+      --quiet >/dev/null
+    took=$(($(date +%s) - start))
+    "$bin" ladder "$run/ladder.json" -o "$run/per_title/ladder.json" --per-title-rungs >/dev/null
+    "$bin" package "$run/ladder.json" -o "$run/stream" --quiet >/dev/null
+    "$bin" package "$run/per_title/ladder.json" -o "$run/per_title/stream" --quiet >/dev/null
+    for f in mean p5; do
+      curve "$run/stream/package.json" $f >"$dir/shot_$f.json"
+      curve "$run/per_title/stream/package.json" $f >"$dir/title_$f.json"
+    done
+    hull=$("$gain" "$run/ladder.json" | awk '/fixed:/ {for (i=1;i<=NF;i++) if ($i ~ /%/) f=$i} /free:/ {for (i=1;i<=NF;i++) if ($i ~ /%/) g=$i} END {gsub(",", "", f); gsub(",", "", g); print f, g}')
+    top() { jq -r '.renditions[-1] | "\(.pooling.vmaf.mean * 100 | round / 100)/\(.pooling.vmaf.p5 * 100 | round / 100)"' "$1"; }
+    printf '%-9s %-5s %7s %7s | %8s%% %8s%% | %8s %8s | %s -> %s (optimize %s s)\n' \
+      "$title" "$codec" "$(jq '.shots.shots | length' "$run/ladder.json")" \
+      "$(jq '.renditions | length' "$run/stream/package.json")" \
+      "$(bd "$dir/title_mean.json" "$dir/shot_mean.json")" \
+      "$(bd "$dir/title_p5.json" "$dir/shot_p5.json")" $hull \
+      "$(top "$run/per_title/stream/package.json")" "$(top "$run/stream/package.json")" "$took"
+  done
+done
