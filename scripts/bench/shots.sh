@@ -3,17 +3,19 @@
 #
 # For each title (the shared montage, and the same 12 shots in reverse order, cut losslessly
 # with the FFmpeg CLI at the shot starts of ../shared/clips/SOURCES.md) and each codec:
-#   1. optimize --shots (the grid at --preset, VMAF): the shot ladder (shot rungs, fixed);
+#   1. optimize --shots (the grid at --preset, VMAF): the shot ladder (shot rungs, fixed,
+#      mean pooling);
 #   2. ladder --per-title-rungs: the per-title ladder of the same trial encodes, and
-#      ladder --shot-resolution free;
-#   3. package both ladders (every rung encoded and scored on every frame);
-#   4. BD-rate (VMAF mean, PCHIP) of the shot ladder's renditions against the per-title
-#      ladder's, and the same on the 5th percentile, from package.json (video bits only), and
-#      the hulls' BD-rate (examples/shot_gain: fixed and free).
-# Prints one line per title and codec; everything stays in a temporary directory.
+#      ladder --shot-pooling harmonic;
+#   3. package the three ladders (every rung encoded and scored on every frame);
+#   4. BD-rate (PCHIP) of each shot ladder's renditions against the per-title ladder's, on
+#      the VMAF mean, 5th percentile and harmonic mean, from package.json (video bits only),
+#      and the hulls' BD-rate on the mean (examples/shot_gain: fixed and free).
+# Prints one line per title, codec and pooling; everything stays in a temporary directory.
 #
 #   scripts/bench/shots.sh [CODECS]      # default: x264 x265
-# Environment: PRESET (default veryfast), CLIPS (default ../shared/clips).
+# Environment: PRESET (default veryfast), CLIPS (default ../shared/clips), TITLES (default
+# "montage reversed").
 source "$(dirname "$0")/common.sh"
 need_jq
 build
@@ -43,10 +45,10 @@ curve() {
 }
 bd() { "$bin" compare "$1" "$2" --json | jq -r '.bd_rate_percent | . * 100 | round / 100'; }
 
-printf '%-9s %-5s %7s %7s | %9s %9s | %8s %8s | %s\n' title codec shots rungs \
-  "BD mean" "BD p5" "hull fix" "hull free" "top rung vmaf / p5 (per-title -> shot)"
+printf '%-9s %-5s %-8s %5s | %8s %8s %8s | %8s %8s | %s\n' title codec pooling shots \
+  "BD mean" "BD p5" "BD hmean" "hull fix" "hull free" "optimize"
 for codec in $codecs; do
-  for title in montage reversed; do
+  for title in ${TITLES:-montage reversed}; do
     clip=$montage
     [ "$title" = reversed ] && clip=$dir/reversed.mp4
     run=$dir/$title-$codec
@@ -55,19 +57,23 @@ for codec in $codecs; do
       --quiet >/dev/null
     took=$(($(date +%s) - start))
     "$bin" ladder "$run/ladder.json" -o "$run/per_title/ladder.json" --per-title-rungs >/dev/null
-    "$bin" package "$run/ladder.json" -o "$run/stream" --quiet >/dev/null
+    "$bin" ladder "$run/ladder.json" -o "$run/harmonic/ladder.json" --shot-pooling harmonic >/dev/null
     "$bin" package "$run/per_title/ladder.json" -o "$run/per_title/stream" --quiet >/dev/null
-    for f in mean p5; do
-      curve "$run/stream/package.json" $f >"$dir/shot_$f.json"
+    hull=$("$gain" "$run/ladder.json" | awk '/fixed:/ {for (i=1;i<=NF;i++) if ($i ~ /%/) f=$i} /free:/ {for (i=1;i<=NF;i++) if ($i ~ /%/) g=$i} END {gsub(",", "", f); gsub(",", "", g); print f, g}')
+    for f in mean p5 harmonic_mean; do
       curve "$run/per_title/stream/package.json" $f >"$dir/title_$f.json"
     done
-    hull=$("$gain" "$run/ladder.json" | awk '/fixed:/ {for (i=1;i<=NF;i++) if ($i ~ /%/) f=$i} /free:/ {for (i=1;i<=NF;i++) if ($i ~ /%/) g=$i} END {gsub(",", "", f); gsub(",", "", g); print f, g}')
-    top() { jq -r '.renditions[-1] | "\(.pooling.vmaf.mean * 100 | round / 100)/\(.pooling.vmaf.p5 * 100 | round / 100)"' "$1"; }
-    printf '%-9s %-5s %7s %7s | %8s%% %8s%% | %8s %8s | %s -> %s (optimize %s s)\n' \
-      "$title" "$codec" "$(jq '.shots.shots | length' "$run/ladder.json")" \
-      "$(jq '.renditions | length' "$run/stream/package.json")" \
-      "$(bd "$dir/title_mean.json" "$dir/shot_mean.json")" \
-      "$(bd "$dir/title_p5.json" "$dir/shot_p5.json")" $hull \
-      "$(top "$run/per_title/stream/package.json")" "$(top "$run/stream/package.json")" "$took"
+    for pooling in mean harmonic; do
+      ladder=$run/ladder.json
+      [ "$pooling" = harmonic ] && ladder=$run/harmonic/ladder.json
+      "$bin" package "$ladder" -o "$run/$pooling-stream" --quiet >/dev/null
+      bds=""
+      for f in mean p5 harmonic_mean; do
+        curve "$run/$pooling-stream/package.json" $f >"$dir/shot_$f.json"
+        bds+="$(bd "$dir/title_$f.json" "$dir/shot_$f.json")% "
+      done
+      printf '%-9s %-5s %-8s %5s | %8s %8s %8s | %8s %8s | %s s\n' "$title" "$codec" "$pooling" \
+        "$(jq '.shots.shots | length' "$run/ladder.json")" $bds $hull "$took"
+    done
   done
 done

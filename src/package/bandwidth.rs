@@ -85,29 +85,40 @@ pub fn dash_bandwidth(segments: &[SegmentSize], min_buffer_s: f64) -> f64 {
     need
 }
 
-/// Make the renditions' HLS `BANDWIDTH`s distinct, raising a tie by 1 bit/s (in order of
-/// peak, then average): hls.js takes variants of equal `BANDWIDTH` and `RESOLUTION` for
-/// redundant copies of one stream and plays only one. Shot rungs tie often: two rungs whose
-/// hardest segment takes the same encode have the same peak. `BANDWIDTH` is an upper bound
-/// on the peak, so a raised one still holds.
-pub fn distinct_hls_peaks(renditions: &mut [super::PackagedRendition]) {
-    let mut order: Vec<usize> = (0..renditions.len()).collect();
-    order.sort_by_key(|&i| {
-        (
-            renditions[i].hls_bandwidth,
-            renditions[i].hls_average_bandwidth,
-            i,
-        )
-    });
+/// Make the renditions' HLS `BANDWIDTH`s distinct, and their DASH `@bandwidth`s, raising a
+/// tie by 1 bit/s (in order of the value, then the average bandwidth): hls.js takes variants
+/// of equal `BANDWIDTH` and `RESOLUTION` for redundant copies of one stream and plays only
+/// one, and players that order representations by bandwidth cannot tell tied ones apart. Shot
+/// rungs tie often: two rungs whose hardest segment takes the same encode have the same peak.
+/// Both values are upper bounds (on the peak, on what playing from the buffer needs), so a
+/// raised one still holds.
+pub fn distinct_bandwidths(renditions: &mut [super::PackagedRendition]) {
+    distinct(renditions, |r| &mut r.hls_bandwidth);
+    distinct(renditions, |r| &mut r.dash_bandwidth);
+}
+
+fn distinct(
+    renditions: &mut [super::PackagedRendition],
+    field: impl Fn(&mut super::PackagedRendition) -> &mut u64,
+) {
+    let mut order: Vec<(u64, u64, usize)> = renditions
+        .iter_mut()
+        .enumerate()
+        .map(|(i, r)| {
+            let average = r.hls_average_bandwidth;
+            (*field(r), average, i)
+        })
+        .collect();
+    order.sort_unstable();
     let mut last: Option<u64> = None;
-    for i in order {
-        let r = &mut renditions[i];
+    for (_, _, i) in order {
+        let value = field(&mut renditions[i]);
         if let Some(l) = last
-            && r.hls_bandwidth <= l
+            && *value <= l
         {
-            r.hls_bandwidth = l + 1;
+            *value = l + 1;
         }
-        last = Some(r.hls_bandwidth);
+        last = Some(*value);
     }
 }
 

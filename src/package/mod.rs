@@ -186,11 +186,11 @@ pub struct PackagedRendition {
     pub segment_video_bits: Vec<u64>,
     /// HLS `BANDWIDTH`: peak segment bit rate, bit/s, rounded up (and up by a bit per
     /// second more where two renditions would share one: see
-    /// [`bandwidth::distinct_hls_peaks`]).
+    /// [`bandwidth::distinct_bandwidths`]).
     pub hls_bandwidth: u64,
     /// HLS `AVERAGE-BANDWIDTH`: average segment bit rate, bit/s.
     pub hls_average_bandwidth: u64,
-    /// DASH `@bandwidth` for `dash_min_buffer_s`, bit/s.
+    /// DASH `@bandwidth` for `dash_min_buffer_s`, bit/s (made distinct as `hls_bandwidth`).
     pub dash_bandwidth: u64,
     /// For a measured rung encoded with its trial settings: whether every segment has the
     /// size ladder.json recorded for the trial encode (it should: encodes are deterministic).
@@ -293,7 +293,7 @@ pub fn package(
         .enumerate()
         .map(|(i, enc)| plan.rendition(i, enc, &staging, &timeline, options.hls))
         .collect::<Result<Vec<_>>>()?;
-    bandwidth::distinct_hls_peaks(&mut renditions);
+    bandwidth::distinct_bandwidths(&mut renditions);
     if options.score {
         score::score_again(
             &plan,
