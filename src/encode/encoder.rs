@@ -116,57 +116,6 @@ pub fn restarts_per_segment(codec: Codec, rate_control: RateControl) -> bool {
     segment_starts(codec, rate_control) == SegmentStarts::NewEncoder
 }
 
-/// A shot-based encode: a fresh encoder opens on the first frame of every shot, each shot
-/// encoded at its own rate control (one CRF per shot for a shot rung; the same for every
-/// shot for a shot-based run's trial encodes). Each shot's encode then depends on its own
-/// frames only, so a shot rung's final encode reproduces, shot by shot, the bits of the trial
-/// encodes it was chosen from. Every encoder of the stream must write the same stream headers
-/// (x264 is made `stitchable`; x265's differ only in the informational SEI naming its options).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShotRates {
-    /// The first frame of every shot, increasing, the first 0.
-    starts: std::sync::Arc<[u64]>,
-    /// Each shot's rate control.
-    rates: std::sync::Arc<[RateControl]>,
-}
-
-impl ShotRates {
-    /// Shots starting at `starts` (increasing, the first 0), encoded at `rates` (one each).
-    pub fn new(starts: Vec<u64>, rates: Vec<RateControl>) -> Result<Self> {
-        let increasing = starts.windows(2).all(|w| w[0] < w[1]);
-        if starts.first() != Some(&0) || !increasing || starts.len() != rates.len() {
-            return Err(Error::Internal(format!(
-                "shot encode: {} shot starts {:?}... and {} rate controls",
-                starts.len(),
-                &starts[..starts.len().min(4)],
-                rates.len()
-            )));
-        }
-        Ok(ShotRates {
-            starts: starts.into(),
-            rates: rates.into(),
-        })
-    }
-
-    /// Every shot of `shots` at the same `rate`.
-    pub fn uniform(shots: &[crate::shots::Shot], rate: RateControl) -> Result<Self> {
-        ShotRates::new(
-            shots.iter().map(|s| s.start_frame).collect(),
-            vec![rate; shots.len()],
-        )
-    }
-
-    /// The shots' rate controls.
-    pub fn rates(&self) -> &[RateControl] {
-        &self.rates
-    }
-
-    /// The first frame of every shot.
-    pub fn starts(&self) -> &[u64] {
-        &self.starts
-    }
-}
-
 fn segment_starts(codec: Codec, rate_control: RateControl) -> SegmentStarts {
     match (codec, rate_control) {
         (Codec::AomAv1, _) | (Codec::SvtAv1, RateControl::CappedKbps(_)) => {
@@ -251,16 +200,16 @@ impl Encoder {
         shots: &ShotRates,
         settings: &EncoderSettings,
     ) -> Result<Self> {
-        let first = shots.rates[0];
-        if let Some(r) = shots.rates.iter().find(|r| r.needs_first_pass()) {
+        let first = shots.rates()[0];
+        if let Some(r) = shots.rates().iter().find(|r| r.needs_first_pass()) {
             return Err(Error::Internal(format!(
                 "a shot-based encode at two-pass rate control {r}"
             )));
         }
         let mut encoder = Encoder::open_with(size, rate, first, settings, Pass::Final, true)?;
-        if shots.rates.iter().any(|r| *r != first) {
+        if shots.rates().iter().any(|r| *r != first) {
             let (lo, hi) = shots
-                .rates
+                .rates()
                 .iter()
                 .filter_map(|r| r.crf())
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), c| {
@@ -269,7 +218,7 @@ impl Encoder {
             encoder.label = format!(
                 "{} {size} CRF {lo}-{hi} over {} shots",
                 settings.codec,
-                shots.rates.len()
+                shots.rates().len()
             );
         }
         encoder.shots = Some((shots.clone(), 1));
@@ -448,10 +397,10 @@ impl Encoder {
     /// first, whose encoder is open); moves on to the shot after it.
     fn next_shot_starts_here(&mut self) -> Option<RateControl> {
         let (shots, next) = self.shots.as_mut()?;
-        if shots.starts.get(*next) != Some(&self.frames_sent) {
+        if shots.starts().get(*next) != Some(&self.frames_sent) {
             return None;
         }
-        let rate = shots.rates[*next];
+        let rate = shots.rates()[*next];
         *next += 1;
         Some(rate)
     }
@@ -686,44 +635,6 @@ fn receive_from(inner: &mut encoder::Video, label: &str) -> Result<Option<Packet
     }
 }
 
-/// Stream headers without their informational SEI messages (H.264 NAL type 6, HEVC 39 and
-/// 40, in Annex B form: x265 names its options, the CRF included, in one), which do not
-/// change how the stream decodes; other codecs' headers as they are.
-fn without_sei(codec: Codec, headers: &[u8]) -> Vec<u8> {
-    let is_sei = |nal: &[u8]| match (codec, nal.first()) {
-        (Codec::X264, Some(b)) => b & 0x1f == 6,
-        (Codec::X265, Some(b)) => matches!((b >> 1) & 0x3f, 39 | 40),
-        _ => false,
-    };
-    if !matches!(codec, Codec::X264 | Codec::X265) {
-        return headers.to_vec();
-    }
-    // NAL units follow start codes 00 00 01 (or 00 00 00 01).
-    let mut starts = Vec::new();
-    let mut i = 0;
-    while i + 3 <= headers.len() {
-        if headers[i..i + 3] == [0, 0, 1] {
-            starts.push(i + 3);
-            i += 3;
-        } else {
-            i += 1;
-        }
-    }
-    if starts.is_empty() {
-        return headers.to_vec();
-    }
-    let mut out = Vec::with_capacity(headers.len());
-    for (k, &at) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).map_or(headers.len(), |&n| n - 3);
-        let nal = &headers[at..end];
-        if !is_sei(nal) {
-            out.extend_from_slice(&[0, 0, 1]);
-            out.extend_from_slice(nal);
-        }
-    }
-    out
-}
-
 fn context_extradata(inner: &encoder::Video) -> Vec<u8> {
     // SAFETY: the context is open and owned by `inner`; libavcodec sets `extradata` to a
     // buffer of `extradata_size` bytes (or null) when the encoder opens.
@@ -759,6 +670,10 @@ pub fn libavcodec_version() -> String {
     let v = ffmpeg_next::codec::version();
     format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff)
 }
+
+mod shot_rates;
+pub use shot_rates::ShotRates;
+use shot_rates::without_sei;
 
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,8 @@
 
 use super::candidates::{Candidate, Origin};
 use super::constraints::Constraints;
+#[cfg(test)]
+use super::constraints::ForcedRung;
 use crate::error::{Error, Result, Setting};
 use crate::measure::point::{Metric, Point, Rung};
 use crate::shots::detect::ShotList;
@@ -189,3 +191,6 @@ impl ShotCandidates {
         )
     }
 }
+
+#[cfg(test)]
+mod tests;
