@@ -251,12 +251,7 @@ pub fn candidates(
 ) -> Result<Vec<Candidate>> {
     let curves = curves(points, metric, constraints);
     if curves.is_empty() {
-        let mut heights: Vec<u32> = points.iter().map(|p| p.height).collect();
-        heights.sort_unstable();
-        heights.dedup();
-        return Err(Error::Ladder(format!(
-            "no measured point has an allowed height (measured heights: {heights:?})"
-        )));
+        return Err(no_allowed_height(points));
     }
     let cap = constraints
         .top_quality
@@ -334,25 +329,7 @@ pub fn candidates(
     }
     out.retain(|c| c.forced || (constraints.allows_kbps(c.kbps) && c.kbps <= limit));
     if out.is_empty() {
-        let lo = points
-            .iter()
-            .map(|p| p.bitrate_kbps)
-            .fold(f64::INFINITY, f64::min);
-        let hi = points.iter().map(|p| p.bitrate_kbps).fold(0.0, f64::max);
-        return Err(Error::setting(
-            if constraints.min_kbps > 0.0 {
-                Setting::MinKbps
-            } else {
-                Setting::MaxKbps
-            },
-            format!(
-                "no point between {} and {} kbps (measured {lo:.1} to {hi:.1} kbps)",
-                constraints.min_kbps,
-                constraints
-                    .max_kbps
-                    .map_or("any".to_string(), |m| m.to_string())
-            ),
-        ));
+        return Err(nothing_in_range(points, constraints, "point"));
     }
     out.sort_by(|a, b| {
         a.kbps
@@ -367,6 +344,39 @@ pub fn candidates(
         later.kbps == earlier.kbps && (later.width, later.height) == (earlier.width, earlier.height)
     });
     Ok(out)
+}
+
+/// The error when no point has a height the constraints allow.
+pub(super) fn no_allowed_height(points: &[Point]) -> Error {
+    let mut heights: Vec<u32> = points.iter().map(|p| p.height).collect();
+    heights.sort_unstable();
+    heights.dedup();
+    Error::Ladder(format!(
+        "no measured point has an allowed height (measured heights: {heights:?})"
+    ))
+}
+
+/// The error when no candidate (`what`, e.g. `point`) lies in the constraints' bitrate range.
+pub(super) fn nothing_in_range(points: &[Point], constraints: &Constraints, what: &str) -> Error {
+    let lo = points
+        .iter()
+        .map(|p| p.bitrate_kbps)
+        .fold(f64::INFINITY, f64::min);
+    let hi = points.iter().map(|p| p.bitrate_kbps).fold(0.0, f64::max);
+    Error::setting(
+        if constraints.min_kbps > 0.0 {
+            Setting::MinKbps
+        } else {
+            Setting::MaxKbps
+        },
+        format!(
+            "no {what} between {} and {} kbps (measured {lo:.1} to {hi:.1} kbps)",
+            constraints.min_kbps,
+            constraints
+                .max_kbps
+                .map_or("any".to_string(), |m| m.to_string())
+        ),
+    )
 }
 
 /// The candidate for a forced rung: on its height's curve, or on the best curve at its

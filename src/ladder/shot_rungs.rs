@@ -8,7 +8,7 @@
 //! interpolated. The allowed heights restrict what a shot may choose (in `free` mode too);
 //! the top-quality target caps the bitrate at the cheapest operating point reaching it.
 
-use super::candidates::{Candidate, Origin};
+use super::candidates::{Candidate, Origin, no_allowed_height, nothing_in_range};
 use super::constraints::Constraints;
 #[cfg(test)]
 use super::constraints::ForcedRung;
@@ -57,12 +57,7 @@ pub fn candidates(
         })
         .collect();
     if allowed.is_empty() {
-        let mut heights: Vec<u32> = points.iter().map(|p| p.height).collect();
-        heights.sort_unstable();
-        heights.dedup();
-        return Err(Error::Ladder(format!(
-            "no measured point has an allowed height (measured heights: {heights:?})"
-        )));
+        return Err(no_allowed_height(points));
     }
     let subset: Vec<Point> = allowed.iter().map(|&i| points[i].clone()).collect();
     let mut operating = shot_candidates_pooled(
@@ -89,24 +84,10 @@ pub fn candidates(
     let limit = cap.map_or(f64::INFINITY, |c| c * (1.0 + 1e-9));
     operating.retain(|c| constraints.allows_kbps(c.kbps) && c.kbps <= limit);
     if operating.is_empty() {
-        let lo = points
-            .iter()
-            .map(|p| p.bitrate_kbps)
-            .fold(f64::INFINITY, f64::min);
-        let hi = points.iter().map(|p| p.bitrate_kbps).fold(0.0, f64::max);
-        return Err(Error::setting(
-            if constraints.min_kbps > 0.0 {
-                Setting::MinKbps
-            } else {
-                Setting::MaxKbps
-            },
-            format!(
-                "no shot-ladder operating point between {} and {} kbps (measured {lo:.1} to {hi:.1} kbps)",
-                constraints.min_kbps,
-                constraints
-                    .max_kbps
-                    .map_or("any".to_string(), |m| m.to_string())
-            ),
+        return Err(nothing_in_range(
+            points,
+            constraints,
+            "shot-ladder operating point",
         ));
     }
     operating.sort_by(|a, b| {

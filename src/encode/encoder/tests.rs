@@ -32,26 +32,41 @@ struct Encoded {
     library_cpu: std::time::Duration,
 }
 
-/// Encode `frames` frames of 96x64 at 24 fps, asking for keyframes at `starts`.
-fn encode(codec: Codec, rate_control: RateControl, starts: &[u64], frames: u64) -> Encoded {
-    let size = Resolution::new(96, 64);
-    let rate = FrameRate::new(24, 1).unwrap();
-    let settings = EncoderSettings {
+/// The settings of the tests' encodes: the codec's default preset, keyframes at most 13 apart.
+fn settings(codec: Codec) -> EncoderSettings {
+    EncoderSettings {
         codec,
         preset: codec.default_preset().to_string(),
         keyint: 13,
         pass_dir: None,
-    };
-    let mut enc = Encoder::open(size, rate, rate_control, &settings).unwrap();
+    }
+}
+
+const SIZE: Resolution = Resolution {
+    width: 96,
+    height: 64,
+};
+
+fn rate() -> FrameRate {
+    FrameRate::new(24, 1).unwrap()
+}
+
+/// Encode `frames` frames of 96x64 at 24 fps, asking for keyframes at `starts`.
+fn encode(codec: Codec, rate_control: RateControl, starts: &[u64], frames: u64) -> Encoded {
+    let enc = Encoder::open(SIZE, rate(), rate_control, &settings(codec)).unwrap();
+    feed(enc, |i| starts.contains(&i), frames)
+}
+
+/// Send `frames` frames to `enc` (keyframes where `key` says) and take every packet.
+fn feed(mut enc: Encoder, key: impl Fn(u64) -> bool, frames: u64) -> Encoded {
     let mut packets = Vec::new();
     for i in 0..frames {
-        let mut f = frame(size, i);
-        let kind = if starts.contains(&i) {
+        let mut f = frame(SIZE, i);
+        f.set_kind(if key(i) {
             picture::Type::I
         } else {
             picture::Type::None
-        };
-        f.set_kind(kind);
+        });
         enc.send(&f).unwrap();
         while let Some(p) = enc.receive().unwrap() {
             packets.push(p);
@@ -436,41 +451,10 @@ fn two_pass_lands_near_its_target_and_keys_every_segment() {
 }
 
 /// Encode `frames` frames as [`encode`] does, a fresh encoder at each of `shots`' starts at
-/// its rate control (segment starts at the shot starts).
+/// its rate control (segment starts at the shot starts and every 13 frames).
 fn encode_per_shot(codec: Codec, shots: &ShotRates, frames: u64) -> Encoded {
-    let size = Resolution::new(96, 64);
-    let rate = FrameRate::new(24, 1).unwrap();
-    let settings = EncoderSettings {
-        codec,
-        preset: codec.default_preset().to_string(),
-        keyint: 13,
-        pass_dir: None,
-    };
-    let mut enc = Encoder::open_per_shot(size, rate, shots, &settings).unwrap();
-    let mut packets = Vec::new();
-    for i in 0..frames {
-        let mut f = frame(size, i);
-        let start = shots.starts().contains(&i) || i % 13 == 0;
-        f.set_kind(if start {
-            picture::Type::I
-        } else {
-            picture::Type::None
-        });
-        enc.send(&f).unwrap();
-        while let Some(p) = enc.receive().unwrap() {
-            packets.push(p);
-        }
-    }
-    enc.send_eof().unwrap();
-    while let Some(p) = enc.receive().unwrap() {
-        packets.push(p);
-    }
-    Encoded {
-        packets,
-        parameters: enc.parameters(),
-        codecs: enc.codecs(),
-        library_cpu: enc.library_threads_cpu(),
-    }
+    let enc = Encoder::open_per_shot(SIZE, rate(), shots, &settings(codec)).unwrap();
+    feed(enc, |i| shots.starts().contains(&i) || i % 13 == 0, frames)
 }
 
 /// Bytes of the packets of frames `range` (by pts).
