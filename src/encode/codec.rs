@@ -114,6 +114,19 @@ impl Codec {
         }
     }
 
+    /// The sample entry of a stream whose frame size changes at key frames (a `free` shot
+    /// rung): `avc3` and `hev1` carry the parameter sets in band, `vp09` changes size at
+    /// key frames by itself. `None` for AV1, whose sequence header in the sample entry fixes
+    /// the frame size.
+    pub fn sample_entry_changing_size(self) -> Option<&'static str> {
+        match self {
+            Codec::X264 => Some("avc3"),
+            Codec::X265 => Some("hev1"),
+            Codec::Vp9 => Some("vp09"),
+            Codec::SvtAv1 | Codec::AomAv1 => None,
+        }
+    }
+
     /// The constant-quality parameter, as the FFmpeg 5.1 wrappers take it.
     pub fn quality(self) -> QualityScale {
         match self {

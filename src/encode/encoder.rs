@@ -164,14 +164,20 @@ pub struct Encoder {
     threads: Vec<i32>,
     /// CPU time of the threads of encoders already closed at segment starts.
     closed_threads_cpu: std::time::Duration,
-    /// Packets of encoders already flushed at a segment start, not yet received.
-    queued: VecDeque<Packet>,
+    /// Packets of encoders already flushed at a segment start, not yet received, with the
+    /// bytes of parameter sets put in band before each.
+    queued: VecDeque<(Packet, usize)>,
     frames_sent: u64,
     /// A shot-based encode's shots, and the next shot to open an encoder for.
     shots: Option<(ShotRates, usize)>,
-    /// The first encoder's stream headers without informational SEI, which every later
-    /// encoder of a shot-based encode must match.
-    headers: Vec<u8>,
+    /// The stream headers of each size encoded: every encoder of a shot-based encode must
+    /// write the same headers (without informational SEI) as the first at its size.
+    headers: Vec<SizeHeaders>,
+    /// The shots change size, and the H.264/HEVC parameter sets of the current encoder go
+    /// in band, before every key frame (`avc3`/`hev1`).
+    in_band: bool,
+    /// The bytes of parameter sets put in band before the last packet received.
+    in_band_bytes: usize,
     /// Stream headers carried by the first packet (libaom's sequence header).
     packet_extradata: Option<Vec<u8>>,
     /// The first packet's bytes (a keyframe: AV1's sequence header, VP9's profile).
@@ -206,7 +212,25 @@ impl Encoder {
                 "a shot-based encode at two-pass rate control {r}"
             )));
         }
-        let mut encoder = Encoder::open_with(size, rate, first, settings, Pass::Final, true)?;
+        let codec = settings.codec;
+        if shots.changes_size() && codec.sample_entry_changing_size().is_none() {
+            return Err(Error::Encoder {
+                what: format!("{codec} {size} over {} shots", shots.rates().len()),
+                problem: format!(
+                    "a {codec} stream cannot change its frame size from shot to shot in one \
+                     sample entry (its sequence header fixes it)"
+                ),
+            });
+        }
+        let mut encoder = Encoder::open_with(
+            shots.size(0, size),
+            rate,
+            first,
+            settings,
+            Pass::Final,
+            true,
+        )?;
+        encoder.in_band = shots.changes_size() && matches!(codec, Codec::X264 | Codec::X265);
         if shots.rates().iter().any(|r| *r != first) {
             let (lo, hi) = shots
                 .rates()
@@ -283,7 +307,7 @@ impl Encoder {
             per_shot,
         };
         let (inner, threads) = open_inner(&opening, settings, &label)?;
-        let headers = without_sei(codec, &context_extradata(&inner));
+        let headers = vec![SizeHeaders::of(codec, size, context_extradata(&inner))];
         Ok(Encoder {
             settings: settings.clone(),
             opening,
@@ -295,6 +319,8 @@ impl Encoder {
             frames_sent: 0,
             shots: None,
             headers,
+            in_band: false,
+            in_band_bytes: 0,
             packet_extradata: None,
             first_packet: None,
             label,
@@ -338,15 +364,46 @@ impl Encoder {
 
     /// The RFC 6381 CODECS string of the stream, from its headers; `None` before the first
     /// packet (or if the headers cannot be read).
+    ///
+    /// A stream that changes size from shot to shot is named by its largest size's headers
+    /// (the highest level), with its in-band sample entry (`avc3`, `hev1`).
     pub fn codecs(&self) -> Option<String> {
         let first = self.first_packet.as_deref()?;
-        crate::encode::codecs_string::of_stream(
-            self.settings.codec,
-            &self.extradata(),
+        let codec = self.settings.codec;
+        let changes_size = self.shots.as_ref().is_some_and(|(s, _)| s.changes_size());
+        if !changes_size {
+            return crate::encode::codecs_string::of_stream(
+                codec,
+                &self.extradata(),
+                first,
+                self.opening.size,
+                self.opening.rate,
+            );
+        }
+        let largest = self
+            .headers
+            .iter()
+            .max_by_key(|h| (h.size.pixels(), h.size.width))?;
+        let named = crate::encode::codecs_string::of_stream(
+            codec,
+            &largest.full,
             first,
-            self.opening.size,
+            largest.size,
             self.opening.rate,
-        )
+        )?;
+        let entry = codec.sample_entry_changing_size()?;
+        Some(match named.split_once('.') {
+            Some((_, rest)) => format!("{entry}.{rest}"),
+            None => named,
+        })
+    }
+
+    /// The bytes of parameter sets put in band at the front of the last packet
+    /// [`receive`](Self::receive) returned: a stream that changes size from shot to shot
+    /// carries its H.264/HEVC headers before every key frame. They are stream headers, not
+    /// coded pictures: the trial encodes kept them in the sample entry.
+    pub fn in_band_bytes(&self) -> usize {
+        self.in_band_bytes
     }
 
     /// Send a frame; its pts must be its frame index and its picture type `I` where a
@@ -354,8 +411,9 @@ impl Encoder {
     pub fn send(&mut self, frame: &frame::Video) -> Result<()> {
         let segment_start = frame.kind() == picture::Type::I;
         let shot_start = self.next_shot_starts_here();
-        if let Some(rate_control) = shot_start {
+        if let Some((rate_control, size)) = shot_start {
             self.opening.rate_control = rate_control;
+            self.opening.size = size;
             self.restart()?;
         }
         let sent = match self.starts {
@@ -383,26 +441,47 @@ impl Encoder {
 
     /// The next packet, or `None` when the encoder needs more frames (or is drained).
     pub fn receive(&mut self) -> Result<Option<Packet>> {
-        if let Some(packet) = self.queued.pop_front() {
-            return Ok(Some(packet));
-        }
-        let packet = receive_from(&mut self.inner, &self.label)?;
-        if let Some(p) = &packet {
-            self.note_packet(p);
-        }
-        Ok(packet)
+        let next = match self.queued.pop_front() {
+            Some(queued) => Some(queued),
+            None => self.receive_from_inner()?,
+        };
+        self.in_band_bytes = next.as_ref().map_or(0, |(_, n)| *n);
+        Ok(next.map(|(p, _)| p))
     }
 
-    /// The rate control of the shot starting at the next frame, when one does (not the
-    /// first, whose encoder is open); moves on to the shot after it.
-    fn next_shot_starts_here(&mut self) -> Option<RateControl> {
+    /// The current encoder's next packet, with its parameter sets in front when they go in
+    /// band, and how many bytes they took.
+    fn receive_from_inner(&mut self) -> Result<Option<(Packet, usize)>> {
+        let Some(packet) = receive_from(&mut self.inner, &self.label)? else {
+            return Ok(None);
+        };
+        self.note_packet(&packet);
+        if !(self.in_band && packet.is_key()) {
+            return Ok(Some((packet, 0)));
+        }
+        let headers = context_extradata(&self.inner);
+        let data = packet.data().unwrap_or_default();
+        let mut joined = Vec::with_capacity(headers.len() + data.len());
+        joined.extend_from_slice(&headers);
+        joined.extend_from_slice(data);
+        let mut with_headers = Packet::copy(&joined);
+        with_headers.set_pts(packet.pts());
+        with_headers.set_dts(packet.dts());
+        with_headers.set_duration(packet.duration());
+        with_headers.set_flags(packet.flags());
+        Ok(Some((with_headers, headers.len())))
+    }
+
+    /// The rate control and size of the shot starting at the next frame, when one does (not
+    /// the first, whose encoder is open); moves on to the shot after it.
+    fn next_shot_starts_here(&mut self) -> Option<(RateControl, Resolution)> {
         let (shots, next) = self.shots.as_mut()?;
         if shots.starts().get(*next) != Some(&self.frames_sent) {
             return None;
         }
-        let rate = shots.rates()[*next];
+        let shot = (shots.rates()[*next], shots.size(*next, self.opening.size));
         *next += 1;
-        Some(rate)
+        Some(shot)
     }
 
     /// Flush the current encoder into the queue and open a fresh one.
@@ -410,24 +489,31 @@ impl Encoder {
         self.inner
             .send_eof()
             .map_err(|e| Error::ffmpeg(&self.label, e))?;
-        while let Some(packet) = receive_from(&mut self.inner, &self.label)? {
-            self.note_packet(&packet);
-            self.queued.push_back(packet);
+        while let Some(queued) = self.receive_from_inner()? {
+            self.queued.push_back(queued);
         }
         // The old encoder's threads end with it: count their time first.
         self.closed_threads_cpu += threads_cpu(&self.threads);
         let (inner, threads) = open_inner(&self.opening, &self.settings, &self.label)?;
-        let headers = without_sei(self.settings.codec, &context_extradata(&inner));
-        if headers != self.headers {
-            close(inner);
-            return Err(Error::Encoder {
-                what: self.label.clone(),
-                problem: format!(
-                    "the encoder opened at frame {} ({}) wrote other stream headers than the \
-                     first: its encodes cannot be joined into one stream",
-                    self.frames_sent, self.opening.rate_control
-                ),
-            });
+        let opened = SizeHeaders::of(
+            self.settings.codec,
+            self.opening.size,
+            context_extradata(&inner),
+        );
+        match self.headers.iter().find(|h| h.size == opened.size) {
+            Some(first) if first.compared != opened.compared => {
+                close(inner);
+                return Err(Error::Encoder {
+                    what: self.label.clone(),
+                    problem: format!(
+                        "the encoder opened at frame {} ({}) wrote other stream headers than \
+                         the first at {}: its encodes cannot be joined into one stream",
+                        self.frames_sent, self.opening.rate_control, opened.size
+                    ),
+                });
+            }
+            Some(_) => {}
+            None => self.headers.push(opened),
         }
         let old = std::mem::replace(&mut *self.inner, inner);
         close(old);
@@ -444,6 +530,25 @@ impl Encoder {
                 .side_data()
                 .find(|s| s.kind() == ffmpeg_next::packet::side_data::Type::NewExtraData)
                 .map(|s| s.data().to_vec());
+        }
+    }
+}
+
+/// The stream headers an encoder wrote at one size.
+struct SizeHeaders {
+    size: Resolution,
+    /// The headers as written.
+    full: Vec<u8>,
+    /// Without informational SEI: what encoders of one stream at this size must agree on.
+    compared: Vec<u8>,
+}
+
+impl SizeHeaders {
+    fn of(codec: Codec, size: Resolution, full: Vec<u8>) -> Self {
+        SizeHeaders {
+            size,
+            compared: without_sei(codec, &full),
+            full,
         }
     }
 }

@@ -24,7 +24,7 @@ pub struct Scorer {
     label: String,
     decoder: VideoDecoder,
     /// Resizes decoded frames to the display size, into the thread's frame ([`UPSCALED`]).
-    upscaler: Option<Scaler>,
+    upscaler: Resizer,
     /// Source frames sent to the encoder whose decoded counterpart has not come back yet
     /// (the encoder's lookahead); shared with the other sinks of the pass.
     pending: VecDeque<Arc<Reference>>,
@@ -46,22 +46,21 @@ pub struct Scorer {
 struct DeviceView {
     /// The display (0: the pass's, `i`: its other display `i - 1`).
     view: usize,
-    /// Resizes decoded frames to that display (none: they have its size already).
-    upscaler: Option<Scaler>,
+    /// Resizes decoded frames to that display.
+    upscaler: Resizer,
     scorer: NativeScorer,
     /// The classes' keys, in the scorer's models' order.
     keys: Vec<String>,
 }
 
 impl Scorer {
-    /// A scorer of the encode `label` whose stream has `parameters` and frames of
-    /// `resolution`, scored at `display` size (upscaled bicubic), VMAF too when `vmaf` asks,
+    /// A scorer of the encode `label` whose stream has `parameters`, scored at `display` size
+    /// (upscaled bicubic from whatever size each frame decodes at), VMAF too when `vmaf` asks,
     /// and for the device classes of `devices` (which need `vmaf`, by the native engine; the
     /// pass prepares their references at `devices.displays`).
     pub fn open(
         label: &str,
         parameters: codec::Parameters,
-        resolution: Resolution,
         display: Resolution,
         vmaf: Option<VmafSettings>,
         devices: &DevicePlan,
@@ -77,9 +76,7 @@ impl Scorer {
                 let models: Vec<_> = g.models.iter().map(|(_, m)| *m).collect();
                 Ok(DeviceView {
                     view: g.view,
-                    upscaler: (resolution != size)
-                        .then(|| Scaler::new(resolution, size, Kernel::Bicubic))
-                        .transpose()?,
+                    upscaler: Resizer::new(size),
                     scorer: NativeScorer::with_models(
                         &models,
                         size.width as usize,
@@ -92,11 +89,7 @@ impl Scorer {
         let extra_models: Vec<_> = devices.main_extra.iter().map(|(_, m)| *m).collect();
         let decoder = VideoDecoder::open(parameters, 1)
             .map_err(|e| Error::ffmpeg(format!("decoding {label}"), e))?;
-        let upscaler = if resolution == display {
-            None
-        } else {
-            Some(Scaler::new(resolution, display, Kernel::Bicubic)?)
-        };
+        let upscaler = Resizer::new(display);
         Ok(Scorer {
             label: label.to_string(),
             decoder,
@@ -194,14 +187,7 @@ impl Scorer {
                     self.label
                 ))
             })?;
-            let upscaled = match self.upscaler.as_mut() {
-                Some(up) => {
-                    let mut buffer = upscaled_frame(up);
-                    up.scale_into(&decoded, &mut buffer)?;
-                    Some(buffer)
-                }
-                None => None,
-            };
+            let upscaled = self.upscaler.resize(&decoded)?;
             let distorted = upscaled.as_ref().unwrap_or(&decoded);
             self.series
                 .push(&FrameScores::compare(&reference.frame, distorted));
@@ -228,14 +214,7 @@ impl Scorer {
                             .push(reference.position, shared, Plane::of_frame(distorted, 0));
                         continue;
                     }
-                    let resized = match d.upscaler.as_mut() {
-                        Some(up) => {
-                            let mut buffer = upscaled_frame(up);
-                            up.scale_into(&decoded, &mut buffer)?;
-                            Some(buffer)
-                        }
-                        None => None,
-                    };
+                    let resized = d.upscaler.resize(&decoded)?;
                     let at_size = resized.as_ref().unwrap_or(&decoded);
                     d.scorer
                         .push(reference.position, shared, Plane::of_frame(at_size, 0));
@@ -249,6 +228,43 @@ impl Scorer {
             }
         }
         Ok(())
+    }
+}
+
+/// Resizes decoded frames to one size (bicubic) from the size each comes in: a stream may
+/// change size at shot starts. One scaler per size met.
+struct Resizer {
+    to: Resolution,
+    scalers: Vec<(Resolution, Scaler)>,
+}
+
+impl Resizer {
+    fn new(to: Resolution) -> Self {
+        Resizer {
+            to,
+            scalers: Vec::new(),
+        }
+    }
+
+    /// `frame` resized, in the thread's frame of the size (give it back with
+    /// [`give_back`] once scored); `None` when it has the size already.
+    fn resize(&mut self, frame: &frame::Video) -> Result<Option<frame::Video>> {
+        let from = Resolution::new(frame.width(), frame.height());
+        if from == self.to {
+            return Ok(None);
+        }
+        let i = match self.scalers.iter().position(|(size, _)| *size == from) {
+            Some(i) => i,
+            None => {
+                let scaler = Scaler::new(from, self.to, Kernel::Bicubic)?;
+                self.scalers.push((from, scaler));
+                self.scalers.len() - 1
+            }
+        };
+        let scaler = &mut self.scalers[i].1;
+        let mut buffer = upscaled_frame(scaler);
+        scaler.scale_into(frame, &mut buffer)?;
+        Ok(Some(buffer))
     }
 }
 

@@ -11,7 +11,7 @@
 //! those few frames' reference work is held at a time.
 
 use crate::encode::segment::Segmenter;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::measure::metrics::Plane;
 use crate::measure::metrics::vmaf::native::{FrameReference, MotionTrack};
 use crate::measure::metrics::vmaf::{VmafEngine, VmafSettings};
@@ -25,8 +25,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// Receives every source frame of a pass.
 pub trait FrameSink: Send {
-    /// The size its input frames must have.
+    /// The size its next input frame must have.
     fn resolution(&self) -> Resolution;
+
+    /// Every size it asks for over the pass (a sink whose size changes from shot to shot
+    /// has several).
+    fn resolutions(&self) -> Vec<Resolution> {
+        vec![self.resolution()]
+    }
 
     /// Take the next frame. `reference` holds the source frame at the pass's display size and
     /// `input` is the source frame resized (Lanczos) to [`resolution`](Self::resolution). Both
@@ -225,7 +231,7 @@ pub fn run_with_displays(
     let size = reader.resolution();
     // One downscaler per distinct resolution below the source; each sink reads its input
     // from its resolution's slot.
-    let mut resolutions: Vec<Resolution> = sinks.iter().map(FrameSink::resolution).collect();
+    let mut resolutions: Vec<Resolution> = sinks.iter().flat_map(FrameSink::resolutions).collect();
     resolutions.sort_unstable();
     resolutions.dedup();
     // Each scaler writes into its own frame, reused for every source frame: every encoder
@@ -248,10 +254,17 @@ pub fn run_with_displays(
     let mut display_scaler = (display != size)
         .then(|| Scaler::new(size, display, Kernel::Bicubic))
         .transpose()?;
-    let slots: Vec<usize> = sinks
-        .iter()
-        .map(|s| resolutions.binary_search(&s.resolution()).unwrap_or(0))
-        .collect();
+    // Each sink's slot for the next frame, and which slots some sink reads.
+    let slot_of = |sink: &dyn FrameSink| {
+        resolutions.binary_search(&sink.resolution()).map_err(|_| {
+            Error::Internal(format!(
+                "a sink asked for frames at {}, not among the sizes it declared",
+                sink.resolution()
+            ))
+        })
+    };
+    let mut slots: Vec<usize> = vec![0; sinks.len()];
+    let mut wanted: Vec<bool> = vec![false; resolutions.len()];
     let native = vmaf.filter(|v| v.engine == VmafEngine::Native);
     let (dw, dh) = (display.width as usize, display.height as usize);
     let mut motion = native.map(|_| MotionTrack::new(dw, dh));
@@ -335,6 +348,13 @@ pub fn run_with_displays(
                 .and_then(Arc::get_mut)
                 .and_then(|r| Arc::get_mut(&mut r.frame));
             let source = Arc::new(item);
+            if is_fed {
+                wanted.iter_mut().for_each(|w| *w = false);
+                for (slot, sink) in slots.iter_mut().zip(sinks.iter()) {
+                    *slot = slot_of(sink)?;
+                    wanted[*slot] = true;
+                }
+            }
             let (frame, downscaled) = rayon::join(
                 || -> Result<Arc<frame::Video>> {
                     match (display_scaler.as_mut(), buffer) {
@@ -354,8 +374,11 @@ pub fn run_with_displays(
                     scalers
                         .par_iter_mut()
                         .zip(scaled.par_iter_mut())
-                        .try_for_each(|pair| match pair {
-                            (Some(scaler), Some(buffer)) => scaler.scale_into(&source, buffer),
+                        .zip(wanted.par_iter())
+                        .try_for_each(|(pair, &wanted)| match pair {
+                            (Some(scaler), Some(buffer)) if wanted => {
+                                scaler.scale_into(&source, buffer)
+                            }
                             _ => Ok(()),
                         })
                 },

@@ -97,7 +97,6 @@ impl Trial {
         let scorer = Scorer::open(
             encoder.label(),
             encoder.parameters(),
-            spec.resolution,
             display,
             vmaf,
             devices,

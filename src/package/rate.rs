@@ -6,6 +6,7 @@ use crate::encode::encoder::{CapRule, RateControl, ShotRates};
 use crate::error::{Error, Result, Setting};
 use crate::manifest::{CodecLadder, Manifest};
 use crate::measure::point::Rung;
+use crate::source::resolution::Resolution;
 
 /// The rate control of `rung`'s final encode, and whether it is the one its trial encode
 /// had (so that a measured rung's final encode can be its trial encode).
@@ -74,14 +75,14 @@ pub(super) fn of_shots(
             list.shots.len()
         )));
     }
-    if let Some(s) = rung
+    let changes_size = rung
         .shots
         .iter()
-        .find(|s| (s.width, s.height) != (rung.width, rung.height))
-    {
+        .any(|s| (s.width, s.height) != (rung.width, rung.height));
+    if changes_size && ladder.codec.sample_entry_changing_size().is_none() {
         return Err(Error::Ladder(format!(
-            "the {}x{} {} rung has shots at {}x{}: a rendition whose size changes from shot to shot cannot be packaged yet (choose the rungs with --shot-resolution fixed)",
-            rung.width, rung.height, ladder.codec, s.width, s.height
+            "the {}x{} {} rung changes size from shot to shot, which a {} stream cannot do in one sample entry (choose the rungs with --shot-resolution fixed)",
+            rung.width, rung.height, ladder.codec, ladder.codec
         )));
     }
     if rate != RateControl::Crf(rung.crf) {
@@ -98,5 +99,16 @@ pub(super) fn of_shots(
             r.validate(ladder.codec).map(|()| r)
         })
         .collect::<Result<Vec<_>>>()?;
-    ShotRates::new(list.shots.iter().map(|s| s.start_frame).collect(), rates).map(Some)
+    let shots = ShotRates::new(list.shots.iter().map(|s| s.start_frame).collect(), rates)?;
+    if !changes_size {
+        return Ok(Some(shots));
+    }
+    shots
+        .with_sizes(
+            rung.shots
+                .iter()
+                .map(|s| Resolution::new(s.width, s.height))
+                .collect(),
+        )
+        .map(Some)
 }

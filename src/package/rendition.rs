@@ -61,12 +61,13 @@ pub(super) fn file_size(path: &Path) -> Result<u64> {
 /// What to encode for one rung.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenditionSpec {
-    /// The encoded size.
+    /// The encoded size (a rendition whose size changes from shot to shot: its largest, as
+    /// the playlists declare it).
     pub resolution: Resolution,
     /// How the encoder spends bits (the rung's CRF; a shot rung's first shot's).
     pub rate: RateControl,
-    /// For a ladder of a shot-based run: every shot's rate control, each shot encoded by a
-    /// fresh encoder, as the trial encodes were.
+    /// For a ladder of a shot-based run: every shot's rate control (and, for a `free` shot
+    /// rung, size), each shot encoded by a fresh encoder, as the trial encodes were.
     pub shots: Option<ShotRates>,
 }
 
@@ -106,6 +107,8 @@ pub struct Rendition {
     encoder_time_base: Rational,
     segment_bits: SegmentBits,
     frames: u64,
+    /// Frames taken from the pass.
+    pushed: u64,
     first_dts: Option<i64>,
     dir: PathBuf,
     /// Decodes the packets back and scores them, when the encode is scored.
@@ -141,7 +144,6 @@ impl Rendition {
                 Scorer::open(
                     encoder.label(),
                     encoder.parameters(),
-                    spec.resolution,
                     s.display,
                     s.vmaf,
                     &s.devices,
@@ -157,7 +159,8 @@ impl Rendition {
                 .add_stream(ffmpeg_next::encoder::find_by_name(settings.codec.encoder()))
                 .map_err(muxer_error)?;
             stream.set_parameters(encoder.parameters());
-            set_sample_entry(&mut stream, settings.codec);
+            let changes_size = spec.shots.as_ref().is_some_and(ShotRates::changes_size);
+            set_sample_entry(&mut stream, settings.codec, changes_size, spec.resolution);
             stream.set_time_base(encoder_time_base);
             stream.set_avg_frame_rate(Rational::new(rate.num as i32, rate.den as i32));
         }
@@ -184,6 +187,7 @@ impl Rendition {
             encoder_time_base,
             segment_bits: SegmentBits::new(segmenter),
             frames: 0,
+            pushed: 0,
             first_dts: None,
             dir: dir.to_path_buf(),
             scorer,
@@ -217,11 +221,12 @@ impl Rendition {
         let Some(mut packet) = self.encoder.receive()? else {
             return Ok(false);
         };
+        // Parameter sets in band are stream headers, counted with the container.
         self.segment_bits.add(
             self.encoder.label(),
             packet.pts(),
             packet.is_key(),
-            packet.size(),
+            packet.size() - self.encoder.in_band_bytes(),
         )?;
         self.frames += 1;
         if self.first_dts.is_none() {
@@ -283,13 +288,29 @@ impl Drain for Rendition {
 
 impl FrameSink for Rendition {
     fn resolution(&self) -> Resolution {
-        self.spec.resolution
+        match &self.spec.shots {
+            Some(shots) => shots.size(shots.shot_of(self.pushed), self.spec.resolution),
+            None => self.spec.resolution,
+        }
+    }
+
+    fn resolutions(&self) -> Vec<Resolution> {
+        let mut sizes: Vec<Resolution> = match &self.spec.shots {
+            Some(shots) => (0..shots.starts().len())
+                .map(|k| shots.size(k, self.spec.resolution))
+                .collect(),
+            None => vec![self.spec.resolution],
+        };
+        sizes.sort_unstable();
+        sizes.dedup();
+        sizes
     }
 
     fn push(&mut self, reference: &Arc<Reference>, input: &frame::Video) -> Result<()> {
         if let Some(scorer) = self.scorer.as_mut() {
             scorer.expect(reference);
         }
+        self.pushed += 1;
         self.encoder.send(input)?;
         while self.drain_one_packet()? {}
         Ok(())
@@ -298,15 +319,30 @@ impl FrameSink for Rendition {
 
 /// Make the MP4 muxer write the codec's sample entry: `hvc1` for HEVC (parameter sets only
 /// in the sample entry, as Apple's HLS requires; the muxer's default is `hev1`); the other
-/// codecs have one sample entry each, which the muxer picks itself.
-fn set_sample_entry(stream: &mut format::stream::StreamMut, codec: crate::encode::codec::Codec) {
-    let entry = codec.sample_entry().as_bytes();
-    if codec == crate::encode::codec::Codec::X265 {
-        let tag = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
-        // SAFETY: the stream belongs to the muxer being set up and its codec parameters
-        // exist; codec_tag is a plain field the muxer reads when it writes the header.
-        unsafe {
-            (*(*stream.as_mut_ptr()).codecpar).codec_tag = tag;
+/// codecs have one sample entry each, which the muxer picks itself. A stream that
+/// `changes_size` from shot to shot takes the in-band entry (`avc3`, `hev1`) and declares
+/// its largest size, `largest`.
+fn set_sample_entry(
+    stream: &mut format::stream::StreamMut,
+    codec: crate::encode::codec::Codec,
+    changes_size: bool,
+    largest: Resolution,
+) {
+    let entry = match changes_size {
+        true => codec.sample_entry_changing_size(),
+        false => (codec == crate::encode::codec::Codec::X265).then(|| codec.sample_entry()),
+    };
+    // SAFETY: the stream belongs to the muxer being set up and its codec parameters
+    // exist; codec_tag, width and height are plain fields the muxer reads when it writes
+    // the header.
+    unsafe {
+        let par = (*stream.as_mut_ptr()).codecpar;
+        if let Some(entry) = entry.map(str::as_bytes) {
+            (*par).codec_tag = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
+        }
+        if changes_size {
+            (*par).width = largest.width as i32;
+            (*par).height = largest.height as i32;
         }
     }
 }

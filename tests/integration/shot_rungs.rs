@@ -89,12 +89,99 @@ fn shot_rungs_are_their_shots_trial_encodes_joined_and_play() {
     // The package: each rendition's video bits are its rung's, segment by segment, and
     // FFmpeg's HLS demuxer decodes every frame without an error.
     let stream = tmp.path().join("stream");
+    check_package(&out.join("ladder.json"), &stream, rungs);
+
+    // The per-title ladder of the same encodes: no shot rungs, each rung one CRF.
+    let per_title = tmp.path().join("per_title.json");
+    run_ok(
+        pertitle()
+            .args(["ladder", "--per-title-rungs"])
+            .arg(out.join("ladder.json"))
+            .arg("-o")
+            .arg(&per_title),
+    );
+    let p = common::read_manifest(&per_title);
+    assert!(p["settings"]["constraints"].get("shot_rungs").is_none());
+    for r in p["ladders"][0]["rungs"].as_array().unwrap() {
+        assert!(r.get("shots").is_none(), "{r}");
+    }
+}
+
+/// Free mode lets a shot take another size than the rung's: the rung declares its largest,
+/// and its rendition changes size at the shot start, its parameter sets in band (`avc3`).
+#[test]
+fn free_shot_rungs_change_size_at_shot_starts_and_play() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("two_shots.mp4");
+    common::two_shot_clip(&clip);
+    let out = tmp.path().join("run");
+    common::optimize_small_psnr(
+        &clip,
+        &out,
+        &[
+            "--shots",
+            "--segment-seconds",
+            "1",
+            "--shot-resolution",
+            "free",
+        ],
+    );
+    let m = common::read_manifest(&out.join("ladder.json"));
+    assert_eq!(m["settings"]["constraints"]["shot_rungs"], "free");
+    let rungs = m["ladders"][0]["rungs"].as_array().unwrap();
+    let mut mixed_sizes = Vec::new();
+    for r in rungs {
+        let heights: Vec<u64> = r["shots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| u(&s["height"]))
+            .collect();
+        assert_eq!(heights.iter().max(), Some(&u(&r["height"])), "{r}");
+        mixed_sizes.push(heights[0] != heights[1]);
+    }
+    // Some rung takes 240p for one shot and 120p for the other.
+    assert!(
+        mixed_sizes.contains(&true),
+        "no rung mixes sizes: {rungs:?}"
+    );
+    let stream = tmp.path().join("stream");
+    let package = check_package(&out.join("ladder.json"), &stream, rungs);
+    let master = std::fs::read_to_string(stream.join("master.m3u8")).unwrap();
+    for ((p, r), &mixed) in package["renditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(rungs)
+        .zip(&mixed_sizes)
+    {
+        let name = p["name"].as_str().unwrap();
+        let codecs = p["codecs"].as_str().unwrap();
+        let entry = if mixed { "avc3" } else { "avc1" };
+        assert!(codecs.starts_with(entry), "{name}: {codecs}");
+        let init = std::fs::read(stream.join(name).join("init.mp4")).unwrap();
+        assert!(init.windows(4).any(|w| w == entry.as_bytes()), "{name}");
+        let declared = format!(
+            "CODECS=\"{codecs}\",RESOLUTION={}x{}",
+            u(&r["width"]),
+            u(&r["height"])
+        );
+        assert!(master.contains(&declared), "{declared} in {master}");
+    }
+}
+
+/// Package `ladder` into `stream` and check each rendition against its rung of `rungs`
+/// (shots of 40 and 50 frames, segments 20, 20, 25, 25): its video bits are the rung's,
+/// segment by segment, scoring the final encode gives the rung's segment means, and FFmpeg's
+/// HLS demuxer decodes every frame without an error, each shot's frames at the shot's size.
+/// Returns package.json.
+fn check_package(ladder: &Path, stream: &Path, rungs: &[Value]) -> Value {
     run_ok(
         pertitle()
             .args(["package", "--quiet"])
-            .arg(out.join("ladder.json"))
+            .arg(ladder)
             .arg("-o")
-            .arg(&stream),
+            .arg(stream),
     );
     let package: Value =
         serde_json::from_str(&std::fs::read_to_string(stream.join("package.json")).unwrap())
@@ -123,92 +210,46 @@ fn shot_rungs_are_their_shots_trial_encodes_joined_and_play() {
             );
         }
         let dir = stream.join(p["name"].as_str().unwrap());
-        let counted = Command::new("ffprobe")
-            .args(["-v", "error", "-count_frames", "-select_streams", "v"])
-            .args(["-show_entries", "stream=nb_read_frames", "-of", "csv=p=0"])
-            .arg(dir.join("media.m3u8"))
-            .output()
-            .unwrap();
-        assert!(counted.status.success());
-        // The count, once per program and stream the demuxer lists.
-        let text = String::from_utf8_lossy(&counted.stdout);
-        let counts: Vec<&str> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        assert!(
-            !counts.is_empty() && counts.iter().all(|&c| c == "90"),
-            "{text}"
-        );
-        assert!(
-            counted.stderr.is_empty(),
-            "{}",
-            String::from_utf8_lossy(&counted.stderr)
-        );
-    }
-
-    // The per-title ladder of the same encodes: no shot rungs, each rung one CRF.
-    let per_title = tmp.path().join("per_title.json");
-    run_ok(
-        pertitle()
-            .args(["ladder", "--per-title-rungs"])
-            .arg(out.join("ladder.json"))
-            .arg("-o")
-            .arg(&per_title),
-    );
-    let p = common::read_manifest(&per_title);
-    assert!(p["settings"]["constraints"].get("shot_rungs").is_none());
-    for r in p["ladders"][0]["rungs"].as_array().unwrap() {
-        assert!(r.get("shots").is_none(), "{r}");
-    }
-}
-
-/// Free mode lets a shot take another size than the rung's; such a rung is not packaged.
-#[test]
-fn free_shot_rungs_declare_their_largest_size() {
-    let tmp = tempfile::tempdir().unwrap();
-    let clip = tmp.path().join("two_shots.mp4");
-    common::two_shot_clip(&clip);
-    let out = tmp.path().join("run");
-    common::optimize_small_psnr(
-        &clip,
-        &out,
-        &[
-            "--shots",
-            "--segment-seconds",
-            "1",
-            "--shot-resolution",
-            "free",
-        ],
-    );
-    let m = common::read_manifest(&out.join("ladder.json"));
-    assert_eq!(m["settings"]["constraints"]["shot_rungs"], "free");
-    let rungs = m["ladders"][0]["rungs"].as_array().unwrap();
-    let mut mixed_sizes = false;
-    for r in rungs {
-        let heights: Vec<u64> = r["shots"]
+        let shot_sizes: Vec<(u64, u64)> = r["shots"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| u(&s["height"]))
+            .map(|s| (u(&s["width"]), u(&s["height"])))
             .collect();
-        assert_eq!(heights.iter().max(), Some(&u(&r["height"])), "{r}");
-        mixed_sizes |= heights[0] != heights[1];
+        let expected: Vec<(u64, u64)> = (0..90).map(|i| shot_sizes[usize::from(i >= 40)]).collect();
+        assert_eq!(
+            frame_sizes(&dir.join("media.m3u8")),
+            expected,
+            "{}",
+            p["name"]
+        );
     }
-    // Some rung takes 240p for one shot and 120p for the other.
-    assert!(mixed_sizes, "no rung mixes sizes: {rungs:?}");
-    let run = pertitle()
-        .args(["package", "--quiet"])
-        .arg(out.join("ladder.json"))
-        .arg("-o")
-        .arg(tmp.path().join("stream"))
+    package
+}
+
+/// Every frame's size as FFmpeg's HLS demuxer decodes `playlist`; fails on any error.
+fn frame_sizes(playlist: &Path) -> Vec<(u64, u64)> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v"])
+        .args(["-show_entries", "frame=width,height", "-of", "csv=p=0"])
+        .arg(playlist)
         .output()
         .unwrap();
-    assert!(!run.status.success());
-    let err = String::from_utf8_lossy(&run.stderr);
-    assert!(err.contains("--shot-resolution fixed"), "{err}");
-    assert!(!tmp.path().join("stream").exists());
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut fields = l.split(',');
+            let w = fields.next()?.trim().parse().ok()?;
+            let h = fields.next()?.trim().parse().ok()?;
+            Some((w, h))
+        })
+        .collect()
 }
 
 /// A title of one shot: its shot ladder is the per-title ladder of the same encodes, rung for

@@ -4,6 +4,7 @@
 use crate::encode::codec::Codec;
 use crate::encode::rate_control::RateControl;
 use crate::error::{Error, Result};
+use crate::source::resolution::Resolution;
 
 /// A shot-based encode: a fresh encoder opens on the first frame of every shot, each shot
 /// encoded at its own rate control (one CRF per shot for a shot rung; the same for every
@@ -17,6 +18,9 @@ pub struct ShotRates {
     starts: std::sync::Arc<[u64]>,
     /// Each shot's rate control.
     rates: std::sync::Arc<[RateControl]>,
+    /// Each shot's encoded size, when the shots are not all at the encode's size (a `free`
+    /// shot rung); empty otherwise.
+    sizes: std::sync::Arc<[Resolution]>,
 }
 
 impl ShotRates {
@@ -34,7 +38,51 @@ impl ShotRates {
         Ok(ShotRates {
             starts: starts.into(),
             rates: rates.into(),
+            sizes: std::sync::Arc::new([]),
         })
+    }
+
+    /// The same shots, each encoded at its own size of `sizes` (one each): the stream's size
+    /// changes at shot starts, each shot's key frames carrying their parameter sets in band.
+    pub fn with_sizes(self, sizes: Vec<Resolution>) -> Result<Self> {
+        if sizes.len() != self.starts.len() {
+            return Err(Error::Internal(format!(
+                "shot encode: {} shots and {} sizes",
+                self.starts.len(),
+                sizes.len()
+            )));
+        }
+        Ok(ShotRates {
+            sizes: sizes.into(),
+            ..self
+        })
+    }
+
+    /// Shot `k`'s encoded size: its own, or `default` (the encode's) when the shots have no
+    /// sizes of their own.
+    pub fn size(&self, k: usize, default: Resolution) -> Resolution {
+        self.sizes.get(k).copied().unwrap_or(default)
+    }
+
+    /// Whether the shots are encoded at more than one size.
+    pub fn changes_size(&self) -> bool {
+        self.sizes.windows(2).any(|w| w[0] != w[1])
+    }
+
+    /// The largest of the shots' sizes (by pixels), or `default` when they have none.
+    pub fn largest(&self, default: Resolution) -> Resolution {
+        self.sizes
+            .iter()
+            .copied()
+            .max_by_key(|r| (r.pixels(), r.width))
+            .unwrap_or(default)
+    }
+
+    /// The shot frame `frame` lies in.
+    pub fn shot_of(&self, frame: u64) -> usize {
+        self.starts
+            .partition_point(|&s| s <= frame)
+            .saturating_sub(1)
     }
 
     /// Every shot of `shots` at the same `rate`.

@@ -27,6 +27,8 @@ fn frame(size: Resolution, index: u64) -> frame::Video {
 
 struct Encoded {
     packets: Vec<Packet>,
+    /// The bytes of parameter sets in band at the front of each packet.
+    in_band: Vec<usize>,
     parameters: codec::Parameters,
     codecs: Option<String>,
     library_cpu: std::time::Duration,
@@ -58,10 +60,21 @@ fn encode(codec: Codec, rate_control: RateControl, starts: &[u64], frames: u64) 
 }
 
 /// Send `frames` frames to `enc` (keyframes where `key` says) and take every packet.
-fn feed(mut enc: Encoder, key: impl Fn(u64) -> bool, frames: u64) -> Encoded {
+fn feed(enc: Encoder, key: impl Fn(u64) -> bool, frames: u64) -> Encoded {
+    feed_sized(enc, key, |_| SIZE, frames)
+}
+
+/// [`feed`], frame `i` at size `size(i)`.
+fn feed_sized(
+    mut enc: Encoder,
+    key: impl Fn(u64) -> bool,
+    size: impl Fn(u64) -> Resolution,
+    frames: u64,
+) -> Encoded {
     let mut packets = Vec::new();
+    let mut in_band = Vec::new();
     for i in 0..frames {
-        let mut f = frame(SIZE, i);
+        let mut f = frame(size(i), i);
         f.set_kind(if key(i) {
             picture::Type::I
         } else {
@@ -70,14 +83,17 @@ fn feed(mut enc: Encoder, key: impl Fn(u64) -> bool, frames: u64) -> Encoded {
         enc.send(&f).unwrap();
         while let Some(p) = enc.receive().unwrap() {
             packets.push(p);
+            in_band.push(enc.in_band_bytes());
         }
     }
     enc.send_eof().unwrap();
     while let Some(p) = enc.receive().unwrap() {
         packets.push(p);
+        in_band.push(enc.in_band_bytes());
     }
     Encoded {
         packets,
+        in_band,
         parameters: enc.parameters(),
         codecs: enc.codecs(),
         library_cpu: enc.library_threads_cpu(),
@@ -86,13 +102,22 @@ fn feed(mut enc: Encoder, key: impl Fn(u64) -> bool, frames: u64) -> Encoded {
 
 /// The luma planes a fresh decoder makes of `packets`.
 fn decode(parameters: &codec::Parameters, packets: &[Packet]) -> Vec<Vec<u8>> {
+    decode_sized(parameters, packets)
+        .into_iter()
+        .map(|(_, luma)| luma)
+        .collect()
+}
+
+/// The frames' sizes and luma planes a fresh decoder makes of `packets`.
+fn decode_sized(parameters: &codec::Parameters, packets: &[Packet]) -> Vec<(Resolution, Vec<u8>)> {
     let mut decoder = VideoDecoder::open(parameters.clone(), 1).unwrap();
     let mut out = Vec::new();
     let mut take = |d: &mut VideoDecoder| {
         while let Some(f) = d.receive().unwrap() {
             let (w, h, stride) = (f.width() as usize, f.height() as usize, f.stride(0));
             let rows = f.data(0).chunks(stride).take(h);
-            out.push(rows.flat_map(|r| r[..w].to_vec()).collect());
+            let luma = rows.flat_map(|r| r[..w].to_vec()).collect();
+            out.push((Resolution::new(f.width(), f.height()), luma));
         }
     };
     for p in packets {
@@ -502,6 +527,88 @@ fn shot_encodes_join_and_reproduce_each_shot() {
         }
         let dts: Vec<i64> = mixed.packets.iter().filter_map(|p| p.dts()).collect();
         assert!(dts.windows(2).all(|w| w[0] < w[1]), "{codec}: {dts:?}");
+    }
+}
+
+/// Bytes of the coded pictures of frames `range` (by pts), without parameter sets in band.
+fn coded_bytes_of(e: &Encoded, range: std::ops::Range<i64>) -> usize {
+    e.packets
+        .iter()
+        .zip(&e.in_band)
+        .filter(|(p, _)| p.pts().is_some_and(|t| range.contains(&t)))
+        .map(|(p, n)| p.size() - n)
+        .sum()
+}
+
+/// Shots at their own sizes (a `free` shot rung): each shot's coded pictures are bit for bit
+/// those of an encode at its size alone; H.264 and HEVC carry their parameter sets in band
+/// before every key frame, so one decoder decodes the joined stream at each shot's size. AV1
+/// is refused: its sequence header fixes the frame size.
+#[test]
+fn shots_change_size_with_their_parameter_sets_in_band() {
+    let big = Resolution::new(128, 96);
+    let starts = vec![0u64, 10, 23];
+    let sizes = vec![SIZE, big, SIZE];
+    let size_at = |i: u64| sizes[starts.partition_point(|&s| s <= i) - 1];
+    for codec in Codec::ALL {
+        let r = RateControl::Crf(30.0);
+        let shots = ShotRates::new(starts.clone(), vec![r; 3])
+            .unwrap()
+            .with_sizes(sizes.clone())
+            .unwrap();
+        assert!(shots.changes_size());
+        assert_eq!(shots.largest(SIZE), big);
+        let opened = Encoder::open_per_shot(big, rate(), &shots, &settings(codec));
+        let Some(entry) = codec.sample_entry_changing_size() else {
+            let err = opened.err().expect("AV1 refused").to_string();
+            assert!(err.contains("frame size"), "{codec}: {err}");
+            continue;
+        };
+        let key = |i: u64| starts.contains(&i) || i.is_multiple_of(13);
+        let mixed = feed_sized(opened.unwrap(), key, size_at, 30);
+        let alone = |size: Resolution| {
+            let one = ShotRates::new(starts.clone(), vec![r; 3]).unwrap();
+            let enc = Encoder::open_per_shot(size, rate(), &one, &settings(codec)).unwrap();
+            feed_sized(enc, key, |_| size, 30)
+        };
+        let (small, large) = (alone(SIZE), alone(big));
+        assert_eq!(
+            coded_bytes_of(&mixed, 0..10),
+            bytes_of(&small, 0..10),
+            "{codec}"
+        );
+        assert_eq!(
+            coded_bytes_of(&mixed, 10..23),
+            bytes_of(&large, 10..23),
+            "{codec}"
+        );
+        assert_eq!(
+            coded_bytes_of(&mixed, 23..30),
+            bytes_of(&small, 23..30),
+            "{codec}"
+        );
+        let decoded = decode_sized(&mixed.parameters, &mixed.packets);
+        let decoded_sizes: Vec<Resolution> = decoded.iter().map(|(s, _)| *s).collect();
+        let expected: Vec<Resolution> = (0..30).map(size_at).collect();
+        assert_eq!(decoded_sizes, expected, "{codec}");
+        for (p, &n) in mixed.packets.iter().zip(&mixed.in_band) {
+            let in_band = matches!(codec, Codec::X264 | Codec::X265) && p.is_key();
+            assert_eq!(n > 0, in_band, "{codec}: frame {:?}", p.pts());
+        }
+        let codecs = mixed.codecs.expect("a CODECS string");
+        assert!(
+            codecs.starts_with(&format!("{entry}.")),
+            "{codec}: {codecs}"
+        );
+        assert_eq!(
+            codecs.split_once('.').map(|(_, rest)| rest),
+            large
+                .codecs
+                .as_deref()
+                .and_then(|c| c.split_once('.'))
+                .map(|(_, rest)| rest),
+            "{codec}: the largest size's profile and level"
+        );
     }
 }
 
