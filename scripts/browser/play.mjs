@@ -127,8 +127,11 @@ page.on("console", (m) => {
 });
 await page.goto(`${origin}/player.html`, { waitUntil: "load" });
 
-// The rungs as each player orders its levels: by bandwidth, lowest first.
-const hlsOrder = [...rungs].sort((a, b) => a.hls_bandwidth - b.hls_bandwidth);
+// The rungs as each player orders its levels, lowest first: hls.js by height, then by
+// AVERAGE-BANDWIDTH (a shot rung's peak may fall below a lower rung's); dash.js by bandwidth.
+const hlsOrder = [...rungs].sort(
+  (a, b) => a.height - b.height || a.hls_average_bandwidth - b.hls_average_bandwidth,
+);
 const dashOrder = [...rungs].sort((a, b) => a.dash_bandwidth - b.dash_bandwidth);
 
 const failures = [];
@@ -163,6 +166,7 @@ async function run(player, order, play) {
       segments_fetched: seen.mine,
       other_rungs_segments: seen.others,
       levels_played: r.levelsPlayed,
+      sizes: r.sizes,
       errors: [...(r.errors || []), 
         ...pageErrors.slice(errorsBefore).map((m) => ({ source: "page", message: m })),
         ...notFound.slice(missingBefore).map((m) => ({ source: "server", message: `404 ${m}` })),

@@ -58,8 +58,9 @@ fn package(clip: &Path, out: &Path, crfs: &str, extra: &[&str]) -> PathBuf {
     stream
 }
 
-/// Plays `stream` with both players and checks the runner's JSON report of it.
-fn play(stream: &Path, segment_durations: &[f64]) {
+/// Plays `stream` with both players and checks the runner's JSON report of it, which it
+/// returns.
+fn play(stream: &Path, segment_durations: &[f64]) -> Value {
     let run = std::process::Command::new("node")
         .arg(browser_dir().join("play.mjs"))
         .arg(stream)
@@ -126,6 +127,7 @@ fn play(stream: &Path, segment_durations: &[f64]) {
         report["versions"]["chromium"],
         rungs.len()
     );
+    report
 }
 
 #[test]
@@ -172,4 +174,64 @@ fn hls_js_and_dash_js_play_every_rung_of_a_shot_based_package() {
         "no rung with a CRF per shot: {rungs:?}"
     );
     play(&stream, &[0.8, 0.8, 1.0, 1.0]);
+}
+
+#[test]
+fn hls_js_and_dash_js_play_every_rung_of_a_free_shot_package() {
+    if let Err(why) = setup() {
+        eprintln!("SKIP browser_playback: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("two_shots.mp4");
+    common::two_shot_clip(&clip);
+    let run = tmp.path().join("run");
+    let stream = package(
+        &clip,
+        &run,
+        "18,24,30,36,42",
+        &[
+            "--shots",
+            "--segment-seconds",
+            "1",
+            "--shot-resolution",
+            "free",
+        ],
+    );
+    // Some rung changes size at the cut: its rendition is avc3, parameter sets in band.
+    let m = common::read_manifest(&run.join("ladder.json"));
+    let rungs = m["ladders"][0]["rungs"].as_array().unwrap();
+    let size = |s: &Value| format!("{}x{}", s["width"], s["height"]);
+    let changing: Vec<&Value> = rungs
+        .iter()
+        .filter(|r| size(&r["shots"][0]) != size(&r["shots"][1]))
+        .collect();
+    assert!(!changing.is_empty(), "no rung changes size: {rungs:?}");
+    let report = play(&stream, &[0.8, 0.8, 1.0, 1.0]);
+    // The players showed each shot at its own size.
+    let pkg: Value =
+        serde_json::from_str(&std::fs::read_to_string(stream.join("package.json")).unwrap())
+            .unwrap();
+    for r in changing {
+        let name = &pkg["renditions"][rungs.iter().position(|x| x == r).unwrap()]["name"];
+        for player in ["hls", "dash"] {
+            let played = report["players"][player]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["rung"] == *name)
+                .expect("a playback of the rung");
+            let sizes: Vec<String> = played["sizes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(
+                sizes,
+                [size(&r["shots"][0]), size(&r["shots"][1])],
+                "{player} {name}"
+            );
+        }
+    }
 }
