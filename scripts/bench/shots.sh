@@ -3,19 +3,19 @@
 #
 # For each title (the shared montage, and the same 12 shots in reverse order, cut losslessly
 # with the FFmpeg CLI at the shot starts of ../shared/clips/SOURCES.md) and each codec:
-#   1. optimize --shots (the grid at --preset, VMAF): the shot ladder (shot rungs, fixed,
-#      mean pooling);
-#   2. ladder --per-title-rungs: the per-title ladder of the same trial encodes, and
-#      ladder --shot-pooling harmonic;
-#   3. package the three ladders (every rung encoded and scored on every frame);
+#   1. optimize --shots (the grid at --preset, VMAF);
+#   2. ladder --per-title-rungs: the per-title ladder of the same trial encodes, and the
+#      shot ladders of --shot-resolution fixed|free and --shot-pooling mean|harmonic;
+#   3. package the five ladders (every rung encoded and scored on every frame);
 #   4. BD-rate (PCHIP) of each shot ladder's renditions against the per-title ladder's, on
 #      the VMAF mean, 5th percentile and harmonic mean, from package.json (video bits only),
 #      and the hulls' BD-rate on the mean (examples/shot_gain: fixed and free).
-# Prints one line per title, codec and pooling; everything stays in a temporary directory.
+# Prints one line per title, codec, shot resolution and pooling; everything stays in a
+# temporary directory.
 #
 #   scripts/bench/shots.sh [CODECS]      # default: x264 x265
 # Environment: PRESET (default veryfast), CLIPS (default ../shared/clips), TITLES (default
-# "montage reversed").
+# "montage reversed"), CACHE (a trial cache directory for optimize, default none).
 source "$(dirname "$0")/common.sh"
 need_jq
 build
@@ -45,7 +45,7 @@ curve() {
 }
 bd() { "$bin" compare "$1" "$2" --json | jq -r '.bd_rate_percent | . * 100 | round / 100'; }
 
-printf '%-9s %-5s %-8s %5s | %8s %8s %8s | %8s %8s | %s\n' title codec pooling shots \
+printf '%-9s %-5s %-5s %-8s %5s | %8s %8s %8s | %8s %8s | %s\n' title codec rungs pooling shots \
   "BD mean" "BD p5" "BD hmean" "hull fix" "hull free" "optimize"
 for codec in $codecs; do
   for title in ${TITLES:-montage reversed}; do
@@ -54,26 +54,28 @@ for codec in $codecs; do
     run=$dir/$title-$codec
     start=$(date +%s)
     "$bin" optimize "$clip" -o "$run" --shots --codec "$codec" --preset "$preset" --no-proxy \
-      --quiet >/dev/null
+      ${CACHE:+--cache "$CACHE"} --quiet >/dev/null
     took=$(($(date +%s) - start))
     "$bin" ladder "$run/ladder.json" -o "$run/per_title/ladder.json" --per-title-rungs >/dev/null
-    "$bin" ladder "$run/ladder.json" -o "$run/harmonic/ladder.json" --shot-pooling harmonic >/dev/null
     "$bin" package "$run/per_title/ladder.json" -o "$run/per_title/stream" --quiet >/dev/null
     hull=$("$gain" "$run/ladder.json" | awk '/fixed:/ {for (i=1;i<=NF;i++) if ($i ~ /%/) f=$i} /free:/ {for (i=1;i<=NF;i++) if ($i ~ /%/) g=$i} END {gsub(",", "", f); gsub(",", "", g); print f, g}')
     for f in mean p5 harmonic_mean; do
       curve "$run/per_title/stream/package.json" $f >"$dir/title_$f.json"
     done
-    for pooling in mean harmonic; do
-      ladder=$run/ladder.json
-      [ "$pooling" = harmonic ] && ladder=$run/harmonic/ladder.json
-      "$bin" package "$ladder" -o "$run/$pooling-stream" --quiet >/dev/null
-      bds=""
-      for f in mean p5 harmonic_mean; do
-        curve "$run/$pooling-stream/package.json" $f >"$dir/shot_$f.json"
-        bds+="$(bd "$dir/title_$f.json" "$dir/shot_$f.json")% "
+    for rungs in fixed free; do
+      for pooling in mean harmonic; do
+        shot=$run/$rungs-$pooling
+        "$bin" ladder "$run/ladder.json" -o "$shot/ladder.json" --shot-resolution "$rungs" \
+          --shot-pooling "$pooling" >/dev/null
+        "$bin" package "$shot/ladder.json" -o "$shot/stream" --quiet >/dev/null
+        bds=""
+        for f in mean p5 harmonic_mean; do
+          curve "$shot/stream/package.json" $f >"$dir/shot_$f.json"
+          bds+="$(bd "$dir/title_$f.json" "$dir/shot_$f.json")% "
+        done
+        printf '%-9s %-5s %-5s %-8s %5s | %8s %8s %8s | %8s %8s | %s s\n' "$title" "$codec" \
+          "$rungs" "$pooling" "$(jq '.shots.shots | length' "$run/ladder.json")" $bds $hull "$took"
       done
-      printf '%-9s %-5s %-8s %5s | %8s %8s %8s | %8s %8s | %s s\n' "$title" "$codec" "$pooling" \
-        "$(jq '.shots.shots | length' "$run/ladder.json")" $bds $hull "$took"
     done
   done
 done

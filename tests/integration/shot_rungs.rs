@@ -114,9 +114,16 @@ fn free_shot_rungs_change_size_at_shot_starts_and_play() {
     let tmp = tempfile::tempdir().unwrap();
     let clip = tmp.path().join("two_shots.mp4");
     common::two_shot_clip(&clip);
-    let out = tmp.path().join("run");
+    check_free_package(&clip, &tmp.path().join("x264"), "x264", "avc1", "avc3");
+    check_free_package(&clip, &tmp.path().join("x265"), "x265", "hvc1", "hev1");
+}
+
+/// A free shot ladder of `codec` in `dir`, packaged: renditions of one size keep the sample
+/// entry `one_size`, those changing size take `changing`.
+fn check_free_package(clip: &Path, dir: &Path, codec: &str, one_size: &str, changing: &str) {
+    let out = dir.join("run");
     common::optimize_small_psnr(
-        &clip,
+        clip,
         &out,
         &[
             "--shots",
@@ -124,6 +131,8 @@ fn free_shot_rungs_change_size_at_shot_starts_and_play() {
             "1",
             "--shot-resolution",
             "free",
+            "--codec",
+            codec,
         ],
     );
     let m = common::read_manifest(&out.join("ladder.json"));
@@ -143,9 +152,9 @@ fn free_shot_rungs_change_size_at_shot_starts_and_play() {
     // Some rung takes 240p for one shot and 120p for the other.
     assert!(
         mixed_sizes.contains(&true),
-        "no rung mixes sizes: {rungs:?}"
+        "{codec}: no rung mixes sizes: {rungs:?}"
     );
-    let stream = tmp.path().join("stream");
+    let stream = dir.join("stream");
     let package = check_package(&out.join("ladder.json"), &stream, rungs);
     let master = std::fs::read_to_string(stream.join("master.m3u8")).unwrap();
     for ((p, r), &mixed) in package["renditions"]
@@ -157,7 +166,7 @@ fn free_shot_rungs_change_size_at_shot_starts_and_play() {
     {
         let name = p["name"].as_str().unwrap();
         let codecs = p["codecs"].as_str().unwrap();
-        let entry = if mixed { "avc3" } else { "avc1" };
+        let entry = if mixed { changing } else { one_size };
         assert!(codecs.starts_with(entry), "{name}: {codecs}");
         let init = std::fs::read(stream.join(name).join("init.mp4")).unwrap();
         assert!(init.windows(4).any(|w| w == entry.as_bytes()), "{name}");
