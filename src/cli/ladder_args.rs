@@ -66,7 +66,8 @@ pub struct LadderArgs {
     /// fixed): each rung takes one trial encode per shot, where every shot sits at one slope
     /// of its own quality-rate hull, so hard shots get the bits that buy the most quality.
     /// fixed: one resolution per rung, each shot its own CRF; free: each shot its own
-    /// resolution too, the rung declaring the largest (such rungs are not packaged yet).
+    /// resolution too, the rung declaring the largest (its rendition changes size at shot
+    /// starts: x264, x265 and VP9).
     #[arg(long, value_name = "MODE", conflicts_with = "per_title_rungs")]
     shot_resolution: Option<pertitle::shots::ladder::ShotResolution>,
     /// What shot rungs maximize at each bitrate: mean (the shots' frame-weighted mean
@@ -74,6 +75,11 @@ pub struct LadderArgs {
     /// hard shots are not starved to lift easy ones).
     #[arg(long, value_name = "POOLING")]
     shot_pooling: Option<pertitle::shots::ladder::ShotPooling>,
+    /// Keep shot rungs as good as per-title encoding in their worst frames: p5 (the default
+    /// of optimize --shots) drops every operating point whose 5th-percentile quality over
+    /// frames is below the per-title hull's at its bitrate; none keeps them all.
+    #[arg(long, value_name = "GUARD")]
+    shot_guard: Option<pertitle::shots::ladder::ShotGuard>,
     /// In a shot-based run, rungs of one setting for the whole title, as without --shots
     /// (from the same trial encodes): the per-title ladder to compare the shot ladder with.
     #[arg(long)]
@@ -195,6 +201,9 @@ impl LadderArgs {
         }
         if let Some(p) = self.shot_pooling {
             c.shot_pooling = p;
+        }
+        if let Some(g) = self.shot_guard {
+            c.shot_guard = g;
         }
         c
     }

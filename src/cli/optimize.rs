@@ -324,6 +324,10 @@ pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
             shot_rungs: args
                 .shots
                 .then_some(pertitle::shots::ladder::ShotResolution::Fixed),
+            shot_guard: match args.shots {
+                true => pertitle::shots::ladder::ShotGuard::P5,
+                false => pertitle::shots::ladder::ShotGuard::None,
+            },
             ..Constraints::default()
         }),
         objective: args.ladder.objective(defaults.objective)?,

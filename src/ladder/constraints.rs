@@ -53,6 +53,14 @@ pub struct Constraints {
         skip_serializing_if = "crate::shots::ladder::ShotPooling::is_mean"
     )]
     pub shot_pooling: crate::shots::ladder::ShotPooling,
+    /// Shot rungs no worse than per-title encoding in their worst frames: `p5` drops the
+    /// operating points whose 5th percentile is below the per-title hull's at their bitrate
+    /// (left out when none).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::shots::ladder::ShotGuard::is_none"
+    )]
+    pub shot_guard: crate::shots::ladder::ShotGuard,
 }
 
 impl Default for Constraints {
@@ -75,6 +83,7 @@ impl Default for Constraints {
             measured_only: false,
             shot_rungs: None,
             shot_pooling: crate::shots::ladder::ShotPooling::Mean,
+            shot_guard: crate::shots::ladder::ShotGuard::None,
         }
     }
 }

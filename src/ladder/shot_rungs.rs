@@ -12,10 +12,11 @@ use super::candidates::{Candidate, Origin, no_allowed_height, nothing_in_range};
 use super::constraints::Constraints;
 #[cfg(test)]
 use super::constraints::ForcedRung;
+use super::hull::upper_hull;
 use crate::error::{Error, Result, Setting};
 use crate::measure::point::{Metric, Point, Rung};
 use crate::shots::detect::ShotList;
-use crate::shots::ladder::{ShotCandidate, ShotResolution, shot_candidates_pooled};
+use crate::shots::ladder::{ShotCandidate, ShotGuard, ShotResolution, shot_candidates_pooled};
 
 /// A shot-based run's title, as shot rungs need it.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +74,10 @@ pub fn candidates(
             *p = allowed[*p];
         }
     }
+    if constraints.shot_guard == ShotGuard::P5 {
+        let floor = PerTitleP5::of(&subset, metric);
+        operating.retain(|c| floor.at(c.kbps).is_none_or(|p5| c.p5 >= p5 - 1e-6));
+    }
     // The cheapest operating point reaching the top-quality target caps the bitrate.
     let cap = constraints.top_quality.and_then(|target| {
         operating
@@ -122,6 +127,48 @@ pub fn candidates(
         operating,
         candidates,
     })
+}
+
+/// The 5th percentile over frames of per-title encoding at each bitrate: along the upper
+/// hull (mean quality over bitrate) of the points, each vertex a whole-title encode,
+/// interpolated linearly in log bitrate between vertices.
+struct PerTitleP5 {
+    /// `(kbps, p5)` of the hull's vertices, by increasing bitrate; empty when a vertex has no
+    /// pooled 5th percentile.
+    vertices: Vec<(f64, f64)>,
+}
+
+impl PerTitleP5 {
+    fn of(points: &[Point], metric: Metric) -> Self {
+        let rq = metric.rate_quality(points);
+        let vertices: Option<Vec<(f64, f64)>> = upper_hull(&rq)
+            .into_iter()
+            .map(|i| {
+                let p = &points[i];
+                Some((p.bitrate_kbps, p.pooling.get(metric.field())?.p5))
+            })
+            .collect();
+        let mut vertices = vertices.unwrap_or_default();
+        vertices.sort_by(|a, b| a.0.total_cmp(&b.0));
+        PerTitleP5 { vertices }
+    }
+
+    /// The per-title 5th percentile at `kbps`; `None` outside the hull's bitrates (per-title
+    /// encoding has nothing there to compare with).
+    fn at(&self, kbps: f64) -> Option<f64> {
+        let first = self.vertices.first()?;
+        let last = self.vertices.last()?;
+        if kbps < first.0 || kbps > last.0 {
+            return None;
+        }
+        let j = self.vertices.partition_point(|v| v.0 <= kbps);
+        if j >= self.vertices.len() {
+            return Some(last.1);
+        }
+        let (a, b) = (self.vertices[j - 1], self.vertices[j]);
+        let t = (kbps.ln() - a.0.ln()) / (b.0.ln() - a.0.ln());
+        Some(a.1 + (b.1 - a.1) * t)
+    }
 }
 
 impl ShotCandidates {

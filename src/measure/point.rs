@@ -188,6 +188,27 @@ pub(crate) fn segment_harmonic_means(
     rounded(series.segment_harmonic_means(frames))
 }
 
+/// Every metric's percentiles at `levels` over each segment, rounded as the manifest keeps
+/// them.
+pub(crate) fn segment_percentiles(
+    series: &FrameSeries,
+    frames: &[u64],
+    levels: &[f64],
+) -> BTreeMap<String, Vec<Vec<f64>>> {
+    series
+        .segment_percentiles(frames, levels)
+        .into_iter()
+        .map(|(k, v)| {
+            let d = digits(k);
+            let v = v
+                .into_iter()
+                .map(|q| q.into_iter().map(|x| round(x, d)).collect())
+                .collect();
+            (k.to_string(), v)
+        })
+        .collect()
+}
+
 fn rounded(values: BTreeMap<&str, Vec<f64>>) -> BTreeMap<String, Vec<f64>> {
     values
         .into_iter()

@@ -3,7 +3,7 @@
 //! run of whole segments).
 
 use crate::error::{Error, Result};
-use crate::measure::point::{segment_harmonic_means, segment_means};
+use crate::measure::point::{segment_harmonic_means, segment_means, segment_percentiles};
 use crate::measure::trial::TrialResult;
 use crate::shots::Shot;
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,74 @@ pub struct ShotFigures {
     /// manifests written before it).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub harmonic_means: BTreeMap<String, Vec<f64>>,
+    /// Every measured metric's percentiles over each shot's frames, at
+    /// [`PERCENTILE_LEVELS`] (minimum, 5th, 10th, 25th, median, 75th, maximum): how a
+    /// combination's worst frames are estimated ([`pooled_percentile`]); absent in manifests
+    /// written before them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub percentiles: BTreeMap<String, Vec<Vec<f64>>>,
+}
+
+/// The levels, percent, of [`ShotFigures::percentiles`].
+pub const PERCENTILE_LEVELS: [f64; 7] = [0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0];
+
+/// The `p`th percentile over the frames of several shots, each given by its percentiles at
+/// [`PERCENTILE_LEVELS`] and its frame count: each shot's frames are taken as spread linearly
+/// between its percentiles, and the pooled distribution is cut at `p` percent of all frames
+/// (to 1e-9 of the quality range). `None` without frames or with a shot's percentiles
+/// missing.
+pub fn pooled_percentile(shots: &[(&[f64], u64)], p: f64) -> Option<f64> {
+    let total: u64 = shots.iter().map(|s| s.1).sum();
+    let levels = PERCENTILE_LEVELS;
+    if total == 0 || shots.iter().any(|(q, _)| q.len() != levels.len()) {
+        return None;
+    }
+    let shots: Vec<&(&[f64], u64)> = shots.iter().filter(|s| s.1 > 0).collect();
+    // The share of a shot's frames at or below `t`.
+    let share = |q: &[f64], t: f64| -> f64 {
+        if t < q[0] {
+            return 0.0;
+        }
+        if t >= q[q.len() - 1] {
+            return 1.0;
+        }
+        let j = q.partition_point(|&x| x <= t) - 1;
+        let (a, b) = (q[j], q[j + 1]);
+        let within = if b > a { (t - a) / (b - a) } else { 1.0 };
+        (levels[j] + (levels[j + 1] - levels[j]) * within) / 100.0
+    };
+    let below = |t: f64| -> f64 {
+        shots
+            .iter()
+            .map(|(q, f)| share(q, t) * *f as f64)
+            .sum::<f64>()
+            / total as f64
+    };
+    let target = p / 100.0;
+    let mut lo = shots
+        .iter()
+        .map(|(q, _)| q[0])
+        .fold(f64::INFINITY, f64::min);
+    let mut hi = shots
+        .iter()
+        .map(|(q, _)| q[q.len() - 1])
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !(lo.is_finite() && hi.is_finite()) {
+        return None;
+    }
+    if below(lo) >= target {
+        return Some(lo);
+    }
+    let tolerance = 1e-9 * (hi - lo).max(1e-12);
+    while hi - lo > tolerance {
+        let mid = 0.5 * (lo + hi);
+        if below(mid) >= target {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(hi)
 }
 
 impl ShotFigures {
@@ -34,6 +102,7 @@ impl ShotFigures {
             sizes_bits,
             means: segment_means(&t.series, &shot_frames),
             harmonic_means: segment_harmonic_means(&t.series, &shot_frames),
+            percentiles: segment_percentiles(&t.series, &shot_frames, &PERCENTILE_LEVELS),
         })
     }
 }
@@ -106,6 +175,59 @@ mod tests {
         let s = shots(&[63, 250, 10]);
         let sums = per_shot_sums(&[63, 83, 83, 84, 10], &[5, 1, 2, 3, 7], &s).unwrap();
         assert_eq!(sums, [5, 6, 7]);
+    }
+
+    /// Against brute force: shots of frames spread evenly between their percentiles pool
+    /// to the percentile of all their frames.
+    #[test]
+    fn pooled_percentile_of_evenly_spread_shots() {
+        use crate::measure::metrics::pool::percentile;
+        // Shots whose frames are evenly spaced from lo to hi: their percentiles lie on a line,
+        // so the linear spread is exact up to the frames' spacing.
+        let shot = |lo: f64, hi: f64, n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64)
+                .collect()
+        };
+        let frames = [
+            shot(20.0, 60.0, 2001),
+            shot(50.0, 90.0, 4001),
+            shot(85.0, 99.0, 1001),
+        ];
+        let quantiles: Vec<Vec<f64>> = frames
+            .iter()
+            .map(|f| {
+                PERCENTILE_LEVELS
+                    .iter()
+                    .map(|&p| percentile(f, p))
+                    .collect()
+            })
+            .collect();
+        let given: Vec<(&[f64], u64)> = quantiles
+            .iter()
+            .zip(&frames)
+            .map(|(q, f)| (q.as_slice(), f.len() as u64))
+            .collect();
+        let mut all: Vec<f64> = frames.concat();
+        all.sort_by(f64::total_cmp);
+        for p in [0.0, 1.0, 5.0, 10.0, 25.0, 50.0, 90.0, 100.0] {
+            let estimate = pooled_percentile(&given, p).unwrap();
+            assert!(
+                (estimate - percentile(&all, p)).abs() < 0.02,
+                "p{p}: {estimate} vs {}",
+                percentile(&all, p)
+            );
+        }
+        // One shot: its own percentiles back.
+        for (k, &p) in PERCENTILE_LEVELS.iter().enumerate() {
+            let one = pooled_percentile(&given[..1], p).unwrap();
+            assert!((one - quantiles[0][k]).abs() < 1e-6, "{p}");
+        }
+        // A shot of one quality throughout.
+        let flat = [40.0; 7];
+        assert_eq!(pooled_percentile(&[(&flat, 10)], 5.0), Some(40.0));
+        assert_eq!(pooled_percentile(&[(&flat[..3], 10)], 5.0), None);
+        assert_eq!(pooled_percentile(&[], 5.0), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::shots::Shot;
 use crate::shots::combine::{
     Combination, CombineOptions, ShotPoint, combined_hull, shot_hulls, weighted_spread,
 };
+use crate::shots::figures::pooled_percentile;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -63,7 +64,9 @@ pub struct ShotCandidate {
     pub quality: f64,
     /// The frame-weighted harmonic mean (libvmaf's), each frame at its shot's quality.
     pub harmonic_mean: f64,
-    /// The 5th percentile over frames, each frame at its shot's quality.
+    /// The 5th percentile over frames, from each shot's percentiles
+    /// ([`pooled_percentile`]), or, for points measured without them, each frame at its
+    /// shot's mean.
     pub p5: f64,
     /// The worst shot's quality.
     pub min: f64,
@@ -123,6 +126,48 @@ impl std::fmt::Display for ShotPooling {
     }
 }
 
+/// Whether a shot rung may be worse in its worst frames than per-title encoding at its
+/// bitrate. The equal-slope allocation takes bits where quality is cheapest to lose, which
+/// can be a hard shot's; the guard keeps the title's worst frames as good as a per-title
+/// encode's of the same bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShotGuard {
+    /// No guard.
+    #[default]
+    None,
+    /// An operating point whose 5th-percentile quality over frames (estimated from each
+    /// shot's percentiles) is below the per-title hull's at its bitrate is not a candidate.
+    P5,
+}
+
+impl FromStr for ShotGuard {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "none" => Ok(ShotGuard::None),
+            "p5" => Ok(ShotGuard::P5),
+            other => Err(format!("{other:?} is not a shot guard (p5 or none)")),
+        }
+    }
+}
+
+impl std::fmt::Display for ShotGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ShotGuard::None => "none",
+            ShotGuard::P5 => "p5",
+        })
+    }
+}
+
+impl ShotGuard {
+    /// Whether there is no guard (left out of ladder.json).
+    pub fn is_none(&self) -> bool {
+        *self == ShotGuard::None
+    }
+}
+
 impl ShotPooling {
     /// Whether it is the default (left out of ladder.json).
     pub fn is_mean(&self) -> bool {
@@ -156,6 +201,11 @@ pub fn shot_candidates_pooled(
     let mut raw: Vec<Vec<f64>> = vec![Vec::with_capacity(points.len()); shots.len()];
     // harmonic[s][i]: shot s's harmonic mean at point i, with harmonic pooling.
     let mut harmonic: Vec<Vec<f64>> = vec![Vec::with_capacity(points.len()); shots.len()];
+    // percentiles[i]: every shot's percentiles at point i, when measured.
+    let percentiles: Vec<Option<&Vec<Vec<f64>>>> = points
+        .iter()
+        .map(|p| p.shots.as_ref().and_then(|f| f.percentiles.get(key)))
+        .collect();
     for (i, p) in points.iter().enumerate() {
         let figures = p.shots.as_ref().ok_or_else(|| {
             bad(format!(
@@ -256,6 +306,16 @@ pub fn shot_candidates_pooled(
                     }
                 }
             };
+            // The worst frames from each shot's own percentiles, when measured (else each
+            // frame at its shot's mean).
+            let spread: Option<Vec<(&[f64], u64)>> = chosen
+                .iter()
+                .enumerate()
+                .map(|(s, &i)| Some((percentiles[i]?.get(s)?.as_slice(), shots[s].frames)))
+                .collect();
+            let p5 = spread
+                .and_then(|spread| pooled_percentile(&spread, 5.0))
+                .unwrap_or(c.p5);
             let (width, height) = chosen
                 .iter()
                 .map(|&i| (points[i].width, points[i].height))
@@ -267,7 +327,7 @@ pub fn shot_candidates_pooled(
                 kbps: c.kbps,
                 quality: c.quality,
                 harmonic_mean: c.harmonic_mean,
-                p5: c.p5,
+                p5,
                 min: c.min,
                 slope: c.slope,
                 points: chosen,

@@ -5,17 +5,19 @@
 //! Every segment lies inside one shot, and a shot's final encode is its trial encode bit for
 //! bit (each shot has its own encoder, see [`crate::encode::encoder::ShotRates`]), so the
 //! rung's segment sizes and per-segment means are the chosen trial encodes' own: measured,
-//! not estimated. Its bitrate, peak and mean qualities follow exactly from them. The harmonic
-//! mean, minimum and 5th percentile are pooled over segments (each frame at its segment's
-//! mean): the trial points keep no per-frame scores per shot; `pertitle package --score`
-//! measures them on the final encode.
+//! not estimated. Its bitrate, peak and mean qualities follow exactly from them, and so do
+//! its harmonic mean and minimum from the points' per-shot harmonic means and percentiles;
+//! its 5th percentile is estimated from the shots' percentiles
+//! ([`pooled_percentile`]). Points measured before those figures pool over segments instead
+//! (each frame at its segment's mean). `pertitle package` measures them all on the final
+//! encode.
 
 use crate::error::{Error, Result};
 use crate::measure::metrics::pool::Pooled;
 use crate::measure::point::{Point, Rung, digits, round};
 use crate::shots::Shot;
 use crate::shots::combine::weighted_spread;
-use crate::shots::figures::segment_shots;
+use crate::shots::figures::{pooled_percentile, segment_shots};
 use crate::shots::ladder::ShotCandidate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -96,6 +98,7 @@ impl Rung {
             }
         }
         let frames: u64 = segment_frames.iter().sum();
+        let chosen_points: Vec<&Point> = (0..shots.len()).map(chosen).collect::<Result<_>>()?;
         let pooling: BTreeMap<String, Pooled> = segment_means
             .iter()
             .map(|(key, means)| {
@@ -107,6 +110,8 @@ impl Rung {
                 let mean =
                     weighted.iter().map(|&(q, f)| q * f as f64).sum::<f64>() / frames.max(1) as f64;
                 let (harmonic_mean, p5, min) = weighted_spread(&weighted);
+                let (harmonic_mean, p5, min) =
+                    per_shot_spread(&chosen_points, shots, key).unwrap_or((harmonic_mean, p5, min));
                 let d = digits(key);
                 let pooled = Pooled {
                     mean: round(mean, d),
@@ -172,6 +177,31 @@ impl Rung {
     pub fn is_shot_rung(&self) -> bool {
         !self.shots.is_empty()
     }
+}
+
+/// The harmonic mean (exact, from each shot's), 5th percentile (from each shot's
+/// percentiles) and minimum (the lowest shot minimum) over the frames of `shots`, shot `s`
+/// taking `chosen[s]`, on metric `key`; `None` when a point lacks those figures.
+fn per_shot_spread(chosen: &[&Point], shots: &[Shot], key: &str) -> Option<(f64, f64, f64)> {
+    let mut inverse = 0.0;
+    let mut spread = Vec::with_capacity(shots.len());
+    for (s, (p, shot)) in chosen.iter().zip(shots).enumerate() {
+        let figures = p.shots.as_ref()?;
+        let harmonic = *figures.harmonic_means.get(key)?.get(s)?;
+        inverse += shot.frames as f64 / (harmonic + 1.0);
+        spread.push((
+            figures.percentiles.get(key)?.get(s)?.as_slice(),
+            shot.frames,
+        ));
+    }
+    let frames: u64 = shots.iter().map(|s| s.frames).sum();
+    let p5 = pooled_percentile(&spread, 5.0)?;
+    let min = spread
+        .iter()
+        .filter(|(_, f)| *f > 0)
+        .map(|(q, _)| q[0])
+        .fold(f64::INFINITY, f64::min);
+    (frames > 0).then(|| (frames as f64 / inverse - 1.0, p5, min))
 }
 
 #[cfg(test)]

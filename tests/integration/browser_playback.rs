@@ -162,7 +162,7 @@ fn hls_js_and_dash_js_play_every_rung_of_a_shot_based_package() {
         &clip,
         &run,
         "18,24,30,36,42",
-        &["--shots", "--segment-seconds", "1"],
+        &["--shots", "--segment-seconds", "1", "--shot-guard", "none"],
     );
     // Shot rungs, some with a CRF per shot: renditions joined from per-shot encodes.
     let m = common::read_manifest(&run.join("ladder.json"));
@@ -192,6 +192,8 @@ fn hls_js_and_dash_js_play_every_rung_of_a_free_shot_package() {
         "18,24,30,36,42",
         &[
             "--shots",
+            "--shot-guard",
+            "none",
             "--segment-seconds",
             "1",
             "--shot-resolution",

@@ -44,7 +44,11 @@ fn shot_rungs_are_their_shots_trial_encodes_joined_and_play() {
     let clip = tmp.path().join("two_shots.mp4");
     common::two_shot_clip(&clip);
     let out = tmp.path().join("run");
-    common::optimize_small_psnr(&clip, &out, &["--shots", "--segment-seconds", "1"]);
+    common::optimize_small_psnr(
+        &clip,
+        &out,
+        &["--shots", "--segment-seconds", "1", "--shot-guard", "none"],
+    );
     let m = common::read_manifest(&out.join("ladder.json"));
     assert_eq!(m["settings"]["constraints"]["shot_rungs"], "fixed");
     let ladder = &m["ladders"][0];
@@ -127,6 +131,8 @@ fn check_free_package(clip: &Path, dir: &Path, codec: &str, one_size: &str, chan
         &out,
         &[
             "--shots",
+            "--shot-guard",
+            "none",
             "--segment-seconds",
             "1",
             "--shot-resolution",
@@ -299,12 +305,15 @@ fn one_shot_gives_the_per_title_ladder() {
             .collect()
     };
     let shot = key(&out.join("ladder.json"));
+    let m = common::read_manifest(&out.join("ladder.json"));
+    assert_eq!(m["shots"]["shots"].as_array().unwrap().len(), 1);
+    // The worst-frames guard is on by default (and keeps every per-title operating point).
+    assert_eq!(m["settings"]["constraints"]["shot_guard"], "p5");
+    let percentiles = &m["ladders"][0]["points"][0]["shots"]["percentiles"]["psnr_y"][0];
     assert_eq!(
-        common::read_manifest(&out.join("ladder.json"))["shots"]["shots"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
+        percentiles.as_array().map(Vec::len),
+        Some(7),
+        "{percentiles}"
     );
     assert!(!shot.is_empty());
     assert_eq!(shot, key(&per_title));

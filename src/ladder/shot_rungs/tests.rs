@@ -2,6 +2,7 @@ use super::*;
 use crate::shots::Shot;
 use crate::shots::detect::{DetectOptions, ShotList};
 use crate::shots::figures::ShotFigures;
+use crate::shots::ladder::ShotGuard;
 use crate::source::frame_rate::FrameRate;
 use std::collections::BTreeMap;
 
@@ -18,12 +19,26 @@ fn point(height: u32, crf: f64, bits: [u64; 2], vmaf: [f64; 2]) -> Point {
         psnr_yuv: 40.0,
         ssim_y: 0.9,
         vmaf: Some((vmaf[0] + vmaf[1]) / 2.0),
-        pooling: BTreeMap::new(),
+        // Over its 100 frames: p5 and minimum are the worse shot's quality.
+        pooling: BTreeMap::from([(
+            "vmaf".to_string(),
+            crate::measure::metrics::pool::Pooled {
+                mean: (vmaf[0] + vmaf[1]) / 2.0,
+                harmonic_mean: 2.0 / (1.0 / (vmaf[0] + 1.0) + 1.0 / (vmaf[1] + 1.0)) - 1.0,
+                min: vmaf[0].min(vmaf[1]),
+                min_frame: None,
+                p5: vmaf[0].min(vmaf[1]),
+            },
+        )]),
         segment_sizes_bits: bits.to_vec(),
         segment_means: means.clone(),
         shots: Some(ShotFigures {
             sizes_bits: bits.to_vec(),
             harmonic_means: means.clone(),
+            percentiles: BTreeMap::from([(
+                "vmaf".to_string(),
+                vmaf.iter().map(|&q| vec![q; 7]).collect(),
+            )]),
             means,
         }),
         on_hull: false,
@@ -156,4 +171,55 @@ fn forced_rungs_and_empty_ranges_are_refused() {
         ..Constraints::default()
     };
     assert!(run(&none, ShotResolution::Fixed).is_err());
+}
+
+/// The p5 guard keeps exactly the operating points whose worst frames are no worse than the
+/// per-title hull's at their bitrate (interpolated in log bitrate between its vertices), and
+/// any outside the per-title bitrates.
+#[test]
+fn the_p5_guard_drops_operating_points_worse_than_per_title_in_their_worst_frames() {
+    for mode in [ShotResolution::Fixed, ShotResolution::Free] {
+        let open = run(&Constraints::default(), mode).unwrap();
+        let guarded = Constraints {
+            shot_guard: ShotGuard::P5,
+            ..Constraints::default()
+        };
+        let kept = run(&guarded, mode).unwrap();
+        // The per-title hull, by brute force: a point is on it when no pair of others lies
+        // above it.
+        let pts = points();
+        let at = |p: &Point| (p.bitrate_kbps, p.vmaf.unwrap(), p.pooling["vmaf"].p5);
+        let mut hull: Vec<(f64, f64, f64)> = pts
+            .iter()
+            .map(at)
+            .filter(|&(r, q, _)| {
+                !pts.iter().map(at).any(|(r2, q2, _)| r2 <= r && q2 > q)
+                    && !pts.iter().map(at).any(|(ra, qa, _)| {
+                        pts.iter().map(at).any(|(rb, qb, _)| {
+                            ra < r && r < rb && qa + (qb - qa) * (r - ra) / (rb - ra) > q + 1e-9
+                        })
+                    })
+            })
+            .collect();
+        hull.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let floor = |kbps: f64| -> Option<f64> {
+            let j = hull.iter().position(|v| v.0 >= kbps)?;
+            if j == 0 {
+                return (kbps == hull[0].0).then_some(hull[0].2);
+            }
+            let (a, b) = (hull[j - 1], hull[j]);
+            Some(a.2 + (b.2 - a.2) * (kbps.ln() - a.0.ln()) / (b.0.ln() - a.0.ln()))
+        };
+        let passes = |c: &ShotCandidate| floor(c.kbps).is_none_or(|f| c.p5 >= f - 1e-6);
+        let expected: Vec<&ShotCandidate> = open.operating.iter().filter(|c| passes(c)).collect();
+        assert!(
+            expected.len() < open.operating.len(),
+            "{mode}: the guard has nothing to drop"
+        );
+        assert_eq!(
+            kept.operating.iter().collect::<Vec<_>>(),
+            expected,
+            "{mode}"
+        );
+    }
 }

@@ -241,6 +241,28 @@ impl FrameSeries {
         })
     }
 
+    /// Every measured metric's percentiles at `levels` (percent; linear between the closest
+    /// ranks, as frames are pooled) over each segment, by name, as
+    /// [`segment_means`](Self::segment_means) (empty for a segment with no value).
+    pub fn segment_percentiles(
+        &self,
+        segment_frames: &[u64],
+        levels: &[f64],
+    ) -> std::collections::BTreeMap<&str, Vec<Vec<f64>>> {
+        self.per_segment_with(
+            segment_frames,
+            |seg| {
+                let mut sorted = seg.to_vec();
+                sorted.sort_by(f64::total_cmp);
+                levels
+                    .iter()
+                    .map(|&p| pool::percentile(&sorted, p))
+                    .collect()
+            },
+            Vec::new,
+        )
+    }
+
     /// `stat` of every measured metric's values over each segment (NaN for a segment with
     /// no value).
     fn per_segment(
@@ -248,6 +270,17 @@ impl FrameSeries {
         segment_frames: &[u64],
         stat: impl Fn(&[f64]) -> f64,
     ) -> std::collections::BTreeMap<&str, Vec<f64>> {
+        self.per_segment_with(segment_frames, stat, || f64::NAN)
+    }
+
+    /// `stat` of every measured metric's values over each segment (`empty()` for a segment
+    /// with no value).
+    fn per_segment_with<T>(
+        &self,
+        segment_frames: &[u64],
+        stat: impl Fn(&[f64]) -> T,
+        empty: impl Fn() -> T,
+    ) -> std::collections::BTreeMap<&str, Vec<T>> {
         self.columns()
             .into_iter()
             .filter(|(_, v)| !v.is_empty())
@@ -267,7 +300,7 @@ impl FrameSeries {
                         let lo = first.div_ceil(every).min(v.len());
                         let hi = end.div_ceil(every).min(v.len());
                         let seg = &v[lo..hi];
-                        if seg.is_empty() { f64::NAN } else { stat(seg) }
+                        if seg.is_empty() { empty() } else { stat(seg) }
                     })
                     .collect();
                 (name, means)

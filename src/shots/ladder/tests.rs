@@ -22,6 +22,10 @@ fn point(height: u32, crf: f64, bits: &[u64], vmaf: &[f64]) -> Point {
             means: BTreeMap::from([("vmaf".to_string(), vmaf.to_vec())]),
             // Each shot's frames at one quality: the harmonic mean is the mean.
             harmonic_means: BTreeMap::from([("vmaf".to_string(), vmaf.to_vec())]),
+            percentiles: BTreeMap::from([(
+                "vmaf".to_string(),
+                vmaf.iter().map(|&q| vec![q; 7]).collect(),
+            )]),
         }),
         on_hull: false,
         codecs: String::new(),
