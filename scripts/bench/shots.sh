@@ -5,12 +5,13 @@
 # with the FFmpeg CLI at the shot starts of ../shared/clips/SOURCES.md) and each codec:
 #   1. optimize --shots (the grid at --preset, VMAF);
 #   2. ladder --per-title-rungs: the per-title ladder of the same trial encodes, and the
-#      shot ladders of --shot-resolution fixed|free and --shot-pooling mean|harmonic;
-#   3. package the five ladders (every rung encoded and scored on every frame);
+#      shot ladders of --shot-resolution fixed|free, --shot-pooling mean|harmonic and
+#      --shot-guard none|p5;
+#   3. package the nine ladders (every rung encoded and scored on every frame);
 #   4. BD-rate (PCHIP) of each shot ladder's renditions against the per-title ladder's, on
 #      the VMAF mean, 5th percentile and harmonic mean, from package.json (video bits only),
 #      and the hulls' BD-rate on the mean (examples/shot_gain: fixed and free).
-# Prints one line per title, codec, shot resolution and pooling; everything stays in a
+# Prints one line per title, codec, shot resolution, pooling and guard; everything stays in a
 # temporary directory.
 #
 #   scripts/bench/shots.sh [CODECS]      # default: x264 x265
@@ -45,7 +46,7 @@ curve() {
 }
 bd() { "$bin" compare "$1" "$2" --json | jq -r '.bd_rate_percent | . * 100 | round / 100'; }
 
-printf '%-9s %-5s %-5s %-8s %5s | %8s %8s %8s | %8s %8s | %s\n' title codec rungs pooling shots \
+printf '%-9s %-5s %-5s %-8s %-5s %5s | %8s %8s %8s | %8s %8s | %s\n' title codec rungs pooling guard shots \
   "BD mean" "BD p5" "BD hmean" "hull fix" "hull free" "optimize"
 for codec in $codecs; do
   for title in ${TITLES:-montage reversed}; do
@@ -64,17 +65,20 @@ for codec in $codecs; do
     done
     for rungs in fixed free; do
       for pooling in mean harmonic; do
-        shot=$run/$rungs-$pooling
-        "$bin" ladder "$run/ladder.json" -o "$shot/ladder.json" --shot-resolution "$rungs" \
-          --shot-pooling "$pooling" >/dev/null
-        "$bin" package "$shot/ladder.json" -o "$shot/stream" --quiet >/dev/null
-        bds=""
-        for f in mean p5 harmonic_mean; do
-          curve "$shot/stream/package.json" $f >"$dir/shot_$f.json"
-          bds+="$(bd "$dir/title_$f.json" "$dir/shot_$f.json")% "
+        for guard in none p5; do
+          shot=$run/$rungs-$pooling-$guard
+          "$bin" ladder "$run/ladder.json" -o "$shot/ladder.json" --shot-resolution "$rungs" \
+            --shot-pooling "$pooling" --shot-guard "$guard" >/dev/null
+          "$bin" package "$shot/ladder.json" -o "$shot/stream" --quiet >/dev/null
+          bds=""
+          for f in mean p5 harmonic_mean; do
+            curve "$shot/stream/package.json" $f >"$dir/shot_$f.json"
+            bds+="$(bd "$dir/title_$f.json" "$dir/shot_$f.json")% "
+          done
+          printf '%-9s %-5s %-5s %-8s %-5s %5s | %8s %8s %8s | %8s %8s | %s s\n' "$title" \
+            "$codec" "$rungs" "$pooling" "$guard" "$(jq '.shots.shots | length' "$run/ladder.json")" \
+            $bds $hull "$took"
         done
-        printf '%-9s %-5s %-5s %-8s %5s | %8s %8s %8s | %8s %8s | %s s\n' "$title" "$codec" \
-          "$rungs" "$pooling" "$(jq '.shots.shots | length' "$run/ladder.json")" $bds $hull "$took"
       done
     done
   done
