@@ -483,6 +483,8 @@ pub enum Setting {
     ForcedRungs,
     /// Rungs chosen among measured points only (no interpolated rung).
     MeasuredOnly,
+    /// The shot rungs' guard on their worst frames.
+    ShotGuard,
     /// A bitrate an encode aims at.
     TargetBitrate,
     /// The time of the frame to picture.
@@ -539,6 +541,7 @@ impl Setting {
             Setting::MinBottomQuality => "least bottom-rung quality",
             Setting::ForcedRungs => "forced rungs",
             Setting::MeasuredOnly => "measured points only",
+            Setting::ShotGuard => "shot guard",
             Setting::TargetBitrate => "target bitrate",
             Setting::FrameTime => "frame time",
             Setting::Metrics => "metrics",

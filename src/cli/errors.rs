@@ -42,6 +42,7 @@ fn flag(setting: Setting) -> &'static str {
         Setting::MinBottomQuality => "--min-bottom-quality",
         Setting::ForcedRungs => "--force-rung",
         Setting::MeasuredOnly => "--measured-only",
+        Setting::ShotGuard => "--shot-guard",
         Setting::TargetBitrate => "target bitrate",
         Setting::FrameTime if command == "report" => "--frames-at",
         Setting::FrameTime => "--at",

@@ -178,6 +178,9 @@ pub struct Encoder {
     in_band: bool,
     /// The bytes of parameter sets put in band before the last packet received.
     in_band_bytes: usize,
+    /// A stream that changes size from shot to shot: its largest size, whose headers (in
+    /// `headers`) the stream declares.
+    largest: Option<Resolution>,
     /// Stream headers carried by the first packet (libaom's sequence header).
     packet_extradata: Option<Vec<u8>>,
     /// The first packet's bytes (a keyframe: AV1's sequence header, VP9's profile).
@@ -231,6 +234,23 @@ impl Encoder {
             true,
         )?;
         encoder.in_band = shots.changes_size() && matches!(codec, Codec::X264 | Codec::X265);
+        if shots.changes_size() {
+            // The headers of the largest size, which the stream declares (its sample entry and
+            // CODECS), from an encoder opened at that size for them alone.
+            let largest = shots.largest(size);
+            if !encoder.headers.iter().any(|h| h.size == largest) {
+                let opening = Opening {
+                    size: largest,
+                    ..encoder.opening
+                };
+                check_size(codec, largest, &encoder.label)?;
+                let (inner, _) = open_inner(&opening, settings, &encoder.label)?;
+                let headers = SizeHeaders::of(codec, largest, context_extradata(&inner));
+                close(inner);
+                encoder.headers.push(headers);
+            }
+            encoder.largest = Some(largest);
+        }
         if shots.rates().iter().any(|r| *r != first) {
             let (lo, hi) = shots
                 .rates()
@@ -287,13 +307,7 @@ impl Encoder {
         if pass == Pass::First {
             label.push_str(" (first pass)");
         }
-        let floor = min_side(codec);
-        if size.width < floor || size.height < floor {
-            return Err(Error::Encoder {
-                what: label,
-                problem: format!("{codec} encodes frames of at least {floor} pixels a side"),
-            });
-        }
+        check_size(codec, size, &label)?;
         if pass == Pass::First && !rate_control.needs_first_pass() {
             return Err(Error::Internal(format!(
                 "{label}: a first pass of a one-pass encode"
@@ -321,6 +335,7 @@ impl Encoder {
             headers,
             in_band: false,
             in_band_bytes: 0,
+            largest: None,
             packet_extradata: None,
             first_packet: None,
             label,
@@ -370,8 +385,7 @@ impl Encoder {
     pub fn codecs(&self) -> Option<String> {
         let first = self.first_packet.as_deref()?;
         let codec = self.settings.codec;
-        let changes_size = self.shots.as_ref().is_some_and(|(s, _)| s.changes_size());
-        if !changes_size {
+        let Some((size, headers)) = self.stream_headers() else {
             return crate::encode::codecs_string::of_stream(
                 codec,
                 &self.extradata(),
@@ -379,16 +393,12 @@ impl Encoder {
                 self.opening.size,
                 self.opening.rate,
             );
-        }
-        let largest = self
-            .headers
-            .iter()
-            .max_by_key(|h| (h.size.pixels(), h.size.width))?;
+        };
         let named = crate::encode::codecs_string::of_stream(
             codec,
-            &largest.full,
+            headers,
             first,
-            largest.size,
+            size,
             self.opening.rate,
         )?;
         let entry = codec.sample_entry_changing_size()?;
@@ -396,6 +406,15 @@ impl Encoder {
             Some((_, rest)) => format!("{entry}.{rest}"),
             None => named,
         })
+    }
+
+    /// For a stream that changes size from shot to shot: its largest size and that size's
+    /// stream headers, which its sample entry should declare (the first shot's may be of a
+    /// lower level). `None` for any other stream.
+    pub fn stream_headers(&self) -> Option<(Resolution, &[u8])> {
+        let largest = self.largest?;
+        let h = self.headers.iter().find(|h| h.size == largest)?;
+        Some((h.size, h.full.as_slice()))
     }
 
     /// The bytes of parameter sets put in band at the front of the last packet
@@ -465,10 +484,15 @@ impl Encoder {
         joined.extend_from_slice(&headers);
         joined.extend_from_slice(data);
         let mut with_headers = Packet::copy(&joined);
-        with_headers.set_pts(packet.pts());
-        with_headers.set_dts(packet.dts());
-        with_headers.set_duration(packet.duration());
-        with_headers.set_flags(packet.flags());
+        // SAFETY: both packets are valid; av_packet_copy_props copies the timestamps, flags,
+        // duration and side data (the encoder's quality statistics) and nothing else.
+        let ret = unsafe {
+            use ffmpeg_next::packet::{Mut, Ref};
+            ffmpeg_next::ffi::av_packet_copy_props(with_headers.as_mut_ptr(), packet.as_ptr())
+        };
+        if ret < 0 {
+            return Err(Error::ffmpeg(&self.label, ffmpeg_next::Error::from(ret)));
+        }
         Ok(Some((with_headers, headers.len())))
     }
 
@@ -494,6 +518,7 @@ impl Encoder {
         }
         // The old encoder's threads end with it: count their time first.
         self.closed_threads_cpu += threads_cpu(&self.threads);
+        check_size(self.settings.codec, self.opening.size, &self.label)?;
         let (inner, threads) = open_inner(&self.opening, &self.settings, &self.label)?;
         let opened = SizeHeaders::of(
             self.settings.codec,
@@ -532,6 +557,18 @@ impl Encoder {
                 .map(|s| s.data().to_vec());
         }
     }
+}
+
+/// Fail unless `codec` encodes frames of `size` (the encode `label`).
+fn check_size(codec: Codec, size: Resolution, label: &str) -> Result<()> {
+    let floor = min_side(codec);
+    if size.width < floor || size.height < floor {
+        return Err(Error::Encoder {
+            what: label.to_string(),
+            problem: format!("{codec} encodes frames of at least {floor} pixels a side ({size})"),
+        });
+    }
+    Ok(())
 }
 
 /// The stream headers an encoder wrote at one size.

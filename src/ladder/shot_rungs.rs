@@ -16,6 +16,7 @@ use super::hull::upper_hull;
 use crate::error::{Error, Result, Setting};
 use crate::measure::point::{Metric, Point, Rung};
 use crate::shots::detect::ShotList;
+use crate::shots::figures::pooled_percentile;
 use crate::shots::ladder::{ShotCandidate, ShotGuard, ShotResolution, shot_candidates_pooled};
 
 /// A shot-based run's title, as shot rungs need it.
@@ -75,8 +76,14 @@ pub fn candidates(
         }
     }
     if constraints.shot_guard == ShotGuard::P5 {
-        let floor = PerTitleP5::of(&subset, metric);
+        let floor = PerTitleP5::of(&subset, metric, &title.list.shots);
         operating.retain(|c| floor.at(c.kbps).is_none_or(|p5| c.p5 >= p5 - 1e-6));
+        if operating.is_empty() {
+            return Err(Error::setting(
+                Setting::ShotGuard,
+                "every shot-ladder operating point is worse than per-title encoding in its worst frames (--shot-guard none keeps them)",
+            ));
+        }
     }
     // The cheapest operating point reaching the top-quality target caps the bitrate.
     let cap = constraints.top_quality.and_then(|target| {
@@ -131,21 +138,36 @@ pub fn candidates(
 
 /// The 5th percentile over frames of per-title encoding at each bitrate: along the upper
 /// hull (mean quality over bitrate) of the points, each vertex a whole-title encode,
-/// interpolated linearly in log bitrate between vertices.
+/// interpolated linearly in log bitrate between vertices. Each vertex's 5th percentile is
+/// estimated as a shot candidate's is, from its shots' percentiles, so that a candidate taking
+/// one encode for every shot meets its own vertex exactly; a vertex without them takes its
+/// pooled 5th percentile.
 struct PerTitleP5 {
-    /// `(kbps, p5)` of the hull's vertices, by increasing bitrate; empty when a vertex has no
-    /// pooled 5th percentile.
+    /// `(kbps, p5)` of the hull's vertices, by increasing bitrate; empty when a vertex has
+    /// neither.
     vertices: Vec<(f64, f64)>,
 }
 
 impl PerTitleP5 {
-    fn of(points: &[Point], metric: Metric) -> Self {
+    fn of(points: &[Point], metric: Metric, shots: &[crate::shots::Shot]) -> Self {
+        let key = metric.field();
         let rq = metric.rate_quality(points);
         let vertices: Option<Vec<(f64, f64)>> = upper_hull(&rq)
             .into_iter()
             .map(|i| {
                 let p = &points[i];
-                Some((p.bitrate_kbps, p.pooling.get(metric.field())?.p5))
+                let estimated = p.shots.as_ref().and_then(|f| {
+                    let spread: Option<Vec<(&[f64], u64)>> = shots
+                        .iter()
+                        .enumerate()
+                        .map(|(s, shot)| {
+                            Some((f.percentiles.get(key)?.get(s)?.as_slice(), shot.frames))
+                        })
+                        .collect();
+                    pooled_percentile(&spread?, 5.0)
+                });
+                let p5 = estimated.or_else(|| Some(p.pooling.get(key)?.p5))?;
+                Some((p.bitrate_kbps, p5))
             })
             .collect();
         let mut vertices = vertices.unwrap_or_default();
@@ -158,7 +180,7 @@ impl PerTitleP5 {
     fn at(&self, kbps: f64) -> Option<f64> {
         let first = self.vertices.first()?;
         let last = self.vertices.last()?;
-        if kbps < first.0 || kbps > last.0 {
+        if !(kbps >= first.0 && kbps <= last.0) {
             return None;
         }
         let j = self.vertices.partition_point(|v| v.0 <= kbps);

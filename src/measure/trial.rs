@@ -4,7 +4,7 @@
 use crate::encode::cputime::thread_cpu_time;
 use crate::encode::encoder::{Encoder, EncoderSettings, RateControl, ShotRates};
 use crate::encode::segment::{SegmentBits, Segmenter};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::measure::devices::DevicePlan;
 use crate::measure::metrics::FrameSeries;
 use crate::measure::metrics::vmaf::VmafSettings;
@@ -90,6 +90,12 @@ impl Trial {
         devices: &DevicePlan,
         shots: Option<&ShotRates>,
     ) -> Result<Self> {
+        if shots.is_some_and(ShotRates::changes_size) {
+            return Err(Error::Internal(format!(
+                "a trial encode at {} whose shots change size",
+                spec.resolution
+            )));
+        }
         let encoder = match shots {
             Some(s) => Encoder::open_per_shot(spec.resolution, rate, s, settings)?,
             None => Encoder::open(spec.resolution, rate, spec.rate, settings)?,

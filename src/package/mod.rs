@@ -382,8 +382,8 @@ impl<'a> Plan<'a> {
                 options.score
                     && (settings[l].preset != manifest.ladders[l].preset
                         || !same_rate
-                        // A shot rung's spread (harmonic mean, minimum, 5th percentile) is
-                        // pooled over segments in ladder.json: scored, it is over frames.
+                        // A shot rung's 5th percentile is estimated in ladder.json (from
+                        // its shots' percentiles): scored, it is over frames.
                         || r.is_shot_rung()
                         || !score::reuses_trial(r, segments))
             })

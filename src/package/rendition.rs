@@ -159,8 +159,8 @@ impl Rendition {
                 .add_stream(ffmpeg_next::encoder::find_by_name(settings.codec.encoder()))
                 .map_err(muxer_error)?;
             stream.set_parameters(encoder.parameters());
-            let changes_size = spec.shots.as_ref().is_some_and(ShotRates::changes_size);
-            set_sample_entry(&mut stream, settings.codec, changes_size, spec.resolution);
+            set_sample_entry(&mut stream, settings.codec, encoder.stream_headers())
+                .map_err(muxer_error)?;
             stream.set_time_base(encoder_time_base);
             stream.set_avg_frame_rate(Rational::new(rate.num as i32, rate.den as i32));
         }
@@ -319,32 +319,48 @@ impl FrameSink for Rendition {
 
 /// Make the MP4 muxer write the codec's sample entry: `hvc1` for HEVC (parameter sets only
 /// in the sample entry, as Apple's HLS requires; the muxer's default is `hev1`); the other
-/// codecs have one sample entry each, which the muxer picks itself. A stream that
-/// `changes_size` from shot to shot takes the in-band entry (`avc3`, `hev1`) and declares
-/// its largest size, `largest`.
+/// codecs have one sample entry each, which the muxer picks itself. A stream that changes
+/// size from shot to shot (`changing`: its largest size and that size's headers) takes the
+/// in-band entry (`avc3`, `hev1`) and declares its largest size and headers.
 fn set_sample_entry(
     stream: &mut format::stream::StreamMut,
     codec: crate::encode::codec::Codec,
-    changes_size: bool,
-    largest: Resolution,
-) {
-    let entry = match changes_size {
-        true => codec.sample_entry_changing_size(),
-        false => (codec == crate::encode::codec::Codec::X265).then(|| codec.sample_entry()),
+    changing: Option<(Resolution, &[u8])>,
+) -> std::result::Result<(), ffmpeg_next::Error> {
+    let entry = match changing {
+        Some(_) => codec.sample_entry_changing_size(),
+        None => (codec == crate::encode::codec::Codec::X265).then(|| codec.sample_entry()),
     };
     // SAFETY: the stream belongs to the muxer being set up and its codec parameters
-    // exist; codec_tag, width and height are plain fields the muxer reads when it writes
-    // the header.
+    // exist; codec_tag, width, height and extradata are plain fields the muxer reads when it
+    // writes the header. The old extradata is freed and the new one allocated by libavutil,
+    // padded as libavcodec requires, so the parameters own it as before.
     unsafe {
         let par = (*stream.as_mut_ptr()).codecpar;
         if let Some(entry) = entry.map(str::as_bytes) {
             (*par).codec_tag = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
         }
-        if changes_size {
+        if let Some((largest, headers)) = changing {
             (*par).width = largest.width as i32;
             (*par).height = largest.height as i32;
+            if !headers.is_empty() {
+                let padding = ffmpeg_next::ffi::AV_INPUT_BUFFER_PADDING_SIZE as usize;
+                let buffer = ffmpeg_next::ffi::av_mallocz(headers.len() + padding) as *mut u8;
+                if buffer.is_null() {
+                    return Err(ffmpeg_next::Error::Other {
+                        errno: libc::ENOMEM,
+                    });
+                }
+                std::ptr::copy_nonoverlapping(headers.as_ptr(), buffer, headers.len());
+                ffmpeg_next::ffi::av_freep(
+                    &mut (*par).extradata as *mut *mut u8 as *mut std::ffi::c_void,
+                );
+                (*par).extradata = buffer;
+                (*par).extradata_size = headers.len() as i32;
+            }
         }
     }
+    Ok(())
 }
 
 /// An output context for libavformat's `hls` muxer. The muxer opens every file it writes

@@ -23,9 +23,9 @@ pub struct ShotFigures {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub harmonic_means: BTreeMap<String, Vec<f64>>,
     /// Every measured metric's percentiles over each shot's frames, at
-    /// [`PERCENTILE_LEVELS`] (minimum, 5th, 10th, 25th, median, 75th, maximum): how a
-    /// combination's worst frames are estimated ([`pooled_percentile`]); absent in manifests
-    /// written before them.
+    /// [`PERCENTILE_LEVELS`] (minimum, 5th, 10th, 25th, median, 75th, maximum; empty for a
+    /// shot with no scored frame): how a combination's worst frames are estimated
+    /// ([`pooled_percentile`]); absent in manifests written before them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub percentiles: BTreeMap<String, Vec<Vec<f64>>>,
 }
@@ -41,10 +41,11 @@ pub const PERCENTILE_LEVELS: [f64; 7] = [0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0
 pub fn pooled_percentile(shots: &[(&[f64], u64)], p: f64) -> Option<f64> {
     let total: u64 = shots.iter().map(|s| s.1).sum();
     let levels = PERCENTILE_LEVELS;
-    if total == 0 || shots.iter().any(|(q, _)| q.len() != levels.len()) {
+    let shots: Vec<&(&[f64], u64)> = shots.iter().filter(|s| s.1 > 0).collect();
+    let usable = |q: &[f64]| q.len() == levels.len() && q.iter().all(|x| x.is_finite());
+    if total == 0 || !shots.iter().all(|(q, _)| usable(q)) {
         return None;
     }
-    let shots: Vec<&(&[f64], u64)> = shots.iter().filter(|s| s.1 > 0).collect();
     // The share of a shot's frames at or below `t`.
     let share = |q: &[f64], t: f64| -> f64 {
         if t < q[0] {
@@ -227,6 +228,9 @@ mod tests {
         let flat = [40.0; 7];
         assert_eq!(pooled_percentile(&[(&flat, 10)], 5.0), Some(40.0));
         assert_eq!(pooled_percentile(&[(&flat[..3], 10)], 5.0), None);
+        assert_eq!(pooled_percentile(&[(&[f64::NAN; 7], 10)], 5.0), None);
+        // A shot without frames counts for nothing, whatever its percentiles.
+        assert_eq!(pooled_percentile(&[(&flat, 10), (&[], 0)], 5.0), Some(40.0));
         assert_eq!(pooled_percentile(&[], 5.0), None);
     }
 

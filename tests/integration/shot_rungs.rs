@@ -176,6 +176,17 @@ fn check_free_package(clip: &Path, dir: &Path, codec: &str, one_size: &str, chan
         assert!(codecs.starts_with(entry), "{name}: {codecs}");
         let init = std::fs::read(stream.join(name).join("init.mp4")).unwrap();
         assert!(init.windows(4).any(|w| w == entry.as_bytes()), "{name}");
+        // H.264: the sample entry's parameter sets are the ones CODECS names (the largest
+        // size's, whose level is the highest), not the first shot's.
+        if let Some(at) = init.windows(4).position(|w| w == b"avcC") {
+            let record = &init[at + 4..at + 8];
+            assert_eq!(record[0], 1, "{name}: avcC version");
+            let named = format!(
+                "{entry}.{:02x}{:02x}{:02x}",
+                record[1], record[2], record[3]
+            );
+            assert_eq!(named, codecs, "{name}");
+        }
         let declared = format!(
             "CODECS=\"{codecs}\",RESOLUTION={}x{}",
             u(&r["width"]),
@@ -307,7 +318,7 @@ fn one_shot_gives_the_per_title_ladder() {
     let shot = key(&out.join("ladder.json"));
     let m = common::read_manifest(&out.join("ladder.json"));
     assert_eq!(m["shots"]["shots"].as_array().unwrap().len(), 1);
-    // The worst-frames guard is on by default (and keeps every per-title operating point).
+    // The worst-frames guard is on by default; points keep each shot's frame percentiles.
     assert_eq!(m["settings"]["constraints"]["shot_guard"], "p5");
     let percentiles = &m["ladders"][0]["points"][0]["shots"]["percentiles"]["psnr_y"][0];
     assert_eq!(

@@ -69,12 +69,13 @@ impl ShotRates {
         self.sizes.windows(2).any(|w| w[0] != w[1])
     }
 
-    /// The largest of the shots' sizes (by pixels), or `default` when they have none.
+    /// The largest of the shots' sizes (by height, then width, as a shot rung declares it),
+    /// or `default` when they have none.
     pub fn largest(&self, default: Resolution) -> Resolution {
         self.sizes
             .iter()
             .copied()
-            .max_by_key(|r| (r.pixels(), r.width))
+            .max_by_key(|r| (r.height, r.width))
             .unwrap_or(default)
     }
 
