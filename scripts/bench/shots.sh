@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Shot-based against per-title ladders from the same trial encodes, on final encodes.
 #
-# For each title (the shared montage, and the same 12 shots in reverse order, cut losslessly
-# with the FFmpeg CLI at the shot starts of ../shared/clips/SOURCES.md) and each codec:
+# For each title and each codec. Titles: `montage` (the shared montage), `reversed` (its 12
+# shots in reverse order, cut losslessly with the FFmpeg CLI at the shot starts of
+# ../shared/clips/SOURCES.md: every shot has its own encoder, so it gives the montage's
+# figures) and `shuffled` (the six shared clips in another order and other lengths, 4, 2.5, 5,
+# 3, 1.5 and 4 s, each at 25 fps scaled and padded to 1280x720, lossless):
 #   1. optimize --shots (the grid at --preset, VMAF);
 #   2. ladder --per-title-rungs: the per-title ladder of the same trial encodes, and the
 #      shot ladders of --shot-resolution fixed|free, --shot-pooling mean|harmonic and
@@ -16,7 +19,7 @@
 #
 #   scripts/bench/shots.sh [CODECS]      # default: x264 x265
 # Environment: PRESET (default veryfast), CLIPS (default ../shared/clips), TITLES (default
-# "montage reversed"), CACHE (a trial cache directory for optimize, default none).
+# "montage shuffled"), CACHE (a trial cache directory for optimize, default none).
 source "$(dirname "$0")/common.sh"
 need_jq
 build
@@ -39,6 +42,20 @@ done
 ffmpeg -v error -i "$montage" -filter_complex "${graph}${labels}concat=n=12:v=1[v]" -map "[v]" \
   -c:v libx264 -qp 0 -preset ultrafast -pix_fmt yuv420p "$dir/reversed.mp4"
 
+# The six clips in another order, other lengths.
+shuffle=(bbb_animation_720p25:4 chaplin_bw_film_360p25:2.5 coffee_pour_720p30:5
+  endcard_graphics_1080p30:3 talking_head_480p30:1.5 vector_animation_1080x1080p60:4)
+inputs=() graph="" labels=""
+for k in "${!shuffle[@]}"; do
+  name=${shuffle[k]%%:*} seconds=${shuffle[k]##*:}
+  inputs+=(-i "$clips/$name.mp4")
+  graph+="[$k:v]fps=25,scale=1280:720:force_original_aspect_ratio=decrease,"
+  graph+="pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,trim=duration=$seconds,setpts=PTS-STARTPTS[c$k];"
+  labels+="[c$k]"
+done
+ffmpeg -v error "${inputs[@]}" -filter_complex "${graph}${labels}concat=n=6:v=1[v]" -map "[v]" \
+  -c:v libx264 -qp 0 -preset ultrafast -pix_fmt yuv420p "$dir/shuffled.mp4"
+
 # A package's renditions as a curve: [video kbps, key's pooled `field`] per rendition.
 curve() {
   jq --arg f "$2" '(.segment_durations_s | add) as $d
@@ -49,9 +66,9 @@ bd() { "$bin" compare "$1" "$2" --json | jq -r '.bd_rate_percent | . * 100 | rou
 printf '%-9s %-5s %-5s %-8s %-5s %5s | %8s %8s %8s | %8s %8s | %s\n' title codec rungs pooling guard shots \
   "BD mean" "BD p5" "BD hmean" "hull fix" "hull free" "optimize"
 for codec in $codecs; do
-  for title in ${TITLES:-montage reversed}; do
+  for title in ${TITLES:-montage shuffled}; do
     clip=$montage
-    [ "$title" = reversed ] && clip=$dir/reversed.mp4
+    [ "$title" != montage ] && clip=$dir/$title.mp4
     run=$dir/$title-$codec
     start=$(date +%s)
     "$bin" optimize "$clip" -o "$run" --shots --codec "$codec" --preset "$preset" --no-proxy \
