@@ -78,6 +78,23 @@ pub fn candidates(
     if constraints.shot_guard == ShotGuard::P5 {
         let floor = PerTitleP5::of(&subset, metric, &title.list.shots);
         operating.retain(|c| floor.at(c.kbps).is_none_or(|p5| c.p5 >= p5 - 1e-6));
+        // Per-title encoding stays a choice where no shot allocation beats it in the worst
+        // frames: the per-title hull's encodes, every shot at one point.
+        for &i in &floor.hull {
+            let Some(mut uniform) = ShotCandidate::uniform(
+                &subset,
+                i,
+                &title.list.shots,
+                metric.field(),
+                title.list.frame_rate.fps(),
+            ) else {
+                continue;
+            };
+            uniform.points.iter_mut().for_each(|p| *p = allowed[*p]);
+            if !operating.iter().any(|c| c.points == uniform.points) {
+                operating.push(uniform);
+            }
+        }
         if operating.is_empty() {
             return Err(Error::setting(
                 Setting::ShotGuard,
@@ -143,6 +160,8 @@ pub fn candidates(
 /// one encode for every shot meets its own vertex exactly; a vertex without them takes its
 /// pooled 5th percentile.
 struct PerTitleP5 {
+    /// The hull's points (indices into the points), by increasing bitrate.
+    hull: Vec<usize>,
     /// `(kbps, p5)` of the hull's vertices, by increasing bitrate; empty when a vertex has
     /// neither.
     vertices: Vec<(f64, f64)>,
@@ -152,9 +171,10 @@ impl PerTitleP5 {
     fn of(points: &[Point], metric: Metric, shots: &[crate::shots::Shot]) -> Self {
         let key = metric.field();
         let rq = metric.rate_quality(points);
-        let vertices: Option<Vec<(f64, f64)>> = upper_hull(&rq)
-            .into_iter()
-            .map(|i| {
+        let hull = upper_hull(&rq);
+        let vertices: Option<Vec<(f64, f64)>> = hull
+            .iter()
+            .map(|&i| {
                 let p = &points[i];
                 let estimated = p.shots.as_ref().and_then(|f| {
                     let spread: Option<Vec<(&[f64], u64)>> = shots
@@ -172,7 +192,7 @@ impl PerTitleP5 {
             .collect();
         let mut vertices = vertices.unwrap_or_default();
         vertices.sort_by(|a, b| a.0.total_cmp(&b.0));
-        PerTitleP5 { vertices }
+        PerTitleP5 { hull, vertices }
     }
 
     /// The per-title 5th percentile at `kbps`; `None` outside the hull's bitrates (per-title

@@ -22,12 +22,19 @@ pub struct ShotFigures {
     /// manifests written before it).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub harmonic_means: BTreeMap<String, Vec<f64>>,
-    /// Every measured metric's percentiles over each shot's frames, at
-    /// [`PERCENTILE_LEVELS`] (minimum, 5th, 10th, 25th, median, 75th, maximum; empty for a
+    /// The percentiles over each shot's frames of every metric a ladder may be judged on
+    /// (luma PSNR, SSIM, VMAF and the device classes'), at [`PERCENTILE_LEVELS`] (minimum, 5th, 10th, 25th, median, 75th, maximum; empty for a
     /// shot with no scored frame): how a combination's worst frames are estimated
     /// ([`pooled_percentile`]); absent in manifests written before them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub percentiles: BTreeMap<String, Vec<Vec<f64>>>,
+}
+
+/// Whether a ladder may be judged on metric `key` (luma PSNR, SSIM, VMAF and the device
+/// classes' VMAF): the metrics whose percentiles per shot are kept, seven numbers per shot
+/// and point each.
+fn is_quality_axis(key: &str) -> bool {
+    key == "psnr_y" || key == "ssim_y" || key.starts_with("vmaf")
 }
 
 /// The levels, percent, of [`ShotFigures::percentiles`].
@@ -103,7 +110,10 @@ impl ShotFigures {
             sizes_bits,
             means: segment_means(&t.series, &shot_frames),
             harmonic_means: segment_harmonic_means(&t.series, &shot_frames),
-            percentiles: segment_percentiles(&t.series, &shot_frames, &PERCENTILE_LEVELS),
+            percentiles: segment_percentiles(&t.series, &shot_frames, &PERCENTILE_LEVELS)
+                .into_iter()
+                .filter(|(key, _)| is_quality_axis(key))
+                .collect(),
         })
     }
 }

@@ -70,10 +70,76 @@ pub struct ShotCandidate {
     pub p5: f64,
     /// The worst shot's quality.
     pub min: f64,
-    /// The slopes (quality per kbit/s) at which it is optimal, lowest and highest.
+    /// The slopes (quality per kbit/s) at which it is optimal, lowest and highest (`[0, 0]`
+    /// for a [`uniform`](Self::uniform) one, which is not a vertex).
     pub slope: [f64; 2],
     /// For each shot, the index in `points` of the trial encode it takes.
     pub points: Vec<usize>,
+}
+
+impl ShotCandidate {
+    /// Every shot taking `points[i]`: the per-title encode, as an operating point of the shot
+    /// ladder, its figures computed as a vertex's are (quality `key`, at `frame_rate` frames
+    /// per second). `None` when the point lacks per-shot figures for `shots`.
+    pub fn uniform(
+        points: &[Point],
+        i: usize,
+        shots: &[Shot],
+        key: &str,
+        frame_rate: f64,
+    ) -> Option<ShotCandidate> {
+        let p = points.get(i)?;
+        let figures = p.shots.as_ref()?;
+        let means = figures.means.get(key)?;
+        if figures.sizes_bits.len() != shots.len() || means.len() != shots.len() {
+            return None;
+        }
+        let frames: u64 = shots.iter().map(|s| s.frames).sum();
+        if frames == 0 {
+            return None;
+        }
+        let bits: f64 = figures.sizes_bits.iter().map(|&b| b as f64).sum();
+        let qualities: Vec<(f64, u64)> = means
+            .iter()
+            .copied()
+            .zip(shots.iter().map(|s| s.frames))
+            .collect();
+        let (spread_harmonic, spread_p5, min) = weighted_spread(&qualities);
+        let harmonic_mean = figures
+            .harmonic_means
+            .get(key)
+            .filter(|h| h.len() == shots.len())
+            .map(|h| {
+                let inverse: f64 = h
+                    .iter()
+                    .zip(shots)
+                    .map(|(q, s)| s.frames as f64 / (q + 1.0))
+                    .sum();
+                frames as f64 / inverse - 1.0
+            })
+            .unwrap_or(spread_harmonic);
+        let spread: Option<Vec<(&[f64], u64)>> = figures.percentiles.get(key).and_then(|q| {
+            shots
+                .iter()
+                .enumerate()
+                .map(|(s, shot)| Some((q.get(s)?.as_slice(), shot.frames)))
+                .collect()
+        });
+        let p5 = spread
+            .and_then(|spread| pooled_percentile(&spread, 5.0))
+            .unwrap_or(spread_p5);
+        Some(ShotCandidate {
+            width: p.width,
+            height: p.height,
+            kbps: bits * frame_rate / frames as f64 / 1000.0,
+            quality: raw_mean(&qualities, frames),
+            harmonic_mean,
+            p5,
+            min,
+            slope: [0.0, 0.0],
+            points: vec![i; shots.len()],
+        })
+    }
 }
 
 /// Every operating point of the shot ladder over `points` (each with figures per shot on
