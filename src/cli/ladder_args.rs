@@ -63,11 +63,11 @@ pub struct LadderArgs {
     #[arg(long)]
     measured_only: bool,
     /// Shot rungs, for a shot-based run (optimize --shots, where they are the default, as
-    /// fixed): each rung takes one trial encode per shot, where every shot sits at one slope
+    /// free): each rung takes one trial encode per shot, where every shot sits at one slope
     /// of its own quality-rate hull, so hard shots get the bits that buy the most quality.
     /// fixed: one resolution per rung, each shot its own CRF; free: each shot its own
     /// resolution too, the rung declaring the largest (its rendition changes size at shot
-    /// starts: x264, x265 and VP9).
+    /// starts: x264, x265 and VP9; AV1 ladders take fixed).
     #[arg(long, value_name = "MODE", conflicts_with = "per_title_rungs")]
     shot_resolution: Option<pertitle::shots::ladder::ShotResolution>,
     /// What shot rungs maximize at each bitrate: mean (the shots' frame-weighted mean

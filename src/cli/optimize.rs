@@ -155,6 +155,8 @@ pub struct Args {
     /// (longer shots are cut into equal segments of at most --segment-seconds), and record
     /// every point's bits and quality per shot (points[].shots in ladder.json). The grid is
     /// measured whole, at the final preset (no --sample, --search adaptive or proxy preset).
+    /// The rungs are then shot rungs (--shot-resolution free, --shot-pooling mean,
+    /// --shot-guard p5 unless told otherwise).
     #[arg(long)]
     shots: bool,
 
@@ -323,7 +325,7 @@ pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
         constraints: args.ladder.constraints(&Constraints {
             shot_rungs: args
                 .shots
-                .then_some(pertitle::shots::ladder::ShotResolution::Fixed),
+                .then_some(pertitle::shots::ladder::ShotResolution::Free),
             shot_guard: match args.shots {
                 true => pertitle::shots::ladder::ShotGuard::P5,
                 false => pertitle::shots::ladder::ShotGuard::None,

@@ -136,6 +136,21 @@ impl fmt::Display for ForcedRung {
 }
 
 impl Constraints {
+    /// The constraints a `codec` ladder is chosen under: free shot rungs become fixed for a
+    /// codec whose stream cannot change size from shot to shot (AV1).
+    pub fn for_codec(&self, codec: crate::encode::codec::Codec) -> std::borrow::Cow<'_, Self> {
+        use crate::shots::ladder::ShotResolution;
+        if self.shot_rungs == Some(ShotResolution::Free)
+            && codec.sample_entry_changing_size().is_none()
+        {
+            return std::borrow::Cow::Owned(Constraints {
+                shot_rungs: Some(ShotResolution::Fixed),
+                ..self.clone()
+            });
+        }
+        std::borrow::Cow::Borrowed(self)
+    }
+
     /// Whether a rung of this height is allowed.
     pub fn allows_height(&self, height: u32) -> bool {
         self.min_height.is_none_or(|m| height >= m)
@@ -247,6 +262,27 @@ impl Constraints {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_shot_rungs_are_fixed_for_av1_only() {
+        use crate::encode::codec::Codec;
+        use crate::shots::ladder::ShotResolution;
+        let free = Constraints {
+            shot_rungs: Some(ShotResolution::Free),
+            ..Constraints::default()
+        };
+        for codec in Codec::ALL {
+            let expected = match codec {
+                Codec::SvtAv1 | Codec::AomAv1 => ShotResolution::Fixed,
+                _ => ShotResolution::Free,
+            };
+            assert_eq!(free.for_codec(codec).shot_rungs, Some(expected), "{codec}");
+            assert_eq!(
+                *Constraints::default().for_codec(codec),
+                Constraints::default()
+            );
+        }
+    }
 
     #[test]
     fn forced_rungs_parse() {

@@ -510,7 +510,7 @@ impl CodecLadder {
         let ladder = ladder::build(
             &mut points,
             metric,
-            constraints,
+            &constraints.for_codec(self.codec),
             &objective,
             segment_durations_s,
             ladder::CrfValues::of(self.codec),

@@ -162,7 +162,15 @@ fn hls_js_and_dash_js_play_every_rung_of_a_shot_based_package() {
         &clip,
         &run,
         "18,24,30,36,42",
-        &["--shots", "--segment-seconds", "1", "--shot-guard", "none"],
+        &[
+            "--shots",
+            "--segment-seconds",
+            "1",
+            "--shot-guard",
+            "none",
+            "--shot-resolution",
+            "fixed",
+        ],
     );
     // Shot rungs, some with a CRF per shot: renditions joined from per-shot encodes.
     let m = common::read_manifest(&run.join("ladder.json"));

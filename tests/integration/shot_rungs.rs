@@ -47,7 +47,15 @@ fn shot_rungs_are_their_shots_trial_encodes_joined_and_play() {
     common::optimize_small_psnr(
         &clip,
         &out,
-        &["--shots", "--segment-seconds", "1", "--shot-guard", "none"],
+        &[
+            "--shots",
+            "--segment-seconds",
+            "1",
+            "--shot-guard",
+            "none",
+            "--shot-resolution",
+            "fixed",
+        ],
     );
     let m = common::read_manifest(&out.join("ladder.json"));
     assert_eq!(m["settings"]["constraints"]["shot_rungs"], "fixed");
