@@ -40,7 +40,12 @@ pub(super) fn of_rung(
         }
         (None, None) => (RateControl::Crf(rung.crf), true),
     };
-    rate.0.validate(ladder.codec)?;
+    // A shot rung's CRF is its shots' frame-weighted mean, the setting of no encode (a
+    // fraction even where the codec takes whole numbers): each shot's own is checked instead
+    // (`of_shots`).
+    if !rung.is_shot_rung() {
+        rate.0.validate(ladder.codec)?;
+    }
     Ok(rate)
 }
 
