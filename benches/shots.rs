@@ -1,10 +1,17 @@
 //! The combination of per-shot hulls at one slope: 3,000 shots of 40 trial points each (8
 //! resolutions x 5 CRFs), the size of a feature film cut into shots (the target is well under
 //! one second on 2 cores). The synthetic shots have 11 hull points each (33,000 in all); a last
-//! case puts all 120,000 points on the hulls.
+//! case puts all 120,000 points on the hulls. The shot ladder's operating points over the same
+//! shots (every vertex's choice and figures) are timed too, without and with the p5 guard's
+//! search (49 combined hulls).
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use pertitle::Point;
+use pertitle::shots::Shot;
 use pertitle::shots::combine::{CombineOptions, ShotHull, ShotPoint, combined_hull, shot_hulls};
+use pertitle::shots::figures::ShotFigures;
+use pertitle::shots::ladder::{ShotGuard, ShotPooling, ShotResolution, shot_candidates_pooled};
+use std::collections::BTreeMap;
 use std::hint::black_box;
 
 const SHOTS: usize = 3000;
@@ -40,6 +47,72 @@ fn shots() -> Vec<(u64, Vec<ShotPoint>)> {
             (frames, points)
         })
         .collect()
+}
+
+/// The shots as a run's points: one per setting, with each shot's bits, mean, harmonic mean
+/// and percentiles (spread below the mean by the shot's difficulty), and the shots.
+fn run_points(raw: &[(u64, Vec<ShotPoint>)]) -> (Vec<Point>, Vec<Shot>) {
+    let mut at = 0;
+    let shots: Vec<Shot> = raw
+        .iter()
+        .map(|(frames, _)| {
+            let s = Shot {
+                start_frame: at,
+                frames: *frames,
+            };
+            at += frames;
+            s
+        })
+        .collect();
+    let points = (0..HEIGHTS.len() * CRFS.len())
+        .map(|setting| {
+            let on = |f: &dyn Fn(usize, &ShotPoint) -> f64| -> Vec<f64> {
+                raw.iter()
+                    .enumerate()
+                    .map(|(s, (_, p))| f(s, &p[setting]))
+                    .collect()
+            };
+            let spread = |s: usize| 2.0 + (s % 13) as f64;
+            let means = on(&|_, p| p.quality);
+            let percentiles: Vec<Vec<f64>> = raw
+                .iter()
+                .enumerate()
+                .map(|(s, (_, p))| {
+                    let (q, d) = (p[setting].quality, spread(s));
+                    [-3.0, -1.0, -0.6, -0.3, 0.0, 0.2, 0.4]
+                        .iter()
+                        .map(|k| q + k * d)
+                        .collect()
+                })
+                .collect();
+            let height = HEIGHTS[setting / CRFS.len()] as u32;
+            Point {
+                width: height * 16 / 9,
+                height,
+                crf: CRFS[setting % CRFS.len()],
+                bitrate_kbps: 0.0,
+                psnr_y: 0.0,
+                psnr_yuv: 0.0,
+                ssim_y: 0.0,
+                vmaf: None,
+                pooling: BTreeMap::new(),
+                segment_sizes_bits: Vec::new(),
+                segment_means: BTreeMap::new(),
+                shots: Some(ShotFigures {
+                    sizes_bits: raw.iter().map(|(_, p)| p[setting].bits as u64).collect(),
+                    harmonic_means: BTreeMap::from([(
+                        "vmaf".to_string(),
+                        on(&|s, p| p.quality - spread(s) / 4.0),
+                    )]),
+                    means: BTreeMap::from([("vmaf".to_string(), means)]),
+                    percentiles: BTreeMap::from([("vmaf".to_string(), percentiles)]),
+                }),
+                on_hull: false,
+                codecs: String::new(),
+            }
+        })
+        .collect();
+    (points, shots)
 }
 
 fn combine(c: &mut Criterion) {
@@ -87,6 +160,25 @@ fn combine(c: &mut Criterion) {
     group.bench_function("combined hull, every point on its hull", |b| {
         b.iter(|| black_box(combined_hull(&concave, options).unwrap().vertices().len()))
     });
+    // The shot ladder's operating points (free mode), as `ladder` computes them.
+    let (points, shots) = run_points(&raw);
+    for guard in [ShotGuard::None, ShotGuard::P5] {
+        group.bench_function(format!("operating points, guard {guard}"), |b| {
+            b.iter(|| {
+                let c = shot_candidates_pooled(
+                    &points,
+                    &shots,
+                    "vmaf",
+                    24.0,
+                    ShotResolution::Free,
+                    ShotPooling::Mean,
+                    guard,
+                )
+                .unwrap();
+                black_box(c.len())
+            })
+        });
+    }
     group.finish();
 }
 

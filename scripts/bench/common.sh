@@ -8,8 +8,13 @@ need_jq() {
   command -v jq >/dev/null || { echo "installing jq"; ${SUDO:-$( [ "$(id -u)" = 0 ] || echo sudo )} apt-get install -y -qq jq >/dev/null; }
 }
 
-# Build pertitle (release) and set `bin` to it.
+# Build pertitle (release) and set `bin` to it; with BIN set, use that binary instead (to
+# measure one build while working on the next).
 build() {
+  if [ -n "${BIN:-}" ]; then
+    bin=$BIN
+    return
+  fi
   cargo build --release --locked --quiet
   bin=$PWD/target/release/pertitle
 }

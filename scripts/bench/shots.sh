@@ -19,12 +19,19 @@
 #
 #   scripts/bench/shots.sh [CODECS]      # default: x264 x265
 # Environment: PRESET (default veryfast), CLIPS (default ../shared/clips), TITLES (default
-# "montage shuffled"), CACHE (a trial cache directory for optimize, default none).
+# "montage shuffled"), CACHE (a trial cache directory for optimize, default none), RUNGS
+# (default "fixed free"), POOLINGS (default "mean harmonic") and GUARDS (default "none p5"):
+# the shot ladders to package; BIN and GAIN: a pertitle binary and a shot_gain example to use
+# instead of building them.
 source "$(dirname "$0")/common.sh"
 need_jq
 build
-cargo build --release --locked --quiet --example shot_gain
-gain=$PWD/target/release/examples/shot_gain
+if [ -n "${GAIN:-}" ]; then
+  gain=$GAIN
+else
+  cargo build --release --locked --quiet --example shot_gain
+  gain=$PWD/target/release/examples/shot_gain
+fi
 temp_dir
 clips=${CLIPS:-../shared/clips}
 montage=$clips/montage_720p25.mp4
@@ -80,9 +87,9 @@ for codec in $codecs; do
     for f in mean p5 harmonic_mean; do
       curve "$run/per_title/stream/package.json" $f >"$dir/title_$f.json"
     done
-    for rungs in fixed free; do
-      for pooling in mean harmonic; do
-        for guard in none p5; do
+    for rungs in ${RUNGS:-fixed free}; do
+      for pooling in ${POOLINGS:-mean harmonic}; do
+        for guard in ${GUARDS:-none p5}; do
           shot=$run/$rungs-$pooling-$guard
           "$bin" ladder "$run/ladder.json" -o "$shot/ladder.json" --shot-resolution "$rungs" \
             --shot-pooling "$pooling" --shot-guard "$guard" >/dev/null

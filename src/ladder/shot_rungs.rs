@@ -16,7 +16,6 @@ use super::hull::upper_hull;
 use crate::error::{Error, Result, Setting};
 use crate::measure::point::{Metric, Point, Rung};
 use crate::shots::detect::ShotList;
-use crate::shots::figures::pooled_percentile;
 use crate::shots::ladder::{ShotCandidate, ShotGuard, ShotResolution, shot_candidates_pooled};
 
 /// A shot-based run's title, as shot rungs need it.
@@ -69,6 +68,7 @@ pub fn candidates(
         title.list.frame_rate.fps(),
         mode,
         constraints.shot_pooling,
+        constraints.shot_guard,
     )?;
     for c in &mut operating {
         for p in &mut c.points {
@@ -76,7 +76,12 @@ pub fn candidates(
         }
     }
     if constraints.shot_guard == ShotGuard::P5 {
-        let floor = PerTitleP5::of(&subset, metric, &title.list.shots);
+        let floor = PerTitleP5::of(
+            &subset,
+            metric,
+            &title.list.shots,
+            title.list.frame_rate.fps(),
+        );
         operating.retain(|c| floor.at(c.kbps).is_none_or(|p5| c.p5 >= p5 - 1e-6));
         // Per-title encoding stays a choice where no shot allocation beats it in the worst
         // frames: the per-title hull's encodes, every shot at one point.
@@ -168,7 +173,7 @@ struct PerTitleP5 {
 }
 
 impl PerTitleP5 {
-    fn of(points: &[Point], metric: Metric, shots: &[crate::shots::Shot]) -> Self {
+    fn of(points: &[Point], metric: Metric, shots: &[crate::shots::Shot], fps: f64) -> Self {
         let key = metric.field();
         let rq = metric.rate_quality(points);
         let hull = upper_hull(&rq);
@@ -176,16 +181,12 @@ impl PerTitleP5 {
             .iter()
             .map(|&i| {
                 let p = &points[i];
-                let estimated = p.shots.as_ref().and_then(|f| {
-                    let spread: Option<Vec<(&[f64], u64)>> = shots
-                        .iter()
-                        .enumerate()
-                        .map(|(s, shot)| {
-                            Some((f.percentiles.get(key)?.get(s)?.as_slice(), shot.frames))
-                        })
-                        .collect();
-                    pooled_percentile(&spread?, 5.0)
-                });
+                let estimated = p
+                    .shots
+                    .as_ref()
+                    .filter(|f| f.percentiles.contains_key(key))
+                    .and_then(|_| ShotCandidate::uniform(points, i, shots, key, fps))
+                    .map(|c| c.p5);
                 let p5 = estimated.or_else(|| Some(p.pooling.get(key)?.p5))?;
                 Some((p.bitrate_kbps, p5))
             })

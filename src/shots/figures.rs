@@ -66,38 +66,149 @@ pub fn pooled_percentile(shots: &[(&[f64], u64)], p: f64) -> Option<f64> {
         let within = if b > a { (t - a) / (b - a) } else { 1.0 };
         (levels[j] + (levels[j + 1] - levels[j]) * within) / 100.0
     };
-    let below = |t: f64| -> f64 {
-        shots
-            .iter()
-            .map(|(q, f)| share(q, t) * *f as f64)
-            .sum::<f64>()
-            / total as f64
+    // A shot's own `p`th percentile: where its share reaches p percent.
+    let own = |q: &[f64]| -> f64 {
+        let j = levels
+            .partition_point(|&l| l < p)
+            .clamp(1, levels.len() - 1);
+        let (a, b) = (levels[j - 1], levels[j]);
+        q[j - 1] + (q[j] - q[j - 1]) * ((p - a) / (b - a)).clamp(0.0, 1.0)
     };
     let target = p / 100.0;
-    let mut lo = shots
+    let full_lo = shots
         .iter()
         .map(|(q, _)| q[0])
         .fold(f64::INFINITY, f64::min);
-    let mut hi = shots
+    let full_hi = shots
         .iter()
         .map(|(q, _)| q[q.len() - 1])
         .fold(f64::NEG_INFINITY, f64::max);
-    if !(lo.is_finite() && hi.is_finite()) {
+    if !(full_lo.is_finite() && full_hi.is_finite()) {
         return None;
     }
-    if below(lo) >= target {
+    // The shots whose share may still change inside the bracket, and the frames of those at
+    // or below all of it (share 1): a title's 5th percentile lies in its worst shots' tails,
+    // so few shots stay once the bracket is known.
+    let mut active: Vec<(&[f64], f64)> = shots.iter().map(|(q, f)| (*q, *f as f64)).collect();
+    let mut settled = 0.0;
+    let below = |active: &[(&[f64], f64)], settled: f64, t: f64| -> f64 {
+        (settled + active.iter().map(|(q, f)| share(q, t) * f).sum::<f64>()) / total as f64
+    };
+    let mut lo = full_lo;
+    if below(&active, settled, lo) >= target {
         return Some(lo);
     }
-    let tolerance = 1e-9 * (hi - lo).max(1e-12);
+    // Every shot has its `p` percent at or below its own percentile, so the title has too at
+    // the highest of them.
+    let mut hi = active
+        .iter()
+        .map(|(q, _)| own(q))
+        .fold(f64::NEG_INFINITY, f64::max)
+        .clamp(lo, full_hi);
+    let narrow = |active: &mut Vec<(&[f64], f64)>, settled: &mut f64, lo: f64, hi: f64| {
+        active.retain(|(q, f)| {
+            if q[q.len() - 1] <= lo {
+                *settled += f;
+                return false;
+            }
+            q[0] <= hi
+        });
+    };
+    narrow(&mut active, &mut settled, lo, hi);
+    // The share below is piecewise linear in the quality: false position (Illinois) finds the
+    // cut in a few steps, and a halving whenever a step shrinks the bracket by less than half
+    // keeps the worst case to twice bisection's.
+    let tolerance = 1e-9 * (full_hi - full_lo).max(1e-12);
+    let (mut f_lo, mut f_hi) = (
+        below(&active, settled, lo) - target,
+        below(&active, settled, hi) - target,
+    );
+    let mut kept_lo_last = None;
     while hi - lo > tolerance {
-        let mid = 0.5 * (lo + hi);
-        if below(mid) >= target {
-            hi = mid;
-        } else {
-            lo = mid;
+        let width = hi - lo;
+        let mut mid = lo - f_lo * width / (f_hi - f_lo);
+        if !(mid > lo && mid < hi) {
+            mid = 0.5 * (lo + hi);
         }
+        let f = below(&active, settled, mid) - target;
+        if f >= 0.0 {
+            (hi, f_hi) = (mid, f);
+            if kept_lo_last == Some(true) {
+                f_lo *= 0.5;
+            }
+            kept_lo_last = Some(true);
+        } else {
+            (lo, f_lo) = (mid, f);
+            if kept_lo_last == Some(false) {
+                f_hi *= 0.5;
+            }
+            kept_lo_last = Some(false);
+        }
+        if hi - lo > 0.5 * width {
+            let mid = 0.5 * (lo + hi);
+            let f = below(&active, settled, mid) - target;
+            if f >= 0.0 {
+                (hi, f_hi) = (mid, f);
+            } else {
+                (lo, f_lo) = (mid, f);
+            }
+        }
+        narrow(&mut active, &mut settled, lo, hi);
     }
     Some(hi)
+}
+
+/// A choice of one trial encode per shot, pooled over the title's frames from each shot's own
+/// figures: what a shot rung's worst frames are, wherever a choice is judged (the operating
+/// points, the per-title encodes the guard compares with, the rungs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChoiceSpread {
+    /// The harmonic mean over frames as libvmaf pools it, exact from each shot's own harmonic
+    /// mean (the sum of `1 / (q + 1)` splits over shots); `None` when a shot lacks it.
+    pub harmonic_mean: Option<f64>,
+    /// The 5th percentile over frames, estimated from each shot's percentiles
+    /// ([`pooled_percentile`]); `None` when a shot lacks them.
+    pub p5: Option<f64>,
+    /// The worst frame: the lowest of the shots' minimums; `None` when a shot lacks them.
+    pub min: Option<f64>,
+}
+
+/// The spread over frames on metric `key` of the choice `chosen` (`chosen[s]`: the figures of
+/// the encode shot `s` takes, over every shot of the title) on `shots`.
+pub fn choice_spread(chosen: &[&ShotFigures], shots: &[Shot], key: &str) -> ChoiceSpread {
+    let frames: u64 = shots.iter().map(|s| s.frames).sum();
+    let harmonic_mean = (|| {
+        let mut inverse = 0.0;
+        for (s, (f, shot)) in chosen.iter().zip(shots).enumerate() {
+            inverse += shot.frames as f64 / (*f.harmonic_means.get(key)?.get(s)? + 1.0);
+        }
+        (frames > 0 && chosen.len() == shots.len()).then(|| frames as f64 / inverse - 1.0)
+    })();
+    let spread: Option<Vec<(&[f64], u64)>> = (chosen.len() == shots.len())
+        .then(|| {
+            chosen
+                .iter()
+                .zip(shots)
+                .enumerate()
+                .map(|(s, (f, shot))| {
+                    Some((f.percentiles.get(key)?.get(s)?.as_slice(), shot.frames))
+                })
+                .collect()
+        })
+        .flatten();
+    let p5 = spread.as_ref().and_then(|q| pooled_percentile(q, 5.0));
+    let min = spread.as_ref().and_then(|q| {
+        q.iter()
+            .filter(|(_, f)| *f > 0)
+            .map(|(q, _)| q.first().copied())
+            .try_fold(f64::INFINITY, |m, x| Some(m.min(x?)))
+            .filter(|m| m.is_finite())
+    });
+    ChoiceSpread {
+        harmonic_mean: harmonic_mean.filter(|h| h.is_finite()),
+        p5,
+        min,
+    }
 }
 
 impl ShotFigures {

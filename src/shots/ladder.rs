@@ -12,10 +12,13 @@ use crate::error::{Error, Result};
 use crate::measure::point::Point;
 use crate::shots::Shot;
 use crate::shots::combine::{
-    Combination, CombineOptions, ShotPoint, combined_hull, shot_hulls, weighted_spread,
+    CombineOptions, ShotPoint, Vertex, combined_hull, shot_hulls, weighted_spread,
 };
-use crate::shots::figures::pooled_percentile;
+use crate::shots::figures::{ShotFigures, choice_spread};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
 /// Whether the shots of a rung share its resolution.
@@ -68,7 +71,8 @@ pub struct ShotCandidate {
     /// ([`pooled_percentile`]), or, for points measured without them, each frame at its
     /// shot's mean.
     pub p5: f64,
-    /// The worst shot's quality.
+    /// The worst frame: the lowest of the shots' minimums (for points measured without
+    /// per-shot percentiles, the worst shot's mean).
     pub min: f64,
     /// The slopes (quality per kbit/s) at which it is optimal, lowest and highest (`[0, 0]`
     /// for a [`uniform`](Self::uniform) one, which is not a vertex).
@@ -88,56 +92,72 @@ impl ShotCandidate {
         key: &str,
         frame_rate: f64,
     ) -> Option<ShotCandidate> {
-        let p = points.get(i)?;
-        let figures = p.shots.as_ref()?;
-        let means = figures.means.get(key)?;
-        if figures.sizes_bits.len() != shots.len() || means.len() != shots.len() {
-            return None;
-        }
+        Self::of_choice(
+            points,
+            vec![i; shots.len()],
+            shots,
+            key,
+            frame_rate,
+            [0.0, 0.0],
+        )
+    }
+
+    /// The operating point where shot `s` takes `points[chosen[s]]`, optimal at `slope`: its
+    /// bitrate, mean, and its worst frames from each shot's own figures ([`choice_spread`];
+    /// each frame at its shot's mean for points measured without them). `None` when a chosen
+    /// point lacks per-shot figures for `shots` or the title has no frames.
+    fn of_choice(
+        points: &[Point],
+        chosen: Vec<usize>,
+        shots: &[Shot],
+        key: &str,
+        frame_rate: f64,
+        slope: [f64; 2],
+    ) -> Option<ShotCandidate> {
         let frames: u64 = shots.iter().map(|s| s.frames).sum();
-        if frames == 0 {
+        if frames == 0 || chosen.len() != shots.len() {
             return None;
         }
-        let bits: f64 = figures.sizes_bits.iter().map(|&b| b as f64).sum();
-        let qualities: Vec<(f64, u64)> = means
+        let figures: Vec<&ShotFigures> = chosen
             .iter()
-            .copied()
-            .zip(shots.iter().map(|s| s.frames))
-            .collect();
-        let (spread_harmonic, spread_p5, min) = weighted_spread(&qualities);
-        let harmonic_mean = figures
-            .harmonic_means
-            .get(key)
-            .filter(|h| h.len() == shots.len())
-            .map(|h| {
-                let inverse: f64 = h
-                    .iter()
-                    .zip(shots)
-                    .map(|(q, s)| s.frames as f64 / (q + 1.0))
-                    .sum();
-                frames as f64 / inverse - 1.0
-            })
-            .unwrap_or(spread_harmonic);
-        let spread: Option<Vec<(&[f64], u64)>> = figures.percentiles.get(key).and_then(|q| {
-            shots
-                .iter()
-                .enumerate()
-                .map(|(s, shot)| Some((q.get(s)?.as_slice(), shot.frames)))
-                .collect()
-        });
-        let p5 = spread
-            .and_then(|spread| pooled_percentile(&spread, 5.0))
-            .unwrap_or(spread_p5);
+            .map(|&i| points.get(i)?.shots.as_ref())
+            .collect::<Option<_>>()?;
+        let mut bits = 0.0;
+        let mut qualities: Vec<(f64, u64)> = Vec::with_capacity(shots.len());
+        for (s, (f, shot)) in figures.iter().zip(shots).enumerate() {
+            if f.sizes_bits.len() != shots.len() {
+                return None;
+            }
+            bits += f.sizes_bits[s] as f64;
+            qualities.push((*f.means.get(key)?.get(s)?, shot.frames));
+        }
+        let exact = choice_spread(&figures, shots, key);
+        let (harmonic_mean, p5, min) = match (exact.harmonic_mean, exact.p5, exact.min) {
+            (Some(h), Some(p), Some(m)) => (h, p, m),
+            // Each frame at its shot's mean where the shots' own figures are missing.
+            (h, p, m) => {
+                let (spread_h, spread_p, spread_m) = weighted_spread(&qualities);
+                (
+                    h.unwrap_or(spread_h),
+                    p.unwrap_or(spread_p),
+                    m.unwrap_or(spread_m),
+                )
+            }
+        };
+        let (width, height) = chosen
+            .iter()
+            .map(|&i| (points[i].width, points[i].height))
+            .max_by_key(|&(w, h)| (h, w))?;
         Some(ShotCandidate {
-            width: p.width,
-            height: p.height,
+            width,
+            height,
             kbps: bits * frame_rate / frames as f64 / 1000.0,
             quality: raw_mean(&qualities, frames),
             harmonic_mean,
             p5,
             min,
-            slope: [0.0, 0.0],
-            points: vec![i; shots.len()],
+            slope,
+            points: chosen,
         })
     }
 }
@@ -153,7 +173,15 @@ pub fn shot_candidates(
     frame_rate: f64,
     mode: ShotResolution,
 ) -> Result<Vec<ShotCandidate>> {
-    shot_candidates_pooled(points, shots, key, frame_rate, mode, ShotPooling::Mean)
+    shot_candidates_pooled(
+        points,
+        shots,
+        key,
+        frame_rate,
+        mode,
+        ShotPooling::Mean,
+        ShotGuard::None,
+    )
 }
 
 /// What the combination maximizes at each bitrate: the title's mean quality over frames, or
@@ -250,8 +278,34 @@ impl ShotPooling {
     }
 }
 
+/// The most vertices of one combined hull kept as operating points, spread evenly in log
+/// bitrate (a feature film of thousands of shots has tens of thousands of vertices, each a
+/// choice per shot; a ladder's rungs are at least [`Constraints::min_step`] apart, so a few
+/// hundred vertices lose nothing a ladder can use).
+///
+/// [`Constraints::min_step`]: crate::ladder::constraints::Constraints::min_step
+pub const MAX_VERTICES: usize = 256;
+
+/// The most shot choices (operating points times shots) all combined hulls together give
+/// operating points for: with many shots and many hulls (the fixed mode's resolutions, the
+/// guard's floors), each hull keeps fewer vertices (down to [`MIN_VERTICES`]), so memory and
+/// time stay linear in the shots.
+pub const CHOICE_BUDGET: usize = 4_000_000;
+
+/// The fewest vertices of one combined hull kept, whatever [`CHOICE_BUDGET`] says.
+pub const MIN_VERTICES: usize = 16;
+
+/// How many floors on the shots' own 5th percentile the guarded search sweeps, evenly over
+/// the range the shots' 5th percentiles span.
+pub const GUARD_FLOORS: usize = 48;
+
 /// [`shot_candidates`], the combination maximizing `pooling` (every candidate's figures are
-/// still the mean, harmonic mean, p5 and min of its shots' qualities).
+/// still the mean, harmonic mean, p5 and min of its shots' qualities). With `guard`
+/// [`ShotGuard::P5`] the search also takes allocations that keep the worst frames up: for each
+/// of [`GUARD_FLOORS`] floors, every shot may take only its encodes whose own 5th percentile
+/// reaches the floor (its best such encode when none does), so every frame-weighted 5th
+/// percentile over the title reaches it too, and the combination maximizes `pooling` over those.
+/// The guard itself (which operating points stay) is the ladder's.
 pub fn shot_candidates_pooled(
     points: &[Point],
     shots: &[Shot],
@@ -259,19 +313,11 @@ pub fn shot_candidates_pooled(
     frame_rate: f64,
     mode: ShotResolution,
     pooling: ShotPooling,
+    guard: ShotGuard,
 ) -> Result<Vec<ShotCandidate>> {
     let bad = |why: String| Error::Ladder(why);
-    // per_shot[s]: shot s's figures at every point.
+    // per_shot[s]: shot s's figures at every point, its quality the pooled value.
     let mut per_shot: Vec<Vec<ShotPoint>> = vec![Vec::with_capacity(points.len()); shots.len()];
-    // raw[s][i]: shot s's quality at point i (per_shot holds the pooled value).
-    let mut raw: Vec<Vec<f64>> = vec![Vec::with_capacity(points.len()); shots.len()];
-    // harmonic[s][i]: shot s's harmonic mean at point i, with harmonic pooling.
-    let mut harmonic: Vec<Vec<f64>> = vec![Vec::with_capacity(points.len()); shots.len()];
-    // percentiles[i]: every shot's percentiles at point i, when measured.
-    let percentiles: Vec<Option<&Vec<Vec<f64>>>> = points
-        .iter()
-        .map(|p| p.shots.as_ref().and_then(|f| f.percentiles.get(key)))
-        .collect();
     for (i, p) in points.iter().enumerate() {
         let figures = p.shots.as_ref().ok_or_else(|| {
             bad(format!(
@@ -314,10 +360,26 @@ pub fn shot_candidates_pooled(
                 bits: figures.sizes_bits[s] as f64,
                 quality: pooling.value(combined[s]),
             });
-            raw[s].push(quality[s]);
-            harmonic[s].push(combined[s]);
         }
     }
+    // shot_p5[s][i]: shot s's own 5th percentile at point i (guarded search only).
+    let shot_p5: Vec<Vec<f64>> = match guard {
+        ShotGuard::None => Vec::new(),
+        ShotGuard::P5 => (0..shots.len())
+            .map(|s| {
+                points
+                    .iter()
+                    .map(|p| {
+                        let q = p.shots.as_ref().and_then(|f| f.percentiles.get(key));
+                        q.and_then(|q| q.get(s)?.get(1).copied())
+                            .filter(|x| x.is_finite())
+                            .unwrap_or(f64::NEG_INFINITY)
+                    })
+                    .collect()
+            })
+            .collect(),
+    };
+    let floors = guard_floors(&shot_p5);
     let groups: Vec<Option<(u32, u32)>> = match mode {
         ShotResolution::Free => vec![None],
         ShotResolution::Fixed => {
@@ -327,80 +389,124 @@ pub fn shot_candidates_pooled(
             sizes.into_iter().map(Some).collect()
         }
     };
-    let mut out = Vec::new();
+    let hulls_in_all = groups.len() * (1 + floors.len());
+    let per_hull =
+        (CHOICE_BUDGET / (shots.len().max(1) * hulls_in_all)).clamp(MIN_VERTICES, MAX_VERTICES);
+    let mut out: Vec<ShotCandidate> = Vec::new();
+    // The choices taken so far, by hash (a collision only drops a candidate).
+    let mut seen: HashSet<u64> = HashSet::new();
     for size in groups {
-        let keep = |sp: &ShotPoint| {
+        let in_group = |sp: &ShotPoint| {
             size.is_none_or(|s| (points[sp.setting].width, points[sp.setting].height) == s)
         };
-        let hulls = shot_hulls(
-            shots
-                .iter()
-                .zip(&per_shot)
-                .map(|(s, l)| (s.frames, l.as_slice())),
-            keep,
-        )
-        .map_err(|e| bad(format!("per-shot hulls: {e}")))?;
-        let hull = combined_hull(&hulls, CombineOptions::new(frame_rate))
-            .map_err(|e| bad(format!("per-shot combination: {e}")))?;
-        for k in 0..hull.vertices().len() {
-            let c = hull.combination(k);
-            let chosen: Vec<usize> = c.choices.iter().map(|p| p.setting).collect();
-            // The figures on the quality scale itself.
-            let qualities: Vec<(f64, u64)> = chosen
-                .iter()
-                .enumerate()
-                .map(|(s, &i)| (raw[s][i], shots[s].frames))
-                .collect();
-            let c = match pooling {
-                ShotPooling::Mean => c,
-                ShotPooling::Harmonic => {
-                    let (_, p5, min) = weighted_spread(&qualities);
-                    let frames: u64 = shots.iter().map(|s| s.frames).sum();
-                    // Over frames, exactly: each shot's sum of 1 / (q + 1) from its own.
-                    let inverse: f64 = chosen
-                        .iter()
-                        .enumerate()
-                        .map(|(s, &i)| shots[s].frames as f64 / (harmonic[s][i] + 1.0))
-                        .sum();
-                    let harmonic_mean = frames as f64 / inverse - 1.0;
-                    Combination {
-                        quality: raw_mean(&qualities, frames),
-                        harmonic_mean,
-                        p5,
-                        min,
-                        ..c
-                    }
+        for floor in std::iter::once(None).chain(floors.iter().copied().map(Some)) {
+            let lists = floored(&per_shot, &in_group, floor, &shot_p5);
+            let hulls = shot_hulls(
+                shots
+                    .iter()
+                    .zip(&lists)
+                    .map(|(s, l)| (s.frames, l.as_slice())),
+                |_| true,
+            )
+            .map_err(|e| bad(format!("per-shot hulls: {e}")))?;
+            let hull = combined_hull(&hulls, CombineOptions::new(frame_rate))
+                .map_err(|e| bad(format!("per-shot combination: {e}")))?;
+            // The hull's new choices, then their figures (on both cores: a film's thousands of
+            // shots make each choice's worst frames the longest part).
+            let mut fresh: Vec<(Vec<usize>, [f64; 2])> = Vec::new();
+            for k in spread_vertices(hull.vertices(), per_hull) {
+                let c = hull.combination(k);
+                let chosen: Vec<usize> = c.choices.iter().map(|p| p.setting).collect();
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                chosen.hash(&mut hasher);
+                if seen.insert(hasher.finish()) {
+                    fresh.push((chosen, c.slope));
                 }
-            };
-            // The worst frames from each shot's own percentiles, when measured (else each
-            // frame at its shot's mean).
-            let spread: Option<Vec<(&[f64], u64)>> = chosen
-                .iter()
-                .enumerate()
-                .map(|(s, &i)| Some((percentiles[i]?.get(s)?.as_slice(), shots[s].frames)))
+            }
+            let figured: Option<Vec<ShotCandidate>> = fresh
+                .into_par_iter()
+                .map(|(chosen, slope)| {
+                    ShotCandidate::of_choice(points, chosen, shots, key, frame_rate, slope)
+                })
                 .collect();
-            let p5 = spread
-                .and_then(|spread| pooled_percentile(&spread, 5.0))
-                .unwrap_or(c.p5);
-            let (width, height) = chosen
-                .iter()
-                .map(|&i| (points[i].width, points[i].height))
-                .max_by_key(|&(w, h)| (h, w))
-                .unwrap_or((0, 0));
-            out.push(ShotCandidate {
-                width,
-                height,
-                kbps: c.kbps,
-                quality: c.quality,
-                harmonic_mean: c.harmonic_mean,
-                p5,
-                min: c.min,
-                slope: c.slope,
-                points: chosen,
-            });
+            out.extend(figured.ok_or_else(|| {
+                Error::Internal("a combination of points without per-shot figures".into())
+            })?);
         }
     }
     Ok(out)
+}
+
+/// Each shot's encodes among `per_shot` that `in_group` keeps and whose own 5th percentile
+/// (`shot_p5[s][setting]`) reaches `floor`, its best one when none does; every one kept
+/// without a floor.
+fn floored(
+    per_shot: &[Vec<ShotPoint>],
+    in_group: &dyn Fn(&ShotPoint) -> bool,
+    floor: Option<f64>,
+    shot_p5: &[Vec<f64>],
+) -> Vec<Vec<ShotPoint>> {
+    per_shot
+        .iter()
+        .enumerate()
+        .map(|(s, list)| {
+            let group = list.iter().copied().filter(|p| in_group(p));
+            let Some(floor) = floor else {
+                return group.collect();
+            };
+            let own = |p: &ShotPoint| shot_p5[s][p.setting];
+            let reaching: Vec<ShotPoint> = group.clone().filter(|p| own(p) >= floor).collect();
+            if reaching.is_empty() {
+                group
+                    .max_by(|a, b| own(a).total_cmp(&own(b)))
+                    .into_iter()
+                    .collect()
+            } else {
+                reaching
+            }
+        })
+        .collect()
+}
+
+/// The floors the guarded search sweeps over the shots' own 5th percentiles `shot_p5` (each
+/// shot's at every point): [`GUARD_FLOORS`] levels evenly from the lowest to the highest
+/// measured (none without any).
+fn guard_floors(shot_p5: &[Vec<f64>]) -> Vec<f64> {
+    let measured = shot_p5.iter().flatten().copied().filter(|x| x.is_finite());
+    let (lo, hi) = measured.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+        (lo.min(x), hi.max(x))
+    });
+    if !(lo.is_finite() && hi.is_finite()) {
+        return Vec::new();
+    }
+    (0..GUARD_FLOORS)
+        .map(|k| lo + (hi - lo) * k as f64 / (GUARD_FLOORS - 1) as f64)
+        .collect()
+}
+
+/// The positions of at most `most` of `vertices` (by increasing bitrate), the first and last
+/// among them, the others at least an even share of the log-bitrate range apart: every vertex
+/// when there are no more than `most`.
+fn spread_vertices(vertices: &[Vertex], most: usize) -> Vec<usize> {
+    let n = vertices.len();
+    if n <= most || most < 2 {
+        return (0..n).collect();
+    }
+    let (first, last) = (vertices[0].kbps, vertices[n - 1].kbps);
+    if !(first > 0.0 && last > first) {
+        return vec![0, n - 1];
+    }
+    let step = (last / first).ln() / (most - 1) as f64;
+    let mut kept = vec![0];
+    let mut at = first.ln();
+    for (k, v) in vertices.iter().enumerate().take(n - 1).skip(1) {
+        if v.kbps > 0.0 && v.kbps.ln() >= at + step {
+            kept.push(k);
+            at = v.kbps.ln();
+        }
+    }
+    kept.push(n - 1);
+    kept
 }
 
 /// The frame-weighted mean of `(quality, frames)`.

@@ -17,7 +17,7 @@ use crate::measure::metrics::pool::Pooled;
 use crate::measure::point::{Point, Rung, digits, round};
 use crate::shots::Shot;
 use crate::shots::combine::weighted_spread;
-use crate::shots::figures::{pooled_percentile, segment_shots};
+use crate::shots::figures::{ShotFigures, choice_spread, segment_shots};
 use crate::shots::ladder::ShotCandidate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -99,6 +99,8 @@ impl Rung {
         }
         let frames: u64 = segment_frames.iter().sum();
         let chosen_points: Vec<&Point> = (0..shots.len()).map(chosen).collect::<Result<_>>()?;
+        let chosen_figures: Option<Vec<&ShotFigures>> =
+            chosen_points.iter().map(|p| p.shots.as_ref()).collect();
         let pooling: BTreeMap<String, Pooled> = segment_means
             .iter()
             .map(|(key, means)| {
@@ -109,9 +111,14 @@ impl Rung {
                     .collect();
                 let mean =
                     weighted.iter().map(|&(q, f)| q * f as f64).sum::<f64>() / frames.max(1) as f64;
+                // Each frame at its segment's mean, unless the shots' own figures say better.
                 let (harmonic_mean, p5, min) = weighted_spread(&weighted);
-                let (harmonic_mean, p5, min) =
-                    per_shot_spread(&chosen_points, shots, key).unwrap_or((harmonic_mean, p5, min));
+                let exact = chosen_figures
+                    .as_ref()
+                    .map(|f| choice_spread(f, shots, key));
+                let harmonic_mean = exact.and_then(|e| e.harmonic_mean).unwrap_or(harmonic_mean);
+                let p5 = exact.and_then(|e| e.p5).unwrap_or(p5);
+                let min = exact.and_then(|e| e.min).unwrap_or(min);
                 let d = digits(key);
                 let pooled = Pooled {
                     mean: round(mean, d),
@@ -177,31 +184,6 @@ impl Rung {
     pub fn is_shot_rung(&self) -> bool {
         !self.shots.is_empty()
     }
-}
-
-/// The harmonic mean (exact, from each shot's), 5th percentile (from each shot's
-/// percentiles) and minimum (the lowest shot minimum) over the frames of `shots`, shot `s`
-/// taking `chosen[s]`, on metric `key`; `None` when a point lacks those figures.
-fn per_shot_spread(chosen: &[&Point], shots: &[Shot], key: &str) -> Option<(f64, f64, f64)> {
-    let mut inverse = 0.0;
-    let mut spread = Vec::with_capacity(shots.len());
-    for (s, (p, shot)) in chosen.iter().zip(shots).enumerate() {
-        let figures = p.shots.as_ref()?;
-        let harmonic = *figures.harmonic_means.get(key)?.get(s)?;
-        inverse += shot.frames as f64 / (harmonic + 1.0);
-        spread.push((
-            figures.percentiles.get(key)?.get(s)?.as_slice(),
-            shot.frames,
-        ));
-    }
-    let frames: u64 = shots.iter().map(|s| s.frames).sum();
-    let p5 = pooled_percentile(&spread, 5.0)?;
-    let min = spread
-        .iter()
-        .filter(|(_, f)| *f > 0)
-        .map(|(q, _)| q[0])
-        .fold(f64::INFINITY, f64::min);
-    (frames > 0).then(|| (frames as f64 / inverse - 1.0, p5, min))
 }
 
 #[cfg(test)]

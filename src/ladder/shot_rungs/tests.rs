@@ -216,16 +216,15 @@ fn the_p5_guard_drops_operating_points_worse_than_per_title_in_their_worst_frame
             expected.len() < open.operating.len(),
             "{mode}: the guard has nothing to drop"
         );
-        // Kept: the operating points that pass, and the per-title hull's encodes (every shot
-        // at one point), each once, by bitrate.
+        // Kept: the operating points that pass (the guarded search adds some, allocations
+        // that keep the worst frames up), and the per-title hull's encodes (every shot at one
+        // point), each once, by bitrate; nothing that fails.
         let uniform = |c: &ShotCandidate| c.points.iter().all(|&i| i == c.points[0]);
-        let (from_open, added): (Vec<&ShotCandidate>, Vec<&ShotCandidate>) = kept
-            .operating
-            .iter()
-            .partition(|c| open.operating.contains(c));
-        assert_eq!(from_open, expected, "{mode}");
-        for c in &added {
-            assert!(uniform(c) && passes(c), "{mode}: {c:?}");
+        for c in &expected {
+            assert!(kept.operating.contains(c), "{mode}: {c:?}");
+        }
+        for c in &kept.operating {
+            assert!(passes(c), "{mode}: {c:?}");
         }
         for &(kbps, _, _) in &hull {
             let n = kept

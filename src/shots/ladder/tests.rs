@@ -169,6 +169,7 @@ fn harmonic_pooling_is_the_hull_of_the_harmonic_objective() {
         25.0,
         ShotResolution::Fixed,
         ShotPooling::Harmonic,
+        ShotGuard::None,
     )
     .unwrap();
     let frames: Vec<f64> = s.iter().map(|x| x.frames as f64).collect();
@@ -223,4 +224,151 @@ fn harmonic_pooling_is_the_hull_of_the_harmonic_objective() {
     let mean = shot_candidates(&points, &s, "vmaf", 25.0, ShotResolution::Fixed).unwrap();
     let mean_choices: Vec<Vec<usize>> = mean.iter().map(|x| x.points.clone()).collect();
     assert_ne!(mean_choices, ours);
+}
+
+/// The guarded search: for every floor it sweeps, the upper hull (bits against mean quality)
+/// of the choices that keep each shot's own 5th percentile at or above the floor (a shot
+/// reaching it nowhere taking its best), found by brute force, is among the operating points;
+/// and so is every unguarded operating point.
+#[test]
+fn the_guarded_search_holds_the_hull_of_every_floor() {
+    let s = shots(&[30, 50, 20]);
+    // The middle shot is hard in its worst frames (its 5th percentile far below its mean).
+    let drop = [3.0, 25.0, 6.0];
+    let mut points = vec![
+        point(360, 36.0, &[100_000, 90_000, 20_000], &[40.0, 70.0, 60.0]),
+        point(360, 30.0, &[180_000, 150_000, 45_000], &[55.0, 80.0, 75.0]),
+        point(360, 24.0, &[330_000, 260_000, 90_000], &[68.0, 88.0, 86.0]),
+        point(360, 18.0, &[600_000, 450_000, 180_000], &[80.0, 94.0, 93.0]),
+    ];
+    for p in &mut points {
+        let f = p.shots.as_mut().unwrap();
+        let spread: Vec<Vec<f64>> = f.means["vmaf"]
+            .iter()
+            .zip(drop)
+            .map(|(&q, d)| vec![q - 2.0 * d, q - d, q - d / 2.0, q, q, q, q])
+            .collect();
+        f.percentiles.insert("vmaf".into(), spread);
+    }
+    let run = |guard| {
+        shot_candidates_pooled(
+            &points,
+            &s,
+            "vmaf",
+            25.0,
+            ShotResolution::Free,
+            ShotPooling::Mean,
+            guard,
+        )
+        .unwrap()
+    };
+    let guarded: Vec<Vec<usize>> = run(ShotGuard::P5)
+        .iter()
+        .map(|c| c.points.clone())
+        .collect();
+    let unguarded = run(ShotGuard::None);
+    for c in &unguarded {
+        assert!(guarded.contains(&c.points), "{:?}", c.points);
+    }
+    let own =
+        |shot: usize, i: usize| points[i].shots.as_ref().unwrap().percentiles["vmaf"][shot][1];
+    let shot_p5: Vec<Vec<f64>> = (0..3)
+        .map(|shot| (0..4).map(|i| own(shot, i)).collect())
+        .collect();
+    let floors = guard_floors(&shot_p5);
+    assert_eq!(floors.len(), GUARD_FLOORS);
+    let frames: Vec<f64> = s.iter().map(|x| x.frames as f64).collect();
+    let mut restricted_somewhere = false;
+    for floor in floors {
+        let allowed: Vec<Vec<usize>> = (0..3)
+            .map(|shot| {
+                let reach: Vec<usize> = (0..4).filter(|&i| own(shot, i) >= floor).collect();
+                if reach.is_empty() {
+                    vec![
+                        (0..4)
+                            .max_by(|&a, &b| own(shot, a).total_cmp(&own(shot, b)))
+                            .unwrap(),
+                    ]
+                } else {
+                    reach
+                }
+            })
+            .collect();
+        restricted_somewhere |= allowed.iter().any(|a| a.len() < 4);
+        let mut all: Vec<(Vec<usize>, RateQuality)> = Vec::new();
+        for &a in &allowed[0] {
+            for &b in &allowed[1] {
+                for &d in &allowed[2] {
+                    let choice = vec![a, b, d];
+                    let (mut bits, mut sum) = (0.0, 0.0);
+                    for (shot, &i) in choice.iter().enumerate() {
+                        let f = points[i].shots.as_ref().unwrap();
+                        bits += f.sizes_bits[shot] as f64;
+                        sum += frames[shot] * f.means["vmaf"][shot];
+                    }
+                    all.push((
+                        choice,
+                        RateQuality {
+                            kbps: bits,
+                            quality: sum,
+                        },
+                    ));
+                }
+            }
+        }
+        let rq: Vec<RateQuality> = all.iter().map(|x| x.1).collect();
+        for i in upper_hull(&rq) {
+            assert!(guarded.contains(&all[i].0), "floor {floor}: {:?}", all[i].0);
+        }
+    }
+    assert!(restricted_somewhere);
+    assert!(guarded.len() > unguarded.len());
+    // Each operating point's worst frames come from the shots' own percentiles.
+    for c in run(ShotGuard::P5) {
+        let spread: Vec<(&[f64], u64)> = c
+            .points
+            .iter()
+            .enumerate()
+            .map(|(shot, &i)| {
+                let q = &points[i].shots.as_ref().unwrap().percentiles["vmaf"][shot];
+                (q.as_slice(), s[shot].frames)
+            })
+            .collect();
+        let p5 = crate::shots::figures::pooled_percentile(&spread, 5.0).unwrap();
+        assert!((c.p5 - p5).abs() < 1e-9);
+        let min = spread
+            .iter()
+            .map(|(q, _)| q[0])
+            .fold(f64::INFINITY, f64::min);
+        assert_eq!(c.min, min);
+    }
+}
+
+/// A hull of many vertices keeps at most the given number, spread in log bitrate, its first
+/// and last among them; a short one keeps every vertex.
+#[test]
+fn many_vertices_are_thinned_in_log_bitrate() {
+    use crate::shots::combine::Vertex;
+    let vertex = |kbps: f64| Vertex {
+        bits: kbps,
+        kbps,
+        quality: kbps.ln(),
+        slope: [0.0, 0.0],
+    };
+    let many: Vec<Vertex> = (0..10_000)
+        .map(|k| vertex(100.0 * 1.0005f64.powi(k)))
+        .collect();
+    let kept = spread_vertices(&many, 64);
+    assert!(kept.len() <= 64 && kept.len() >= 60, "{}", kept.len());
+    assert_eq!(kept[0], 0);
+    assert_eq!(*kept.last().unwrap(), many.len() - 1);
+    assert!(kept.windows(2).all(|w| w[0] < w[1]));
+    // Evenly spread: no gap in log bitrate over twice the even share.
+    let share = (many[9999].kbps / many[0].kbps).ln() / 63.0;
+    for w in kept.windows(2) {
+        let gap = (many[w[1]].kbps / many[w[0]].kbps).ln();
+        assert!(gap <= 2.0 * share + 1e-9, "{gap} vs {share}");
+    }
+    let few: Vec<Vertex> = many[..50].to_vec();
+    assert_eq!(spread_vertices(&few, 64), (0..50).collect::<Vec<_>>());
 }
