@@ -12,8 +12,10 @@
 #      --shot-guard none|p5;
 #   3. package the nine ladders (every rung encoded and scored on every frame);
 #   4. BD-rate (PCHIP) of each shot ladder's renditions against the per-title ladder's, on
-#      the VMAF mean, 5th percentile and harmonic mean, from package.json (video bits only),
-#      and the hulls' BD-rate on the mean (examples/shot_gain: fixed and free).
+#      the VMAF mean, 5th percentile and harmonic mean, from package.json (video bits only);
+#      against the per-title ladder of trial encodes only (`msr`, --measured-only: no CRF
+#      interpolated between the grid's, as shot rungs take none), on the mean and 5th
+#      percentile; and the hulls' BD-rate on the mean (examples/shot_gain: fixed and free).
 # Prints one line per title, codec, shot resolution, pooling and guard; everything stays in a
 # temporary directory.
 #
@@ -70,8 +72,8 @@ curve() {
 }
 bd() { "$bin" compare "$1" "$2" --json | jq -r '.bd_rate_percent | . * 100 | round / 100'; }
 
-printf '%-9s %-5s %-5s %-8s %-5s %5s | %8s %8s %8s | %8s %8s | %s\n' title codec rungs pooling guard shots \
-  "BD mean" "BD p5" "BD hmean" "hull fix" "hull free" "optimize"
+printf '%-9s %-5s %-5s %-8s %-5s %5s | %8s %8s %8s | %8s %8s | %8s %8s | %s\n' title codec rungs pooling guard shots \
+  "BD mean" "BD p5" "BD hmean" "msr mean" "msr p5" "hull fix" "hull free" "optimize"
 for codec in $codecs; do
   for title in ${TITLES:-montage shuffled}; do
     clip=$montage
@@ -81,11 +83,17 @@ for codec in $codecs; do
     "$bin" optimize "$clip" -o "$run" --shots --codec "$codec" --preset "$preset" --no-proxy \
       ${CACHE:+--cache "$CACHE"} --quiet >/dev/null
     took=$(($(date +%s) - start))
+    # Per-title rungs as `ladder` chooses them (CRFs between the grid's interpolated, encoded
+    # at package time), and among the trial encodes only (--measured-only), as shot rungs are.
     "$bin" ladder "$run/ladder.json" -o "$run/per_title/ladder.json" --per-title-rungs >/dev/null
     "$bin" package "$run/per_title/ladder.json" -o "$run/per_title/stream" --quiet >/dev/null
+    "$bin" ladder "$run/ladder.json" -o "$run/measured/ladder.json" --per-title-rungs \
+      --measured-only >/dev/null
+    "$bin" package "$run/measured/ladder.json" -o "$run/measured/stream" --quiet >/dev/null
     hull=$("$gain" "$run/ladder.json" | awk '/fixed:/ {for (i=1;i<=NF;i++) if ($i ~ /%/) f=$i} /free:/ {for (i=1;i<=NF;i++) if ($i ~ /%/) g=$i} END {gsub(",", "", f); gsub(",", "", g); print f, g}')
     for f in mean p5 harmonic_mean; do
       curve "$run/per_title/stream/package.json" $f >"$dir/title_$f.json"
+      curve "$run/measured/stream/package.json" $f >"$dir/measured_$f.json"
     done
     for rungs in ${RUNGS:-fixed free}; do
       for pooling in ${POOLINGS:-mean harmonic}; do
@@ -94,14 +102,17 @@ for codec in $codecs; do
           "$bin" ladder "$run/ladder.json" -o "$shot/ladder.json" --shot-resolution "$rungs" \
             --shot-pooling "$pooling" --shot-guard "$guard" >/dev/null
           "$bin" package "$shot/ladder.json" -o "$shot/stream" --quiet >/dev/null
-          bds=""
+          bds="" measured=""
           for f in mean p5 harmonic_mean; do
             curve "$shot/stream/package.json" $f >"$dir/shot_$f.json"
             bds+="$(bd "$dir/title_$f.json" "$dir/shot_$f.json")% "
           done
-          printf '%-9s %-5s %-5s %-8s %-5s %5s | %8s %8s %8s | %8s %8s | %s s\n' "$title" \
+          for f in mean p5; do
+            measured+="$(bd "$dir/measured_$f.json" "$dir/shot_$f.json")% "
+          done
+          printf '%-9s %-5s %-5s %-8s %-5s %5s | %8s %8s %8s | %8s %8s | %8s %8s | %s s\n' "$title" \
             "$codec" "$rungs" "$pooling" "$guard" "$(jq '.shots.shots | length' "$run/ladder.json")" \
-            $bds $hull "$took"
+            $bds $measured $hull "$took"
         done
       done
     done
