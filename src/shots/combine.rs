@@ -359,16 +359,21 @@ impl CombinedHull<'_> {
         position
     }
 
-    /// The combination at vertex `k`, replayed from the moves in `O(shots + k)` (plus the
-    /// sort of the shots' qualities for the percentile). Panics when `k` is out of range.
-    pub fn combination(&self, k: usize) -> Combination {
-        let v = self.vertices[k];
-        let choices: Vec<ShotPoint> = self
-            .positions(k)
+    /// The point each shot takes at vertex `k`, in shot order, replayed from the moves in
+    /// `O(shots + k)`. Panics when `k` is out of range.
+    pub fn choices(&self, k: usize) -> Vec<ShotPoint> {
+        self.positions(k)
             .into_iter()
             .zip(self.shots)
             .map(|(p, s)| s.points[p])
-            .collect();
+            .collect()
+    }
+
+    /// The combination at vertex `k`: its [`choices`](Self::choices) and their figures (plus
+    /// the sort of the shots' qualities for the percentile). Panics when `k` is out of range.
+    pub fn combination(&self, k: usize) -> Combination {
+        let v = self.vertices[k];
+        let choices = self.choices(k);
         let frames: Vec<u64> = self.shots.iter().map(|s| s.frames).collect();
         let (harmonic_mean, p5, min) = spread(&choices, &frames);
         Combination {

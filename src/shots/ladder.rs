@@ -415,12 +415,12 @@ pub fn shot_candidates_pooled(
             // shots make each choice's worst frames the longest part).
             let mut fresh: Vec<(Vec<usize>, [f64; 2])> = Vec::new();
             for k in spread_vertices(hull.vertices(), per_hull) {
-                let c = hull.combination(k);
-                let chosen: Vec<usize> = c.choices.iter().map(|p| p.setting).collect();
+                // The choice alone: its figures are the candidate's, from the shots' own.
+                let chosen: Vec<usize> = hull.choices(k).iter().map(|p| p.setting).collect();
                 let mut hasher = std::collections::hash_map::DefaultHasher::new();
                 chosen.hash(&mut hasher);
                 if seen.insert(hasher.finish()) {
-                    fresh.push((chosen, c.slope));
+                    fresh.push((chosen, hull.vertices()[k].slope));
                 }
             }
             let figured: Option<Vec<ShotCandidate>> = fresh

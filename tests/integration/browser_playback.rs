@@ -158,20 +158,7 @@ fn hls_js_and_dash_js_play_every_rung_of_a_shot_based_package() {
     let clip = tmp.path().join("two_shots.mp4");
     common::two_shot_clip(&clip);
     let run = tmp.path().join("run");
-    let stream = package(
-        &clip,
-        &run,
-        "18,24,30,36,42",
-        &[
-            "--shots",
-            "--segment-seconds",
-            "1",
-            "--shot-guard",
-            "none",
-            "--shot-resolution",
-            "fixed",
-        ],
-    );
+    let stream = package(&clip, &run, "18,24,30,36,42", common::FIXED_SHOTS);
     // Shot rungs, some with a CRF per shot: renditions joined from per-shot encodes.
     let m = common::read_manifest(&run.join("ladder.json"));
     let rungs = m["ladders"][0]["rungs"].as_array().unwrap();

@@ -163,6 +163,19 @@ pub fn sample_windows(search: &serde_json::Value) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// The `optimize` options of a shot-based run with one resolution per rung and no guard: the
+/// shot ladders the package tests check segment by segment.
+#[allow(dead_code)]
+pub const FIXED_SHOTS: &[&str] = &[
+    "--shots",
+    "--segment-seconds",
+    "1",
+    "--shot-guard",
+    "none",
+    "--shot-resolution",
+    "fixed",
+];
+
 /// `pertitle optimize CLIP -o OUT` with the quick settings the ladder tests share: a PSNR hull
 /// at x264 ultrafast over 240p and 120p x five CRFs, and `extra` options.
 #[allow(dead_code)]

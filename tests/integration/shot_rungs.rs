@@ -44,19 +44,7 @@ fn shot_rungs_are_their_shots_trial_encodes_joined_and_play() {
     let clip = tmp.path().join("two_shots.mp4");
     common::two_shot_clip(&clip);
     let out = tmp.path().join("run");
-    common::optimize_small_psnr(
-        &clip,
-        &out,
-        &[
-            "--shots",
-            "--segment-seconds",
-            "1",
-            "--shot-guard",
-            "none",
-            "--shot-resolution",
-            "fixed",
-        ],
-    );
+    common::optimize_small_psnr(&clip, &out, common::FIXED_SHOTS);
     let m = common::read_manifest(&out.join("ladder.json"));
     assert_eq!(m["settings"]["constraints"]["shot_rungs"], "fixed");
     let ladder = &m["ladders"][0];
