@@ -59,12 +59,14 @@ pub struct LadderArgs {
     /// (repeatable). It is placed on the measured curve, interpolating the CRF if needed.
     #[arg(long, value_name = "KBPS[@HEIGHT]")]
     force_rung: Vec<ForcedRung>,
-    /// Only measured points as rungs: no CRF interpolated between two measured ones.
+    /// Only measured points as rungs: no CRF interpolated between two measured ones (shot
+    /// rungs: every shot takes a trial encode).
     #[arg(long)]
     measured_only: bool,
     /// Shot rungs, for a shot-based run (optimize --shots, where they are the default, as
-    /// free): each rung takes one trial encode per shot, where every shot sits at one slope
-    /// of its own quality-rate hull, so hard shots get the bits that buy the most quality.
+    /// free): each rung takes one encode per shot (a trial encode, or one estimated at a whole
+    /// CRF between two measured ones), where every shot sits at one slope of its own
+    /// quality-rate hull, so hard shots get the bits that buy the most quality.
     /// fixed: one resolution per rung, each shot its own CRF; free: each shot its own
     /// resolution too, the rung declaring the largest (its rendition changes size at shot
     /// starts: x264, x265 and VP9; AV1 ladders take fixed).

@@ -61,6 +61,7 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
     for (i, r) in ladder.rungs.iter().enumerate() {
         let vmaf = r.vmaf.map_or("-".to_string(), |v| format!("{v:.2}"));
         let mark = match (r.sampled, r.proxy_estimate, r.interpolated) {
+            _ if r.is_shot_rung() && r.interpolated => "s*",
             _ if r.is_shot_rung() => "s",
             (true, _, _) => "~",
             (_, true, _) => "+",
@@ -86,7 +87,9 @@ fn print_ladder(manifest: &Manifest, ladder: &CodecLadder, t: &LadderTiming) {
         .iter()
         .any(|r| r.interpolated && !r.proxy_estimate && !r.sampled)
     {
-        println!("* interpolated between two measured CRFs (estimated, not encoded)");
+        println!(
+            "* interpolated between two measured CRFs (s*: some shot is; estimated, not encoded)"
+        );
     }
     if let Some(r) = ladder.rungs.iter().find(|r| r.is_shot_rung()) {
         let (lo, hi) = r

@@ -114,7 +114,7 @@ pub enum Origin {
         s: f64,
     },
     /// An operating point of a shot ladder (index into its
-    /// [`ShotCandidate`](crate::shots::ladder::ShotCandidate)s): one trial encode per shot.
+    /// [`ShotCandidate`](crate::shots::ladder::ShotCandidate)s): one encode per shot.
     Shots(usize),
 }
 

@@ -39,10 +39,11 @@ pub struct Constraints {
     pub allowed_heights: Vec<u32>,
     /// Rungs that must be in the ladder.
     pub forced: Vec<ForcedRung>,
-    /// Only measured points as rungs (no CRF interpolated between two measured ones).
+    /// Only measured points as rungs (no CRF interpolated between two measured ones; shot
+    /// rungs take trial encodes only).
     #[serde(default)]
     pub measured_only: bool,
-    /// Shot rungs, for a shot-based run: each rung one trial encode per shot, from the shot
+    /// Shot rungs, for a shot-based run: each rung one encode per shot, from the shot
     /// ladder's operating points, in this mode (`None`: one setting for the whole title).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shot_rungs: Option<crate::shots::ladder::ShotResolution>,

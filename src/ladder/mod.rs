@@ -7,7 +7,8 @@
 //! 3. [`build`]: marks the overall hull on the points and turns the selection into rungs.
 //!
 //! With shot rungs ([`Constraints::shot_rungs`], a shot-based run), step 1 gives the shot
-//! ladder's operating points instead ([`shot_rungs`]): each a trial encode per shot.
+//! ladder's operating points instead ([`shot_rungs`]): each an encode per shot, measured or
+//! estimated between two measured CRFs.
 
 pub mod bdrate;
 pub(crate) mod candidates;
@@ -127,7 +128,7 @@ pub fn build(
     };
     let table = match (&objective.viewers, &shot_ladder) {
         (Some(mix), Some((s, title))) => Some(MixTable::with_quality(mix, &cands, |c, key| {
-            s.quality(points, *title, c, key)
+            s.quality(*title, c, key)
         })?),
         (Some(mix), None) => Some(MixTable::new(mix, points, &cands)?),
         (None, _) => None,
@@ -156,7 +157,7 @@ pub fn build(
         .rungs
         .iter()
         .map(|&i| match &shot_ladder {
-            Some((s, title)) => s.rung(points, *title, &cands[i], segment_durations_s),
+            Some((s, title)) => s.rung(*title, &cands[i], segment_durations_s),
             None => rung(points, &cands[i], segment_durations_s),
         })
         .collect::<Result<Vec<Rung>>>()?;

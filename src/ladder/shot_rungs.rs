@@ -3,10 +3,13 @@
 //! candidates.
 //!
 //! Each candidate is a vertex of a combined hull: every shot at one slope of its own hull.
-//! The vertices are measured (each shot's bits and quality are a trial encode's) and lie close
-//! together in bitrate (one shot moves one step between neighbours), so no candidate is
-//! interpolated. The allowed heights restrict what a shot may choose (in `free` mode too);
-//! the top-quality target caps the bitrate at the cheapest operating point reaching it.
+//! A shot may take a trial encode or, unless the constraints keep to measured encodes, an
+//! estimated one at a whole CRF between two measured CRFs of a resolution
+//! ([`points_between`]), as per-title rungs may lie between measured CRFs; a candidate taking
+//! one is interpolated. Vertices lie close together in bitrate (one shot moves one step
+//! between neighbours), so no candidate lies between vertices. The allowed heights restrict
+//! what a shot may choose (in `free` mode too); the top-quality target caps the bitrate at
+//! the cheapest operating point reaching it.
 
 use super::candidates::{Candidate, Origin, no_allowed_height, nothing_in_range};
 use super::constraints::Constraints;
@@ -15,6 +18,7 @@ use super::constraints::ForcedRung;
 use super::hull::upper_hull;
 use crate::error::{Error, Result, Setting};
 use crate::measure::point::{Metric, Point, Rung};
+use crate::shots::between::points_between;
 use crate::shots::detect::ShotList;
 use crate::shots::ladder::{ShotCandidate, ShotGuard, ShotResolution, shot_candidates_pooled};
 
@@ -27,13 +31,18 @@ pub struct ShotTitle<'a> {
     pub segment_frames: &'a [u64],
 }
 
-/// The shot ladder's candidates: the operating points (their `points` indexing `points`) and,
-/// in the same order, their [`Candidate`]s (origin [`Origin::Shots`]), by increasing bitrate.
+/// The shot ladder's candidates: the operating points and, in the same order, their
+/// [`Candidate`]s (origin [`Origin::Shots`]), by increasing bitrate.
 pub struct ShotCandidates {
-    /// The operating points.
+    /// The operating points (their `points` indexing [`Self::pool`]).
     pub operating: Vec<ShotCandidate>,
     /// Each as a rung candidate.
     pub candidates: Vec<Candidate>,
+    /// The encodes a shot may take: the run's points the constraints allow (trial encodes),
+    /// then the estimated ones between their CRFs.
+    pub pool: Vec<Point>,
+    /// How many of the pool's first points are trial encodes.
+    pub measured: usize,
 }
 
 /// The candidates of a shot ladder in `mode` over `points` under `constraints`.
@@ -60,9 +69,20 @@ pub fn candidates(
     if allowed.is_empty() {
         return Err(no_allowed_height(points));
     }
-    let subset: Vec<Point> = allowed.iter().map(|&i| points[i].clone()).collect();
+    let mut pool: Vec<Point> = allowed.iter().map(|&i| points[i].clone()).collect();
+    let measured = pool.len();
+    let fps = title.list.frame_rate.fps();
+    if !constraints.measured_only {
+        pool.extend(points_between(
+            &pool,
+            title.segment_frames,
+            &title.list.shots,
+            fps,
+        )?);
+    }
+    let subset = &pool[..measured];
     let mut operating = shot_candidates_pooled(
-        &subset,
+        &pool,
         &title.list.shots,
         metric.field(),
         title.list.frame_rate.fps(),
@@ -70,14 +90,9 @@ pub fn candidates(
         constraints.shot_pooling,
         constraints.shot_guard,
     )?;
-    for c in &mut operating {
-        for p in &mut c.points {
-            *p = allowed[*p];
-        }
-    }
     if constraints.shot_guard == ShotGuard::P5 {
         let floor = PerTitleP5::of(
-            &subset,
+            subset,
             metric,
             &title.list.shots,
             title.list.frame_rate.fps(),
@@ -86,8 +101,8 @@ pub fn candidates(
         // Per-title encoding stays a choice where no shot allocation beats it in the worst
         // frames: the per-title hull's encodes, every shot at one point.
         for &i in &floor.hull {
-            let Some(mut uniform) = ShotCandidate::uniform(
-                &subset,
+            let Some(uniform) = ShotCandidate::uniform(
+                subset,
                 i,
                 &title.list.shots,
                 metric.field(),
@@ -95,7 +110,6 @@ pub fn candidates(
             ) else {
                 continue;
             };
-            uniform.points.iter_mut().for_each(|p| *p = allowed[*p]);
             if !operating.iter().any(|c| c.points == uniform.points) {
                 operating.push(uniform);
             }
@@ -145,7 +159,7 @@ pub fn candidates(
                 .points
                 .iter()
                 .zip(&frames)
-                .map(|(&i, &f)| points[i].crf * f as f64)
+                .map(|(&i, &f)| pool[i].crf * f as f64)
                 .sum::<f64>()
                 / total,
             origin: Origin::Shots(k),
@@ -155,6 +169,8 @@ pub fn candidates(
     Ok(ShotCandidates {
         operating,
         candidates,
+        pool,
+        measured,
     })
 }
 
@@ -217,13 +233,7 @@ impl PerTitleP5 {
 impl ShotCandidates {
     /// Candidate `c`'s mean quality on the points' metric `key` (a device's `vmaf_phone`
     /// too): its shots' means, frame-weighted; `None` when a chosen point lacks it.
-    pub fn quality(
-        &self,
-        points: &[Point],
-        title: ShotTitle<'_>,
-        c: &Candidate,
-        key: &str,
-    ) -> Option<f64> {
+    pub fn quality(&self, title: ShotTitle<'_>, c: &Candidate, key: &str) -> Option<f64> {
         let Origin::Shots(k) = c.origin else {
             return None;
         };
@@ -232,7 +242,7 @@ impl ShotCandidates {
         let mut sum = 0.0;
         let mut frames = 0u64;
         for (s, &i) in op.points.iter().enumerate() {
-            let q = *points.get(i)?.shots.as_ref()?.means.get(key)?.get(s)?;
+            let q = *self.pool.get(i)?.shots.as_ref()?.means.get(key)?.get(s)?;
             let f = shots.get(s)?.frames;
             sum += q * f as f64;
             frames += f;
@@ -240,10 +250,10 @@ impl ShotCandidates {
         (frames > 0 && sum.is_finite()).then(|| sum / frames as f64)
     }
 
-    /// The rung of candidate `c`.
+    /// The rung of candidate `c`: interpolated when a shot takes an estimated encode (its
+    /// segment sizes, estimates, then go, as an interpolated per-title rung has none).
     pub fn rung(
         &self,
-        points: &[Point],
         title: ShotTitle<'_>,
         c: &Candidate,
         segment_durations_s: &[f64],
@@ -253,13 +263,18 @@ impl ShotCandidates {
             _ => None,
         }
         .ok_or_else(|| Error::Internal("a per-title candidate among shot rungs".into()))?;
-        Rung::from_shots(
-            points,
+        let mut rung = Rung::from_shots(
+            &self.pool,
             op,
             &title.list.shots,
             title.segment_frames,
             segment_durations_s,
-        )
+        )?;
+        if op.points.iter().any(|&i| i >= self.measured) {
+            rung.interpolated = true;
+            rung.segment_sizes_bits.clear();
+        }
+        Ok(rung)
     }
 }
 

@@ -332,8 +332,9 @@ pub struct Rung {
     /// Every measured metric's mean over each segment (interpolated for an interpolated rung).
     #[serde(default)]
     pub segment_means: BTreeMap<String, Vec<f64>>,
-    /// True when the rung lies between two measured CRFs of its resolution: its CRF, bitrate
-    /// and qualities are interpolated from them (not measured), and its peak is estimated.
+    /// True when the rung lies between two measured CRFs of its resolution (a shot rung: when
+    /// a shot does): its CRF, bitrate and qualities are interpolated from them (not
+    /// measured), and its peak is estimated.
     #[serde(default)]
     pub interpolated: bool,
     /// After a search at a proxy preset: the rung is (or lies beside) a proxy point mapped

@@ -158,7 +158,7 @@ pub fn pooled_percentile(shots: &[(&[f64], u64)], p: f64) -> Option<f64> {
     Some(hi)
 }
 
-/// A choice of one trial encode per shot, pooled over the title's frames from each shot's own
+/// A choice of one encode per shot, pooled over the title's frames from each shot's own
 /// figures: what a shot rung's worst frames are, wherever a choice is judged (the operating
 /// points, the per-title encodes the guard compares with, the rungs).
 #[derive(Debug, Clone, Copy, PartialEq)]

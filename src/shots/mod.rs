@@ -5,6 +5,7 @@
 //! (the Dynamic Optimizer's Lagrangian combination), from each trial encode's [`figures`]
 //! per shot.
 
+pub mod between;
 pub mod combine;
 pub mod detect;
 pub mod figures;

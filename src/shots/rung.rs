@@ -1,11 +1,13 @@
-//! A shot rung: a ladder rung whose shots each take one trial encode of a shot-based run, as
-//! an operating point of the combined hull chose them
+//! A shot rung: a ladder rung whose shots each take one encode of a shot-based run, as an
+//! operating point of the combined hull chose them
 //! ([`ShotCandidate`](crate::shots::ladder::ShotCandidate)).
 //!
 //! Every segment lies inside one shot, and a shot's final encode is its trial encode bit for
-//! bit (each shot has its own encoder, see [`crate::encode::encoder::ShotRates`]), so the
-//! rung's segment sizes and per-segment means are the chosen trial encodes' own: measured,
-//! not estimated. Its bitrate, peak and mean qualities follow exactly from them, and so do
+//! bit (each shot has its own encoder, see [`crate::encode::encoder::ShotRates`]), so a rung
+//! of trial encodes has their segment sizes and per-segment means: measured, not estimated.
+//! (A shot taking an encode estimated between two measured CRFs,
+//! [`points_between`](crate::shots::between::points_between), brings its estimates; the
+//! ladder then marks the rung interpolated.) Its bitrate, peak and mean qualities follow exactly from them, and so do
 //! its harmonic mean and minimum from the points' per-shot harmonic means and percentiles;
 //! its 5th percentile is estimated from the shots' percentiles
 //! ([`pooled_percentile`]). Points measured before those figures pool over segments instead

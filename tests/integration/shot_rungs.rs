@@ -1,7 +1,9 @@
-//! Shot rungs (`optimize --shots`): each rung takes one trial encode per shot, and its final
-//! encode is those encodes joined, shot by shot. Oracles: the points' own per-segment figures
-//! (a shot rung's segments are its chosen points'), the package's segment files, FFmpeg's HLS
-//! demuxer (every frame decodes, no error), and per-title selection over the same encodes.
+//! Shot rungs (`optimize --shots`): each rung takes one encode per shot, a trial encode or one
+//! estimated between two measured CRFs; a rung of trial encodes is those encodes joined, shot
+//! by shot. Oracles: the points' own per-segment figures (a measured shot rung's segments are
+//! its chosen points'), the package's segment files and scores (an estimated rung's final
+//! encode), FFmpeg's HLS demuxer (every frame decodes, no error), and per-title selection over
+//! the same encodes.
 
 use crate::common;
 use assert_cmd::Command;
@@ -39,13 +41,23 @@ fn point(points: &[Value], height: u64, crf: f64) -> &Value {
 }
 
 #[test]
-fn shot_rungs_are_their_shots_trial_encodes_joined_and_play() {
+fn shot_rungs_join_trial_encodes_or_take_estimates_between_and_play() {
     let tmp = tempfile::tempdir().unwrap();
     let clip = tmp.path().join("two_shots.mp4");
     common::two_shot_clip(&clip);
     let out = tmp.path().join("run");
     common::optimize_small_psnr(&clip, &out, common::FIXED_SHOTS);
-    let m = common::read_manifest(&out.join("ladder.json"));
+    check_estimated_rungs(&out.join("ladder.json"), &tmp.path().join("estimated"));
+    // Trial encodes only: every rung is its shots' trial encodes joined.
+    let measured = tmp.path().join("measured.json");
+    run_ok(
+        pertitle()
+            .args(["ladder", "--measured-only"])
+            .arg(out.join("ladder.json"))
+            .arg("-o")
+            .arg(&measured),
+    );
+    let m = common::read_manifest(&measured);
     assert_eq!(m["settings"]["constraints"]["shot_rungs"], "fixed");
     let ladder = &m["ladders"][0];
     let points = ladder["points"].as_array().unwrap();
@@ -89,7 +101,7 @@ fn shot_rungs_are_their_shots_trial_encodes_joined_and_play() {
     // The package: each rendition's video bits are its rung's, segment by segment, and
     // FFmpeg's HLS demuxer decodes every frame without an error.
     let stream = tmp.path().join("stream");
-    check_package(&out.join("ladder.json"), &stream, rungs);
+    check_package(&measured, &stream, rungs);
 
     // The per-title ladder of the same encodes: no shot rungs, each rung one CRF.
     let per_title = tmp.path().join("per_title.json");
@@ -104,6 +116,94 @@ fn shot_rungs_are_their_shots_trial_encodes_joined_and_play() {
     assert!(p["settings"]["constraints"].get("shot_rungs").is_none());
     for r in p["ladders"][0]["rungs"].as_array().unwrap() {
         assert!(r.get("shots").is_none(), "{r}");
+    }
+}
+
+/// The shot rungs of `ladder` that take an encode between measured CRFs (there must be some):
+/// marked interpolated, without segment sizes, each shot at a whole CRF; packaged into
+/// `stream`, each is encoded and scored, and its final encode's bitrate and PSNR are those
+/// estimated within 5% and 0.3 dB (2.6% and 0.1 dB at most here), every frame decoding at its
+/// shot's size.
+fn check_estimated_rungs(ladder: &Path, stream: &Path) {
+    let m = common::read_manifest(ladder);
+    let grid = [18.0, 24.0, 30.0, 36.0, 42.0];
+    let rungs = m["ladders"][0]["rungs"].as_array().unwrap();
+    let mut estimated = 0;
+    for r in rungs {
+        let crfs: Vec<f64> = r["shots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| f(&s["crf"]))
+            .collect();
+        let between = crfs.iter().any(|c| !grid.contains(c));
+        assert_eq!(r["interpolated"], between, "{r}");
+        assert!(crfs.iter().all(|c| c.fract() == 0.0), "{r}");
+        if between {
+            estimated += 1;
+            assert!(
+                r.get("segment_sizes_bits")
+                    .is_none_or(|s| s.as_array().unwrap().is_empty())
+            );
+        }
+    }
+    assert!(
+        estimated > 0,
+        "no shot takes a CRF between the grid's: {rungs:?}"
+    );
+    run_ok(
+        pertitle()
+            .args(["package", "--quiet"])
+            .arg(ladder)
+            .arg("-o")
+            .arg(stream),
+    );
+    let package: Value =
+        serde_json::from_str(&std::fs::read_to_string(stream.join("package.json")).unwrap())
+            .unwrap();
+    let seconds: f64 = package["segment_durations_s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(f)
+        .sum();
+    for (p, r) in package["renditions"].as_array().unwrap().iter().zip(rungs) {
+        let name = p["name"].as_str().unwrap();
+        if r["interpolated"] != true {
+            assert_eq!(p["matches_trial"], true, "{name}");
+            continue;
+        }
+        assert!(p["matches_trial"].is_null(), "{name}");
+        assert_eq!(p["quality_source"], "measured", "{name}");
+        let bits: u64 = p["segment_video_bits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(u)
+            .sum();
+        let kbps = bits as f64 / seconds / 1000.0;
+        let (want, psnr) = (f(&r["bitrate_kbps"]), f(&p["pooling"]["psnr_y"]["mean"]));
+        assert!(
+            (kbps / want - 1.0).abs() < 0.05,
+            "{name}: {kbps} kbit/s, estimated {want}"
+        );
+        assert!(
+            (psnr - f(&r["psnr_y"])).abs() < 0.3,
+            "{name}: PSNR {psnr}, estimated {}",
+            r["psnr_y"]
+        );
+        let sizes: Vec<(u64, u64)> = r["shots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (u(&s["width"]), u(&s["height"])))
+            .collect();
+        let expected: Vec<(u64, u64)> = (0..90).map(|i| sizes[usize::from(i >= 40)]).collect();
+        assert_eq!(
+            frame_sizes(&stream.join(name).join("media.m3u8")),
+            expected,
+            "{name}"
+        );
     }
 }
 
@@ -136,7 +236,7 @@ fn check_free_package(clip: &Path, dir: &Path, codec: &str, one_size: &str, chan
             ])
             .args(["--resolutions", "240,120", "--crf", crfs, "--codec", codec])
             .args(["--shots", "--shot-guard", "none", "--segment-seconds", "1"])
-            .args(["--shot-resolution", "free"])
+            .args(["--shot-resolution", "free", "--measured-only"])
             .arg(clip)
             .arg("-o")
             .arg(&out),

@@ -41,7 +41,7 @@ impl Fit {
 
 /// A piecewise cubic: on `[x[k], x[k+1]]`, `c[k][0] + c[k][1] t + c[k][2] t² + c[k][3] t³`
 /// with `t = x - x[k]`.
-pub(super) struct Hermite {
+pub(crate) struct Hermite {
     x: Vec<f64>,
     c: Vec<[f64; 4]>,
 }
@@ -77,8 +77,14 @@ impl Hermite {
         sum
     }
 
-    #[cfg(test)]
-    fn eval(&self, x: f64) -> f64 {
+    /// PCHIP through `(x, y)` (`x` strictly increasing, at least two points): monotone
+    /// wherever the data are, as SciPy's `PchipInterpolator`.
+    pub(crate) fn pchip(x: &[f64], y: &[f64]) -> Hermite {
+        Hermite::new(x, y, &pchip_slopes(x, y))
+    }
+
+    /// Its value at `x` (the end pieces extended outside `[x[0], x[last]]`).
+    pub(crate) fn eval(&self, x: f64) -> f64 {
         let k = self.x[..self.x.len() - 1]
             .iter()
             .rposition(|&xk| xk <= x)

@@ -47,6 +47,7 @@ use std::str::FromStr;
 
 mod fit;
 use fit::Fit;
+pub(crate) use fit::Hermite;
 
 /// Points each curve needs: a cubic has four coefficients.
 pub const MIN_POINTS: usize = 4;

@@ -147,11 +147,12 @@ fn a_candidates_device_quality_is_its_shots_frame_weighted() {
     .unwrap();
     for (c, op) in s.candidates.iter().zip(&s.operating) {
         let (a, b) = (op.points[0], op.points[1]);
-        let want = (p[a].shots.as_ref().unwrap().means["vmaf"][0]
-            + p[b].shots.as_ref().unwrap().means["vmaf"][1])
+        let want = (s.pool[a].shots.as_ref().unwrap().means["vmaf"][0]
+            + s.pool[b].shots.as_ref().unwrap().means["vmaf"][1])
             / 2.0;
-        assert_eq!(s.quality(&p, title, c, "vmaf"), Some(want));
-        assert_eq!(s.quality(&p, title, c, "vmaf_phone"), None);
+        let got = s.quality(title, c, "vmaf").unwrap();
+        assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+        assert_eq!(s.quality(title, c, "vmaf_phone"), None);
     }
 }
 
@@ -235,5 +236,59 @@ fn the_p5_guard_drops_operating_points_worse_than_per_title_in_their_worst_frame
             assert_eq!(n, 1, "{mode}: the per-title encode at {kbps} kbit/s");
         }
         assert!(kept.operating.windows(2).all(|w| w[0].kbps <= w[1].kbps));
+    }
+}
+
+/// Shots may take encodes between measured CRFs (whole CRFs, estimated): a rung taking one is
+/// interpolated and has no segment sizes; `measured_only` keeps to trial encodes.
+#[test]
+fn shots_take_whole_crfs_between_measured_ones_unless_measured_only() {
+    let l = list();
+    let title = ShotTitle {
+        list: &l,
+        segment_frames: &[50, 50],
+    };
+    for mode in [ShotResolution::Fixed, ShotResolution::Free] {
+        let s = run(&Constraints::default(), mode).unwrap();
+        // 2 sizes x 2 gaps x 5 whole CRFs between 22, 28 and 34.
+        assert_eq!((s.measured, s.pool.len()), (6, 6 + 20));
+        let between: Vec<&Candidate> = s
+            .candidates
+            .iter()
+            .filter(|c| {
+                let Origin::Shots(k) = c.origin else {
+                    return false;
+                };
+                s.operating[k].points.iter().any(|&i| i >= s.measured)
+            })
+            .collect();
+        assert!(!between.is_empty(), "{mode}: no shot takes a CRF between");
+        for c in &between {
+            let r = s.rung(title, c, &[2.0, 2.0]).unwrap();
+            assert!(r.interpolated && r.segment_sizes_bits.is_empty(), "{r:?}");
+            assert!(r.shots.iter().all(|x| x.crf.fract() == 0.0));
+            assert!(
+                r.shots.iter().any(|x| ![22.0, 28.0, 34.0].contains(&x.crf)),
+                "{r:?}"
+            );
+            assert!((r.bitrate_kbps - c.kbps).abs() < 1e-3, "{r:?} {c:?}");
+        }
+        // A rung of trial encodes only is measured.
+        let c = s
+            .candidates
+            .iter()
+            .find(|c| !between.iter().any(|b| std::ptr::eq(*b, *c)))
+            .unwrap();
+        let r = s.rung(title, c, &[2.0, 2.0]).unwrap();
+        assert!(!r.interpolated && r.segment_sizes_bits.len() == 2, "{r:?}");
+
+        let measured = Constraints {
+            measured_only: true,
+            ..Constraints::default()
+        };
+        let m = run(&measured, mode).unwrap();
+        assert_eq!((m.measured, m.pool.len()), (6, 6));
+        // Finer choices: the estimated encodes only add operating points.
+        assert!(s.candidates.len() > m.candidates.len(), "{mode}");
     }
 }
