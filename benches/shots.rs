@@ -3,11 +3,13 @@
 //! one second on 2 cores). The synthetic shots have 11 hull points each (33,000 in all); a last
 //! case puts all 120,000 points on the hulls. The shot ladder's operating points over the same
 //! shots (every vertex's choice and figures) are timed too, without and with the p5 guard's
-//! search (49 combined hulls).
+//! search (49 combined hulls), and with the encodes estimated at every whole CRF between the
+//! measured ones (128 more per shot) as a ladder adds them.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pertitle::Point;
 use pertitle::shots::Shot;
+use pertitle::shots::between::points_between;
 use pertitle::shots::combine::{CombineOptions, ShotHull, ShotPoint, combined_hull, shot_hulls};
 use pertitle::shots::figures::ShotFigures;
 use pertitle::shots::ladder::{ShotGuard, ShotPooling, ShotResolution, shot_candidates_pooled};
@@ -96,8 +98,9 @@ fn run_points(raw: &[(u64, Vec<ShotPoint>)]) -> (Vec<Point>, Vec<Shot>) {
                 ssim_y: 0.0,
                 vmaf: None,
                 pooling: BTreeMap::new(),
-                segment_sizes_bits: Vec::new(),
-                segment_means: BTreeMap::new(),
+                // One segment per shot.
+                segment_sizes_bits: raw.iter().map(|(_, p)| p[setting].bits as u64).collect(),
+                segment_means: BTreeMap::from([("vmaf".to_string(), means.clone())]),
                 shots: Some(ShotFigures {
                     sizes_bits: raw.iter().map(|(_, p)| p[setting].bits as u64).collect(),
                     harmonic_means: BTreeMap::from([(
@@ -167,6 +170,37 @@ fn combine(c: &mut Criterion) {
             b.iter(|| {
                 let c = shot_candidates_pooled(
                     &points,
+                    &shots,
+                    "vmaf",
+                    24.0,
+                    ShotResolution::Free,
+                    ShotPooling::Mean,
+                    guard,
+                )
+                .unwrap();
+                black_box(c.len())
+            })
+        });
+    }
+    // The encodes between measured CRFs, and the operating points over all of them.
+    let frames: Vec<u64> = shots.iter().map(|s| s.frames).collect();
+    group.bench_function("encodes between measured CRFs", |b| {
+        b.iter(|| {
+            black_box(
+                points_between(&points, &frames, &shots, 24.0)
+                    .unwrap()
+                    .len(),
+            )
+        })
+    });
+    let mut all = points.clone();
+    all.extend(points_between(&points, &frames, &shots, 24.0).unwrap());
+    assert_eq!(all.len(), 40 + 8 * 4 * 4);
+    for guard in [ShotGuard::None, ShotGuard::P5] {
+        group.bench_function(format!("operating points with those, guard {guard}"), |b| {
+            b.iter(|| {
+                let c = shot_candidates_pooled(
+                    &all,
                     &shots,
                     "vmaf",
                     24.0,

@@ -241,7 +241,7 @@ pub struct Args {
 
     /// No progress bar.
     #[arg(short, long)]
-    quiet: bool,
+    pub quiet: bool,
 
     #[command(flatten)]
     ladder: LadderArgs,
@@ -363,6 +363,7 @@ pub(super) fn options(args: &Args) -> anyhow::Result<OptimizeOptions> {
                 threshold: args.shot_threshold,
                 min_shot_seconds: args.min_shot_seconds,
             }),
+        found_shots: None,
     };
     options.validate()?;
     Ok(options)

@@ -9,11 +9,11 @@
 //! one is interpolated. Vertices lie close together in bitrate (one shot moves one step
 //! between neighbours), so no candidate lies between vertices. The allowed heights restrict
 //! what a shot may choose (in `free` mode too); the top-quality target caps the bitrate at
-//! the cheapest operating point reaching it.
+//! the cheapest operating point reaching it; a forced rung takes the operating point of its
+//! height nearest its bitrate.
 
 use super::candidates::{Candidate, Origin, no_allowed_height, nothing_in_range};
 use super::constraints::Constraints;
-#[cfg(test)]
 use super::constraints::ForcedRung;
 use super::hull::upper_hull;
 use crate::error::{Error, Result, Setting};
@@ -53,12 +53,6 @@ pub fn candidates(
     title: ShotTitle<'_>,
     mode: ShotResolution,
 ) -> Result<ShotCandidates> {
-    if !constraints.forced.is_empty() {
-        return Err(Error::setting(
-            Setting::ForcedRungs,
-            "a shot ladder takes no forced rungs yet (choose per-title rungs with --per-title-rungs)",
-        ));
-    }
     // The points a shot may take: allowed heights, measured figures.
     let allowed: Vec<usize> = (0..points.len())
         .filter(|&i| {
@@ -130,7 +124,15 @@ pub fn candidates(
             .min_by(f64::total_cmp)
     });
     let limit = cap.map_or(f64::INFINITY, |c| c * (1.0 + 1e-9));
-    operating.retain(|c| constraints.allows_kbps(c.kbps) && c.kbps <= limit);
+    let mut forced = vec![false; operating.len()];
+    for f in &constraints.forced {
+        forced[forced_point(&operating, f, limit, constraints.top_quality)?] = true;
+    }
+    let mut operating: Vec<(ShotCandidate, bool)> = operating
+        .into_iter()
+        .zip(forced)
+        .filter(|(c, forced)| *forced || (constraints.allows_kbps(c.kbps) && c.kbps <= limit))
+        .collect();
     if operating.is_empty() {
         return Err(nothing_in_range(
             points,
@@ -138,19 +140,21 @@ pub fn candidates(
             "shot-ladder operating point",
         ));
     }
-    operating.sort_by(|a, b| {
+    operating.sort_by(|(a, _), (b, _)| {
         a.kbps
             .total_cmp(&b.kbps)
             .then(b.quality.total_cmp(&a.quality))
             .then(a.height.cmp(&b.height))
             .then(a.width.cmp(&b.width))
     });
+    let (operating, forced): (Vec<ShotCandidate>, Vec<bool>) = operating.into_iter().unzip();
     let frames: Vec<u64> = title.list.shots.iter().map(|s| s.frames).collect();
     let total = frames.iter().sum::<u64>().max(1) as f64;
     let candidates = operating
         .iter()
+        .zip(forced)
         .enumerate()
-        .map(|(k, c)| Candidate {
+        .map(|(k, (c, forced))| Candidate {
             kbps: c.kbps,
             quality: c.quality,
             width: c.width,
@@ -163,7 +167,7 @@ pub fn candidates(
                 .sum::<f64>()
                 / total,
             origin: Origin::Shots(k),
-            forced: false,
+            forced,
         })
         .collect();
     Ok(ShotCandidates {
@@ -172,6 +176,61 @@ pub fn candidates(
         pool,
         measured,
     })
+}
+
+/// The operating point a forced rung takes: of its height (the largest shot's in `free`
+/// mode), the nearest to its bitrate (in log bitrate; the better one when two are as near).
+/// Fails when none has the height, or the bitrate lies outside theirs or above the
+/// top-quality target's `limit`.
+fn forced_point(
+    operating: &[ShotCandidate],
+    f: &ForcedRung,
+    limit: f64,
+    top_quality: Option<f64>,
+) -> Result<usize> {
+    if f.kbps > limit {
+        return Err(Error::setting(
+            Setting::ForcedRungs,
+            format!(
+                "rung {f} spends more than the top-quality target allows: the shot ladder reaches {} at {limit:.1} kbps",
+                top_quality.unwrap_or_default()
+            ),
+        ));
+    }
+    let of_height: Vec<usize> = (0..operating.len())
+        .filter(|&k| f.height.is_none_or(|h| operating[k].height == h))
+        .collect();
+    let (lo, hi) = of_height
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), &k| {
+            (lo.min(operating[k].kbps), hi.max(operating[k].kbps))
+        });
+    // Within rounding of the ends, as a bitrate read off a summary is.
+    if of_height.is_empty() || f.kbps < lo * (1.0 - 1e-3) || f.kbps > hi * (1.0 + 1e-3) {
+        let size = f
+            .height
+            .map_or(String::new(), |h| format!(" of height {h}"));
+        let range = if of_height.is_empty() {
+            "none has that height".to_string()
+        } else {
+            format!("they span {lo:.1}-{hi:.1} kbps")
+        };
+        return Err(Error::setting(
+            Setting::ForcedRungs,
+            format!(
+                "forced rung {f} is outside the shot ladder's operating points{size} ({range})"
+            ),
+        ));
+    }
+    let distance = |k: usize| (operating[k].kbps / f.kbps).ln().abs();
+    of_height
+        .into_iter()
+        .min_by(|&a, &b| {
+            distance(a)
+                .total_cmp(&distance(b))
+                .then(operating[b].quality.total_cmp(&operating[a].quality))
+        })
+        .ok_or_else(|| Error::Internal("no operating point for a forced rung".into()))
 }
 
 /// The 5th percentile over frames of per-title encoding at each bitrate: along the upper

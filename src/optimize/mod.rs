@@ -34,6 +34,20 @@ use codec_run::{CodecRun, run_codec};
 use std::path::Path;
 use std::time::Instant;
 
+/// The shots of a shot-based run on `input`: those found before it
+/// ([`OptimizeOptions::found_shots`]), else found now; `None` for a per-title run.
+pub fn run_shots(
+    input: &Path,
+    options: &OptimizeOptions,
+    progress: &dyn Progress,
+) -> Result<Option<crate::shots::detect::ShotList>> {
+    match (&options.shots, &options.found_shots) {
+        (Some(_), Some(found)) => Ok(Some(found.clone())),
+        (Some(detect), None) => Ok(Some(crate::shots::detect::detect(input, detect, progress)?)),
+        (None, _) => Ok(None),
+    }
+}
+
 /// Run the whole job on `input` and return the manifest (not yet written): a ladder per
 /// codec, one codec after another, and the codecs compared.
 pub fn optimize(
@@ -51,10 +65,7 @@ pub fn optimize(
         });
     }
     // A shot-based run finds the shots first: every trial follows them.
-    let shots = match &options.shots {
-        Some(detect) => Some(crate::shots::detect::detect(input, detect, progress)?),
-        None => None,
-    };
+    let shots = run_shots(input, options, progress)?;
     let mut runs: Vec<CodecRun> = Vec::with_capacity(options.codecs.len());
     for choice in &options.codecs {
         let codec_options = options.codec_options(choice);

@@ -75,6 +75,10 @@ pub struct OptimizeOptions {
     /// start, segments inside shots, each point's figures per shot). `None`: per-title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shots: Option<crate::shots::detect::DetectOptions>,
+    /// A shot-based run's shots when they were found before the run (a plan finds them once
+    /// for all its units and the merge): the run follows them instead of finding them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_shots: Option<crate::shots::detect::ShotList>,
 }
 
 fn one() -> u32 {
@@ -174,6 +178,7 @@ impl Default for OptimizeOptions {
             cache: None,
             devices: Vec::new(),
             shots: None,
+            found_shots: None,
         }
     }
 }
@@ -325,6 +330,11 @@ impl CodecOptions<'_> {
     fn validate_shots(&self) -> Result<()> {
         let refuse = |setting, problem: &str| Err(Error::setting(setting, problem.to_string()));
         let Some(detect) = &self.all.shots else {
+            if self.all.found_shots.is_some() {
+                return Err(Error::Internal(
+                    "shots were found for a run that is not shot-based".into(),
+                ));
+            }
             if self.all.constraints.shot_rungs.is_some() {
                 return refuse(
                     Setting::ShotResolution,

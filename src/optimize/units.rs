@@ -58,9 +58,9 @@ fn codec_work_units(input: &Path, options: &CodecOptions<'_>) -> Result<WorkUnit
             "only the grid without a proxy preset can be planned (an adaptive search and a proxy's rungs depend on earlier results)".into(),
         ));
     }
-    if options.all.shots.is_some() {
+    if options.all.shots.is_some() && options.all.found_shots.is_none() {
         return Err(Error::NotPlannable(
-            "a shot-based run cannot be planned yet (its shots are found on the source first): run optimize --shots".into(),
+            "a shot-based run's shots must be found before its units are listed (run_shots)".into(),
         ));
     }
     if options.all.capped_crf.is_some() {
@@ -76,7 +76,8 @@ fn codec_work_units(input: &Path, options: &CodecOptions<'_>) -> Result<WorkUnit
             .into_iter()
             .filter(|s| !grid_specs.contains(s)),
     );
-    let measure_options = measure_options(input, options, &info, None)?;
+    let shots = options.all.found_shots.as_ref();
+    let measure_options = measure_options(input, options, &info, shots)?;
     let Some(cache) = &measure_options.cache else {
         return Err(Error::setting(Setting::Cache, "work units need one"));
     };
@@ -113,8 +114,14 @@ pub fn run_unit(
     if options.all.cache.is_none() {
         return Err(Error::setting(Setting::Cache, "a work unit needs one"));
     }
+    if options.all.shots.is_some() && options.all.found_shots.is_none() {
+        return Err(Error::NotPlannable(
+            "a shot-based unit needs its plan's shots".into(),
+        ));
+    }
     let info = probe(input)?;
-    let measure_options = measure_options(input, options, &info, None)?;
+    let shots = options.all.found_shots.as_ref();
+    let measure_options = measure_options(input, options, &info, shots)?;
     let result = measure_specs(input, &[spec], &measure_options, progress)?;
     Ok(result.first().is_some_and(|r| !r.from_cache))
 }

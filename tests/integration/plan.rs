@@ -224,3 +224,63 @@ fn a_sampled_grid_plans_units_on_the_sample_and_merges_into_the_local_ladder() {
     }
     assert_eq!(without_timing(merged), without_timing(local));
 }
+
+/// A shot-based run: the plan finds the shots once and keeps them; its units encode with a key
+/// frame at every shot start, and the merge writes the local run's ladder (the shots, each
+/// point's figures per shot, the shot rungs).
+#[test]
+fn a_shot_based_run_plans_its_shots_once_and_merges_into_the_local_ladder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("two_shots.mp4");
+    common::two_shot_clip(&clip);
+    let options = [
+        "--resolutions",
+        "120",
+        "--crf",
+        "24,36",
+        "--metric",
+        "psnr",
+        "--preset",
+        "ultrafast",
+        "--shots",
+        "--segment-seconds",
+        "1",
+    ];
+    let plan = tmp.path().join("plan");
+    pertitle()
+        .arg("plan")
+        .arg(&clip)
+        .arg("-o")
+        .arg(&plan)
+        .args(options)
+        .assert()
+        .success();
+    let p: Value =
+        serde_json::from_str(&std::fs::read_to_string(plan.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(p["units"].as_array().unwrap().len(), 2);
+    let shots = &p["options"]["found_shots"]["shots"];
+    assert_eq!(shots[1]["start_frame"], 40, "{shots}");
+    for i in [1, 0] {
+        pertitle()
+            .arg("run-task")
+            .arg(&plan)
+            .args(["--index", &i.to_string()])
+            .assert()
+            .success();
+    }
+    let merged = merge(&plan, &tmp.path().join("merged"));
+    assert_eq!(merged["timing"]["cached_encodes"], 2);
+    let local = tmp.path().join("local");
+    pertitle()
+        .args(["optimize", "--quiet"])
+        .arg(&clip)
+        .arg("-o")
+        .arg(&local)
+        .args(options)
+        .assert()
+        .success();
+    let local = common::read_manifest(&local.join("ladder.json"));
+    assert_eq!(local["shots"]["shots"], *shots);
+    assert!(local["ladders"][0]["rungs"][0]["shots"].is_array());
+    assert_eq!(without_timing(merged), without_timing(local));
+}

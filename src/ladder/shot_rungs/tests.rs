@@ -156,17 +156,57 @@ fn a_candidates_device_quality_is_its_shots_frame_weighted() {
     }
 }
 
+/// A forced rung takes the operating point of its height nearest its bitrate (in log
+/// bitrate), kept even outside the bitrate range; one outside every operating point of its
+/// height, or of no such height, is refused.
 #[test]
-fn forced_rungs_and_empty_ranges_are_refused() {
-    let forced = Constraints {
-        forced: vec![ForcedRung {
-            kbps: 100.0,
-            height: None,
-        }],
+fn forced_rungs_take_the_nearest_operating_point_of_their_height() {
+    let force = |kbps: f64, height: Option<u32>, max_kbps: Option<f64>| Constraints {
+        forced: vec![ForcedRung { kbps, height }],
+        max_kbps,
         ..Constraints::default()
     };
-    let e = run(&forced, ShotResolution::Fixed).err().unwrap();
-    assert!(e.to_string().contains("--per-title-rungs"), "{e}");
+    for mode in [ShotResolution::Fixed, ShotResolution::Free] {
+        let all = run(&Constraints::default(), mode).unwrap();
+        for height in [None, Some(720), Some(360)] {
+            // Between two operating points of the height, inside their span.
+            let of_height: Vec<f64> = all
+                .candidates
+                .iter()
+                .filter(|o| height.is_none_or(|h| o.height == h))
+                .map(|o| o.kbps)
+                .collect();
+            let kbps = (of_height[0] * of_height[of_height.len() - 1]).sqrt() * 1.01;
+            let s = run(&force(kbps, height, Some(110.0)), mode).unwrap();
+            let forced: Vec<&Candidate> = s.candidates.iter().filter(|c| c.forced).collect();
+            assert_eq!(forced.len(), 1, "{mode} {kbps}@{height:?}");
+            let c = forced[0];
+            // By brute force over every operating point of the height.
+            let distance = |k: f64| (k / kbps).ln().abs();
+            let nearest = all
+                .candidates
+                .iter()
+                .filter(|o| height.is_none_or(|h| o.height == h))
+                .map(|o| distance(o.kbps))
+                .fold(f64::INFINITY, f64::min);
+            assert_eq!(distance(c.kbps), nearest, "{mode} {kbps}@{height:?}: {c:?}");
+            assert!(height.is_none_or(|h| c.height == h));
+            // The range keeps the others under 110 kbit/s.
+            assert!(s.candidates.iter().all(|o| o.forced || o.kbps <= 110.0));
+        }
+        for (kbps, height, why) in [
+            (10.0, None, "outside"),
+            (100_000.0, Some(720), "outside"),
+            (150.0, Some(1080), "none has that height"),
+        ] {
+            let e = run(&force(kbps, height, None), mode).err().unwrap();
+            assert!(e.to_string().contains(why), "{mode}: {e}");
+        }
+    }
+}
+
+#[test]
+fn empty_ranges_are_refused() {
     let none = Constraints {
         min_kbps: 5000.0,
         ..Constraints::default()
