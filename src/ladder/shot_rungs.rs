@@ -10,7 +10,7 @@
 //! between neighbours), so no candidate lies between vertices. The allowed heights restrict
 //! what a shot may choose (in `free` mode too); the top-quality target caps the bitrate at
 //! the cheapest operating point reaching it; a forced rung takes the operating point of its
-//! height nearest its bitrate.
+//! height nearest its bitrate (in `free` mode, where no shot is larger).
 
 use super::candidates::{Candidate, Origin, no_allowed_height, nothing_in_range};
 use super::constraints::Constraints;
@@ -74,46 +74,23 @@ pub fn candidates(
             fps,
         )?);
     }
-    let subset = &pool[..measured];
-    let mut operating = shot_candidates_pooled(
-        &pool,
-        &title.list.shots,
-        metric.field(),
-        title.list.frame_rate.fps(),
+    let floor = (constraints.shot_guard == ShotGuard::P5)
+        .then(|| PerTitleP5::of(&pool[..measured], metric, &title.list.shots, fps));
+    let search = Search {
+        pool: &pool,
+        measured,
+        metric,
+        title,
         mode,
-        constraints.shot_pooling,
-        constraints.shot_guard,
-    )?;
-    if constraints.shot_guard == ShotGuard::P5 {
-        let floor = PerTitleP5::of(
-            subset,
-            metric,
-            &title.list.shots,
-            title.list.frame_rate.fps(),
-        );
-        operating.retain(|c| floor.at(c.kbps).is_none_or(|p5| c.p5 >= p5 - 1e-6));
-        // Per-title encoding stays a choice where no shot allocation beats it in the worst
-        // frames: the per-title hull's encodes, every shot at one point.
-        for &i in &floor.hull {
-            let Some(uniform) = ShotCandidate::uniform(
-                subset,
-                i,
-                &title.list.shots,
-                metric.field(),
-                title.list.frame_rate.fps(),
-            ) else {
-                continue;
-            };
-            if !operating.iter().any(|c| c.points == uniform.points) {
-                operating.push(uniform);
-            }
-        }
-        if operating.is_empty() {
-            return Err(Error::setting(
-                Setting::ShotGuard,
-                "every shot-ladder operating point is worse than per-title encoding in its worst frames (--shot-guard none keeps them)",
-            ));
-        }
+        constraints,
+        floor: floor.as_ref(),
+    };
+    let mut operating = search.operating_points(|_| true)?;
+    if operating.is_empty() {
+        return Err(Error::setting(
+            Setting::ShotGuard,
+            "every shot-ladder operating point is worse than per-title encoding in its worst frames (--shot-guard none keeps them)",
+        ));
     }
     // The cheapest operating point reaching the top-quality target caps the bitrate.
     let cap = constraints.top_quality.and_then(|target| {
@@ -126,7 +103,23 @@ pub fn candidates(
     let limit = cap.map_or(f64::INFINITY, |c| c * (1.0 + 1e-9));
     let mut forced = vec![false; operating.len()];
     for f in &constraints.forced {
-        forced[forced_point(&operating, f, limit, constraints.top_quality)?] = true;
+        let top = constraints.top_quality;
+        match (mode, f.height) {
+            // A rung of that size in free mode: no shot larger (the combination over the
+            // encodes of at most that height), declaring it.
+            (ShotResolution::Free, Some(h)) => {
+                let within = search.operating_points(|p| p.height <= h)?;
+                let c = &within[forced_point(&within, f, limit, top)?];
+                match operating.iter().position(|o| o.points == c.points) {
+                    Some(k) => forced[k] = true,
+                    None => {
+                        operating.push(c.clone());
+                        forced.push(true);
+                    }
+                }
+            }
+            _ => forced[forced_point(&operating, f, limit, top)?] = true,
+        }
     }
     let mut operating: Vec<(ShotCandidate, bool)> = operating
         .into_iter()
@@ -178,8 +171,75 @@ pub fn candidates(
     })
 }
 
-/// The operating point a forced rung takes: of its height (the largest shot's in `free`
-/// mode), the nearest to its bitrate (in log bitrate; the better one when two are as near).
+/// What the operating points are searched with.
+struct Search<'a> {
+    /// The encodes a shot may take, measured ones first.
+    pool: &'a [Point],
+    /// How many of them are measured.
+    measured: usize,
+    metric: Metric,
+    title: ShotTitle<'a>,
+    mode: ShotResolution,
+    constraints: &'a Constraints,
+    /// With the p5 guard, the per-title 5th percentile no operating point may fall below.
+    floor: Option<&'a PerTitleP5>,
+}
+
+impl Search<'_> {
+    /// The operating points where each shot takes one of the pool's encodes `within` allows
+    /// (indices into the pool), those the guard keeps and, with the guard, the per-title
+    /// hull's encodes among them (every shot at one point), unordered.
+    fn operating_points(&self, within: impl Fn(&Point) -> bool) -> Result<Vec<ShotCandidate>> {
+        let kept: Vec<usize> = (0..self.pool.len())
+            .filter(|&i| within(&self.pool[i]))
+            .collect();
+        let all = kept.len() == self.pool.len();
+        let subset: Vec<Point>;
+        let points = if all {
+            self.pool
+        } else {
+            subset = kept.iter().map(|&i| self.pool[i].clone()).collect();
+            &subset
+        };
+        let shots = &self.title.list.shots;
+        let fps = self.title.list.frame_rate.fps();
+        let key = self.metric.field();
+        let c = self.constraints;
+        let mut operating = shot_candidates_pooled(
+            points,
+            shots,
+            key,
+            fps,
+            self.mode,
+            c.shot_pooling,
+            c.shot_guard,
+        )?;
+        if !all {
+            for o in &mut operating {
+                o.points.iter_mut().for_each(|p| *p = kept[*p]);
+            }
+        }
+        let Some(floor) = self.floor else {
+            return Ok(operating);
+        };
+        operating.retain(|c| floor.at(c.kbps).is_none_or(|p5| c.p5 >= p5 - 1e-6));
+        // Per-title encoding stays a choice where no shot allocation beats it in the worst
+        // frames: the per-title hull's encodes, every shot at one point.
+        let measured = &self.pool[..self.measured];
+        for &i in floor.hull.iter().filter(|&&i| within(&measured[i])) {
+            let Some(uniform) = ShotCandidate::uniform(measured, i, shots, key, fps) else {
+                continue;
+            };
+            if !operating.iter().any(|c| c.points == uniform.points) {
+                operating.push(uniform);
+            }
+        }
+        Ok(operating)
+    }
+}
+
+/// The operating point of `operating` a forced rung takes: of its height (the largest
+/// shot's in `free` mode), the nearest to its bitrate (in log bitrate; the better one when two are as near).
 /// Fails when none has the height, or the bitrate lies outside theirs or above the
 /// top-quality target's `limit`.
 fn forced_point(

@@ -157,8 +157,9 @@ fn a_candidates_device_quality_is_its_shots_frame_weighted() {
 }
 
 /// A forced rung takes the operating point of its height nearest its bitrate (in log
-/// bitrate), kept even outside the bitrate range; one outside every operating point of its
-/// height, or of no such height, is refused.
+/// bitrate; in free mode, of the combination over the encodes of at most that height), kept
+/// even outside the bitrate range; one outside every operating point of its height, or of no
+/// such height, is refused.
 #[test]
 fn forced_rungs_take_the_nearest_operating_point_of_their_height() {
     let force = |kbps: f64, height: Option<u32>, max_kbps: Option<f64>| Constraints {
@@ -167,8 +168,13 @@ fn forced_rungs_take_the_nearest_operating_point_of_their_height() {
         ..Constraints::default()
     };
     for mode in [ShotResolution::Fixed, ShotResolution::Free] {
-        let all = run(&Constraints::default(), mode).unwrap();
         for height in [None, Some(720), Some(360)] {
+            // Free mode: the shot ladder of sizes up to the height.
+            let within = Constraints {
+                max_height: height.filter(|_| mode == ShotResolution::Free),
+                ..Constraints::default()
+            };
+            let all = run(&within, mode).unwrap();
             // Between two operating points of the height, inside their span.
             let of_height: Vec<f64> = all
                 .candidates
