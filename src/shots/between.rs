@@ -24,6 +24,7 @@ use crate::measure::metrics::pool::Pooled;
 use crate::measure::point::{Point, digits, round};
 use crate::shots::Shot;
 use crate::shots::figures::{ShotFigures, per_shot_sums};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// The points at every whole CRF strictly between two measured CRFs of one resolution of
@@ -40,38 +41,42 @@ pub fn points_between(
     let mut sizes: Vec<(u32, u32)> = points.iter().map(|p| (p.width, p.height)).collect();
     sizes.sort_by_key(|&(w, h)| (h, w));
     sizes.dedup();
-    let mut out = Vec::new();
-    for (width, height) in sizes {
-        let mut curve: Vec<&Point> = points
-            .iter()
-            .filter(|p| (p.width, p.height) == (width, height) && p.crf.is_finite())
-            .filter(|p| {
-                p.segment_sizes_bits.len() == segment_frames.len()
-                    && p.shots
-                        .as_ref()
-                        .is_some_and(|f| f.sizes_bits.len() == shots.len())
-            })
-            .collect();
-        curve.sort_by(|a, b| a.crf.total_cmp(&b.crf));
-        curve.dedup_by(|b, a| a.crf == b.crf);
-        if curve.len() < 2 {
-            continue;
-        }
-        let crfs: Vec<f64> = curve.iter().map(|p| p.crf).collect();
-        let wanted: Vec<f64> = crfs
-            .windows(2)
-            .flat_map(|w| (w[0].floor() as i64 + 1..w[1].ceil() as i64).map(|c| c as f64))
-            .filter(|&c| c > crfs[0] && c < crfs[crfs.len() - 1] && !crfs.contains(&c))
-            .collect();
-        if wanted.is_empty() {
-            continue;
-        }
-        let between = Curves::new(&curve, &crfs);
-        for crf in wanted {
-            out.push(between.at(crf, segment_frames, shots, frame_rate)?);
-        }
-    }
-    Ok(out)
+    // Resolution by resolution, on both cores.
+    let per_size: Vec<Vec<Point>> = sizes
+        .into_par_iter()
+        .map(|(width, height)| -> Result<Vec<Point>> {
+            let mut curve: Vec<&Point> = points
+                .iter()
+                .filter(|p| (p.width, p.height) == (width, height) && p.crf.is_finite())
+                .filter(|p| {
+                    p.segment_sizes_bits.len() == segment_frames.len()
+                        && p.shots
+                            .as_ref()
+                            .is_some_and(|f| f.sizes_bits.len() == shots.len())
+                })
+                .collect();
+            curve.sort_by(|a, b| a.crf.total_cmp(&b.crf));
+            curve.dedup_by(|b, a| a.crf == b.crf);
+            if curve.len() < 2 {
+                return Ok(Vec::new());
+            }
+            let crfs: Vec<f64> = curve.iter().map(|p| p.crf).collect();
+            let wanted: Vec<f64> = crfs
+                .windows(2)
+                .flat_map(|w| (w[0].floor() as i64 + 1..w[1].ceil() as i64).map(|c| c as f64))
+                .filter(|&c| c > crfs[0] && c < crfs[crfs.len() - 1] && !crfs.contains(&c))
+                .collect();
+            if wanted.is_empty() {
+                return Ok(Vec::new());
+            }
+            let between = Curves::new(&curve, &crfs);
+            wanted
+                .into_iter()
+                .map(|crf| between.at(crf, segment_frames, shots, frame_rate))
+                .collect()
+        })
+        .collect::<Result<_>>()?;
+    Ok(per_size.into_iter().flatten().collect())
 }
 
 /// PCHIP in CRF through the values `y(p)` of the curve's points; `None` when a point lacks

@@ -399,28 +399,46 @@ pub fn shot_candidates_pooled(
         let in_group = |sp: &ShotPoint| {
             size.is_none_or(|s| (points[sp.setting].width, points[sp.setting].height) == s)
         };
-        for floor in std::iter::once(None).chain(floors.iter().copied().map(Some)) {
-            let lists = floored(&per_shot, &in_group, floor, &shot_p5);
-            let hulls = shot_hulls(
-                shots
-                    .iter()
-                    .zip(&lists)
-                    .map(|(s, l)| (s.frames, l.as_slice())),
-                |_| true,
-            )
-            .map_err(|e| bad(format!("per-shot hulls: {e}")))?;
-            let hull = combined_hull(&hulls, CombineOptions::new(frame_rate))
-                .map_err(|e| bad(format!("per-shot combination: {e}")))?;
-            // The hull's new choices, then their figures (on both cores: a film's thousands of
-            // shots make each choice's worst frames the longest part).
+        // Each floor's combined hull and its kept vertices' choices, the floors on both
+        // cores (with many shots and points, the shots' hulls take most of the time).
+        let all_floors: Vec<Option<f64>> = std::iter::once(None)
+            .chain(floors.iter().copied().map(Some))
+            .collect();
+        let choices: Vec<Vec<(Vec<usize>, [f64; 2])>> = all_floors
+            .into_par_iter()
+            .map(|floor| -> Result<Vec<(Vec<usize>, [f64; 2])>> {
+                let lists = floored(&per_shot, &in_group, floor, &shot_p5);
+                let hulls = shot_hulls(
+                    shots
+                        .iter()
+                        .zip(&lists)
+                        .map(|(s, l)| (s.frames, l.as_slice())),
+                    |_| true,
+                )
+                .map_err(|e| bad(format!("per-shot hulls: {e}")))?;
+                let hull = combined_hull(&hulls, CombineOptions::new(frame_rate))
+                    .map_err(|e| bad(format!("per-shot combination: {e}")))?;
+                Ok(spread_vertices(hull.vertices(), per_hull)
+                    .into_iter()
+                    .map(|k| {
+                        // The choice alone: its figures are the candidate's, from the shots'
+                        // own.
+                        let chosen: Vec<usize> =
+                            hull.choices(k).iter().map(|p| p.setting).collect();
+                        (chosen, hull.vertices()[k].slope)
+                    })
+                    .collect())
+            })
+            .collect::<Result<_>>()?;
+        for floor_choices in choices {
+            // The new choices, in the floors' order, then their figures (on both cores: a
+            // film's thousands of shots make each choice's worst frames long to pool).
             let mut fresh: Vec<(Vec<usize>, [f64; 2])> = Vec::new();
-            for k in spread_vertices(hull.vertices(), per_hull) {
-                // The choice alone: its figures are the candidate's, from the shots' own.
-                let chosen: Vec<usize> = hull.choices(k).iter().map(|p| p.setting).collect();
+            for (chosen, slope) in floor_choices {
                 let mut hasher = std::collections::hash_map::DefaultHasher::new();
                 chosen.hash(&mut hasher);
                 if seen.insert(hasher.finish()) {
-                    fresh.push((chosen, hull.vertices()[k].slope));
+                    fresh.push((chosen, slope));
                 }
             }
             let figured: Option<Vec<ShotCandidate>> = fresh
