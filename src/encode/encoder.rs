@@ -157,8 +157,9 @@ pub struct Encoder {
     /// What every libavcodec encoder of this encode is opened with.
     opening: Opening,
     starts: SegmentStarts,
-    /// The libavcodec encoder, closed under [`lifecycle`] when the `Encoder` drops.
-    inner: std::mem::ManuallyDrop<encoder::Video>,
+    /// The libavcodec encoder, closed under [`lifecycle`] when the `Encoder` drops; `None`
+    /// only after one failed to open at a restart (the encode has failed).
+    inner: Option<encoder::Video>,
     /// The threads the current encoder library started for itself (x265's frame encoder and
     /// lookahead, SVT-AV1's pipeline), whose CPU time is the encoder's too.
     threads: Vec<i32>,
@@ -258,7 +259,7 @@ impl Encoder {
             settings: settings.clone(),
             opening,
             starts: segment_starts(codec, rate_control),
-            inner: std::mem::ManuallyDrop::new(inner),
+            inner: Some(inner),
             threads,
             closed_threads_cpu: std::time::Duration::ZERO,
             queued: VecDeque::new(),
@@ -282,14 +283,20 @@ impl Encoder {
     /// Codec parameters (with the stream headers, where the encoder writes them at open) for
     /// a decoder or muxer of this encoder's packets.
     pub fn parameters(&self) -> codec::Parameters {
-        codec::Parameters::from(&*self.inner)
+        self.inner
+            .as_ref()
+            .map_or_else(codec::Parameters::new, codec::Parameters::from)
     }
 
     /// The stream headers: what the encoder wrote at open (global header: SPS/PPS for H.264,
     /// VPS/SPS/PPS for HEVC, the AV1 sequence header), or else what its first packet
     /// carried as new extradata (libaom). Empty for VP9, which has none.
     pub fn extradata(&self) -> Vec<u8> {
-        let at_open = context_extradata(&self.inner);
+        let at_open = self
+            .inner
+            .as_ref()
+            .map(context_extradata)
+            .unwrap_or_default();
         if at_open.is_empty() {
             self.packet_extradata.clone().unwrap_or_default()
         } else {
@@ -351,7 +358,7 @@ impl Encoder {
             self.restart()?;
         }
         let sent = match self.starts {
-            SegmentStarts::ForcedKeyframe => self.inner.send_frame(frame),
+            SegmentStarts::ForcedKeyframe => self.current()?.send_frame(frame),
             SegmentStarts::NewEncoder => {
                 if segment_start && self.frames_sent > 0 && shot_start.is_none() {
                     self.restart()?;
@@ -359,7 +366,7 @@ impl Encoder {
                 // The new encoder opens with a keyframe by itself; a forced one would add a
                 // second (libaom) or be ignored.
                 let unforced = shallow_copy(frame, picture::Type::None)?;
-                self.inner.send_frame(&unforced)
+                self.current()?.send_frame(&unforced)
             }
         };
         self.frames_sent += 1;
@@ -368,7 +375,7 @@ impl Encoder {
 
     /// Signal the end of the frames, so that [`receive`](Self::receive) drains the encoder.
     pub fn send_eof(&mut self) -> Result<()> {
-        self.inner
+        self.current()?
             .send_eof()
             .map_err(|e| Error::ffmpeg(&self.label, e))
     }
@@ -395,9 +402,17 @@ impl Encoder {
         Some(shot)
     }
 
+    /// The open libavcodec encoder.
+    fn current(&mut self) -> Result<&mut encoder::Video> {
+        let label = &self.label;
+        self.inner
+            .as_mut()
+            .ok_or_else(|| Error::Internal(format!("{label}: the encoder failed to reopen")))
+    }
+
     /// Flush the current encoder into the queue and open a fresh one.
     fn restart(&mut self) -> Result<()> {
-        self.inner
+        self.current()?
             .send_eof()
             .map_err(|e| Error::ffmpeg(&self.label, e))?;
         while let Some(queued) = self.receive_from_inner()? {
@@ -406,6 +421,11 @@ impl Encoder {
         // The old encoder's threads end with it: count their time first.
         self.closed_threads_cpu += threads_cpu(&self.threads);
         check_size(self.settings.codec, self.opening.size, &self.label)?;
+        // Closed before the next opens, so that no two of an encode's encoders (hundreds of
+        // megabytes each at 720p) are alive at once.
+        if let Some(old) = self.inner.take() {
+            close(old);
+        }
         let (inner, threads) = open_inner(&self.opening, &self.settings, &self.label)?;
         let opened = SizeHeaders::of(
             self.settings.codec,
@@ -427,8 +447,7 @@ impl Encoder {
             Some(_) => {}
             None => self.headers.push(opened),
         }
-        let old = std::mem::replace(&mut *self.inner, inner);
-        close(old);
+        self.inner = Some(inner);
         self.threads = threads;
         Ok(())
     }
@@ -479,9 +498,9 @@ struct Opening {
 
 impl Drop for Encoder {
     fn drop(&mut self) {
-        let _one_at_a_time = lifecycle();
-        // SAFETY: `inner` is dropped here only, once, and never used after.
-        unsafe { std::mem::ManuallyDrop::drop(&mut self.inner) };
+        if let Some(inner) = self.inner.take() {
+            close(inner);
+        }
     }
 }
 

@@ -202,14 +202,18 @@ impl Encoder {
     /// The current encoder's next packet, with its parameter sets in front when they go in
     /// band, and how many bytes they took.
     pub(super) fn receive_from_inner(&mut self) -> Result<Option<(Packet, usize)>> {
-        let Some(packet) = receive_from(&mut self.inner, &self.label)? else {
+        self.current()?;
+        let Some(inner) = self.inner.as_mut() else {
+            return Ok(None);
+        };
+        let Some(packet) = receive_from(inner, &self.label)? else {
             return Ok(None);
         };
         self.note_packet(&packet);
         if !(self.in_band && packet.is_key()) {
             return Ok(Some((packet, 0)));
         }
-        let headers = context_extradata(&self.inner);
+        let headers = context_extradata(self.current()?);
         let data = packet.data().unwrap_or_default();
         let mut joined = Vec::with_capacity(headers.len() + data.len());
         joined.extend_from_slice(&headers);

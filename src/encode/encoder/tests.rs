@@ -329,7 +329,7 @@ fn encode_noisy(
 fn context_rates(enc: &Encoder) -> (i64, i64, i64) {
     // SAFETY: the context is open and owned by the encoder; these are plain fields.
     unsafe {
-        let ctx = enc.inner.as_ptr();
+        let ctx = enc.inner.as_ref().expect("open").as_ptr();
         (
             (*ctx).bit_rate,
             (*ctx).rc_max_rate,
