@@ -56,7 +56,9 @@ pub struct LadderArgs {
     #[arg(long, value_delimiter = ',', value_name = "HEIGHTS")]
     allowed_heights: Vec<u32>,
     /// A rung that must be in the ladder: KBPS, or KBPS@HEIGHT to fix its resolution
-    /// (repeatable). It is placed on the measured curve, interpolating the CRF if needed.
+    /// (repeatable). It is placed on the measured curve, interpolating the CRF if needed
+    /// (shot rungs: the operating point of that height nearest the bitrate; in free mode no
+    /// shot larger than HEIGHT).
     #[arg(long, value_name = "KBPS[@HEIGHT]")]
     force_rung: Vec<ForcedRung>,
     /// Only measured points as rungs: no CRF interpolated between two measured ones (shot
