@@ -193,6 +193,9 @@ impl Search<'_> {
         let kept: Vec<usize> = (0..self.pool.len())
             .filter(|&i| within(&self.pool[i]))
             .collect();
+        if kept.is_empty() {
+            return Ok(Vec::new());
+        }
         let all = kept.len() == self.pool.len();
         let subset: Vec<Point>;
         let points = if all {

@@ -204,6 +204,7 @@ fn forced_rungs_take_the_nearest_operating_point_of_their_height() {
             (10.0, None, "outside"),
             (100_000.0, Some(720), "outside"),
             (150.0, Some(1080), "none has that height"),
+            (150.0, Some(180), "none has that height"),
         ] {
             let e = run(&force(kbps, height, None), mode).err().unwrap();
             assert!(e.to_string().contains(why), "{mode}: {e}");
