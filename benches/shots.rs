@@ -163,26 +163,9 @@ fn combine(c: &mut Criterion) {
     group.bench_function("combined hull, every point on its hull", |b| {
         b.iter(|| black_box(combined_hull(&concave, options).unwrap().vertices().len()))
     });
-    // The shot ladder's operating points (free mode), as `ladder` computes them.
+    // The shot ladder's operating points (free mode), as `ladder` computes them, over the
+    // trial encodes and over those with the encodes between their CRFs a ladder adds.
     let (points, shots) = run_points(&raw);
-    for guard in [ShotGuard::None, ShotGuard::P5] {
-        group.bench_function(format!("operating points, guard {guard}"), |b| {
-            b.iter(|| {
-                let c = shot_candidates_pooled(
-                    &points,
-                    &shots,
-                    "vmaf",
-                    24.0,
-                    ShotResolution::Free,
-                    ShotPooling::Mean,
-                    guard,
-                )
-                .unwrap();
-                black_box(c.len())
-            })
-        });
-    }
-    // The encodes between measured CRFs, and the operating points over all of them.
     let frames: Vec<u64> = shots.iter().map(|s| s.frames).collect();
     group.bench_function("encodes between measured CRFs", |b| {
         b.iter(|| {
@@ -196,22 +179,27 @@ fn combine(c: &mut Criterion) {
     let mut all = points.clone();
     all.extend(points_between(&points, &frames, &shots, 24.0).unwrap());
     assert_eq!(all.len(), 40 + 8 * 4 * 4);
-    for guard in [ShotGuard::None, ShotGuard::P5] {
-        group.bench_function(format!("operating points with those, guard {guard}"), |b| {
-            b.iter(|| {
-                let c = shot_candidates_pooled(
-                    &all,
-                    &shots,
-                    "vmaf",
-                    24.0,
-                    ShotResolution::Free,
-                    ShotPooling::Mean,
-                    guard,
-                )
-                .unwrap();
-                black_box(c.len())
-            })
-        });
+    for (over, name) in [
+        (&points, "operating points"),
+        (&all, "operating points with those"),
+    ] {
+        for guard in [ShotGuard::None, ShotGuard::P5] {
+            group.bench_function(format!("{name}, guard {guard}"), |b| {
+                b.iter(|| {
+                    let c = shot_candidates_pooled(
+                        over,
+                        &shots,
+                        "vmaf",
+                        24.0,
+                        ShotResolution::Free,
+                        ShotPooling::Mean,
+                        guard,
+                    )
+                    .unwrap();
+                    black_box(c.len())
+                })
+            });
+        }
     }
     group.finish();
 }

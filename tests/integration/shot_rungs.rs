@@ -32,6 +32,29 @@ fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `pertitle package LADDER -o STREAM`: its package.json.
+fn package(ladder: &Path, stream: &Path) -> Value {
+    run_ok(
+        pertitle()
+            .args(["package", "--quiet"])
+            .arg(ladder)
+            .arg("-o")
+            .arg(stream),
+    );
+    serde_json::from_str(&std::fs::read_to_string(stream.join("package.json")).unwrap()).unwrap()
+}
+
+/// Each of the two-shot clip's 90 frames at the size rung `r` gives its shot (the cut at 40).
+fn shot_frame_sizes(r: &Value) -> Vec<(u64, u64)> {
+    let sizes: Vec<(u64, u64)> = r["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (u(&s["width"]), u(&s["height"])))
+        .collect();
+    (0..90).map(|i| sizes[usize::from(i >= 40)]).collect()
+}
+
 /// The point of `points` at (height, crf).
 fn point(points: &[Value], height: u64, crf: f64) -> &Value {
     points
@@ -151,16 +174,7 @@ fn check_estimated_rungs(ladder: &Path, stream: &Path) {
         estimated > 0,
         "no shot takes a CRF between the grid's: {rungs:?}"
     );
-    run_ok(
-        pertitle()
-            .args(["package", "--quiet"])
-            .arg(ladder)
-            .arg("-o")
-            .arg(stream),
-    );
-    let package: Value =
-        serde_json::from_str(&std::fs::read_to_string(stream.join("package.json")).unwrap())
-            .unwrap();
+    let package = package(ladder, stream);
     let seconds: f64 = package["segment_durations_s"]
         .as_array()
         .unwrap()
@@ -192,13 +206,7 @@ fn check_estimated_rungs(ladder: &Path, stream: &Path) {
             "{name}: PSNR {psnr}, estimated {}",
             r["psnr_y"]
         );
-        let sizes: Vec<(u64, u64)> = r["shots"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| (u(&s["width"]), u(&s["height"])))
-            .collect();
-        let expected: Vec<(u64, u64)> = (0..90).map(|i| sizes[usize::from(i >= 40)]).collect();
+        let expected = shot_frame_sizes(r);
         assert_eq!(
             frame_sizes(&stream.join(name).join("media.m3u8")),
             expected,
@@ -302,16 +310,7 @@ fn check_free_package(clip: &Path, dir: &Path, codec: &str, one_size: &str, chan
 /// HLS demuxer decodes every frame without an error, each shot's frames at the shot's size.
 /// Returns package.json.
 fn check_package(ladder: &Path, stream: &Path, rungs: &[Value]) -> Value {
-    run_ok(
-        pertitle()
-            .args(["package", "--quiet"])
-            .arg(ladder)
-            .arg("-o")
-            .arg(stream),
-    );
-    let package: Value =
-        serde_json::from_str(&std::fs::read_to_string(stream.join("package.json")).unwrap())
-            .unwrap();
+    let package = package(ladder, stream);
     let renditions = package["renditions"].as_array().unwrap();
     assert_eq!(renditions.len(), rungs.len());
     for (p, r) in renditions.iter().zip(rungs) {
@@ -336,13 +335,7 @@ fn check_package(ladder: &Path, stream: &Path, rungs: &[Value]) -> Value {
             );
         }
         let dir = stream.join(p["name"].as_str().unwrap());
-        let shot_sizes: Vec<(u64, u64)> = r["shots"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| (u(&s["width"]), u(&s["height"])))
-            .collect();
-        let expected: Vec<(u64, u64)> = (0..90).map(|i| shot_sizes[usize::from(i >= 40)]).collect();
+        let expected = shot_frame_sizes(r);
         assert_eq!(
             frame_sizes(&dir.join("media.m3u8")),
             expected,
